@@ -1,0 +1,343 @@
+//! HESSE: the full matrix of second derivatives at a state and its inverse,
+//! either by Minuit2's finite differences (MnHesse: diagonal terms in cycles
+//! that adapt each step to the curvature, then one call per off-diagonal
+//! term) or from the Fcn's exact Hessian (autograd mode); made positive
+//! definite with MnPosDef and inverted.
+
+use super::numgrad::numerical_gradient_fresh;
+use super::posdef::{make_pos_def, PosDefOutcome};
+use super::state::{
+    edm, invert, state_from_minimum, to_function_minimum, Ctx, EndStatus, ErrStatus, Grad,
+    State, Strategy, Vector,
+};
+use super::transform::Transform;
+use super::{Fcn, FunctionMinimum, Matrix, ParamSpec};
+
+fn diag_fallback(g2: &Vector, eps2: f64) -> Matrix {
+    let n = g2.len();
+    let mut m = Matrix::zeros(n, n);
+    for j in 0..n {
+        let t = if g2[j] < eps2 { 1.0 } else { 1.0 / g2[j] };
+        m[(j, j)] = if t < eps2 { 1.0 } else { t };
+    }
+    m
+}
+
+/// Minuit2's numerical MnHesse at state `st`; `maxcalls` 0 means
+/// 200 + 100 n + 5 n^2 (compared with the calls of the current run).
+pub fn hesse_numeric(ctx: &mut Ctx, st: &State, strat: &Strategy, maxcalls: usize) -> State {
+    let prec = *ctx.trafo.precision();
+    let n = st.x.len();
+    let amin = ctx.value(&st.x);
+    let aimsag = prec.eps2.sqrt() * (amin.abs() + ctx.up);
+    let maxcalls = if maxcalls == 0 {
+        200 + 100 * n + 5 * n * n
+    } else {
+        maxcalls
+    };
+    let (mut g2, mut gst, mut grd, mut dirin) = (
+        st.grad.g2.clone(),
+        st.grad.gstep.clone(),
+        st.grad.g.clone(),
+        st.grad.gstep.clone(),
+    );
+    if st.grad.analytical {
+        let tmp = numerical_gradient_fresh(ctx, &st.x, st.fval, strat);
+        gst = tmp.gstep.clone();
+        dirin = tmp.gstep;
+        g2 = tmp.g2;
+    }
+    let mut vhmat = Matrix::zeros(n, n);
+    let mut yy = Vector::zeros(n);
+    let mut x = st.x.clone();
+    // Minuit2 asks "has limits" of the parameter with external number i here
+    let ext_limited = |i: usize| {
+        ctx_params_limited(&ctx.trafo, i)
+    };
+    for i in 0..n {
+        let limited = ext_limited(i);
+        let xtf = x[i];
+        let dmin = 8.0 * prec.eps2 * (xtf.abs() + prec.eps2);
+        let mut d = gst[i].abs().max(dmin);
+        for _ in 0..strat.hess_ncycles {
+            let mut sag = 0.0;
+            let mut fs1 = 0.0;
+            let mut fs2 = 0.0;
+            let mut found = false;
+            for _ in 0..5 {
+                x[i] = xtf + d;
+                fs1 = ctx.value(&x);
+                x[i] = xtf - d;
+                fs2 = ctx.value(&x);
+                x[i] = xtf;
+                sag = 0.5 * (fs1 + fs2 - 2.0 * amin);
+                if sag != 0.0 {
+                    found = true;
+                    break;
+                }
+                if limited {
+                    if d > 0.5 {
+                        break;
+                    }
+                    d *= 10.0;
+                    if d > 0.5 {
+                        d = 0.51;
+                    }
+                    continue;
+                }
+                d *= 10.0;
+            }
+            if !found {
+                return State {
+                    v: diag_fallback(&g2, prec.eps2),
+                    status: ErrStatus::HesseFailed,
+                    dcovar: 1.0,
+                    nfcn: ctx.calls(),
+                    ..st.clone()
+                };
+            }
+            let g2bfor = g2[i];
+            g2[i] = 2.0 * sag / (d * d);
+            grd[i] = (fs1 - fs2) / (2.0 * d);
+            gst[i] = d;
+            dirin[i] = d;
+            yy[i] = fs1;
+            let dlast = d;
+            d = (2.0 * aimsag / g2[i].abs()).sqrt();
+            if limited {
+                d = d.min(0.5);
+            }
+            if d < dmin {
+                d = dmin;
+            }
+            if ((d - dlast) / d).abs() < strat.hess_step_tol {
+                break;
+            }
+            if ((g2[i] - g2bfor) / g2[i]).abs() < strat.hess_g2_tol {
+                break;
+            }
+            d = d.min(10.0 * dlast);
+            d = d.max(0.1 * dlast);
+        }
+        vhmat[(i, i)] = g2[i];
+        if ctx.calls() > maxcalls {
+            return State {
+                v: diag_fallback(&g2, prec.eps2),
+                status: ErrStatus::CallLimit,
+                dcovar: 1.0,
+                nfcn: ctx.calls(),
+                ..st.clone()
+            };
+        }
+    }
+    for i in 0..n {
+        if i + 1 >= n {
+            break;
+        }
+        x[i] += dirin[i];
+        for j in i + 1..n {
+            x[j] += dirin[j];
+            let fs1 = ctx.value(&x);
+            let elem = (fs1 + amin - yy[i] - yy[j]) / (dirin[i] * dirin[j]);
+            vhmat[(i, j)] = elem;
+            vhmat[(j, i)] = elem;
+            x[j] -= dirin[j];
+        }
+        x[i] -= dirin[i];
+    }
+    let (pd, what) = make_pos_def(&vhmat, &prec);
+    if strat.hess_force_posdef {
+        vhmat = pd;
+    }
+    let gr = Grad {
+        g: grd,
+        g2,
+        gstep: gst,
+        analytical: false,
+    };
+    let Some(inv) = invert(&vhmat) else {
+        return State {
+            v: diag_fallback(&gr.g2, prec.eps2),
+            status: ErrStatus::InvertFailed,
+            dcovar: 1.0,
+            nfcn: ctx.calls(),
+            ..st.clone()
+        };
+    };
+    let (status, dcovar) = if what == PosDefOutcome::Made {
+        if strat.hess_force_posdef {
+            (ErrStatus::MadePosDef, 1.0)
+        } else {
+            (ErrStatus::NotPosDef, 1.0)
+        }
+    } else {
+        (ErrStatus::PosDef, 0.0)
+    };
+    let e = edm(&gr.g, &inv);
+    State {
+        x: st.x.clone(),
+        fval: st.fval,
+        grad: gr,
+        v: inv,
+        dcovar,
+        status,
+        edm: e,
+        nfcn: ctx.calls(),
+    }
+}
+
+fn ctx_params_limited(trafo: &Transform, i: usize) -> bool {
+    trafo
+        .params()
+        .get(i)
+        .map(|p| p.lower.is_some() || p.upper.is_some())
+        .unwrap_or(false)
+}
+
+/// The internal Hessian at x from exact derivatives: the Fcn's Hessian when
+/// it gives one (one ngrad), else central differences of the exact gradient
+/// (two gradient calls per free parameter).
+pub fn exact_hessian(ctx: &mut Ctx, x: &Vector, g: &Vector) -> Option<Matrix> {
+    if let Some(h) = ctx.hessian(x, g) {
+        return Some(h);
+    }
+    let n = x.len();
+    let mut h = Matrix::zeros(n, n);
+    let mut xx = x.clone();
+    for i in 0..n {
+        let step = f64::EPSILON.cbrt() * x[i].abs().max(1.0);
+        xx[i] = x[i] + step;
+        let gp = ctx.gradient(&xx);
+        xx[i] = x[i] - step;
+        let gm = ctx.gradient(&xx);
+        xx[i] = x[i];
+        for j in 0..n {
+            h[(j, i)] = (gp[j] - gm[j]) / (2.0 * step);
+        }
+    }
+    let h = (&h + h.transpose()) * 0.5;
+    if h.iter().all(|v| v.is_finite()) {
+        Some(h)
+    } else {
+        None
+    }
+}
+
+/// HESSE from exact derivatives at state `st` (the gradient is reused when
+/// it is exact).
+pub fn hesse_exact(ctx: &mut Ctx, st: &State) -> State {
+    let prec = *ctx.trafo.precision();
+    let g = if st.grad.analytical {
+        st.grad.g.clone()
+    } else {
+        ctx.gradient(&st.x)
+    };
+    let Some(h) = exact_hessian(ctx, &st.x, &g) else {
+        return State {
+            status: ErrStatus::HesseFailed,
+            nfcn: ctx.calls(),
+            ..st.clone()
+        };
+    };
+    state_from_hessian(&st.x, st.fval, g, h, st.grad.gstep.clone(), &prec, ctx.calls())
+}
+
+/// A state whose inverse Hessian comes from the Hessian `h` (made positive
+/// definite if needed).
+pub fn state_from_hessian(
+    x: &Vector,
+    fval: f64,
+    g: Vector,
+    h: Matrix,
+    gstep: Vector,
+    prec: &super::transform::Precision,
+    nfcn: usize,
+) -> State {
+    let n = x.len();
+    let g2 = Vector::from_iterator(n, (0..n).map(|i| h[(i, i)]));
+    let (pd, what) = make_pos_def(&h, prec);
+    let grad = Grad {
+        g,
+        g2,
+        gstep,
+        analytical: true,
+    };
+    let Some(inv) = invert(&pd) else {
+        return State {
+            x: x.clone(),
+            fval,
+            v: diag_fallback(&grad.g2, prec.eps2),
+            grad,
+            dcovar: 1.0,
+            status: ErrStatus::InvertFailed,
+            edm: f64::NAN,
+            nfcn,
+        };
+    };
+    let (status, dcovar) = if what == PosDefOutcome::Made {
+        (ErrStatus::MadePosDef, 1.0)
+    } else {
+        (ErrStatus::PosDef, 0.0)
+    };
+    let e = edm(&grad.g, &inv);
+    State {
+        x: x.clone(),
+        fval,
+        grad,
+        v: inv,
+        dcovar,
+        status,
+        edm: e,
+        nfcn,
+    }
+}
+
+/// HESSE after a minimization: returns a copy of `min` with the new
+/// errors, covariance and flags, and the value and gradient calls used.
+/// `numeric` selects Minuit2's finite differences; otherwise the exact
+/// derivatives of the Fcn are used (when it has them).
+pub fn hesse(
+    fcn: &mut dyn Fcn,
+    params: &[ParamSpec],
+    min: &FunctionMinimum,
+    numeric: bool,
+) -> (FunctionMinimum, usize, usize) {
+    let trafo = Transform::new(params);
+    if trafo.n_free() == 0 || min.internal.x.len() != trafo.n_free() {
+        return (min.clone(), 0, 0);
+    }
+    let strat = Strategy::new(min.internal.strategy);
+    let exact = !numeric && fcn.has_gradient();
+    let mut ctx = Ctx::new(fcn, trafo.clone(), min.errordef);
+    let mut st = state_from_minimum(min, exact && min.ngrad > 0);
+    if !exact && (st.grad.gstep.iter().all(|&s| s == 0.0) || st.grad.analytical) {
+        // no usable numerical gradient: start from the declared errors
+        let g = numerical_gradient_fresh(&mut ctx, &st.x, st.fval, &strat);
+        st.grad = g;
+    }
+    let new = if exact {
+        hesse_exact(&mut ctx, &st)
+    } else {
+        hesse_numeric(&mut ctx, &st, &strat, 0)
+    };
+    let (nf, ng) = (ctx.nfcn, ctx.ngrad);
+    let mut out = to_function_minimum(
+        &trafo,
+        &new,
+        if new.status == ErrStatus::CallLimit {
+            EndStatus::CallLimit
+        } else {
+            EndStatus::Ok
+        },
+        min.errordef,
+        min.edm_goal,
+        min.nfcn,
+        min.ngrad,
+        min.internal.strategy,
+        min.internal.tol,
+    );
+    if ctx.saw_nan {
+        out.valid = false;
+    }
+    (out, nf, ng)
+}

@@ -1,0 +1,113 @@
+//! Adagrad (torch.optim.Adagrad), with torch's learning-rate decay
+//! `clr = lr / (1 + (t - 1) * lr_decay)` and initial accumulator value,
+//! following torch's single-tensor (dense) code path.
+
+use super::adam::check_nonneg;
+use super::{Closure, OptError, OptReader, Optimizer, ParamLayout};
+
+/// Adagrad's state: the running sum of squared gradients.
+pub struct Adagrad {
+    lr: f64,
+    lr_decay: f64,
+    weight_decay: f64,
+    eps: f64,
+    step: f64,
+    grad: Vec<f64>,
+    sum: Vec<f64>,
+}
+
+/// `adagrad(lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0,
+/// eps=1e-10, maximize=false)`.
+pub fn build(r: &mut OptReader, layout: &ParamLayout) -> Result<Box<dyn Optimizer>, OptError> {
+    let lr = r.num("lr", 1e-2)?;
+    let lr_decay = r.num("lr_decay", 0.0)?;
+    let weight_decay = r.num("weight_decay", 0.0)?;
+    let initial = r.num("initial_accumulator_value", 0.0)?;
+    let eps = r.num("eps", 1e-10)?;
+    // Applied by the caller, which negates the objective.
+    let _maximize = r.bool("maximize", false)?;
+    check_nonneg(r, "lr", lr)?;
+    check_nonneg(r, "lr_decay", lr_decay)?;
+    check_nonneg(r, "weight_decay", weight_decay)?;
+    check_nonneg(r, "initial_accumulator_value", initial)?;
+    check_nonneg(r, "eps", eps)?;
+    let n = layout.len();
+    Ok(Box::new(Adagrad {
+        lr,
+        lr_decay,
+        weight_decay,
+        eps,
+        step: 0.0,
+        grad: vec![0.0; n],
+        sum: vec![initial; n],
+    }))
+}
+
+impl Optimizer for Adagrad {
+    fn step(&mut self, params: &mut [f64], closure: &mut Closure<'_>) -> f64 {
+        let loss = closure(params, &mut self.grad);
+        self.step += 1.0;
+        let clr = self.lr / (1.0 + (self.step - 1.0) * self.lr_decay);
+        for (i, p) in params.iter_mut().enumerate() {
+            let mut g = self.grad[i];
+            if self.weight_decay != 0.0 {
+                g += self.weight_decay * *p;
+            }
+            let s = self.sum[i] + g * g;
+            self.sum[i] = s;
+            let std = s.sqrt() + self.eps;
+            *p += -clr * g / std;
+        }
+        loss
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testutil::follow_case;
+    use super::super::{build, OptArg, OptError, OptValue, ParamLayout};
+
+    fn arg(name: &str, value: OptValue) -> OptArg {
+        OptArg {
+            name: name.to_string(),
+            value,
+            span: 0..0,
+        }
+    }
+
+    #[test]
+    fn reference_cases() {
+        follow_case("adagrad");
+        follow_case("adagrad-decay");
+    }
+
+    #[test]
+    fn options_in_torch_order() {
+        let b = build("adagrad", &[], &ParamLayout::scalars(2))
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            b.options,
+            vec![
+                ("lr", OptValue::Num(1e-2)),
+                ("lr_decay", OptValue::Num(0.0)),
+                ("weight_decay", OptValue::Num(0.0)),
+                ("initial_accumulator_value", OptValue::Num(0.0)),
+                ("eps", OptValue::Num(1e-10)),
+                ("maximize", OptValue::Bool(false)),
+            ]
+        );
+    }
+
+    #[test]
+    fn validation() {
+        let l = ParamLayout::scalars(2);
+        for name in ["lr", "lr_decay", "initial_accumulator_value", "eps"] {
+            match build("adagrad", &[arg(name, OptValue::Num(-1.0))], &l).unwrap() {
+                Err(OptError::Range { name: n, .. }) => assert_eq!(n, name),
+                Err(e) => panic!("{e:?}"),
+                Ok(_) => panic!("accepted"),
+            }
+        }
+    }
+}

@@ -1,0 +1,155 @@
+//! ASGD (torch.optim.ASGD): averaged SGD with torch's decaying step
+//! `eta = lr / (1 + lambd * lr * t)^alpha`, averaging coefficient
+//! `mu = 1 / max(1, t - t0)` and running average `ax`, following torch's
+//! single-tensor code path. The parameters follow the SGD iterates; `ax` is
+//! state only, as in torch.
+
+use super::adam::check_nonneg;
+use super::{Closure, OptError, OptReader, Optimizer, ParamLayout};
+
+/// ASGD's state: step count, current eta and mu, and the average `ax`.
+pub struct Asgd {
+    lr: f64,
+    lambd: f64,
+    alpha: f64,
+    t0: f64,
+    weight_decay: f64,
+    step: f64,
+    eta: f64,
+    mu: f64,
+    grad: Vec<f64>,
+    ax: Vec<f64>,
+}
+
+/// `asgd(lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0,
+/// maximize=false)`.
+pub fn build(r: &mut OptReader, layout: &ParamLayout) -> Result<Box<dyn Optimizer>, OptError> {
+    let lr = r.num("lr", 1e-2)?;
+    let lambd = r.num("lambd", 1e-4)?;
+    let alpha = r.num("alpha", 0.75)?;
+    let t0 = r.num("t0", 1e6)?;
+    let weight_decay = r.num("weight_decay", 0.0)?;
+    // Applied by the caller, which negates the objective.
+    let _maximize = r.bool("maximize", false)?;
+    check_nonneg(r, "lr", lr)?;
+    check_nonneg(r, "lambd", lambd)?;
+    check_nonneg(r, "alpha", alpha)?;
+    check_nonneg(r, "weight_decay", weight_decay)?;
+    let n = layout.len();
+    Ok(Box::new(Asgd {
+        lr,
+        lambd,
+        alpha,
+        t0,
+        weight_decay,
+        step: 0.0,
+        eta: lr,
+        mu: 1.0,
+        grad: vec![0.0; n],
+        ax: vec![0.0; n],
+    }))
+}
+
+impl Optimizer for Asgd {
+    fn step(&mut self, params: &mut [f64], closure: &mut Closure<'_>) -> f64 {
+        let loss = closure(params, &mut self.grad);
+        self.step += 1.0;
+        let eta = self.eta;
+        let decay = 1.0 - self.lambd * eta;
+        for (i, p) in params.iter_mut().enumerate() {
+            let mut g = self.grad[i];
+            if self.weight_decay != 0.0 {
+                g += self.weight_decay * *p;
+            }
+            *p *= decay;
+            *p += -eta * g;
+            if self.mu != 1.0 {
+                self.ax[i] += (*p - self.ax[i]) * self.mu;
+            } else {
+                self.ax[i] = *p;
+            }
+        }
+        let t = self.step;
+        self.eta = self.lr / (1.0 + self.lambd * self.lr * t).powf(self.alpha);
+        self.mu = 1.0 / (t - self.t0).max(1.0);
+        loss
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testutil::follow_case;
+    use super::super::{build, OptArg, OptError, OptValue, ParamLayout};
+
+    fn arg(name: &str, value: OptValue) -> OptArg {
+        OptArg {
+            name: name.to_string(),
+            value,
+            span: 0..0,
+        }
+    }
+
+    #[test]
+    fn reference_cases() {
+        follow_case("asgd");
+    }
+
+    #[test]
+    fn options_in_torch_order() {
+        let b = build("asgd", &[], &ParamLayout::scalars(2))
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            b.options,
+            vec![
+                ("lr", OptValue::Num(1e-2)),
+                ("lambd", OptValue::Num(1e-4)),
+                ("alpha", OptValue::Num(0.75)),
+                ("t0", OptValue::Num(1e6)),
+                ("weight_decay", OptValue::Num(0.0)),
+                ("maximize", OptValue::Bool(false)),
+            ]
+        );
+    }
+
+    #[test]
+    fn validation() {
+        let l = ParamLayout::scalars(2);
+        for name in ["lr", "lambd", "alpha", "weight_decay"] {
+            match build("asgd", &[arg(name, OptValue::Num(-1.0))], &l).unwrap() {
+                Err(OptError::Range { name: n, .. }) => assert_eq!(n, name),
+                Err(e) => panic!("{e:?}"),
+                Ok(_) => panic!("accepted"),
+            }
+        }
+    }
+
+    #[test]
+    fn eta_schedule() {
+        // f = x^2 from x = 1: eta starts at lr and then decays as torch's.
+        let args = [
+            arg("lr", OptValue::Num(0.1)),
+            arg("lambd", OptValue::Num(0.5)),
+        ];
+        let mut opt = build("asgd", &args, &ParamLayout::scalars(1))
+            .unwrap()
+            .unwrap()
+            .optimizer;
+        let mut p = [1.0];
+        let mut want = 1.0f64;
+        for t in 0..3 {
+            let eta = if t == 0 {
+                0.1
+            } else {
+                0.1 / (1.0 + 0.5 * 0.1 * t as f64).powf(0.75)
+            };
+            let g = 2.0 * want;
+            want = want * (1.0 - 0.5 * eta) + -eta * g;
+            opt.step(&mut p, &mut |x: &[f64], g: &mut [f64]| {
+                g[0] = 2.0 * x[0];
+                x[0] * x[0]
+            });
+            assert_eq!(p[0], want);
+        }
+    }
+}

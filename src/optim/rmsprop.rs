@@ -1,0 +1,139 @@
+//! RMSprop (torch.optim.RMSprop), optionally centered and with momentum,
+//! following torch's single-tensor code path.
+
+use super::adam::{check_nonneg, lerp};
+use super::{Closure, OptError, OptReader, Optimizer, ParamLayout};
+
+/// RMSprop's state: the square average, and the momentum buffer and
+/// gradient average when those options are on (empty otherwise).
+pub struct RmsProp {
+    lr: f64,
+    alpha: f64,
+    eps: f64,
+    weight_decay: f64,
+    momentum: f64,
+    centered: bool,
+    grad: Vec<f64>,
+    square_avg: Vec<f64>,
+    momentum_buffer: Vec<f64>,
+    grad_avg: Vec<f64>,
+}
+
+/// `rmsprop(lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
+/// centered=false, maximize=false)`.
+pub fn build(r: &mut OptReader, layout: &ParamLayout) -> Result<Box<dyn Optimizer>, OptError> {
+    let lr = r.num("lr", 1e-2)?;
+    let alpha = r.num("alpha", 0.99)?;
+    let eps = r.num("eps", 1e-8)?;
+    let weight_decay = r.num("weight_decay", 0.0)?;
+    let momentum = r.num("momentum", 0.0)?;
+    let centered = r.bool("centered", false)?;
+    // Applied by the caller, which negates the objective.
+    let _maximize = r.bool("maximize", false)?;
+    check_nonneg(r, "lr", lr)?;
+    check_nonneg(r, "eps", eps)?;
+    check_nonneg(r, "momentum", momentum)?;
+    check_nonneg(r, "weight_decay", weight_decay)?;
+    check_nonneg(r, "alpha", alpha)?;
+    let n = layout.len();
+    let sized = |on: bool| if on { vec![0.0; n] } else { Vec::new() };
+    Ok(Box::new(RmsProp {
+        lr,
+        alpha,
+        eps,
+        weight_decay,
+        momentum,
+        centered,
+        grad: vec![0.0; n],
+        square_avg: vec![0.0; n],
+        momentum_buffer: sized(momentum > 0.0),
+        grad_avg: sized(centered),
+    }))
+}
+
+impl Optimizer for RmsProp {
+    fn step(&mut self, params: &mut [f64], closure: &mut Closure<'_>) -> f64 {
+        let loss = closure(params, &mut self.grad);
+        let alpha = self.alpha;
+        for (i, p) in params.iter_mut().enumerate() {
+            let mut g = self.grad[i];
+            if self.weight_decay != 0.0 {
+                g += self.weight_decay * *p;
+            }
+            let sq = self.square_avg[i] * alpha + (1.0 - alpha) * g * g;
+            self.square_avg[i] = sq;
+            let mut avg = if self.centered {
+                let ga = lerp(self.grad_avg[i], g, 1.0 - alpha);
+                self.grad_avg[i] = ga;
+                (sq - ga * ga).sqrt()
+            } else {
+                sq.sqrt()
+            };
+            avg += self.eps;
+            if self.momentum > 0.0 {
+                let b = self.momentum_buffer[i] * self.momentum + g / avg;
+                self.momentum_buffer[i] = b;
+                *p += -self.lr * b;
+            } else {
+                *p += -self.lr * g / avg;
+            }
+        }
+        loss
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testutil::follow_case;
+    use super::super::{build, OptArg, OptError, OptValue, ParamLayout};
+
+    fn arg(name: &str, value: OptValue) -> OptArg {
+        OptArg {
+            name: name.to_string(),
+            value,
+            span: 0..0,
+        }
+    }
+
+    #[test]
+    fn reference_cases() {
+        follow_case("rmsprop");
+        follow_case("rmsprop-centered-momentum");
+    }
+
+    #[test]
+    fn options_in_torch_order() {
+        let b = build("rmsprop", &[], &ParamLayout::scalars(2))
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            b.options,
+            vec![
+                ("lr", OptValue::Num(1e-2)),
+                ("alpha", OptValue::Num(0.99)),
+                ("eps", OptValue::Num(1e-8)),
+                ("weight_decay", OptValue::Num(0.0)),
+                ("momentum", OptValue::Num(0.0)),
+                ("centered", OptValue::Bool(false)),
+                ("maximize", OptValue::Bool(false)),
+            ]
+        );
+    }
+
+    #[test]
+    fn validation() {
+        let l = ParamLayout::scalars(2);
+        for name in ["lr", "alpha", "eps", "momentum", "weight_decay"] {
+            match build("rmsprop", &[arg(name, OptValue::Num(-1.0))], &l).unwrap() {
+                Err(OptError::Range {
+                    name: n, allowed, ..
+                }) => {
+                    assert_eq!(n, name);
+                    assert_eq!(allowed, format!("{name} must be >= 0"));
+                }
+                Err(e) => panic!("{e:?}"),
+                Ok(_) => panic!("accepted"),
+            }
+        }
+    }
+}

@@ -1,0 +1,153 @@
+//! Rprop (torch.optim.Rprop): per-element step sizes grown by `etaplus`
+//! while the gradient keeps its sign and shrunk by `etaminus` when it flips
+//! (the gradient is then zeroed for that step), following torch's
+//! single-tensor code path.
+
+use super::adam::check_nonneg;
+use super::{Closure, OptError, OptReader, Optimizer, ParamLayout};
+
+/// Rprop's state: the previous (possibly zeroed) gradient and the step sizes.
+pub struct Rprop {
+    etaminus: f64,
+    etaplus: f64,
+    step_size_min: f64,
+    step_size_max: f64,
+    grad: Vec<f64>,
+    prev: Vec<f64>,
+    step_size: Vec<f64>,
+}
+
+/// torch's `sign` (NaN stays NaN, zero stays zero).
+fn sign(x: f64) -> f64 {
+    if x > 0.0 {
+        1.0
+    } else if x < 0.0 {
+        -1.0
+    } else {
+        x
+    }
+}
+
+/// torch's `clamp(x, lo, hi)`: `min(max(x, lo), hi)`, NaN propagating.
+fn clamp(x: f64, lo: f64, hi: f64) -> f64 {
+    if x.is_nan() {
+        x
+    } else {
+        x.max(lo).min(hi)
+    }
+}
+
+/// `rprop(lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50), maximize=false)`.
+pub fn build(r: &mut OptReader, layout: &ParamLayout) -> Result<Box<dyn Optimizer>, OptError> {
+    let lr = r.num("lr", 1e-2)?;
+    let etas = r.pair("etas", (0.5, 1.2))?;
+    let step_sizes = r.pair("step_sizes", (1e-6, 50.0))?;
+    // Applied by the caller, which negates the objective.
+    let _maximize = r.bool("maximize", false)?;
+    check_nonneg(r, "lr", lr)?;
+    r.check(
+        "etas",
+        0.0 < etas.0 && etas.0 < 1.0 && 1.0 < etas.1,
+        format!("({}, {})", etas.0, etas.1),
+        "etas must satisfy 0 < etaminus < 1 < etaplus",
+    )?;
+    let n = layout.len();
+    Ok(Box::new(Rprop {
+        etaminus: etas.0,
+        etaplus: etas.1,
+        step_size_min: step_sizes.0,
+        step_size_max: step_sizes.1,
+        grad: vec![0.0; n],
+        prev: vec![0.0; n],
+        step_size: vec![lr; n],
+    }))
+}
+
+impl Optimizer for Rprop {
+    fn step(&mut self, params: &mut [f64], closure: &mut Closure<'_>) -> f64 {
+        let loss = closure(params, &mut self.grad);
+        for (i, p) in params.iter_mut().enumerate() {
+            let mut g = self.grad[i];
+            let s = sign(g * self.prev[i]);
+            let factor = if s > 0.0 {
+                self.etaplus
+            } else if s < 0.0 {
+                self.etaminus
+            } else if s == 0.0 {
+                1.0
+            } else {
+                s
+            };
+            let size = clamp(
+                self.step_size[i] * factor,
+                self.step_size_min,
+                self.step_size_max,
+            );
+            self.step_size[i] = size;
+            if factor == self.etaminus {
+                g = 0.0;
+            }
+            *p -= sign(g) * size;
+            self.prev[i] = g;
+        }
+        loss
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testutil::follow_case;
+    use super::super::{build, OptArg, OptError, OptValue, ParamLayout};
+
+    fn arg(name: &str, value: OptValue) -> OptArg {
+        OptArg {
+            name: name.to_string(),
+            value,
+            span: 0..0,
+        }
+    }
+
+    #[test]
+    fn reference_cases() {
+        follow_case("rprop-default");
+        follow_case("rprop-etas");
+    }
+
+    #[test]
+    fn options_in_torch_order() {
+        let b = build("rprop", &[], &ParamLayout::scalars(2))
+            .unwrap()
+            .unwrap();
+        let pair = |a, b| OptValue::Tuple(vec![OptValue::Num(a), OptValue::Num(b)]);
+        assert_eq!(
+            b.options,
+            vec![
+                ("lr", OptValue::Num(1e-2)),
+                ("etas", pair(0.5, 1.2)),
+                ("step_sizes", pair(1e-6, 50.0)),
+                ("maximize", OptValue::Bool(false)),
+            ]
+        );
+    }
+
+    #[test]
+    fn validation() {
+        let l = ParamLayout::scalars(2);
+        for (a, b) in [(0.0, 1.2), (1.0, 1.2), (0.5, 1.0), (0.5, 0.9)] {
+            let etas = OptValue::Tuple(vec![OptValue::Num(a), OptValue::Num(b)]);
+            match build("rprop", &[arg("etas", etas)], &l).unwrap() {
+                Err(OptError::Range { name, allowed, .. }) => {
+                    assert_eq!(name, "etas");
+                    assert!(allowed.contains("etaminus"));
+                }
+                Err(e) => panic!("{e:?}"),
+                Ok(_) => panic!("accepted"),
+            }
+        }
+        match build("rprop", &[arg("etas", OptValue::Num(0.5))], &l).unwrap() {
+            Err(OptError::Type { name, .. }) => assert_eq!(name, "etas"),
+            Err(e) => panic!("{e:?}"),
+            Ok(_) => panic!("accepted"),
+        }
+    }
+}

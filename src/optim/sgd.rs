@@ -1,0 +1,169 @@
+//! SGD (torch.optim.SGD): plain gradient descent with optional momentum,
+//! dampening, Nesterov momentum and L2 weight decay, following torch's
+//! single-tensor code path.
+
+use super::adam::check_nonneg;
+use super::{Closure, OptError, OptReader, Optimizer, ParamLayout};
+
+/// SGD's state: the momentum buffer (torch starts it at the first gradient).
+pub struct Sgd {
+    lr: f64,
+    momentum: f64,
+    dampening: f64,
+    weight_decay: f64,
+    nesterov: bool,
+    /// Whether the momentum buffer holds a value yet (torch's `None`).
+    has_buf: bool,
+    grad: Vec<f64>,
+    buf: Vec<f64>,
+}
+
+/// `sgd(lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=false,
+/// maximize=false)`.
+pub fn build(r: &mut OptReader, layout: &ParamLayout) -> Result<Box<dyn Optimizer>, OptError> {
+    let lr = r.num("lr", 1e-3)?;
+    let momentum = r.num("momentum", 0.0)?;
+    let dampening = r.num("dampening", 0.0)?;
+    let weight_decay = r.num("weight_decay", 0.0)?;
+    let nesterov = r.bool("nesterov", false)?;
+    // Applied by the caller, which negates the objective.
+    let _maximize = r.bool("maximize", false)?;
+    check_nonneg(r, "lr", lr)?;
+    check_nonneg(r, "momentum", momentum)?;
+    check_nonneg(r, "weight_decay", weight_decay)?;
+    r.check(
+        "nesterov",
+        !nesterov || (momentum > 0.0 && dampening == 0.0),
+        nesterov,
+        "nesterov requires momentum > 0 and dampening = 0",
+    )?;
+    let n = layout.len();
+    Ok(Box::new(Sgd {
+        lr,
+        momentum,
+        dampening,
+        weight_decay,
+        nesterov,
+        has_buf: false,
+        grad: vec![0.0; n],
+        buf: if momentum != 0.0 {
+            vec![0.0; n]
+        } else {
+            Vec::new()
+        },
+    }))
+}
+
+impl Optimizer for Sgd {
+    fn step(&mut self, params: &mut [f64], closure: &mut Closure<'_>) -> f64 {
+        let loss = closure(params, &mut self.grad);
+        let first = !self.has_buf;
+        self.has_buf = true;
+        for (i, p) in params.iter_mut().enumerate() {
+            let mut g = self.grad[i];
+            if self.weight_decay != 0.0 {
+                g += self.weight_decay * *p;
+            }
+            if self.momentum != 0.0 {
+                let b = if first {
+                    g
+                } else {
+                    self.buf[i] * self.momentum + (1.0 - self.dampening) * g
+                };
+                self.buf[i] = b;
+                g = if self.nesterov {
+                    g + self.momentum * b
+                } else {
+                    b
+                };
+            }
+            *p += -self.lr * g;
+        }
+        loss
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testutil::follow_case;
+    use super::super::{build, OptArg, OptError, OptValue, ParamLayout};
+
+    fn arg(name: &str, value: OptValue) -> OptArg {
+        OptArg {
+            name: name.to_string(),
+            value,
+            span: 0..0,
+        }
+    }
+
+    fn err(args: &[OptArg]) -> OptError {
+        match build("sgd", args, &ParamLayout::scalars(2)).unwrap() {
+            Ok(_) => panic!("sgd accepted {args:?}"),
+            Err(e) => e,
+        }
+    }
+
+    #[test]
+    fn reference_cases() {
+        for id in ["sgd-plain", "sgd-nesterov", "sgd-dampening-wd"] {
+            follow_case(id);
+        }
+    }
+
+    #[test]
+    fn options_in_torch_order() {
+        let b = build("sgd", &[], &ParamLayout::scalars(2))
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            b.options,
+            vec![
+                ("lr", OptValue::Num(1e-3)),
+                ("momentum", OptValue::Num(0.0)),
+                ("dampening", OptValue::Num(0.0)),
+                ("weight_decay", OptValue::Num(0.0)),
+                ("nesterov", OptValue::Bool(false)),
+                ("maximize", OptValue::Bool(false)),
+            ]
+        );
+    }
+
+    #[test]
+    fn validation() {
+        match err(&[arg("lr", OptValue::Num(-0.1))]) {
+            OptError::Range { name, allowed, .. } => {
+                assert_eq!(name, "lr");
+                assert_eq!(allowed, "lr must be >= 0");
+            }
+            e => panic!("{e:?}"),
+        }
+        match err(&[arg("momentum", OptValue::Num(-0.5))]) {
+            OptError::Range { name, .. } => assert_eq!(name, "momentum"),
+            e => panic!("{e:?}"),
+        }
+        match err(&[arg("nesterov", OptValue::Bool(true))]) {
+            OptError::Range { name, allowed, .. } => {
+                assert_eq!(name, "nesterov");
+                assert!(allowed.contains("momentum > 0"));
+            }
+            e => panic!("{e:?}"),
+        }
+        let damp = [
+            arg("momentum", OptValue::Num(0.9)),
+            arg("dampening", OptValue::Num(0.1)),
+            arg("nesterov", OptValue::Bool(true)),
+        ];
+        match err(&damp) {
+            OptError::Range { name, .. } => assert_eq!(name, "nesterov"),
+            e => panic!("{e:?}"),
+        }
+        match err(&[arg("betas", OptValue::Num(0.9))]) {
+            OptError::Unknown { name, valid, .. } => {
+                assert_eq!(name, "betas");
+                assert_eq!(valid[0], "lr");
+                assert!(valid.contains(&"nesterov"));
+            }
+            e => panic!("{e:?}"),
+        }
+    }
+}

@@ -1,0 +1,380 @@
+//! The logos lexer: every token of SPEC section 2, with its byte span.
+//! Numbers and strings are decoded here, so the parser sees values.
+//! The contextual words `contour`, `loss` and `path` become keywords only in
+//! a plot statement (see `contextual`), so `let loss = ...` still works.
+
+use logos::Logos;
+use std::fmt;
+use std::ops::Range;
+
+pub type Span = Range<usize>;
+
+/// Why a piece of text is not a token.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum LexErrorKind {
+    #[default]
+    UnexpectedChar,
+    UnterminatedString,
+    BadEscape(char),
+    BadNumber,
+    TooDeep,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct LexError {
+    pub kind: LexErrorKind,
+    pub span: Span,
+}
+
+fn unescape(lex: &mut logos::Lexer<Tok>) -> Result<String, LexErrorKind> {
+    let s = lex.slice();
+    let inner = &s[1..s.len() - 1];
+    let mut out = String::with_capacity(inner.len());
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            match chars.next() {
+                Some('n') => out.push('\n'),
+                Some('t') => out.push('\t'),
+                Some('"') => out.push('"'),
+                Some('\\') => out.push('\\'),
+                Some(other) => return Err(LexErrorKind::BadEscape(other)),
+                None => return Err(LexErrorKind::UnterminatedString),
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    Ok(out)
+}
+
+fn unterminated(_: &mut logos::Lexer<Tok>) -> Result<(), LexErrorKind> {
+    Err(LexErrorKind::UnterminatedString)
+}
+
+fn number(lex: &mut logos::Lexer<Tok>) -> Result<f64, LexErrorKind> {
+    lex.slice().parse().map_err(|_| LexErrorKind::BadNumber)
+}
+
+#[derive(Logos, Clone, Debug, PartialEq)]
+#[logos(error = LexErrorKind)]
+#[logos(skip r"[ \t\r\n\f]+")]
+#[logos(skip r"#[^\n]*")]
+pub enum Tok {
+    #[token("param")]
+    Param,
+    #[token("let")]
+    Let,
+    #[token("fn")]
+    Fn,
+    #[token("minimize")]
+    Minimize,
+    #[token("maximize")]
+    Maximize,
+    #[token("with")]
+    With,
+    #[token("for")]
+    For,
+    #[token("steps")]
+    Steps,
+    #[token("from")]
+    From,
+    #[token("in")]
+    In,
+    #[token("fixed")]
+    Fixed,
+    #[token("print")]
+    Print,
+    #[token("expect")]
+    Expect,
+    #[token("within")]
+    Within,
+    #[token("seed")]
+    Seed,
+    #[token("hesse")]
+    Hesse,
+    #[token("minos")]
+    Minos,
+    #[token("plot")]
+    Plot,
+    #[token("over")]
+    Over,
+    #[token("to")]
+    To,
+    #[token("and")]
+    And,
+    #[token("or")]
+    Or,
+    #[token("not")]
+    Not,
+    #[token("true")]
+    True,
+    #[token("false")]
+    False,
+    /// `contour` right after `plot`.
+    Contour,
+    /// `loss` right after `plot`.
+    Loss,
+    /// `path` right after `with` in a plot statement.
+    Path,
+
+    #[regex(r"[A-Za-z_][A-Za-z0-9_]*", |lex| lex.slice().to_string())]
+    Ident(String),
+    #[regex(r"[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?", number)]
+    Num(f64),
+    #[regex(r#""([^"\\\n]|\\.)*""#, unescape)]
+    Str(String),
+    #[regex(r#""([^"\\\n]|\\.)*"#, unterminated)]
+    UnterminatedStr,
+
+    #[token("(")]
+    LParen,
+    #[token(")")]
+    RParen,
+    #[token("[")]
+    LBracket,
+    #[token("]")]
+    RBracket,
+    #[token(",")]
+    Comma,
+    #[token(";")]
+    Semi,
+    #[token(":")]
+    Colon,
+    #[token(".")]
+    Dot,
+    #[token("~")]
+    Tilde,
+    #[token("=")]
+    Assign,
+    #[token("==")]
+    EqEq,
+    #[token("!=")]
+    NotEq,
+    #[token("<")]
+    Lt,
+    #[token("<=")]
+    Le,
+    #[token(">")]
+    Gt,
+    #[token(">=")]
+    Ge,
+    #[token("+")]
+    Plus,
+    #[token("-")]
+    Minus,
+    #[token("*")]
+    Star,
+    #[token("/")]
+    Slash,
+    #[token("@")]
+    At,
+    #[token("^")]
+    #[token("**")]
+    Caret,
+}
+
+impl fmt::Display for Tok {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = match self {
+            Tok::Ident(n) => return write!(f, "name `{n}`"),
+            Tok::Num(v) => return write!(f, "number `{v}`"),
+            Tok::Str(s) => return write!(f, "string {s:?}"),
+            Tok::UnterminatedStr => "unterminated string",
+            Tok::Param => "`param`",
+            Tok::Let => "`let`",
+            Tok::Fn => "`fn`",
+            Tok::Minimize => "`minimize`",
+            Tok::Maximize => "`maximize`",
+            Tok::With => "`with`",
+            Tok::For => "`for`",
+            Tok::Steps => "`steps`",
+            Tok::From => "`from`",
+            Tok::In => "`in`",
+            Tok::Fixed => "`fixed`",
+            Tok::Print => "`print`",
+            Tok::Expect => "`expect`",
+            Tok::Within => "`within`",
+            Tok::Seed => "`seed`",
+            Tok::Hesse => "`hesse`",
+            Tok::Minos => "`minos`",
+            Tok::Plot => "`plot`",
+            Tok::Over => "`over`",
+            Tok::To => "`to`",
+            Tok::And => "`and`",
+            Tok::Or => "`or`",
+            Tok::Not => "`not`",
+            Tok::True => "`true`",
+            Tok::False => "`false`",
+            Tok::Contour => "`contour`",
+            Tok::Loss => "`loss`",
+            Tok::Path => "`path`",
+            Tok::LParen => "`(`",
+            Tok::RParen => "`)`",
+            Tok::LBracket => "`[`",
+            Tok::RBracket => "`]`",
+            Tok::Comma => "`,`",
+            Tok::Semi => "`;`",
+            Tok::Colon => "`:`",
+            Tok::Dot => "`.`",
+            Tok::Tilde => "`~`",
+            Tok::Assign => "`=`",
+            Tok::EqEq => "`==`",
+            Tok::NotEq => "`!=`",
+            Tok::Lt => "`<`",
+            Tok::Le => "`<=`",
+            Tok::Gt => "`>`",
+            Tok::Ge => "`>=`",
+            Tok::Plus => "`+`",
+            Tok::Minus => "`-`",
+            Tok::Star => "`*`",
+            Tok::Slash => "`/`",
+            Tok::At => "`@`",
+            Tok::Caret => "`^`",
+        };
+        f.write_str(s)
+    }
+}
+
+/// Brackets may nest this deep; deeper input is refused by the lexer, so no
+/// later recursive pass can overflow the stack on it.
+pub const MAX_NESTING: usize = 1000;
+
+pub type Spanned = (usize, Tok, usize);
+
+/// Lexes the whole source. Errors do not stop lexing: every bad token is
+/// reported, and the tokens around it still reach the parser.
+pub fn lex(src: &str) -> (Vec<Spanned>, Vec<LexError>) {
+    let mut toks = Vec::new();
+    let mut errors = Vec::new();
+    let mut depth = 0usize;
+    let mut lexer = Tok::lexer(src);
+    while let Some(t) = lexer.next() {
+        let span = lexer.span();
+        match t {
+            Ok(tok) => {
+                match tok {
+                    Tok::LParen | Tok::LBracket => {
+                        depth += 1;
+                        if depth > MAX_NESTING {
+                            errors.push(LexError {
+                                kind: LexErrorKind::TooDeep,
+                                span,
+                            });
+                            // Nothing after this point can be trusted; stop.
+                            return (toks, errors);
+                        }
+                    }
+                    Tok::RParen | Tok::RBracket => depth = depth.saturating_sub(1),
+                    _ => {}
+                }
+                toks.push((span.start, tok, span.end));
+            }
+            Err(kind) => errors.push(LexError { kind, span }),
+        }
+    }
+    contextual(&mut toks);
+    (toks, errors)
+}
+
+/// Turns `contour`, `loss` and `path` into keywords where a plot statement
+/// gives them meaning, and leaves them names everywhere else.
+fn contextual(toks: &mut [Spanned]) {
+    let mut in_plot = false;
+    for i in 0..toks.len() {
+        let prev = if i > 0 { Some(&toks[i - 1].1) } else { None };
+        let is_plot_prev = prev == Some(&Tok::Plot);
+        let is_with_prev = prev == Some(&Tok::With);
+        match &toks[i].1 {
+            Tok::Plot => in_plot = true,
+            Tok::Semi => in_plot = false,
+            Tok::Ident(n) if n == "contour" && is_plot_prev => toks[i].1 = Tok::Contour,
+            Tok::Ident(n)
+                if n == "loss"
+                    && is_plot_prev
+                    && matches!(toks.get(i + 1).map(|t| &t.1), Some(Tok::To)) =>
+            {
+                toks[i].1 = Tok::Loss
+            }
+            Tok::Ident(n) if n == "path" && in_plot && is_with_prev => toks[i].1 = Tok::Path,
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(src: &str) -> Vec<Tok> {
+        let (t, e) = lex(src);
+        assert!(e.is_empty(), "{e:?}");
+        t.into_iter().map(|t| t.1).collect()
+    }
+
+    #[test]
+    fn numbers_and_names() {
+        assert_eq!(
+            kinds("12 0.5 1e-3 2.5E+4 x_1"),
+            vec![
+                Tok::Num(12.0),
+                Tok::Num(0.5),
+                Tok::Num(1e-3),
+                Tok::Num(2.5e4),
+                Tok::Ident("x_1".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn power_both_spellings_and_comments() {
+        assert_eq!(
+            kinds("x^2 ** 3 # comment\n"),
+            vec![
+                Tok::Ident("x".into()),
+                Tok::Caret,
+                Tok::Num(2.0),
+                Tok::Caret,
+                Tok::Num(3.0)
+            ]
+        );
+    }
+
+    #[test]
+    fn strings_unescape() {
+        assert_eq!(kinds(r#""a\"b\\c\n""#), vec![Tok::Str("a\"b\\c\n".into())]);
+    }
+
+    #[test]
+    fn spans() {
+        let (t, _) = lex("param x");
+        assert_eq!((t[1].0, t[1].2), (6, 7));
+    }
+
+    #[test]
+    fn errors_are_collected() {
+        let (t, e) = lex("x $ y \"open");
+        assert_eq!(t.len(), 2);
+        assert_eq!(e.len(), 2);
+        assert_eq!(e[0].kind, LexErrorKind::UnexpectedChar);
+        assert_eq!(e[0].span, 2..3);
+        assert_eq!(e[1].kind, LexErrorKind::UnterminatedString);
+    }
+
+    #[test]
+    fn contextual_words() {
+        assert_eq!(kinds("let loss = 1;")[1], Tok::Ident("loss".into()));
+        assert_eq!(kinds("plot loss to \"a.svg\";")[1], Tok::Loss);
+        let k = kinds("plot contour f over x in [0, 1], y in [0, 1] with path to \"a\";");
+        assert_eq!(k[1], Tok::Contour);
+        assert!(k.contains(&Tok::Path));
+        assert_eq!(kinds("minimize path with adam;")[1], Tok::Ident("path".into()));
+    }
+
+    #[test]
+    fn deep_nesting_is_refused() {
+        let src = "(".repeat(100_000);
+        let (_, e) = lex(&src);
+        assert_eq!(e.last().unwrap().kind, LexErrorKind::TooDeep);
+    }
+}

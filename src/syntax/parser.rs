@@ -1,0 +1,294 @@
+//! Glue between the lexer and the LALRPOP parser, and the mapping of every
+//! lexer and parser error to a diagnostic with the tokens that were expected.
+
+use super::ast::{Expr, ExprKind, Program, MAX_DEPTH};
+use super::lexer::{lex, LexError, LexErrorKind, Tok};
+use crate::diagnostics::Diag;
+use lalrpop_util::{lalrpop_mod, ErrorRecovery, ParseError};
+
+lalrpop_mod!(
+    #[allow(clippy::all, clippy::pedantic, unused_parens)]
+    grammar,
+    "/loss.rs"
+);
+
+/// The parser's error type.
+pub type Error = ParseError<usize, Tok, LexError>;
+
+/// Builds an expression node, refusing trees deeper than `MAX_DEPTH`.
+pub fn mk(kind: ExprKind, l: usize, r: usize) -> Result<Expr, Error> {
+    let e = Expr::new(kind, l..r);
+    if e.depth > MAX_DEPTH {
+        return Err(ParseError::User {
+            error: LexError {
+                kind: LexErrorKind::TooDeep,
+                span: l..r,
+            },
+        });
+    }
+    Ok(e)
+}
+
+/// Parses a whole script. All lexer and syntax errors are returned together.
+pub fn parse(src: &str) -> Result<Program, Vec<Diag>> {
+    let (tokens, lex_errors) = lex(src);
+    let mut diags: Vec<Diag> = lex_errors.iter().map(lex_diag).collect();
+    // A script cut off by a nesting error is not worth parsing further.
+    if lex_errors.iter().any(|e| e.kind == LexErrorKind::TooDeep) {
+        return Err(diags);
+    }
+    let mut recovered: Vec<ErrorRecovery<usize, Tok, LexError>> = Vec::new();
+    let result = grammar::ProgramParser::new().parse(
+        &mut recovered,
+        tokens.into_iter().map(Ok::<_, LexError>),
+    );
+    for r in recovered {
+        diags.push(parse_diag(r.error, src));
+    }
+    match result {
+        Ok(p) if diags.is_empty() => Ok(p),
+        Ok(_) => Err(diags),
+        Err(e) => {
+            diags.push(parse_diag(e, src));
+            Err(diags)
+        }
+    }
+}
+
+/// Parses one expression (used by the REPL and tests).
+pub fn parse_expr(src: &str) -> Result<Expr, Vec<Diag>> {
+    let (tokens, lex_errors) = lex(src);
+    if !lex_errors.is_empty() {
+        return Err(lex_errors.iter().map(lex_diag).collect());
+    }
+    let mut recovered = Vec::new();
+    grammar::ExprParser::new()
+        .parse(&mut recovered, tokens.into_iter().map(Ok::<_, LexError>))
+        .map_err(|e| vec![parse_diag(e, src)])
+}
+
+/// Whether `src` is an unfinished statement: more input could complete it
+/// (the REPL's continuation prompt).
+pub fn is_incomplete(src: &str) -> bool {
+    let (tokens, lex_errors) = lex(src);
+    if lex_errors
+        .iter()
+        .any(|e| e.kind == LexErrorKind::UnterminatedString)
+    {
+        return true;
+    }
+    if !lex_errors.is_empty() {
+        return false;
+    }
+    let mut depth: i64 = 0;
+    for (_, t, _) in &tokens {
+        match t {
+            Tok::LParen | Tok::LBracket => depth += 1,
+            Tok::RParen | Tok::RBracket => depth -= 1,
+            _ => {}
+        }
+    }
+    if depth > 0 {
+        return true;
+    }
+    let mut recovered = Vec::new();
+    matches!(
+        grammar::ProgramParser::new().parse(&mut recovered, tokens.into_iter().map(Ok::<_, LexError>)),
+        Err(ParseError::UnrecognizedEof { .. })
+    )
+}
+
+fn lex_diag(e: &LexError) -> Diag {
+    let span = e.span.clone();
+    match &e.kind {
+        LexErrorKind::UnexpectedChar => Diag::error("E0001", "unexpected character")
+            .at(span, "no token starts with this")
+            .note("help: names are letters, digits and `_`; `#` starts a comment"),
+        LexErrorKind::UnterminatedString => Diag::error("E0002", "unterminated string")
+            .at(span, "this string has no closing `\"`")
+            .note("help: strings end on the same line with `\"`"),
+        LexErrorKind::BadEscape(c) => Diag::error("E0003", format!("unknown escape `\\{c}` in string"))
+            .at(span, "in this string")
+            .note("help: the escapes are \\\", \\\\, \\n and \\t"),
+        LexErrorKind::BadNumber => Diag::error("E0005", "invalid number").at(span, "here"),
+        LexErrorKind::TooDeep => Diag::error("E0004", "brackets nested too deeply")
+            .at(span, format!("more than {} levels open here", super::lexer::MAX_NESTING))
+            .note("help: split the expression with `let`"),
+    }
+}
+
+/// Renders LALRPOP's expected-terminal names ("\"name\"", "\";\"") for people.
+fn expected_list(expected: &[String]) -> String {
+    let mut names: Vec<String> = expected
+        .iter()
+        .map(|e| {
+            let t = e.trim_matches('"');
+            match t {
+                "name" | "number" | "string" => format!("a {t}"),
+                _ => format!("`{}`", t.replace("\\\"", "\"")),
+            }
+        })
+        .collect();
+    names.sort();
+    names.dedup();
+    match names.len() {
+        0 => String::new(),
+        1 => names[0].clone(),
+        _ => {
+            let last = names.pop().unwrap_or_default();
+            format!("{} or {}", names.join(", "), last)
+        }
+    }
+}
+
+fn parse_diag(e: Error, src: &str) -> Diag {
+    match e {
+        ParseError::InvalidToken { location } => Diag::error("E0100", "invalid token")
+            .at(location..location + 1, "here"),
+        ParseError::UnrecognizedEof { location, expected } => {
+            let at = location.min(src.len());
+            let d = Diag::error("E0101", "unexpected end of input")
+                .at(at..at, format!("expected {} here", expected_list(&expected)));
+            if expected.iter().any(|x| x == "\";\"") {
+                d.note("help: every statement ends with `;`")
+            } else {
+                d
+            }
+        }
+        ParseError::UnrecognizedToken {
+            token: (l, tok, r),
+            expected,
+        } => {
+            let mut d = Diag::error("E0100", format!("unexpected {tok}"))
+                .at(l..r, format!("expected {}", expected_list(&expected)));
+            if expected.iter().any(|x| x == "\";\"") && expected.len() <= 3 {
+                d = d.note("help: is a `;` missing at the end of the previous statement?");
+            }
+            if tok == Tok::Assign && expected.iter().any(|x| x == "\"==\"") {
+                d = d.note("help: to compare, write `==`");
+            }
+            d
+        }
+        ParseError::ExtraToken { token: (l, tok, r) } => {
+            Diag::error("E0100", format!("unexpected {tok}")).at(l..r, "extra token")
+        }
+        ParseError::User { error } => {
+            if error.kind == LexErrorKind::TooDeep {
+                Diag::error("E0102", "expression nested too deeply")
+                    .at(error.span.start..error.span.start + 1, format!("deeper than {MAX_DEPTH} levels"))
+                    .note("help: split the expression into several `let`s")
+            } else {
+                lex_diag(&error)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::syntax::ast::{BinOp, StmtKind, UnOp};
+
+    fn expr(src: &str) -> Expr {
+        parse_expr(src).unwrap_or_else(|e| panic!("{e:?}"))
+    }
+
+    #[test]
+    fn unary_minus_is_looser_than_power() {
+        let e = expr("-x^2");
+        match e.kind {
+            ExprKind::Unary(UnOp::Neg, inner) => {
+                assert!(matches!(inner.kind, ExprKind::Binary(BinOp::Pow, _, _)))
+            }
+            k => panic!("{k:?}"),
+        }
+    }
+
+    #[test]
+    fn power_is_right_associative_and_takes_signed_exponent() {
+        let e = expr("2^3^2");
+        match e.kind {
+            ExprKind::Binary(BinOp::Pow, a, b) => {
+                assert_eq!(a.kind, ExprKind::Num(2.0));
+                assert!(matches!(b.kind, ExprKind::Binary(BinOp::Pow, _, _)));
+            }
+            k => panic!("{k:?}"),
+        }
+        assert!(parse_expr("x^-1").is_ok());
+        assert!(parse_expr("x ** 2").is_ok());
+    }
+
+    #[test]
+    fn comparisons_do_not_chain() {
+        assert!(parse_expr("a < b < c").is_err());
+    }
+
+    #[test]
+    fn spans_cover_the_node() {
+        let e = expr("  (a + b) * c");
+        assert_eq!(e.span, 2..13);
+    }
+
+    #[test]
+    fn every_statement_form_parses() {
+        let src = r#"
+            param x = 1 in [0, 2] fixed;
+            param w[3, 4] ~ xavier_uniform(gain=2);
+            param v[2] = [1, 2];
+            let a = x * 2;
+            fn f(p, q) = p + q;
+            x = 3;
+            minimize f(x, a) from x = 1 with adam(lr=0.1, betas=(0.9, 0.99)) for 10 steps;
+            maximize x;
+            hesse;
+            minos x;
+            minos;
+            print x, "s", d.col, w[0, :], v[1:];
+            expect x == 3 within 0.1 "msg";
+            expect x > 0;
+            seed 4;
+            plot contour x over x in [0, 1], y in [0, 1] with path to "a.svg";
+            plot loss to "l.png";
+            plot sin(t), grad(sin(t), t) over t in [-3, 3] to "s.svg";
+            x + 1;
+        "#;
+        let p = parse(src).unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(p.stmts.len(), 19);
+        assert!(matches!(p.stmts[6].kind, StmtKind::Minimize(_)));
+    }
+
+    #[test]
+    fn error_recovery_reports_every_error() {
+        let errs = parse("let a = ;\nlet b = 1 +;\nprint a;\n").unwrap_err();
+        assert_eq!(errs.len(), 2, "{errs:?}");
+        assert_eq!(errs[0].line_col("let a = ;\nlet b = 1 +;\n").0, 1);
+        assert_eq!(errs[1].line_col("let a = ;\nlet b = 1 +;\n").0, 2);
+    }
+
+    #[test]
+    fn missing_semicolon_at_end() {
+        let errs = parse("print 1").unwrap_err();
+        assert_eq!(errs[0].code, "E0101");
+        assert!(errs[0].labels[0].1.contains("`;`"));
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let src = format!("print {}1{};", "(".repeat(100_000), ")".repeat(100_000));
+        let errs = parse(&src).unwrap_err();
+        assert_eq!(errs[0].code, "E0004");
+        let src = format!("print {}1;", "1 + ".repeat(50_000));
+        let errs = parse(&src).unwrap_err();
+        assert_eq!(errs[0].code, "E0102");
+        let src = format!("print {}1;", "-".repeat(50_000));
+        assert_eq!(parse(&src).unwrap_err()[0].code, "E0102");
+    }
+
+    #[test]
+    fn incomplete_input() {
+        assert!(is_incomplete("minimize (x"));
+        assert!(is_incomplete("print 1 +"));
+        assert!(!is_incomplete("print 1;"));
+        assert!(!is_incomplete("print );"));
+    }
+}

@@ -6,3 +6,5 @@
 
 pub mod diagnostics;
 pub mod syntax;
+pub mod graph;
+pub mod tensor;

@@ -51,11 +51,9 @@ pub fn hesse_numeric(ctx: &mut Ctx, st: &State, strat: &Strategy, maxcalls: usiz
     let mut yy = Vector::zeros(n);
     let mut x = st.x.clone();
     // Minuit2 asks "has limits" of the parameter with external number i here
-    let ext_limited = |i: usize| {
-        ctx_params_limited(&ctx.trafo, i)
-    };
+    let ext_limited: Vec<bool> = (0..n).map(|i| ctx_params_limited(&ctx.trafo, i)).collect();
     for i in 0..n {
-        let limited = ext_limited(i);
+        let limited = ext_limited[i];
         let xtf = x[i];
         let dmin = 8.0 * prec.eps2 * (xtf.abs() + prec.eps2);
         let mut d = gst[i].abs().max(dmin);

@@ -9,9 +9,24 @@
 //! run over the free parameters only, in declaration order, in external
 //! coordinates.
 
+pub mod hesse;
+pub mod linesearch;
+pub mod migrad;
+pub mod minos;
+pub mod numgrad;
+pub mod posdef;
+#[cfg(test)]
+mod reftests;
+pub mod seed;
+pub mod state;
 pub mod transform;
+pub use hesse::hesse;
+pub use migrad::migrad;
+pub use minos::minos;
 pub use transform::Transform;
 pub mod report;
+pub mod scan;
+pub mod simplex;
 
 pub type Matrix = nalgebra::DMatrix<f64>;
 

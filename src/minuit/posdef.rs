@@ -4,7 +4,8 @@
 
 use nalgebra::SymmetricEigen;
 
-use super::state::{ErrStatus, Matrix};
+use super::state::ErrStatus;
+use super::Matrix;
 use super::transform::Precision;
 
 /// What MnPosDef did.

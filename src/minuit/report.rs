@@ -82,7 +82,12 @@ fn py_str(x: f64) -> String {
             s + ".0"
         }
     } else {
-        format!("{}e{}{:02}", mant, if exp < 0 { '-' } else { '+' }, exp.abs())
+        format!(
+            "{}e{}{:02}",
+            mant,
+            if exp < 0 { '-' } else { '+' },
+            exp.abs()
+        )
     }
 }
 
@@ -446,17 +451,7 @@ pub fn param_table(rows: &[ParamRow]) -> String {
     } else {
         (rows.len() - 1).to_string().len().max(2)
     } as i32;
-    let ws = [
-        -num_width - 1,
-        -name_width - 2,
-        11,
-        11,
-        12,
-        12,
-        9,
-        9,
-        7,
-    ];
+    let ws = [-num_width - 1, -name_width - 2, 11, 11, 12, 12, 9, 9, 7];
     let ni = ws.len() - 1;
     let mut lines = vec![
         format_line(&ws, &format!("┌{}┐", "┬".repeat(ni))),
@@ -543,7 +538,9 @@ pub fn minos_table(rows: &[(String, MinosError)]) -> String {
         let s = pdg_format(None, &[m.lower, m.upper]);
         (s[0].clone(), s[1].clone())
     });
-    let valid = row("Valid", &|m| (py_bool(m.lower_valid), py_bool(m.upper_valid)));
+    let valid = row("Valid", &|m| {
+        (py_bool(m.lower_valid), py_bool(m.upper_valid))
+    });
     let at_limit = row("At Limit", &|m| {
         (py_bool(m.at_lower_limit), py_bool(m.at_upper_limit))
     });
@@ -598,10 +595,7 @@ pub fn matrix_table(names: &[String], m: &Matrix) -> String {
         s.push_str(" │");
         s
     };
-    let w = [
-        first_row_width as i32 + 2,
-        ((row_width + 1) * n + 1) as i32,
-    ];
+    let w = [first_row_width as i32 + 2, ((row_width + 1) * n + 1) as i32];
     let mut header = vec![" ".repeat(first_row_width)];
     header.extend(names.iter().map(|s| rjust(s, row_width)));
     let mut lines = vec![
@@ -797,7 +791,7 @@ mod tests {
     fn golden_pdg_format() {
         let g = golden();
         let cases = g["pdg"].as_array().unwrap();
-        assert!(cases.len() > 1000);
+        assert!(cases.len() > 1000, "{}", cases.len());
         for c in cases {
             let value = opt(&c[0]);
             let errors: Vec<f64> = c[1].as_array().unwrap().iter().map(num).collect();
@@ -858,9 +852,7 @@ mod tests {
                     name: r["name"].as_str().unwrap().to_string(),
                     value: num(&r["value"]),
                     error: Some(num(&r["error"])),
-                    minos: r["merror"]
-                        .as_array()
-                        .map(|a| (num(&a[0]), num(&a[1]))),
+                    minos: r["merror"].as_array().map(|a| (num(&a[0]), num(&a[1]))),
                     lower: opt(&r["lower"]),
                     upper: opt(&r["upper"]),
                     fixed: r["fixed"].as_bool().unwrap(),

@@ -8,8 +8,9 @@
 
 use super::{Matrix, ParamSpec};
 
-/// Minuit2's machine precision: `eps = 8 * f64::EPSILON`,
-/// `eps2 = 2 * sqrt(eps)`.
+/// Minuit2's machine precision as MnMachinePrecision computes it: the
+/// smallest power of two that no longer changes 1 when added, times 8
+/// (`eps = 4 * f64::EPSILON`), and `eps2 = 2 * sqrt(eps)`.
 #[derive(Clone, Copy, Debug)]
 pub struct Precision {
     pub eps: f64,
@@ -18,7 +19,7 @@ pub struct Precision {
 
 impl Default for Precision {
     fn default() -> Self {
-        let eps = 8.0 * f64::EPSILON;
+        let eps = 4.0 * f64::EPSILON;
         Precision {
             eps,
             eps2: 2.0 * eps.sqrt(),

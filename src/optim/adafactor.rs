@@ -51,7 +51,12 @@ pub fn build(r: &mut OptReader, layout: &ParamLayout) -> Result<Box<dyn Optimize
         Some(e1) => format!("({e1}, {eps2})"),
         None => format!("(None, {eps2})"),
     };
-    r.check("eps", 0.0 <= eps2, eps_shown, "eps[1] (epsilon2) must be >= 0")?;
+    r.check(
+        "eps",
+        0.0 <= eps2,
+        eps_shown,
+        "eps[1] (epsilon2) must be >= 0",
+    )?;
     r.check("d", 1.0 <= d, d, "d (the clipping threshold) must be >= 1")?;
     r.check(
         "weight_decay",
@@ -236,7 +241,8 @@ impl Optimizer for Adafactor {
                             *r = lerp(*r, n * n / cols as f64, one_minus_beta2_t);
                         }
                         for (j, c) in cv.iter_mut().enumerate() {
-                            let s: f64 = (0..rows).map(|i| gb[i * cols + j] * gb[i * cols + j]).sum();
+                            let s: f64 =
+                                (0..rows).map(|i| gb[i * cols + j] * gb[i * cols + j]).sum();
                             let n = s.sqrt();
                             *c = lerp(*c, n * n / rows as f64, one_minus_beta2_t);
                         }
@@ -260,7 +266,7 @@ impl Optimizer for Adafactor {
             let denom = py_max(1.0, norm(u) / (sqrt_numel * cfg.d));
             let scale = -alpha / denom;
             for (x, ui) in p.iter_mut().zip(u.iter()) {
-                *x += scale * ui;
+                *x = scale.mul_add(*ui, *x);
             }
         }
         loss
@@ -268,12 +274,15 @@ impl Optimizer for Adafactor {
 }
 
 /// torch's `lerp(start, end, weight)` for a scalar weight, with its switch of
-/// formula at |weight| = 0.5.
+/// formula at |weight| = 0.5. On CPU both forms are fused multiply-adds (the
+/// vectorized kernel's `fmadd`, the compiler's contraction in the scalar
+/// one), and so is `param.add_(update, alpha=...)` below: with them the
+/// reference case `adafactor` matches torch bit for bit.
 fn lerp(start: f64, end: f64, weight: f64) -> f64 {
     if weight.abs() < 0.5 {
-        start + weight * (end - start)
+        weight.mul_add(end - start, start)
     } else {
-        end - (end - start) * (1.0 - weight)
+        (-(end - start)).mul_add(1.0 - weight, end)
     }
 }
 
@@ -452,7 +461,7 @@ mod tests {
         }
     }
 
-        const RANK2_WANT: [f64; 7] = [
+    const RANK2_WANT: [f64; 7] = [
         0.18912438488734967,
         -0.7942999145060297,
         0.30936015248200976,

@@ -375,7 +375,7 @@ def gen_report():
     rng = random.Random(12345)
     pdg = []
     special = [0.0, -0.0, math.nan, math.inf, -math.inf]
-    for _ in range(3000):
+    for _ in range(1200):
         k = rng.choice([1, 1, 1, 2, 3])
         scale = 10 ** rng.uniform(-14, 14)
         v = rng.choice([1, -1]) * scale * rng.uniform(0.5, 5000)
@@ -399,7 +399,7 @@ def gen_report():
     pdg.append([1.0, [0.0, 0.25], rt.pdg_format(1.0, 0.0, 0.25)])
     pdg.append([None, [-1.0, 1.0], rt.pdg_format(None, -1.0, 1.0)])
     g = []
-    for _ in range(2000):
+    for _ in range(600):
         x = rng.choice([1, -1]) * 10 ** rng.uniform(-12, 18)
         if rng.random() < 0.1:
             x = round(x, rng.randint(0, 4))

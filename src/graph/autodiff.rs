@@ -1,0 +1,299 @@
+//! Reverse-mode differentiation, done symbolically on the graph: walking
+//! back from the output, each node's adjoint is built from its consumers'
+//! adjoints with one rule per op (PyTorch's derivative formulas, including
+//! its conventions at kinks: relu'(0) = 0, abs'(0) = 0, a tie in max gives
+//! half to each side, `where` differentiates the branch it took). The
+//! adjoints are ordinary nodes, hash-consed with the rest, so the gradient
+//! shares the forward pass's subexpressions and can itself be differentiated.
+
+use super::ops::{Cmp, Op, UnFn};
+use super::{Graph, NodeId};
+
+/// The gradient of scalar node `output` with respect to each node of `wrt`
+/// (parameter nodes), as new nodes. A parameter the output does not depend
+/// on gets a zero of its shape.
+pub fn grad(g: &mut Graph, output: NodeId, wrt: &[NodeId]) -> Vec<NodeId> {
+    let n = output as usize + 1;
+    // needed[i]: node i lies on a path from some wrt node to the output.
+    let mut depends = vec![false; n];
+    for &w in wrt {
+        if (w as usize) < n {
+            depends[w as usize] = true;
+        }
+    }
+    for i in 0..n {
+        if !depends[i] && g.varying[i] {
+            depends[i] = g.nodes[i].args.iter().any(|&a| depends[a as usize]);
+        }
+    }
+    let mut adj: Vec<Option<NodeId>> = vec![None; n];
+    if depends[output as usize] {
+        adj[output as usize] = Some(g.scalar(1.0));
+    }
+    for i in (0..n).rev() {
+        let Some(gi) = adj[i] else { continue };
+        if wrt.contains(&(i as NodeId)) && g.nodes[i].args.is_empty() {
+            continue;
+        }
+        let args = g.nodes[i].args.clone();
+        for (k, &a) in args.iter().enumerate() {
+            if !depends[a as usize] {
+                continue;
+            }
+            if let Some(c) = contribution(g, i as NodeId, k, gi) {
+                let c = sum_to(g, c, a);
+                adj[a as usize] = Some(match adj[a as usize] {
+                    None => c,
+                    Some(prev) => g.must(Op::Add, &[prev, c]),
+                });
+            }
+        }
+    }
+    wrt.iter()
+        .map(|&w| match adj.get(w as usize).copied().flatten() {
+            Some(a) => a,
+            None => zeros_like(g, w),
+        })
+        .collect()
+}
+
+fn zeros_like(g: &mut Graph, n: NodeId) -> NodeId {
+    let shape = g.shape(n).to_vec();
+    if shape.is_empty() {
+        g.scalar(0.0)
+    } else {
+        g.constant(crate::tensor::Tensor {
+            data: vec![0.0; crate::tensor::numel(&shape)],
+            shape,
+        })
+    }
+}
+
+/// Reduces a contribution shaped like the consumer to its argument's shape
+/// (the adjoint of broadcasting).
+fn sum_to(g: &mut Graph, c: NodeId, arg: NodeId) -> NodeId {
+    if g.shape(c) == g.shape(arg) {
+        return c;
+    }
+    let shape = g.shape(arg).to_vec();
+    let id = g.nodes.len() as NodeId;
+    g.nodes.push(super::Node {
+        op: Op::SumTo,
+        args: vec![c],
+        shape,
+    });
+    let v = g.varying[c as usize];
+    g.varying.push(v);
+    id
+}
+
+/// The adjoint that node `n` sends to its argument number `k`, given the
+/// adjoint `gi` of `n`; None when it is identically zero.
+fn contribution(g: &mut Graph, n: NodeId, k: usize, gi: NodeId) -> Option<NodeId> {
+    let op = g.op(n);
+    let args = g.args(n).to_vec();
+    let a = args[0];
+    let zero = g.scalar(0.0);
+    let c = match (op, k) {
+        (Op::Neg, _) => g.must(Op::Neg, &[gi]),
+        (Op::Add, _) => gi,
+        (Op::Sub, 0) => gi,
+        (Op::Sub, _) => g.must(Op::Neg, &[gi]),
+        (Op::Mul, 0) => g.mul(gi, args[1]),
+        (Op::Mul, _) => g.mul(gi, a),
+        (Op::Div, 0) => g.must(Op::Div, &[gi, args[1]]),
+        (Op::Div, _) => {
+            // torch: -grad * self / (other * other)
+            let ng = g.must(Op::Neg, &[gi]);
+            let num = g.mul(ng, a);
+            let den = g.must(Op::Mul, &[args[1], args[1]]);
+            g.must(Op::Div, &[num, den])
+        }
+        (Op::PowC, 0) => {
+            let e = g.const_scalar(args[1]).unwrap_or(f64::NAN);
+            if e == 0.0 {
+                return None;
+            }
+            // torch: grad * (exponent * self.pow(exponent - 1))
+            let em1 = g.scalar(e - 1.0);
+            let p = g.must(Op::PowC, &[a, em1]);
+            let ec = g.scalar(e);
+            let t = g.mul(ec, p);
+            g.mul(gi, t)
+        }
+        (Op::PowC, _) => return None,
+        (Op::Pow, 0) => {
+            // torch: where(exponent == 0, 0, grad * (exponent * self.pow(exponent - 1)))
+            let b = args[1];
+            let one = g.scalar(1.0);
+            let bm1 = g.must(Op::Sub, &[b, one]);
+            let p = g.must(Op::Pow, &[a, bm1]);
+            let t = g.must(Op::Mul, &[b, p]);
+            let t = g.mul(gi, t);
+            let is0 = g.must(Op::Cmp(Cmp::Eq), &[b, zero]);
+            g.must(Op::Where, &[is0, zero, t])
+        }
+        (Op::Pow, _) => {
+            // torch: grad * where(self == 0 & exponent >= 0, 0, result * log(self))
+            let b = args[1];
+            let lg = g.must(Op::Un(UnFn::Log), &[a]);
+            let t = g.must(Op::Mul, &[n, lg]);
+            let a0 = g.must(Op::Cmp(Cmp::Eq), &[a, zero]);
+            let bpos = g.must(Op::Cmp(Cmp::Ge), &[b, zero]);
+            let cond = g.must(Op::And, &[a0, bpos]);
+            let w = g.must(Op::Where, &[cond, zero, t]);
+            g.mul(gi, w)
+        }
+        (Op::Un(f), _) => return unary(g, f, n, a, gi),
+        (Op::Min | Op::Max, _) => {
+            // torch.maximum: where(self == other, grad / 2, grad), zeroed where the
+            // other side wins (self < other for maximum's self, and so on).
+            let (this, other) = if k == 0 { (a, args[1]) } else { (args[1], a) };
+            let loses = if op == Op::Max { Cmp::Lt } else { Cmp::Gt };
+            let two = g.scalar(2.0);
+            let half = g.must(Op::Div, &[gi, two]);
+            let tie = g.must(Op::Cmp(Cmp::Eq), &[this, other]);
+            let t = g.must(Op::Where, &[tie, half, gi]);
+            let lose = g.must(Op::Cmp(loses), &[this, other]);
+            g.must(Op::Where, &[lose, zero, t])
+        }
+        (Op::Atan2, _) => {
+            // torch: recip = 1 / (other^2 + self^2); self: grad * other * recip;
+            // other: grad * -self * recip
+            let (y, x) = (a, args[1]);
+            let xx = g.must(Op::Mul, &[x, x]);
+            let yy = g.must(Op::Mul, &[y, y]);
+            let s = g.must(Op::Add, &[xx, yy]);
+            let one = g.scalar(1.0);
+            let recip = g.must(Op::Div, &[one, s]);
+            let t = if k == 0 {
+                g.mul(gi, x)
+            } else {
+                let ny = g.must(Op::Neg, &[y]);
+                g.mul(gi, ny)
+            };
+            g.must(Op::Mul, &[t, recip])
+        }
+        (Op::Clamp, _) => {
+            // x: strictly inside (lo, hi), as torch reports at the bounds;
+            // lo: where x < lo; hi: where x > hi.
+            let (x, lo, hi) = (a, args[1], args[2]);
+            let mask = match k {
+                0 => {
+                    let gt = g.must(Op::Cmp(Cmp::Gt), &[x, lo]);
+                    let lt = g.must(Op::Cmp(Cmp::Lt), &[x, hi]);
+                    g.must(Op::And, &[gt, lt])
+                }
+                1 => g.must(Op::Cmp(Cmp::Lt), &[x, lo]),
+                _ => g.must(Op::Cmp(Cmp::Gt), &[x, hi]),
+            };
+            g.must(Op::Where, &[mask, gi, zero])
+        }
+        (Op::Where, 0) => return None,
+        (Op::Where, 1) => g.must(Op::Where, &[a, gi, zero]),
+        (Op::Where, _) => g.must(Op::Where, &[a, zero, gi]),
+        (Op::Cmp(_) | Op::And | Op::Or | Op::Not, _) => return None,
+        (Op::Const(_) | Op::Param(_), _) => return None,
+        (Op::SumTo, _) => gi, // broadcast back: elementwise ops broadcast it
+    };
+    Some(c)
+}
+
+fn unary(g: &mut Graph, f: UnFn, y: NodeId, x: NodeId, gi: NodeId) -> Option<NodeId> {
+    let one = g.scalar(1.0);
+    let zero = g.scalar(0.0);
+    Some(match f {
+        UnFn::Abs => {
+            let s = g.must(Op::Un(UnFn::Sign), &[x]);
+            g.mul(gi, s)
+        }
+        UnFn::Sqrt => {
+            // torch: grad / (2 * result)
+            let two = g.scalar(2.0);
+            let d = g.must(Op::Mul, &[two, y]);
+            g.must(Op::Div, &[gi, d])
+        }
+        UnFn::Exp => g.mul(gi, y),
+        UnFn::Log => g.must(Op::Div, &[gi, x]),
+        UnFn::Log1p => {
+            let d = g.must(Op::Add, &[x, one]);
+            g.must(Op::Div, &[gi, d])
+        }
+        UnFn::Expm1 => {
+            let d = g.must(Op::Add, &[y, one]);
+            g.mul(gi, d)
+        }
+        UnFn::Sin => {
+            let c = g.must(Op::Un(UnFn::Cos), &[x]);
+            g.mul(gi, c)
+        }
+        UnFn::Cos => {
+            let s = g.must(Op::Un(UnFn::Sin), &[x]);
+            let ns = g.must(Op::Neg, &[s]);
+            g.mul(gi, ns)
+        }
+        UnFn::Tan => {
+            // torch: grad * (1 + result^2)
+            let two = g.scalar(2.0);
+            let y2 = g.must(Op::PowC, &[y, two]);
+            let d = g.must(Op::Add, &[one, y2]);
+            g.mul(gi, d)
+        }
+        UnFn::Asin | UnFn::Acos => {
+            // torch: grad * (-self * self + 1).rsqrt(), negated for acos
+            let nx = g.must(Op::Neg, &[x]);
+            let xx = g.must(Op::Mul, &[nx, x]);
+            let s = g.must(Op::Add, &[xx, one]);
+            let mh = g.scalar(-0.5);
+            let r = g.must(Op::PowC, &[s, mh]);
+            let t = g.mul(gi, r);
+            if f == UnFn::Acos {
+                g.must(Op::Neg, &[t])
+            } else {
+                t
+            }
+        }
+        UnFn::Atan => {
+            // torch: grad / (self * self + 1)
+            let xx = g.must(Op::Mul, &[x, x]);
+            let d = g.must(Op::Add, &[xx, one]);
+            g.must(Op::Div, &[gi, d])
+        }
+        UnFn::Sinh => {
+            let c = g.must(Op::Un(UnFn::Cosh), &[x]);
+            g.mul(gi, c)
+        }
+        UnFn::Cosh => {
+            let s = g.must(Op::Un(UnFn::Sinh), &[x]);
+            g.mul(gi, s)
+        }
+        UnFn::Tanh => {
+            // torch: grad * (1 - y * y)
+            let yy = g.must(Op::Mul, &[y, y]);
+            let d = g.must(Op::Sub, &[one, yy]);
+            g.mul(gi, d)
+        }
+        UnFn::Sigmoid => {
+            // torch: grad * (1 - y) * y
+            let d = g.must(Op::Sub, &[one, y]);
+            let t = g.mul(gi, d);
+            g.must(Op::Mul, &[t, y])
+        }
+        UnFn::Relu => {
+            // torch's threshold_backward: zero where result <= 0
+            let pos = g.must(Op::Cmp(Cmp::Gt), &[y, zero]);
+            g.must(Op::Where, &[pos, gi, zero])
+        }
+        UnFn::Softplus => {
+            // torch: x > 20 ? grad : grad * z / (z + 1), z = exp(x)
+            let z = g.must(Op::Un(UnFn::Exp), &[x]);
+            let t = g.mul(gi, z);
+            let z1 = g.must(Op::Add, &[z, one]);
+            let t = g.must(Op::Div, &[t, z1]);
+            let twenty = g.scalar(20.0);
+            let big = g.must(Op::Cmp(Cmp::Gt), &[x, twenty]);
+            g.must(Op::Where, &[big, gi, t])
+        }
+        UnFn::Sign | UnFn::Floor | UnFn::Ceil | UnFn::Round => return None,
+    })
+}

@@ -1,0 +1,384 @@
+//! Tests of MIGRAD, HESSE and MINOS against iminuit's results
+//! (tests/reference/minuit.json), in numeric and autograd modes, with the
+//! acceptance rules of shared/tools/refcheck.py's check_minuit.
+
+use super::{hesse, migrad, minos, Fcn, MigradOptions, ParamSpec};
+use serde_json::Value;
+
+const REF: &str = include_str!("../../tests/reference/minuit.json");
+
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    Himmelblau,
+    Beale,
+}
+
+struct TestFcn {
+    kind: Kind,
+    exact: bool,
+    path: Vec<Vec<f64>>,
+}
+
+impl TestFcn {
+    fn f(&self, p: &[f64]) -> f64 {
+        let (x, y) = (p[0], p[1]);
+        match self.kind {
+            Kind::Himmelblau => (x * x + y - 11.0).powi(2) + (x + y * y - 7.0).powi(2),
+            Kind::Beale => {
+                (1.5 - x + x * y).powi(2)
+                    + (2.25 - x + x * y * y).powi(2)
+                    + (2.625 - x + x * y * y * y).powi(2)
+            }
+        }
+    }
+}
+
+impl Fcn for TestFcn {
+    fn value(&mut self, x: &[f64]) -> f64 {
+        self.path.push(x.to_vec());
+        self.f(x)
+    }
+    fn has_gradient(&self) -> bool {
+        self.exact
+    }
+    fn gradient(&mut self, p: &[f64], g: &mut [f64]) {
+        let (x, y) = (p[0], p[1]);
+        match self.kind {
+            Kind::Himmelblau => {
+                let a = x * x + y - 11.0;
+                let b = x + y * y - 7.0;
+                g[0] = 4.0 * x * a + 2.0 * b;
+                g[1] = 2.0 * a + 4.0 * y * b;
+            }
+            Kind::Beale => {
+                let t = [(1.5, 1), (2.25, 2), (2.625, 3)];
+                g[0] = 0.0;
+                g[1] = 0.0;
+                for (c, k) in t {
+                    let yk = y.powi(k);
+                    let r = c - x + x * yk;
+                    g[0] += 2.0 * r * (yk - 1.0);
+                    g[1] += 2.0 * r * x * (k as f64) * y.powi(k - 1);
+                }
+            }
+        }
+    }
+    fn hessian(&mut self, p: &[f64], h: &mut [f64]) -> bool {
+        let (x, y) = (p[0], p[1]);
+        match self.kind {
+            Kind::Himmelblau => {
+                let a = x * x + y - 11.0;
+                let b = x + y * y - 7.0;
+                h[0] = 4.0 * a + 8.0 * x * x + 2.0;
+                h[1] = 4.0 * x + 4.0 * y;
+                h[2] = h[1];
+                h[3] = 2.0 + 4.0 * b + 8.0 * y * y;
+            }
+            Kind::Beale => {
+                let t = [(1.5, 1), (2.25, 2), (2.625, 3)];
+                h.iter_mut().for_each(|v| *v = 0.0);
+                for (c, k) in t {
+                    let kf = k as f64;
+                    let yk = y.powi(k);
+                    let dyk = kf * y.powi(k - 1);
+                    let d2yk = if k >= 2 { kf * (kf - 1.0) * y.powi(k - 2) } else { 0.0 };
+                    let r = c - x + x * yk;
+                    let rx = yk - 1.0;
+                    let ry = x * dyk;
+                    h[0] += 2.0 * rx * rx;
+                    h[1] += 2.0 * (rx * ry + r * dyk);
+                    h[3] += 2.0 * (ry * ry + r * x * d2yk);
+                }
+                h[2] = h[1];
+            }
+        }
+        true
+    }
+}
+
+fn guess_error(v: f64) -> f64 {
+    if v != 0.0 {
+        0.01 * v.abs()
+    } else {
+        0.1
+    }
+}
+
+struct Case {
+    id: String,
+    kind: Kind,
+    params: Vec<ParamSpec>,
+    opts: MigradOptions,
+    fixed: Vec<String>,
+    refv: Value,
+}
+
+fn cases() -> Vec<Case> {
+    let all: Value = serde_json::from_str(REF).expect("reference json");
+    let mut out = Vec::new();
+    for c in all["cases"].as_array().expect("cases") {
+        let obj = c["objective"].as_str().unwrap_or("");
+        let kind = if obj.starts_with("(1.5") {
+            Kind::Beale
+        } else {
+            Kind::Himmelblau
+        };
+        let fixed: Vec<String> = c["fixed"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|v| v.as_str().map(String::from)).collect())
+            .unwrap_or_default();
+        let mut params = Vec::new();
+        for name in ["x", "y"] {
+            let v = c["start"][name].as_f64().expect("start");
+            let lim = &c["limits"][name];
+            params.push(ParamSpec {
+                name: name.into(),
+                value: v,
+                error: guess_error(v),
+                lower: lim.get(0).and_then(|v| v.as_f64()),
+                upper: lim.get(1).and_then(|v| v.as_f64()),
+                fixed: fixed.iter().any(|f| f == name),
+            });
+        }
+        let mo = &c["migrad_options"];
+        let opts = MigradOptions {
+            tol: mo["tol"].as_f64().unwrap_or(0.1),
+            strategy: mo["strategy"].as_u64().unwrap_or(1) as u32,
+            errordef: c["errordef"].as_f64().unwrap_or(1.0),
+            ncall: None,
+            numeric_grad: false,
+        };
+        out.push(Case {
+            id: c["id"].as_str().unwrap_or("").into(),
+            kind,
+            params,
+            opts,
+            fixed,
+            refv: c.clone(),
+        });
+    }
+    out
+}
+
+fn close(a: f64, b: f64, rtol: f64, atol: f64) -> bool {
+    (a - b).abs() <= atol + rtol * b.abs()
+}
+
+/// Runs one case in one mode and applies check_minuit's rules; returns
+/// (problems, our nfcn, our ngrad).
+fn check(case: &Case, numeric: bool) -> (Vec<String>, usize, usize) {
+    let mode = if numeric { "numeric" } else { "autograd" };
+    let r = &case.refv[mode];
+    let mut opts = case.opts.clone();
+    opts.numeric_grad = numeric;
+    let mut fcn = TestFcn {
+        kind: case.kind,
+        exact: true,
+        path: Vec::new(),
+    };
+    let m = migrad(&mut fcn, &case.params, &opts);
+    let mut bad = Vec::new();
+    if fcn.path.len() != m.nfcn {
+        bad.push(format!("path {} != nfcn {}", fcn.path.len(), m.nfcn));
+    }
+    if numeric {
+        let rp = r["migrad"]["path"].as_array().expect("path");
+        for (k, (a, b)) in fcn.path.iter().zip(rp).enumerate() {
+            let bx = b["x"].as_f64().unwrap_or(f64::NAN);
+            let by = b["y"].as_f64().unwrap_or(f64::NAN);
+            if !close(a[0], bx, 1e-9, 1e-12) || !close(a[1], by, 1e-9, 1e-12) {
+                eprintln!(
+                    "{} {mode}: path diverges at {k}: ours {:?} iminuit ({bx}, {by})",
+                    case.id, a
+                );
+                break;
+            }
+        }
+    }
+    let rm = &r["migrad"];
+    let fref = rm["fval"].as_f64().unwrap_or(f64::NAN);
+    if !rm["valid"].as_bool().unwrap_or(false) {
+        if m.valid && m.fval > fref + 1e-6 {
+            bad.push(format!("claims valid {} worse than {fref}", m.fval));
+        }
+        return (bad, m.nfcn, m.ngrad);
+    }
+    if m.fval < fref - 1e-4f64.max(1e-3 * fref.abs()) {
+        return (bad, m.nfcn, m.ngrad);
+    }
+    if !m.valid {
+        bad.push("invalid".into());
+    }
+    if !close(m.fval, fref, 1e-3, 1e-4) {
+        bad.push(format!("fval {} want {fref}", m.fval));
+    }
+    let herr = &r["hesse"]["errors"];
+    for (i, n) in ["x", "y"].iter().enumerate() {
+        let want = rm["values"][n].as_f64().unwrap_or(f64::NAN);
+        let fixed = case.fixed.iter().any(|f| f == n);
+        let tol = if fixed {
+            1e-12
+        } else {
+            0.05 * herr[n].as_f64().unwrap_or(0.0) + 1e-6
+        };
+        if (m.values[i] - want).abs() > tol {
+            bad.push(format!("value {n} {} want {want}", m.values[i]));
+        }
+    }
+    let mut hf = TestFcn {
+        kind: case.kind,
+        exact: true,
+        path: Vec::new(),
+    };
+    let (h, hn, _) = hesse(&mut hf, &case.params, &m, numeric);
+    if hf.path.len() != hn {
+        bad.push("hesse nfcn mismatch".into());
+    }
+    if numeric && hn as u64 != r["hesse"]["nfcn"].as_u64().unwrap_or(0) {
+        eprintln!("{} {mode}: hesse nfcn {hn} vs {}", case.id, r["hesse"]["nfcn"]);
+    }
+    for (i, n) in ["x", "y"].iter().enumerate() {
+        if case.fixed.iter().any(|f| f == n) {
+            continue;
+        }
+        let want = herr[n].as_f64().unwrap_or(f64::NAN);
+        if !close(h.errors[i], want, 0.02, 1e-9) {
+            bad.push(format!("hesse {n} {} want {want}", h.errors[i]));
+        }
+    }
+    if let Some(me) = r["minos"]["errors"].as_object() {
+        for (n, lohi) in me {
+            let i = if n == "x" { 0 } else { 1 };
+            let mut mf = TestFcn {
+                kind: case.kind,
+                exact: true,
+                path: Vec::new(),
+            };
+            let e = minos(&mut mf, &case.params, &h, i, numeric);
+            let lo = lohi[0].as_f64().unwrap_or(f64::NAN);
+            let hi = lohi[1].as_f64().unwrap_or(f64::NAN);
+            let scale = 0.01 * herr[n].as_f64().unwrap_or(0.0) + 1e-9;
+            if !close(e.lower, lo, 0.03, scale) || !close(e.upper, hi, 0.03, scale) {
+                bad.push(format!("minos {n} [{}, {}] want [{lo}, {hi}]", e.lower, e.upper));
+            }
+            if !e.is_valid() {
+                bad.push(format!("minos {n} invalid"));
+            }
+        }
+    }
+    let nref = rm["nfcn"].as_u64().unwrap_or(0) as usize;
+    let gref = rm["ngrad"].as_u64().unwrap_or(0) as usize;
+    if numeric {
+        if m.nfcn as f64 > 1.25 * nref as f64 + 5.0 {
+            bad.push(format!("nfcn {} vs {nref}", m.nfcn));
+        }
+    } else if m.nfcn + m.ngrad > nref + gref {
+        bad.push(format!("calls {}+{} vs {nref}+{gref}", m.nfcn, m.ngrad));
+    }
+    (bad, m.nfcn, m.ngrad)
+}
+
+fn run_mode(numeric: bool) {
+    let mut failures = Vec::new();
+    for case in cases() {
+        let (bad, nf, ng) = check(&case, numeric);
+        let mode = if numeric { "numeric" } else { "autograd" };
+        let rm = &case.refv[mode]["migrad"];
+        eprintln!(
+            "{} {mode}: nfcn {nf} ngrad {ng} (iminuit {} {}) {}",
+            case.id,
+            rm["nfcn"],
+            rm["ngrad"],
+            if bad.is_empty() { "ok".into() } else { bad.join("; ") }
+        );
+        if !bad.is_empty() {
+            failures.push(format!("{}: {}", case.id, bad.join("; ")));
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
+#[test]
+fn reference_numeric() {
+    run_mode(true);
+}
+
+#[test]
+fn reference_autograd() {
+    run_mode(false);
+}
+
+#[test]
+fn numeric_call_counts_exact() {
+    for case in cases() {
+        if case.id == "himmelblau-origin" || case.id == "himmelblau-minus2" {
+            let mut opts = case.opts.clone();
+            opts.numeric_grad = true;
+            let mut fcn = TestFcn {
+                kind: case.kind,
+                exact: false,
+                path: Vec::new(),
+            };
+            let m = migrad(&mut fcn, &case.params, &opts);
+            let want = case.refv["numeric"]["migrad"]["nfcn"].as_u64().unwrap_or(0) as usize;
+            assert_eq!(m.nfcn, want, "{}", case.id);
+        }
+    }
+}
+
+#[test]
+fn nan_objective_ends_invalid() {
+    struct NanFcn;
+    impl Fcn for NanFcn {
+        fn value(&mut self, x: &[f64]) -> f64 {
+            if x[0] > 0.5 {
+                f64::NAN
+            } else {
+                (x[0] - 1.0).powi(2)
+            }
+        }
+    }
+    let p = vec![ParamSpec {
+        name: "a".into(),
+        value: 0.0,
+        error: 0.1,
+        lower: None,
+        upper: None,
+        fixed: false,
+    }];
+    let m = migrad(&mut NanFcn, &p, &MigradOptions::default());
+    assert!(!m.valid);
+    assert!(m.nfcn <= 2000);
+}
+
+#[test]
+fn gradient_and_hessian_of_test_functions() {
+    for kind in [Kind::Himmelblau, Kind::Beale] {
+        let mut f = TestFcn {
+            kind,
+            exact: true,
+            path: Vec::new(),
+        };
+        let p = [0.7, -1.3];
+        let mut g = [0.0; 2];
+        f.gradient(&p, &mut g);
+        let mut h = [0.0; 4];
+        f.hessian(&p, &mut h);
+        let e = 1e-6;
+        for i in 0..2 {
+            let mut a = p;
+            let mut b = p;
+            a[i] += e;
+            b[i] -= e;
+            let num = (f.f(&a) - f.f(&b)) / (2.0 * e);
+            assert!((num - g[i]).abs() < 1e-5 * (1.0 + g[i].abs()));
+            let (mut ga, mut gb) = ([0.0; 2], [0.0; 2]);
+            f.gradient(&a, &mut ga);
+            f.gradient(&b, &mut gb);
+            for j in 0..2 {
+                let num = (ga[j] - gb[j]) / (2.0 * e);
+                assert!((num - h[j * 2 + i]).abs() < 1e-4 * (1.0 + h[j * 2 + i].abs()));
+            }
+        }
+    }
+}

@@ -8,3 +8,4 @@ pub mod diagnostics;
 pub mod syntax;
 pub mod graph;
 pub mod tensor;
+pub mod optim;

@@ -128,6 +128,10 @@ pub fn hesse_numeric(ctx: &mut Ctx, st: &State, strat: &Strategy, maxcalls: usiz
             };
         }
     }
+    if strat.level > 0 {
+        // refine the first derivatives (HessianGradientCalculator)
+        refine_gradient(ctx, &st.x, st.fval, &mut grd, &g2, &mut gst, strat);
+    }
     for i in 0..n {
         if i + 1 >= n {
             break;
@@ -181,6 +185,61 @@ pub fn hesse_numeric(ctx: &mut Ctx, st: &State, strat: &Strategy, maxcalls: usiz
         status,
         edm: e,
         nfcn: ctx.calls(),
+    }
+}
+
+/// Minuit2's HessianGradientCalculator: central differences with steps
+/// shrinking by 5 until the first derivative settles.
+fn refine_gradient(
+    ctx: &mut Ctx,
+    x0: &Vector,
+    fcnmin: f64,
+    grd: &mut Vector,
+    g2: &Vector,
+    gstep: &mut Vector,
+    strat: &Strategy,
+) {
+    let prec = *ctx.trafo.precision();
+    let dfmin = 4.0 * prec.eps2 * (fcnmin.abs() + ctx.up);
+    let mut x = x0.clone();
+    for i in 0..x.len() {
+        let xtf = x[i];
+        // (sic: Minuit2 takes no absolute value of x here)
+        let dmin = 4.0 * prec.eps2 * (xtf + prec.eps2);
+        let epspri = prec.eps2 + (grd[i] * prec.eps2).abs();
+        let optstp = (dfmin / (g2[i].abs() + epspri)).sqrt();
+        let mut d = 0.2 * gstep[i].abs();
+        if d > optstp {
+            d = optstp;
+        }
+        if d < dmin {
+            d = dmin;
+        }
+        let mut chgold = 10000.0;
+        for j in 0..strat.hess_grad_ncycles {
+            x[i] = xtf + d;
+            let fs1 = ctx.value(&x);
+            x[i] = xtf - d;
+            let fs2 = ctx.value(&x);
+            x[i] = xtf;
+            let grdold = grd[i];
+            let grdnew = (fs1 - fs2) / (2.0 * d);
+            let dgmin = prec.eps * (fs1.abs() + fs2.abs()) / d;
+            if grdnew == 0.0 {
+                break;
+            }
+            let change = ((grdold - grdnew) / grdnew).abs();
+            if change > chgold && j > 1 {
+                break;
+            }
+            chgold = change;
+            grd[i] = grdnew;
+            gstep[i] = d;
+            if change < 0.05 || (grdold - grdnew).abs() < dgmin || d < dmin || change.is_nan() {
+                break;
+            }
+            d *= 0.2;
+        }
     }
 }
 

@@ -20,6 +20,18 @@ pub fn default_ncall(n: usize) -> usize {
     200 + 100 * n + 5 * n * n
 }
 
+/// Sum of absolute values over the lower triangle (Minuit2 sums its packed
+/// symmetric storage).
+fn sum_abs_lower(m: &Matrix) -> f64 {
+    let mut s = 0.0;
+    for i in 0..m.nrows() {
+        for j in 0..=i {
+            s += m[(i, j)].abs();
+        }
+    }
+    s
+}
+
 /// The Davidon (rank-one/rank-two switching) update of the inverse Hessian;
 /// returns the new matrix and dcovar.
 pub fn davidon_update(
@@ -39,9 +51,9 @@ pub fn davidon_update(
         let flnu = dx / delgam - &vg / gvg;
         upd += &flnu * flnu.transpose() * gvg;
     }
-    let sum_upd = upd.sum();
+    let sum_upd = sum_abs_lower(&upd);
     let v1 = v0 + upd;
-    let dcov = 0.5 * (dcovar0 + sum_upd / v1.sum());
+    let dcov = 0.5 * (dcovar0 + sum_upd / sum_abs_lower(&v1));
     Some((v1, dcov))
 }
 

@@ -127,6 +127,7 @@ pub struct Strategy {
     pub hess_ncycles: usize,
     pub hess_step_tol: f64,
     pub hess_g2_tol: f64,
+    pub hess_grad_ncycles: usize,
     pub hess_force_posdef: bool,
 }
 
@@ -142,6 +143,7 @@ impl Strategy {
                 hess_ncycles: 3,
                 hess_step_tol: 0.5,
                 hess_g2_tol: 0.1,
+                hess_grad_ncycles: 1,
                 hess_force_posdef: true,
             },
             1 => Strategy {
@@ -152,6 +154,7 @@ impl Strategy {
                 hess_ncycles: 5,
                 hess_step_tol: 0.3,
                 hess_g2_tol: 0.05,
+                hess_grad_ncycles: 2,
                 hess_force_posdef: true,
             },
             2 => Strategy {
@@ -162,6 +165,7 @@ impl Strategy {
                 hess_ncycles: 7,
                 hess_step_tol: 0.1,
                 hess_g2_tol: 0.02,
+                hess_grad_ncycles: 6,
                 hess_force_posdef: true,
             },
             _ => Strategy {
@@ -172,6 +176,7 @@ impl Strategy {
                 hess_ncycles: 7,
                 hess_step_tol: 0.0,
                 hess_g2_tol: 0.0,
+                hess_grad_ncycles: 6,
                 hess_force_posdef: false,
             },
         }

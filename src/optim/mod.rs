@@ -25,6 +25,8 @@ pub mod radam;
 pub mod rmsprop;
 pub mod rprop;
 pub mod sgd;
+#[cfg(test)]
+mod testutil;
 
 type BuildFn = fn(&mut OptReader, &ParamLayout) -> Result<Box<dyn Optimizer>, OptError>;
 

@@ -11,7 +11,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use super::*;
 
 /// Contour levels for finite data in `[lo, hi]`.
-fn default_levels(lo: f64, hi: f64) -> Vec<f64> {
+pub(super) fn default_levels(lo: f64, hi: f64) -> Vec<f64> {
     let inside = |v: &&f64| **v > lo && **v < hi;
     if CHAPTER_LEVELS.iter().filter(inside).count() >= 3 {
         return CHAPTER_LEVELS.to_vec();
@@ -116,7 +116,7 @@ fn clip_segment(
 }
 
 /// The path as polylines clipped to the box; non-finite points break it.
-fn clip_path(path: &[(f64, f64)], bx: (f64, f64, f64, f64)) -> Vec<Vec<(f64, f64)>> {
+pub(super) fn clip_path(path: &[(f64, f64)], bx: (f64, f64, f64, f64)) -> Vec<Vec<(f64, f64)>> {
     let mut out: Vec<Vec<(f64, f64)>> = Vec::new();
     let mut cur: Vec<(f64, f64)> = Vec::new();
     let finite = |p: &(f64, f64)| p.0.is_finite() && p.1.is_finite();
@@ -157,7 +157,7 @@ fn clip_path(path: &[(f64, f64)], bx: (f64, f64, f64, f64)) -> Vec<Vec<(f64, f64
 
 /// Marching squares: the contour of `z` at `level` as polylines in data
 /// coordinates. Cells with a non-finite corner are skipped.
-fn contour_lines(xs: &[f64], ys: &[f64], z: &[f64], level: f64) -> Vec<Vec<(f64, f64)>> {
+pub(super) fn contour_lines(xs: &[f64], ys: &[f64], z: &[f64], level: f64) -> Vec<Vec<(f64, f64)>> {
     let nx = xs.len();
     let ny = ys.len();
     if nx < 2 || ny < 2 || z.len() != nx * ny || !level.is_finite() {

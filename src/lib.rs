@@ -9,3 +9,7 @@ pub mod syntax;
 pub mod graph;
 pub mod tensor;
 pub mod optim;
+pub mod interp;
+pub mod minuit;
+pub mod check;
+pub mod repl;

@@ -1,1 +1,264 @@
-fn main() {}
+//! The `losslang` command line (SPEC section 1): argument parsing, reading
+//! the script, and exit codes. Everything else lives in the library.
+
+use clap::{Args, Parser, Subcommand};
+use losslang::check::{self, Captured, CheckOptions};
+use losslang::interp::{Options, Session};
+use std::io::{IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "losslang",
+    version,
+    about = "A small language for loss functions: torch.optim and Minuit on a differentiable expression graph",
+    args_conflicts_with_subcommands = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Option<Cmd>,
+    /// A script to run (the same as `losslang run FILE`)
+    file: Option<PathBuf>,
+    #[command(flatten)]
+    flags: RunFlags,
+}
+
+#[derive(Args, Clone, Default)]
+struct RunFlags {
+    /// Print one JSON object with every result instead of the text report
+    #[arg(long)]
+    json: bool,
+    /// With --json: record every point a minimizer visited (`path`)
+    #[arg(long)]
+    trace: bool,
+    /// Seed the random generator (overrides the script's `seed`)
+    #[arg(long, value_name = "N")]
+    seed: Option<u64>,
+    /// Print the run time at the end (makes the output non-deterministic)
+    #[arg(long)]
+    time: bool,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run a script (`-` reads it from standard input)
+    Run {
+        file: PathBuf,
+        #[command(flatten)]
+        flags: RunFlags,
+    },
+    /// Check scripts against their expected outputs (X.loss with X.expected)
+    Check {
+        /// Files or directories to search (default: .)
+        paths: Vec<PathBuf>,
+        /// Write the expected files from the current output
+        #[arg(long)]
+        bless: bool,
+        /// Relative tolerance for numbers
+        #[arg(long, default_value_t = check::DEFAULT_RTOL)]
+        rtol: f64,
+        /// Absolute tolerance for numbers
+        #[arg(long, default_value_t = check::DEFAULT_ATOL)]
+        atol: f64,
+        /// One JSON object per script (JSON Lines), for autograders
+        #[arg(long)]
+        json: bool,
+    },
+    /// The interactive REPL, after running FILE if given
+    Repl { file: Option<PathBuf> },
+}
+
+/// Reads a script: `-` is standard input. Errors are ready to print.
+fn read_script(path: &Path) -> Result<String, String> {
+    let bytes = if path == Path::new("-") {
+        let mut b = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut b)
+            .map_err(|e| format!("cannot read standard input: {e}"))?;
+        b
+    } else if path.is_dir() {
+        return Err(format!(
+            "cannot read `{}`: it is a directory, not a script",
+            path.display()
+        ));
+    } else {
+        std::fs::read(path).map_err(|e| {
+            let why = match e.kind() {
+                std::io::ErrorKind::NotFound => "no such file".to_string(),
+                _ => e.to_string(),
+            };
+            format!("cannot read `{}`: {why}", path.display())
+        })?
+    };
+    String::from_utf8(bytes).map_err(|e| {
+        format!(
+            "cannot read `{}`: it is not UTF-8 text (invalid byte at offset {})",
+            path.display(),
+            e.utf8_error().valid_up_to()
+        )
+    })
+}
+
+fn color_stderr() -> bool {
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
+
+fn run_file(file: &Path, flags: &RunFlags) -> i32 {
+    let start = std::time::Instant::now();
+    let src = match read_script(file) {
+        Ok(s) => s,
+        Err(msg) => {
+            if flags.json {
+                let v = serde_json::json!({"ok": false, "results": [],
+                    "error": {"message": msg, "line": null, "column": null}});
+                println!("{v}");
+            }
+            eprintln!("error[E0500]: {msg}");
+            return 1;
+        }
+    };
+    let opts = Options {
+        json: flags.json,
+        trace: flags.trace,
+        seed: flags.seed,
+        repl: false,
+        color: color_stderr(),
+    };
+    let out: Box<dyn Write> = Box::new(std::io::BufWriter::new(std::io::stdout()));
+    let mut session = Session::new(opts, out, Box::new(std::io::stderr()));
+    if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
+        session.base_dir = dir.to_path_buf();
+    }
+    let name = if file == Path::new("-") {
+        "<stdin>".to_string()
+    } else {
+        file.display().to_string()
+    };
+    let outcome = session.run_source(&name, &src);
+    session.flush();
+    if flags.json {
+        println!("{}", session.json_report(&outcome));
+    }
+    if flags.time {
+        println!("time: {:.3} ms", start.elapsed().as_secs_f64() * 1e3);
+    }
+    outcome.exit_code()
+}
+
+/// Runs one script for `check`, in process, capturing its output.
+fn capture(path: &Path) -> Captured {
+    let src = match read_script(path) {
+        Ok(s) => s,
+        Err(msg) => {
+            return Captured {
+                stdout: String::new(),
+                stderr: format!("error[E0500]: {msg}\n"),
+                status: 1,
+            }
+        }
+    };
+    let out = SharedBuf::default();
+    let err = SharedBuf::default();
+    let mut session = Session::new(Options::default(), Box::new(out.clone()), Box::new(err.clone()));
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        session.base_dir = dir.to_path_buf();
+    }
+    let outcome = session.run_source(&path.display().to_string(), &src);
+    session.flush();
+    drop(session);
+    Captured {
+        stdout: out.text(),
+        stderr: err.text(),
+        status: outcome.exit_code(),
+    }
+}
+
+/// A writer whose bytes can be read back after the session is done.
+#[derive(Clone, Default)]
+struct SharedBuf(std::rc::Rc<std::cell::RefCell<Vec<u8>>>);
+
+impl SharedBuf {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.borrow()).into_owned()
+    }
+}
+
+impl Write for SharedBuf {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.borrow_mut().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn real_main(cli: Cli) -> i32 {
+    match cli.cmd {
+        Some(Cmd::Run { file, flags }) => run_file(&file, &flags),
+        Some(Cmd::Check {
+            paths,
+            bless,
+            rtol,
+            atol,
+            json,
+        }) => {
+            let opts = CheckOptions {
+                paths: if paths.is_empty() {
+                    vec![PathBuf::from(".")]
+                } else {
+                    paths
+                },
+                rtol,
+                atol,
+                bless,
+                json,
+            };
+            if let Err(e) = opts.validate() {
+                eprintln!("error: {e}");
+                return 2;
+            }
+            let mut stdout = std::io::stdout();
+            match check::run_check(&opts, &mut capture, &mut stdout) {
+                Ok(true) => 0,
+                Ok(false) => 1,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    1
+                }
+            }
+        }
+        Some(Cmd::Repl { file }) => losslang::repl::run(file.as_deref()),
+        None => match cli.file {
+            Some(file) => run_file(&file, &cli.flags),
+            None => losslang::repl::run(None),
+        },
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // Ctrl-C stops a running minimization at its next step; a second one
+    // ends the program.
+    let _ = ctrlc::set_handler(|| {
+        use std::sync::atomic::Ordering;
+        if losslang::interp::INTERRUPT.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+    });
+    // Deeply nested input is refused by the parser, but the recursive passes
+    // over what it accepts get a generous stack of their own.
+    let worker = std::thread::Builder::new()
+        .stack_size(256 << 20)
+        .spawn(move || real_main(cli));
+    let code = match worker.map(|h| h.join()) {
+        Ok(Ok(code)) => code,
+        _ => {
+            eprintln!("error: internal failure (please report this with the script)");
+            1
+        }
+    };
+    let _ = std::io::stdout().flush();
+    ExitCode::from(code as u8)
+}

@@ -167,6 +167,12 @@ impl Tape {
         }
     }
 
+    /// Copies `x` into the buffer at `off` (a parameter's elements).
+    #[inline]
+    pub fn set_scalars_range(&mut self, off: usize, x: &[f64]) {
+        self.vals[off..off + x.len()].copy_from_slice(x);
+    }
+
     /// The buffer offset of a parameter slot, for `set_scalars`.
     pub fn param_offset(&self, slot: u32) -> Option<usize> {
         self.params.iter().find(|p| p.0 == slot).map(|p| p.1)

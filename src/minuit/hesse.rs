@@ -7,8 +7,8 @@
 use super::numgrad::numerical_gradient_fresh;
 use super::posdef::{make_pos_def, PosDefOutcome};
 use super::state::{
-    edm, invert, state_from_minimum, to_function_minimum, Ctx, EndStatus, ErrStatus, Grad,
-    State, Strategy, Vector,
+    edm, invert, state_from_minimum, to_function_minimum, Ctx, EndStatus, ErrStatus, Grad, State,
+    Strategy, Vector,
 };
 use super::transform::Transform;
 use super::{Fcn, FunctionMinimum, Matrix, ParamSpec};
@@ -296,7 +296,15 @@ pub fn hesse_exact(ctx: &mut Ctx, st: &State) -> State {
             ..st.clone()
         };
     };
-    state_from_hessian(&st.x, st.fval, g, h, st.grad.gstep.clone(), &prec, ctx.calls())
+    state_from_hessian(
+        &st.x,
+        st.fval,
+        g,
+        h,
+        st.grad.gstep.clone(),
+        &prec,
+        ctx.calls(),
+    )
 }
 
 /// A state whose inverse Hessian comes from the Hessian `h` (made positive
@@ -367,7 +375,7 @@ pub fn hesse(
     let exact = !numeric && fcn.has_gradient();
     let mut ctx = Ctx::new(fcn, trafo.clone(), min.errordef);
     let mut st = state_from_minimum(min, exact && min.ngrad > 0);
-    if !exact && (st.grad.gstep.iter().all(|&s| s == 0.0) || st.grad.analytical) {
+    if !exact && (st.grad.gstep.iter().all(|&s| s == 0.0) || min.ngrad > 0) {
         // no usable numerical gradient: start from the declared errors
         let g = numerical_gradient_fresh(&mut ctx, &st.x, st.fval, &strat);
         st.grad = g;

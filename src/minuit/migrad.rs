@@ -285,7 +285,7 @@ pub fn migrad(fcn: &mut dyn Fcn, params: &[ParamSpec], opts: &MigradOptions) -> 
     let (mut st, mut end) = run_migrad(&mut ctx, &x0, None, &strat, maxfcn, opts.tol, exact);
     let mut tries = 5;
     let mut cur_trafo = trafo.clone();
-    while !(st.is_valid() && end == EndStatus::Ok)
+    while (!st.is_valid() || end != EndStatus::Ok)
         && !ctx.saw_nan
         && end != EndStatus::CallLimit
         && tries > 1
@@ -294,7 +294,15 @@ pub fn migrad(fcn: &mut dyn Fcn, params: &[ParamSpec], opts: &MigradOptions) -> 
     {
         // restart from the last state with its errors as steps
         let fm = to_function_minimum(
-            &cur_trafo, &st, end, opts.errordef, edm_goal, 0, 0, 2, opts.tol,
+            &cur_trafo,
+            &st,
+            end,
+            opts.errordef,
+            edm_goal,
+            0,
+            0,
+            2,
+            opts.tol,
         );
         let mut p2 = params.to_vec();
         for (i, p) in p2.iter_mut().enumerate() {
@@ -306,7 +314,11 @@ pub fn migrad(fcn: &mut dyn Fcn, params: &[ParamSpec], opts: &MigradOptions) -> 
         cur_trafo = Transform::new(&p2);
         ctx.set_trafo(cur_trafo.clone());
         let x = Vector::from_vec(cur_trafo.initial_internal());
-        let cov = if st.is_valid() { Some(st.v.clone()) } else { None };
+        let cov = if st.is_valid() {
+            Some(st.v.clone())
+        } else {
+            None
+        };
         let s2 = Strategy::new(2);
         let r = run_migrad(&mut ctx, &x, cov.as_ref(), &s2, maxfcn, opts.tol, exact);
         st = r.0;

@@ -64,7 +64,11 @@ impl Inner {
                 }
             }
         }
-        self.cov = if st.is_valid() { Some(st.v.clone()) } else { None };
+        self.cov = if st.is_valid() {
+            Some(st.v.clone())
+        } else {
+            None
+        };
         InnerResult {
             fval: st.fval,
             valid: st.is_valid() && end == EndStatus::Ok && st.fval.is_finite(),
@@ -328,8 +332,8 @@ fn function_cross(
             let mut ibest = 2;
             let mut iworst = 0;
             let mut noless = 0;
-            for i in 0..3 {
-                let ecart = (flsb[i] - aim).abs();
+            for (i, &fl) in flsb.iter().enumerate() {
+                let ecart = (fl - aim).abs();
                 if ecart > ecarmx {
                     ecarmx = ecart;
                     iworst = i;
@@ -338,12 +342,12 @@ fn function_cross(
                     ecarmn = ecart;
                     ibest = i;
                 }
-                if flsb[i] < aim {
+                if fl < aim {
                     noless += 1;
                 }
             }
             if noless == 1 || noless == 2 {
-                label = 500;
+                // on to the parabolas below
             } else if noless == 0 && ibest != 2 {
                 return Cross::Invalid;
             } else if noless == 3 && ibest != 2 {
@@ -359,12 +363,12 @@ fn function_cross(
                 continue;
             }
             // parabolas through the three points
-            let mut ibest = ibest;
             loop {
-                let pb = Parabola::through((alsb[0], flsb[0]), (alsb[1], flsb[1]), (alsb[2], flsb[2]));
+                let pb =
+                    Parabola::through((alsb[0], flsb[0]), (alsb[1], flsb[1]), (alsb[2], flsb[2]));
                 let (c1, c2, c3) = (pb.c, pb.b, pb.a);
                 let determ = c2 * c2 - 4.0 * c3 * (c1 - aim);
-                if !(determ >= prec.eps) {
+                if determ.is_nan() || determ < prec.eps {
                     return Cross::Invalid;
                 }
                 let rt = determ.sqrt();
@@ -388,18 +392,11 @@ fn function_cross(
                 let mut ileft = 3;
                 let mut iright = 3;
                 let mut iout = 3;
-                ibest = 0;
-                let mut ecarmx = 0.0;
-                let mut ecarmn = (aim - flsb[0]).abs();
+                let mut ecarmx: f64 = 0.0;
+                for fl in flsb {
+                    ecarmx = ecarmx.max((fl - aim).abs());
+                }
                 for i in 0..3 {
-                    let ecart = (flsb[i] - aim).abs();
-                    if ecart < ecarmn {
-                        ecarmn = ecart;
-                        ibest = i;
-                    }
-                    if ecart > ecarmx {
-                        ecarmx = ecart;
-                    }
                     if flsb[i] > aim {
                         if iright == 3 {
                             iright = i;
@@ -473,7 +470,10 @@ pub fn minos(
     index: usize,
     numeric: bool,
 ) -> MinosError {
-    let name = params.get(index).map(|p| p.name.clone()).unwrap_or_default();
+    let name = params
+        .get(index)
+        .map(|p| p.name.clone())
+        .unwrap_or_default();
     let err = min.errors.get(index).copied().unwrap_or(0.0);
     let mut out = MinosError {
         name,

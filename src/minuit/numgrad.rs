@@ -101,12 +101,7 @@ pub fn numerical_gradient(
 
 /// The numerical gradient from scratch at x: initial guess, then the
 /// two-point iterations.
-pub fn numerical_gradient_fresh(
-    ctx: &mut Ctx,
-    x: &Vector,
-    fval: f64,
-    strategy: &Strategy,
-) -> Grad {
+pub fn numerical_gradient_fresh(ctx: &mut Ctx, x: &Vector, fval: f64, strategy: &Strategy) -> Grad {
     let init = initial_gradient(&ctx.trafo, x, ctx.up);
     numerical_gradient(ctx, x, fval, &init, strategy)
 }

@@ -5,8 +5,8 @@
 use nalgebra::SymmetricEigen;
 
 use super::state::ErrStatus;
-use super::Matrix;
 use super::transform::Precision;
+use super::Matrix;
 
 /// What MnPosDef did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -81,7 +81,11 @@ impl Fcn for TestFcn {
                     let kf = k as f64;
                     let yk = y.powi(k);
                     let dyk = kf * y.powi(k - 1);
-                    let d2yk = if k >= 2 { kf * (kf - 1.0) * y.powi(k - 2) } else { 0.0 };
+                    let d2yk = if k >= 2 {
+                        kf * (kf - 1.0) * y.powi(k - 2)
+                    } else {
+                        0.0
+                    };
                     let r = c - x + x * yk;
                     let rx = yk - 1.0;
                     let ry = x * dyk;
@@ -125,7 +129,11 @@ fn cases() -> Vec<Case> {
         };
         let fixed: Vec<String> = c["fixed"]
             .as_array()
-            .map(|a| a.iter().filter_map(|v| v.as_str().map(String::from)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(String::from))
+                    .collect()
+            })
             .unwrap_or_default();
         let mut params = Vec::new();
         for name in ["x", "y"] {
@@ -198,6 +206,10 @@ fn check(case: &Case, numeric: bool) -> (Vec<String>, usize, usize) {
     let rm = &r["migrad"];
     let fref = rm["fval"].as_f64().unwrap_or(f64::NAN);
     if !rm["valid"].as_bool().unwrap_or(false) {
+        eprintln!(
+            "{} {mode}: fval {} valid {} values {:?} (iminuit fval {fref}, invalid)",
+            case.id, m.fval, m.valid, m.values
+        );
         if m.valid && m.fval > fref + 1e-6 {
             bad.push(format!("claims valid {} worse than {fref}", m.fval));
         }
@@ -230,12 +242,19 @@ fn check(case: &Case, numeric: bool) -> (Vec<String>, usize, usize) {
         exact: true,
         path: Vec::new(),
     };
-    let (h, hn, _) = hesse(&mut hf, &case.params, &m, numeric);
+    let (h, hn, hg) = hesse(&mut hf, &case.params, &m, numeric);
+    eprintln!(
+        "{} {mode}: fval {:.6e} valid {} edm {:.3e}; hesse nfcn {hn} ngrad {hg} errors {:?} (iminuit {} {})",
+        case.id, m.fval, m.valid, m.edm, h.errors, r["hesse"]["nfcn"], r["hesse"]["errors"]
+    );
     if hf.path.len() != hn {
         bad.push("hesse nfcn mismatch".into());
     }
     if numeric && hn as u64 != r["hesse"]["nfcn"].as_u64().unwrap_or(0) {
-        eprintln!("{} {mode}: hesse nfcn {hn} vs {}", case.id, r["hesse"]["nfcn"]);
+        eprintln!(
+            "{} {mode}: hesse nfcn {hn} vs {}",
+            case.id, r["hesse"]["nfcn"]
+        );
     }
     for (i, n) in ["x", "y"].iter().enumerate() {
         if case.fixed.iter().any(|f| f == n) {
@@ -255,11 +274,23 @@ fn check(case: &Case, numeric: bool) -> (Vec<String>, usize, usize) {
                 path: Vec::new(),
             };
             let e = minos(&mut mf, &case.params, &h, i, numeric);
+            eprintln!(
+                "{} {mode}: minos {n} [{:.6}, {:.6}] nfcn {} (iminuit [{lo_}, {hi_}])",
+                case.id,
+                e.lower,
+                e.upper,
+                e.nfcn,
+                lo_ = lohi[0],
+                hi_ = lohi[1]
+            );
             let lo = lohi[0].as_f64().unwrap_or(f64::NAN);
             let hi = lohi[1].as_f64().unwrap_or(f64::NAN);
             let scale = 0.01 * herr[n].as_f64().unwrap_or(0.0) + 1e-9;
             if !close(e.lower, lo, 0.03, scale) || !close(e.upper, hi, 0.03, scale) {
-                bad.push(format!("minos {n} [{}, {}] want [{lo}, {hi}]", e.lower, e.upper));
+                bad.push(format!(
+                    "minos {n} [{}, {}] want [{lo}, {hi}]",
+                    e.lower, e.upper
+                ));
             }
             if !e.is_valid() {
                 bad.push(format!("minos {n} invalid"));
@@ -289,7 +320,11 @@ fn run_mode(numeric: bool) {
             case.id,
             rm["nfcn"],
             rm["ngrad"],
-            if bad.is_empty() { "ok".into() } else { bad.join("; ") }
+            if bad.is_empty() {
+                "ok".into()
+            } else {
+                bad.join("; ")
+            }
         );
         if !bad.is_empty() {
             failures.push(format!("{}: {}", case.id, bad.join("; ")));

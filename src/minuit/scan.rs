@@ -35,13 +35,19 @@ pub const MAX_POINTS: u64 = 100_000_000;
 pub enum ScanError {
     /// A free parameter lacks a lower or an upper limit.
     #[error("parameter `{name}` needs both limits to be scanned")]
-    NoLimits { name: String },
+    NoLimits {
+        /// The parameter's name.
+        name: String,
+    },
     /// Every parameter is fixed.
     #[error("all parameters are fixed, there is nothing to scan")]
     NoFreeParameters,
     /// The grid has more than [`MAX_POINTS`] points.
     #[error("the scan grid would have {points} points (at most {max} are allowed)", max = MAX_POINTS)]
-    TooManyPoints { points: String },
+    TooManyPoints {
+        /// The grid's size as `n^k`, e.g. "1000^40".
+        points: String,
+    },
 }
 
 /// The points per parameter iminuit uses for `scan()` without a budget:
@@ -105,11 +111,7 @@ pub fn scan(
         .and_then(|k| (n as u64).checked_pow(k))
         .filter(|&t| t <= MAX_POINTS)
         .ok_or_else(|| ScanError::TooManyPoints {
-            points: if (k as f64) * (n as f64).log10() < 300.0 {
-                format!("{}", (n as f64).powi(k as i32))
-            } else {
-                format!("{n}^{k}")
-            },
+            points: format!("{n}^{k}"),
         })?;
 
     // the grid, first free parameter slowest
@@ -291,6 +293,34 @@ mod tests {
             3,
             f64::NAN,
         );
+    }
+
+    struct Quad;
+
+    impl Fcn for Quad {
+        fn value(&mut self, x: &[f64]) -> f64 {
+            (x[0] - 0.3).powi(2) + 2.0 * (x[1] + 0.2).powi(2)
+        }
+        fn has_gradient(&self) -> bool {
+            true
+        }
+        fn gradient(&mut self, x: &[f64], g: &mut [f64]) {
+            g[0] = 2.0 * (x[0] - 0.3);
+            g[1] = 4.0 * (x[1] + 0.2);
+        }
+    }
+
+    #[test]
+    fn exact_gradient_seed() {
+        let p = [
+            spec("a", Some(-1.0), Some(1.0)),
+            spec("b", Some(-1.0), Some(1.0)),
+        ];
+        let m = scan(&mut Quad, &p, 11, 1.0).unwrap();
+        assert!(m.nfcn >= 121);
+        assert!(m.ngrad >= 1);
+        assert!((m.values[0] - 0.3).abs() < 0.11 && (m.values[1] + 0.2).abs() < 0.11);
+        assert!(m.errors.iter().all(|e| e.is_finite() && *e > 0.0));
     }
 
     #[test]

@@ -30,7 +30,7 @@ pub fn seed_numeric(ctx: &mut Ctx, x0: &Vector, cov: Option<&Matrix>, strat: &St
         Some(c) if c.nrows() == n => {
             let mut m = c.clone();
             for i in 0..n {
-                if !(c[(i, i)] > prec.eps) {
+                if c[(i, i)].is_nan() || c[(i, i)] <= prec.eps {
                     m[(i, i)] = if grad.g2[i] > prec.eps {
                         1.0 / grad.g2[i]
                     } else {
@@ -75,6 +75,19 @@ pub fn negative_g2_search(ctx: &mut Ctx, st: &State, strat: &Strategy, exact: bo
     let prec = *ctx.trafo.precision();
     let n = st.x.len();
     let mut dgrad = st.grad.clone();
+    if exact {
+        // exact derivatives carry no step: take the small step the numerical
+        // gradient would start with (a tenth of the initial gradient step),
+        // so the search explores the nearby valley as numeric MIGRAD does
+        let init = super::numgrad::initial_gradient(&ctx.trafo, &st.x, ctx.up);
+        let eps2 = ctx.trafo.precision().eps2;
+        let dfmin = 8.0 * eps2 * (st.fval.abs() + ctx.up);
+        for i in 0..n {
+            let epspri = eps2 + (dgrad.g[i] * eps2).abs();
+            let optstp = (dfmin / (dgrad.g2[i].abs() + epspri)).sqrt();
+            dgrad.gstep[i] = optstp.max(0.1 * init.gstep[i]).min(10.0 * init.gstep[i]);
+        }
+    }
     let mut x = st.x.clone();
     let mut f = st.fval;
     let mut iter = 0;
@@ -86,14 +99,17 @@ pub fn negative_g2_search(ctx: &mut Ctx, st: &State, strat: &Strategy, exact: bo
                     continue;
                 }
                 let mut step = Vector::zeros(n);
-                let s = if exact { 1.0 } else { dgrad.gstep[i] };
+                let s = dgrad.gstep[i];
                 step[i] = if dgrad.g[i] < 0.0 { s } else { -s };
                 let gdel = step[i] * dgrad.g[i];
                 let (a, fa) = line_search(ctx, &x, f, &step, gdel, &prec);
                 x += step * a;
                 f = fa;
                 dgrad = if exact {
-                    exact_grad_g2(ctx, &x)
+                    let keep = dgrad.gstep.clone();
+                    let mut g = exact_grad_g2(ctx, &x);
+                    g.gstep = keep;
+                    g
                 } else {
                     numerical_gradient(ctx, &x, f, &dgrad, strat)
                 };

@@ -125,8 +125,8 @@ pub fn simplex(
     let (mut amin, mut aming) = (f0, f0);
     for i in 0..n {
         let dmin = 8.0 * prec.eps2 * (x[i].abs() + prec.eps2);
-        // `!(>=)` so that a NaN step is replaced too
-        if !(step[i] >= dmin) {
+        // a NaN step is replaced too
+        if step[i].is_nan() || step[i] < dmin {
             step[i] = dmin;
         }
         x[i] += step[i];
@@ -260,7 +260,7 @@ pub fn simplex(
 
     let end = if ctx.nfcn > maxfcn {
         End::CallLimit
-    } else if !(edm <= minedm) {
+    } else if edm.is_nan() || edm > minedm {
         // a NaN estimate counts as above the goal, as in iminuit
         End::AboveMaxEdm
     } else {

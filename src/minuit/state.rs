@@ -277,6 +277,7 @@ pub enum EndStatus {
 }
 
 /// Builds the user-facing minimum from a final internal state.
+#[allow(clippy::too_many_arguments)]
 pub fn to_function_minimum(
     trafo: &Transform,
     st: &State,
@@ -306,10 +307,7 @@ pub fn to_function_minimum(
     } else {
         None
     };
-    let valid = st.is_valid()
-        && end == EndStatus::Ok
-        && st.fval.is_finite()
-        && st.edm.is_finite();
+    let valid = st.is_valid() && end == EndStatus::Ok && st.fval.is_finite() && st.edm.is_finite();
     FunctionMinimum {
         fval: st.fval,
         edm: st.edm,

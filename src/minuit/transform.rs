@@ -336,7 +336,7 @@ mod tests {
         for p in cases {
             let t = Transform::new(std::slice::from_ref(&p));
             for &v in &[-0.9, 0.0, 0.3, 1.7, 2.4] {
-                let inside = p.lower.map_or(true, |l| v > l) && p.upper.map_or(true, |u| v < u);
+                let inside = p.lower.is_none_or(|l| v > l) && p.upper.is_none_or(|u| v < u);
                 if !inside {
                     continue;
                 }

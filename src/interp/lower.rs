@@ -1,0 +1,315 @@
+//! Lowering: an expression of the syntax tree becomes nodes of the graph.
+//! Parameters become `Param` nodes (slot = declaration index), `let` names
+//! are lowered where they are used (once per graph, thanks to a cache and
+//! hash-consing), functions are inlined with their arguments bound, and
+//! `grad(E, x)` differentiates E's nodes symbolically.
+
+use super::names::{self, Scope};
+use super::{Def, Session};
+use crate::diagnostics::{Diag, Span};
+use crate::graph::ops::Cmp;
+use crate::graph::{autodiff, Graph, NodeId, Op, UnFn};
+use crate::syntax::ast::{BinOp, Expr, ExprKind, UnOp};
+use crate::tensor::Tensor;
+use std::collections::HashMap;
+
+/// A lowered value.
+#[derive(Clone, Debug)]
+pub enum LVal {
+    /// A numeric node.
+    Num(NodeId),
+    /// A boolean mask node (comparisons, and/or/not).
+    Mask(NodeId),
+    /// A string (print, plot files, csv paths).
+    Str(String),
+}
+
+/// Lowers expressions of one session into one graph.
+pub struct Lowerer<'a> {
+    pub s: &'a Session,
+    pub g: &'a mut Graph,
+    /// Bound names, innermost last: function arguments and plot variables.
+    locals: Vec<(String, LVal)>,
+    let_cache: HashMap<String, LVal>,
+    /// Extra variable slots (plot variables) beyond the parameters.
+    pub extra_slots: u32,
+}
+
+fn mask_as_number(span: Span) -> Diag {
+    Diag::error("E0206", "a comparison gives a mask, not a number")
+        .at(span, "this is a mask")
+        .note("help: use `where(cond, a, b)` to turn a mask into numbers")
+}
+
+impl<'a> Lowerer<'a> {
+    pub fn new(s: &'a Session, g: &'a mut Graph) -> Self {
+        Lowerer {
+            s,
+            g,
+            locals: Vec::new(),
+            let_cache: HashMap::new(),
+            extra_slots: 0,
+        }
+    }
+
+    /// Binds a fresh scalar variable (a plot's `t`) to a new slot after the
+    /// parameters; returns its slot.
+    pub fn bind_var(&mut self, name: &str) -> u32 {
+        let slot = self.s.params.len() as u32 + self.extra_slots;
+        self.extra_slots += 1;
+        let n = self.g.param(slot, Vec::new());
+        self.locals.push((name.to_string(), LVal::Num(n)));
+        slot
+    }
+
+    fn node(&mut self, op: Op, args: &[NodeId], span: &Span) -> Result<NodeId, Diag> {
+        self.g.node(op, args).map_err(|e| {
+            Diag::error("E0402", format!("shape mismatch: {}", e.0)).at(span.clone(), "in this operation")
+        })
+    }
+
+    /// Lowers `e` to a numeric node.
+    pub fn num(&mut self, e: &Expr) -> Result<NodeId, Diag> {
+        match self.lower(e)? {
+            LVal::Num(n) => Ok(n),
+            LVal::Mask(_) => Err(mask_as_number(e.span.clone())),
+            LVal::Str(_) => Err(Diag::error("E0206", "a string is not a number").at(e.span.clone(), "string")),
+        }
+    }
+
+    fn mask(&mut self, e: &Expr) -> Result<NodeId, Diag> {
+        match self.lower(e)? {
+            LVal::Mask(n) => Ok(n),
+            _ => Err(Diag::error("E0206", "expected a condition (a mask)")
+                .at(e.span.clone(), "not a comparison")
+                .note("help: compare with `<`, `<=`, `>`, `>=`, `==` or `!=`")),
+        }
+    }
+
+    pub fn lower(&mut self, e: &Expr) -> Result<LVal, Diag> {
+        match &e.kind {
+            ExprKind::Num(v) => Ok(LVal::Num(self.g.scalar(*v))),
+            ExprKind::Bool(b) => {
+                let n = self.g.scalar(if *b { 1.0 } else { 0.0 });
+                Ok(LVal::Mask(n))
+            }
+            ExprKind::Str(s) => Ok(LVal::Str(s.clone())),
+            ExprKind::Name(n) => self.name(n, &e.span),
+            ExprKind::Unary(op, a) => match op {
+                UnOp::Neg => {
+                    let x = self.num(a)?;
+                    Ok(LVal::Num(self.node(Op::Neg, &[x], &e.span)?))
+                }
+                UnOp::Plus => Ok(LVal::Num(self.num(a)?)),
+                UnOp::Not => {
+                    let m = self.mask(a)?;
+                    Ok(LVal::Mask(self.node(Op::Not, &[m], &e.span)?))
+                }
+            },
+            ExprKind::Binary(op, a, b) => self.binary(*op, a, b, &e.span),
+            ExprKind::Call(f, args) => self.call(&f.name, &f.span, args, e),
+            ExprKind::Tuple(_) => Err(Diag::error("E0206", "a tuple is not a value")
+                .at(e.span.clone(), "tuple")
+                .note("help: tuples such as (0.9, 0.999) are only for optimizer options")),
+            ExprKind::Array(_) | ExprKind::Index(..) | ExprKind::Field(..) => {
+                super::tensor_ops::lower_tensor_expr(self, e)
+            }
+        }
+    }
+
+    fn name(&mut self, n: &str, span: &Span) -> Result<LVal, Diag> {
+        if let Some((_, v)) = self.locals.iter().rev().find(|(l, _)| l == n) {
+            return Ok(v.clone());
+        }
+        if let Some(i) = self.s.param_index(n) {
+            let shape = self.s.params[i].value.shape.clone();
+            return Ok(LVal::Num(self.g.param(i as u32, shape)));
+        }
+        if let Some(v) = self.let_cache.get(n) {
+            return Ok(v.clone());
+        }
+        if let Some(Def::Let(body)) = self.s.defs.get(n) {
+            // A let is lowered in the global scope, whatever the locals here.
+            let saved = std::mem::take(&mut self.locals);
+            let r = self.lower(body);
+            self.locals = saved;
+            let v = r?;
+            self.let_cache.insert(n.to_string(), v.clone());
+            return Ok(v);
+        }
+        if let Some(Def::Data(t)) = self.s.defs.get(n) {
+            return Ok(LVal::Num(self.g.constant(t.clone())));
+        }
+        if let Some(v) = names::constant(n) {
+            return Ok(LVal::Num(self.g.scalar(v)));
+        }
+        Err(names::unknown_name(n, span.clone(), self.s, "name"))
+    }
+
+    fn binary(&mut self, op: BinOp, a: &Expr, b: &Expr, span: &Span) -> Result<LVal, Diag> {
+        let gop = match op {
+            BinOp::Add => Op::Add,
+            BinOp::Sub => Op::Sub,
+            BinOp::Mul => Op::Mul,
+            BinOp::Div => Op::Div,
+            BinOp::Pow => Op::Pow,
+            BinOp::MatMul => return super::tensor_ops::matmul(self, a, b, span),
+            BinOp::And | BinOp::Or => {
+                let x = self.mask(a)?;
+                let y = self.mask(b)?;
+                let o = if op == BinOp::And { Op::And } else { Op::Or };
+                return Ok(LVal::Mask(self.node(o, &[x, y], span)?));
+            }
+            cmp => {
+                let c = match cmp {
+                    BinOp::Lt => Cmp::Lt,
+                    BinOp::Le => Cmp::Le,
+                    BinOp::Gt => Cmp::Gt,
+                    BinOp::Ge => Cmp::Ge,
+                    BinOp::Eq => Cmp::Eq,
+                    _ => Cmp::Ne,
+                };
+                let x = self.num(a)?;
+                let y = self.num(b)?;
+                return Ok(LVal::Mask(self.node(Op::Cmp(c), &[x, y], span)?));
+            }
+        };
+        let x = self.num(a)?;
+        let y = self.num(b)?;
+        Ok(LVal::Num(self.node(gop, &[x, y], span)?))
+    }
+
+    fn positional<'e>(&self, args: &'e [crate::syntax::ast::Arg]) -> Vec<&'e Expr> {
+        args.iter().filter(|a| a.name.is_none()).map(|a| &a.value).collect()
+    }
+
+    fn call(
+        &mut self,
+        name: &str,
+        fspan: &Span,
+        args: &[crate::syntax::ast::Arg],
+        whole: &Expr,
+    ) -> Result<LVal, Diag> {
+        let span = &whole.span;
+        if let Some(Def::Fn(params, body)) = self.s.defs.get(name) {
+            if args.len() != params.len() {
+                return Err(Diag::error(
+                    "E0203",
+                    format!("`{name}` takes {} arguments, but {} were given", params.len(), args.len()),
+                )
+                .at(span.clone(), "here"));
+            }
+            let mut bound = Vec::with_capacity(args.len());
+            for (p, a) in params.iter().zip(args) {
+                bound.push((p.clone(), self.lower(&a.value)?));
+            }
+            // The body sees its arguments and the globals, not the caller's locals.
+            let saved = std::mem::replace(&mut self.locals, bound);
+            let r = self.lower(body);
+            self.locals = saved;
+            return r;
+        }
+        let pos = self.positional(args);
+        if let Some(arity) = names::builtin_arity(name) {
+            let named_ok = matches!(
+                name,
+                "sum" | "mean" | "var" | "std" | "norm" | "prod" | "min" | "max" | "arange"
+            );
+            if let Some(a) = args.iter().find(|a| a.name.is_some()) {
+                if !named_ok {
+                    return Err(Diag::error("E0203", format!("`{name}` takes no named arguments"))
+                        .at(a.span.clone(), "named argument"));
+                }
+            }
+            if !arity.contains(&pos.len()) {
+                let want = arity.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(" or ");
+                return Err(Diag::error(
+                    "E0203",
+                    format!("`{name}` takes {want} argument{}, but {} were given", if arity == [1] { "" } else { "s" }, pos.len()),
+                )
+                .at(span.clone(), "here"));
+            }
+        } else {
+            let mut all: Vec<String> = names::BUILTINS.iter().map(|(n, _)| n.to_string()).collect();
+            all.extend(self.s.all_names());
+            let mut d = Diag::error("E0200", format!("unknown function `{name}`")).at(fspan.clone(), "not defined");
+            if let Some(s) = names::suggest(name, all.iter().map(String::as_str)) {
+                d = d.note(format!("help: did you mean `{s}`?"));
+            }
+            return Err(d);
+        }
+        if let Some(f) = UnFn::from_name(name) {
+            let x = self.num(pos[0])?;
+            return Ok(LVal::Num(self.node(Op::Un(f), &[x], span)?));
+        }
+        let binop = match name {
+            "pow" => Some(Op::Pow),
+            "atan2" => Some(Op::Atan2),
+            "min" if pos.len() == 2 => Some(Op::Min),
+            "max" if pos.len() == 2 => Some(Op::Max),
+            _ => None,
+        };
+        if let Some(op) = binop {
+            let x = self.num(pos[0])?;
+            let y = self.num(pos[1])?;
+            return Ok(LVal::Num(self.node(op, &[x, y], span)?));
+        }
+        match name {
+            "clamp" => {
+                let x = self.num(pos[0])?;
+                let lo = self.num(pos[1])?;
+                let hi = self.num(pos[2])?;
+                Ok(LVal::Num(self.node(Op::Clamp, &[x, lo, hi], span)?))
+            }
+            "where" => {
+                let c = self.mask(pos[0])?;
+                let a = self.num(pos[1])?;
+                let b = self.num(pos[2])?;
+                Ok(LVal::Num(self.node(Op::Where, &[c, a, b], span)?))
+            }
+            "grad" => self.grad(pos[0], pos[1]),
+            _ => super::tensor_ops::lower_builtin(self, name, args, whole),
+        }
+    }
+
+    fn grad(&mut self, f: &Expr, wrt: &Expr) -> Result<LVal, Diag> {
+        let ExprKind::Name(n) = &wrt.kind else {
+            return Err(Diag::error("E0204", "grad's second argument must be a parameter name")
+                .at(wrt.span.clone(), "not a name"));
+        };
+        let target = match self.name(n, &wrt.span)? {
+            LVal::Num(node) if matches!(self.g.op(node), Op::Param(_)) => node,
+            _ => {
+                return Err(Diag::error("E0204", format!("`{n}` is not a parameter"))
+                    .at(wrt.span.clone(), "grad differentiates with respect to a parameter")
+                    .note("help: declare it with `param`"))
+            }
+        };
+        let out = self.num(f)?;
+        if !self.g.shape(out).is_empty() {
+            return Err(Diag::error(
+                "E0402",
+                format!("grad needs a scalar expression, this one has shape {}", crate::tensor::shape_str(self.g.shape(out))),
+            )
+            .at(f.span.clone(), "not a scalar")
+            .note("help: reduce it first, e.g. with sum(...)"));
+        }
+        Ok(LVal::Num(autodiff::grad(self.g, out, &[target])[0]))
+    }
+}
+
+/// Evaluates a lowered node once at the session's current parameter values.
+pub fn eval_node(s: &Session, g: &Graph, n: NodeId, extra: &[(u32, f64)]) -> Tensor {
+    let mut tape = crate::graph::Tape::new(g, &[n]);
+    for (i, p) in s.params.iter().enumerate() {
+        tape.set_param(i as u32, &p.value.data);
+    }
+    for &(slot, v) in extra {
+        tape.set_param(slot, &[v]);
+    }
+    tape.forward();
+    Tensor {
+        shape: tape.output_shape(0).to_vec(),
+        data: tape.output(0).to_vec(),
+    }
+}

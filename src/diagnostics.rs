@@ -161,5 +161,6 @@ pub const CODES: &[(&str, &str)] = &[
     ("E0401", "a failed `expect`"),
     ("E0402", "a runtime error in an expression (shape, domain, size)"),
     ("E0403", "HESSE or MINOS without a Minuit minimum, or on an unknown or fixed name"),
+    ("E0404", "a csv file that cannot be read, a bad cell, or a column it does not have"),
     ("E0500", "the script cannot be read (missing, a directory, not UTF-8)"),
 ];

@@ -243,6 +243,11 @@ fn main() -> ExitCode {
     // ends the program.
     let _ = ctrlc::set_handler(|| {
         use std::sync::atomic::Ordering;
+        // In the REPL a second Ctrl-C must not end the session.
+        if losslang::repl::ACTIVE.load(Ordering::SeqCst) {
+            losslang::repl::on_ctrl_c();
+            return;
+        }
         if losslang::interp::INTERRUPT.swap(true, Ordering::SeqCst) {
             std::process::exit(130);
         }

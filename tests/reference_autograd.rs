@@ -9,8 +9,8 @@
 mod common;
 
 use common::{
-    assert_no_failures, case_id, close, get, is_ok, parallel_map, printed_values,
-    reference_cases, run_json, short,
+    assert_no_failures, case_id, close, get, is_ok, parallel_map, printed_values, reference_cases,
+    run_json, short,
 };
 use serde_json::Value;
 
@@ -20,7 +20,10 @@ const ATOL: f64 = 1e-12;
 /// refcheck.py's `check_autograd`: `None` when the case matches.
 fn check_autograd(case: &Value) -> Option<String> {
     let script = get(case, "script").as_str().unwrap_or_default();
-    let expected = get(case, "expected").as_array().cloned().unwrap_or_default();
+    let expected = get(case, "expected")
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     let out = match run_json(script, false) {
         Ok(out) => out,
         Err(why) => return Some(why),

@@ -64,10 +64,7 @@ fn check_minuit(case: &Value, mode: Mode) -> Option<String> {
     let reference = get(case, mode.key());
     let ref_migrad = get(reference, "migrad");
     let Some(m) = mig.first().copied() else {
-        return Some(format!(
-            "no minimize result: {}",
-            short(get(&out, "error"))
-        ));
+        return Some(format!("no minimize result: {}", short(get(&out, "error"))));
     };
     let path = m.get("path").and_then(Value::as_array);
     let nfcn = get(m, "nfcn");
@@ -99,11 +96,7 @@ fn check_minuit(case: &Value, mode: Mode) -> Option<String> {
         return Some("minimum reported invalid, iminuit's is valid".to_string());
     }
     if !close(get(m, "loss"), get(ref_migrad, "fval"), 1e-3, 1e-4) {
-        return Some(format!(
-            "fval {} want {}",
-            short(get(m, "loss")),
-            fval_ref
-        ));
+        return Some(format!("fval {} want {}", short(get(m, "loss")), fval_ref));
     }
     let fixed: Vec<&str> = get(case, "fixed")
         .as_array()

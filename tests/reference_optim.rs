@@ -11,8 +11,8 @@
 mod common;
 
 use common::{
-    assert_no_failures, case_id, close, get, is_ok, parallel_map, reference_cases,
-    results_of, run_json, short,
+    assert_no_failures, case_id, close, get, is_ok, parallel_map, reference_cases, results_of,
+    run_json, short,
 };
 use serde_json::Value;
 
@@ -95,15 +95,20 @@ fn every_optim_case_follows_torch() {
 #[test]
 fn maximize_statement_and_option_follow_torch_maximize() {
     let case = find_case("maximize-adam");
-    let script = get(&case, "script").as_str().unwrap_or_default().to_string();
+    let script = get(&case, "script")
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     assert!(
         script.contains("\nmaximize ") && script.contains("adam(lr=0.1)"),
         "unexpected maximize-adam script:\n{script}"
     );
     // The same run spelled as torch spells it: minimize with maximize=true.
-    let with_option = script
-        .replacen("\nmaximize ", "\nminimize ", 1)
-        .replacen("adam(lr=0.1)", "adam(lr=0.1, maximize=true)", 1);
+    let with_option = script.replacen("\nmaximize ", "\nminimize ", 1).replacen(
+        "adam(lr=0.1)",
+        "adam(lr=0.1, maximize=true)",
+        1,
+    );
     let mut failures = Vec::new();
     for (how, s) in [("statement", &script), ("option", &with_option)] {
         if let Some(why) = check_optim_script(&case, s) {

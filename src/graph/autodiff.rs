@@ -6,8 +6,8 @@
 //! adjoints are ordinary nodes, hash-consed with the rest, so the gradient
 //! shares the forward pass's subexpressions and can itself be differentiated.
 
-use super::ops::{Cmp, Op, UnFn};
-use super::{Graph, NodeId};
+use super::ops::{Cmp, Op, Red, UnFn, AXIS_ALL};
+use super::{Aux, Graph, Ix, NodeId};
 
 /// The gradient of scalar node `output` with respect to each node of `wrt`
 /// (parameter nodes), as new nodes. A parameter the output does not depend
@@ -194,9 +194,99 @@ fn contribution(g: &mut Graph, n: NodeId, k: usize, gi: NodeId) -> Option<NodeId
         (Op::Where, _) => g.must(Op::Where, &[a, zero, gi]),
         (Op::Cmp(_) | Op::And | Op::Or | Op::Not, _) => return None,
         (Op::Const(_) | Op::Param(_), _) => return None,
-        (Op::SumTo, _) => gi, // broadcast back: elementwise ops broadcast it
+        // broadcast back to the summed value's shape
+        (Op::SumTo, _) => {
+            let s = g.shape(a).to_vec();
+            g.expand(gi, &s).ok()?
+        }
+        (Op::Reduce(r, ax), _) => return reduce_adj(g, r, ax, n, a, gi),
+        (Op::ProdExcl(ax), _) => {
+            // d E_i / d x_j = prod over the fibre without i and j (i != j), so
+            // the adjoint is (sum_i g_i E_i - g_j E_j) / x_j (exact without zeros).
+            let t = g.must(Op::Mul, &[gi, n]);
+            let s = g.reduce(Red::Sum, t, ax).ok()?;
+            let s = keepdim(g, s, a, ax);
+            let d = g.must(Op::Sub, &[s, t]);
+            g.must(Op::Div, &[d, a])
+        }
+        (Op::Reshape(_), _) => {
+            let s = g.shape(a).to_vec();
+            g.reshape(gi, &s).ok()?
+        }
+        // the summing back happens in `sum_to`
+        (Op::Expand(_), _) => gi,
+        (Op::Permute(p), _) => {
+            let p = g.aux_shape(p).to_vec();
+            let mut inv = vec![0; p.len()];
+            for (i, &d) in p.iter().enumerate() {
+                inv[d] = i;
+            }
+            g.permute(gi, &inv).ok()?
+        }
+        (Op::Index(x), _) => g.must(Op::IndexAdj(x), &[gi]),
+        (Op::IndexAdj(x), _) => g.must(Op::Index(x), &[gi]),
+        (Op::Stack, _) => {
+            let mut ix = vec![Ix::At(k)];
+            ix.extend(g.shape(n)[1..].iter().map(|&d| Ix::Range(0, d)));
+            let aux = g.intern(Aux::Index(g.shape(n).to_vec(), ix));
+            g.must(Op::Index(aux), &[gi])
+        }
+        (Op::MatMul, 0) => {
+            let bt = g.swap_last(args[1]).ok()?;
+            g.must(Op::MatMul, &[gi, bt])
+        }
+        (Op::MatMul, _) => {
+            let at = g.swap_last(a).ok()?;
+            g.must(Op::MatMul, &[at, gi])
+        }
     };
     Some(c)
+}
+
+/// A value reduced from `x` along `ax`, reshaped with the axis kept as 1 so
+/// that it broadcasts against `x`.
+fn keepdim(g: &mut Graph, r: NodeId, x: NodeId, ax: u8) -> NodeId {
+    let s = Graph::keepdim_shape(g.shape(x), ax);
+    if ax == AXIS_ALL {
+        // a scalar broadcasts as it is
+        return r;
+    }
+    g.reshape(r, &s).unwrap_or(r)
+}
+
+/// torch's derivatives of the reductions.
+fn reduce_adj(g: &mut Graph, r: Red, ax: u8, y: NodeId, x: NodeId, gi: NodeId) -> Option<NodeId> {
+    let xs = g.shape(x).to_vec();
+    let gk = keepdim(g, gi, x, ax);
+    let zero = g.scalar(0.0);
+    Some(match r {
+        Red::Sum => g.expand(gk, &xs).ok()?,
+        Red::Prod => {
+            let e = g.must(Op::ProdExcl(ax), &[x]);
+            g.mul(gk, e)
+        }
+        Red::Min | Red::Max => {
+            // amax/amin: the gradient goes evenly to every element equal to the result
+            let yk = keepdim(g, y, x, ax);
+            let hit = g.must(Op::Cmp(Cmp::Eq), &[x, yk]);
+            let one = g.scalar(1.0);
+            let ones = g.must(Op::Where, &[hit, one, zero]);
+            let cnt = g.reduce(Red::Sum, ones, ax).ok()?;
+            let cnt = keepdim(g, cnt, x, ax);
+            let share = g.must(Op::Div, &[gk, cnt]);
+            let c = g.must(Op::Where, &[hit, share, zero]);
+            g.expand(c, &xs).ok()?
+        }
+        Red::Norm => {
+            // torch: self * (grad / norm), zero where the norm is zero
+            let yk = keepdim(g, y, x, ax);
+            let q = g.must(Op::Div, &[gk, yk]);
+            let t = g.must(Op::Mul, &[x, q]);
+            let z = g.must(Op::Cmp(Cmp::Eq), &[yk, zero]);
+            let c = g.must(Op::Where, &[z, zero, t]);
+            g.expand(c, &xs).ok()?
+        }
+    })
 }
 
 fn unary(g: &mut Graph, f: UnFn, y: NodeId, x: NodeId, gi: NodeId) -> Option<NodeId> {

@@ -4,8 +4,8 @@
 //! argument offsets (and broadcasting index maps) of every instruction.
 //! Evaluating it allocates nothing; a scalar instruction is one `match`.
 
-use super::ops::{eval_scalar, Op};
-use super::{Graph, NodeId};
+use super::ops::{eval_scalar, Cmp, Op, Red, UnFn, AXIS_ALL};
+use super::{Aux, Graph, Ix, NodeId};
 use crate::tensor::{numel, Shape};
 
 /// Where an argument's elements come from for each output element.
@@ -19,14 +19,52 @@ enum Src {
     Map(usize, Vec<u32>),
 }
 
+/// What an instruction does beyond elementwise arithmetic.
+#[derive(Clone, Debug)]
+enum Kind {
+    /// Elementwise `op` over `args` (with broadcasting).
+    Elem,
+    /// out = 0; out[map[i]] += src[i] (SumTo, IndexAdj).
+    Scatter(usize, Vec<u32>),
+    /// out[i] = src[map[i]] (Expand, Permute, Index).
+    Gather(usize, Vec<u32>),
+    /// out = src (Reshape).
+    Copy(usize),
+    /// out = concatenation of the blocks (offset, len).
+    Stack(Vec<(usize, usize)>),
+    /// A reduction of src viewed as [outer, n, inner] along the middle axis.
+    Reduce {
+        red: Red,
+        src: usize,
+        outer: usize,
+        n: usize,
+        inner: usize,
+    },
+    /// Products of the other elements along the middle axis.
+    ProdExcl {
+        src: usize,
+        outer: usize,
+        n: usize,
+        inner: usize,
+    },
+    /// `batch` products of [m, k] @ [k, n].
+    MatMul {
+        a: usize,
+        b: usize,
+        batch: usize,
+        m: usize,
+        k: usize,
+        n: usize,
+    },
+}
+
 #[derive(Clone, Debug)]
 struct Instr {
     op: Op,
     out: usize,
     len: usize,
     args: Vec<Src>,
-    /// For SumTo: index of the output element each source element adds to.
-    scatter: Option<(usize, Vec<u32>)>,
+    kind: Kind,
 }
 
 /// A compiled evaluation of some outputs of a graph.
@@ -42,30 +80,82 @@ pub struct Tape {
     pub live_nodes: usize,
 }
 
-/// Index of the source element for each element of `out` under broadcasting.
-fn broadcast_map(src: &[usize], out: &[usize]) -> Vec<u32> {
+/// Row-major strides of a shape.
+fn strides(shape: &[usize]) -> Vec<usize> {
+    let mut st = vec![0; shape.len()];
+    let mut s = 1;
+    for i in (0..shape.len()).rev() {
+        st[i] = s;
+        s *= shape[i];
+    }
+    st
+}
+
+/// For each element of `out` (row-major), the source offset
+/// `base + sum(idx[d] * st[d])`.
+fn strided_map(out: &[usize], st: &[usize], base: usize) -> Vec<u32> {
     let n = numel(out);
     let nd = out.len();
-    let mut strides = vec![0usize; nd];
-    let mut s = 1;
-    for i in (0..src.len()).rev() {
-        let o = nd - src.len() + i;
-        strides[o] = if src[i] == 1 { 0 } else { s };
-        s *= src[i];
-    }
     let mut map = Vec::with_capacity(n);
     let mut idx = vec![0usize; nd];
+    let mut cur = base;
     for _ in 0..n {
-        map.push(idx.iter().zip(&strides).map(|(i, s)| i * s).sum::<usize>() as u32);
+        map.push(cur as u32);
         for d in (0..nd).rev() {
             idx[d] += 1;
+            cur += st[d];
             if idx[d] < out[d] {
                 break;
             }
+            cur -= st[d] * idx[d];
             idx[d] = 0;
         }
     }
     map
+}
+
+/// Index of the source element for each element of `out` under broadcasting.
+fn broadcast_map(src: &[usize], out: &[usize]) -> Vec<u32> {
+    let nd = out.len();
+    let mut st = vec![0usize; nd];
+    let sst = strides(src);
+    for i in 0..src.len() {
+        let o = nd - src.len() + i;
+        st[o] = if src[i] == 1 { 0 } else { sst[i] };
+    }
+    strided_map(out, &st, 0)
+}
+
+/// Gather map of `Index`: for each result element, its place in the source.
+fn index_map(src: &[usize], ix: &[Ix]) -> Vec<u32> {
+    let sst = strides(src);
+    let mut base = 0;
+    let mut out = Vec::new();
+    let mut st = Vec::new();
+    for (d, &n) in src.iter().enumerate() {
+        match ix.get(d) {
+            Some(Ix::At(k)) => base += k * sst[d],
+            Some(Ix::Range(lo, hi)) => {
+                base += lo * sst[d];
+                out.push(hi - lo);
+                st.push(sst[d]);
+            }
+            None => {
+                out.push(n);
+                st.push(sst[d]);
+            }
+        }
+    }
+    strided_map(&out, &st, base)
+}
+
+/// [outer, n, inner] of a reduction of `shape` along `axis`.
+fn split3(shape: &[usize], axis: u8) -> (usize, usize, usize) {
+    if axis == AXIS_ALL {
+        return (1, numel(shape), 1);
+    }
+    let a = axis as usize;
+    (numel(&shape[..a]), shape[a], numel(&shape[a + 1..]))
 }
 
 impl Tape {
@@ -104,29 +194,87 @@ impl Tape {
                 }
                 op => {
                     vals.resize(total, 0.0);
+                    let a0 = node.args[0];
+                    let off0 = offset[a0 as usize];
+                    let shape0 = &g.nodes[a0 as usize].shape;
                     let mut args = Vec::new();
-                    let mut scatter = None;
-                    for &a in &node.args {
-                        let an = &g.nodes[a as usize];
-                        let alen = numel(&an.shape);
-                        let off = offset[a as usize];
-                        if op == Op::SumTo {
-                            scatter = Some((off, broadcast_map(&node.shape, &an.shape)));
-                            args.push(Src::Same(off));
-                        } else if alen == 1 {
-                            args.push(Src::One(off));
-                        } else if an.shape == node.shape {
-                            args.push(Src::Same(off));
-                        } else {
-                            args.push(Src::Map(off, broadcast_map(&an.shape, &node.shape)));
+                    let kind = match op {
+                        Op::SumTo => Kind::Scatter(off0, broadcast_map(&node.shape, shape0)),
+                        Op::IndexAdj(a) => match &g.aux[a as usize] {
+                            Aux::Index(src, ix) => Kind::Scatter(off0, index_map(src, ix)),
+                            _ => unreachable!("IndexAdj without index data"),
+                        },
+                        Op::Index(a) => match &g.aux[a as usize] {
+                            Aux::Index(src, ix) => Kind::Gather(off0, index_map(src, ix)),
+                            _ => unreachable!("Index without index data"),
+                        },
+                        Op::Expand(_) => Kind::Gather(off0, broadcast_map(shape0, &node.shape)),
+                        Op::Permute(a) => {
+                            let p = g.aux_shape(a);
+                            let sst = strides(shape0);
+                            let st: Vec<usize> = p.iter().map(|&d| sst[d]).collect();
+                            Kind::Gather(off0, strided_map(&node.shape, &st, 0))
                         }
-                    }
+                        Op::Reshape(_) => Kind::Copy(off0),
+                        Op::Stack => Kind::Stack(
+                            node.args
+                                .iter()
+                                .map(|&a| (offset[a as usize], g.numel(a)))
+                                .collect(),
+                        ),
+                        Op::Reduce(red, ax) => {
+                            let (outer, n, inner) = split3(shape0, ax);
+                            Kind::Reduce {
+                                red,
+                                src: off0,
+                                outer,
+                                n,
+                                inner,
+                            }
+                        }
+                        Op::ProdExcl(ax) => {
+                            let (outer, n, inner) = split3(shape0, ax);
+                            Kind::ProdExcl {
+                                src: off0,
+                                outer,
+                                n,
+                                inner,
+                            }
+                        }
+                        Op::MatMul => {
+                            let sb = &g.nodes[node.args[1] as usize].shape;
+                            let r = shape0.len();
+                            Kind::MatMul {
+                                a: off0,
+                                b: offset[node.args[1] as usize],
+                                batch: numel(&shape0[..r - 2]),
+                                m: shape0[r - 2],
+                                k: shape0[r - 1],
+                                n: sb[sb.len() - 1],
+                            }
+                        }
+                        _ => {
+                            for &a in &node.args {
+                                let an = &g.nodes[a as usize];
+                                let alen = numel(&an.shape);
+                                let off = offset[a as usize];
+                                if alen == 1 {
+                                    args.push(Src::One(off));
+                                } else if an.shape == node.shape {
+                                    args.push(Src::Same(off));
+                                } else {
+                                    args.push(Src::Map(off, broadcast_map(&an.shape, &node.shape)));
+                                }
+                            }
+                            Kind::Elem
+                        }
+                    };
                     instrs.push(Instr {
                         op,
                         out: offset[i],
                         len,
                         args,
-                        scatter,
+                        kind,
                     });
                 }
             }
@@ -178,38 +326,77 @@ impl Tape {
         self.params.iter().find(|p| p.0 == slot).map(|p| p.1)
     }
 
-    /// Evaluates every instruction.
+    /// Evaluates every instruction. Each instruction matches on its op once
+    /// and then runs a tight loop over its elements.
     pub fn forward(&mut self) {
         let vals = &mut self.vals;
         for ins in &self.instrs {
-            if ins.len == 1 && ins.scatter.is_none() {
-                let mut a = [0.0; 3];
-                for (k, s) in ins.args.iter().enumerate() {
-                    a[k] = match s {
-                        Src::One(o) | Src::Same(o) => vals[*o],
-                        Src::Map(o, m) => vals[o + m[0] as usize],
-                    };
+            // Arguments always live before the result in the buffer.
+            let (lo, hi) = vals.split_at_mut(ins.out);
+            let out = &mut hi[..ins.len];
+            match &ins.kind {
+                Kind::Elem => {
+                    if ins.len == 1 {
+                        let mut a = [0.0; 3];
+                        for (k, s) in ins.args.iter().enumerate() {
+                            a[k] = match s {
+                                Src::One(o) | Src::Same(o) => lo[*o],
+                                Src::Map(o, m) => lo[o + m[0] as usize],
+                            };
+                        }
+                        out[0] = eval_scalar(ins.op, &a[..ins.args.len()]);
+                    } else {
+                        elementwise(ins.op, &ins.args, lo, out);
+                    }
                 }
-                vals[ins.out] = eval_scalar(ins.op, &a[..ins.args.len()]);
-                continue;
-            }
-            if let Some((src, map)) = &ins.scatter {
-                vals[ins.out..ins.out + ins.len].fill(0.0);
-                for (i, &m) in map.iter().enumerate() {
-                    vals[ins.out + m as usize] += vals[src + i];
+                Kind::Scatter(src, map) => {
+                    out.fill(0.0);
+                    for (i, &m) in map.iter().enumerate() {
+                        out[m as usize] += lo[src + i];
+                    }
                 }
-                continue;
-            }
-            for i in 0..ins.len {
-                let mut a = [0.0; 3];
-                for (k, s) in ins.args.iter().enumerate() {
-                    a[k] = match s {
-                        Src::One(o) => vals[*o],
-                        Src::Same(o) => vals[o + i],
-                        Src::Map(o, m) => vals[o + m[i] as usize],
-                    };
+                Kind::Gather(src, map) => {
+                    let s = &lo[*src..];
+                    for (o, &m) in out.iter_mut().zip(map) {
+                        *o = s[m as usize];
+                    }
                 }
-                vals[ins.out + i] = eval_scalar(ins.op, &a[..ins.args.len()]);
+                Kind::Copy(src) => out.copy_from_slice(&lo[*src..src + ins.len]),
+                Kind::Stack(parts) => {
+                    let mut at = 0;
+                    for &(off, len) in parts {
+                        out[at..at + len].copy_from_slice(&lo[off..off + len]);
+                        at += len;
+                    }
+                }
+                &Kind::Reduce {
+                    red,
+                    src,
+                    outer,
+                    n,
+                    inner,
+                } => reduce(red, &lo[src..src + outer * n * inner], out, outer, n, inner),
+                &Kind::ProdExcl {
+                    src,
+                    outer,
+                    n,
+                    inner,
+                } => prod_excl(&lo[src..src + outer * n * inner], out, outer, n, inner),
+                &Kind::MatMul {
+                    a,
+                    b,
+                    batch,
+                    m,
+                    k,
+                    n,
+                } => {
+                    for bi in 0..batch {
+                        let pa = &lo[a + bi * m * k..a + (bi + 1) * m * k];
+                        let pb = &lo[b + bi * k * n..b + (bi + 1) * k * n];
+                        let pc = &mut out[bi * m * n..(bi + 1) * m * n];
+                        matmul(pa, pb, pc, m, k, n);
+                    }
+                }
             }
         }
     }
@@ -222,6 +409,203 @@ impl Tape {
 
     pub fn output_shape(&self, k: usize) -> &[usize] {
         &self.output_shapes[k]
+    }
+}
+
+/// c = a @ b for row-major [m, k] and [k, n] blocks.
+pub fn matmul(a: &[f64], b: &[f64], c: &mut [f64], m: usize, k: usize, n: usize) {
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 {
+        c.fill(0.0);
+        return;
+    }
+    // SAFETY: the slices hold exactly m*k, k*n and m*n elements, row-major
+    // with the strides given, and `c` does not alias `a` or `b`.
+    unsafe {
+        matrixmultiply::dgemm(
+            m,
+            k,
+            n,
+            1.0,
+            a.as_ptr(),
+            k as isize,
+            1,
+            b.as_ptr(),
+            n as isize,
+            1,
+            0.0,
+            c.as_mut_ptr(),
+            n as isize,
+            1,
+        );
+    }
+}
+
+fn reduce(red: Red, x: &[f64], out: &mut [f64], outer: usize, n: usize, inner: usize) {
+    for o in 0..outer {
+        for j in 0..inner {
+            let base = o * n * inner + j;
+            let it = (0..n).map(|i| x[base + i * inner]);
+            out[o * inner + j] = match red {
+                Red::Sum => it.sum(),
+                Red::Prod => it.product(),
+                Red::Norm => it.map(|v| v * v).sum::<f64>().sqrt(),
+                // torch.amax/amin propagate nan
+                Red::Max => it.fold(f64::NEG_INFINITY, |a, v| if v.is_nan() || a.is_nan() { f64::NAN } else { a.max(v) }),
+                Red::Min => it.fold(f64::INFINITY, |a, v| if v.is_nan() || a.is_nan() { f64::NAN } else { a.min(v) }),
+            };
+        }
+    }
+}
+
+fn prod_excl(x: &[f64], out: &mut [f64], outer: usize, n: usize, inner: usize) {
+    for o in 0..outer {
+        for j in 0..inner {
+            let base = o * n * inner + j;
+            // prefix products, then multiplied by suffix products
+            let mut p = 1.0;
+            for i in 0..n {
+                out[base + i * inner] = p;
+                p *= x[base + i * inner];
+            }
+            let mut s = 1.0;
+            for i in (0..n).rev() {
+                out[base + i * inner] *= s;
+                s *= x[base + i * inner];
+            }
+        }
+    }
+}
+
+/// An argument as a kernel reads it.
+enum View<'a> {
+    One(f64),
+    Slice(&'a [f64]),
+    Map(&'a [f64], &'a [u32]),
+}
+
+#[inline(always)]
+fn view<'a>(s: &'a Src, lo: &'a [f64], len: usize) -> View<'a> {
+    match s {
+        Src::One(o) => View::One(lo[*o]),
+        Src::Same(o) => View::Slice(&lo[*o..o + len]),
+        Src::Map(o, m) => View::Map(&lo[*o..], m),
+    }
+}
+
+impl View<'_> {
+    #[inline(always)]
+    fn at(&self, i: usize) -> f64 {
+        match self {
+            View::One(v) => *v,
+            View::Slice(s) => s[i],
+            View::Map(s, m) => s[m[i] as usize],
+        }
+    }
+}
+
+#[inline(always)]
+fn un<F: Fn(f64) -> f64>(args: &[Src], lo: &[f64], out: &mut [f64], f: F) {
+    match view(&args[0], lo, out.len()) {
+        View::Slice(a) => {
+            for (o, &x) in out.iter_mut().zip(a) {
+                *o = f(x);
+            }
+        }
+        v => {
+            for (i, o) in out.iter_mut().enumerate() {
+                *o = f(v.at(i));
+            }
+        }
+    }
+}
+
+#[inline(always)]
+fn bin<F: Fn(f64, f64) -> f64>(args: &[Src], lo: &[f64], out: &mut [f64], f: F) {
+    let n = out.len();
+    match (view(&args[0], lo, n), view(&args[1], lo, n)) {
+        (View::Slice(a), View::Slice(b)) => {
+            for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
+                *o = f(x, y);
+            }
+        }
+        (View::Slice(a), View::One(y)) => {
+            for (o, &x) in out.iter_mut().zip(a) {
+                *o = f(x, y);
+            }
+        }
+        (View::One(x), View::Slice(b)) => {
+            for (o, &y) in out.iter_mut().zip(b) {
+                *o = f(x, y);
+            }
+        }
+        (a, b) => {
+            for (i, o) in out.iter_mut().enumerate() {
+                *o = f(a.at(i), b.at(i));
+            }
+        }
+    }
+}
+
+#[inline(always)]
+fn tern<F: Fn(f64, f64, f64) -> f64>(args: &[Src], lo: &[f64], out: &mut [f64], f: F) {
+    let n = out.len();
+    let (a, b, c) = (view(&args[0], lo, n), view(&args[1], lo, n), view(&args[2], lo, n));
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = f(a.at(i), b.at(i), c.at(i));
+    }
+}
+
+/// An elementwise instruction over more than one element.
+fn elementwise(op: Op, args: &[Src], lo: &[f64], out: &mut [f64]) {
+    macro_rules! unfns {
+        ($f:expr; $($v:ident),*) => {
+            match $f {
+                $(UnFn::$v => un(args, lo, out, |x| UnFn::$v.apply(x)),)*
+            }
+        };
+    }
+    match op {
+        Op::PowC => {
+            if let View::One(e) = view(&args[1], lo, out.len()) {
+                if e == 2.0 {
+                    return un(args, lo, out, |x| x * x);
+                }
+                return un(args, lo, out, |x| super::ops::pow_const(x, e));
+            }
+            bin(args, lo, out, super::ops::pow_const)
+        }
+        Op::Pow => bin(args, lo, out, f64::powf),
+        Op::Min => bin(args, lo, out, |x, y| eval_scalar(Op::Min, &[x, y])),
+        Op::Max => bin(args, lo, out, |x, y| eval_scalar(Op::Max, &[x, y])),
+        Op::Atan2 => bin(args, lo, out, f64::atan2),
+        Op::And => bin(args, lo, out, |x, y| eval_scalar(Op::And, &[x, y])),
+        Op::Or => bin(args, lo, out, |x, y| eval_scalar(Op::Or, &[x, y])),
+        Op::Neg => un(args, lo, out, |x| -x),
+        Op::Not => un(args, lo, out, |x| if x == 0.0 { 1.0 } else { 0.0 }),
+        Op::Add => bin(args, lo, out, |x, y| x + y),
+        Op::Sub => bin(args, lo, out, |x, y| x - y),
+        Op::Mul => bin(args, lo, out, |x, y| x * y),
+        Op::Div => bin(args, lo, out, |x, y| x / y),
+        Op::Un(f) => unfns!(f; Abs, Sqrt, Exp, Log, Log1p, Expm1, Sin, Cos, Tan, Asin, Acos,
+            Atan, Sinh, Cosh, Tanh, Sigmoid, Relu, Softplus, Sign, Floor, Ceil, Round),
+        Op::Cmp(c) => {
+            let m = |v: bool| if v { 1.0 } else { 0.0 };
+            match c {
+                Cmp::Lt => bin(args, lo, out, |x, y| m(x < y)),
+                Cmp::Le => bin(args, lo, out, |x, y| m(x <= y)),
+                Cmp::Gt => bin(args, lo, out, |x, y| m(x > y)),
+                Cmp::Ge => bin(args, lo, out, |x, y| m(x >= y)),
+                Cmp::Eq => bin(args, lo, out, |x, y| m(x == y)),
+                Cmp::Ne => bin(args, lo, out, |x, y| m(x != y)),
+            }
+        }
+        Op::Clamp => tern(args, lo, out, |x, l, h| if x.is_nan() { x } else { x.max(l).min(h) }),
+        Op::Where => tern(args, lo, out, |c, a, b| if c != 0.0 { a } else { b }),
+        // Not elementwise; never compiled as `Kind::Elem`.
+        _ => {}
     }
 }
 

@@ -16,9 +16,9 @@ pub mod eval;
 pub mod ops;
 
 pub use eval::Tape;
-pub use ops::{Op, UnFn};
+pub use ops::{Op, Red, UnFn, AXIS_ALL};
 
-use crate::tensor::{broadcast, numel, shape_str, Shape, Tensor};
+use crate::tensor::{broadcast, max_elements, numel, shape_str, Shape, Tensor};
 use std::collections::HashMap;
 
 /// Index of a node in its graph.
@@ -29,6 +29,37 @@ pub struct Node {
     pub op: Op,
     pub args: Vec<NodeId>,
     pub shape: Shape,
+}
+
+/// Extra data of an op that does not fit in `Op` (which stays `Copy`):
+/// interned in `Graph::aux`, referred to by index.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Aux {
+    Shape(Shape),
+    Perm(Vec<usize>),
+    /// The shape of the indexed value and one entry per leading axis.
+    Index(Shape, Vec<Ix>),
+}
+
+/// One axis of an index: a single position (the axis goes away) or a
+/// range `lo..hi`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Ix {
+    At(usize),
+    Range(usize, usize),
+}
+
+/// The shape that indexing `shape` with `ix` gives.
+pub fn index_shape(shape: &[usize], ix: &[Ix]) -> Shape {
+    let mut out = Vec::new();
+    for (d, &n) in shape.iter().enumerate() {
+        match ix.get(d) {
+            Some(Ix::At(_)) => {}
+            Some(Ix::Range(lo, hi)) => out.push(hi - lo),
+            None => out.push(n),
+        }
+    }
+    out
 }
 
 /// Why a node could not be made (a shape mismatch, for now).
@@ -46,6 +77,11 @@ pub struct Graph {
     scalar_consts: HashMap<u64, NodeId>,
     /// For each node: does it depend on any `Param`/`Var` node?
     pub varying: Vec<bool>,
+    /// Extra data of shape ops (see `Aux`).
+    pub aux: Vec<Aux>,
+    aux_ids: HashMap<Aux, u32>,
+    /// Constant tables (`csv(...)`) by node: file name and column names.
+    pub tables: HashMap<NodeId, (String, Vec<String>)>,
 }
 
 impl Graph {
@@ -158,7 +194,207 @@ impl Graph {
         }
     }
 
+    /// Interns extra op data.
+    pub fn intern(&mut self, a: Aux) -> u32 {
+        if let Some(&i) = self.aux_ids.get(&a) {
+            return i;
+        }
+        let i = self.aux.len() as u32;
+        self.aux.push(a.clone());
+        self.aux_ids.insert(a, i);
+        i
+    }
+
+    pub fn aux_shape(&self, i: u32) -> &[usize] {
+        match &self.aux[i as usize] {
+            Aux::Shape(s) | Aux::Index(s, _) => s,
+            Aux::Perm(p) => p,
+        }
+    }
+
+    /// `n` with the same elements in `shape` (same number of elements).
+    pub fn reshape(&mut self, n: NodeId, shape: &[usize]) -> Result<NodeId, ShapeError> {
+        if self.shape(n) == shape {
+            return Ok(n);
+        }
+        let a = self.intern(Aux::Shape(shape.to_vec()));
+        self.node(Op::Reshape(a), &[n])
+    }
+
+    /// `n` broadcast to `shape`.
+    pub fn expand(&mut self, n: NodeId, shape: &[usize]) -> Result<NodeId, ShapeError> {
+        if self.shape(n) == shape {
+            return Ok(n);
+        }
+        let a = self.intern(Aux::Shape(shape.to_vec()));
+        self.node(Op::Expand(a), &[n])
+    }
+
+    /// `n` with its axes permuted: axis d of the result is axis perm[d] of n.
+    pub fn permute(&mut self, n: NodeId, perm: &[usize]) -> Result<NodeId, ShapeError> {
+        if perm.iter().enumerate().all(|(i, &p)| i == p) {
+            return Ok(n);
+        }
+        let a = self.intern(Aux::Perm(perm.to_vec()));
+        self.node(Op::Permute(a), &[n])
+    }
+
+    /// `n` with its last two axes swapped.
+    pub fn swap_last(&mut self, n: NodeId) -> Result<NodeId, ShapeError> {
+        let r = self.shape(n).len();
+        if r < 2 {
+            return Ok(n);
+        }
+        let mut p: Vec<usize> = (0..r).collect();
+        p.swap(r - 2, r - 1);
+        self.permute(n, &p)
+    }
+
+    /// `n[ix]` with constant indices.
+    pub fn index(&mut self, n: NodeId, ix: &[Ix]) -> Result<NodeId, ShapeError> {
+        let shape = self.shape(n).to_vec();
+        let full = ix.len() <= shape.len()
+            && ix.iter().zip(&shape).all(|(i, &d)| *i == Ix::Range(0, d));
+        if full {
+            return Ok(n);
+        }
+        let a = self.intern(Aux::Index(shape, ix.to_vec()));
+        self.node(Op::Index(a), &[n])
+    }
+
+    /// A reduction along `axis` (`AXIS_ALL` for all elements).
+    pub fn reduce(&mut self, r: Red, n: NodeId, axis: u8) -> Result<NodeId, ShapeError> {
+        self.node(Op::Reduce(r, axis), &[n])
+    }
+
+    /// The shape of `shape` reduced along `axis` with the axis kept as 1.
+    pub fn keepdim_shape(shape: &[usize], axis: u8) -> Shape {
+        if axis == AXIS_ALL {
+            return vec![1; shape.len()];
+        }
+        let mut s = shape.to_vec();
+        s[axis as usize] = 1;
+        s
+    }
+
     fn infer_shape(&self, op: Op, args: &[NodeId]) -> Result<Shape, ShapeError> {
+        let shape = self.infer_shape_inner(op, args)?;
+        let n = shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
+        match n {
+            Some(n) if n <= max_elements() => Ok(shape),
+            _ => Err(ShapeError(format!(
+                "the result would have shape {}, more than the limit of {} elements",
+                shape_str(&shape),
+                max_elements()
+            ))),
+        }
+    }
+
+    fn infer_shape_inner(&self, op: Op, args: &[NodeId]) -> Result<Shape, ShapeError> {
+        let err = |m: String| Err(ShapeError(m));
+        match op {
+            Op::Reduce(_, ax) | Op::ProdExcl(ax) => {
+                let s = self.shape(args[0]);
+                if ax != AXIS_ALL && ax as usize >= s.len() {
+                    return err(format!("axis {ax} is out of range for shape {}", shape_str(s)));
+                }
+                return Ok(match op {
+                    Op::ProdExcl(_) => s.to_vec(),
+                    _ if ax == AXIS_ALL => Vec::new(),
+                    _ => {
+                        let mut v = s.to_vec();
+                        v.remove(ax as usize);
+                        v
+                    }
+                });
+            }
+            Op::Reshape(a) => {
+                let s = self.aux_shape(a).to_vec();
+                if numel(&s) != self.numel(args[0]) {
+                    return err(format!(
+                        "cannot reshape {} into {}",
+                        shape_str(self.shape(args[0])),
+                        shape_str(&s)
+                    ));
+                }
+                return Ok(s);
+            }
+            Op::Expand(a) => {
+                let s = self.aux_shape(a).to_vec();
+                let from = self.shape(args[0]);
+                if broadcast(from, &s).as_deref() != Some(&s[..]) {
+                    return err(format!("shape {} does not broadcast to {}", shape_str(from), shape_str(&s)));
+                }
+                return Ok(s);
+            }
+            Op::Permute(a) => {
+                let p = self.aux_shape(a);
+                let s = self.shape(args[0]);
+                let mut seen = vec![false; s.len()];
+                if p.len() != s.len() || p.iter().any(|&d| d >= s.len() || std::mem::replace(&mut seen[d], true)) {
+                    return err(format!("bad axis permutation for shape {}", shape_str(s)));
+                }
+                return Ok(p.iter().map(|&d| s[d]).collect());
+            }
+            Op::Index(a) | Op::IndexAdj(a) => {
+                let Aux::Index(src, ix) = &self.aux[a as usize] else {
+                    return err("internal: index without index data".into());
+                };
+                if ix.len() > src.len() {
+                    return err(format!("{} indices for a value of shape {}", ix.len(), shape_str(src)));
+                }
+                for (d, i) in ix.iter().enumerate() {
+                    let ok = match *i {
+                        Ix::At(k) => k < src[d],
+                        Ix::Range(lo, hi) => lo <= hi && hi <= src[d],
+                    };
+                    if !ok {
+                        return err(format!("index out of range for axis {d} of shape {}", shape_str(src)));
+                    }
+                }
+                let out = index_shape(src, ix);
+                if op == Op::Index(a) {
+                    if self.shape(args[0]) != &src[..] {
+                        return err("internal: index of a value of another shape".into());
+                    }
+                    return Ok(out);
+                }
+                if self.shape(args[0]) != &out[..] {
+                    return err("internal: index adjoint of another shape".into());
+                }
+                return Ok(src.clone());
+            }
+            Op::Stack => {
+                let s0 = self.shape(args[0]).to_vec();
+                for &a in &args[1..] {
+                    if self.shape(a) != &s0[..] {
+                        return err(format!(
+                            "array elements have shapes {} and {}; all must have the same shape",
+                            shape_str(&s0),
+                            shape_str(self.shape(a))
+                        ));
+                    }
+                }
+                let mut s = vec![args.len()];
+                s.extend(s0);
+                return Ok(s);
+            }
+            Op::MatMul => {
+                let (a, b) = (self.shape(args[0]), self.shape(args[1]));
+                let (ra, rb) = (a.len(), b.len());
+                if ra < 2 || rb < 2 || a[..ra - 2] != b[..rb - 2] || a[ra - 1] != b[rb - 2] {
+                    return err(format!(
+                        "matmul: shapes {} and {} do not fit",
+                        shape_str(a),
+                        shape_str(b)
+                    ));
+                }
+                let mut s = a[..ra - 1].to_vec();
+                s.push(b[rb - 1]);
+                return Ok(s);
+            }
+            _ => {}
+        }
         let mut shape: Shape = Vec::new();
         for &a in args {
             let s = self.shape(a);
@@ -170,12 +406,11 @@ impl Graph {
                 ))
             })?;
         }
-        let _ = op;
         Ok(shape)
     }
 
     fn fold(&self, op: Op, args: &[NodeId]) -> Option<f64> {
-        if args.is_empty() {
+        if args.is_empty() || args.len() > 3 || !op.is_elementwise() {
             return None;
         }
         let mut v = [0.0; 3];

@@ -60,6 +60,7 @@ impl UnFn {
         Self::ALL.iter().find(|(n, _)| *n == name).map(|(_, f)| *f)
     }
 
+    #[inline(always)]
     pub fn apply(self, x: f64) -> f64 {
         match self {
             UnFn::Abs => x.abs(),
@@ -154,12 +155,65 @@ pub enum Op {
     Not,
     /// Sums its argument down to this node's shape (the adjoint of broadcasting).
     SumTo,
+    /// A reduction along one axis (`AXIS_ALL`: over every element), the axis
+    /// removed from the shape (NumPy's keepdims=False).
+    Reduce(Red, u8),
+    /// For each element, the product of the other elements along the axis
+    /// (the derivative of `prod`, exact with zeros).
+    ProdExcl(u8),
+    /// The same elements in a new shape (`Graph::aux` holds the shape).
+    Reshape(u32),
+    /// Broadcast to a larger shape (`Graph::aux` holds the shape).
+    Expand(u32),
+    /// Axes permuted (`Graph::aux` holds the permutation).
+    Permute(u32),
+    /// Indexing and slicing with constant indices (`Graph::aux`).
+    Index(u32),
+    /// The adjoint of `Index`: its argument scattered into zeros shaped like
+    /// the indexed value.
+    IndexAdj(u32),
+    /// Stacks equally shaped arguments along a new first axis.
+    Stack,
+    /// Matrix product of two tensors of rank >= 2 with equal batch axes.
+    MatMul,
 }
+
+/// Reductions kept as single ops (mean, var and std are built from them).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Red {
+    Sum,
+    Prod,
+    Min,
+    Max,
+    Norm,
+}
+
+/// The `axis` of a reduction over every element.
+pub const AXIS_ALL: u8 = u8::MAX;
 
 impl Op {
     /// Whether the op yields a mask rather than a number.
     pub fn is_mask(self) -> bool {
         matches!(self, Op::Cmp(_) | Op::And | Op::Or | Op::Not)
+    }
+
+    /// Whether the op applies elementwise (with broadcasting) to its arguments.
+    pub fn is_elementwise(self) -> bool {
+        !matches!(
+            self,
+            Op::Const(_)
+                | Op::Param(_)
+                | Op::SumTo
+                | Op::Reduce(..)
+                | Op::ProdExcl(_)
+                | Op::Reshape(_)
+                | Op::Expand(_)
+                | Op::Permute(_)
+                | Op::Index(_)
+                | Op::IndexAdj(_)
+                | Op::Stack
+                | Op::MatMul
+        )
     }
 }
 
@@ -198,7 +252,18 @@ fn b(v: bool) -> f64 {
 #[inline]
 pub fn eval_scalar(op: Op, a: &[f64]) -> f64 {
     match op {
-        Op::Const(_) | Op::Param(_) | Op::SumTo => a.first().copied().unwrap_or(0.0),
+        Op::Const(_)
+        | Op::Param(_)
+        | Op::SumTo
+        | Op::Reshape(_)
+        | Op::Expand(_)
+        | Op::Permute(_)
+        | Op::Index(_)
+        | Op::IndexAdj(_)
+        | Op::Stack
+        | Op::MatMul
+        | Op::Reduce(..) => a.first().copied().unwrap_or(0.0),
+        Op::ProdExcl(_) => 1.0,
         Op::Neg => -a[0],
         Op::Add => a[0] + a[1],
         Op::Sub => a[0] - a[1],

@@ -138,7 +138,11 @@ impl<'a> Lowerer<'a> {
             return Ok(v);
         }
         if let Some(Def::Data(t)) = self.s.defs.get(n) {
-            return Ok(LVal::Num(self.g.constant(t.clone())));
+            let c = self.g.constant(t.clone());
+            if let Some(table) = self.s.tables.get(n) {
+                self.g.tables.insert(c, table.clone());
+            }
+            return Ok(LVal::Num(c));
         }
         if let Some(v) = names::constant(n) {
             return Ok(LVal::Num(self.g.scalar(v)));

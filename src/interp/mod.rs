@@ -87,6 +87,10 @@ pub struct Session {
     /// Declaration spans of definitions, for "declared here" labels.
     def_spans: HashMap<String, Span>,
     pub seed: u64,
+    /// The random stream (initializers, rand, randn, randint); restarted by `seed`.
+    pub rng: std::cell::RefCell<crate::tensor::random::Rng>,
+    /// File and column names of `let` names that hold a csv table.
+    pub tables: HashMap<String, (String, Vec<String>)>,
     pub opts: Options,
     /// One JSON object per reporting statement.
     pub records: Vec<Value>,
@@ -131,6 +135,8 @@ impl Session {
             defs: HashMap::new(),
             def_spans: HashMap::new(),
             seed: opts.seed.unwrap_or(0),
+            rng: std::cell::RefCell::new(crate::tensor::random::Rng::new(opts.seed.unwrap_or(0))),
+            tables: HashMap::new(),
             opts,
             records: Vec::new(),
             out,
@@ -144,6 +150,21 @@ impl Session {
             src_name: String::new(),
             src: String::new(),
         }
+    }
+
+    /// Forgets everything declared and done (the REPL's `:reset`); the
+    /// options, writers and base directory stay.
+    pub fn reset(&mut self) {
+        self.params.clear();
+        self.defs.clear();
+        self.def_spans.clear();
+        self.seed = self.opts.seed.unwrap_or(0);
+        self.records.clear();
+        self.failed_expects = 0;
+        self.first_failure = None;
+        self.last_path = None;
+        self.last_minuit = None;
+        self.history.clear();
     }
 
     pub fn param_index(&self, name: &str) -> Option<usize> {
@@ -239,7 +260,16 @@ impl Session {
                 names::resolve(e, self, &[], None)?;
                 // Lower once now so shape errors point at the definition.
                 let mut g = Graph::new();
-                Lowerer::new(self, &mut g).lower(e)?;
+                let v = Lowerer::new(self, &mut g).lower(e)?;
+                // Random values and csv tables are made once, here.
+                if let Some((t, table)) = tensor_ops::let_as_data(self, &g, &v, e) {
+                    if let Some(table) = table {
+                        self.tables.insert(n.name.clone(), table);
+                    }
+                    self.defs.insert(n.name.clone(), Def::Data(t));
+                    self.def_spans.insert(n.name.clone(), n.span.clone());
+                    return Ok(());
+                }
                 self.defs.insert(n.name.clone(), Def::Let(e.clone()));
                 self.def_spans.insert(n.name.clone(), n.span.clone());
                 Ok(())
@@ -288,6 +318,7 @@ impl Session {
                 if self.opts.seed.is_none() {
                     self.seed = v as u64;
                 }
+                self.rng = std::cell::RefCell::new(crate::tensor::random::Rng::new(self.seed));
                 Ok(())
             }
             StmtKind::Plot(..) => Err(Diag::error("E0205", "plots are not supported yet")

@@ -34,16 +34,23 @@ pub(super) fn default_levels(lo: f64, hi: f64) -> Vec<f64> {
         }
         return out;
     }
-    let step = nice_step(hi - lo, 8.0);
-    let mut v = (lo / step).floor() * step;
-    let mut out = Vec::new();
-    while v < hi && out.len() < 64 {
-        if v > lo {
-            out.push(v);
-        }
-        v += step;
+    linear_steps(lo, hi, 8.0)
+}
+
+/// Multiples of a nice step strictly inside `(lo, hi)`, about `n` of them
+/// (at most 64, and none when the range is too narrow to step through).
+fn linear_steps(lo: f64, hi: f64, n: f64) -> Vec<f64> {
+    let step = nice_step(hi - lo, n);
+    if !(step.is_finite() && step > 0.0) {
+        return Vec::new();
     }
-    out
+    let start = (lo / step).floor();
+    (0..200)
+        .map(|k| (start + k as f64) * step)
+        .skip_while(|&v| v <= lo)
+        .take_while(|&v| v < hi)
+        .take(64)
+        .collect()
 }
 
 /// Viridis (matplotlib's default colour map) at `t` in `[0, 1]`.
@@ -72,7 +79,7 @@ fn viridis(t: f64) -> (f64, f64, f64) {
 /// Colour of band `k` of `n`: viridis washed towards white, as a faint
 /// background for the lines and path drawn over it.
 fn band_colour(k: usize, n: usize) -> RGBColor {
-    const ALPHA: f64 = 0.45;
+    const ALPHA: f64 = 0.55;
     let (r, g, b) = viridis((k as f64 + 0.5) / n.max(1) as f64);
     let mix = |c: f64| (255.0 * (1.0 - ALPHA) + c * ALPHA).round() as u8;
     RGBColor(mix(r), mix(g), mix(b))
@@ -273,16 +280,7 @@ fn band_bounds(floor: f64, umax: f64) -> Vec<f64> {
         }
         return out;
     }
-    let step = nice_step(umax - floor, BANDS as f64);
-    let mut v = (floor / step).floor() * step;
-    let mut out = Vec::new();
-    while v < umax && out.len() < 40 {
-        if v > floor {
-            out.push(v);
-        }
-        v += step;
-    }
-    out
+    linear_steps(floor, umax, BANDS as f64)
 }
 
 // ---------------------------------------------------------------------------
@@ -304,9 +302,15 @@ fn check_axis(name: &str, v: &[f64]) -> Result<(), PlotError> {
             v.len()
         )));
     }
-    if v.iter().any(|c| !c.is_finite()) || v.windows(2).any(|w| w[1] <= w[0]) {
+    let (first, last) = (v[0], v[v.len() - 1]);
+    let scale = first.abs().max(last.abs());
+    if v.iter().any(|c| !c.is_finite())
+        || v.windows(2).any(|w| w[1] <= w[0])
+        || scale > AXIS_LIMIT
+        || last - first <= scale * 1e-9
+    {
         return Err(PlotError::InvalidData(format!(
-            "the contour grid's {name} values must be finite and strictly increasing"
+            "the contour grid's {name} values must be finite, strictly increasing and span a drawable range"
         )));
     }
     Ok(())
@@ -523,7 +527,7 @@ impl Figure for ContourFig<'_> {
                 .draw_series(
                     clip_path(path, bx)
                         .into_iter()
-                        .map(|l| PathElement::new(l, PATH_BLUE.stroke_width(1))),
+                        .map(|l| PathElement::new(l, PATH_BLUE.stroke_width(2))),
                 )
                 .map_err(de)?
                 .label(format!("path ({} points)", path.len()))

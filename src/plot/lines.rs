@@ -303,11 +303,7 @@ pub(super) fn curves_chart(
         title: String::new(),
         xlabel: xlabel.to_string(),
         ylabel: String::new(),
-        x: if thi > tlo {
-            (tlo, thi)
-        } else {
-            padded(tlo, thi)
-        },
+        x: exact_range(tlo, thi),
         y: padded(ylo, yhi),
         lines,
         zero_lines: true,

@@ -351,18 +351,39 @@ fn log_worthy(values: &[f64]) -> bool {
     }
 }
 
-/// A non-empty axis range around `[lo, hi]` with a 5% margin each side.
+/// Largest magnitude an axis may reach; keeps every span finite.
+const AXIS_LIMIT: f64 = 1e300;
+
+/// A non-empty, finite axis range around `[lo, hi]` with a 5% margin each
+/// side. Values beyond +-1e300 are clamped so that spans stay finite.
 fn padded(lo: f64, hi: f64) -> (f64, f64) {
-    let span = hi - lo;
-    if !(span.is_finite()) || span <= 0.0 {
-        let d = if lo.abs() > 0.0 && lo.is_finite() {
-            lo.abs() * 0.1
+    let clamp = |v: f64| {
+        if v.is_nan() {
+            0.0
         } else {
-            1.0
-        };
-        return (lo - d, lo + d);
+            v.clamp(-AXIS_LIMIT, AXIS_LIMIT)
+        }
+    };
+    let (lo, hi) = (clamp(lo.min(hi)), clamp(lo.max(hi)));
+    let span = hi - lo;
+    let scale = lo.abs().max(hi.abs());
+    if span <= scale * 1e-9 || span < 1e-200 {
+        let d = if scale > 1e-200 { scale * 0.1 } else { 1.0 };
+        return (lo - d, hi + d);
     }
     (lo - 0.05 * span, hi + 0.05 * span)
+}
+
+/// `[lo, hi]` as an axis range without margins, unless it is too narrow
+/// or too wide to draw, in which case it is [`padded`].
+fn exact_range(lo: f64, hi: f64) -> (f64, f64) {
+    let scale = lo.abs().max(hi.abs());
+    let span = hi - lo;
+    if scale <= AXIS_LIMIT && span > scale * 1e-9 && span >= 1e-200 {
+        (lo, hi)
+    } else {
+        padded(lo, hi)
+    }
 }
 
 /// A compact tick label: no trailing zeros, exponent form for extremes.

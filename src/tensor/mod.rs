@@ -4,6 +4,34 @@
 
 use std::fmt;
 
+pub mod csv;
+pub mod init;
+pub mod random;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// The default limit on the number of elements of one tensor (2^28).
+pub const DEFAULT_MAX_ELEMENTS: usize = 1 << 28;
+
+static MAX_ELEMENTS: AtomicUsize = AtomicUsize::new(DEFAULT_MAX_ELEMENTS);
+
+/// The largest number of elements a tensor may have; bigger ones are
+/// refused with a diagnostic (E0402) before any memory is taken.
+pub fn max_elements() -> usize {
+    MAX_ELEMENTS.load(Ordering::Relaxed)
+}
+
+/// Changes the element limit (for tests and embedders).
+pub fn set_max_elements(n: usize) {
+    MAX_ELEMENTS.store(n, Ordering::Relaxed);
+}
+
+/// The number of elements of `shape`, or None past the limit (or overflow).
+pub fn checked_numel(shape: &[usize]) -> Option<usize> {
+    let n = shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d))?;
+    (n <= max_elements()).then_some(n)
+}
+
 /// A shape: the extent of each axis. Empty for a scalar.
 pub type Shape = Vec<usize>;
 

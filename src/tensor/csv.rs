@@ -1,0 +1,128 @@
+//! `csv("file.csv")`: a table of numbers with a header row.
+
+use super::Tensor;
+use std::path::Path;
+
+/// A table read from a csv file: `[rows, columns]` values and column names.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Table {
+    pub file: String,
+    pub names: Vec<String>,
+    pub values: Tensor,
+}
+
+impl Table {
+    /// Column `k` as a vector.
+    pub fn column(&self, k: usize) -> Tensor {
+        let nc = self.names.len();
+        let rows = if nc == 0 { 0 } else { self.values.data.len() / nc };
+        Tensor {
+            shape: vec![rows],
+            data: (0..rows).map(|r| self.values.data[r * nc + k]).collect(),
+        }
+    }
+}
+
+/// Reads `path` (shown in messages as `shown`). Errors name the file, and
+/// the line and column where there is one.
+pub fn read(path: &Path, shown: &str, max_elements: usize) -> Result<Table, String> {
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot open `{shown}`: {e}"))?;
+    let mut rd = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .trim(csv::Trim::All)
+        .from_reader(file);
+    let pos_of = |e: &csv::Error| e.position().map(|p| p.line()).unwrap_or(0);
+    let names: Vec<String> = rd
+        .headers()
+        .map_err(|e| format!("{shown}:{}: {e}", pos_of(&e).max(1)))?
+        .iter()
+        .map(str::to_string)
+        .collect();
+    if names.is_empty() || names.iter().all(String::is_empty) {
+        return Err(format!("{shown}:1: the header row is empty"));
+    }
+    for (i, n) in names.iter().enumerate() {
+        if n.is_empty() {
+            return Err(format!("{shown}:1: column {} has an empty name", i + 1));
+        }
+        if names[..i].contains(n) {
+            return Err(format!("{shown}:1: column `{n}` appears twice"));
+        }
+    }
+    let mut data = Vec::new();
+    let mut rows = 0;
+    for rec in rd.records() {
+        let rec = rec.map_err(|e| match e.kind() {
+            csv::ErrorKind::UnequalLengths { pos, expected_len, len } => format!(
+                "{shown}:{}: this row has {len} fields, the header has {expected_len}",
+                pos.as_ref().map(|p| p.line()).unwrap_or(0)
+            ),
+            _ => format!("{shown}:{}: {e}", pos_of(&e)),
+        })?;
+        let line = rec.position().map(|p| p.line()).unwrap_or(0);
+        for (k, cell) in rec.iter().enumerate() {
+            let v: f64 = parse_num(cell).ok_or_else(|| {
+                format!(
+                    "{shown}:{line}: column {} (`{}`): `{cell}` is not a number",
+                    k + 1,
+                    names[k]
+                )
+            })?;
+            data.push(v);
+        }
+        rows += 1;
+        if data.len() > max_elements {
+            return Err(format!("{shown}: more than {max_elements} values"));
+        }
+    }
+    Ok(Table {
+        file: shown.to_string(),
+        values: Tensor {
+            shape: vec![rows, names.len()],
+            data,
+        },
+        names,
+    })
+}
+
+fn parse_num(s: &str) -> Option<f64> {
+    match s {
+        "nan" | "NaN" | "NAN" => Some(f64::NAN),
+        "inf" | "Inf" | "+inf" => Some(f64::INFINITY),
+        "-inf" | "-Inf" => Some(f64::NEG_INFINITY),
+        _ if s.is_empty() || s.contains(|c: char| c.is_ascii_alphabetic() && c != 'e' && c != 'E') => None,
+        _ => s.parse().ok(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(text: &str) -> tempfile::NamedTempFile {
+        use std::io::Write;
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        f.write_all(text.as_bytes()).unwrap();
+        f
+    }
+
+    #[test]
+    fn reads_columns() {
+        let f = write("x, y\n1, 2\n3, 4.5\n");
+        let t = read(f.path(), "p.csv", 100).unwrap();
+        assert_eq!(t.names, ["x", "y"]);
+        assert_eq!(t.column(1).data, [2.0, 4.5]);
+    }
+
+    #[test]
+    fn errors_name_line_and_column() {
+        let f = write("x,y\n1,2\n3,abc\n");
+        let e = read(f.path(), "p.csv", 100).unwrap_err();
+        assert_eq!(e, "p.csv:3: column 2 (`y`): `abc` is not a number");
+        let f = write("x,y\n1,2\n3\n");
+        let e = read(f.path(), "p.csv", 100).unwrap_err();
+        assert!(e.starts_with("p.csv:3:"), "{e}");
+        let e = read(Path::new("/nonexistent/q.csv"), "q.csv", 100).unwrap_err();
+        assert!(e.starts_with("cannot open `q.csv`"), "{e}");
+    }
+}

@@ -13,3 +13,4 @@ pub mod interp;
 pub mod minuit;
 pub mod check;
 pub mod repl;
+pub mod plot;

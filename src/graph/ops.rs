@@ -81,9 +81,7 @@ impl UnFn {
             // torch: 1 / (1 + exp(-x))
             UnFn::Sigmoid => 1.0 / (1.0 + (-x).exp()),
             UnFn::Relu => {
-                if x > 0.0 {
-                    x
-                } else if x.is_nan() {
+                if x > 0.0 || x.is_nan() {
                     x
                 } else {
                     0.0

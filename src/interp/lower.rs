@@ -33,6 +33,8 @@ pub struct Lowerer<'a> {
     let_cache: HashMap<String, LVal>,
     /// Extra variable slots (plot variables) beyond the parameters.
     pub extra_slots: u32,
+    /// Parameter slots given another shape (a contour's grid of x values).
+    pub shape_override: HashMap<u32, crate::tensor::Shape>,
 }
 
 fn mask_as_number(span: Span) -> Diag {
@@ -49,15 +51,21 @@ impl<'a> Lowerer<'a> {
             locals: Vec::new(),
             let_cache: HashMap::new(),
             extra_slots: 0,
+            shape_override: HashMap::new(),
         }
     }
 
     /// Binds a fresh scalar variable (a plot's `t`) to a new slot after the
     /// parameters; returns its slot.
     pub fn bind_var(&mut self, name: &str) -> u32 {
+        self.bind_var_shaped(name, Vec::new())
+    }
+
+    /// Binds a fresh variable of the given shape; returns its slot.
+    pub fn bind_var_shaped(&mut self, name: &str, shape: crate::tensor::Shape) -> u32 {
         let slot = self.s.params.len() as u32 + self.extra_slots;
         self.extra_slots += 1;
-        let n = self.g.param(slot, Vec::new());
+        let n = self.g.param(slot, shape);
         self.locals.push((name.to_string(), LVal::Num(n)));
         slot
     }
@@ -122,7 +130,10 @@ impl<'a> Lowerer<'a> {
             return Ok(v.clone());
         }
         if let Some(i) = self.s.param_index(n) {
-            let shape = self.s.params[i].value.shape.clone();
+            let shape = match self.shape_override.get(&(i as u32)) {
+                Some(sh) => sh.clone(),
+                None => self.s.params[i].value.shape.clone(),
+            };
             return Ok(LVal::Num(self.g.param(i as u32, shape)));
         }
         if let Some(v) = self.let_cache.get(n) {

@@ -18,6 +18,8 @@ use serde_json::{json, Map, Value};
 const MINUIT: &[&str] = &["migrad", "simplex", "scan"];
 /// Free elements up to which a step-based run records its whole path.
 const PATH_LIMIT: usize = 64;
+/// The most parameter elements a Minuit minimization takes.
+const MINUIT_MAX_ELEMENTS: usize = 1000;
 
 /// The last Minuit minimization, for `hesse` and `minos`.
 pub struct MinuitRun {
@@ -44,8 +46,12 @@ pub struct GraphFcn {
     pub path: Vec<(f64, Vec<f64>)>,
 }
 
-fn offsets(t: &Tape, slots: &[u32]) -> Vec<usize> {
-    slots.iter().map(|&s| t.param_offset(s).unwrap_or(usize::MAX)).collect()
+/// Buffer offsets of parameter elements (slot, element) in a tape.
+fn elem_offsets(t: &Tape, elems: &[(usize, usize)]) -> Vec<usize> {
+    elems
+        .iter()
+        .map(|&(s, k)| t.param_offset(s as u32).map_or(usize::MAX, |o| o + k))
+        .collect()
 }
 
 fn set(t: &mut Tape, offs: &[usize], x: &[f64]) {
@@ -512,21 +518,35 @@ fn run_minuit(
     mut obj: Objective,
     line: usize,
 ) -> Result<(), Diag> {
+    // One Minuit parameter per element: `w[0]`, `w[1]`, ... for a tensor.
+    let mut elems: Vec<(usize, usize)> = Vec::new();
     for &i in &obj.involved {
-        if !s.params[i].value.is_scalar() {
-            return Err(Diag::error("E0205", "Minuit on tensor parameters is not supported yet")
-                .at(s.params[i].span.clone(), "a tensor parameter")
-                .note("help: use a step-based optimizer such as adam for tensor parameters"));
+        let n = s.params[i].value.data.len();
+        if n > MINUIT_MAX_ELEMENTS {
+            return Err(Diag::error(
+                "E0205",
+                format!("Minuit handles at most {MINUIT_MAX_ELEMENTS} parameters, `{}` alone has {n}", s.params[i].name),
+            )
+            .at(s.params[i].span.clone(), format!("{n} elements"))
+            .note("help: use a step-based optimizer such as adam for large tensor parameters"));
         }
+        elems.extend((0..n).map(|k| (i, k)));
     }
-    let specs: Vec<ParamSpec> = obj
-        .involved
+    if elems.len() > MINUIT_MAX_ELEMENTS {
+        return Err(Diag::error(
+            "E0205",
+            format!("Minuit handles at most {MINUIT_MAX_ELEMENTS} parameters, this objective has {}", elems.len()),
+        )
+        .at(m.objective.span.clone(), "too many parameter elements")
+        .note("help: use a step-based optimizer such as adam for large tensor parameters"));
+    }
+    let specs: Vec<ParamSpec> = elems
         .iter()
-        .map(|&i| {
+        .map(|&(i, k)| {
             let p = &s.params[i];
-            let v = p.value.data[0];
+            let v = p.value.data[k];
             ParamSpec {
-                name: p.name.clone(),
+                name: if p.value.is_scalar() { p.name.clone() } else { format!("{}[{k}]", p.name) },
                 value: v,
                 error: initial_error(v),
                 lower: p.lower,
@@ -577,19 +597,24 @@ fn run_minuit(
     let sign = if maximize { -1.0 } else { 1.0 };
 
     // Gradient and Hessian nodes over every involved parameter.
-    let pnodes: Vec<NodeId> = obj.involved.iter().map(|&i| obj.g.param(i as u32, Vec::new())).collect();
+    let pnodes: Vec<NodeId> = obj
+        .involved
+        .iter()
+        .map(|&i| obj.g.param(i as u32, s.params[i].value.shape.clone()))
+        .collect();
     let grads = autodiff::grad(&mut obj.g, obj.out, &pnodes);
-    let np = pnodes.len();
+    let grads = super::tensor_ops::elements(&mut obj.g, &grads);
+    let np = grads.len();
     let hess = if np <= 40 {
         let mut h = Vec::with_capacity(np * np);
         for &gi in &grads {
-            h.extend(autodiff::grad(&mut obj.g, gi, &pnodes));
+            let row = autodiff::grad(&mut obj.g, gi, &pnodes);
+            h.extend(super::tensor_ops::elements(&mut obj.g, &row));
         }
         Some(h)
     } else {
         None
     };
-    let slots: Vec<u32> = obj.involved.iter().map(|&i| i as u32).collect();
     let mut f = Tape::new(&obj.g, &[obj.out]);
     let mut fg_outs = vec![obj.out];
     fg_outs.extend(&grads);
@@ -603,9 +628,9 @@ fn run_minuit(
         }
     }
     let mut fcn = GraphFcn {
-        slots: offsets(&f, &slots),
-        fg_slots: offsets(&fg, &slots),
-        h_slots: h.as_ref().map(|t| offsets(t, &slots)).unwrap_or_default(),
+        slots: elem_offsets(&f, &elems),
+        fg_slots: elem_offsets(&fg, &elems),
+        h_slots: h.as_ref().map(|t| elem_offsets(t, &elems)).unwrap_or_default(),
         f,
         fg,
         h,
@@ -622,9 +647,11 @@ fn run_minuit(
         })?,
     };
     // Values back into the session.
-    for (k, &i) in obj.involved.iter().enumerate() {
-        s.params[i].value.data[0] = min.values[k];
-        s.params[i].error = (!specs[k].fixed).then_some(min.errors[k]);
+    for (k, &(i, e)) in elems.iter().enumerate() {
+        s.params[i].value.data[e] = min.values[k];
+        if s.params[i].value.is_scalar() {
+            s.params[i].error = (!specs[k].fixed).then_some(min.errors[k]);
+        }
     }
     let numeric = mo.numeric_grad;
     let free_names: Vec<String> = specs.iter().filter(|p| !p.fixed).map(|p| p.name.clone()).collect();
@@ -691,7 +718,7 @@ fn run_minuit(
     s.last_minuit = Some(MinuitRun {
         min,
         specs,
-        index: obj.involved,
+        index: elems.iter().map(|&(i, _)| i).collect(),
         fcn,
         numeric,
         minos: Vec::new(),
@@ -793,7 +820,9 @@ pub fn hesse(s: &mut Session, st: &Stmt, line: usize) -> Result<(), Diag> {
         .map(|(k, &i)| (i, run.min.errors[k]))
         .collect();
     for (i, e) in updates {
-        s.params[i].error = Some(e);
+        if s.params[i].value.is_scalar() {
+            s.params[i].error = Some(e);
+        }
     }
     s.say(text.trim_end());
     s.records.push(Value::Object(rec));

@@ -5,6 +5,7 @@
 
 mod lower;
 mod minimize;
+mod plots;
 pub mod names;
 mod report;
 pub mod tensor_ops;
@@ -106,7 +107,7 @@ pub struct Session {
     /// The source statements run so far (for the REPL's `:save`).
     pub history: Vec<String>,
     src_name: String,
-    src: String,
+    pub(crate) src: String,
 }
 
 /// How a run ended.
@@ -321,8 +322,7 @@ impl Session {
                 self.rng = std::cell::RefCell::new(crate::tensor::random::Rng::new(self.seed));
                 Ok(())
             }
-            StmtKind::Plot(..) => Err(Diag::error("E0205", "plots are not supported yet")
-                .at(st.span.clone(), "not supported yet")),
+            StmtKind::Plot(kind, file) => plots::run(self, kind, file, st),
             StmtKind::Expr(e) => {
                 if self.opts.repl {
                     let v = self.lower_eval(e)?;

@@ -450,7 +450,7 @@ pub fn lower_builtin(l: &mut Lowerer, name: &str, args: &[Arg], whole_e: &Expr) 
             }
             let known = checked_numel(&dims).unwrap_or(usize::MAX);
             if let Some(h) = hole {
-                if known == 0 || total % known != 0 {
+                if known == 0 || !total.is_multiple_of(known) {
                     return Err(err402(
                         format!("cannot reshape {} into {}", shape_str(&from), shape_str(&dims).replace(&format!("{}", dims[h]), "-1")),
                         span,
@@ -495,6 +495,24 @@ pub fn lower_builtin(l: &mut Lowerer, name: &str, args: &[Arg], whole_e: &Expr) 
     }
 }
 
+/// Every element of each node as a scalar node, in order (row-major).
+pub fn elements(g: &mut Graph, nodes: &[NodeId]) -> Vec<NodeId> {
+    let mut out = Vec::new();
+    for &n in nodes {
+        let shape = g.shape(n).to_vec();
+        if shape.is_empty() {
+            out.push(n);
+            continue;
+        }
+        let total = crate::tensor::numel(&shape);
+        let flat = g.reshape(n, &[total]).expect("same number of elements");
+        for k in 0..total {
+            out.push(g.index(flat, &[Ix::At(k)]).expect("index in range"));
+        }
+    }
+    out
+}
+
 /// torch.linspace's values.
 pub fn linspace(a: f64, b: f64, n: usize) -> Vec<f64> {
     if n == 1 {
@@ -513,6 +531,9 @@ pub fn linspace(a: f64, b: f64, n: usize) -> Vec<f64> {
         .collect()
 }
 
+/// A table's file and column names.
+pub type TableNames = (String, Vec<String>);
+
 /// A `let` whose value is constant is computed once, when it is made (so
 /// random values and csv tables are drawn and read once).
 pub fn let_as_data(
@@ -520,7 +541,7 @@ pub fn let_as_data(
     g: &Graph,
     v: &LVal,
     _e: &Expr,
-) -> Option<(Tensor, Option<(String, Vec<String>)>)> {
+) -> Option<(Tensor, Option<TableNames>)> {
     let LVal::Num(n) = *v else { return None };
     if g.varying[n as usize] {
         return None;
@@ -712,14 +733,14 @@ fn initializer(s: &super::Session, e: &Expr, shape: &[usize], n: usize) -> Resul
         }
         "uniform" => {
             let (a, b) = (num(0), num(1));
-            if !(a <= b) || !a.is_finite() || !b.is_finite() {
+            if a > b || !a.is_finite() || !b.is_finite() {
                 return Err(Diag::error("E0207", "uniform(a, b) needs finite a <= b").at(e.span.clone(), "empty range"));
             }
             rng.uniform(a, b, n)
         }
         "normal" => {
             let (m, sd) = (num(0), num(1));
-            if !(sd >= 0.0) || !m.is_finite() || !sd.is_finite() {
+            if sd < 0.0 || !m.is_finite() || !sd.is_finite() {
                 return Err(Diag::error("E0207", "normal(mean, std) needs a finite std >= 0").at(arg_span(1), "here"));
             }
             rng.normal(m, sd, n)

@@ -15,7 +15,7 @@ impl Table {
     /// Column `k` as a vector.
     pub fn column(&self, k: usize) -> Tensor {
         let nc = self.names.len();
-        let rows = if nc == 0 { 0 } else { self.values.data.len() / nc };
+        let rows = self.values.data.len().checked_div(nc).unwrap_or(0);
         Tensor {
             shape: vec![rows],
             data: (0..rows).map(|r| self.values.data[r * nc + k]).collect(),

@@ -210,7 +210,13 @@ impl<'a> Lowerer<'a> {
             if args.len() != params.len() {
                 return Err(Diag::error(
                     "E0203",
-                    format!("`{name}` takes {} arguments, but {} were given", params.len(), args.len()),
+                    format!(
+                        "`{name}` takes {} argument{}, but {} {} given",
+                        params.len(),
+                        if params.len() == 1 { "" } else { "s" },
+                        args.len(),
+                        if args.len() == 1 { "was" } else { "were" }
+                    ),
                 )
                 .at(span.clone(), "here"));
             }
@@ -240,7 +246,12 @@ impl<'a> Lowerer<'a> {
                 let want = arity.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(" or ");
                 return Err(Diag::error(
                     "E0203",
-                    format!("`{name}` takes {want} argument{}, but {} were given", if arity == [1] { "" } else { "s" }, pos.len()),
+                    format!(
+                        "`{name}` takes {want} argument{}, but {} {} given",
+                        if arity == [1] { "" } else { "s" },
+                        pos.len(),
+                        if pos.len() == 1 { "was" } else { "were" }
+                    ),
                 )
                 .at(span.clone(), "here"));
             }

@@ -151,7 +151,7 @@ fn opt_diag(e: OptError, spec_span: &Span) -> Diag {
             allowed,
             ..
         } => Diag::error("E0303", format!("invalid value {value} for option `{name}`"))
-            .at(span, allowed.clone())
+            .at(span, "out of range")
             .note(format!("help: {allowed}")),
         OptError::Unsupported { message, hint } => {
             Diag::error("E0300", message).at(span, "here").note(format!("help: {hint}"))
@@ -244,7 +244,8 @@ pub fn run(s: &mut Session, m: &MinimizeStmt, st: &Stmt, line: usize) -> Result<
             return Err(d.note(format!("the optimizers are: {}", all.join(", "))));
         }
     };
-    run_steps(s, m, oname, built, &free, &layout, obj, steps, line)
+    let given: Vec<&str> = args.iter().map(|a| a.name.as_str()).collect();
+    run_steps(s, m, oname, built, &given, &free, &layout, obj, steps, line)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -253,6 +254,7 @@ fn run_steps(
     m: &MinimizeStmt,
     oname: &str,
     built: optim::Built,
+    given: &[&str],
     free: &[usize],
     layout: &ParamLayout,
     mut obj: Objective,
@@ -382,18 +384,27 @@ fn run_steps(
     }
     write_back(s, free, &ranges, &x);
 
-    let title = optimizer_text(oname, &built.options);
+    let full = optimizer_text(oname, &built.options);
+    let explicit: Vec<(&str, OptValue)> = built
+        .options
+        .iter()
+        .filter(|(k, _)| given.contains(k))
+        .cloned()
+        .collect();
+    let title = optimizer_text(oname, &explicit);
     let mut text = format!(
         "{} with {title}: {ran} steps{}",
         if maximize { "maximize" } else { "minimize" },
-        if interrupted { " (interrupted: kept the best parameters)" } else { "" }
+        if interrupted { " (interrupted: kept the best parameters)" } else { "" },
+        title = full
     );
     text.push_str(&format!(
-        "\n  loss {} -> {} (best {} at step {best_step})",
+        "\n  loss {} -> {} (best {} at step {best_step}), {nfcn} evaluations",
         fmt_num(losses[0]),
         fmt_num(final_loss),
         fmt_num(best)
     ));
+    text.push_str(&format!("\n  {}", crate::plot::sparkline(&losses, 40)));
     for &i in free {
         text.push_str(&format!("\n  {} = {}", s.params[i].name, s.params[i].value));
     }
@@ -656,8 +667,17 @@ fn run_minuit(
     let numeric = mo.numeric_grad;
     let free_names: Vec<String> = specs.iter().filter(|p| !p.fixed).map(|p| p.name.clone()).collect();
     let fval = sign * min.fval;
-    let title = optimizer_text(aname, &options);
-    let mut text = format!("{} with {title}\n", if maximize { "maximize" } else { "minimize" });
+    let explicit: Vec<(&str, OptValue)> = options
+        .iter()
+        .filter(|(k, _)| args.iter().any(|a| a.name == *k))
+        .cloned()
+        .collect();
+    let title = optimizer_text(aname, &explicit);
+    let mut text = format!(
+        "{} with {}\n",
+        if maximize { "maximize" } else { "minimize" },
+        optimizer_text(aname, &options)
+    );
     let mut shown = min.clone();
     shown.fval = fval;
     push_block(&mut text, &mreport::fmin_block(&shown, &algorithm_title(aname)));

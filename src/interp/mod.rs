@@ -160,6 +160,7 @@ impl Session {
         self.defs.clear();
         self.def_spans.clear();
         self.seed = self.opts.seed.unwrap_or(0);
+        self.rng = std::cell::RefCell::new(crate::tensor::random::Rng::new(self.seed));
         self.records.clear();
         self.failed_expects = 0;
         self.first_failure = None;

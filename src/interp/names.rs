@@ -207,7 +207,10 @@ fn arity_error(name: &str, allowed: &[usize], got: usize, span: crate::diagnosti
     let plural = if allowed == [1] { "" } else { "s" };
     Diag::error(
         "E0203",
-        format!("`{name}` takes {want} argument{plural}, but {got} were given"),
+        format!(
+            "`{name}` takes {want} argument{plural}, but {got} {} given",
+            if got == 1 { "was" } else { "were" }
+        ),
     )
     .at(span, format!("{got} argument{}", if got == 1 { "" } else { "s" }))
 }

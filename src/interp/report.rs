@@ -67,6 +67,8 @@ pub fn max_abs_diff(a: &Tensor, b: &Tensor) -> Option<f64> {
 
 pub fn opt_json(v: &OptValue) -> Value {
     match v {
+        // Whole-number options (ncall, strategy, max_iter) as JSON integers.
+        OptValue::Num(x) if x.fract() == 0.0 && x.abs() < 9.0e15 => Value::from(*x as i64),
         OptValue::Num(x) => num_json(*x),
         OptValue::Bool(b) => Value::Bool(*b),
         OptValue::Str(s) => Value::String(s.clone()),

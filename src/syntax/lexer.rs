@@ -53,7 +53,10 @@ fn unterminated(_: &mut logos::Lexer<Tok>) -> Result<(), LexErrorKind> {
 }
 
 fn number(lex: &mut logos::Lexer<Tok>) -> Result<f64, LexErrorKind> {
-    lex.slice().parse().map_err(|_| LexErrorKind::BadNumber)
+    match lex.slice().parse::<f64>() {
+        Ok(v) if v.is_finite() => Ok(v),
+        _ => Err(LexErrorKind::BadNumber),
+    }
 }
 
 #[derive(Logos, Clone, Debug, PartialEq)]

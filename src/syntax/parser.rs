@@ -42,14 +42,26 @@ pub fn parse(src: &str) -> Result<Program, Vec<Diag>> {
         &mut recovered,
         tokens.into_iter().map(Ok::<_, LexError>),
     );
+    // A bad token is already reported; the parser's complaint about the gap
+    // it leaves on the same line would only repeat it.
+    let lex_lines: Vec<usize> = diags.iter().map(|d| d.line_col(src).0).collect();
+    let push = |d: Diag, diags: &mut Vec<Diag>| {
+        if !lex_lines.contains(&d.line_col(src).0) {
+            diags.push(d);
+        }
+    };
     for r in recovered {
-        diags.push(parse_diag(r.error, src));
+        push(parse_diag(r.error, src), &mut diags);
     }
     match result {
         Ok(p) if diags.is_empty() => Ok(p),
         Ok(_) => Err(diags),
         Err(e) => {
-            diags.push(parse_diag(e, src));
+            push(parse_diag(e, src), &mut diags);
+            if diags.is_empty() {
+                // Only possible if the error sat on a line with a lex error.
+                diags.extend(lex_errors.iter().map(lex_diag));
+            }
             Err(diags)
         }
     }
@@ -110,7 +122,9 @@ fn lex_diag(e: &LexError) -> Diag {
         LexErrorKind::BadEscape(c) => Diag::error("E0003", format!("unknown escape `\\{c}` in string"))
             .at(span, "in this string")
             .note("help: the escapes are \\\", \\\\, \\n and \\t"),
-        LexErrorKind::BadNumber => Diag::error("E0005", "invalid number").at(span, "here"),
+        LexErrorKind::BadNumber => Diag::error("E0005", "number too large for an f64")
+            .at(span, "this number overflows to infinity")
+            .note("help: numbers must be below about 1.8e308; write `inf` for infinity"),
         LexErrorKind::TooDeep => Diag::error("E0004", "brackets nested too deeply")
             .at(span, format!("more than {} levels open here", super::lexer::MAX_NESTING))
             .note("help: split the expression with `let`"),

@@ -157,7 +157,7 @@ impl Repl {
             return Flow::Go; // only comments
         };
         clear_interrupt();
-        let outcome = self.session.run_source("<repl>", &src);
+        let outcome = self.session.run_more("<repl>", &src);
         self.session.flush();
         if matches!(outcome, Outcome::Error(..)) {
             self.errors += 1;

@@ -92,6 +92,21 @@ fn every_optim_case_follows_torch() {
     assert_no_failures("optim", cases.len(), &failures);
 }
 
+/// Our own torch cases (tests/reference/gen_optim_extra.py): option
+/// combinations the shared file does not cover, maximize both ways.
+#[test]
+fn every_extra_optim_case_follows_torch() {
+    let cases = reference_cases("optim_extra.json");
+    assert!(!cases.is_empty(), "optim_extra.json has no cases");
+    let verdicts = parallel_map(&cases, 2, check_optim);
+    let failures: Vec<String> = cases
+        .iter()
+        .zip(verdicts)
+        .filter_map(|(c, v)| v.map(|why| format!("{}: {why}", case_id(c))))
+        .collect();
+    assert_no_failures("optim_extra", cases.len(), &failures);
+}
+
 #[test]
 fn maximize_statement_and_option_follow_torch_maximize() {
     let case = find_case("maximize-adam");

@@ -63,7 +63,12 @@ fn run(src: &str) -> Run {
 
 fn ok(src: &str) -> Vec<Value> {
     let r = run(src);
-    assert_eq!(r.outcome, Outcome::Ok, "script failed:\n{src}\n{}", r.stderr);
+    assert_eq!(
+        r.outcome,
+        Outcome::Ok,
+        "script failed:\n{src}\n{}",
+        r.stderr
+    );
     r.printed
 }
 
@@ -97,7 +102,10 @@ struct Lcg(u64);
 
 impl Lcg {
     fn next(&mut self) -> f64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         (self.0 >> 11) as f64 / (1u64 << 53) as f64
     }
     fn range(&mut self, lo: usize, hi: usize) -> usize {
@@ -128,7 +136,11 @@ fn check_grad(params: &[(&str, Tensor)], loss: &str) {
     let out = ok(&script);
     for (pi, (name, t)) in params.iter().enumerate() {
         let g = nums(&out[1 + pi]);
-        assert_eq!(g.len(), t.data.len(), "{loss}: gradient of {name} has the wrong size");
+        assert_eq!(
+            g.len(),
+            t.data.len(),
+            "{loss}: gradient of {name} has the wrong size"
+        );
         for k in 0..t.data.len() {
             let x = t.data[k];
             let h = 1e-6 * x.abs().max(1.0);
@@ -219,7 +231,10 @@ fn second_order_gradients_through_tensor_ops() {
         "norm(a) + sum(var(a, axis=1))",
         "sum(transpose(a) * b) + sum(a[:, 1:3] ^ 3)",
     ] {
-        check_grad(&ps, &format!("sum(grad({inner}, a) ^ 2) + sum(grad({inner}, b) ^ 2)"));
+        check_grad(
+            &ps,
+            &format!("sum(grad({inner}, a) ^ 2) + sum(grad({inner}, b) ^ 2)"),
+        );
     }
 }
 
@@ -277,21 +292,35 @@ fn max_and_min_split_ties_evenly_like_amax() {
     assert_eq!(nums(&out[2]), [0.0, 0.0, 0.0, 1.0]);
     assert_eq!(nums(&out[3]), [0.0, 1.0, 1.0, 0.0]);
     // torch: norm'(0) = 0, prod' with a zero is the product of the others
-    let out = ok("param w[3] = [0, 2, 3]; param z[2] = [0, 0]; print grad(prod(w), w), grad(norm(z), z);");
+    let out = ok(
+        "param w[3] = [0, 2, 3]; param z[2] = [0, 0]; print grad(prod(w), w), grad(norm(z), z);",
+    );
     assert_eq!(nums(&out[0]), [6.0, 0.0, 0.0]);
     assert_eq!(nums(&out[1]), [0.0, 0.0]);
+    // torch's std_backward is 0 where std is 0; sqrt(var) keeps sqrt'(0) = inf
+    let out = ok("param c[3] = [2, 2, 2]; print grad(std(c), c), grad(sqrt(var(c)), c);");
+    assert_eq!(nums(&out[0]), [0.0, 0.0, 0.0]);
+    assert!(nums(&out[1]).iter().all(|v| v.is_nan()));
 }
 
 #[test]
 fn initializers_follow_torch_fans_and_gains() {
     let stats = |init: &str, shape: &str| {
-        let o = ok(&format!("seed 3; param w[{shape}]{init}; print max(w), min(w), mean(w), var(w);"));
+        let o = ok(&format!(
+            "seed 3; param w[{shape}]{init}; print max(w), min(w), mean(w), var(w);"
+        ));
         (num(&o[0]), num(&o[1]), num(&o[2]), num(&o[3]))
     };
     // nn.Linear's default: U(±1/sqrt(fan_in)), fan_in = 100
     let (hi, lo, m, v) = stats("", "1000, 100");
-    assert!(hi <= 0.1 && hi > 0.0999 && lo >= -0.1 && lo < -0.0999, "{hi} {lo}");
-    assert!(m.abs() < 1e-3 && (v / (0.01 / 3.0) - 1.0).abs() < 0.02, "{m} {v}");
+    assert!(
+        hi <= 0.1 && hi > 0.0999 && lo >= -0.1 && lo < -0.0999,
+        "{hi} {lo}"
+    );
+    assert!(
+        m.abs() < 1e-3 && (v / (0.01 / 3.0) - 1.0).abs() < 0.02,
+        "{m} {v}"
+    );
     // kaiming_uniform(relu): bound = sqrt(3) * sqrt(2) / sqrt(fan_in)
     let b = 6f64.sqrt() / 10.0;
     let (hi, lo, _, v) = stats(" ~ kaiming_uniform(nonlinearity=\"relu\")", "1000, 100");
@@ -307,7 +336,10 @@ fn initializers_follow_torch_fans_and_gains() {
     let (hi, lo, _, _) = stats(" ~ xavier_uniform(gain=2)", "8, 3, 5, 5");
     assert!(hi <= a && lo >= -a && hi > 0.95 * a);
     let (_, _, m, v) = stats(" ~ xavier_normal()", "500, 300");
-    assert!(m.abs() < 2e-3 && (v / (2.0 / 800.0) - 1.0).abs() < 0.02, "{m} {v}");
+    assert!(
+        m.abs() < 2e-3 && (v / (2.0 / 800.0) - 1.0).abs() < 0.02,
+        "{m} {v}"
+    );
     let (_, _, m, v) = stats(" ~ normal(1, 0.5)", "200, 200");
     assert!((m - 1.0).abs() < 0.01 && (v / 0.25 - 1.0).abs() < 0.03);
     let (hi, lo, ..) = stats(" ~ uniform(-3, -2)", "1000");
@@ -317,15 +349,26 @@ fn initializers_follow_torch_fans_and_gains() {
     assert_eq!(stats(" ~ constant(2.5)", "3, 2").2, 2.5);
     assert_eq!(stats(" = 4", "2").2, 4.0);
     // tensor values and their shape check
-    assert_eq!(ok("param w[2, 2] = [[1, 2], [3, 4]]; print sum(w);")[0].to_string(), "10.0");
+    assert_eq!(
+        ok("param w[2, 2] = [[1, 2], [3, 4]]; print sum(w);")[0].to_string(),
+        "10.0"
+    );
     let r = run("param w[2, 3] = [1, 2];");
-    assert!(r.stderr.contains("E0402") && r.stderr.contains("[2, 3]") && r.stderr.contains("[2]"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("E0402") && r.stderr.contains("[2, 3]") && r.stderr.contains("[2]"),
+        "{}",
+        r.stderr
+    );
     let r = run("param w[4] ~ xavier_uniform;");
     assert!(r.stderr.contains("at least 2 dimensions"), "{}", r.stderr);
     let r = run("param w[4, 4] ~ kaiming_normal(nonlinearity=\"rleu\");");
     assert!(r.stderr.contains("did you mean \"relu\""), "{}", r.stderr);
     let r = run("param w[4, 4] ~ xavier_unifrom;");
-    assert!(r.stderr.contains("did you mean `xavier_uniform`"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("did you mean `xavier_uniform`"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
@@ -343,7 +386,9 @@ fn seeds_are_deterministic_and_one_stream_is_shared() {
     let o = ok("let r = randn([4]); print r; print r;");
     assert_eq!(o[0], o[1]);
     let ints = nums(&ok("print randint(-2, 3, [200]);")[0]);
-    assert!(ints.iter().all(|v| v.fract() == 0.0 && (-2.0..3.0).contains(v)));
+    assert!(ints
+        .iter()
+        .all(|v| v.fract() == 0.0 && (-2.0..3.0).contains(v)));
     let u = nums(&ok("print rand([500]);")[0]);
     assert!(u.iter().all(|v| (0.0..1.0).contains(v)));
 }
@@ -363,17 +408,26 @@ fn csv_tables_and_their_errors() {
     assert_eq!(r.outcome, Outcome::Ok, "{}", r.stderr);
     assert_eq!(nums(&r.printed[0]), [0.0, 1.0, 2.0]);
     let w = nums(&r.printed[2]);
-    assert!((w[0] - 1.0).abs() < 1e-6 && (w[1] - 2.0).abs() < 1e-6, "{w:?}");
+    assert!(
+        (w[0] - 1.0).abs() < 1e-6 && (w[1] - 2.0).abs() < 1e-6,
+        "{w:?}"
+    );
     let params = r.records.iter().find(|x| x["kind"] == "minimize").unwrap()["params"].clone();
     assert!(params.get("w").is_some(), "{params}");
     let e = run_in("let d = csv(\"missing.csv\");", Some(dir.path())).stderr;
     assert!(e.contains("E0404") && e.contains("missing.csv"), "{e}");
     let e = run_in("let d = csv(\"bad.csv\");", Some(dir.path())).stderr;
-    assert!(e.contains("bad.csv:3") && e.contains("`y`") && e.contains("oops"), "{e}");
+    assert!(
+        e.contains("bad.csv:3") && e.contains("`y`") && e.contains("oops"),
+        "{e}"
+    );
     let e = run_in("let d = csv(\"ragged.csv\");", Some(dir.path())).stderr;
     assert!(e.contains("ragged.csv:3"), "{e}");
     let e = run_in("let d = csv(\"points.csv\"); print d.xx;", Some(dir.path())).stderr;
-    assert!(e.contains("no column `xx`") && e.contains("did you mean `x`"), "{e}");
+    assert!(
+        e.contains("no column `xx`") && e.contains("did you mean `x`"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -423,6 +477,9 @@ fn step_based_fit_of_a_vector_parameter() {
     let out = ok("seed 0; param w[2] = [0, 0];
         minimize sum((w - [1, -2])^2) with adam(lr=0.1) for 300 steps; print w;");
     let w = nums(&out[0]);
-    assert!((w[0] - 1.0).abs() < 1e-2 && (w[1] + 2.0).abs() < 1e-2, "{w:?}");
+    assert!(
+        (w[0] - 1.0).abs() < 1e-2 && (w[1] + 2.0).abs() < 1e-2,
+        "{w:?}"
+    );
     let _ = fmt_num(0.0);
 }

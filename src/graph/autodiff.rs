@@ -303,6 +303,14 @@ fn unary(g: &mut Graph, f: UnFn, y: NodeId, x: NodeId, gi: NodeId) -> Option<Nod
             let d = g.must(Op::Mul, &[two, y]);
             g.must(Op::Div, &[gi, d])
         }
+        UnFn::StdSqrt => {
+            // torch's std_backward: grad / (2 * result), zero where result == 0
+            let two = g.scalar(2.0);
+            let d = g.must(Op::Mul, &[two, y]);
+            let q = g.must(Op::Div, &[gi, d]);
+            let z = g.must(Op::Cmp(Cmp::Eq), &[y, zero]);
+            g.must(Op::Where, &[z, zero, q])
+        }
         UnFn::Exp => g.mul(gi, y),
         UnFn::Log => g.must(Op::Div, &[gi, x]),
         UnFn::Log1p => {

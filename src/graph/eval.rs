@@ -453,8 +453,20 @@ fn reduce(red: Red, x: &[f64], out: &mut [f64], outer: usize, n: usize, inner: u
                 Red::Prod => it.product(),
                 Red::Norm => it.map(|v| v * v).sum::<f64>().sqrt(),
                 // torch.amax/amin propagate nan
-                Red::Max => it.fold(f64::NEG_INFINITY, |a, v| if v.is_nan() || a.is_nan() { f64::NAN } else { a.max(v) }),
-                Red::Min => it.fold(f64::INFINITY, |a, v| if v.is_nan() || a.is_nan() { f64::NAN } else { a.min(v) }),
+                Red::Max => it.fold(f64::NEG_INFINITY, |a, v| {
+                    if v.is_nan() || a.is_nan() {
+                        f64::NAN
+                    } else {
+                        a.max(v)
+                    }
+                }),
+                Red::Min => it.fold(f64::INFINITY, |a, v| {
+                    if v.is_nan() || a.is_nan() {
+                        f64::NAN
+                    } else {
+                        a.min(v)
+                    }
+                }),
             };
         }
     }
@@ -552,7 +564,11 @@ fn bin<F: Fn(f64, f64) -> f64>(args: &[Src], lo: &[f64], out: &mut [f64], f: F) 
 #[inline(always)]
 fn tern<F: Fn(f64, f64, f64) -> f64>(args: &[Src], lo: &[f64], out: &mut [f64], f: F) {
     let n = out.len();
-    let (a, b, c) = (view(&args[0], lo, n), view(&args[1], lo, n), view(&args[2], lo, n));
+    let (a, b, c) = (
+        view(&args[0], lo, n),
+        view(&args[1], lo, n),
+        view(&args[2], lo, n),
+    );
     for (i, o) in out.iter_mut().enumerate() {
         *o = f(a.at(i), b.at(i), c.at(i));
     }
@@ -590,7 +606,7 @@ fn elementwise(op: Op, args: &[Src], lo: &[f64], out: &mut [f64]) {
         Op::Mul => bin(args, lo, out, |x, y| x * y),
         Op::Div => bin(args, lo, out, |x, y| x / y),
         Op::Un(f) => unfns!(f; Abs, Sqrt, Exp, Log, Log1p, Expm1, Sin, Cos, Tan, Asin, Acos,
-            Atan, Sinh, Cosh, Tanh, Sigmoid, Relu, Softplus, Sign, Floor, Ceil, Round),
+            Atan, Sinh, Cosh, Tanh, Sigmoid, Relu, Softplus, Sign, Floor, Ceil, Round, StdSqrt),
         Op::Cmp(c) => {
             let m = |v: bool| if v { 1.0 } else { 0.0 };
             match c {
@@ -602,7 +618,12 @@ fn elementwise(op: Op, args: &[Src], lo: &[f64], out: &mut [f64]) {
                 Cmp::Ne => bin(args, lo, out, |x, y| m(x != y)),
             }
         }
-        Op::Clamp => tern(args, lo, out, |x, l, h| if x.is_nan() { x } else { x.max(l).min(h) }),
+        Op::Clamp => tern(
+            args,
+            lo,
+            out,
+            |x, l, h| if x.is_nan() { x } else { x.max(l).min(h) },
+        ),
         Op::Where => tern(args, lo, out, |c, a, b| if c != 0.0 { a } else { b }),
         // Not elementwise; never compiled as `Kind::Elem`.
         _ => {}

@@ -28,6 +28,9 @@ pub enum UnFn {
     Floor,
     Ceil,
     Round,
+    /// The square root inside `std`: torch's std_backward gives 0 where the
+    /// result is 0 (no name: not callable from scripts).
+    StdSqrt,
 }
 
 impl UnFn {
@@ -64,7 +67,7 @@ impl UnFn {
     pub fn apply(self, x: f64) -> f64 {
         match self {
             UnFn::Abs => x.abs(),
-            UnFn::Sqrt => x.sqrt(),
+            UnFn::Sqrt | UnFn::StdSqrt => x.sqrt(),
             UnFn::Exp => x.exp(),
             UnFn::Log => x.ln(),
             UnFn::Log1p => x.ln_1p(),

@@ -215,6 +215,33 @@ impl Session {
         self.run_program(&program)
     }
 
+    /// Runs more source under the same name (the REPL): the text is appended
+    /// to what ran before, so diagnostics can point at earlier inputs.
+    pub fn run_more(&mut self, name: &str, src: &str) -> Outcome {
+        if name != self.src_name {
+            return self.run_source(name, src);
+        }
+        let base = self.src.len();
+        if !self.src.is_empty() && !self.src.ends_with('\n') {
+            self.src.push('\n');
+        }
+        let base = base.max(self.src.len());
+        self.src.push_str(src);
+        let full = std::mem::take(&mut self.src);
+        let parsed = crate::syntax::parser::parse_from(&full, base);
+        self.src = full;
+        match parsed {
+            Ok(p) => self.run_program(&p),
+            Err(diags) => {
+                for d in &diags {
+                    self.emit(d);
+                }
+                let (l, c) = diags[0].line_col(&self.src);
+                Outcome::Error(diags[0].message.clone(), l, c)
+            }
+        }
+    }
+
     /// Runs parsed statements (the source must have been set by `run_source`).
     fn run_program(&mut self, program: &Program) -> Outcome {
         let failed_before = self.failed_expects;

@@ -49,15 +49,23 @@ fn const_num(l: &mut Lowerer, e: &Expr, what: &str) -> Result<f64, Diag> {
     let t = const_tensor(l, e, what)?;
     match t.item() {
         Some(v) if t.is_scalar() => Ok(v),
-        _ => Err(Diag::error("E0206", format!("{what} must be a single number"))
-            .at(e.span.clone(), format!("this has shape {}", shape_str(&t.shape)))),
+        _ => Err(
+            Diag::error("E0206", format!("{what} must be a single number")).at(
+                e.span.clone(),
+                format!("this has shape {}", shape_str(&t.shape)),
+            ),
+        ),
     }
 }
 
 fn whole(v: f64, e: &Expr, what: &str) -> Result<i64, Diag> {
     if v.fract() != 0.0 || !v.is_finite() || v.abs() > 2f64.powi(53) {
-        return Err(Diag::error("E0206", format!("{what} must be a whole number"))
-            .at(e.span.clone(), format!("this is {}", crate::tensor::fmt_num(v))));
+        return Err(
+            Diag::error("E0206", format!("{what} must be a whole number")).at(
+                e.span.clone(),
+                format!("this is {}", crate::tensor::fmt_num(v)),
+            ),
+        );
     }
     Ok(v as i64)
 }
@@ -71,8 +79,12 @@ fn const_int(l: &mut Lowerer, e: &Expr, what: &str) -> Result<i64, Diag> {
 fn shape_arg(l: &mut Lowerer, e: &Expr) -> Result<Shape, Diag> {
     let t = const_tensor(l, e, "a shape")?;
     if t.shape.len() > 1 {
-        return Err(Diag::error("E0206", "a shape is a list of whole numbers such as [2, 3]")
-            .at(e.span.clone(), format!("this has shape {}", shape_str(&t.shape))));
+        return Err(
+            Diag::error("E0206", "a shape is a list of whole numbers such as [2, 3]").at(
+                e.span.clone(),
+                format!("this has shape {}", shape_str(&t.shape)),
+            ),
+        );
     }
     let mut shape = Vec::with_capacity(t.data.len());
     for &v in &t.data {
@@ -97,20 +109,27 @@ pub fn lower_tensor_expr(l: &mut Lowerer, e: &Expr) -> Result<LVal, Diag> {
         ExprKind::Field(a, name) => {
             let n = l.num(a)?;
             let Some((file, names)) = l.g.tables.get(&n).cloned() else {
-                return Err(Diag::error("E0206", format!("`.{}`: only a csv table has fields", name.name))
-                    .at(a.span.clone(), "not a table")
-                    .note("help: read a table with `let d = csv(\"file.csv\");`, then `d.x`"));
+                return Err(Diag::error(
+                    "E0206",
+                    format!("`.{}`: only a csv table has fields", name.name),
+                )
+                .at(a.span.clone(), "not a table")
+                .note("help: read a table with `let d = csv(\"file.csv\");`, then `d.x`"));
             };
             let Some(k) = names.iter().position(|c| *c == name.name) else {
                 let mut d = Diag::error("E0404", format!("{file} has no column `{}`", name.name))
                     .at(name.span.clone(), "no such column")
                     .note(format!("the columns are {}", names.join(", ")));
-                if let Some(s) = super::names::suggest(&name.name, names.iter().map(String::as_str)) {
+                if let Some(s) = super::names::suggest(&name.name, names.iter().map(String::as_str))
+                {
                     d = d.note(format!("help: did you mean `{s}`?"));
                 }
                 return Err(d);
             };
-            let t = l.g.const_value(n).cloned().unwrap_or_else(|| Tensor::scalar(f64::NAN));
+            let t =
+                l.g.const_value(n)
+                    .cloned()
+                    .unwrap_or_else(|| Tensor::scalar(f64::NAN));
             let nc = names.len();
             let rows = t.data.len() / nc.max(1);
             let col = Tensor {
@@ -119,7 +138,9 @@ pub fn lower_tensor_expr(l: &mut Lowerer, e: &Expr) -> Result<LVal, Diag> {
             };
             Ok(LVal::Num(l.g.constant(col)))
         }
-        _ => Err(Diag::error("E0205", "this expression is not supported").at(e.span.clone(), "here")),
+        _ => {
+            Err(Diag::error("E0205", "this expression is not supported").at(e.span.clone(), "here"))
+        }
     }
 }
 
@@ -158,11 +179,17 @@ fn array(l: &mut Lowerer, items: &[Expr], span: &Span) -> Result<LVal, Diag> {
     if nodes.iter().all(|&n| l.g.const_value(n).is_some()) {
         let mut data = Vec::new();
         for &n in &nodes {
-            data.extend_from_slice(&l.g.const_value(n).map(|t| t.data.clone()).unwrap_or_default());
+            data.extend_from_slice(
+                &l.g.const_value(n)
+                    .map(|t| t.data.clone())
+                    .unwrap_or_default(),
+            );
         }
         return Ok(LVal::Num(l.g.constant(Tensor { shape, data })));
     }
-    let n = l.g.node(Op::Stack, &nodes).map_err(|e| shape_diag(e, span))?;
+    let n =
+        l.g.node(Op::Stack, &nodes)
+            .map_err(|e| shape_diag(e, span))?;
     Ok(LVal::Num(n))
 }
 
@@ -171,7 +198,11 @@ fn index(l: &mut Lowerer, a: &Expr, idx: &[IndexArg], span: &Span) -> Result<LVa
     let shape = l.g.shape(x).to_vec();
     if idx.len() > shape.len() {
         return Err(err402(
-            format!("{} indices for a value of shape {}", idx.len(), shape_str(&shape)),
+            format!(
+                "{} indices for a value of shape {}",
+                idx.len(),
+                shape_str(&shape)
+            ),
             span,
             "too many indices",
         ));
@@ -218,12 +249,23 @@ fn matmul_nodes(g: &mut Graph, x: NodeId, y: NodeId) -> Result<NodeId, String> {
     if sa.is_empty() || sb.is_empty() {
         return Err(format!("{}: an operand is a scalar (use `*`)", what()));
     }
-    let a2 = if sa.len() == 1 { vec![1, sa[0]] } else { sa.clone() };
-    let b2 = if sb.len() == 1 { vec![sb[0], 1] } else { sb.clone() };
+    let a2 = if sa.len() == 1 {
+        vec![1, sa[0]]
+    } else {
+        sa.clone()
+    };
+    let b2 = if sb.len() == 1 {
+        vec![sb[0], 1]
+    } else {
+        sb.clone()
+    };
     let (ra, rb) = (a2.len(), b2.len());
     let (m, k, k2, n) = (a2[ra - 2], a2[ra - 1], b2[rb - 2], b2[rb - 1]);
     if k != k2 {
-        return Err(format!("{}: the inner dimensions {k} and {k2} differ", what()));
+        return Err(format!(
+            "{}: the inner dimensions {k} and {k2} differ",
+            what()
+        ));
     }
     let batch = crate::tensor::broadcast(&a2[..ra - 2], &b2[..rb - 2])
         .ok_or_else(|| format!("{}: the batch dimensions do not broadcast", what()))?;
@@ -256,7 +298,13 @@ pub fn matmul(l: &mut Lowerer, a: &Expr, b: &Expr, span: &Span) -> Result<LVal, 
 }
 
 /// A reduction of `x` along `axis` (None: all elements).
-fn reduction(l: &mut Lowerer, name: &str, x: NodeId, axis: Option<&Expr>, span: &Span) -> Result<NodeId, Diag> {
+fn reduction(
+    l: &mut Lowerer,
+    name: &str,
+    x: NodeId,
+    axis: Option<&Expr>,
+    span: &Span,
+) -> Result<NodeId, Diag> {
     let shape = l.g.shape(x).to_vec();
     let ax = match axis {
         None => AXIS_ALL,
@@ -266,7 +314,10 @@ fn reduction(l: &mut Lowerer, name: &str, x: NodeId, axis: Option<&Expr>, span: 
             let kk = if k < 0 { k + r } else { k };
             if kk < 0 || kk >= r {
                 return Err(err402(
-                    format!("axis {k} is out of range for a value of shape {}", shape_str(&shape)),
+                    format!(
+                        "axis {k} is out of range for a value of shape {}",
+                        shape_str(&shape)
+                    ),
                     &e.span,
                     "no such axis",
                 )
@@ -275,7 +326,11 @@ fn reduction(l: &mut Lowerer, name: &str, x: NodeId, axis: Option<&Expr>, span: 
             kk as u8
         }
     };
-    let count = if ax == AXIS_ALL { crate::tensor::numel(&shape) } else { shape[ax as usize] };
+    let count = if ax == AXIS_ALL {
+        crate::tensor::numel(&shape)
+    } else {
+        shape[ax as usize]
+    };
     let g = &mut *l.g;
     let sd = |e: ShapeError| shape_diag(e, span);
     let mean = |g: &mut Graph, v: NodeId| -> Result<NodeId, ShapeError> {
@@ -300,13 +355,17 @@ fn reduction(l: &mut Lowerer, name: &str, x: NodeId, axis: Option<&Expr>, span: 
         "norm" => g.reduce(Red::Norm, x, ax),
         "min" | "max" => {
             if count == 0 {
-                return Err(err402(format!("`{name}` of an empty tensor"), span, "no elements"));
+                return Err(err402(
+                    format!("`{name}` of an empty tensor"),
+                    span,
+                    "no elements",
+                ));
             }
             g.reduce(if name == "min" { Red::Min } else { Red::Max }, x, ax)
         }
         "mean" => mean(g, x),
         "var" => var(g),
-        _ => var(g).and_then(|v| g.node(Op::Un(crate::graph::UnFn::Sqrt), &[v])),
+        _ => var(g).and_then(|v| g.node(Op::Un(crate::graph::UnFn::StdSqrt), &[v])),
     };
     r.map_err(sd)
 }
@@ -316,7 +375,12 @@ fn constant(l: &mut Lowerer, shape: Shape, data: Vec<f64>) -> LVal {
 }
 
 /// Reductions, constructors, random functions, reshape, transpose, dot, csv.
-pub fn lower_builtin(l: &mut Lowerer, name: &str, args: &[Arg], whole_e: &Expr) -> Result<LVal, Diag> {
+pub fn lower_builtin(
+    l: &mut Lowerer,
+    name: &str,
+    args: &[Arg],
+    whole_e: &Expr,
+) -> Result<LVal, Diag> {
     let span = &whole_e.span;
     let allowed: &[&str] = match name {
         "sum" | "mean" | "var" | "std" | "norm" | "prod" | "min" | "max" => &["axis"],
@@ -331,7 +395,10 @@ pub fn lower_builtin(l: &mut Lowerer, name: &str, args: &[Arg], whole_e: &Expr) 
                     .at(n.span.clone(), "unknown argument");
                 d = match allowed {
                     [] => d.note(format!("help: `{name}` takes no named arguments")),
-                    _ => d.note(format!("help: its named argument is `{}`", allowed.join("`, `"))),
+                    _ => d.note(format!(
+                        "help: its named argument is `{}`",
+                        allowed.join("`, `")
+                    )),
                 };
                 return Err(d);
             }
@@ -342,7 +409,11 @@ pub fn lower_builtin(l: &mut Lowerer, name: &str, args: &[Arg], whole_e: &Expr) 
             named.push((n.name.as_str(), &a.value));
         }
     }
-    let pos: Vec<&Expr> = args.iter().filter(|a| a.name.is_none()).map(|a| &a.value).collect();
+    let pos: Vec<&Expr> = args
+        .iter()
+        .filter(|a| a.name.is_none())
+        .map(|a| &a.value)
+        .collect();
     let named_arg = |k: &str| named.iter().find(|(n, _)| *n == k).map(|(_, e)| *e);
     match name {
         "sum" | "mean" | "var" | "std" | "norm" | "prod" | "min" | "max" => {
@@ -354,7 +425,11 @@ pub fn lower_builtin(l: &mut Lowerer, name: &str, args: &[Arg], whole_e: &Expr) 
             let b = const_num(l, pos[1], "linspace's end")?;
             let n = const_int(l, pos[2], "linspace's number of points")?;
             if n < 0 {
-                return Err(err402("linspace needs a number of points >= 0", &pos[2].span, format!("{n}")));
+                return Err(err402(
+                    "linspace needs a number of points >= 0",
+                    &pos[2].span,
+                    format!("{n}"),
+                ));
             }
             let n = n as usize;
             if checked_numel(&[n]).is_none() {
@@ -366,11 +441,16 @@ pub fn lower_builtin(l: &mut Lowerer, name: &str, args: &[Arg], whole_e: &Expr) 
             let (a, b) = if pos.len() == 1 {
                 (0.0, const_num(l, pos[0], "arange's end")?)
             } else {
-                (const_num(l, pos[0], "arange's start")?, const_num(l, pos[1], "arange's end")?)
+                (
+                    const_num(l, pos[0], "arange's start")?,
+                    const_num(l, pos[1], "arange's end")?,
+                )
             };
             let step_e = pos.get(2).copied().or(named_arg("step"));
             if pos.len() == 3 && named_arg("step").is_some() {
-                return Err(Diag::error("E0203", "arange's step is given twice").at(span.clone(), "here"));
+                return Err(
+                    Diag::error("E0203", "arange's step is given twice").at(span.clone(), "here")
+                );
             }
             let step = match step_e {
                 Some(e) => const_num(l, e, "arange's step")?,
@@ -378,14 +458,22 @@ pub fn lower_builtin(l: &mut Lowerer, name: &str, args: &[Arg], whole_e: &Expr) 
             };
             let espan = step_e.map(|e| e.span.clone()).unwrap_or(span.clone());
             if step == 0.0 || !step.is_finite() || !a.is_finite() || !b.is_finite() {
-                return Err(err402("arange needs finite bounds and a nonzero step", &espan, "here"));
+                return Err(err402(
+                    "arange needs finite bounds and a nonzero step",
+                    &espan,
+                    "here",
+                ));
             }
             let n = ((b - a) / step).ceil().max(0.0);
             if n > max_elements() as f64 {
                 return Err(too_big(&[n as usize], span));
             }
             let n = n as usize;
-            Ok(constant(l, vec![n], (0..n).map(|i| a + i as f64 * step).collect()))
+            Ok(constant(
+                l,
+                vec![n],
+                (0..n).map(|i| a + i as f64 * step).collect(),
+            ))
         }
         "zeros" | "ones" => {
             let s = shape_arg(l, pos[0])?;
@@ -438,12 +526,20 @@ pub fn lower_builtin(l: &mut Lowerer, name: &str, args: &[Arg], whole_e: &Expr) 
                 let k = whole(v, pos[1], "a dimension")?;
                 if k == -1 {
                     if hole.is_some() {
-                        return Err(err402("reshape: only one dimension can be -1", &pos[1].span, "two -1"));
+                        return Err(err402(
+                            "reshape: only one dimension can be -1",
+                            &pos[1].span,
+                            "two -1",
+                        ));
                     }
                     hole = Some(i);
                     dims.push(1);
                 } else if k < 0 {
-                    return Err(err402(format!("reshape: bad dimension {k}"), &pos[1].span, "here"));
+                    return Err(err402(
+                        format!("reshape: bad dimension {k}"),
+                        &pos[1].span,
+                        "here",
+                    ));
                 } else {
                     dims.push(k as usize);
                 }
@@ -452,14 +548,20 @@ pub fn lower_builtin(l: &mut Lowerer, name: &str, args: &[Arg], whole_e: &Expr) 
             if let Some(h) = hole {
                 if known == 0 || !total.is_multiple_of(known) {
                     return Err(err402(
-                        format!("cannot reshape {} into {}", shape_str(&from), shape_str(&dims).replace(&format!("{}", dims[h]), "-1")),
+                        format!(
+                            "cannot reshape {} into {}",
+                            shape_str(&from),
+                            shape_str(&dims).replace(&format!("{}", dims[h]), "-1")
+                        ),
                         span,
                         "sizes do not fit",
                     ));
                 }
                 dims[h] = total / known;
             }
-            let n = l.g.reshape(x, &dims).map_err(|e| err402(e.0, span, "sizes do not fit"))?;
+            let n =
+                l.g.reshape(x, &dims)
+                    .map_err(|e| err402(e.0, span, "sizes do not fit"))?;
             Ok(LVal::Num(n))
         }
         "transpose" => {
@@ -473,9 +575,11 @@ pub fn lower_builtin(l: &mut Lowerer, name: &str, args: &[Arg], whole_e: &Expr) 
             let x = l.num(pos[0])?;
             let y = l.num(pos[1])?;
             let n = if l.g.shape(x).is_empty() || l.g.shape(y).is_empty() {
-                l.g.node(Op::Mul, &[x, y]).map_err(|e| shape_diag(e, span))?
+                l.g.node(Op::Mul, &[x, y])
+                    .map_err(|e| shape_diag(e, span))?
             } else {
-                matmul_nodes(l.g, x, y).map_err(|m| err402(m.replace("matmul", "dot"), span, "in this dot"))?
+                matmul_nodes(l.g, x, y)
+                    .map_err(|m| err402(m.replace("matmul", "dot"), span, "in this dot"))?
             };
             Ok(LVal::Num(n))
         }
@@ -491,7 +595,9 @@ pub fn lower_builtin(l: &mut Lowerer, name: &str, args: &[Arg], whole_e: &Expr) 
             l.g.tables.insert(n, (t.file, t.names));
             Ok(LVal::Num(n))
         }
-        _ => Err(Diag::error("E0205", format!("`{name}` is not supported yet")).at(span.clone(), "here")),
+        _ => Err(
+            Diag::error("E0205", format!("`{name}` is not supported yet")).at(span.clone(), "here"),
+        ),
     }
 }
 
@@ -590,8 +696,10 @@ pub fn tensor_param_value(s: &super::Session, d: &ParamDecl) -> Result<Tensor, D
         let v = s.const_scalar(e)?;
         let k = whole(v, e, "a dimension")?;
         if k < 1 {
-            return Err(Diag::error("E0207", "a parameter's dimensions must be >= 1")
-                .at(e.span.clone(), format!("this is {k}")));
+            return Err(
+                Diag::error("E0207", "a parameter's dimensions must be >= 1")
+                    .at(e.span.clone(), format!("this is {k}")),
+            );
         }
         shape.push(k as usize);
     }
@@ -644,7 +752,8 @@ fn initializer(s: &super::Session, e: &Expr, shape: &[usize], n: usize) -> Resul
         }
     };
     let Some(sig) = init_signature(iname) else {
-        let mut d = Diag::error("E0207", format!("unknown initializer `{iname}`")).at(ispan.clone(), "not an initializer");
+        let mut d = Diag::error("E0207", format!("unknown initializer `{iname}`"))
+            .at(ispan.clone(), "not an initializer");
         d = match super::names::suggest(iname, init::INITIALIZERS.iter().copied()) {
             Some(m) => d.note(format!("help: did you mean `{m}`?")),
             None => d.note(format!("help: one of {}", init::INITIALIZERS.join(", "))),
@@ -658,8 +767,11 @@ fn initializer(s: &super::Session, e: &Expr, shape: &[usize], n: usize) -> Resul
             None => {
                 npos += 1;
                 if npos > sig.len() {
-                    return Err(Diag::error("E0203", format!("`{iname}` takes at most {} arguments", sig.len()))
-                        .at(a.span.clone(), "one too many"));
+                    return Err(Diag::error(
+                        "E0203",
+                        format!("`{iname}` takes at most {} arguments", sig.len()),
+                    )
+                    .at(a.span.clone(), "one too many"));
                 }
                 npos - 1
             }
@@ -672,23 +784,36 @@ fn initializer(s: &super::Session, e: &Expr, shape: &[usize], n: usize) -> Resul
                     } else {
                         format!("help: its options are {}", names.join(", "))
                     };
-                    return Err(Diag::error("E0203", format!("`{iname}` has no option `{}`", nm.name))
-                        .at(nm.span.clone(), "unknown option")
-                        .note(help));
+                    return Err(Diag::error(
+                        "E0203",
+                        format!("`{iname}` has no option `{}`", nm.name),
+                    )
+                    .at(nm.span.clone(), "unknown option")
+                    .note(help));
                 }
             },
         };
         if vals[k].is_some() {
-            return Err(Diag::error("E0203", format!("`{}` is given twice", sig[k].0)).at(a.span.clone(), "repeated"));
+            return Err(
+                Diag::error("E0203", format!("`{}` is given twice", sig[k].0))
+                    .at(a.span.clone(), "repeated"),
+            );
         }
         let want_str = matches!(sig[k].1, Opt::Str(_));
         vals[k] = Some(match (&a.value.kind, want_str) {
             (ExprKind::Str(t), true) => OptVal::Str(t.clone()),
             (_, true) => {
-                return Err(Diag::error("E0206", format!("`{}` is a string such as \"{}\"", sig[k].0, match sig[k].1 {
-                    Opt::Str(v) => v,
-                    Opt::Num(_) => "",
-                }))
+                return Err(Diag::error(
+                    "E0206",
+                    format!(
+                        "`{}` is a string such as \"{}\"",
+                        sig[k].0,
+                        match sig[k].1 {
+                            Opt::Str(v) => v,
+                            Opt::Num(_) => "",
+                        }
+                    ),
+                )
                 .at(a.value.span.clone(), "not a string"))
             }
             _ => OptVal::Num(s.const_scalar(&a.value)?),
@@ -715,7 +840,10 @@ fn initializer(s: &super::Session, e: &Expr, shape: &[usize], n: usize) -> Resul
         init::fans(shape).ok_or_else(|| {
             Diag::error(
                 "E0207",
-                format!("`{iname}` needs a parameter of at least 2 dimensions, this one has shape {}", shape_str(shape)),
+                format!(
+                    "`{iname}` needs a parameter of at least 2 dimensions, this one has shape {}",
+                    shape_str(shape)
+                ),
             )
             .at(e.span.clone(), "fan in and fan out cannot be computed")
             .note("help: for a vector use uniform(a, b) or normal(mean, std)")
@@ -727,21 +855,28 @@ fn initializer(s: &super::Session, e: &Expr, shape: &[usize], n: usize) -> Resul
         "ones" => vec![1.0; n],
         "constant" => {
             if vals[0].is_none() {
-                return Err(Diag::error("E0203", "`constant` needs its value: constant(v)").at(e.span.clone(), "no value"));
+                return Err(
+                    Diag::error("E0203", "`constant` needs its value: constant(v)")
+                        .at(e.span.clone(), "no value"),
+                );
             }
             vec![num(0); n]
         }
         "uniform" => {
             let (a, b) = (num(0), num(1));
             if a > b || !a.is_finite() || !b.is_finite() {
-                return Err(Diag::error("E0207", "uniform(a, b) needs finite a <= b").at(e.span.clone(), "empty range"));
+                return Err(Diag::error("E0207", "uniform(a, b) needs finite a <= b")
+                    .at(e.span.clone(), "empty range"));
             }
             rng.uniform(a, b, n)
         }
         "normal" => {
             let (m, sd) = (num(0), num(1));
             if sd < 0.0 || !m.is_finite() || !sd.is_finite() {
-                return Err(Diag::error("E0207", "normal(mean, std) needs a finite std >= 0").at(arg_span(1), "here"));
+                return Err(
+                    Diag::error("E0207", "normal(mean, std) needs a finite std >= 0")
+                        .at(arg_span(1), "here"),
+                );
             }
             rng.normal(m, sd, n)
         }
@@ -763,8 +898,11 @@ fn initializer(s: &super::Session, e: &Expr, shape: &[usize], n: usize) -> Resul
                 "fan_in" => fi,
                 "fan_out" => fo,
                 _ => {
-                    return Err(Diag::error("E0207", format!("mode must be \"fan_in\" or \"fan_out\", not \"{mode}\""))
-                        .at(arg_span(1), "bad mode"))
+                    return Err(Diag::error(
+                        "E0207",
+                        format!("mode must be \"fan_in\" or \"fan_out\", not \"{mode}\""),
+                    )
+                    .at(arg_span(1), "bad mode"))
                 }
             };
             let nl = st(2);

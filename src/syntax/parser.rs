@@ -31,7 +31,20 @@ pub fn mk(kind: ExprKind, l: usize, r: usize) -> Result<Expr, Error> {
 
 /// Parses a whole script. All lexer and syntax errors are returned together.
 pub fn parse(src: &str) -> Result<Program, Vec<Diag>> {
-    let (tokens, lex_errors) = lex(src);
+    parse_from(src, 0)
+}
+
+/// Parses `src[base..]` with spans into the whole of `src` (the REPL keeps
+/// one growing source, so a diagnostic can point back at an earlier input).
+pub fn parse_from(src: &str, base: usize) -> Result<Program, Vec<Diag>> {
+    let (mut tokens, mut lex_errors) = lex(&src[base..]);
+    for t in &mut tokens {
+        t.0 += base;
+        t.2 += base;
+    }
+    for e in &mut lex_errors {
+        e.span = e.span.start + base..e.span.end + base;
+    }
     let mut diags: Vec<Diag> = lex_errors.iter().map(lex_diag).collect();
     // A script cut off by a nesting error is not worth parsing further.
     if lex_errors.iter().any(|e| e.kind == LexErrorKind::TooDeep) {

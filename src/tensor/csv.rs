@@ -53,7 +53,11 @@ pub fn read(path: &Path, shown: &str, max_elements: usize) -> Result<Table, Stri
     let mut rows = 0;
     for rec in rd.records() {
         let rec = rec.map_err(|e| match e.kind() {
-            csv::ErrorKind::UnequalLengths { pos, expected_len, len } => format!(
+            csv::ErrorKind::UnequalLengths {
+                pos,
+                expected_len,
+                len,
+            } => format!(
                 "{shown}:{}: this row has {len} fields, the header has {expected_len}",
                 pos.as_ref().map(|p| p.line()).unwrap_or(0)
             ),
@@ -90,7 +94,11 @@ fn parse_num(s: &str) -> Option<f64> {
         "nan" | "NaN" | "NAN" => Some(f64::NAN),
         "inf" | "Inf" | "+inf" => Some(f64::INFINITY),
         "-inf" | "-Inf" => Some(f64::NEG_INFINITY),
-        _ if s.is_empty() || s.contains(|c: char| c.is_ascii_alphabetic() && c != 'e' && c != 'E') => None,
+        _ if s.is_empty()
+            || s.contains(|c: char| c.is_ascii_alphabetic() && c != 'e' && c != 'E') =>
+        {
+            None
+        }
         _ => s.parse().ok(),
     }
 }

@@ -75,7 +75,9 @@ mod tests {
         assert_eq!(fans(&[4]), None);
         assert_eq!(gain("relu", None).unwrap(), 2f64.sqrt());
         assert_eq!(gain("leaky_relu", Some(0.0)).unwrap(), 2f64.sqrt());
-        assert!((gain("leaky_relu", Some(5f64.sqrt())).unwrap() - (1.0f64 / 3.0).sqrt()).abs() < 1e-15);
+        assert!(
+            (gain("leaky_relu", Some(5f64.sqrt())).unwrap() - (1.0f64 / 3.0).sqrt()).abs() < 1e-15
+        );
         assert!(gain("bogus", None).is_err());
     }
 }

@@ -63,6 +63,8 @@ mod tests {
         let mut r2 = Rng::new(0);
         assert_eq!(first.to_bits(), r2.unit().to_bits());
         let ints = Rng::new(1).randint(0, 10, 100);
-        assert!(ints.iter().all(|v| v.fract() == 0.0 && (0.0..10.0).contains(v)));
+        assert!(ints
+            .iter()
+            .all(|v| v.fract() == 0.0 && (0.0..10.0).contains(v)));
     }
 }

@@ -1,0 +1,96 @@
+//! Tensor values and gradients against torch (tests/reference/tensor.json,
+//! made by tests/reference/gen_tensor.py): every printed value of every
+//! case within relative 1e-9, absolute 1e-12 (refcheck.py's `tensor` kind);
+//! and vector-parameter fits followed step by step (fit.json, refcheck.py's
+//! `fit` kind: every parameter of every step within relative 1e-6).
+
+mod common;
+
+use common::{
+    assert_no_failures, case_id, get, is_ok, parallel_map, printed_values, reference_cases,
+    results_of, run_json, short, close,
+};
+use serde_json::Value;
+
+/// Nested comparison: arrays element by element, numbers with `close`.
+fn close_nested(a: &Value, b: &Value, rtol: f64, atol: f64) -> bool {
+    match b {
+        Value::Array(bs) => match a {
+            Value::Array(as_) => {
+                as_.len() == bs.len() && as_.iter().zip(bs).all(|(x, y)| close_nested(x, y, rtol, atol))
+            }
+            _ => false,
+        },
+        _ => !a.is_array() && !a.is_object() && !a.is_null() && close(a, b, rtol, atol),
+    }
+}
+
+fn check_tensor(case: &Value) -> Option<String> {
+    let out = match run_json(get(case, "script").as_str().unwrap_or_default(), false) {
+        Ok(out) => out,
+        Err(why) => return Some(why),
+    };
+    if !is_ok(&out) {
+        return Some(format!("error: {}", short(get(&out, "error"))));
+    }
+    let got = printed_values(&out);
+    let want = get(case, "expected").as_array().cloned().unwrap_or_default();
+    if got.len() != want.len() {
+        return Some(format!("{} printed values, want {}", got.len(), want.len()));
+    }
+    for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+        if !close_nested(g, w, 1e-9, 1e-12) {
+            return Some(format!("value #{i} = {} want {}", short(g), short(w)));
+        }
+    }
+    None
+}
+
+fn check_fit(case: &Value) -> Option<String> {
+    let out = match run_json(get(case, "script").as_str().unwrap_or_default(), true) {
+        Ok(out) => out,
+        Err(why) => return Some(why),
+    };
+    let mins = results_of(&out, "minimize");
+    if !is_ok(&out) || mins.len() != 1 {
+        return Some(format!("not ok or no minimize result: {}", short(get(&out, "error"))));
+    }
+    let path = mins[0].get("path").and_then(Value::as_array).cloned().unwrap_or_default();
+    let want = get(case, "path").as_array().cloned().unwrap_or_default();
+    if path.len() != want.len() {
+        return Some(format!("path length {} != {}", path.len(), want.len()));
+    }
+    for (k, (g, w)) in path.iter().zip(&want).enumerate() {
+        if let Some(params) = get(w, "params").as_object() {
+            for (n, v) in params {
+                let gv = get(g, "params").get(n).cloned().unwrap_or(Value::Null);
+                if !close_nested(&gv, v, 1e-6, 1e-9) {
+                    return Some(format!("step {k}: {n} = {} want {}", short(&gv), short(v)));
+                }
+            }
+        }
+    }
+    None
+}
+
+fn run_all(file: &str, check: fn(&Value) -> Option<String>) {
+    let cases = reference_cases(file);
+    assert!(!cases.is_empty(), "{file} has no cases");
+    let verdicts = parallel_map(&cases, 2, check);
+    let failures: Vec<String> = cases
+        .iter()
+        .zip(verdicts)
+        .filter_map(|(c, v)| v.map(|why| format!("{}: {why}", case_id(c))))
+        .collect();
+    assert_no_failures(file, cases.len(), &failures);
+}
+
+#[test]
+fn every_tensor_case_matches_torch() {
+    run_all("tensor.json", check_tensor);
+}
+
+#[test]
+fn vector_parameter_fits_follow_torch_step_by_step() {
+    run_all("fit.json", check_fit);
+}

@@ -141,8 +141,7 @@ fn check_grad(params: &[(&str, Tensor)], loss: &str) {
             t.data.len(),
             "{loss}: gradient of {name} has the wrong size"
         );
-        for k in 0..t.data.len() {
-            let x = t.data[k];
+        for (k, &x) in t.data.iter().enumerate() {
             let h = 1e-6 * x.abs().max(1.0);
             let at = |v: f64| {
                 let mut s = String::new();
@@ -314,7 +313,7 @@ fn initializers_follow_torch_fans_and_gains() {
     // nn.Linear's default: U(±1/sqrt(fan_in)), fan_in = 100
     let (hi, lo, m, v) = stats("", "1000, 100");
     assert!(
-        hi <= 0.1 && hi > 0.0999 && lo >= -0.1 && lo < -0.0999,
+        hi <= 0.1 && hi > 0.0999 && (-0.1..-0.0999).contains(&lo),
         "{hi} {lo}"
     );
     assert!(

@@ -124,6 +124,7 @@ fn run_file(file: &Path, flags: &RunFlags) -> i32 {
         seed: flags.seed,
         repl: false,
         color: color_stderr(),
+        progress: std::io::stderr().is_terminal() && !flags.json,
     };
     let out: Box<dyn Write> = Box::new(std::io::BufWriter::new(std::io::stdout()));
     let mut session = Session::new(opts, out, Box::new(std::io::stderr()));

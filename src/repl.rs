@@ -127,6 +127,7 @@ impl Repl {
         let opts = Options {
             repl: true,
             color,
+            progress: std::io::stderr().is_terminal(),
             ..Options::default()
         };
         let out: Box<dyn Write> = Box::new(std::io::stdout());

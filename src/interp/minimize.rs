@@ -306,11 +306,26 @@ fn run_steps(
     let mut bad: Option<(f64, Vec<f64>, Option<usize>)> = None;
     let mut ran = 0;
     let mut interrupted = false;
-    let mut grad_buf = vec![0.0; n];
+    let started = std::time::Instant::now();
+    let mut shown = started;
+    let show_progress = s.opts.progress && !s.opts.json;
     for k in 0..steps {
         if take_interrupt() {
             interrupted = true;
             break;
+        }
+        // A progress line after half a second, refreshed a few times a second.
+        if show_progress && k % 256 == 0 && k > 0 {
+            let now = std::time::Instant::now();
+            if now.duration_since(started).as_millis() > 500 && now.duration_since(shown).as_millis() > 200 {
+                shown = now;
+                let last = losses.last().copied().unwrap_or(f64::NAN);
+                s.progress(Some(&format!(
+                    "{oname}: step {k}/{steps} ({:.0}%), loss {}  (Ctrl-C stops and keeps the best)",
+                    100.0 * k as f64 / steps as f64,
+                    fmt_num(last)
+                )));
+            }
         }
         if record_points {
             points.push(x.clone());
@@ -363,7 +378,9 @@ fn run_steps(
             }
         }
         ran = k + 1;
-        let _ = &mut grad_buf;
+    }
+    if show_progress && shown > started {
+        s.progress(None);
     }
     if interrupted {
         x.copy_from_slice(&best_x);

@@ -66,6 +66,9 @@ pub struct Options {
     pub repl: bool,
     /// Colour in diagnostics.
     pub color: bool,
+    /// Show a progress line on stderr during long minimizations (only when
+    /// stderr is a terminal and the output is not JSON).
+    pub progress: bool,
 }
 
 /// The points a minimization visited, for plots.
@@ -185,6 +188,18 @@ impl Session {
     pub fn emit(&mut self, d: &Diag) {
         let text = render(std::slice::from_ref(d), &self.src_name, &self.src, self.opts.color);
         let _ = self.err.write_all(text.as_bytes());
+        let _ = self.err.flush();
+    }
+
+    /// Draws (or, with `None`, clears) the progress line on stderr.
+    pub(crate) fn progress(&mut self, line: Option<&str>) {
+        if !self.opts.progress || self.opts.json {
+            return;
+        }
+        let _ = match line {
+            Some(l) => write!(self.err, "\r\x1b[2K{l}"),
+            None => write!(self.err, "\r\x1b[2K"),
+        };
         let _ = self.err.flush();
     }
 

@@ -4,7 +4,7 @@
 //! grid's shape; when the objective cannot broadcast that way (it reduces
 //! over data, say) one scalar tape is evaluated point by point instead.
 
-use super::{eval_node, Lowerer, Session};
+use super::{Lowerer, Session};
 use crate::diagnostics::{Diag, Span};
 use crate::graph::{Graph, Tape};
 use crate::plot::{self, ContourPlot};
@@ -107,7 +107,16 @@ pub fn run(s: &mut Session, kind: &PlotKind, file: &Expr, st: &Stmt) -> Result<(
     result.map_err(|e| {
         Diag::error("E0406", format!("cannot write the plot: {e}")).at(file.span.clone(), "this file")
     })?;
-    s.say(&format!("plot written to {}", display(s, file)));
+    let shown = display(s, file);
+    let line = crate::diagnostics::line_col(&s.src, st.span.start).0;
+    let what = match kind {
+        PlotKind::Loss => "loss",
+        PlotKind::Curves { .. } => "curves",
+        PlotKind::Contour { .. } => "contour",
+    };
+    s.records
+        .push(serde_json::json!({"kind": "plot", "line": line, "plot": what, "file": shown}));
+    s.say(&format!("plot written to {shown}"));
     Ok(())
 }
 
@@ -177,8 +186,6 @@ fn grid_values(
     }
     if let Ok(node) = l.num(objective) {
         if g.shape(node) == [n] {
-            let extra: Vec<(u32, f64)> = Vec::new();
-            let _ = extra;
             let mut tape = Tape::new(&g, &[node]);
             for (i, p) in s.params.iter().enumerate() {
                 if !slots.contains(&(i as u32)) {
@@ -206,7 +213,6 @@ fn grid_values(
         return Err(Diag::error("E0402", "a contour needs a scalar objective")
             .at(objective.span.clone(), "not a scalar"));
     }
-    let _ = eval_node;
     let mut tape = Tape::new(&g, &[node]);
     for (i, p) in s.params.iter().enumerate() {
         tape.set_param(i as u32, &p.value.data);

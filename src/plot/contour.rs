@@ -523,9 +523,32 @@ impl Figure for ContourFig<'_> {
                     && q.1 >= y0
                     && q.1 <= y1
             };
+            // Points that land on the same pixel are drawn once: a long run
+            // that has settled would otherwise repeat them by the hundred.
+            let px = |q: &(f64, f64)| chart.backend_coord(q);
+            let lines: Vec<Vec<(f64, f64)>> = clip_path(path, bx)
+                .into_iter()
+                .map(|l| {
+                    let mut kept: Vec<(f64, f64)> = Vec::with_capacity(l.len());
+                    for (k, q) in l.iter().enumerate() {
+                        let same = kept.last().is_some_and(|r| px(r) == px(q));
+                        if !same || k + 1 == l.len() {
+                            kept.push(*q);
+                        }
+                    }
+                    kept
+                })
+                .collect();
+            let mut seen = std::collections::HashSet::new();
+            let marks: Vec<(f64, f64)> = path
+                .iter()
+                .filter(inside)
+                .filter(|q| seen.insert(px(q)))
+                .copied()
+                .collect();
             chart
                 .draw_series(
-                    clip_path(path, bx)
+                    lines
                         .into_iter()
                         .map(|l| PathElement::new(l, PATH_BLUE.stroke_width(2))),
                 )
@@ -533,18 +556,10 @@ impl Figure for ContourFig<'_> {
                 .label(format!("path ({} points)", path.len()))
                 .legend(|(x, y)| PathElement::new(vec![(x - 8, y), (x + 8, y)], PATH_BLUE));
             chart
-                .draw_series(
-                    path.iter()
-                        .filter(inside)
-                        .map(|&q| Circle::new(q, 3, WHITE.filled())),
-                )
+                .draw_series(marks.iter().map(|&q| Circle::new(q, 3, WHITE.filled())))
                 .map_err(de)?;
             chart
-                .draw_series(
-                    path.iter()
-                        .filter(inside)
-                        .map(|&q| Circle::new(q, 1.5, PATH_BLUE.filled())),
-                )
+                .draw_series(marks.iter().map(|&q| Circle::new(q, 1.5, PATH_BLUE.filled())))
                 .map_err(de)?;
             let ends = [
                 (

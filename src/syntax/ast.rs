@@ -189,6 +189,9 @@ pub struct PlotRange {
     pub hi: Expr,
 }
 
+// Statements are made once each and never stored in bulk, so the size of
+// their largest variant does not matter; boxing would only add noise.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq)]
 pub enum PlotKind {
     Contour {
@@ -204,6 +207,7 @@ pub enum PlotKind {
     },
 }
 
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq)]
 pub enum StmtKind {
     Param(ParamDecl),

@@ -870,3 +870,11 @@ fn text_output_is_deterministic() {
         "stderr differs between runs"
     );
 }
+
+#[test]
+fn migrad_on_a_nan_objective_is_a_diagnostic() {
+    let (_out, err, code) = common::run_text("param x = 0;\nparam y = nan;\nminimize (x - y)^2;\n");
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("E0400") && err.contains("nan"), "{err}");
+    assert!(common::diag_lines(&err).contains(&3), "{err}");
+}

@@ -674,6 +674,20 @@ fn run_minuit(
                 .note("help: scan needs limits `in [lo, hi]` on every free parameter")
         })?,
     };
+    if !min.fval.is_finite() || min.values.iter().any(|v| !v.is_finite()) {
+        let at: Vec<String> = specs
+            .iter()
+            .zip(&min.values)
+            .map(|(p, v)| format!("{} = {}", p.name, fmt_num(*v)))
+            .collect();
+        return Err(Diag::error(
+            "E0400",
+            format!("{aname} stopped: the objective is {} at its last point", fmt_num(sign * min.fval)),
+        )
+        .at(m.objective.span.clone(), "this objective")
+        .note(format!("at {}", at.join(", ")))
+        .note("help: start from a point where the objective is finite, or add limits `in [lo, hi]`"));
+    }
     // Values back into the session.
     for (k, &(i, e)) in elems.iter().enumerate() {
         s.params[i].value.data[e] = min.values[k];

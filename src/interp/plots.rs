@@ -17,6 +17,17 @@ const SAMPLES: usize = 400;
 
 pub fn run(s: &mut Session, kind: &PlotKind, file: &Expr, st: &Stmt) -> Result<(), Diag> {
     let path = target(s, file)?;
+    // A file name that picks no format fails before any work is done.
+    if !matches!(
+        path.extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .as_deref(),
+        Some("svg" | "png")
+    ) {
+        let e = plot::PlotError::UnknownExtension { path: path.clone() };
+        return Err(plot_error(e, &display(s, file), file));
+    }
     let result = match kind {
         PlotKind::Loss => {
             let Some(p) = &s.last_path else {
@@ -36,8 +47,11 @@ pub fn run(s: &mut Session, kind: &PlotKind, file: &Expr, st: &Stmt) -> Result<(
                 let slot = l.bind_var(&range.var.name);
                 let n = l.num(e)?;
                 if !g.shape(n).is_empty() {
-                    return Err(Diag::error("E0402", "a curve needs a scalar expression of the plot variable")
-                        .at(e.span.clone(), "not a scalar"));
+                    return Err(Diag::error(
+                        "E0402",
+                        "a curve needs a scalar expression of the plot variable",
+                    )
+                    .at(e.span.clone(), "not a scalar"));
                 }
                 let mut tape = Tape::new(&g, &[n]);
                 for (i, p) in s.params.iter().enumerate() {
@@ -63,8 +77,12 @@ pub fn run(s: &mut Session, kind: &PlotKind, file: &Expr, st: &Stmt) -> Result<(
         } => {
             let (x0, x1) = bounds(s, x)?;
             let (y0, y1) = bounds(s, y)?;
-            let xs: Vec<f64> = (0..GRID).map(|i| x0 + (x1 - x0) * i as f64 / (GRID - 1) as f64).collect();
-            let ys: Vec<f64> = (0..GRID).map(|i| y0 + (y1 - y0) * i as f64 / (GRID - 1) as f64).collect();
+            let xs: Vec<f64> = (0..GRID)
+                .map(|i| x0 + (x1 - x0) * i as f64 / (GRID - 1) as f64)
+                .collect();
+            let ys: Vec<f64> = (0..GRID)
+                .map(|i| y0 + (y1 - y0) * i as f64 / (GRID - 1) as f64)
+                .collect();
             let z = grid_values(s, objective, x, y, &xs, &ys)?;
             let mut title = source(s, objective);
             let pts = if *with_path {
@@ -76,13 +94,18 @@ pub fn run(s: &mut Session, kind: &PlotKind, file: &Expr, st: &Stmt) -> Result<(
                 let (Some(ix), Some(iy)) = (ix, iy) else {
                     return Err(Diag::error(
                         "E0403",
-                        format!("the last minimization did not move both `{}` and `{}`", x.var.name, y.var.name),
+                        format!(
+                            "the last minimization did not move both `{}` and `{}`",
+                            x.var.name, y.var.name
+                        ),
                     )
                     .at(st.span.clone(), "no path over these axes"));
                 };
                 if p.points.is_empty() {
-                    return Err(Diag::error("E0403", "the last minimization recorded no path")
-                        .at(st.span.clone(), "too many parameters to record every point"));
+                    return Err(
+                        Diag::error("E0403", "the last minimization recorded no path")
+                            .at(st.span.clone(), "too many parameters to record every point"),
+                    );
                 }
                 title = format!("{title}: {}", p.title);
                 Some(p.points.iter().map(|q| (q[ix], q[iy])).collect())
@@ -104,10 +127,8 @@ pub fn run(s: &mut Session, kind: &PlotKind, file: &Expr, st: &Stmt) -> Result<(
             )
         }
     };
-    result.map_err(|e| {
-        Diag::error("E0406", format!("cannot write the plot: {e}")).at(file.span.clone(), "this file")
-    })?;
     let shown = display(s, file);
+    result.map_err(|e| plot_error(e, &shown, file))?;
     let line = crate::diagnostics::line_col(&s.src, st.span.start).0;
     let what = match kind {
         PlotKind::Loss => "loss",
@@ -118,6 +139,29 @@ pub fn run(s: &mut Session, kind: &PlotKind, file: &Expr, st: &Stmt) -> Result<(
         .push(serde_json::json!({"kind": "plot", "line": line, "plot": what, "file": shown}));
     s.say(&format!("plot written to {shown}"));
     Ok(())
+}
+
+/// A plot that could not be made, named by the file as the script wrote it.
+fn plot_error(e: plot::PlotError, shown: &str, file: &Expr) -> Diag {
+    use plot::PlotError as P;
+    match e {
+        P::UnknownExtension { .. } => Diag::error(
+            "E0406",
+            format!("cannot tell the image format of \"{shown}\""),
+        )
+        .at(file.span.clone(), "not a .svg or .png file")
+        .note("help: end the file name in .svg or .png"),
+        P::Write { source, .. } => Diag::error(
+            "E0406",
+            format!("cannot write the plot to \"{shown}\": {source}"),
+        )
+        .at(file.span.clone(), "this file"),
+        other => Diag::error(
+            "E0406",
+            format!("cannot draw the plot \"{shown}\": {other}"),
+        )
+        .at(file.span.clone(), "this file"),
+    }
 }
 
 fn display(s: &Session, file: &Expr) -> String {
@@ -139,18 +183,26 @@ fn no_run(span: &Span, what: &str) -> Diag {
 
 fn target(s: &Session, file: &Expr) -> Result<PathBuf, Diag> {
     let crate::syntax::ast::ExprKind::Str(f) = &file.kind else {
-        return Err(Diag::error("E0206", "a plot's file is a string").at(file.span.clone(), "not a string"));
+        return Err(
+            Diag::error("E0206", "a plot's file is a string").at(file.span.clone(), "not a string")
+        );
     };
     let p = PathBuf::from(f);
-    Ok(if p.is_absolute() { p } else { s.base_dir.join(p) })
+    Ok(if p.is_absolute() {
+        p
+    } else {
+        s.base_dir.join(p)
+    })
 }
 
 fn bounds(s: &Session, r: &PlotRange) -> Result<(f64, f64), Diag> {
     let lo = s.const_scalar(&r.lo)?;
     let hi = s.const_scalar(&r.hi)?;
     if !(lo.is_finite() && hi.is_finite() && lo < hi) {
-        return Err(Diag::error("E0207", "a plot range needs finite bounds with lo < hi")
-            .at(r.lo.span.start..r.hi.span.end, "this range"));
+        return Err(
+            Diag::error("E0207", "a plot range needs finite bounds with lo < hi")
+                .at(r.lo.span.start..r.hi.span.end, "this range"),
+        );
     }
     Ok((lo, hi))
 }
@@ -178,8 +230,11 @@ fn grid_values(
                 slots.push(i as u32);
             }
             Some(_) => {
-                return Err(Diag::error("E0402", format!("`{}` is not a scalar parameter", r.var.name))
-                    .at(r.var.span.clone(), "a contour axis must be a scalar"))
+                return Err(Diag::error(
+                    "E0402",
+                    format!("`{}` is not a scalar parameter", r.var.name),
+                )
+                .at(r.var.span.clone(), "a contour axis must be a scalar"))
             }
             None => slots.push(l.bind_var_shaped(&r.var.name, vec![n])),
         }

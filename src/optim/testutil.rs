@@ -2,15 +2,73 @@
 //! with hand-written gradients, and a runner that follows a case of
 //! `tests/reference/optim.json` (torch's trajectories) step by step.
 //! The end-to-end reference suite, through the language, is tests/reference_optim.rs.
+//! Also the small helpers every optimizer's tests use to build one and look
+//! at its options and errors.
 
-use super::{build, OptArg, OptValue, ParamLayout};
+use super::{build, OptArg, OptError, OptValue, Optimizer, ParamLayout};
 
 pub const REFERENCE: &str = include_str!("../../tests/reference/optim.json");
 
 const HIMMELBLAU: &str = "(x^2 + y - 11)^2 + (x + y^2 - 7)^2";
 const BEALE: &str = "(1.5 - x + x*y)^2 + (2.25 - x + x*y^2)^2 + (2.625 - x + x*y^3)^2";
 
-fn himmelblau(p: &[f64], g: &mut [f64]) -> f64 {
+/// `name=value` as a script gives it (with no span).
+pub fn arg(name: &str, value: OptValue) -> OptArg {
+    OptArg {
+        name: name.to_string(),
+        value,
+        span: 0..0,
+    }
+}
+
+/// The tuple `(a, b)`.
+pub fn pair(a: f64, b: f64) -> OptValue {
+    OptValue::Tuple(vec![OptValue::Num(a), OptValue::Num(b)])
+}
+
+/// Optimizer `name` built from `args` for `layout`, as the language builds
+/// it: options read, validated and checked for unknown ones.
+pub fn make(
+    name: &str,
+    args: &[OptArg],
+    layout: &ParamLayout,
+) -> Result<Box<dyn Optimizer>, OptError> {
+    build(name, args, layout)
+        .unwrap_or_else(|| panic!("no optimizer {name}"))
+        .map(|b| b.optimizer)
+}
+
+/// Why optimizer `name` (on two scalars) refuses `args`; panics if it accepts them.
+pub fn err(name: &str, args: &[OptArg]) -> OptError {
+    match make(name, args, &ParamLayout::scalars(2)) {
+        Ok(_) => panic!("{name} accepted {args:?}"),
+        Err(e) => e,
+    }
+}
+
+/// The option named and the `allowed` text of the range error with which
+/// optimizer `name` refuses `args`; panics on anything else.
+pub fn range_err(name: &str, args: &[OptArg]) -> (String, String) {
+    match err(name, args) {
+        OptError::Range { name, allowed, .. } => (name, allowed),
+        e => panic!("{e:?}"),
+    }
+}
+
+/// Every option of optimizer `name` with its default, in torch's order.
+pub fn defaults(name: &str) -> Vec<(&'static str, OptValue)> {
+    build(name, &[], &ParamLayout::scalars(2))
+        .unwrap()
+        .unwrap()
+        .options
+}
+
+/// The names of [`defaults`].
+pub fn option_names(name: &str) -> Vec<&'static str> {
+    defaults(name).into_iter().map(|(n, _)| n).collect()
+}
+
+pub fn himmelblau(p: &[f64], g: &mut [f64]) -> f64 {
     let (x, y) = (p[0], p[1]);
     let a = x * x + y - 11.0;
     let b = x + y * y - 7.0;

@@ -559,7 +559,11 @@ impl Figure for ContourFig<'_> {
                 .draw_series(marks.iter().map(|&q| Circle::new(q, 3, WHITE.filled())))
                 .map_err(de)?;
             chart
-                .draw_series(marks.iter().map(|&q| Circle::new(q, 1.5, PATH_BLUE.filled())))
+                .draw_series(
+                    marks
+                        .iter()
+                        .map(|&q| Circle::new(q, 1.5, PATH_BLUE.filled())),
+                )
                 .map_err(de)?;
             let ends = [
                 (

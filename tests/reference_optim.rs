@@ -79,32 +79,30 @@ fn find_case(id: &str) -> Value {
         .unwrap_or_else(|| panic!("optim.json has no case {id}"))
 }
 
-#[test]
-fn every_optim_case_follows_torch() {
-    let cases = reference_cases("optim.json");
-    assert!(!cases.is_empty(), "optim.json has no cases");
+/// `check_optim` on every case of `tests/reference/{name}.json`.
+fn every_case_follows_torch(name: &str) {
+    let file = format!("{name}.json");
+    let cases = reference_cases(&file);
+    assert!(!cases.is_empty(), "{file} has no cases");
     let verdicts = parallel_map(&cases, 2, check_optim);
     let failures: Vec<String> = cases
         .iter()
         .zip(verdicts)
         .filter_map(|(c, v)| v.map(|why| format!("{}: {why}", case_id(c))))
         .collect();
-    assert_no_failures("optim", cases.len(), &failures);
+    assert_no_failures(name, cases.len(), &failures);
+}
+
+#[test]
+fn every_optim_case_follows_torch() {
+    every_case_follows_torch("optim");
 }
 
 /// Our own torch cases (tests/reference/gen_optim_extra.py): option
 /// combinations the shared file does not cover, maximize both ways.
 #[test]
 fn every_extra_optim_case_follows_torch() {
-    let cases = reference_cases("optim_extra.json");
-    assert!(!cases.is_empty(), "optim_extra.json has no cases");
-    let verdicts = parallel_map(&cases, 2, check_optim);
-    let failures: Vec<String> = cases
-        .iter()
-        .zip(verdicts)
-        .filter_map(|(c, v)| v.map(|why| format!("{}: {why}", case_id(c))))
-        .collect();
-    assert_no_failures("optim_extra", cases.len(), &failures);
+    every_case_follows_torch("optim_extra");
 }
 
 #[test]

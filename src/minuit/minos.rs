@@ -167,6 +167,25 @@ fn find_cross(
     function_cross(ctx, &mut inner, p, min.fval, val, err)
 }
 
+/// `aopt` capped at the parameter limit `aulim` (a NaN stays), and whether
+/// it was capped: MnFunctionCross's `limset`.
+fn cap_at(aopt: f64, aulim: f64) -> (f64, bool) {
+    if aopt > aulim {
+        (aulim, true)
+    } else {
+        (aopt, false)
+    }
+}
+
+/// MnFunctionCross's tolerance on `a`: `tlr`, relative to `|a|` beyond 1.
+fn a_tolerance(tlr: f64, aopt: f64) -> f64 {
+    if aopt.abs() > 1.0 {
+        tlr * aopt.abs()
+    } else {
+        tlr
+    }
+}
+
 /// MnFunctionCross for one parameter: pmid + a * pdir crossing fmin + up.
 fn function_cross(
     ctx: &mut Ctx,
@@ -245,11 +264,7 @@ fn function_cross(
         return Cross::Valid(aopt);
     }
     aopt = aopt.clamp(-0.5, 1.0);
-    limset = false;
-    if aopt > aulim {
-        aopt = aulim;
-        limset = true;
-    }
+    (aopt, limset) = cap_at(aopt, aulim);
     let mut min1 = inner.run(ctx, pmid + aopt * pdir);
     if let Some(c) = check(&min1, limset) {
         return c;
@@ -267,11 +282,7 @@ fn function_cross(
                     alsb[0] = alsb[1];
                     flsb[0] = flsb[1];
                     aopt = alsb[0] + 0.2 * (it + 1) as f64;
-                    limset = false;
-                    if aopt > aulim {
-                        aopt = aulim;
-                        limset = true;
-                    }
+                    (aopt, limset) = cap_at(aopt, aulim);
                     min1 = inner.run(ctx, pmid + aopt * pdir);
                     if let Some(c) = check(&min1, limset) {
                         return c;
@@ -294,10 +305,7 @@ fn function_cross(
             aopt = alsb[1] + (aim - flsb[1]) / dfda;
             let fdist = (aim - flsb[0]).abs().min((aim - flsb[1]).abs());
             let adist = (aopt - alsb[0]).abs().min((aopt - alsb[1]).abs());
-            tla = tlr;
-            if aopt.abs() > 1.0 {
-                tla = tlr * aopt.abs();
-            }
+            tla = a_tolerance(tlr, aopt);
             if adist < tla && fdist < tlf {
                 return Cross::Valid(aopt);
             }
@@ -312,11 +320,7 @@ fn function_cross(
             if aopt > bmax {
                 aopt = bmax;
             }
-            limset = false;
-            if aopt > aulim {
-                aopt = aulim;
-                limset = true;
-            }
+            (aopt, limset) = cap_at(aopt, aulim);
             if !aopt.is_finite() {
                 return Cross::Invalid;
             }
@@ -382,10 +386,7 @@ fn function_cross(
                     aopt = x2;
                     slope = s2;
                 }
-                tla = tlr;
-                if aopt.abs() > 1.0 {
-                    tla = tlr * aopt.abs();
-                }
+                tla = a_tolerance(tlr, aopt);
                 if (aopt - alsb[ibest]).abs() < tla && (flsb[ibest] - aim).abs() < tlf {
                     return Cross::Valid(aopt);
                 }
@@ -436,11 +437,7 @@ fn function_cross(
                 if aleft > aright {
                     aopt = 0.5 * (aleft + aright);
                 }
-                limset = false;
-                if aopt > aulim {
-                    aopt = aulim;
-                    limset = true;
-                }
+                (aopt, limset) = cap_at(aopt, aulim);
                 if !aopt.is_finite() {
                     return Cross::Invalid;
                 }

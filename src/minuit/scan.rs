@@ -207,23 +207,15 @@ pub fn scan(
 
 #[cfg(test)]
 mod tests {
-    use super::super::simplex::tests::{check, objective, reference, specs, F};
+    use super::super::simplex::tests::{check_cases, F};
     use super::*;
 
     #[test]
     fn matches_iminuit() {
-        let r = reference();
-        let cases = r["scan"].as_array().unwrap();
-        assert!(cases.len() >= 4);
-        for c in cases {
-            let id = c["id"].as_str().unwrap();
-            let specs = specs(c);
-            let mut fcn = F(objective(c["function"].as_str().unwrap()));
-            let errordef = c["errordef"].as_f64().unwrap_or(1.0);
+        check_cases("scan", 4, "Scan", |fcn, specs, c, errordef| {
             let n = c["n"].as_u64().unwrap() as usize;
-            let m = scan(&mut fcn, &specs, n, errordef).unwrap();
-            check(id, &m, &c["result"], &specs, "Scan");
-        }
+            scan(fcn, specs, n, errordef).unwrap()
+        });
     }
 
     #[test]

@@ -532,21 +532,36 @@ pub(crate) mod tests {
         );
     }
 
-    #[test]
-    fn matches_iminuit() {
+    /// Runs every case of section `section` of the reference (at least
+    /// `min_cases` of them) through `run`, given the objective, the
+    /// parameters, the case and its errordef (default 1), and checks the
+    /// result as algorithm `alg`'s.
+    pub(crate) fn check_cases(
+        section: &str,
+        min_cases: usize,
+        alg: &str,
+        mut run: impl FnMut(&mut dyn Fcn, &[ParamSpec], &Value, f64) -> FunctionMinimum,
+    ) {
         let r = reference();
-        let cases = r["simplex"].as_array().unwrap();
-        assert!(cases.len() >= 10);
+        let cases = r[section].as_array().unwrap();
+        assert!(cases.len() >= min_cases);
         for c in cases {
             let id = c["id"].as_str().unwrap();
             let specs = specs(c);
             let mut fcn = F(objective(c["function"].as_str().unwrap()));
-            let tol = c["tol"].as_f64().unwrap_or(0.1);
             let errordef = c["errordef"].as_f64().unwrap_or(1.0);
-            let ncall = c["ncall"].as_u64().map(|v| v as usize);
-            let m = simplex(&mut fcn, &specs, tol, ncall, errordef);
-            check(id, &m, &c["result"], &specs, "Simplex");
+            let m = run(&mut fcn, &specs, c, errordef);
+            check(id, &m, &c["result"], &specs, alg);
         }
+    }
+
+    #[test]
+    fn matches_iminuit() {
+        check_cases("simplex", 10, "Simplex", |fcn, specs, c, errordef| {
+            let tol = c["tol"].as_f64().unwrap_or(0.1);
+            let ncall = c["ncall"].as_u64().map(|v| v as usize);
+            simplex(fcn, specs, tol, ncall, errordef)
+        });
     }
 
     fn spec(name: &str, value: f64) -> ParamSpec {

@@ -2,7 +2,7 @@
 //! and of squared updates (`acc_delta`), following torch's single-tensor
 //! code path.
 
-use super::adam::check_nonneg;
+use super::common::{check_nonneg, ema_sq, l2_decay};
 use super::{Closure, OptError, OptReader, Optimizer, ParamLayout};
 
 /// Adadelta's state: the square average and the accumulated deltas.
@@ -50,15 +50,12 @@ impl Optimizer for Adadelta {
         let loss = closure(params, &mut self.grad);
         let rho = self.rho;
         for (i, p) in params.iter_mut().enumerate() {
-            let mut g = self.grad[i];
-            if self.weight_decay != 0.0 {
-                g += self.weight_decay * *p;
-            }
-            let sq = self.square_avg[i] * rho + (1.0 - rho) * g * g;
+            let g = l2_decay(self.grad[i], self.weight_decay, *p);
+            let sq = ema_sq(self.square_avg[i], rho, g);
             self.square_avg[i] = sq;
             let std = (sq + self.eps).sqrt();
             let delta = (self.acc_delta[i] + self.eps).sqrt() / std * g;
-            self.acc_delta[i] = self.acc_delta[i] * rho + (1.0 - rho) * delta * delta;
+            self.acc_delta[i] = ema_sq(self.acc_delta[i], rho, delta);
             *p += -self.lr * delta;
         }
         loss
@@ -67,16 +64,8 @@ impl Optimizer for Adadelta {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testutil::follow_case;
-    use super::super::{build, OptArg, OptError, OptValue, ParamLayout};
-
-    fn arg(name: &str, value: OptValue) -> OptArg {
-        OptArg {
-            name: name.to_string(),
-            value,
-            span: 0..0,
-        }
-    }
+    use super::super::testutil::{arg, defaults, follow_case, make, range_err};
+    use super::super::{OptValue, ParamLayout};
 
     #[test]
     fn reference_cases() {
@@ -86,11 +75,8 @@ mod tests {
 
     #[test]
     fn options_in_torch_order() {
-        let b = build("adadelta", &[], &ParamLayout::scalars(2))
-            .unwrap()
-            .unwrap();
         assert_eq!(
-            b.options,
+            defaults("adadelta"),
             vec![
                 ("lr", OptValue::Num(1.0)),
                 ("rho", OptValue::Num(0.9)),
@@ -103,19 +89,12 @@ mod tests {
 
     #[test]
     fn validation() {
-        let l = ParamLayout::scalars(2);
         for rho in [-0.1, 1.5] {
-            match build("adadelta", &[arg("rho", OptValue::Num(rho))], &l).unwrap() {
-                Err(OptError::Range { name, allowed, .. }) => {
-                    assert_eq!(name, "rho");
-                    assert_eq!(allowed, "rho must be in [0, 1]");
-                }
-                Err(e) => panic!("{e:?}"),
-                Ok(_) => panic!("accepted"),
-            }
+            let (name, allowed) = range_err("adadelta", &[arg("rho", OptValue::Num(rho))]);
+            assert_eq!(name, "rho");
+            assert_eq!(allowed, "rho must be in [0, 1]");
         }
-        assert!(build("adadelta", &[arg("rho", OptValue::Num(1.0))], &l)
-            .unwrap()
-            .is_ok());
+        let l = ParamLayout::scalars(2);
+        assert!(make("adadelta", &[arg("rho", OptValue::Num(1.0))], &l).is_ok());
     }
 }

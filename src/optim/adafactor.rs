@@ -15,6 +15,7 @@
 
 use std::ops::Range;
 
+use super::common::{check_nonneg, py_max, py_min};
 use super::{Closure, OptError, OptReader, OptValue, Optimizer, ParamLayout};
 
 /// Reads `adafactor(...)` options in torch's constructor order, validates
@@ -32,7 +33,7 @@ pub fn build(r: &mut OptReader, layout: &ParamLayout) -> Result<Box<dyn Optimize
     let weight_decay = r.num("weight_decay", 0.0)?;
     let _maximize = r.bool("maximize", false)?;
 
-    r.check("lr", 0.0 <= lr, lr, "lr must be >= 0")?;
+    check_nonneg(r, "lr", lr)?;
     r.check(
         "beta2_decay",
         0.0 >= beta2_decay,
@@ -58,12 +59,7 @@ pub fn build(r: &mut OptReader, layout: &ParamLayout) -> Result<Box<dyn Optimize
         "eps[1] (epsilon2) must be >= 0",
     )?;
     r.check("d", 1.0 <= d, d, "d (the clipping threshold) must be >= 1")?;
-    r.check(
-        "weight_decay",
-        0.0 <= weight_decay,
-        weight_decay,
-        "weight_decay must be >= 0",
-    )?;
+    check_nonneg(r, "weight_decay", weight_decay)?;
 
     Ok(Box::new(Adafactor::new(
         Config {
@@ -295,24 +291,6 @@ fn clamp_min(x: f64, min: f64) -> f64 {
     }
 }
 
-/// Python's `min(a, b)`.
-fn py_min(a: f64, b: f64) -> f64 {
-    if b < a {
-        b
-    } else {
-        a
-    }
-}
-
-/// Python's `max(a, b)`.
-fn py_max(a: f64, b: f64) -> f64 {
-    if b > a {
-        b
-    } else {
-        a
-    }
-}
-
 /// The 2-norm, `sqrt(sum x^2)`.
 fn norm(v: &[f64]) -> f64 {
     v.iter().map(|x| x * x).sum::<f64>().sqrt()
@@ -320,27 +298,17 @@ fn norm(v: &[f64]) -> f64 {
 
 #[cfg(test)]
 mod tests {
+    use super::super::testutil::{self, arg, follow_case, pair};
     use super::super::{OptArg, OptError, OptReader, OptValue, ParamLayout};
     use super::*;
 
-    fn arg(name: &str, value: OptValue) -> OptArg {
-        OptArg {
-            name: name.to_string(),
-            value,
-            span: 0..0,
-        }
-    }
-
     fn make(args: &[OptArg], layout: &ParamLayout) -> Result<Box<dyn Optimizer>, OptError> {
-        let mut r = OptReader::new("adafactor", args)?;
-        let opt = build(&mut r, layout)?;
-        r.finish()?;
-        Ok(opt)
+        testutil::make("adafactor", args, layout)
     }
 
     #[test]
     fn reference() {
-        super::super::testutil::follow_case("adafactor");
+        follow_case("adafactor");
     }
 
     #[test]
@@ -363,17 +331,11 @@ mod tests {
                 ("maximize", OptValue::Bool(false)),
             ]
         );
-        let args = [arg(
-            "eps",
-            OptValue::Tuple(vec![OptValue::Num(1e-30), OptValue::Num(1e-4)]),
-        )];
+        let args = [arg("eps", pair(1e-30, 1e-4))];
         let mut r = OptReader::new("adafactor", &args).unwrap();
         build(&mut r, &ParamLayout::scalars(1)).unwrap();
         let opts = r.finish().unwrap();
-        assert_eq!(
-            opts[2].1,
-            OptValue::Tuple(vec![OptValue::Num(1e-30), OptValue::Num(1e-4)])
-        );
+        assert_eq!(opts[2].1, pair(1e-30, 1e-4));
     }
 
     #[test]
@@ -384,7 +346,6 @@ mod tests {
             Err(e) => panic!("{name}: unexpected error {e}"),
             Ok(_) => panic!("{name}: accepted"),
         };
-        let pair = |a, b| OptValue::Tuple(vec![OptValue::Num(a), OptValue::Num(b)]);
         bad(&[arg("lr", OptValue::Num(-1e-3))], "lr");
         bad(&[arg("beta2_decay", OptValue::Num(0.5))], "beta2_decay");
         bad(&[arg("eps", pair(-1.0, 1e-3))], "eps");

@@ -4,7 +4,7 @@
 //! single-tensor code path. The parameters follow the SGD iterates; `ax` is
 //! state only, as in torch.
 
-use super::adam::check_nonneg;
+use super::common::{check_nonneg, l2_decay};
 use super::{Closure, OptError, OptReader, Optimizer, ParamLayout};
 
 /// ASGD's state: step count, current eta and mu, and the average `ax`.
@@ -57,10 +57,7 @@ impl Optimizer for Asgd {
         let eta = self.eta;
         let decay = 1.0 - self.lambd * eta;
         for (i, p) in params.iter_mut().enumerate() {
-            let mut g = self.grad[i];
-            if self.weight_decay != 0.0 {
-                g += self.weight_decay * *p;
-            }
+            let g = l2_decay(self.grad[i], self.weight_decay, *p);
             *p *= decay;
             *p += -eta * g;
             if self.mu != 1.0 {
@@ -78,16 +75,8 @@ impl Optimizer for Asgd {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testutil::follow_case;
-    use super::super::{build, OptArg, OptError, OptValue, ParamLayout};
-
-    fn arg(name: &str, value: OptValue) -> OptArg {
-        OptArg {
-            name: name.to_string(),
-            value,
-            span: 0..0,
-        }
-    }
+    use super::super::testutil::{arg, defaults, follow_case, make, range_err};
+    use super::super::{OptValue, ParamLayout};
 
     #[test]
     fn reference_cases() {
@@ -96,11 +85,8 @@ mod tests {
 
     #[test]
     fn options_in_torch_order() {
-        let b = build("asgd", &[], &ParamLayout::scalars(2))
-            .unwrap()
-            .unwrap();
         assert_eq!(
-            b.options,
+            defaults("asgd"),
             vec![
                 ("lr", OptValue::Num(1e-2)),
                 ("lambd", OptValue::Num(1e-4)),
@@ -114,13 +100,8 @@ mod tests {
 
     #[test]
     fn validation() {
-        let l = ParamLayout::scalars(2);
         for name in ["lr", "lambd", "alpha", "weight_decay"] {
-            match build("asgd", &[arg(name, OptValue::Num(-1.0))], &l).unwrap() {
-                Err(OptError::Range { name: n, .. }) => assert_eq!(n, name),
-                Err(e) => panic!("{e:?}"),
-                Ok(_) => panic!("accepted"),
-            }
+            assert_eq!(range_err("asgd", &[arg(name, OptValue::Num(-1.0))]).0, name);
         }
     }
 
@@ -131,10 +112,7 @@ mod tests {
             arg("lr", OptValue::Num(0.1)),
             arg("lambd", OptValue::Num(0.5)),
         ];
-        let mut opt = build("asgd", &args, &ParamLayout::scalars(1))
-            .unwrap()
-            .unwrap()
-            .optimizer;
+        let mut opt = make("asgd", &args, &ParamLayout::scalars(1)).unwrap();
         let mut p = [1.0];
         let mut want = 1.0f64;
         for t in 0..3 {

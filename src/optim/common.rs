@@ -1,8 +1,9 @@
 //! What the torch.optim optimizers share: torch's elementwise kernels
-//! (`lerp`, `maximum`), its option checks, the options and moments of the
-//! Adam family, and the two kinds of weight decay. Each helper performs the
-//! floating-point operations of the code it replaced, in the same order, so
-//! that the trajectories stay bit for bit those of torch's single-tensor path.
+//! (`lerp`, `maximum`), Python's `min`/`max`, torch's option checks, the
+//! options and moments of the Adam family, and the two kinds of weight decay.
+//! Each helper performs the floating-point operations of the code it
+//! replaced, in the same order, so that the trajectories stay bit for bit
+//! those of torch's single-tensor path.
 
 use super::{OptError, OptReader};
 
@@ -22,6 +23,24 @@ pub(super) fn maximum(a: f64, b: f64) -> f64 {
         f64::NAN
     } else {
         a.max(b)
+    }
+}
+
+/// Python's `min(a, b)`: `a` unless `b < a` (so a NaN `a` wins).
+pub(super) fn py_min(a: f64, b: f64) -> f64 {
+    if b < a {
+        b
+    } else {
+        a
+    }
+}
+
+/// Python's `max(a, b)`: `a` unless `b > a`.
+pub(super) fn py_max(a: f64, b: f64) -> f64 {
+    if b > a {
+        b
+    } else {
+        a
     }
 }
 

@@ -17,6 +17,7 @@
 //! `history_size * n` is large: it then grows on first use, up to
 //! `history_size` pairs, and is reused after that.
 
+use super::common::{check_nonneg, py_max, py_min};
 use super::{Closure, OptError, OptReader, Optimizer, ParamLayout};
 
 /// Sufficient-decrease constant of torch's `_strong_wolfe`.
@@ -40,7 +41,7 @@ pub fn build(r: &mut OptReader, layout: &ParamLayout) -> Result<Box<dyn Optimize
     let history_size = r.int("history_size", 100)?;
     let line_search_fn = r.choice("line_search_fn", None, &["strong_wolfe"])?;
 
-    r.check("lr", 0.0 <= lr, lr, "lr must be >= 0")?;
+    check_nonneg(r, "lr", lr)?;
     // torch accepts these but then fails inside step (popping from an empty
     // history, or an undefined bracket in the line search): refuse them here.
     r.check(
@@ -576,24 +577,6 @@ fn cubic_interpolate(
     }
 }
 
-/// Python's `min(a, b)`: `a` unless `b < a` (so a NaN `a` wins).
-fn py_min(a: f64, b: f64) -> f64 {
-    if b < a {
-        b
-    } else {
-        a
-    }
-}
-
-/// Python's `max(a, b)`: `a` unless `b > a`.
-fn py_max(a: f64, b: f64) -> f64 {
-    if b > a {
-        b
-    } else {
-        a
-    }
-}
-
 fn dot(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
@@ -626,41 +609,22 @@ fn max_abs(v: &[f64], scale: f64) -> f64 {
 
 #[cfg(test)]
 mod tests {
+    use super::super::testutil::{self, arg, follow_case, himmelblau};
     use super::super::{OptArg, OptError, OptReader, OptValue, ParamLayout};
     use super::*;
 
-    fn arg(name: &str, value: OptValue) -> OptArg {
-        OptArg {
-            name: name.to_string(),
-            value,
-            span: 0..0,
-        }
-    }
-
     fn make(args: &[OptArg], n: usize) -> Result<Box<dyn Optimizer>, OptError> {
-        let mut r = OptReader::new("lbfgs", args)?;
-        let opt = build(&mut r, &ParamLayout::scalars(n))?;
-        r.finish()?;
-        Ok(opt)
-    }
-
-    fn himmelblau(p: &[f64], g: &mut [f64]) -> f64 {
-        let (x, y) = (p[0], p[1]);
-        let a = x * x + y - 11.0;
-        let b = x + y * y - 7.0;
-        g[0] = 4.0 * a * x + 2.0 * b;
-        g[1] = 2.0 * a + 4.0 * b * y;
-        a * a + b * b
+        testutil::make("lbfgs", args, &ParamLayout::scalars(n))
     }
 
     #[test]
     fn reference_default() {
-        super::super::testutil::follow_case("lbfgs-default");
+        follow_case("lbfgs-default");
     }
 
     #[test]
     fn reference_strong_wolfe() {
-        super::super::testutil::follow_case("lbfgs-strong-wolfe");
+        follow_case("lbfgs-strong-wolfe");
     }
 
     #[test]

@@ -12,6 +12,7 @@
 
 mod api;
 pub use api::*;
+mod common;
 
 pub mod adadelta;
 pub mod adafactor;

@@ -3,49 +3,33 @@
 //! optionally with decoupled weight decay, following torch's single-tensor
 //! code path.
 
-use super::adam::{check_betas, check_nonneg, lerp};
+use super::common::{AdamOptions, Moments};
 use super::{Closure, OptError, OptReader, Optimizer, ParamLayout};
 
 /// RAdam's state: the two moments.
 pub struct RAdam {
-    lr: f64,
-    beta1: f64,
-    beta2: f64,
-    eps: f64,
-    weight_decay: f64,
+    o: AdamOptions,
     decoupled_weight_decay: bool,
     step: f64,
     grad: Vec<f64>,
-    exp_avg: Vec<f64>,
-    exp_avg_sq: Vec<f64>,
+    moments: Moments,
 }
 
 /// `radam(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
 /// decoupled_weight_decay=false, maximize=false)`.
 pub fn build(r: &mut OptReader, layout: &ParamLayout) -> Result<Box<dyn Optimizer>, OptError> {
-    let lr = r.num("lr", 1e-3)?;
-    let betas = r.pair("betas", (0.9, 0.999))?;
-    let eps = r.num("eps", 1e-8)?;
-    let weight_decay = r.num("weight_decay", 0.0)?;
+    let o = AdamOptions::read(r, 1e-3, 0.0)?;
     let decoupled_weight_decay = r.bool("decoupled_weight_decay", false)?;
     // Applied by the caller, which negates the objective.
     let _maximize = r.bool("maximize", false)?;
-    check_nonneg(r, "lr", lr)?;
-    check_nonneg(r, "eps", eps)?;
-    check_betas(r, betas)?;
-    check_nonneg(r, "weight_decay", weight_decay)?;
+    o.validate(r)?;
     let n = layout.len();
     Ok(Box::new(RAdam {
-        lr,
-        beta1: betas.0,
-        beta2: betas.1,
-        eps,
-        weight_decay,
+        o,
         decoupled_weight_decay,
         step: 0.0,
         grad: vec![0.0; n],
-        exp_avg: vec![0.0; n],
-        exp_avg_sq: vec![0.0; n],
+        moments: Moments::new(n),
     }))
 }
 
@@ -53,7 +37,7 @@ impl Optimizer for RAdam {
     fn step(&mut self, params: &mut [f64], closure: &mut Closure<'_>) -> f64 {
         let loss = closure(params, &mut self.grad);
         self.step += 1.0;
-        let (lr, beta1, beta2, t) = (self.lr, self.beta1, self.beta2, self.step);
+        let (lr, beta1, beta2, t) = (self.o.lr, self.o.beta1, self.o.beta2, self.step);
         let bias_correction1 = 1.0 - beta1.powf(t);
         let bias_correction2 = 1.0 - beta2.powf(t);
         let rho_inf = 2.0 / (1.0 - beta2) - 1.0;
@@ -63,24 +47,13 @@ impl Optimizer for RAdam {
             / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho_t))
             .powf(0.5);
         let bc2_sqrt = bias_correction2.powf(0.5);
-        let decay_factor = 1.0 - lr * self.weight_decay;
         for (i, p) in params.iter_mut().enumerate() {
-            let mut g = self.grad[i];
-            if self.weight_decay != 0.0 {
-                if self.decoupled_weight_decay {
-                    *p *= decay_factor;
-                } else {
-                    g += self.weight_decay * *p;
-                }
-            }
-            let m = lerp(self.exp_avg[i], g, 1.0 - beta1);
-            self.exp_avg[i] = m;
-            let v = self.exp_avg_sq[i] * beta2 + (1.0 - beta2) * g * g;
-            self.exp_avg_sq[i] = v;
+            let g = self.o.decay(self.decoupled_weight_decay, p, self.grad[i]);
+            let (m, v) = self.moments.update(i, g, beta1, beta2);
             let corrected = m / bias_correction1;
             if rectified {
                 // torch's `float / tensor` is `tensor.reciprocal() * float`.
-                let adaptive_lr = (1.0 / (v.sqrt() + self.eps)) * bc2_sqrt;
+                let adaptive_lr = (1.0 / (v.sqrt() + self.o.eps)) * bc2_sqrt;
                 *p -= corrected * lr * adaptive_lr * rect;
             } else {
                 *p -= corrected * lr;
@@ -92,16 +65,8 @@ impl Optimizer for RAdam {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testutil::follow_case;
-    use super::super::{build, OptArg, OptError, OptValue, ParamLayout};
-
-    fn arg(name: &str, value: OptValue) -> OptArg {
-        OptArg {
-            name: name.to_string(),
-            value,
-            span: 0..0,
-        }
-    }
+    use super::super::testutil::{arg, err, follow_case, option_names, range_err};
+    use super::super::{OptError, OptValue};
 
     #[test]
     fn reference_cases() {
@@ -110,12 +75,8 @@ mod tests {
 
     #[test]
     fn options_in_torch_order() {
-        let b = build("radam", &[], &ParamLayout::scalars(2))
-            .unwrap()
-            .unwrap();
-        let names: Vec<_> = b.options.iter().map(|(n, _)| *n).collect();
         assert_eq!(
-            names,
+            option_names("radam"),
             [
                 "lr",
                 "betas",
@@ -129,16 +90,13 @@ mod tests {
 
     #[test]
     fn validation() {
-        let l = ParamLayout::scalars(2);
-        match build("radam", &[arg("weight_decay", OptValue::Num(-1.0))], &l).unwrap() {
-            Err(OptError::Range { name, .. }) => assert_eq!(name, "weight_decay"),
-            Err(e) => panic!("{e:?}"),
-            Ok(_) => panic!("accepted"),
-        }
-        match build("radam", &[arg("momentum", OptValue::Num(0.9))], &l).unwrap() {
-            Err(OptError::Unknown { name, .. }) => assert_eq!(name, "momentum"),
-            Err(e) => panic!("{e:?}"),
-            Ok(_) => panic!("accepted"),
+        assert_eq!(
+            range_err("radam", &[arg("weight_decay", OptValue::Num(-1.0))]).0,
+            "weight_decay"
+        );
+        match err("radam", &[arg("momentum", OptValue::Num(0.9))]) {
+            OptError::Unknown { name, .. } => assert_eq!(name, "momentum"),
+            e => panic!("{e:?}"),
         }
     }
 }

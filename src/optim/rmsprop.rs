@@ -1,7 +1,7 @@
 //! RMSprop (torch.optim.RMSprop), optionally centered and with momentum,
 //! following torch's single-tensor code path.
 
-use super::adam::{check_nonneg, lerp};
+use super::common::{check_nonneg, ema_sq, l2_decay, lerp};
 use super::{Closure, OptError, OptReader, Optimizer, ParamLayout};
 
 /// RMSprop's state: the square average, and the momentum buffer and
@@ -56,11 +56,8 @@ impl Optimizer for RmsProp {
         let loss = closure(params, &mut self.grad);
         let alpha = self.alpha;
         for (i, p) in params.iter_mut().enumerate() {
-            let mut g = self.grad[i];
-            if self.weight_decay != 0.0 {
-                g += self.weight_decay * *p;
-            }
-            let sq = self.square_avg[i] * alpha + (1.0 - alpha) * g * g;
+            let g = l2_decay(self.grad[i], self.weight_decay, *p);
+            let sq = ema_sq(self.square_avg[i], alpha, g);
             self.square_avg[i] = sq;
             let mut avg = if self.centered {
                 let ga = lerp(self.grad_avg[i], g, 1.0 - alpha);
@@ -84,16 +81,8 @@ impl Optimizer for RmsProp {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testutil::follow_case;
-    use super::super::{build, OptArg, OptError, OptValue, ParamLayout};
-
-    fn arg(name: &str, value: OptValue) -> OptArg {
-        OptArg {
-            name: name.to_string(),
-            value,
-            span: 0..0,
-        }
-    }
+    use super::super::testutil::{arg, defaults, follow_case, range_err};
+    use super::super::OptValue;
 
     #[test]
     fn reference_cases() {
@@ -103,11 +92,8 @@ mod tests {
 
     #[test]
     fn options_in_torch_order() {
-        let b = build("rmsprop", &[], &ParamLayout::scalars(2))
-            .unwrap()
-            .unwrap();
         assert_eq!(
-            b.options,
+            defaults("rmsprop"),
             vec![
                 ("lr", OptValue::Num(1e-2)),
                 ("alpha", OptValue::Num(0.99)),
@@ -122,18 +108,10 @@ mod tests {
 
     #[test]
     fn validation() {
-        let l = ParamLayout::scalars(2);
         for name in ["lr", "alpha", "eps", "momentum", "weight_decay"] {
-            match build("rmsprop", &[arg(name, OptValue::Num(-1.0))], &l).unwrap() {
-                Err(OptError::Range {
-                    name: n, allowed, ..
-                }) => {
-                    assert_eq!(n, name);
-                    assert_eq!(allowed, format!("{name} must be >= 0"));
-                }
-                Err(e) => panic!("{e:?}"),
-                Ok(_) => panic!("accepted"),
-            }
+            let (n, allowed) = range_err("rmsprop", &[arg(name, OptValue::Num(-1.0))]);
+            assert_eq!(n, name);
+            assert_eq!(allowed, format!("{name} must be >= 0"));
         }
     }
 }

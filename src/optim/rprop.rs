@@ -3,7 +3,7 @@
 //! (the gradient is then zeroed for that step), following torch's
 //! single-tensor code path.
 
-use super::adam::check_nonneg;
+use super::common::check_nonneg;
 use super::{Closure, OptError, OptReader, Optimizer, ParamLayout};
 
 /// Rprop's state: the previous (possibly zeroed) gradient and the step sizes.
@@ -96,16 +96,8 @@ impl Optimizer for Rprop {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testutil::follow_case;
-    use super::super::{build, OptArg, OptError, OptValue, ParamLayout};
-
-    fn arg(name: &str, value: OptValue) -> OptArg {
-        OptArg {
-            name: name.to_string(),
-            value,
-            span: 0..0,
-        }
-    }
+    use super::super::testutil::{arg, defaults, err, follow_case, pair, range_err};
+    use super::super::{OptError, OptValue};
 
     #[test]
     fn reference_cases() {
@@ -115,12 +107,8 @@ mod tests {
 
     #[test]
     fn options_in_torch_order() {
-        let b = build("rprop", &[], &ParamLayout::scalars(2))
-            .unwrap()
-            .unwrap();
-        let pair = |a, b| OptValue::Tuple(vec![OptValue::Num(a), OptValue::Num(b)]);
         assert_eq!(
-            b.options,
+            defaults("rprop"),
             vec![
                 ("lr", OptValue::Num(1e-2)),
                 ("etas", pair(0.5, 1.2)),
@@ -132,22 +120,14 @@ mod tests {
 
     #[test]
     fn validation() {
-        let l = ParamLayout::scalars(2);
         for (a, b) in [(0.0, 1.2), (1.0, 1.2), (0.5, 1.0), (0.5, 0.9)] {
-            let etas = OptValue::Tuple(vec![OptValue::Num(a), OptValue::Num(b)]);
-            match build("rprop", &[arg("etas", etas)], &l).unwrap() {
-                Err(OptError::Range { name, allowed, .. }) => {
-                    assert_eq!(name, "etas");
-                    assert!(allowed.contains("etaminus"));
-                }
-                Err(e) => panic!("{e:?}"),
-                Ok(_) => panic!("accepted"),
-            }
+            let (name, allowed) = range_err("rprop", &[arg("etas", pair(a, b))]);
+            assert_eq!(name, "etas");
+            assert!(allowed.contains("etaminus"));
         }
-        match build("rprop", &[arg("etas", OptValue::Num(0.5))], &l).unwrap() {
-            Err(OptError::Type { name, .. }) => assert_eq!(name, "etas"),
-            Err(e) => panic!("{e:?}"),
-            Ok(_) => panic!("accepted"),
+        match err("rprop", &[arg("etas", OptValue::Num(0.5))]) {
+            OptError::Type { name, .. } => assert_eq!(name, "etas"),
+            e => panic!("{e:?}"),
         }
     }
 }

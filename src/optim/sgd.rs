@@ -2,7 +2,7 @@
 //! dampening, Nesterov momentum and L2 weight decay, following torch's
 //! single-tensor code path.
 
-use super::adam::check_nonneg;
+use super::common::{check_nonneg, l2_decay};
 use super::{Closure, OptError, OptReader, Optimizer, ParamLayout};
 
 /// SGD's state: the momentum buffer (torch starts it at the first gradient).
@@ -60,10 +60,7 @@ impl Optimizer for Sgd {
         let first = !self.has_buf;
         self.has_buf = true;
         for (i, p) in params.iter_mut().enumerate() {
-            let mut g = self.grad[i];
-            if self.weight_decay != 0.0 {
-                g += self.weight_decay * *p;
-            }
+            let mut g = l2_decay(self.grad[i], self.weight_decay, *p);
             if self.momentum != 0.0 {
                 let b = if first {
                     g
@@ -85,23 +82,8 @@ impl Optimizer for Sgd {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testutil::follow_case;
-    use super::super::{build, OptArg, OptError, OptValue, ParamLayout};
-
-    fn arg(name: &str, value: OptValue) -> OptArg {
-        OptArg {
-            name: name.to_string(),
-            value,
-            span: 0..0,
-        }
-    }
-
-    fn err(args: &[OptArg]) -> OptError {
-        match build("sgd", args, &ParamLayout::scalars(2)).unwrap() {
-            Ok(_) => panic!("sgd accepted {args:?}"),
-            Err(e) => e,
-        }
-    }
+    use super::super::testutil::{arg, defaults, err, follow_case, range_err};
+    use super::super::{OptError, OptValue};
 
     #[test]
     fn reference_cases() {
@@ -112,11 +94,8 @@ mod tests {
 
     #[test]
     fn options_in_torch_order() {
-        let b = build("sgd", &[], &ParamLayout::scalars(2))
-            .unwrap()
-            .unwrap();
         assert_eq!(
-            b.options,
+            defaults("sgd"),
             vec![
                 ("lr", OptValue::Num(1e-3)),
                 ("momentum", OptValue::Num(0.0)),
@@ -130,34 +109,23 @@ mod tests {
 
     #[test]
     fn validation() {
-        match err(&[arg("lr", OptValue::Num(-0.1))]) {
-            OptError::Range { name, allowed, .. } => {
-                assert_eq!(name, "lr");
-                assert_eq!(allowed, "lr must be >= 0");
-            }
-            e => panic!("{e:?}"),
-        }
-        match err(&[arg("momentum", OptValue::Num(-0.5))]) {
-            OptError::Range { name, .. } => assert_eq!(name, "momentum"),
-            e => panic!("{e:?}"),
-        }
-        match err(&[arg("nesterov", OptValue::Bool(true))]) {
-            OptError::Range { name, allowed, .. } => {
-                assert_eq!(name, "nesterov");
-                assert!(allowed.contains("momentum > 0"));
-            }
-            e => panic!("{e:?}"),
-        }
+        let (name, allowed) = range_err("sgd", &[arg("lr", OptValue::Num(-0.1))]);
+        assert_eq!(name, "lr");
+        assert_eq!(allowed, "lr must be >= 0");
+        assert_eq!(
+            range_err("sgd", &[arg("momentum", OptValue::Num(-0.5))]).0,
+            "momentum"
+        );
+        let (name, allowed) = range_err("sgd", &[arg("nesterov", OptValue::Bool(true))]);
+        assert_eq!(name, "nesterov");
+        assert!(allowed.contains("momentum > 0"));
         let damp = [
             arg("momentum", OptValue::Num(0.9)),
             arg("dampening", OptValue::Num(0.1)),
             arg("nesterov", OptValue::Bool(true)),
         ];
-        match err(&damp) {
-            OptError::Range { name, .. } => assert_eq!(name, "nesterov"),
-            e => panic!("{e:?}"),
-        }
-        match err(&[arg("betas", OptValue::Num(0.9))]) {
+        assert_eq!(range_err("sgd", &damp).0, "nesterov");
+        match err("sgd", &[arg("betas", OptValue::Num(0.9))]) {
             OptError::Unknown { name, valid, .. } => {
                 assert_eq!(name, "betas");
                 assert_eq!(valid[0], "lr");

@@ -68,6 +68,7 @@ pub fn option_names(name: &str) -> Vec<&'static str> {
     defaults(name).into_iter().map(|(n, _)| n).collect()
 }
 
+/// Himmelblau's function and its gradient.
 pub fn himmelblau(p: &[f64], g: &mut [f64]) -> f64 {
     let (x, y) = (p[0], p[1]);
     let a = x * x + y - 11.0;

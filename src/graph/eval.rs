@@ -106,12 +106,28 @@ impl Strided {
         }
     }
 
+    /// The period p when element i's place depends only on i mod p (the
+    /// outer axes are broadcast), p a proper divisor of the length.
+    fn period(&self) -> Option<usize> {
+        let k = self.dims.iter().take_while(|d| d.1 == 0).count();
+        if k == 0 || k == self.dims.len() {
+            return None;
+        }
+        Some(self.dims[k..].iter().map(|d| d.0).product())
+    }
+
     /// out[j] = src[at(start + j)].
     #[inline]
     fn gather(&self, src: &[f64], start: usize, out: &mut [f64]) {
         self.runs(start, out.len(), |j, off, run, st| {
             let o = &mut out[j..j + run];
             match st {
+                0 if run < 16 => {
+                    let v = src[off];
+                    for x in o.iter_mut() {
+                        *x = v;
+                    }
+                }
                 0 => o.fill(src[off]),
                 1 => o.copy_from_slice(&src[off..off + run]),
                 _ => {
@@ -178,6 +194,9 @@ enum GStep {
         src_len: usize,
         map: Strided,
         slot: usize,
+        /// The block is the same for every block (a periodic broadcast and
+        /// a block length that is a multiple of the period): filled once.
+        once: bool,
     },
     Elem {
         op: Op,
@@ -207,6 +226,7 @@ enum Kind {
     /// `init` lists the sums' results with their starting value.
     Group {
         len: usize,
+        block: usize,
         steps: Vec<GStep>,
         init: Vec<(usize, usize, f64)>,
     },
@@ -341,6 +361,14 @@ fn swaps_last(perm: &[usize]) -> bool {
         && perm[..r - 2].iter().enumerate().all(|(i, &p)| i == p)
 }
 
+fn gcd(a: usize, b: usize) -> usize {
+    if b == 0 {
+        a
+    } else {
+        gcd(b, a % b)
+    }
+}
+
 /// Free places of the value buffer, by length.
 #[derive(Default)]
 struct Alloc {
@@ -472,6 +500,10 @@ impl Tape {
         let mut units: Vec<Vec<usize>> = Vec::new();
         let mut unit_is_group: Vec<bool> = Vec::new();
         let mut ready_all: BTreeSet<usize> = BTreeSet::new();
+        // Ready nodes over few elements: run first (cheap, and they often
+        // stand between big elementwise ops that could be fused).
+        let mut ready_small: BTreeSet<usize> = BTreeSet::new();
+        let small = |n: usize| key(n).unwrap_or(len_of(n)) < BLOCK;
         let mut ready_by_key: HashMap<usize, BTreeSet<usize>> = HashMap::new();
         let mut free_order: Vec<usize> = Vec::new();
         let mut stack: Vec<usize> = Vec::new();
@@ -479,6 +511,7 @@ impl Tape {
         let mut release = |n: usize,
                            indeg: &mut Vec<usize>,
                            ready_all: &mut BTreeSet<usize>,
+                           ready_small: &mut BTreeSet<usize>,
                            ready_by_key: &mut HashMap<usize, BTreeSet<usize>>,
                            free_order: &mut Vec<usize>| {
             stack.push(n);
@@ -491,6 +524,9 @@ impl Tape {
                             stack.push(u);
                         } else {
                             ready_all.insert(u);
+                            if small(u) {
+                                ready_small.insert(u);
+                            }
                             if let Some(k) = key(u) {
                                 ready_by_key.entry(k).or_default().insert(u);
                             }
@@ -519,6 +555,7 @@ impl Tape {
                 if let Some(n) = next {
                     ready_by_key.get_mut(&k).expect("ready set").remove(&n);
                     ready_all.remove(&n);
+                    ready_small.remove(&n);
                     units.last_mut().expect("open group").push(n);
                     if is_sink(n) {
                         deferred.push(n);
@@ -545,9 +582,14 @@ impl Tape {
                 }
                 continue;
             }
-            let Some(n) = ready_all.pop_first() else {
+            let Some(n) = ready_small
+                .pop_first()
+                .or_else(|| ready_all.first().copied())
+            else {
                 break;
             };
+            ready_all.remove(&n);
+            ready_small.remove(&n);
             units.push(vec![n]);
             match key(n) {
                 Some(k) => {
@@ -721,6 +763,7 @@ impl Tape {
                                     src_len: alen,
                                     map: broadcast_strided(&g.nodes[a].shape, &node.shape),
                                     slot: nslots - 1,
+                                    once: false,
                                 });
                                 nslots - 1
                             });
@@ -741,12 +784,32 @@ impl Tape {
                     });
                 }
                 max_slots = max_slots.max(nslots);
+                // A block length that is a multiple of the periods of the
+                // broadcast arguments, so that those are gathered once.
+                let mut lcm = 1usize;
+                for st in &gathers {
+                    if let GStep::Gather { map, .. } = st {
+                        if let Some(p) = map.period() {
+                            let l = lcm / gcd(lcm, p) * p;
+                            if l <= BLOCK / 2 {
+                                lcm = l;
+                            }
+                        }
+                    }
+                }
+                let block = BLOCK / lcm * lcm;
+                for st in &mut gathers {
+                    if let GStep::Gather { map, once, .. } = st {
+                        *once = map.period().is_some_and(|p| block % p == 0);
+                    }
+                }
                 gathers.extend(body);
                 instrs.push(Instr {
                     out: 0,
                     len,
                     kind: Kind::Group {
                         len,
+                        block,
                         steps: gathers,
                         init,
                     },
@@ -863,6 +926,28 @@ impl Tape {
                 kind,
             });
         }
+        if std::env::var_os("LOSSLANG_TAPE_DEBUG").is_some() {
+            for (t, u) in units.iter().enumerate() {
+                let d: Vec<String> = u
+                    .iter()
+                    .map(|&n| {
+                        format!(
+                            "{n}:{:?}{}{:?}",
+                            g.nodes[n].op,
+                            if internal[n] { "*" } else { "" },
+                            rargs[n]
+                        )
+                    })
+                    .collect();
+                eprintln!(
+                    "unit {t} group={} len={} [{}]",
+                    unit_is_group[t],
+                    instrs[t].len,
+                    d.join(", ")
+                );
+            }
+            eprintln!("vals {} scratch {}", alloc.top, max_slots * BLOCK);
+        }
         let outputs_loc = outputs
             .iter()
             .map(|&o| (off(o as usize), g.numel(o)))
@@ -947,7 +1032,12 @@ impl Tape {
                     let v = eval_scalar(op, &a[..n]);
                     unsafe { *p.add(ins.out) = v };
                 }
-                Kind::Group { len, steps, init } => {
+                Kind::Group {
+                    len,
+                    block,
+                    steps,
+                    init,
+                } => {
                     for &(o, l, v) in init {
                         wr(o, l).fill(v);
                     }
@@ -965,7 +1055,7 @@ impl Tape {
                     };
                     let mut start = 0;
                     while start < *len {
-                        let bl = BLOCK.min(len - start);
+                        let bl = (*block).min(len - start);
                         for st in steps {
                             match st {
                                 GStep::Gather {
@@ -973,7 +1063,12 @@ impl Tape {
                                     src_len,
                                     map,
                                     slot,
-                                } => map.gather(rd(*src, *src_len), start, swr(*slot, bl)),
+                                    once,
+                                } => {
+                                    if !*once || start == 0 {
+                                        map.gather(rd(*src, *src_len), start, swr(*slot, bl))
+                                    }
+                                }
                                 GStep::Elem { op, args, out } => {
                                     let mut v = [View::One(0.0), View::One(0.0), View::One(0.0)];
                                     for (k, a) in args.iter().enumerate() {

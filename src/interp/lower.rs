@@ -191,7 +191,29 @@ impl<'a> Lowerer<'a> {
         };
         let x = self.num(a)?;
         let y = self.num(b)?;
-        Ok(LVal::Num(self.node(gop, &[x, y], span)?))
+        match self.g.node(gop, &[x, y]) {
+            Ok(n) => Ok(LVal::Num(n)),
+            Err(e) => {
+                let sh = |g: &Graph, n| crate::tensor::shape_str(g.shape(n));
+                Err(Diag::error("E0402", format!("shape mismatch: {}", e.0))
+                    .at(self.op_span(a, b, span), format!("in this `{}`", op.symbol()))
+                    .at(a.span.clone(), format!("shape {}", sh(self.g, x)))
+                    .at(b.span.clone(), format!("shape {}", sh(self.g, y))))
+            }
+        }
+    }
+
+    /// The span of the operator between two operands (the first word of the
+    /// source between them), or the whole expression if it cannot be found.
+    fn op_span(&self, a: &Expr, b: &Expr, whole: &Span) -> Span {
+        if let Some(gap) = self.s.src.get(a.span.end..b.span.start) {
+            let trimmed = gap.trim_start();
+            let start = a.span.end + (gap.len() - trimmed.len());
+            if let Some(tok) = trimmed.split_whitespace().next() {
+                return start..start + tok.len();
+            }
+        }
+        whole.clone()
     }
 
     fn positional<'e>(&self, args: &'e [crate::syntax::ast::Arg]) -> Vec<&'e Expr> {

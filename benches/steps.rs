@@ -46,12 +46,19 @@ fn main() {
     // Warm up, then take the best of 5 runs.
     adam_beale(10_000);
     let steps = 200_000;
-    let best = (0..5).map(|_| adam_beale(steps)).fold(f64::INFINITY, f64::min);
-    println!("adam on Beale: {:.1} ns per step ({steps} steps, best of 5)", best / steps as f64 * 1e9);
+    let best = (0..5)
+        .map(|_| adam_beale(steps))
+        .fold(f64::INFINITY, f64::min);
+    println!(
+        "adam on Beale: {:.1} ns per step ({steps} steps, best of 5)",
+        best / steps as f64 * 1e9
+    );
 
     migrad_hesse(100);
     let reps = 2000;
-    let best = (0..5).map(|_| migrad_hesse(reps)).fold(f64::INFINITY, f64::min);
+    let best = (0..5)
+        .map(|_| migrad_hesse(reps))
+        .fold(f64::INFINITY, f64::min);
     println!(
         "migrad + hesse on Himmelblau (parse, graph, fit, report): {:.1} us per run (best of 5 x {reps})",
         best / reps as f64 * 1e6
@@ -103,8 +110,16 @@ mod fit_only {
     }
 
     pub fn run(reps: usize) -> f64 {
-        let mut s = Session::new(Options::default(), Box::new(std::io::sink()), Box::new(std::io::sink()));
-        assert_eq!(s.run_source("p.loss", "param x = 0; param y = 0;").exit_code(), 0);
+        let mut s = Session::new(
+            Options::default(),
+            Box::new(std::io::sink()),
+            Box::new(std::io::sink()),
+        );
+        assert_eq!(
+            s.run_source("p.loss", "param x = 0; param y = 0;")
+                .exit_code(),
+            0
+        );
         let e = losslang::syntax::parse_expr("(x^2 + y - 11)^2 + (x + y^2 - 7)^2").unwrap();
         let mut g = Graph::new();
         let out = Lowerer::new(&s, &mut g).num(&e).unwrap();
@@ -145,7 +160,9 @@ mod fit_only {
 fn fit_only_bench() {
     fit_only::run(100);
     let reps = 20_000;
-    let best = (0..5).map(|_| fit_only::run(reps)).fold(f64::INFINITY, f64::min);
+    let best = (0..5)
+        .map(|_| fit_only::run(reps))
+        .fold(f64::INFINITY, f64::min);
     println!(
         "migrad + hesse on Himmelblau (algorithm on the compiled tapes): {:.2} us per fit (best of 5 x {reps})",
         best / reps as f64 * 1e6

@@ -4,13 +4,13 @@
 //! statements against a session, minimizing with torch.optim's algorithms
 //! (`optim`) or Minuit's (`minuit`).
 
+pub mod check;
 pub mod diagnostics;
-pub mod syntax;
 pub mod graph;
-pub mod tensor;
-pub mod optim;
 pub mod interp;
 pub mod minuit;
-pub mod check;
-pub mod repl;
+pub mod optim;
 pub mod plot;
+pub mod repl;
+pub mod syntax;
+pub mod tensor;

@@ -161,7 +161,11 @@ fn capture(path: &Path) -> Captured {
     };
     let out = SharedBuf::default();
     let err = SharedBuf::default();
-    let mut session = Session::new(Options::default(), Box::new(out.clone()), Box::new(err.clone()));
+    let mut session = Session::new(
+        Options::default(),
+        Box::new(out.clone()),
+        Box::new(err.clone()),
+    );
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         session.base_dir = dir.to_path_buf();
     }

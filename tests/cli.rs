@@ -883,7 +883,10 @@ fn migrad_on_a_nan_objective_is_a_diagnostic() {
 fn a_shape_mismatch_names_both_shapes_and_points_at_the_operator() {
     let (_out, err, code) = common::run_text("param w[2] = [1, 2];\nprint w +\n   [1, 2, 3];\n");
     assert_eq!(code, 1, "{err}");
-    assert!(err.contains("E0402") && err.contains("[2]") && err.contains("[3]"), "{err}");
+    assert!(
+        err.contains("E0402") && err.contains("[2]") && err.contains("[3]"),
+        "{err}"
+    );
     let locs = common::locations(&err);
     assert_eq!((locs[0].1, locs[0].2), (2, 9), "{err}");
     assert!(err.contains("in this `+`"), "{err}");

@@ -7,8 +7,8 @@
 mod common;
 
 use common::{
-    assert_no_failures, case_id, get, is_ok, parallel_map, printed_values, reference_cases,
-    results_of, run_json, short, close,
+    assert_no_failures, case_id, close, get, is_ok, parallel_map, printed_values, reference_cases,
+    results_of, run_json, short,
 };
 use serde_json::Value;
 
@@ -17,7 +17,11 @@ fn close_nested(a: &Value, b: &Value, rtol: f64, atol: f64) -> bool {
     match b {
         Value::Array(bs) => match a {
             Value::Array(as_) => {
-                as_.len() == bs.len() && as_.iter().zip(bs).all(|(x, y)| close_nested(x, y, rtol, atol))
+                as_.len() == bs.len()
+                    && as_
+                        .iter()
+                        .zip(bs)
+                        .all(|(x, y)| close_nested(x, y, rtol, atol))
             }
             _ => false,
         },
@@ -34,7 +38,10 @@ fn check_tensor(case: &Value) -> Option<String> {
         return Some(format!("error: {}", short(get(&out, "error"))));
     }
     let got = printed_values(&out);
-    let want = get(case, "expected").as_array().cloned().unwrap_or_default();
+    let want = get(case, "expected")
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     if got.len() != want.len() {
         return Some(format!("{} printed values, want {}", got.len(), want.len()));
     }
@@ -53,9 +60,16 @@ fn check_fit(case: &Value) -> Option<String> {
     };
     let mins = results_of(&out, "minimize");
     if !is_ok(&out) || mins.len() != 1 {
-        return Some(format!("not ok or no minimize result: {}", short(get(&out, "error"))));
+        return Some(format!(
+            "not ok or no minimize result: {}",
+            short(get(&out, "error"))
+        ));
     }
-    let path = mins[0].get("path").and_then(Value::as_array).cloned().unwrap_or_default();
+    let path = mins[0]
+        .get("path")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     let want = get(case, "path").as_array().cloned().unwrap_or_default();
     if path.len() != want.len() {
         return Some(format!("path length {} != {}", path.len(), want.len()));

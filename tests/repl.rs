@@ -27,14 +27,18 @@ fn spawn_in(home: &Path, args: &[&str]) -> PtySession {
 /// Sends a line and waits for the next main prompt; returns what came before it.
 fn line(p: &mut PtySession, text: &str) -> String {
     p.send_line(text).unwrap();
-    p.exp_string(PROMPT).unwrap_or_else(|e| panic!("no prompt after `{text}`: {e}"))
+    p.exp_string(PROMPT)
+        .unwrap_or_else(|e| panic!("no prompt after `{text}`: {e}"))
 }
 
 fn quit(mut p: PtySession) {
     p.send_control('d').unwrap();
     p.exp_eof().unwrap();
     let status = p.process.wait().unwrap();
-    assert!(format!("{status:?}").ends_with(", 0)"), "exit status {status:?}");
+    assert!(
+        format!("{status:?}").ends_with(", 0)"),
+        "exit status {status:?}"
+    );
 }
 
 #[test]
@@ -94,14 +98,29 @@ fn params_table() {
     line(&mut p, "param mu = 1.5 in [0, 10]");
     line(&mut p, "param sigma = 2 fixed");
     let out = line(&mut p, ":params");
-    assert!(out.contains("name") && out.contains("limits") && out.contains("error"), "{out}");
-    assert!(out.contains("mu") && out.contains("1.5") && out.contains("[0.0, 10.0]"), "{out}");
+    assert!(
+        out.contains("name") && out.contains("limits") && out.contains("error"),
+        "{out}"
+    );
+    assert!(
+        out.contains("mu") && out.contains("1.5") && out.contains("[0.0, 10.0]"),
+        "{out}"
+    );
     assert!(out.contains("sigma") && out.contains("yes"), "{out}");
     // After a Minuit fit the table has the parabolic error.
     line(&mut p, "minimize (mu - 4)^2 / 0.25 with migrad");
     let out = line(&mut p, ":params");
-    let row = out.lines().find(|l| l.trim_start().starts_with("mu")).unwrap_or_default().to_string();
-    let err: f64 = row.split_whitespace().last().unwrap_or("").parse().unwrap_or(0.0);
+    let row = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("mu"))
+        .unwrap_or_default()
+        .to_string();
+    let err: f64 = row
+        .split_whitespace()
+        .last()
+        .unwrap_or("")
+        .parse()
+        .unwrap_or(0.0);
     assert!((err - 0.5).abs() < 0.01, "{out}");
     quit(p);
 }
@@ -128,7 +147,11 @@ fn save_and_load_round_trip() {
     quit(p);
     // The saved script runs on its own.
     let run = Command::new(BIN).arg("run").arg(&script).output().unwrap();
-    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
     assert!(String::from_utf8_lossy(&run.stdout).contains("16.5"));
 }
 
@@ -137,7 +160,8 @@ fn ctrl_c_interrupts_a_long_minimization() {
     let home = tempfile::tempdir().unwrap();
     let mut p = spawn_in(home.path(), &[]);
     line(&mut p, "param x = 1");
-    p.send_line("minimize x^2 + 0*sin(x) with sgd(lr=1e-9) for 100000000 steps").unwrap();
+    p.send_line("minimize x^2 + 0*sin(x) with sgd(lr=1e-9) for 100000000 steps")
+        .unwrap();
     std::thread::sleep(Duration::from_millis(1500));
     p.send_control('c').unwrap();
     let out = p.exp_string(PROMPT).unwrap();
@@ -147,7 +171,10 @@ fn ctrl_c_interrupts_a_long_minimization() {
     assert!(out.contains("true"), "{out}");
     // A later minimization is not stopped by the old Ctrl-C.
     let out = line(&mut p, "minimize (x - 2)^2 with sgd(lr=0.1) for 100 steps");
-    assert!(out.contains("100 steps") && !out.contains("interrupted"), "{out}");
+    assert!(
+        out.contains("100 steps") && !out.contains("interrupted"),
+        "{out}"
+    );
     quit(p);
 }
 
@@ -196,7 +223,9 @@ fn help_lists_commands_builtins_and_optimizers() {
     let home = tempfile::tempdir().unwrap();
     let mut p = spawn_in(home.path(), &[]);
     let out = line(&mut p, ":help");
-    for word in [":params", ":save", "minimize", "sigmoid", "adamw", "lbfgs", "migrad"] {
+    for word in [
+        ":params", ":save", "minimize", "sigmoid", "adamw", "lbfgs", "migrad",
+    ] {
         assert!(out.contains(word), "{word} missing in {out}");
     }
     quit(p);
@@ -213,11 +242,17 @@ fn piped_stdin_works_line_by_line() {
     {
         use std::io::Write;
         let mut stdin = child.stdin.take().unwrap();
-        stdin.write_all(b"1 + 2\nprint (1 +\n2)\nparam x = 3\n:params\n").unwrap();
+        stdin
+            .write_all(b"1 + 2\nprint (1 +\n2)\nparam x = 3\n:params\n")
+            .unwrap();
     }
     let out = child.wait_with_output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(!stdout.contains(PROMPT), "{stdout}");
     assert_eq!(stdout.lines().take(2).collect::<Vec<_>>(), ["3.0", "3.0"]);
     assert!(stdout.contains("x     3.0"), "{stdout}");

@@ -542,6 +542,7 @@ impl Tape {
                     i,
                     &mut indeg,
                     &mut ready_all,
+                    &mut ready_small,
                     &mut ready_by_key,
                     &mut free_order,
                 );
@@ -564,6 +565,7 @@ impl Tape {
                             n,
                             &mut indeg,
                             &mut ready_all,
+                            &mut ready_small,
                             &mut ready_by_key,
                             &mut free_order,
                         );
@@ -576,6 +578,7 @@ impl Tape {
                         d,
                         &mut indeg,
                         &mut ready_all,
+                        &mut ready_small,
                         &mut ready_by_key,
                         &mut free_order,
                     );
@@ -603,6 +606,7 @@ impl Tape {
                             n,
                             &mut indeg,
                             &mut ready_all,
+                            &mut ready_small,
                             &mut ready_by_key,
                             &mut free_order,
                         );
@@ -614,6 +618,7 @@ impl Tape {
                         n,
                         &mut indeg,
                         &mut ready_all,
+                        &mut ready_small,
                         &mut ready_by_key,
                         &mut free_order,
                     );

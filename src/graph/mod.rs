@@ -110,8 +110,7 @@ impl Graph {
     }
 
     fn push(&mut self, op: Op, args: Vec<NodeId>, shape: Shape) -> NodeId {
-        let varying = matches!(op, Op::Param(_))
-            || args.iter().any(|&a| self.varying[a as usize]);
+        let varying = matches!(op, Op::Param(_)) || args.iter().any(|&a| self.varying[a as usize]);
         let id = self.nodes.len() as NodeId;
         self.nodes.push(Node {
             op,
@@ -156,7 +155,8 @@ impl Graph {
 
     /// The value of a scalar constant node.
     pub fn const_scalar(&self, n: NodeId) -> Option<f64> {
-        self.const_value(n).and_then(|t| if t.is_scalar() { t.item() } else { None })
+        self.const_value(n)
+            .and_then(|t| if t.is_scalar() { t.item() } else { None })
     }
 
     /// A parameter slot: its value is read from the evaluator's inputs.
@@ -253,8 +253,8 @@ impl Graph {
     /// `n[ix]` with constant indices.
     pub fn index(&mut self, n: NodeId, ix: &[Ix]) -> Result<NodeId, ShapeError> {
         let shape = self.shape(n).to_vec();
-        let full = ix.len() <= shape.len()
-            && ix.iter().zip(&shape).all(|(i, &d)| *i == Ix::Range(0, d));
+        let full =
+            ix.len() <= shape.len() && ix.iter().zip(&shape).all(|(i, &d)| *i == Ix::Range(0, d));
         if full {
             return Ok(n);
         }
@@ -296,7 +296,10 @@ impl Graph {
             Op::Reduce(_, ax) | Op::ProdExcl(ax) => {
                 let s = self.shape(args[0]);
                 if ax != AXIS_ALL && ax as usize >= s.len() {
-                    return err(format!("axis {ax} is out of range for shape {}", shape_str(s)));
+                    return err(format!(
+                        "axis {ax} is out of range for shape {}",
+                        shape_str(s)
+                    ));
                 }
                 return Ok(match op {
                     Op::ProdExcl(_) => s.to_vec(),
@@ -323,7 +326,11 @@ impl Graph {
                 let s = self.aux_shape(a).to_vec();
                 let from = self.shape(args[0]);
                 if broadcast(from, &s).as_deref() != Some(&s[..]) {
-                    return err(format!("shape {} does not broadcast to {}", shape_str(from), shape_str(&s)));
+                    return err(format!(
+                        "shape {} does not broadcast to {}",
+                        shape_str(from),
+                        shape_str(&s)
+                    ));
                 }
                 return Ok(s);
             }
@@ -331,7 +338,10 @@ impl Graph {
                 let p = self.aux_shape(a);
                 let s = self.shape(args[0]);
                 let mut seen = vec![false; s.len()];
-                if p.len() != s.len() || p.iter().any(|&d| d >= s.len() || std::mem::replace(&mut seen[d], true)) {
+                if p.len() != s.len()
+                    || p.iter()
+                        .any(|&d| d >= s.len() || std::mem::replace(&mut seen[d], true))
+                {
                     return err(format!("bad axis permutation for shape {}", shape_str(s)));
                 }
                 return Ok(p.iter().map(|&d| s[d]).collect());
@@ -341,7 +351,11 @@ impl Graph {
                     return err("internal: index without index data".into());
                 };
                 if ix.len() > src.len() {
-                    return err(format!("{} indices for a value of shape {}", ix.len(), shape_str(src)));
+                    return err(format!(
+                        "{} indices for a value of shape {}",
+                        ix.len(),
+                        shape_str(src)
+                    ));
                 }
                 for (d, i) in ix.iter().enumerate() {
                     let ok = match *i {
@@ -349,7 +363,10 @@ impl Graph {
                         Ix::Range(lo, hi) => lo <= hi && hi <= src[d],
                     };
                     if !ok {
-                        return err(format!("index out of range for axis {d} of shape {}", shape_str(src)));
+                        return err(format!(
+                            "index out of range for axis {d} of shape {}",
+                            shape_str(src)
+                        ));
                     }
                 }
                 let out = index_shape(src, ix);

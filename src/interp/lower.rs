@@ -72,7 +72,8 @@ impl<'a> Lowerer<'a> {
 
     fn node(&mut self, op: Op, args: &[NodeId], span: &Span) -> Result<NodeId, Diag> {
         self.g.node(op, args).map_err(|e| {
-            Diag::error("E0402", format!("shape mismatch: {}", e.0)).at(span.clone(), "in this operation")
+            Diag::error("E0402", format!("shape mismatch: {}", e.0))
+                .at(span.clone(), "in this operation")
         })
     }
 
@@ -81,7 +82,9 @@ impl<'a> Lowerer<'a> {
         match self.lower(e)? {
             LVal::Num(n) => Ok(n),
             LVal::Mask(_) => Err(mask_as_number(e.span.clone())),
-            LVal::Str(_) => Err(Diag::error("E0206", "a string is not a number").at(e.span.clone(), "string")),
+            LVal::Str(_) => {
+                Err(Diag::error("E0206", "a string is not a number").at(e.span.clone(), "string"))
+            }
         }
     }
 
@@ -196,7 +199,10 @@ impl<'a> Lowerer<'a> {
             Err(e) => {
                 let sh = |g: &Graph, n| crate::tensor::shape_str(g.shape(n));
                 Err(Diag::error("E0402", format!("shape mismatch: {}", e.0))
-                    .at(self.op_span(a, b, span), format!("in this `{}`", op.symbol()))
+                    .at(
+                        self.op_span(a, b, span),
+                        format!("in this `{}`", op.symbol()),
+                    )
                     .at(a.span.clone(), format!("shape {}", sh(self.g, x)))
                     .at(b.span.clone(), format!("shape {}", sh(self.g, y))))
             }
@@ -217,7 +223,10 @@ impl<'a> Lowerer<'a> {
     }
 
     fn positional<'e>(&self, args: &'e [crate::syntax::ast::Arg]) -> Vec<&'e Expr> {
-        args.iter().filter(|a| a.name.is_none()).map(|a| &a.value).collect()
+        args.iter()
+            .filter(|a| a.name.is_none())
+            .map(|a| &a.value)
+            .collect()
     }
 
     fn call(
@@ -260,12 +269,18 @@ impl<'a> Lowerer<'a> {
             );
             if let Some(a) = args.iter().find(|a| a.name.is_some()) {
                 if !named_ok {
-                    return Err(Diag::error("E0203", format!("`{name}` takes no named arguments"))
-                        .at(a.span.clone(), "named argument"));
+                    return Err(
+                        Diag::error("E0203", format!("`{name}` takes no named arguments"))
+                            .at(a.span.clone(), "named argument"),
+                    );
                 }
             }
             if !arity.contains(&pos.len()) {
-                let want = arity.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(" or ");
+                let want = arity
+                    .iter()
+                    .map(|n| n.to_string())
+                    .collect::<Vec<_>>()
+                    .join(" or ");
                 return Err(Diag::error(
                     "E0203",
                     format!(
@@ -280,7 +295,8 @@ impl<'a> Lowerer<'a> {
         } else {
             let mut all: Vec<String> = names::BUILTINS.iter().map(|(n, _)| n.to_string()).collect();
             all.extend(self.s.all_names());
-            let mut d = Diag::error("E0200", format!("unknown function `{name}`")).at(fspan.clone(), "not defined");
+            let mut d = Diag::error("E0200", format!("unknown function `{name}`"))
+                .at(fspan.clone(), "not defined");
             if let Some(s) = names::suggest(name, all.iter().map(String::as_str)) {
                 d = d.note(format!("help: did you mean `{s}`?"));
             }
@@ -322,14 +338,19 @@ impl<'a> Lowerer<'a> {
 
     fn grad(&mut self, f: &Expr, wrt: &Expr) -> Result<LVal, Diag> {
         let ExprKind::Name(n) = &wrt.kind else {
-            return Err(Diag::error("E0204", "grad's second argument must be a parameter name")
-                .at(wrt.span.clone(), "not a name"));
+            return Err(
+                Diag::error("E0204", "grad's second argument must be a parameter name")
+                    .at(wrt.span.clone(), "not a name"),
+            );
         };
         let target = match self.name(n, &wrt.span)? {
             LVal::Num(node) if matches!(self.g.op(node), Op::Param(_)) => node,
             _ => {
                 return Err(Diag::error("E0204", format!("`{n}` is not a parameter"))
-                    .at(wrt.span.clone(), "grad differentiates with respect to a parameter")
+                    .at(
+                        wrt.span.clone(),
+                        "grad differentiates with respect to a parameter",
+                    )
                     .note("help: declare it with `param`"))
             }
         };
@@ -337,7 +358,10 @@ impl<'a> Lowerer<'a> {
         if !self.g.shape(out).is_empty() {
             return Err(Diag::error(
                 "E0402",
-                format!("grad needs a scalar expression, this one has shape {}", crate::tensor::shape_str(self.g.shape(out))),
+                format!(
+                    "grad needs a scalar expression, this one has shape {}",
+                    crate::tensor::shape_str(self.g.shape(out))
+                ),
             )
             .at(f.span.clone(), "not a scalar")
             .note("help: reduce it first, e.g. with sum(...)"));

@@ -81,7 +81,9 @@ impl Fcn for GraphFcn {
         }
     }
     fn hessian(&mut self, x: &[f64], h: &mut [f64]) -> bool {
-        let Some(t) = self.h.as_mut() else { return false };
+        let Some(t) = self.h.as_mut() else {
+            return false;
+        };
         set(t, &self.h_slots, x);
         t.forward();
         for (i, hi) in h.iter_mut().enumerate() {
@@ -97,9 +99,12 @@ fn option_args(s: &Session, args: &[Arg]) -> Result<Vec<OptArg>, Diag> {
         Ok(match &e.kind {
             ExprKind::Bool(b) => OptValue::Bool(*b),
             ExprKind::Str(t) => OptValue::Str(t.clone()),
-            ExprKind::Tuple(items) => {
-                OptValue::Tuple(items.iter().map(|i| value(s, i)).collect::<Result<_, _>>()?)
-            }
+            ExprKind::Tuple(items) => OptValue::Tuple(
+                items
+                    .iter()
+                    .map(|i| value(s, i))
+                    .collect::<Result<_, _>>()?,
+            ),
             _ => OptValue::Num(s.const_scalar(e)?),
         })
     }
@@ -143,19 +148,25 @@ fn opt_diag(e: OptError, spec_span: &Span) -> Diag {
             expected,
             got,
             ..
-        } => Diag::error("E0302", format!("option `{name}` expects {expected}, got {got}"))
-            .at(span, format!("this is {got}")),
+        } => Diag::error(
+            "E0302",
+            format!("option `{name}` expects {expected}, got {got}"),
+        )
+        .at(span, format!("this is {got}")),
         OptError::Range {
             name,
             value,
             allowed,
             ..
-        } => Diag::error("E0303", format!("invalid value {value} for option `{name}`"))
-            .at(span, "out of range")
-            .note(format!("help: {allowed}")),
-        OptError::Unsupported { message, hint } => {
-            Diag::error("E0300", message).at(span, "here").note(format!("help: {hint}"))
-        }
+        } => Diag::error(
+            "E0303",
+            format!("invalid value {value} for option `{name}`"),
+        )
+        .at(span, "out of range")
+        .note(format!("help: {allowed}")),
+        OptError::Unsupported { message, hint } => Diag::error("E0300", message)
+            .at(span, "here")
+            .note(format!("help: {hint}")),
     }
 }
 
@@ -173,7 +184,10 @@ fn build_objective(s: &Session, m: &MinimizeStmt) -> Result<Objective, Diag> {
     if !g.shape(out).is_empty() {
         return Err(Diag::error(
             "E0305",
-            format!("the objective must be a scalar, this one has shape {}", crate::tensor::shape_str(g.shape(out))),
+            format!(
+                "the objective must be a scalar, this one has shape {}",
+                crate::tensor::shape_str(g.shape(out))
+            ),
         )
         .at(m.objective.span.clone(), "not a scalar")
         .note("help: reduce it, e.g. with sum(...) or mean(...)"));
@@ -197,7 +211,12 @@ fn build_objective(s: &Session, m: &MinimizeStmt) -> Result<Objective, Diag> {
 pub fn run(s: &mut Session, m: &MinimizeStmt, st: &Stmt, line: usize) -> Result<(), Diag> {
     for (name, e) in &m.from {
         let Some(i) = s.param_index(&name.name) else {
-            return Err(super::names::unknown_name(&name.name, name.span.clone(), s, "parameter"));
+            return Err(super::names::unknown_name(
+                &name.name,
+                name.span.clone(),
+                s,
+                "parameter",
+            ));
         };
         let v = s.eval(e)?;
         s.set_param_value(i, v, &e.span)?;
@@ -210,9 +229,12 @@ pub fn run(s: &mut Session, m: &MinimizeStmt, st: &Stmt, line: usize) -> Result<
     let obj = build_objective(s, m)?;
     if MINUIT.contains(&oname) {
         if let Some(e) = &m.steps {
-            return Err(Diag::error("E0304", format!("`for ... steps` does not apply to {oname}"))
-                .at(e.span.clone(), "Minuit decides when it has converged")
-                .note("help: limit its calls with `ncall=N` instead"));
+            return Err(Diag::error(
+                "E0304",
+                format!("`for ... steps` does not apply to {oname}"),
+            )
+            .at(e.span.clone(), "Minuit decides when it has converged")
+            .note("help: limit its calls with `ncall=N` instead"));
         }
         return run_minuit(s, m, oname, &args, &ospan, obj, line);
     }
@@ -221,23 +243,38 @@ pub fn run(s: &mut Session, m: &MinimizeStmt, st: &Stmt, line: usize) -> Result<
         Some(e) => {
             let v = s.const_scalar(e)?;
             if !(v >= 1.0 && v.fract() == 0.0 && v <= 1e9) {
-                return Err(Diag::error("E0304", "the number of steps must be a whole number >= 1")
-                    .at(e.span.clone(), format!("this is {}", fmt_num(v))));
+                return Err(Diag::error(
+                    "E0304",
+                    "the number of steps must be a whole number >= 1",
+                )
+                .at(e.span.clone(), format!("this is {}", fmt_num(v))));
             }
             v as usize
         }
     };
-    let free: Vec<usize> = obj.involved.iter().copied().filter(|&i| !s.params[i].fixed).collect();
+    let free: Vec<usize> = obj
+        .involved
+        .iter()
+        .copied()
+        .filter(|&i| !s.params[i].fixed)
+        .collect();
     let layout = ParamLayout {
-        shapes: free.iter().map(|&i| s.params[i].value.shape.clone()).collect(),
+        shapes: free
+            .iter()
+            .map(|&i| s.params[i].value.shape.clone())
+            .collect(),
     };
     let built = match optim::build(oname, &args, &layout) {
         Some(r) => r.map_err(|e| opt_diag(e, &ospan))?,
         None => {
             let mut all: Vec<&str> = optim::NAMES.to_vec();
             all.extend(MINUIT);
-            let name_span = m.with.as_ref().map_or(ospan.clone(), |w| w.name.span.clone());
-            let mut d = Diag::error("E0300", format!("unknown optimizer `{oname}`")).at(name_span, "not an optimizer");
+            let name_span = m
+                .with
+                .as_ref()
+                .map_or(ospan.clone(), |w| w.name.span.clone());
+            let mut d = Diag::error("E0300", format!("unknown optimizer `{oname}`"))
+                .at(name_span, "not an optimizer");
             if let Some(sug) = super::names::suggest(oname, all.iter().copied()) {
                 d = d.note(format!("help: did you mean `{sug}`?"));
             }
@@ -283,14 +320,20 @@ fn run_steps(
         .map(|(&i, r)| (tape.param_offset(i as u32).unwrap_or(0), r.clone()))
         .collect();
     let n = layout.len();
-    let mut x: Vec<f64> = free.iter().flat_map(|&i| s.params[i].value.data.iter().copied()).collect();
+    let mut x: Vec<f64> = free
+        .iter()
+        .flat_map(|&i| s.params[i].value.data.iter().copied())
+        .collect();
     let bounds: Vec<(f64, f64)> = free
         .iter()
         .zip(&ranges)
         .flat_map(|(&i, r)| {
             let p = &s.params[i];
             std::iter::repeat_n(
-                (p.lower.unwrap_or(f64::NEG_INFINITY), p.upper.unwrap_or(f64::INFINITY)),
+                (
+                    p.lower.unwrap_or(f64::NEG_INFINITY),
+                    p.upper.unwrap_or(f64::INFINITY),
+                ),
                 r.len(),
             )
         })
@@ -317,7 +360,9 @@ fn run_steps(
         // A progress line after half a second, refreshed a few times a second.
         if show_progress && k % 256 == 0 && k > 0 {
             let now = std::time::Instant::now();
-            if now.duration_since(started).as_millis() > 500 && now.duration_since(shown).as_millis() > 200 {
+            if now.duration_since(started).as_millis() > 500
+                && now.duration_since(shown).as_millis() > 200
+            {
                 shown = now;
                 let last = losses.last().copied().unwrap_or(f64::NAN);
                 s.progress(Some(&format!(
@@ -412,7 +457,11 @@ fn run_steps(
     let mut text = format!(
         "{} with {title}: {ran} steps{}",
         if maximize { "maximize" } else { "minimize" },
-        if interrupted { " (interrupted: kept the best parameters)" } else { "" },
+        if interrupted {
+            " (interrupted: kept the best parameters)"
+        } else {
+            ""
+        },
         title = full
     );
     text.push_str(&format!(
@@ -433,7 +482,13 @@ fn run_steps(
     rec.insert("optimizer".into(), json!(oname));
     rec.insert(
         "options".into(),
-        Value::Object(built.options.iter().map(|(k, v)| (k.to_string(), opt_json(v))).collect()),
+        Value::Object(
+            built
+                .options
+                .iter()
+                .map(|(k, v)| (k.to_string(), opt_json(v)))
+                .collect(),
+        ),
     );
     rec.insert("maximize".into(), json!(maximize));
     rec.insert("loss".into(), num_json(final_loss));
@@ -490,7 +545,12 @@ fn nonfinite(
     let what = match which {
         None => format!("the loss is {}", fmt_num(loss)),
         Some(j) => {
-            let (pi, r) = free.iter().zip(ranges).find(|(_, r)| r.contains(&j)).map(|(p, r)| (*p, r.clone())).unwrap_or((free[0], 0..1));
+            let (pi, r) = free
+                .iter()
+                .zip(ranges)
+                .find(|(_, r)| r.contains(&j))
+                .map(|(p, r)| (*p, r.clone()))
+                .unwrap_or((free[0], 0..1));
             let name = &s.params[pi].name;
             if r.len() > 1 {
                 format!("the gradient of {name}[{}] is not finite", j - r.start)
@@ -515,14 +575,20 @@ fn nonfinite(
             format!("{} = {v}", s.params[i].name)
         })
         .collect();
-    Diag::error("E0400", format!("minimization stopped at step {step}: {what}"))
-        .at(m.objective.span.clone(), "this objective")
-        .note(format!("at {}", vals.join(", ")))
-        .note("help: try a smaller learning rate, another starting point, or limits `in [lo, hi]`")
+    Diag::error(
+        "E0400",
+        format!("minimization stopped at step {step}: {what}"),
+    )
+    .at(m.objective.span.clone(), "this objective")
+    .note(format!("at {}", vals.join(", ")))
+    .note("help: try a smaller learning rate, another starting point, or limits `in [lo, hi]`")
 }
 
 fn params_json_map(s: &Session) -> Map<String, Value> {
-    s.params.iter().map(|p| (p.name.clone(), tensor_json(&p.value))).collect()
+    s.params
+        .iter()
+        .map(|p| (p.name.clone(), tensor_json(&p.value)))
+        .collect()
 }
 
 fn params_json(s: &Session) -> Value {
@@ -553,7 +619,10 @@ fn run_minuit(
         if n > MINUIT_MAX_ELEMENTS {
             return Err(Diag::error(
                 "E0205",
-                format!("Minuit handles at most {MINUIT_MAX_ELEMENTS} parameters, `{}` alone has {n}", s.params[i].name),
+                format!(
+                    "Minuit handles at most {MINUIT_MAX_ELEMENTS} parameters, `{}` alone has {n}",
+                    s.params[i].name
+                ),
             )
             .at(s.params[i].span.clone(), format!("{n} elements"))
             .note("help: use a step-based optimizer such as adam for large tensor parameters"));
@@ -563,7 +632,10 @@ fn run_minuit(
     if elems.len() > MINUIT_MAX_ELEMENTS {
         return Err(Diag::error(
             "E0205",
-            format!("Minuit handles at most {MINUIT_MAX_ELEMENTS} parameters, this objective has {}", elems.len()),
+            format!(
+                "Minuit handles at most {MINUIT_MAX_ELEMENTS} parameters, this objective has {}",
+                elems.len()
+            ),
         )
         .at(m.objective.span.clone(), "too many parameter elements")
         .note("help: use a step-based optimizer such as adam for large tensor parameters"));
@@ -574,7 +646,11 @@ fn run_minuit(
             let p = &s.params[i];
             let v = p.value.data[k];
             ParamSpec {
-                name: if p.value.is_scalar() { p.name.clone() } else { format!("{}[{k}]", p.name) },
+                name: if p.value.is_scalar() {
+                    p.name.clone()
+                } else {
+                    format!("{}[{k}]", p.name)
+                },
                 value: v,
                 error: initial_error(v),
                 lower: p.lower,
@@ -584,7 +660,11 @@ fn run_minuit(
         })
         .collect();
     let nfree = specs.iter().filter(|p| !p.fixed).count();
-    let aname: &'static str = MINUIT.iter().copied().find(|n| *n == oname).unwrap_or("migrad");
+    let aname: &'static str = MINUIT
+        .iter()
+        .copied()
+        .find(|n| *n == oname)
+        .unwrap_or("migrad");
     let mut r = optim::OptReader::new(aname, args).map_err(|e| opt_diag(e, ospan))?;
     let rd = |e| opt_diag(e, ospan);
     let mut mo = MigradOptions::default();
@@ -592,32 +672,52 @@ fn run_minuit(
     match aname {
         "migrad" => {
             mo.tol = r.num("tol", 0.1).map_err(rd)?;
-            r.check("tol", mo.tol >= 0.0, mo.tol, "tol must be >= 0").map_err(rd)?;
+            r.check("tol", mo.tol >= 0.0, mo.tol, "tol must be >= 0")
+                .map_err(rd)?;
             let st = r.int("strategy", 1).map_err(rd)?;
-            r.check("strategy", (0..=2).contains(&st), st, "strategy must be 0, 1 or 2").map_err(rd)?;
+            r.check(
+                "strategy",
+                (0..=2).contains(&st),
+                st,
+                "strategy must be 0, 1 or 2",
+            )
+            .map_err(rd)?;
             mo.strategy = st as u32;
         }
         "simplex" => {
             mo.tol = r.num("tol", 0.1).map_err(rd)?;
-            r.check("tol", mo.tol >= 0.0, mo.tol, "tol must be >= 0").map_err(rd)?;
+            r.check("tol", mo.tol >= 0.0, mo.tol, "tol must be >= 0")
+                .map_err(rd)?;
         }
         _ => {
-            let n = r.int("n", minuit::scan::default_points(nfree) as i64).map_err(rd)?;
-            r.check("n", n >= 2, n, "n must be >= 2 points per parameter").map_err(rd)?;
+            let n = r
+                .int("n", minuit::scan::default_points(nfree) as i64)
+                .map_err(rd)?;
+            r.check("n", n >= 2, n, "n must be >= 2 points per parameter")
+                .map_err(rd)?;
             scan_n = n as usize;
         }
     }
     mo.errordef = r.num("errordef", 1.0).map_err(rd)?;
-    r.check("errordef", mo.errordef > 0.0, mo.errordef, "errordef must be > 0").map_err(rd)?;
+    r.check(
+        "errordef",
+        mo.errordef > 0.0,
+        mo.errordef,
+        "errordef must be > 0",
+    )
+    .map_err(rd)?;
     if aname != "scan" {
         let nc = r
             .int("ncall", minuit::migrad::default_ncall(nfree) as i64)
             .map_err(rd)?;
-        r.check("ncall", nc >= 1, nc, "ncall must be >= 1").map_err(rd)?;
+        r.check("ncall", nc >= 1, nc, "ncall must be >= 1")
+            .map_err(rd)?;
         mo.ncall = Some(nc as usize);
     }
     if aname == "migrad" {
-        let g = r.choice("grad", Some("autograd"), &["autograd", "numeric"]).map_err(rd)?;
+        let g = r
+            .choice("grad", Some("autograd"), &["autograd", "numeric"])
+            .map_err(rd)?;
         mo.numeric_grad = g.as_deref() == Some("numeric");
     }
     let options = r.finish().map_err(rd)?;
@@ -658,7 +758,10 @@ fn run_minuit(
     let mut fcn = GraphFcn {
         slots: elem_offsets(&f, &elems),
         fg_slots: elem_offsets(&fg, &elems),
-        h_slots: h.as_ref().map(|t| elem_offsets(t, &elems)).unwrap_or_default(),
+        h_slots: h
+            .as_ref()
+            .map(|t| elem_offsets(t, &elems))
+            .unwrap_or_default(),
         f,
         fg,
         h,
@@ -682,11 +785,16 @@ fn run_minuit(
             .collect();
         return Err(Diag::error(
             "E0400",
-            format!("{aname} stopped: the objective is {} at its last point", fmt_num(sign * min.fval)),
+            format!(
+                "{aname} stopped: the objective is {} at its last point",
+                fmt_num(sign * min.fval)
+            ),
         )
         .at(m.objective.span.clone(), "this objective")
         .note(format!("at {}", at.join(", ")))
-        .note("help: start from a point where the objective is finite, or add limits `in [lo, hi]`"));
+        .note(
+            "help: start from a point where the objective is finite, or add limits `in [lo, hi]`",
+        ));
     }
     // Values back into the session.
     for (k, &(i, e)) in elems.iter().enumerate() {
@@ -696,7 +804,11 @@ fn run_minuit(
         }
     }
     let numeric = mo.numeric_grad;
-    let free_names: Vec<String> = specs.iter().filter(|p| !p.fixed).map(|p| p.name.clone()).collect();
+    let free_names: Vec<String> = specs
+        .iter()
+        .filter(|p| !p.fixed)
+        .map(|p| p.name.clone())
+        .collect();
     let fval = sign * min.fval;
     let explicit: Vec<(&str, OptValue)> = options
         .iter()
@@ -711,7 +823,10 @@ fn run_minuit(
     );
     let mut shown = min.clone();
     shown.fval = fval;
-    push_block(&mut text, &mreport::fmin_block(&shown, &algorithm_title(aname)));
+    push_block(
+        &mut text,
+        &mreport::fmin_block(&shown, &algorithm_title(aname)),
+    );
     push_block(&mut text, &param_rows_text(&specs, &min, &[]));
     if let Some(c) = &min.covariance {
         push_block(&mut text, &mreport::correlation_table(&free_names, c));
@@ -724,7 +839,12 @@ fn run_minuit(
     rec.insert("optimizer".into(), json!(aname));
     rec.insert(
         "options".into(),
-        Value::Object(options.iter().map(|(k, v)| (k.to_string(), opt_json(v))).collect()),
+        Value::Object(
+            options
+                .iter()
+                .map(|(k, v)| (k.to_string(), opt_json(v)))
+                .collect(),
+        ),
     );
     rec.insert("maximize".into(), json!(maximize));
     rec.insert("loss".into(), num_json(fval));
@@ -763,7 +883,11 @@ fn run_minuit(
         title,
         names: fnames.iter().map(|&k| specs[k].name.clone()).collect(),
         losses: fcn.path.iter().map(|p| p.0).collect(),
-        points: fcn.path.iter().map(|p| fnames.iter().map(|&k| p.1[k]).collect()).collect(),
+        points: fcn
+            .path
+            .iter()
+            .map(|p| fnames.iter().map(|&k| p.1[k]).collect())
+            .collect(),
     });
     fcn.path.clear();
     s.last_minuit = Some(MinuitRun {
@@ -799,7 +923,11 @@ fn insert_errors(rec: &mut Map<String, Value>, specs: &[ParamSpec], min: &Functi
     let free: Vec<usize> = (0..specs.len()).filter(|&k| !specs[k].fixed).collect();
     rec.insert(
         "errors".into(),
-        Value::Object(free.iter().map(|&k| (specs[k].name.clone(), num_json(min.errors[k]))).collect()),
+        Value::Object(
+            free.iter()
+                .map(|&k| (specs[k].name.clone(), num_json(min.errors[k])))
+                .collect(),
+        ),
     );
     rec.insert(
         "covariance".into(),
@@ -818,7 +946,11 @@ fn insert_errors(rec: &mut Map<String, Value>, specs: &[ParamSpec], min: &Functi
     );
 }
 
-fn param_rows_text(specs: &[ParamSpec], min: &FunctionMinimum, minos: &[(String, minuit::MinosError)]) -> String {
+fn param_rows_text(
+    specs: &[ParamSpec],
+    min: &FunctionMinimum,
+    minos: &[(String, minuit::MinosError)],
+) -> String {
     let rows: Vec<mreport::ParamRow> = specs
         .iter()
         .enumerate()
@@ -826,7 +958,10 @@ fn param_rows_text(specs: &[ParamSpec], min: &FunctionMinimum, minos: &[(String,
             name: p.name.clone(),
             value: min.values[k],
             error: Some(if p.fixed { p.error } else { min.errors[k] }),
-            minos: minos.iter().find(|(n, _)| *n == p.name).map(|(_, e)| (e.lower, e.upper)),
+            minos: minos
+                .iter()
+                .find(|(n, _)| *n == p.name)
+                .map(|(_, e)| (e.lower, e.upper)),
             lower: p.lower,
             upper: p.upper,
             fixed: p.fixed,
@@ -850,9 +985,17 @@ pub fn hesse(s: &mut Session, st: &Stmt, line: usize) -> Result<(), Diag> {
     run.fcn.path.clear();
     run.min = min;
     let run = s.last_minuit.as_ref().expect("set above");
-    let free_names: Vec<String> = run.specs.iter().filter(|p| !p.fixed).map(|p| p.name.clone()).collect();
+    let free_names: Vec<String> = run
+        .specs
+        .iter()
+        .filter(|p| !p.fixed)
+        .map(|p| p.name.clone())
+        .collect();
     let mut text = String::from("hesse\n");
-    push_block(&mut text, &param_rows_text(&run.specs, &run.min, &run.minos));
+    push_block(
+        &mut text,
+        &param_rows_text(&run.specs, &run.min, &run.minos),
+    );
     if let Some(c) = &run.min.covariance {
         push_block(&mut text, &mreport::correlation_table(&free_names, c));
     }
@@ -862,7 +1005,10 @@ pub fn hesse(s: &mut Session, st: &Stmt, line: usize) -> Result<(), Diag> {
     rec.insert("nfcn".into(), json!(nfcn));
     rec.insert("ngrad".into(), json!(ngrad));
     insert_errors(&mut rec, &run.specs, &run.min);
-    rec.insert("valid".into(), json!(run.min.valid && run.min.covariance.is_some()));
+    rec.insert(
+        "valid".into(),
+        json!(run.min.valid && run.min.covariance.is_some()),
+    );
     let updates: Vec<(usize, f64)> = run
         .index
         .iter()
@@ -898,8 +1044,11 @@ pub fn minos(s: &mut Session, names: &[Ident], st: &Stmt, line: usize) -> Result
             Some(k) => targets.push(k),
             None => {
                 let known: Vec<&str> = run.specs.iter().map(|p| p.name.as_str()).collect();
-                let mut d = Diag::error("E0403", format!("`{}` is not a parameter of the last fit", n.name))
-                    .at(n.span.clone(), "unknown here");
+                let mut d = Diag::error(
+                    "E0403",
+                    format!("`{}` is not a parameter of the last fit", n.name),
+                )
+                .at(n.span.clone(), "unknown here");
                 if let Some(sg) = super::names::suggest(&n.name, known.iter().copied()) {
                     d = d.note(format!("help: did you mean `{sg}`?"));
                 }
@@ -915,15 +1064,23 @@ pub fn minos(s: &mut Session, names: &[Ident], st: &Stmt, line: usize) -> Result
         let e = minuit::minos(&mut run.fcn, &run.specs, &run.min, k, run.numeric);
         run.fcn.path.clear();
         total += e.nfcn;
-        errors.insert(run.specs[k].name.clone(), json!([num_json(e.lower), num_json(e.upper)]));
+        errors.insert(
+            run.specs[k].name.clone(),
+            json!([num_json(e.lower), num_json(e.upper)]),
+        );
         valid.insert(run.specs[k].name.clone(), json!(e.is_valid()));
         run.minos.retain(|(n, _)| *n != run.specs[k].name);
         run.minos.push((run.specs[k].name.clone(), e));
     }
     let mut text = String::from("minos\n");
     push_block(&mut text, &mreport::minos_table(&run.minos));
-    push_block(&mut text, &param_rows_text(&run.specs, &run.min, &run.minos));
+    push_block(
+        &mut text,
+        &param_rows_text(&run.specs, &run.min, &run.minos),
+    );
     s.say(text.trim_end());
-    s.records.push(json!({"kind": "minos", "line": line, "nfcn": total, "errors": errors, "valid": valid}));
+    s.records.push(
+        json!({"kind": "minos", "line": line, "nfcn": total, "errors": errors, "valid": valid}),
+    );
     Ok(())
 }

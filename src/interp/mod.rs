@@ -5,8 +5,8 @@
 
 mod lower;
 mod minimize;
-mod plots;
 pub mod names;
+mod plots;
 mod report;
 pub mod tensor_ops;
 
@@ -186,7 +186,12 @@ impl Session {
 
     /// Renders a diagnostic on the error stream.
     pub fn emit(&mut self, d: &Diag) {
-        let text = render(std::slice::from_ref(d), &self.src_name, &self.src, self.opts.color);
+        let text = render(
+            std::slice::from_ref(d),
+            &self.src_name,
+            &self.src,
+            self.opts.color,
+        );
         let _ = self.err.write_all(text.as_bytes());
         let _ = self.err.flush();
     }
@@ -322,24 +327,36 @@ impl Session {
                 self.check_new_name(&n.name, &n.span)?;
                 for (i, a) in args.iter().enumerate() {
                     if args[..i].iter().any(|b| b.name == a.name) {
-                        return Err(Diag::error("E0201", format!("argument `{}` is named twice", a.name))
-                            .at(a.span.clone(), "repeated"));
+                        return Err(Diag::error(
+                            "E0201",
+                            format!("argument `{}` is named twice", a.name),
+                        )
+                        .at(a.span.clone(), "repeated"));
                     }
                 }
                 let locals: Vec<String> = args.iter().map(|a| a.name.clone()).collect();
                 names::resolve(body, self, &locals, Some(&n.name))?;
-                self.defs.insert(n.name.clone(), Def::Fn(locals, body.clone()));
+                self.defs
+                    .insert(n.name.clone(), Def::Fn(locals, body.clone()));
                 self.def_spans.insert(n.name.clone(), n.span.clone());
                 Ok(())
             }
             StmtKind::Assign(n, e) => {
                 let Some(i) = self.param_index(&n.name) else {
                     if self.defs.contains_key(&n.name) {
-                        return Err(Diag::error("E0204", format!("`{}` is not a parameter", n.name))
-                            .at(n.span.clone(), "only parameters can be assigned")
-                            .note("help: a `let` names an expression and cannot be changed"));
+                        return Err(Diag::error(
+                            "E0204",
+                            format!("`{}` is not a parameter", n.name),
+                        )
+                        .at(n.span.clone(), "only parameters can be assigned")
+                        .note("help: a `let` names an expression and cannot be changed"));
                     }
-                    return Err(names::unknown_name(&n.name, n.span.clone(), self, "parameter"));
+                    return Err(names::unknown_name(
+                        &n.name,
+                        n.span.clone(),
+                        self,
+                        "parameter",
+                    ));
                 };
                 let v = self.eval(e)?;
                 self.set_param_value(i, v, &e.span)
@@ -390,10 +407,12 @@ impl Session {
             .map(|p| p.span.clone())
             .or_else(|| self.def_spans.get(name).cloned());
         if let Some(prev) = prev {
-            return Err(Diag::error("E0201", format!("`{name}` is already declared"))
-                .at(span.clone(), "declared again here")
-                .at(prev, "first declared here")
-                .note("help: pick another name, or assign a parameter with `name = value;`"));
+            return Err(
+                Diag::error("E0201", format!("`{name}` is already declared"))
+                    .at(span.clone(), "declared again here")
+                    .at(prev, "first declared here")
+                    .note("help: pick another name, or assign a parameter with `name = value;`"),
+            );
         }
         if names::builtin_arity(name).is_some() || names::constant(name).is_some() {
             return Err(Diag::error("E0201", format!("`{name}` is a built-in name"))
@@ -456,14 +475,26 @@ impl Session {
             let hi = self.const_scalar(&l.hi)?;
             if lo.is_nan() || hi.is_nan() || lo >= hi {
                 return Err(Diag::error("E0207", "invalid limits")
-                    .at(l.span.clone(), format!("[{}, {}] is empty", fmt_num(lo), fmt_num(hi)))
+                    .at(
+                        l.span.clone(),
+                        format!("[{}, {}] is empty", fmt_num(lo), fmt_num(hi)),
+                    )
                     .note("help: limits are `in [LO, HI]` with LO < HI"));
             }
             lower = (lo > f64::NEG_INFINITY).then_some(lo);
             upper = (hi < f64::INFINITY).then_some(hi);
             if let Some(bad) = value.data.iter().find(|v| !(lo..=hi).contains(*v)) {
-                return Err(Diag::error("E0207", "the initial value is outside the limits")
-                    .at(d.name.span.clone(), format!("value {} is outside [{}, {}]", fmt_num(*bad), fmt_num(lo), fmt_num(hi))));
+                return Err(
+                    Diag::error("E0207", "the initial value is outside the limits").at(
+                        d.name.span.clone(),
+                        format!(
+                            "value {} is outside [{}, {}]",
+                            fmt_num(*bad),
+                            fmt_num(lo),
+                            fmt_num(hi)
+                        ),
+                    ),
+                );
             }
         }
         self.params.push(ParamInfo {
@@ -503,8 +534,17 @@ impl Session {
         let lo = p.lower.unwrap_or(f64::NEG_INFINITY);
         let hi = p.upper.unwrap_or(f64::INFINITY);
         if let Some(bad) = v.data.iter().find(|x| !(lo..=hi).contains(*x)) {
-            return Err(Diag::error("E0207", format!("value outside the limits of `{}`", p.name))
-                .at(span.clone(), format!("{} is outside [{}, {}]", fmt_num(*bad), fmt_num(lo), fmt_num(hi))));
+            return Err(
+                Diag::error("E0207", format!("value outside the limits of `{}`", p.name)).at(
+                    span.clone(),
+                    format!(
+                        "{} is outside [{}, {}]",
+                        fmt_num(*bad),
+                        fmt_num(lo),
+                        fmt_num(hi)
+                    ),
+                ),
+            );
         }
         self.params[i].value = v;
         Ok(())
@@ -519,7 +559,8 @@ impl Session {
             values.push(v);
         }
         self.say(&texts.join(" "));
-        self.records.push(json!({"kind": "print", "line": line, "values": values}));
+        self.records
+            .push(json!({"kind": "print", "line": line, "values": values}));
         Ok(())
     }
 
@@ -542,8 +583,14 @@ impl Session {
                 let bv = self.eval(b)?;
                 let tol = self.const_scalar(tol_e)?;
                 let d = report::max_abs_diff(&av, &bv).ok_or_else(|| {
-                    Diag::error("E0402", "the two sides of `==` have different shapes")
-                        .at(cond.span.clone(), format!("{} vs {}", crate::tensor::shape_str(&av.shape), crate::tensor::shape_str(&bv.shape)))
+                    Diag::error("E0402", "the two sides of `==` have different shapes").at(
+                        cond.span.clone(),
+                        format!(
+                            "{} vs {}",
+                            crate::tensor::shape_str(&av.shape),
+                            crate::tensor::shape_str(&bv.shape)
+                        ),
+                    )
                 })?;
                 let ok = d <= tol;
                 (
@@ -592,7 +639,8 @@ impl Session {
         } else {
             self.say(&format!("expect FAILED: {text}"));
             self.failed_expects += 1;
-            let mut d = Diag::error("E0401", format!("expect failed: {full}")).at(st.span.clone(), detail);
+            let mut d =
+                Diag::error("E0401", format!("expect failed: {full}")).at(st.span.clone(), detail);
             if let Some(m) = message {
                 d = d.note(m.to_string());
             }
@@ -602,14 +650,16 @@ impl Session {
                 self.first_failure = Some((format!("expect failed: {full}"), l, c));
             }
         }
-        self.records.push(json!({"kind": "expect", "line": line, "passed": passed, "message": text}));
+        self.records
+            .push(json!({"kind": "expect", "line": line, "passed": passed, "message": text}));
         Ok(())
     }
 }
 
 impl names::Scope for Session {
     fn has_value(&self, name: &str) -> bool {
-        self.param_index(name).is_some() || matches!(self.defs.get(name), Some(Def::Let(_) | Def::Data(_)))
+        self.param_index(name).is_some()
+            || matches!(self.defs.get(name), Some(Def::Let(_) | Def::Data(_)))
     }
 
     fn fn_arity(&self, name: &str) -> Option<usize> {

@@ -94,7 +94,12 @@ pub trait Scope {
 }
 
 /// The diagnostic for an unknown name, with a suggestion.
-pub fn unknown_name(name: &str, span: crate::diagnostics::Span, scope: &dyn Scope, what: &str) -> Diag {
+pub fn unknown_name(
+    name: &str,
+    span: crate::diagnostics::Span,
+    scope: &dyn Scope,
+    what: &str,
+) -> Diag {
     let names = scope.all_names();
     let mut d = Diag::error("E0200", format!("unknown {what} `{name}`")).at(span, "not defined");
     if let Some(s) = suggest(name, names.iter().map(String::as_str)) {
@@ -108,16 +113,23 @@ pub fn unknown_name(name: &str, span: crate::diagnostics::Span, scope: &dyn Scop
 /// Checks every name and call in `e`. `locals` are names bound around it
 /// (function arguments, plot variables); `self_fn` is the function being
 /// defined, which must not appear in its own body.
-pub fn resolve(e: &Expr, scope: &dyn Scope, locals: &[String], self_fn: Option<&str>) -> Result<(), Diag> {
+pub fn resolve(
+    e: &Expr,
+    scope: &dyn Scope,
+    locals: &[String],
+    self_fn: Option<&str>,
+) -> Result<(), Diag> {
     match &e.kind {
         ExprKind::Num(_) | ExprKind::Bool(_) | ExprKind::Str(_) => Ok(()),
         ExprKind::Name(n) => {
             if locals.iter().any(|l| l == n) || scope.has_value(n) || constant(n).is_some() {
                 Ok(())
             } else if scope.fn_arity(n).is_some() || builtin_arity(n).is_some() {
-                Err(Diag::error("E0206", format!("`{n}` is a function, not a value"))
-                    .at(e.span.clone(), "used as a value")
-                    .note(format!("help: call it: `{n}(...)`")))
+                Err(
+                    Diag::error("E0206", format!("`{n}` is a function, not a value"))
+                        .at(e.span.clone(), "used as a value")
+                        .note(format!("help: call it: `{n}(...)`")),
+                )
             } else {
                 Err(unknown_name(n, e.span.clone(), scope, "name"))
             }
@@ -141,9 +153,9 @@ pub fn resolve(e: &Expr, scope: &dyn Scope, locals: &[String], self_fn: Option<&
             }
             Ok(())
         }
-        ExprKind::Array(es) | ExprKind::Tuple(es) => {
-            es.iter().try_for_each(|x| resolve(x, scope, locals, self_fn))
-        }
+        ExprKind::Array(es) | ExprKind::Tuple(es) => es
+            .iter()
+            .try_for_each(|x| resolve(x, scope, locals, self_fn)),
         ExprKind::Call(f, args) => {
             if Some(f.name.as_str()) == self_fn {
                 return Err(Diag::error("E0202", format!("function `{}` calls itself", f.name))
@@ -153,8 +165,11 @@ pub fn resolve(e: &Expr, scope: &dyn Scope, locals: &[String], self_fn: Option<&
             let positional = args.iter().filter(|a| a.name.is_none()).count();
             if let Some(n) = scope.fn_arity(&f.name) {
                 if let Some(a) = args.iter().find(|a| a.name.is_some()) {
-                    return Err(Diag::error("E0203", format!("`{}` takes no named arguments", f.name))
-                        .at(a.span.clone(), "named argument"));
+                    return Err(Diag::error(
+                        "E0203",
+                        format!("`{}` takes no named arguments", f.name),
+                    )
+                    .at(a.span.clone(), "named argument"));
                 }
                 if positional != n {
                     return Err(arity_error(&f.name, &[n], positional, e.span.clone()));
@@ -187,8 +202,11 @@ pub fn resolve(e: &Expr, scope: &dyn Scope, locals: &[String], self_fn: Option<&
                     match &a.value.kind {
                         ExprKind::Name(_) => resolve(&a.value, scope, locals, self_fn)?,
                         _ => {
-                            return Err(Diag::error("E0204", "grad's second argument must be a parameter name")
-                                .at(a.value.span.clone(), "not a name"))
+                            return Err(Diag::error(
+                                "E0204",
+                                "grad's second argument must be a parameter name",
+                            )
+                            .at(a.value.span.clone(), "not a name"))
                         }
                     }
                 }
@@ -212,5 +230,8 @@ fn arity_error(name: &str, allowed: &[usize], got: usize, span: crate::diagnosti
             if got == 1 { "was" } else { "were" }
         ),
     )
-    .at(span, format!("{got} argument{}", if got == 1 { "" } else { "s" }))
+    .at(
+        span,
+        format!("{got} argument{}", if got == 1 { "" } else { "s" }),
+    )
 }

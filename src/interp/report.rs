@@ -49,7 +49,13 @@ pub fn mask_text(t: &Tensor) -> String {
 pub fn max_abs_diff(a: &Tensor, b: &Tensor) -> Option<f64> {
     let shape = crate::tensor::broadcast(&a.shape, &b.shape)?;
     let n = crate::tensor::numel(&shape);
-    let get = |t: &Tensor, i: usize| if t.data.len() == 1 { t.data[0] } else { t.data[i] };
+    let get = |t: &Tensor, i: usize| {
+        if t.data.len() == 1 {
+            t.data[0]
+        } else {
+            t.data[i]
+        }
+    };
     if !(a.data.len() == 1 || a.data.len() == n) || !(b.data.len() == 1 || b.data.len() == n) {
         return None;
     }
@@ -123,7 +129,15 @@ mod tests {
             data: vec![1.5, 0.0],
         };
         assert_eq!(max_abs_diff(&a, &b), Some(1.0));
-        assert!(max_abs_diff(&Tensor::scalar(f64::NAN), &a).unwrap().is_nan());
-        assert_eq!(max_abs_diff(&Tensor::scalar(f64::INFINITY), &Tensor::scalar(f64::INFINITY)), Some(0.0));
+        assert!(max_abs_diff(&Tensor::scalar(f64::NAN), &a)
+            .unwrap()
+            .is_nan());
+        assert_eq!(
+            max_abs_diff(
+                &Tensor::scalar(f64::INFINITY),
+                &Tensor::scalar(f64::INFINITY)
+            ),
+            Some(0.0)
+        );
     }
 }

@@ -240,7 +240,11 @@ impl<'a> OptReader<'a> {
     }
 
     /// A pair of floats such as `betas=(0.9, 0.999)`.
-    pub fn pair(&mut self, name: &'static str, default: (f64, f64)) -> Result<(f64, f64), OptError> {
+    pub fn pair(
+        &mut self,
+        name: &'static str,
+        default: (f64, f64),
+    ) -> Result<(f64, f64), OptError> {
         let v = match self.take(name) {
             None => default,
             Some(a) => match &a.value {
@@ -287,10 +291,8 @@ impl<'a> OptReader<'a> {
                 _ => return Err(Self::type_err(name, "a string", a)),
             },
         };
-        self.resolved.push((
-            name,
-            v.clone().map(OptValue::Str).unwrap_or(OptValue::None),
-        ));
+        self.resolved
+            .push((name, v.clone().map(OptValue::Str).unwrap_or(OptValue::None)));
         Ok(v)
     }
 
@@ -307,7 +309,13 @@ impl<'a> OptReader<'a> {
     }
 
     /// A range check in torch's words: fails with `allowed` when `ok` is false.
-    pub fn check(&self, name: &str, ok: bool, value: impl std::fmt::Display, allowed: &str) -> Result<(), OptError> {
+    pub fn check(
+        &self,
+        name: &str,
+        ok: bool,
+        value: impl std::fmt::Display,
+        allowed: &str,
+    ) -> Result<(), OptError> {
         if ok {
             Ok(())
         } else {
@@ -353,7 +361,10 @@ impl ParamLayout {
 
     /// Total number of elements.
     pub fn len(&self) -> usize {
-        self.shapes.iter().map(|s| s.iter().product::<usize>()).sum()
+        self.shapes
+            .iter()
+            .map(|s| s.iter().product::<usize>())
+            .sum()
     }
 
     pub fn is_empty(&self) -> bool {

@@ -33,8 +33,19 @@ type BuildFn = fn(&mut OptReader, &ParamLayout) -> Result<Box<dyn Optimizer>, Op
 
 /// Every optimizer name the language knows, in SPEC order.
 pub const NAMES: &[&str] = &[
-    "sgd", "adam", "adamw", "adamax", "nadam", "radam", "rmsprop", "adagrad", "adadelta",
-    "rprop", "asgd", "lbfgs", "adafactor",
+    "sgd",
+    "adam",
+    "adamw",
+    "adamax",
+    "nadam",
+    "radam",
+    "rmsprop",
+    "adagrad",
+    "adadelta",
+    "rprop",
+    "asgd",
+    "lbfgs",
+    "adafactor",
 ];
 
 fn lookup(name: &str) -> Option<(&'static str, BuildFn)> {

@@ -371,7 +371,10 @@ mod tests {
         let k = kinds("plot contour f over x in [0, 1], y in [0, 1] with path to \"a\";");
         assert_eq!(k[1], Tok::Contour);
         assert!(k.contains(&Tok::Path));
-        assert_eq!(kinds("minimize path with adam;")[1], Tok::Ident("path".into()));
+        assert_eq!(
+            kinds("minimize path with adam;")[1],
+            Tok::Ident("path".into())
+        );
     }
 
     #[test]

@@ -51,10 +51,8 @@ pub fn parse_from(src: &str, base: usize) -> Result<Program, Vec<Diag>> {
         return Err(diags);
     }
     let mut recovered: Vec<ErrorRecovery<usize, Tok, LexError>> = Vec::new();
-    let result = grammar::ProgramParser::new().parse(
-        &mut recovered,
-        tokens.into_iter().map(Ok::<_, LexError>),
-    );
+    let result = grammar::ProgramParser::new()
+        .parse(&mut recovered, tokens.into_iter().map(Ok::<_, LexError>));
     // A bad token is already reported; the parser's complaint about the gap
     // it leaves on the same line would only repeat it.
     let lex_lines: Vec<usize> = diags.iter().map(|d| d.line_col(src).0).collect();
@@ -118,7 +116,8 @@ pub fn is_incomplete(src: &str) -> bool {
     }
     let mut recovered = Vec::new();
     matches!(
-        grammar::ProgramParser::new().parse(&mut recovered, tokens.into_iter().map(Ok::<_, LexError>)),
+        grammar::ProgramParser::new()
+            .parse(&mut recovered, tokens.into_iter().map(Ok::<_, LexError>)),
         Err(ParseError::UnrecognizedEof { .. })
     )
 }
@@ -132,14 +131,19 @@ fn lex_diag(e: &LexError) -> Diag {
         LexErrorKind::UnterminatedString => Diag::error("E0002", "unterminated string")
             .at(span, "this string has no closing `\"`")
             .note("help: strings end on the same line with `\"`"),
-        LexErrorKind::BadEscape(c) => Diag::error("E0003", format!("unknown escape `\\{c}` in string"))
-            .at(span, "in this string")
-            .note("help: the escapes are \\\", \\\\, \\n and \\t"),
+        LexErrorKind::BadEscape(c) => {
+            Diag::error("E0003", format!("unknown escape `\\{c}` in string"))
+                .at(span, "in this string")
+                .note("help: the escapes are \\\", \\\\, \\n and \\t")
+        }
         LexErrorKind::BadNumber => Diag::error("E0005", "number too large for an f64")
             .at(span, "this number overflows to infinity")
             .note("help: numbers must be below about 1.8e308; write `inf` for infinity"),
         LexErrorKind::TooDeep => Diag::error("E0004", "brackets nested too deeply")
-            .at(span, format!("more than {} levels open here", super::lexer::MAX_NESTING))
+            .at(
+                span,
+                format!("more than {} levels open here", super::lexer::MAX_NESTING),
+            )
             .note("help: split the expression with `let`"),
     }
 }
@@ -170,12 +174,15 @@ fn expected_list(expected: &[String]) -> String {
 
 fn parse_diag(e: Error, src: &str) -> Diag {
     match e {
-        ParseError::InvalidToken { location } => Diag::error("E0100", "invalid token")
-            .at(location..location + 1, "here"),
+        ParseError::InvalidToken { location } => {
+            Diag::error("E0100", "invalid token").at(location..location + 1, "here")
+        }
         ParseError::UnrecognizedEof { location, expected } => {
             let at = location.min(src.len());
-            let d = Diag::error("E0101", "unexpected end of input")
-                .at(at..at, format!("expected {} here", expected_list(&expected)));
+            let d = Diag::error("E0101", "unexpected end of input").at(
+                at..at,
+                format!("expected {} here", expected_list(&expected)),
+            );
             if expected.iter().any(|x| x == "\";\"") {
                 d.note("help: every statement ends with `;`")
             } else {
@@ -202,7 +209,10 @@ fn parse_diag(e: Error, src: &str) -> Diag {
         ParseError::User { error } => {
             if error.kind == LexErrorKind::TooDeep {
                 Diag::error("E0102", "expression nested too deeply")
-                    .at(error.span.start..error.span.start + 1, format!("deeper than {MAX_DEPTH} levels"))
+                    .at(
+                        error.span.start..error.span.start + 1,
+                        format!("deeper than {MAX_DEPTH} levels"),
+                    )
                     .note("help: split the expression into several `let`s")
             } else {
                 lex_diag(&error)

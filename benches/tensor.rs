@@ -1,10 +1,10 @@
 //! Tensor benchmarks (run with `cargo bench --bench tensor`): the two scripts
-//! of `examples/bench/` run through the interpreter, timed with
+//! of `benches/scripts/` run through the interpreter, timed with
 //! std::time::Instant. The time per step is the difference between a run
 //! with all its steps and a run with one step, divided by the difference in
 //! steps, so parsing, data generation and compiling the tape are left out.
 //! Each is the best of a few runs, after a warm-up. The PyTorch twins are
-//! `examples/bench/*.py`.
+//! `benches/scripts/*.py`.
 
 use losslang::interp::{Options, Session};
 use std::time::Instant;
@@ -34,7 +34,7 @@ fn run(name: &str, src: &str) -> f64 {
 
 /// Seconds per step of `file` (whose minimize runs `steps` steps).
 fn per_step(file: &str, steps: usize, runs: usize) -> f64 {
-    let path = format!("{}/examples/bench/{file}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!("{}/benches/scripts/{file}", env!("CARGO_MANIFEST_DIR"));
     let src = std::fs::read_to_string(&path).expect("bench script");
     let one = with_steps(&src, steps, 1);
     run(&path, &one); // warm-up

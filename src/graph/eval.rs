@@ -462,22 +462,6 @@ impl Tape {
             }
             v
         };
-        // Distinct consumers of each live node.
-        let mut users: Vec<Vec<usize>> = vec![Vec::new(); nn];
-        let mut indeg = vec![0usize; nn];
-        for i in 0..nn {
-            if !live[i] {
-                continue;
-            }
-            let mut seen: Vec<usize> = Vec::with_capacity(rargs[i].len());
-            for &a in &rargs[i] {
-                if !seen.contains(&a) {
-                    seen.push(a);
-                    users[a].push(i);
-                }
-            }
-            indeg[i] = seen.len();
-        }
         let is_free =
             |i: usize| matches!(g.nodes[i].op, Op::Const(_) | Op::Param(_) | Op::Reshape(_));
         let is_sink = |i: usize| {
@@ -508,6 +492,26 @@ impl Tape {
         let mut free_order: Vec<usize> = Vec::new();
         let mut stack: Vec<usize> = Vec::new();
         // Marks `n` done: its consumers may become ready.
+        // Only single elements (the scalar objectives of the optimizer and
+        // Minuit suites): the graph's order, one place per value, no
+        // scheduling to pay for at compile time.
+        let simple = (0..nn).all(|i| !live[i] || is_free(i) || key(i).is_none());
+        // Distinct consumers of each live node.
+        let mut users: Vec<Vec<usize>> = vec![Vec::new(); nn];
+        let mut indeg = vec![0usize; nn];
+        for i in 0..nn {
+            if simple || !live[i] {
+                continue;
+            }
+            let mut seen: Vec<usize> = Vec::with_capacity(rargs[i].len());
+            for &a in &rargs[i] {
+                if !seen.contains(&a) {
+                    seen.push(a);
+                    users[a].push(i);
+                }
+            }
+            indeg[i] = seen.len();
+        }
         let mut release = |n: usize,
                            indeg: &mut Vec<usize>,
                            ready_all: &mut BTreeSet<usize>,
@@ -536,6 +540,17 @@ impl Tape {
             }
         };
         for i in 0..nn {
+            if simple {
+                if live[i] {
+                    if is_free(i) {
+                        free_order.push(i);
+                    } else {
+                        units.push(vec![i]);
+                        unit_is_group.push(false);
+                    }
+                }
+                continue;
+            }
             if live[i] && rargs[i].is_empty() {
                 free_order.push(i);
                 release(
@@ -549,6 +564,9 @@ impl Tape {
             }
         }
         let mut cur: Option<usize> = None;
+        if simple {
+            ready_all.clear();
+        }
         let mut deferred: Vec<usize> = Vec::new();
         loop {
             if let Some(k) = cur {
@@ -702,7 +720,7 @@ impl Tape {
                     offset[n] = alloc.take(len_of(n));
                 }
             }
-            for &d in &dies_at[t] {
+            for &d in dies_at[t].iter().filter(|_| !simple) {
                 alloc.give(offset[d], len_of(d));
             }
         }
@@ -805,7 +823,7 @@ impl Tape {
                 let block = BLOCK / lcm * lcm;
                 for st in &mut gathers {
                     if let GStep::Gather { map, once, .. } = st {
-                        *once = map.period().is_some_and(|p| block % p == 0);
+                        *once = map.period().is_some_and(|p| block.is_multiple_of(p));
                     }
                 }
                 gathers.extend(body);
@@ -930,28 +948,6 @@ impl Tape {
                 len,
                 kind,
             });
-        }
-        if std::env::var_os("LOSSLANG_TAPE_DEBUG").is_some() {
-            for (t, u) in units.iter().enumerate() {
-                let d: Vec<String> = u
-                    .iter()
-                    .map(|&n| {
-                        format!(
-                            "{n}:{:?}{}{:?}",
-                            g.nodes[n].op,
-                            if internal[n] { "*" } else { "" },
-                            rargs[n]
-                        )
-                    })
-                    .collect();
-                eprintln!(
-                    "unit {t} group={} len={} [{}]",
-                    unit_is_group[t],
-                    instrs[t].len,
-                    d.join(", ")
-                );
-            }
-            eprintln!("vals {} scratch {}", alloc.top, max_slots * BLOCK);
         }
         let outputs_loc = outputs
             .iter()
@@ -1478,6 +1474,42 @@ mod tests {
         t.set_param(0, &[1.0]);
         t.forward();
         assert_eq!(t.output(0), &[-(1.0f64).sin()]);
+    }
+
+    #[test]
+    fn fused_groups_match_op_by_op_and_share_buffers() {
+        let mut g = Graph::new();
+        let w = g.param(0, vec![4]);
+        let xs: Vec<f64> = (0..3000).map(|i| i as f64 / 1000.0).collect();
+        let x = g.constant(crate::tensor::Tensor {
+            shape: vec![3000, 1],
+            data: xs.clone(),
+        });
+        let d = g.node(Op::Sub, &[x, w]).unwrap();
+        let e = g.node(Op::Un(UnFn::Exp), &[d]).unwrap();
+        let s = g.node(Op::Mul, &[e, d]).unwrap();
+        let r = g.reduce(Red::Sum, s, AXIS_ALL).unwrap();
+        let gr = grad(&mut g, r, &[w]);
+        let mut t = Tape::new(&g, &[r, gr[0]]);
+        let wv = [0.5, -0.25, 1.0, 2.0];
+        t.set_param(0, &wv);
+        t.forward();
+        // the same sum, element by element in row-major order
+        let mut want = std::iter::empty::<f64>().sum::<f64>();
+        let mut dw = [0.0; 4];
+        for &xi in &xs {
+            for j in 0..4 {
+                let dv = xi - wv[j];
+                want += dv.exp() * dv;
+                dw[j] -= dv.exp() * (dv + 1.0);
+            }
+        }
+        assert_eq!(t.output(0), &[want]);
+        for (got, want) in t.output(1).iter().zip(dw) {
+            assert!((got - want).abs() <= 1e-9 * want.abs());
+        }
+        // [3000, 4] intermediates live in block-sized scratch slots
+        assert!(t.buffer_len().0 < 2 * 12000, "{:?}", t.buffer_len());
     }
 
     #[test]

@@ -158,7 +158,7 @@ pub const CODES: &[(&str, &str)] = &[
     ),
     (
         "E0205",
-        "a feature the grammar accepts that this version does not support yet",
+        "something the grammar accepts that cannot run here (Minuit on more than 1000 parameter elements)",
     ),
     (
         "E0206",

@@ -311,14 +311,25 @@ pub fn migrad(fcn: &mut dyn Fcn, params: &[ParamSpec], opts: &MigradOptions) -> 
                 p.error = fm.errors[i];
             }
         }
+        // iminuit interleaves SIMPLEX before each retry (`use_simplex=True`):
+        // a pathological case is better restarted from where SIMPLEX goes.
+        let sm = super::simplex::simplex(&mut *ctx.fcn, &p2, opts.tol, Some(maxfcn), opts.errordef);
+        ctx.nfcn += sm.nfcn;
+        ctx.ngrad += sm.ngrad;
+        if sm.fval.is_nan() {
+            ctx.saw_nan = true;
+            break;
+        }
+        for (i, p) in p2.iter_mut().enumerate() {
+            p.value = sm.values[i];
+            if !p.fixed && sm.errors[i] > 0.0 && sm.errors[i].is_finite() {
+                p.error = sm.errors[i];
+            }
+        }
         cur_trafo = Transform::new(&p2);
         ctx.set_trafo(cur_trafo.clone());
         let x = Vector::from_vec(cur_trafo.initial_internal());
-        let cov = if st.is_valid() {
-            Some(st.v.clone())
-        } else {
-            None
-        };
+        let cov: Option<Matrix> = None;
         let s2 = Strategy::new(2);
         let r = run_migrad(&mut ctx, &x, cov.as_ref(), &s2, maxfcn, opts.tol, exact);
         st = r.0;

@@ -361,6 +361,35 @@ fn numeric_call_counts_exact() {
     }
 }
 
+/// iminuit's retries interleave SIMPLEX and MIGRAD at strategy 2 until the
+/// call limit: on Beale (numeric) that ends invalid at the call limit after
+/// about as many calls as iminuit's 546.
+#[test]
+fn beale_retries_like_iminuit() {
+    let case = cases()
+        .into_iter()
+        .find(|c| c.id == "beale")
+        .expect("beale case");
+    let mut opts = case.opts.clone();
+    opts.numeric_grad = true;
+    let mut fcn = TestFcn {
+        kind: case.kind,
+        exact: false,
+        path: Vec::new(),
+    };
+    let m = migrad(&mut fcn, &case.params, &opts);
+    let r = &case.refv["numeric"]["migrad"];
+    let want = r["nfcn"].as_u64().unwrap_or(0) as f64;
+    assert!(!m.valid && m.call_limit, "{m:?}");
+    assert!(
+        (m.nfcn as f64 - want).abs() <= 0.02 * want,
+        "nfcn {} vs {want}",
+        m.nfcn
+    );
+    let fval = r["fval"].as_f64().unwrap_or(0.0);
+    assert!((m.fval - fval).abs() < 0.01, "fval {} vs {fval}", m.fval);
+}
+
 #[test]
 fn nan_objective_ends_invalid() {
     struct NanFcn;

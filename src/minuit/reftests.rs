@@ -362,8 +362,10 @@ fn numeric_call_counts_exact() {
 }
 
 /// iminuit's retries interleave SIMPLEX and MIGRAD at strategy 2 until the
-/// call limit: on Beale (numeric) that ends invalid at the call limit after
-/// about as many calls as iminuit's 546.
+/// call limit: on Beale (numeric) that ends invalid at the call limit, as
+/// iminuit's does, within the acceptance rule's calls (iminuit: 546). The
+/// exact count depends on rounding along a chaotic path: this test's
+/// hand-written Beale gives 443, the interpreter's graph 551.
 #[test]
 fn beale_retries_like_iminuit() {
     let case = cases()

@@ -192,12 +192,13 @@ pub const CODES: &[(&str, &str)] = &[
     ),
     (
         "E0403",
-        "HESSE or MINOS without a Minuit minimum, or on an unknown or fixed name",
+        "HESSE or MINOS without a Minuit minimum, or on an unknown or fixed name; a plot of a minimization that did not run",
     ),
     (
         "E0404",
         "a csv file that cannot be read, a bad cell, or a column it does not have",
     ),
+    ("E0406", "a plot that cannot be written (unknown extension, missing directory)"),
     (
         "E0500",
         "the script cannot be read (missing, a directory, not UTF-8)",

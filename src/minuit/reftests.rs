@@ -383,7 +383,11 @@ fn beale_retries_like_iminuit() {
     let r = &case.refv["numeric"]["migrad"];
     let want = r["nfcn"].as_u64().unwrap_or(0) as f64;
     assert!(!m.valid && m.call_limit, "{m:?}");
-    assert!(m.nfcn as f64 <= 1.25 * want + 5.0, "nfcn {} vs {want}", m.nfcn);
+    assert!(
+        m.nfcn as f64 <= 1.25 * want + 5.0,
+        "nfcn {} vs {want}",
+        m.nfcn
+    );
     let fval = r["fval"].as_f64().unwrap_or(0.0);
     assert!((m.fval - fval).abs() < 0.01, "fval {} vs {fval}", m.fval);
 }

@@ -341,8 +341,11 @@ fn run_steps(
     let has_bounds = bounds.iter().any(|b| b.0.is_finite() || b.1.is_finite());
     let record_points = s.opts.trace || n <= PATH_LIMIT;
     let mut losses: Vec<f64> = Vec::with_capacity(steps + 1);
-    let mut points: Vec<Vec<f64>> = Vec::with_capacity(if record_points { steps + 1 } else { 0 });
+    // The path, flat (n values per point), reserved up front so a step
+    // only copies into memory it already has.
+    let mut flat: Vec<f64> = Vec::with_capacity(if record_points { (steps + 1) * n } else { 0 });
     let mut best_x = x.clone();
+    let mut before = x.clone();
     let mut best = f64::NAN;
     let mut best_step = 0;
     let (mut nfcn, mut ngrad) = (0usize, 0usize);
@@ -373,9 +376,9 @@ fn run_steps(
             }
         }
         if record_points {
-            points.push(x.clone());
+            flat.extend_from_slice(&x);
         }
-        let before = x.clone();
+        before.copy_from_slice(&x);
         let loss = {
             let mut closure = |xs: &[f64], g: &mut [f64]| -> f64 {
                 for (off, r) in &locs {
@@ -407,7 +410,7 @@ fn run_steps(
         let loss = sign * loss;
         if let Some((l, at, which)) = bad.take() {
             // Keep the last good parameters.
-            x = before;
+            x.copy_from_slice(&before);
             write_back(s, free, &ranges, &x);
             return Err(nonfinite(s, m, free, &ranges, k + 1, l, &at, which));
         }
@@ -437,7 +440,7 @@ fn run_steps(
     tape.forward();
     let final_loss = tape.output(0)[0];
     if record_points {
-        points.push(x.clone());
+        flat.extend_from_slice(&x);
     }
     losses.push(final_loss);
     if !interrupted && (best.is_nan() || sign * final_loss < sign * best) {
@@ -500,7 +503,7 @@ fn run_steps(
         let names: Vec<String> = s.params.iter().map(|p| p.name.clone()).collect();
         let path: Vec<Value> = losses
             .iter()
-            .zip(&points)
+            .zip(flat.chunks(n.max(1)))
             .map(|(l, p)| {
                 let mut params = params_json_map(s);
                 for (&i, r) in free.iter().zip(&ranges) {
@@ -520,7 +523,7 @@ fn run_steps(
         title,
         names: free.iter().map(|&i| s.params[i].name.clone()).collect(),
         losses,
-        points,
+        points: flat,
     });
     Ok(())
 }
@@ -886,7 +889,7 @@ fn run_minuit(
         points: fcn
             .path
             .iter()
-            .map(|p| fnames.iter().map(|&k| p.1[k]).collect())
+            .flat_map(|p| fnames.iter().map(|&k| p.1[k]))
             .collect(),
     });
     fcn.path.clear();

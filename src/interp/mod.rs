@@ -80,8 +80,17 @@ pub struct RunPath {
     pub names: Vec<String>,
     /// The loss at each point (per step, or per evaluation for Minuit).
     pub losses: Vec<f64>,
-    /// Parameter values at each point (only when there are few).
-    pub points: Vec<Vec<f64>>,
+    /// Parameter values at each point, flat: point k is
+    /// `points[k * names.len()..(k + 1) * names.len()]` (recorded only when
+    /// there are few parameters; empty otherwise).
+    pub points: Vec<f64>,
+}
+
+impl RunPath {
+    /// The recorded points, each a slice over `names`.
+    pub fn point_iter(&self) -> impl Iterator<Item = &[f64]> {
+        self.points.chunks(self.names.len().max(1))
+    }
 }
 
 /// Everything a script has declared and done so far.

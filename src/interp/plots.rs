@@ -108,7 +108,7 @@ pub fn run(s: &mut Session, kind: &PlotKind, file: &Expr, st: &Stmt) -> Result<(
                     );
                 }
                 title = format!("{title}: {}", p.title);
-                Some(p.points.iter().map(|q| (q[ix], q[iy])).collect())
+                Some(p.point_iter().map(|q| (q[ix], q[iy])).collect())
             } else {
                 None
             };

@@ -3,6 +3,7 @@
 //! of its own. Text output goes to the session's writer as statements run;
 //! every reporting statement also leaves a JSON record (SPEC 1.1).
 
+mod fit;
 mod lower;
 mod minimize;
 pub mod names;
@@ -113,7 +114,7 @@ pub struct Session {
     /// The first failed expect, for `--json`'s error.
     pub first_failure: Option<(String, usize, usize)>,
     pub last_path: Option<RunPath>,
-    pub last_minuit: Option<minimize::MinuitRun>,
+    pub last_minuit: Option<fit::MinuitRun>,
     /// Directory that relative paths in the script are relative to.
     pub base_dir: PathBuf,
     /// The source statements run so far (for the REPL's `:save`).
@@ -371,8 +372,8 @@ impl Session {
                 self.set_param_value(i, v, &e.span)
             }
             StmtKind::Minimize(m) => minimize::run(self, m, st, line),
-            StmtKind::Hesse => minimize::hesse(self, st, line),
-            StmtKind::Minos(names) => minimize::minos(self, names, st, line),
+            StmtKind::Hesse => fit::hesse(self, st, line),
+            StmtKind::Minos(names) => fit::minos(self, names, st, line),
             StmtKind::Print(items) => self.print(items, line),
             StmtKind::Expect {
                 cond,

@@ -1,0 +1,634 @@
+//! Compiling a `Tape`: which nodes are live and how they are read (through
+//! broadcasts and transposes), the schedule that puts same-sized
+//! elementwise ops into fused groups, the value buffer's layout (places
+//! reused once dead, group-internal values in scratch slots), and the
+//! instructions that come out.
+
+use super::strided::{broadcast_strided, index_strided, strides, Strided};
+use super::{GArg, GStep, Instr, Kind, Loc, Tape, BLOCK};
+use crate::graph::ops::{Op, Red, AXIS_ALL};
+use crate::graph::{Aux, Graph, NodeId};
+use crate::tensor::numel;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// [outer, n, inner] of a reduction of `shape` along `axis`.
+fn split3(shape: &[usize], axis: u8) -> (usize, usize, usize) {
+    if axis == AXIS_ALL {
+        return (1, numel(shape), 1);
+    }
+    let a = axis as usize;
+    (numel(&shape[..a]), shape[a], numel(&shape[a + 1..]))
+}
+
+/// Whether `perm` swaps the last two axes and keeps the others.
+fn swaps_last(perm: &[usize]) -> bool {
+    let r = perm.len();
+    r >= 2
+        && perm[r - 2] == r - 1
+        && perm[r - 1] == r - 2
+        && perm[..r - 2].iter().enumerate().all(|(i, &p)| i == p)
+}
+
+fn gcd(a: usize, b: usize) -> usize {
+    if b == 0 {
+        a
+    } else {
+        gcd(b, a % b)
+    }
+}
+
+/// Free places of the value buffer, by length.
+#[derive(Default)]
+struct Alloc {
+    free: BTreeMap<usize, Vec<usize>>,
+    top: usize,
+}
+
+impl Alloc {
+    fn take(&mut self, len: usize) -> usize {
+        if let Some((&have, _)) = self.free.range(len..).next() {
+            let offs = self.free.get_mut(&have).expect("free list");
+            let off = offs.pop().expect("free list");
+            if offs.is_empty() {
+                self.free.remove(&have);
+            }
+            if have > len {
+                self.give(off + len, have - len);
+            }
+            return off;
+        }
+        let off = self.top;
+        self.top += len;
+        off
+    }
+
+    fn give(&mut self, off: usize, len: usize) {
+        if len > 0 {
+            self.free.entry(len).or_default().push(off);
+        }
+    }
+}
+
+impl Tape {
+    /// Compiles the evaluation of `outputs`.
+    pub fn new(g: &Graph, outputs: &[NodeId]) -> Tape {
+        let nn = g.len();
+        let len_of = |i: usize| numel(&g.nodes[i].shape);
+        // Arguments as evaluated: broadcasts read through by elementwise ops,
+        // transposes read through by matmul.
+        let mut trans = vec![[false; 2]; nn];
+        let rargs: Vec<Vec<usize>> = (0..nn)
+            .map(|i| {
+                let node = &g.nodes[i];
+                if node.op.is_elementwise() {
+                    node.args
+                        .iter()
+                        .map(|&a| {
+                            let mut a = a as usize;
+                            while let Op::Expand(_) = g.nodes[a].op {
+                                a = g.nodes[a].args[0] as usize;
+                            }
+                            a
+                        })
+                        .collect()
+                } else if node.op == Op::MatMul {
+                    node.args
+                        .iter()
+                        .enumerate()
+                        .map(|(k, &a)| {
+                            let a = a as usize;
+                            if let Op::Permute(p) = g.nodes[a].op {
+                                if swaps_last(g.aux_shape(p)) {
+                                    trans[i][k] = true;
+                                    return g.nodes[a].args[0] as usize;
+                                }
+                            }
+                            a
+                        })
+                        .collect()
+                } else {
+                    node.args.iter().map(|&a| a as usize).collect()
+                }
+            })
+            .collect();
+        let mut live = vec![false; nn];
+        for &o in outputs {
+            live[o as usize] = true;
+        }
+        for i in (0..nn).rev() {
+            if live[i] {
+                for &a in &rargs[i] {
+                    live[a] = true;
+                }
+            }
+        }
+        let live_nodes = live.iter().filter(|&&l| l).count();
+        let is_output = {
+            let mut v = vec![false; nn];
+            for &o in outputs {
+                v[o as usize] = true;
+            }
+            v
+        };
+        let is_free =
+            |i: usize| matches!(g.nodes[i].op, Op::Const(_) | Op::Param(_) | Op::Reshape(_));
+        let is_sink = |i: usize| {
+            matches!(g.nodes[i].op, Op::SumTo | Op::Reduce(Red::Sum, AXIS_ALL))
+                && len_of(rargs[i][0]) > 1
+        };
+        let key = |i: usize| -> Option<usize> {
+            let op = g.nodes[i].op;
+            if is_sink(i) {
+                Some(len_of(rargs[i][0]))
+            } else if op.is_elementwise() && !is_free(i) && len_of(i) != 1 {
+                Some(len_of(i))
+            } else {
+                None
+            }
+        };
+
+        // Schedule: a topological order that keeps same-sized elementwise
+        // ops together. `units` are instructions: one node or a group.
+        let mut units: Vec<Vec<usize>> = Vec::new();
+        let mut unit_is_group: Vec<bool> = Vec::new();
+        let mut ready_all: BTreeSet<usize> = BTreeSet::new();
+        // Ready nodes over few elements: run first (cheap, and they often
+        // stand between big elementwise ops that could be fused).
+        let mut ready_small: BTreeSet<usize> = BTreeSet::new();
+        let small = |n: usize| key(n).unwrap_or(len_of(n)) < BLOCK;
+        let mut ready_by_key: HashMap<usize, BTreeSet<usize>> = HashMap::new();
+        let mut free_order: Vec<usize> = Vec::new();
+        let mut stack: Vec<usize> = Vec::new();
+        // Marks `n` done: its consumers may become ready.
+        // Only single elements (the scalar objectives of the optimizer and
+        // Minuit suites): the graph's order, one place per value, no
+        // scheduling to pay for at compile time.
+        let simple = (0..nn).all(|i| !live[i] || is_free(i) || key(i).is_none());
+        // Distinct consumers of each live node.
+        let mut users: Vec<Vec<usize>> = vec![Vec::new(); nn];
+        let mut indeg = vec![0usize; nn];
+        for i in 0..nn {
+            if simple || !live[i] {
+                continue;
+            }
+            let mut seen: Vec<usize> = Vec::with_capacity(rargs[i].len());
+            for &a in &rargs[i] {
+                if !seen.contains(&a) {
+                    seen.push(a);
+                    users[a].push(i);
+                }
+            }
+            indeg[i] = seen.len();
+        }
+        let mut release = |n: usize,
+                           indeg: &mut Vec<usize>,
+                           ready_all: &mut BTreeSet<usize>,
+                           ready_small: &mut BTreeSet<usize>,
+                           ready_by_key: &mut HashMap<usize, BTreeSet<usize>>,
+                           free_order: &mut Vec<usize>| {
+            stack.push(n);
+            while let Some(n) = stack.pop() {
+                for &u in &users[n] {
+                    indeg[u] -= 1;
+                    if indeg[u] == 0 {
+                        if is_free(u) {
+                            free_order.push(u);
+                            stack.push(u);
+                        } else {
+                            ready_all.insert(u);
+                            if small(u) {
+                                ready_small.insert(u);
+                            }
+                            if let Some(k) = key(u) {
+                                ready_by_key.entry(k).or_default().insert(u);
+                            }
+                        }
+                    }
+                }
+            }
+        };
+        for i in 0..nn {
+            if simple {
+                if live[i] {
+                    if is_free(i) {
+                        free_order.push(i);
+                    } else {
+                        units.push(vec![i]);
+                        unit_is_group.push(false);
+                    }
+                }
+                continue;
+            }
+            if live[i] && rargs[i].is_empty() {
+                free_order.push(i);
+                release(
+                    i,
+                    &mut indeg,
+                    &mut ready_all,
+                    &mut ready_small,
+                    &mut ready_by_key,
+                    &mut free_order,
+                );
+            }
+        }
+        let mut cur: Option<usize> = None;
+        if simple {
+            ready_all.clear();
+        }
+        let mut deferred: Vec<usize> = Vec::new();
+        loop {
+            if let Some(k) = cur {
+                let next = ready_by_key.get(&k).and_then(|s| s.first().copied());
+                if let Some(n) = next {
+                    ready_by_key.get_mut(&k).expect("ready set").remove(&n);
+                    ready_all.remove(&n);
+                    ready_small.remove(&n);
+                    units.last_mut().expect("open group").push(n);
+                    if is_sink(n) {
+                        deferred.push(n);
+                    } else {
+                        release(
+                            n,
+                            &mut indeg,
+                            &mut ready_all,
+                            &mut ready_small,
+                            &mut ready_by_key,
+                            &mut free_order,
+                        );
+                    }
+                    continue;
+                }
+                cur = None;
+                for d in std::mem::take(&mut deferred) {
+                    release(
+                        d,
+                        &mut indeg,
+                        &mut ready_all,
+                        &mut ready_small,
+                        &mut ready_by_key,
+                        &mut free_order,
+                    );
+                }
+                continue;
+            }
+            let Some(n) = ready_small
+                .pop_first()
+                .or_else(|| ready_all.first().copied())
+            else {
+                break;
+            };
+            ready_all.remove(&n);
+            ready_small.remove(&n);
+            units.push(vec![n]);
+            match key(n) {
+                Some(k) => {
+                    ready_by_key.get_mut(&k).expect("ready set").remove(&n);
+                    unit_is_group.push(true);
+                    cur = Some(k);
+                    if is_sink(n) {
+                        deferred.push(n);
+                    } else {
+                        release(
+                            n,
+                            &mut indeg,
+                            &mut ready_all,
+                            &mut ready_small,
+                            &mut ready_by_key,
+                            &mut free_order,
+                        );
+                    }
+                }
+                None => {
+                    unit_is_group.push(false);
+                    release(
+                        n,
+                        &mut indeg,
+                        &mut ready_all,
+                        &mut ready_small,
+                        &mut ready_by_key,
+                        &mut free_order,
+                    );
+                }
+            }
+        }
+
+        // Storage: aliases share their argument's; values used only inside
+        // their group need none.
+        let mut root: Vec<usize> = (0..nn).collect();
+        for &i in &free_order {
+            if let Op::Reshape(_) = g.nodes[i].op {
+                root[i] = root[rargs[i][0]];
+            }
+        }
+        let mut unit_of = vec![usize::MAX; nn];
+        for (t, u) in units.iter().enumerate() {
+            for &n in u {
+                unit_of[n] = t;
+            }
+        }
+        let mut internal = vec![false; nn];
+        for (t, u) in units.iter().enumerate() {
+            if !unit_is_group[t] {
+                continue;
+            }
+            for &n in u {
+                internal[n] =
+                    !is_sink(n) && !is_output[n] && users[n].iter().all(|&c| unit_of[c] == t);
+            }
+        }
+        // Permanent storage: constants, parameters, outputs.
+        let mut permanent = vec![false; nn];
+        for &i in &free_order {
+            if matches!(g.nodes[i].op, Op::Const(_) | Op::Param(_)) {
+                permanent[i] = true;
+            }
+        }
+        for &o in outputs {
+            permanent[root[o as usize]] = true;
+        }
+        // Last unit reading each root.
+        let mut last_use = vec![0usize; nn];
+        for i in 0..nn {
+            if !live[i] || unit_of[i] == usize::MAX {
+                continue;
+            }
+            for &a in &rargs[i] {
+                let r = root[a];
+                last_use[r] = last_use[r].max(unit_of[i]);
+            }
+        }
+        let mut dies_at: Vec<Vec<usize>> = vec![Vec::new(); units.len()];
+        let mut offset = vec![usize::MAX; nn];
+        let mut alloc = Alloc::default();
+        let mut vals_init: Vec<(usize, usize)> = Vec::new(); // (offset, const index)
+        let mut params = Vec::new();
+        for &i in &free_order {
+            match g.nodes[i].op {
+                Op::Const(c) => {
+                    offset[i] = alloc.take(len_of(i));
+                    vals_init.push((offset[i], c as usize));
+                }
+                Op::Param(slot) => {
+                    offset[i] = alloc.take(len_of(i));
+                    params.push((slot, offset[i], len_of(i)));
+                }
+                _ => {}
+            }
+        }
+        for i in 0..nn {
+            if live[i] && unit_of[i] != usize::MAX && !internal[i] && root[i] == i && !permanent[i]
+            {
+                dies_at[last_use[i]].push(i);
+            }
+        }
+        // Offsets of the computed values, in schedule order; aliases follow.
+        for (t, u) in units.iter().enumerate() {
+            for &n in u {
+                if !internal[n] {
+                    offset[n] = alloc.take(len_of(n));
+                }
+            }
+            for &d in dies_at[t].iter().filter(|_| !simple) {
+                alloc.give(offset[d], len_of(d));
+            }
+        }
+        let mut vals = vec![0.0; alloc.top];
+        for &(off, c) in &vals_init {
+            let data = &g.consts[c].data;
+            vals[off..off + data.len()].copy_from_slice(data);
+        }
+        let off = |i: usize| offset[root[i]];
+
+        // Instructions.
+        let mut instrs = Vec::with_capacity(units.len());
+        let mut max_slots = 0;
+        for (t, u) in units.iter().enumerate() {
+            if unit_is_group[t] {
+                let len = key(u[0]).expect("group key");
+                let mut slot_of: HashMap<usize, usize> = HashMap::new();
+                let mut nslots = 0;
+                let mut gathers = Vec::new();
+                let mut body = Vec::new();
+                let mut init = Vec::new();
+                let loc = |n: usize, slot_of: &HashMap<usize, usize>| -> Loc {
+                    match slot_of.get(&n) {
+                        Some(&s) if internal[n] => Loc::Scratch(s),
+                        _ => Loc::Mem(off(n)),
+                    }
+                };
+                for &n in u {
+                    let node = &g.nodes[n];
+                    if is_sink(n) {
+                        let a = rargs[n][0];
+                        let src = loc(a, &slot_of);
+                        if node.op == Op::SumTo {
+                            init.push((off(n), len_of(n), 0.0));
+                            let sh = &g.nodes[a].shape;
+                            // the summed shape broadcast from the result's
+                            let mut st = broadcast_strided(&node.shape, sh);
+                            st.base = 0;
+                            body.push(GStep::SumTo {
+                                src,
+                                out: off(n),
+                                out_len: len_of(n),
+                                map: st,
+                            });
+                        } else {
+                            init.push((off(n), 1, std::iter::empty::<f64>().sum()));
+                            body.push(GStep::SumAll { src, out: off(n) });
+                        }
+                        continue;
+                    }
+                    let mut args = Vec::with_capacity(rargs[n].len());
+                    for &a in &rargs[n] {
+                        let alen = len_of(a);
+                        if alen == 1 {
+                            args.push(GArg::One(off(a)));
+                        } else if alen == len {
+                            args.push(GArg::Block(loc(a, &slot_of)));
+                        } else {
+                            let s = *slot_of.entry(usize::MAX - a).or_insert_with(|| {
+                                nslots += 1;
+                                gathers.push(GStep::Gather {
+                                    src: off(a),
+                                    src_len: alen,
+                                    map: broadcast_strided(&g.nodes[a].shape, &node.shape),
+                                    slot: nslots - 1,
+                                    once: false,
+                                });
+                                nslots - 1
+                            });
+                            args.push(GArg::Block(Loc::Scratch(s)));
+                        }
+                    }
+                    let out = if internal[n] {
+                        nslots += 1;
+                        slot_of.insert(n, nslots - 1);
+                        Loc::Scratch(nslots - 1)
+                    } else {
+                        Loc::Mem(off(n))
+                    };
+                    body.push(GStep::Elem {
+                        op: node.op,
+                        args,
+                        out,
+                    });
+                }
+                max_slots = max_slots.max(nslots);
+                // A block length that is a multiple of the periods of the
+                // broadcast arguments, so that those are gathered once.
+                let mut lcm = 1usize;
+                for st in &gathers {
+                    if let GStep::Gather { map, .. } = st {
+                        if let Some(p) = map.period() {
+                            let l = lcm / gcd(lcm, p) * p;
+                            if l <= BLOCK / 2 {
+                                lcm = l;
+                            }
+                        }
+                    }
+                }
+                let block = BLOCK / lcm * lcm;
+                for st in &mut gathers {
+                    if let GStep::Gather { map, once, .. } = st {
+                        *once = map.period().is_some_and(|p| block.is_multiple_of(p));
+                    }
+                }
+                gathers.extend(body);
+                instrs.push(Instr {
+                    out: 0,
+                    len,
+                    kind: Kind::Group {
+                        len,
+                        block,
+                        steps: gathers,
+                        init,
+                    },
+                });
+                continue;
+            }
+            let i = u[0];
+            let node = &g.nodes[i];
+            let len = len_of(i);
+            let a0 = rargs[i][0];
+            let off0 = off(a0);
+            let shape0 = &g.nodes[a0].shape;
+            let kind = match node.op {
+                op if op.is_elementwise() => {
+                    let mut args = [0usize; 3];
+                    for (k, &a) in rargs[i].iter().enumerate() {
+                        args[k] = off(a);
+                    }
+                    Kind::Scalar {
+                        op,
+                        args,
+                        n: rargs[i].len(),
+                    }
+                }
+                Op::SumTo => Kind::Scatter {
+                    src: off0,
+                    src_len: len_of(a0),
+                    map: broadcast_strided(&node.shape, shape0),
+                },
+                Op::IndexAdj(a) => match &g.aux[a as usize] {
+                    Aux::Index(src, ix) => Kind::Scatter {
+                        src: off0,
+                        src_len: len_of(a0),
+                        map: index_strided(src, ix),
+                    },
+                    _ => unreachable!("IndexAdj without index data"),
+                },
+                Op::Index(a) => match &g.aux[a as usize] {
+                    Aux::Index(src, ix) => Kind::Gather {
+                        src: off0,
+                        src_len: len_of(a0),
+                        map: index_strided(src, ix),
+                    },
+                    _ => unreachable!("Index without index data"),
+                },
+                Op::Expand(_) => Kind::Gather {
+                    src: off0,
+                    src_len: len_of(a0),
+                    map: broadcast_strided(shape0, &node.shape),
+                },
+                Op::Permute(a) => {
+                    let p = g.aux_shape(a);
+                    let sst = strides(shape0);
+                    let st: Vec<usize> = p.iter().map(|&d| sst[d]).collect();
+                    Kind::Gather {
+                        src: off0,
+                        src_len: len_of(a0),
+                        map: Strided::new(0, &node.shape, &st),
+                    }
+                }
+                Op::Stack => Kind::Stack(rargs[i].iter().map(|&a| (off(a), len_of(a))).collect()),
+                Op::Reduce(red, ax) => {
+                    let (outer, n, inner) = split3(shape0, ax);
+                    Kind::Reduce {
+                        red,
+                        src: off0,
+                        outer,
+                        n,
+                        inner,
+                    }
+                }
+                Op::ProdExcl(ax) => {
+                    let (outer, n, inner) = split3(shape0, ax);
+                    Kind::ProdExcl {
+                        src: off0,
+                        outer,
+                        n,
+                        inner,
+                    }
+                }
+                Op::MatMul => {
+                    let (sa, sb) = (&node.shape, &g.nodes[node.args[1] as usize].shape);
+                    let r = sa.len();
+                    let (m, n) = (sa[r - 2], sa[r - 1]);
+                    let k = sb[sb.len() - 2];
+                    let batch = numel(&sa[..r - 2]);
+                    // [rows, cols] row-major, or its transpose stored as [cols, rows]
+                    let st = |tr: bool, rows: usize, cols: usize| {
+                        if tr {
+                            (1isize, rows as isize, rows * cols)
+                        } else {
+                            (cols as isize, 1isize, rows * cols)
+                        }
+                    };
+                    let b1 = rargs[i][1];
+                    Kind::MatMul {
+                        a: off0,
+                        a_len: len_of(a0),
+                        ast: st(trans[i][0], m, k),
+                        b: off(b1),
+                        b_len: len_of(b1),
+                        bst: st(trans[i][1], k, n),
+                        batch,
+                        m,
+                        k,
+                        n,
+                    }
+                }
+                op => unreachable!("{op:?} is not an instruction"),
+            };
+            instrs.push(Instr {
+                out: off(i),
+                len,
+                kind,
+            });
+        }
+        let outputs_loc = outputs
+            .iter()
+            .map(|&o| (off(o as usize), g.numel(o)))
+            .collect();
+        Tape {
+            instrs,
+            vals,
+            scratch: vec![0.0; max_slots * BLOCK],
+            params,
+            outputs: outputs_loc,
+            output_shapes: outputs.iter().map(|&o| g.shape(o).to_vec()).collect(),
+            live_nodes,
+        }
+    }
+}

@@ -1,0 +1,240 @@
+//! The kernels the tape runs: matmul (through `matrixmultiply`), reductions
+//! along an axis, products of the other elements, and the elementwise ops
+//! over a block, each argument either a slice or one broadcast element.
+
+use crate::graph::ops::{eval_scalar, Cmp, Op, Red, UnFn};
+
+/// c = a @ b for row-major [m, k] and [k, n] blocks.
+pub fn matmul(a: &[f64], b: &[f64], c: &mut [f64], m: usize, k: usize, n: usize) {
+    matmul_strided(
+        a,
+        (k as isize, 1, m * k),
+        b,
+        (n as isize, 1, k * n),
+        c,
+        m,
+        k,
+        n,
+    );
+}
+
+/// c = a @ b, a [m, k] and b [k, n] with (row, column) strides, c row-major.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn matmul_strided(
+    a: &[f64],
+    ast: (isize, isize, usize),
+    b: &[f64],
+    bst: (isize, isize, usize),
+    c: &mut [f64],
+    m: usize,
+    k: usize,
+    n: usize,
+) {
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 {
+        c.fill(0.0);
+        return;
+    }
+    assert!(a.len() >= m * k && b.len() >= k * n && c.len() >= m * n);
+    // SAFETY: `a` holds the [m, k] operand with the given strides (both
+    // layouts span exactly m*k elements), likewise `b`; `c` holds m*n
+    // elements row-major and does not alias `a` or `b`.
+    unsafe {
+        matrixmultiply::dgemm(
+            m,
+            k,
+            n,
+            1.0,
+            a.as_ptr(),
+            ast.0,
+            ast.1,
+            b.as_ptr(),
+            bst.0,
+            bst.1,
+            0.0,
+            c.as_mut_ptr(),
+            n as isize,
+            1,
+        );
+    }
+}
+
+pub(super) fn reduce(red: Red, x: &[f64], out: &mut [f64], outer: usize, n: usize, inner: usize) {
+    if red == Red::Sum && inner > 1 {
+        // Row by row over contiguous slices; each result still adds its
+        // elements in order.
+        let init: f64 = std::iter::empty::<f64>().sum();
+        for o in 0..outer {
+            let acc = &mut out[o * inner..(o + 1) * inner];
+            acc.fill(init);
+            for i in 0..n {
+                let row = &x[(o * n + i) * inner..(o * n + i + 1) * inner];
+                for (a, &v) in acc.iter_mut().zip(row) {
+                    *a += v;
+                }
+            }
+        }
+        return;
+    }
+    for o in 0..outer {
+        for j in 0..inner {
+            let base = o * n * inner + j;
+            let it = (0..n).map(|i| x[base + i * inner]);
+            out[o * inner + j] = match red {
+                Red::Sum => it.sum(),
+                Red::Prod => it.product(),
+                Red::Norm => it.map(|v| v * v).sum::<f64>().sqrt(),
+                // torch.amax/amin propagate nan
+                Red::Max => it.fold(f64::NEG_INFINITY, |a, v| {
+                    if v.is_nan() || a.is_nan() {
+                        f64::NAN
+                    } else {
+                        a.max(v)
+                    }
+                }),
+                Red::Min => it.fold(f64::INFINITY, |a, v| {
+                    if v.is_nan() || a.is_nan() {
+                        f64::NAN
+                    } else {
+                        a.min(v)
+                    }
+                }),
+            };
+        }
+    }
+}
+
+pub(super) fn prod_excl(x: &[f64], out: &mut [f64], outer: usize, n: usize, inner: usize) {
+    for o in 0..outer {
+        for j in 0..inner {
+            let base = o * n * inner + j;
+            // prefix products, then multiplied by suffix products
+            let mut p = 1.0;
+            for i in 0..n {
+                out[base + i * inner] = p;
+                p *= x[base + i * inner];
+            }
+            let mut s = 1.0;
+            for i in (0..n).rev() {
+                out[base + i * inner] *= s;
+                s *= x[base + i * inner];
+            }
+        }
+    }
+}
+
+/// An argument as a kernel reads it.
+#[derive(Clone, Copy)]
+pub(super) enum View<'a> {
+    One(f64),
+    Slice(&'a [f64]),
+}
+
+impl View<'_> {
+    #[inline(always)]
+    fn at(&self, i: usize) -> f64 {
+        match self {
+            View::One(v) => *v,
+            View::Slice(s) => s[i],
+        }
+    }
+}
+
+#[inline(always)]
+fn un<F: Fn(f64) -> f64>(args: &[View], out: &mut [f64], f: F) {
+    match args[0] {
+        View::Slice(a) => {
+            for (o, &x) in out.iter_mut().zip(a) {
+                *o = f(x);
+            }
+        }
+        View::One(x) => out.fill(f(x)),
+    }
+}
+
+#[inline(always)]
+fn bin<F: Fn(f64, f64) -> f64>(args: &[View], out: &mut [f64], f: F) {
+    match (args[0], args[1]) {
+        (View::Slice(a), View::Slice(b)) => {
+            for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
+                *o = f(x, y);
+            }
+        }
+        (View::Slice(a), View::One(y)) => {
+            for (o, &x) in out.iter_mut().zip(a) {
+                *o = f(x, y);
+            }
+        }
+        (View::One(x), View::Slice(b)) => {
+            for (o, &y) in out.iter_mut().zip(b) {
+                *o = f(x, y);
+            }
+        }
+        (View::One(x), View::One(y)) => out.fill(f(x, y)),
+    }
+}
+
+#[inline(always)]
+fn tern<F: Fn(f64, f64, f64) -> f64>(args: &[View], out: &mut [f64], f: F) {
+    let (a, b, c) = (args[0], args[1], args[2]);
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = f(a.at(i), b.at(i), c.at(i));
+    }
+}
+
+/// An elementwise op over a block.
+pub(super) fn elementwise(op: Op, args: &[View], out: &mut [f64]) {
+    macro_rules! unfns {
+        ($f:expr; $($v:ident),*) => {
+            match $f {
+                $(UnFn::$v => un(args, out, |x| UnFn::$v.apply(x)),)*
+            }
+        };
+    }
+    match op {
+        Op::PowC => {
+            if let View::One(e) = args[1] {
+                if e == 2.0 {
+                    return un(args, out, |x| x * x);
+                }
+                return un(args, out, |x| crate::graph::ops::pow_const(x, e));
+            }
+            bin(args, out, crate::graph::ops::pow_const)
+        }
+        Op::Pow => bin(args, out, f64::powf),
+        Op::Min => bin(args, out, |x, y| eval_scalar(Op::Min, &[x, y])),
+        Op::Max => bin(args, out, |x, y| eval_scalar(Op::Max, &[x, y])),
+        Op::Atan2 => bin(args, out, f64::atan2),
+        Op::And => bin(args, out, |x, y| eval_scalar(Op::And, &[x, y])),
+        Op::Or => bin(args, out, |x, y| eval_scalar(Op::Or, &[x, y])),
+        Op::Neg => un(args, out, |x| -x),
+        Op::Not => un(args, out, |x| if x == 0.0 { 1.0 } else { 0.0 }),
+        Op::Add => bin(args, out, |x, y| x + y),
+        Op::Sub => bin(args, out, |x, y| x - y),
+        Op::Mul => bin(args, out, |x, y| x * y),
+        Op::Div => bin(args, out, |x, y| x / y),
+        Op::Un(f) => unfns!(f; Abs, Sqrt, Exp, Log, Log1p, Expm1, Sin, Cos, Tan, Asin, Acos,
+            Atan, Sinh, Cosh, Tanh, Sigmoid, Relu, Softplus, Sign, Floor, Ceil, Round, StdSqrt),
+        Op::Cmp(c) => {
+            let m = |v: bool| if v { 1.0 } else { 0.0 };
+            match c {
+                Cmp::Lt => bin(args, out, |x, y| m(x < y)),
+                Cmp::Le => bin(args, out, |x, y| m(x <= y)),
+                Cmp::Gt => bin(args, out, |x, y| m(x > y)),
+                Cmp::Ge => bin(args, out, |x, y| m(x >= y)),
+                Cmp::Eq => bin(args, out, |x, y| m(x == y)),
+                Cmp::Ne => bin(args, out, |x, y| m(x != y)),
+            }
+        }
+        Op::Clamp => tern(
+            args,
+            out,
+            |x, l, h| if x.is_nan() { x } else { x.max(l).min(h) },
+        ),
+        Op::Where => tern(args, out, |c, a, b| if c != 0.0 { a } else { b }),
+        // Not elementwise; never compiled as a group step.
+        _ => {}
+    }
+}

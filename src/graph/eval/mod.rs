@@ -1,0 +1,503 @@
+//! The forward evaluator. A `Tape` is compiled once from a graph and a set
+//! of outputs, and evaluating it allocates nothing.
+//!
+//! Compiling:
+//! - only the nodes the outputs need are kept; a broadcast (`Expand`) read
+//!   by elementwise ops is not materialized (the ops broadcast it as they
+//!   read it), a `Reshape` is an alias of its argument's storage, and a
+//!   matmul operand that is a transpose reads the untransposed value with
+//!   swapped strides;
+//! - the instructions are scheduled (a topological order) so that
+//!   elementwise ops over the same number of elements come one after the
+//!   other; each such run is a fused group that is evaluated block by block
+//!   (`BLOCK` elements at a time, every op of the group on one block before
+//!   the next block), with sums (`Reduce(Sum)` over everything, `SumTo`)
+//!   accumulated as the blocks go by, in the same order as an unfused loop;
+//! - a value used only inside its group never gets a full-size buffer (it
+//!   lives in a block-sized scratch slot); the others get a place in one
+//!   value buffer, and a place is reused once the value in it is dead
+//!   (liveness over the schedule);
+//! - broadcasting, transposes, indexing and their adjoints are strided
+//!   iterations (no index maps).
+//!
+//! Every element is computed by the same operations in the same order as an
+//! op-by-op evaluation would, so fusion changes no bit of any result.
+//!
+//! The parts: `compile` (building a `Tape` from a graph), `strided` (the
+//! strided views), `kernels` (matmul, reductions, elementwise blocks); this
+//! file holds the instruction set and `forward`, which runs it.
+
+mod compile;
+mod kernels;
+mod strided;
+
+pub use kernels::matmul;
+
+use self::kernels::{elementwise, matmul_strided, prod_excl, reduce, View};
+use self::strided::Strided;
+use super::ops::{eval_scalar, Op, Red};
+use crate::tensor::Shape;
+
+/// Elements per block of a fused group.
+pub const BLOCK: usize = 512;
+
+/// Where a group step finds a block of a value.
+#[derive(Clone, Copy, Debug)]
+enum Loc {
+    /// A materialized value at this buffer offset (the block starts at
+    /// offset + block start).
+    Mem(usize),
+    /// A scratch slot of `BLOCK` elements.
+    Scratch(usize),
+}
+
+#[derive(Clone, Copy, Debug)]
+enum GArg {
+    /// A single element, broadcast.
+    One(usize),
+    /// The block's elements.
+    Block(Loc),
+}
+
+#[derive(Clone, Debug)]
+enum GStep {
+    /// Fills a scratch slot with the block of a broadcast argument stored at
+    /// (offset, len).
+    Gather {
+        src: usize,
+        src_len: usize,
+        map: Strided,
+        slot: usize,
+        /// The block is the same for every block (a periodic broadcast and
+        /// a block length that is a multiple of the period): filled once.
+        once: bool,
+    },
+    Elem {
+        op: Op,
+        args: Vec<GArg>,
+        out: Loc,
+    },
+    /// out += every element of the block, in order (`Reduce(Sum)` over all).
+    SumAll {
+        src: Loc,
+        out: usize,
+    },
+    /// out[map(i)] += src[i], in order (`SumTo`).
+    SumTo {
+        src: Loc,
+        out: usize,
+        out_len: usize,
+        map: Strided,
+    },
+}
+
+/// What an instruction does.
+#[derive(Clone, Debug)]
+enum Kind {
+    /// One element of an elementwise op.
+    Scalar { op: Op, args: [usize; 3], n: usize },
+    /// Elementwise ops (and sums) over `len` elements, run block by block.
+    /// `init` lists the sums' results with their starting value.
+    Group {
+        len: usize,
+        block: usize,
+        steps: Vec<GStep>,
+        init: Vec<(usize, usize, f64)>,
+    },
+    /// out[i] = src[map(i)] (Expand, Permute, Index).
+    Gather {
+        src: usize,
+        src_len: usize,
+        map: Strided,
+    },
+    /// out = 0; out[map(i)] += src[i] (IndexAdj).
+    Scatter {
+        src: usize,
+        src_len: usize,
+        map: Strided,
+    },
+    /// out = concatenation of the blocks (offset, len).
+    Stack(Vec<(usize, usize)>),
+    /// A reduction of src viewed as [outer, n, inner] along the middle axis.
+    Reduce {
+        red: Red,
+        src: usize,
+        outer: usize,
+        n: usize,
+        inner: usize,
+    },
+    /// Products of the other elements along the middle axis.
+    ProdExcl {
+        src: usize,
+        outer: usize,
+        n: usize,
+        inner: usize,
+    },
+    /// `batch` products of [m, k] @ [k, n]; operands with their (row,
+    /// column, batch) strides.
+    MatMul {
+        a: usize,
+        a_len: usize,
+        ast: (isize, isize, usize),
+        b: usize,
+        b_len: usize,
+        bst: (isize, isize, usize),
+        batch: usize,
+        m: usize,
+        k: usize,
+        n: usize,
+    },
+}
+
+#[derive(Clone, Debug)]
+struct Instr {
+    out: usize,
+    len: usize,
+    kind: Kind,
+}
+
+/// A compiled evaluation of some outputs of a graph.
+#[derive(Clone, Debug)]
+pub struct Tape {
+    instrs: Vec<Instr>,
+    vals: Vec<f64>,
+    /// Block-sized slots of the fused groups.
+    scratch: Vec<f64>,
+    /// (slot, offset, len) of every parameter node the outputs read.
+    params: Vec<(u32, usize, usize)>,
+    outputs: Vec<(usize, usize)>,
+    output_shapes: Vec<Shape>,
+    /// Number of graph nodes the tape evaluates (for tests and benchmarks).
+    pub live_nodes: usize,
+}
+impl Tape {
+    /// Size of the value buffer and of the scratch slots, in elements.
+    pub fn buffer_len(&self) -> (usize, usize) {
+        (self.vals.len(), self.scratch.len())
+    }
+
+    /// Number of instructions (a fused group counts as one).
+    pub fn instr_count(&self) -> usize {
+        self.instrs.len()
+    }
+
+    /// The parameter slots the outputs read, with their element counts.
+    pub fn param_slots(&self) -> impl Iterator<Item = (u32, usize)> + '_ {
+        self.params.iter().map(|&(s, _, l)| (s, l))
+    }
+
+    /// Sets a parameter's value (a slot the tape does not read is ignored).
+    pub fn set_param(&mut self, slot: u32, value: &[f64]) {
+        for &(s, off, len) in &self.params {
+            if s == slot {
+                self.vals[off..off + len].copy_from_slice(&value[..len]);
+            }
+        }
+    }
+
+    /// Sets scalar parameter slots from a flat list: `slots[i]` gets `x[i]`.
+    #[inline]
+    pub fn set_scalars(&mut self, slot_offsets: &[usize], x: &[f64]) {
+        for (&off, &v) in slot_offsets.iter().zip(x) {
+            self.vals[off] = v;
+        }
+    }
+
+    /// Copies `x` into the buffer at `off` (a parameter's elements).
+    #[inline]
+    pub fn set_scalars_range(&mut self, off: usize, x: &[f64]) {
+        self.vals[off..off + x.len()].copy_from_slice(x);
+    }
+
+    /// The buffer offset of a parameter slot, for `set_scalars`.
+    pub fn param_offset(&self, slot: u32) -> Option<usize> {
+        self.params.iter().find(|p| p.0 == slot).map(|p| p.1)
+    }
+
+    /// Evaluates every instruction.
+    pub fn forward(&mut self) {
+        let total = self.vals.len();
+        let p = self.vals.as_mut_ptr();
+        let sp = self.scratch.as_mut_ptr();
+        // SAFETY (all `rd`/`wr` below): every range lies inside the buffer
+        // (offsets and lengths come from the compiled layout), and the
+        // range an instruction writes never overlaps a range it reads:
+        // a value's place is handed out again only after its last reader,
+        // and scratch slots are distinct within a group.
+        let rd = |off: usize, len: usize| -> &[f64] {
+            debug_assert!(off + len <= total);
+            unsafe { std::slice::from_raw_parts(p.add(off), len) }
+        };
+        let wr = |off: usize, len: usize| -> &mut [f64] {
+            debug_assert!(off + len <= total);
+            unsafe { std::slice::from_raw_parts_mut(p.add(off), len) }
+        };
+        for ins in &self.instrs {
+            match &ins.kind {
+                &Kind::Scalar { op, args, n } => {
+                    // SAFETY: offsets inside the buffer.
+                    let a = unsafe { [*p.add(args[0]), *p.add(args[1]), *p.add(args[2])] };
+                    let v = eval_scalar(op, &a[..n]);
+                    unsafe { *p.add(ins.out) = v };
+                }
+                Kind::Group {
+                    len,
+                    block,
+                    steps,
+                    init,
+                } => {
+                    for &(o, l, v) in init {
+                        wr(o, l).fill(v);
+                    }
+                    let srd = |slot: usize, l: usize| -> &[f64] {
+                        unsafe { std::slice::from_raw_parts(sp.add(slot * BLOCK), l) }
+                    };
+                    let swr = |slot: usize, l: usize| -> &mut [f64] {
+                        unsafe { std::slice::from_raw_parts_mut(sp.add(slot * BLOCK), l) }
+                    };
+                    let blk = |l: Loc, start: usize, bl: usize| -> &[f64] {
+                        match l {
+                            Loc::Mem(o) => rd(o + start, bl),
+                            Loc::Scratch(s) => srd(s, bl),
+                        }
+                    };
+                    let mut start = 0;
+                    while start < *len {
+                        let bl = (*block).min(len - start);
+                        for st in steps {
+                            match st {
+                                GStep::Gather {
+                                    src,
+                                    src_len,
+                                    map,
+                                    slot,
+                                    once,
+                                } => {
+                                    if !*once || start == 0 {
+                                        map.gather(rd(*src, *src_len), start, swr(*slot, bl))
+                                    }
+                                }
+                                GStep::Elem { op, args, out } => {
+                                    let mut v = [View::One(0.0), View::One(0.0), View::One(0.0)];
+                                    for (k, a) in args.iter().enumerate() {
+                                        v[k] = match *a {
+                                            GArg::One(o) => View::One(rd(o, 1)[0]),
+                                            GArg::Block(l) => View::Slice(blk(l, start, bl)),
+                                        };
+                                    }
+                                    let o = match *out {
+                                        Loc::Mem(o) => wr(o + start, bl),
+                                        Loc::Scratch(s) => swr(s, bl),
+                                    };
+                                    elementwise(*op, &v[..args.len()], o);
+                                }
+                                GStep::SumAll { src, out } => {
+                                    let o = wr(*out, 1);
+                                    let mut acc = o[0];
+                                    for &x in blk(*src, start, bl) {
+                                        acc += x;
+                                    }
+                                    o[0] = acc;
+                                }
+                                GStep::SumTo {
+                                    src,
+                                    out,
+                                    out_len,
+                                    map,
+                                } => {
+                                    map.scatter_add(blk(*src, start, bl), start, wr(*out, *out_len))
+                                }
+                            }
+                        }
+                        start += bl;
+                    }
+                }
+                Kind::Gather { src, src_len, map } => {
+                    map.gather(rd(*src, *src_len), 0, wr(ins.out, ins.len))
+                }
+                Kind::Scatter { src, src_len, map } => {
+                    let out = wr(ins.out, ins.len);
+                    out.fill(0.0);
+                    map.scatter_add(rd(*src, *src_len), 0, out);
+                }
+                Kind::Stack(parts) => {
+                    let mut at = 0;
+                    let out = wr(ins.out, ins.len);
+                    for &(off, len) in parts {
+                        out[at..at + len].copy_from_slice(rd(off, len));
+                        at += len;
+                    }
+                }
+                &Kind::Reduce {
+                    red,
+                    src,
+                    outer,
+                    n,
+                    inner,
+                } => reduce(
+                    red,
+                    rd(src, outer * n * inner),
+                    wr(ins.out, ins.len),
+                    outer,
+                    n,
+                    inner,
+                ),
+                &Kind::ProdExcl {
+                    src,
+                    outer,
+                    n,
+                    inner,
+                } => prod_excl(
+                    rd(src, outer * n * inner),
+                    wr(ins.out, ins.len),
+                    outer,
+                    n,
+                    inner,
+                ),
+                &Kind::MatMul {
+                    a,
+                    a_len,
+                    ast,
+                    b,
+                    b_len,
+                    bst,
+                    batch,
+                    m,
+                    k,
+                    n,
+                } => {
+                    let (pa, pb, pc) = (rd(a, a_len), rd(b, b_len), wr(ins.out, ins.len));
+                    for bi in 0..batch {
+                        matmul_strided(
+                            &pa[bi * ast.2..(bi + 1) * ast.2],
+                            ast,
+                            &pb[bi * bst.2..(bi + 1) * bst.2],
+                            bst,
+                            &mut pc[bi * m * n..(bi + 1) * m * n],
+                            m,
+                            k,
+                            n,
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    /// Output `k`'s values.
+    pub fn output(&self, k: usize) -> &[f64] {
+        let (o, l) = self.outputs[k];
+        &self.vals[o..o + l]
+    }
+
+    pub fn output_shape(&self, k: usize) -> &[usize] {
+        &self.output_shapes[k]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::autodiff::grad;
+    use super::super::ops::UnFn;
+    use super::super::{Graph, AXIS_ALL};
+    use super::*;
+
+    #[test]
+    fn beale_shares_subexpressions_and_matches_torch() {
+        let mut g = Graph::new();
+        let x = g.param(0, vec![]);
+        let y = g.param(1, vec![]);
+        let term = |g: &mut Graph, c: f64, p: f64| {
+            let cc = g.scalar(c);
+            let s = g.node(Op::Sub, &[cc, x]).unwrap();
+            let e = g.scalar(p);
+            let yp = g.node(Op::Pow, &[y, e]).unwrap();
+            let xy = g.node(Op::Mul, &[x, yp]).unwrap();
+            let t = g.node(Op::Add, &[s, xy]).unwrap();
+            let two = g.scalar(2.0);
+            g.node(Op::Pow, &[t, two]).unwrap()
+        };
+        let a = term(&mut g, 1.5, 1.0);
+        let b = term(&mut g, 2.25, 2.0);
+        let c = term(&mut g, 2.625, 3.0);
+        let ab = g.node(Op::Add, &[a, b]).unwrap();
+        let f = g.node(Op::Add, &[ab, c]).unwrap();
+        // `1.5 - x` and friends each exist once
+        let n = g.len();
+        let _ = term(&mut g, 1.5, 1.0);
+        assert_eq!(g.len(), n);
+        let gr = grad(&mut g, f, &[x, y]);
+        let mut t = Tape::new(&g, &[f, gr[0], gr[1]]);
+        t.set_param(0, &[-1.0]);
+        t.set_param(1, &[2.0]);
+        t.forward();
+        assert_eq!(t.output(0), &[19.953125]);
+        assert_eq!(t.output(1), &[-64.75]);
+        assert_eq!(t.output(2), &[110.0]);
+    }
+
+    #[test]
+    fn second_derivative() {
+        let mut g = Graph::new();
+        let x = g.param(0, vec![]);
+        let s = g.node(Op::Un(UnFn::Sin), &[x]).unwrap();
+        let d = grad(&mut g, s, &[x])[0];
+        let dd = grad(&mut g, d, &[x])[0];
+        let mut t = Tape::new(&g, &[dd]);
+        t.set_param(0, &[1.0]);
+        t.forward();
+        assert_eq!(t.output(0), &[-(1.0f64).sin()]);
+    }
+
+    #[test]
+    fn fused_groups_match_op_by_op_and_share_buffers() {
+        let mut g = Graph::new();
+        let w = g.param(0, vec![4]);
+        let xs: Vec<f64> = (0..3000).map(|i| i as f64 / 1000.0).collect();
+        let x = g.constant(crate::tensor::Tensor {
+            shape: vec![3000, 1],
+            data: xs.clone(),
+        });
+        let d = g.node(Op::Sub, &[x, w]).unwrap();
+        let e = g.node(Op::Un(UnFn::Exp), &[d]).unwrap();
+        let s = g.node(Op::Mul, &[e, d]).unwrap();
+        let r = g.reduce(Red::Sum, s, AXIS_ALL).unwrap();
+        let gr = grad(&mut g, r, &[w]);
+        let mut t = Tape::new(&g, &[r, gr[0]]);
+        let wv = [0.5, -0.25, 1.0, 2.0];
+        t.set_param(0, &wv);
+        t.forward();
+        // the same sum, element by element in row-major order
+        let mut want = std::iter::empty::<f64>().sum::<f64>();
+        let mut dw = [0.0; 4];
+        for &xi in &xs {
+            for j in 0..4 {
+                let dv = xi - wv[j];
+                want += dv.exp() * dv;
+                dw[j] -= dv.exp() * (dv + 1.0);
+            }
+        }
+        assert_eq!(t.output(0), &[want]);
+        for (got, want) in t.output(1).iter().zip(dw) {
+            assert!((got - want).abs() <= 1e-9 * want.abs());
+        }
+        // [3000, 4] intermediates live in block-sized scratch slots
+        assert!(t.buffer_len().0 < 2 * 12000, "{:?}", t.buffer_len());
+    }
+
+    #[test]
+    fn broadcasting_and_sum_to() {
+        let mut g = Graph::new();
+        let w = g.param(0, vec![3]);
+        let k = g.constant(crate::tensor::Tensor {
+            shape: vec![2, 1],
+            data: vec![1.0, 10.0],
+        });
+        let p = g.node(Op::Mul, &[w, k]).unwrap();
+        assert_eq!(g.shape(p), &[2, 3]);
+        let mut t = Tape::new(&g, &[p]);
+        t.set_param(0, &[1.0, 2.0, 3.0]);
+        t.forward();
+        assert_eq!(t.output(0), &[1.0, 2.0, 3.0, 10.0, 20.0, 30.0]);
+    }
+}

@@ -1,0 +1,188 @@
+//! Strided iteration: a `Strided` view walks a tensor's elements through
+//! per-axis strides (contiguous axes merged), which is how broadcasts,
+//! transposes, indexing and their adjoints read and write without index
+//! maps. Also the stride helpers that build such views from shapes.
+
+use crate::graph::Ix;
+
+/// Most axes a strided iteration handles after merging contiguous ones.
+const MAXD: usize = 32;
+
+/// A strided view: element i (row-major over `dims`) is at
+/// `base + sum(idx[d] * stride[d])`.
+#[derive(Clone, Debug)]
+pub(super) struct Strided {
+    pub(super) base: usize,
+    /// (extent, stride), outermost first, merged where contiguous; never empty.
+    dims: Vec<(usize, usize)>,
+}
+
+impl Strided {
+    pub(super) fn new(base: usize, ext: &[usize], st: &[usize]) -> Strided {
+        let mut dims: Vec<(usize, usize)> = Vec::new();
+        for (&e, &s) in ext.iter().zip(st) {
+            if e == 1 {
+                continue;
+            }
+            if let Some(last) = dims.last_mut() {
+                if last.1 == s * e {
+                    last.0 *= e;
+                    last.1 = s;
+                    continue;
+                }
+            }
+            dims.push((e, s));
+        }
+        if dims.is_empty() {
+            dims.push((1, 0));
+        }
+        assert!(dims.len() <= MAXD, "tensor of too high a rank");
+        Strided { base, dims }
+    }
+
+    /// Calls `f(j, off, run, stride)` for the runs along the innermost axis
+    /// that cover elements `start..start + count`: element `start + j + r`
+    /// is at `off + r * stride` for `r < run`.
+    #[inline(always)]
+    fn runs(&self, start: usize, count: usize, mut f: impl FnMut(usize, usize, usize, usize)) {
+        if count == 0 {
+            return;
+        }
+        let nd = self.dims.len();
+        let mut idx = [0usize; MAXD];
+        let mut rem = start;
+        let mut off = self.base;
+        for d in (0..nd).rev() {
+            let (e, s) = self.dims[d];
+            idx[d] = rem % e;
+            rem /= e;
+            off += idx[d] * s;
+        }
+        let (ein, sin) = self.dims[nd - 1];
+        let mut j = 0;
+        loop {
+            let run = (ein - idx[nd - 1]).min(count - j);
+            f(j, off, run, sin);
+            j += run;
+            if j >= count {
+                return;
+            }
+            off += run * sin;
+            idx[nd - 1] += run;
+            let mut d = nd - 1;
+            while d > 0 && idx[d] == self.dims[d].0 {
+                off -= idx[d] * self.dims[d].1;
+                idx[d] = 0;
+                d -= 1;
+                idx[d] += 1;
+                off += self.dims[d].1;
+            }
+        }
+    }
+
+    /// The period p when element i's place depends only on i mod p (the
+    /// outer axes are broadcast), p a proper divisor of the length.
+    pub(super) fn period(&self) -> Option<usize> {
+        let k = self.dims.iter().take_while(|d| d.1 == 0).count();
+        if k == 0 || k == self.dims.len() {
+            return None;
+        }
+        Some(self.dims[k..].iter().map(|d| d.0).product())
+    }
+
+    /// out[j] = src[at(start + j)].
+    #[inline]
+    pub(super) fn gather(&self, src: &[f64], start: usize, out: &mut [f64]) {
+        self.runs(start, out.len(), |j, off, run, st| {
+            let o = &mut out[j..j + run];
+            match st {
+                0 if run < 16 => {
+                    let v = src[off];
+                    for x in o.iter_mut() {
+                        *x = v;
+                    }
+                }
+                0 => o.fill(src[off]),
+                1 => o.copy_from_slice(&src[off..off + run]),
+                _ => {
+                    for (r, v) in o.iter_mut().enumerate() {
+                        *v = src[off + r * st];
+                    }
+                }
+            }
+        });
+    }
+
+    /// out[at(start + j)] += x[j], in the order of j.
+    #[inline]
+    pub(super) fn scatter_add(&self, x: &[f64], start: usize, out: &mut [f64]) {
+        self.runs(start, x.len(), |j, off, run, st| {
+            let xs = &x[j..j + run];
+            match st {
+                0 => {
+                    let mut acc = out[off];
+                    for &v in xs {
+                        acc += v;
+                    }
+                    out[off] = acc;
+                }
+                1 => {
+                    for (o, &v) in out[off..off + run].iter_mut().zip(xs) {
+                        *o += v;
+                    }
+                }
+                _ => {
+                    for (r, &v) in xs.iter().enumerate() {
+                        out[off + r * st] += v;
+                    }
+                }
+            }
+        });
+    }
+}
+
+/// Row-major strides of a shape.
+pub(super) fn strides(shape: &[usize]) -> Vec<usize> {
+    let mut st = vec![0; shape.len()];
+    let mut s = 1;
+    for i in (0..shape.len()).rev() {
+        st[i] = s;
+        s *= shape[i];
+    }
+    st
+}
+
+/// `src` broadcast to `out`: the strides of `src` over the axes of `out`.
+pub(super) fn broadcast_strided(src: &[usize], out: &[usize]) -> Strided {
+    let nd = out.len();
+    let mut st = vec![0usize; nd];
+    let sst = strides(src);
+    for i in 0..src.len() {
+        let o = nd - src.len() + i;
+        st[o] = if src[i] == 1 { 0 } else { sst[i] };
+    }
+    Strided::new(0, out, &st)
+}
+
+/// Where each element of `src[ix]` is in `src`.
+pub(super) fn index_strided(src: &[usize], ix: &[Ix]) -> Strided {
+    let sst = strides(src);
+    let mut base = 0;
+    let mut out = Vec::new();
+    let mut st = Vec::new();
+    for (d, &n) in src.iter().enumerate() {
+        match ix.get(d) {
+            Some(Ix::At(k)) => base += k * sst[d],
+            Some(Ix::Range(lo, hi)) => {
+                base += lo * sst[d];
+                out.push(hi - lo);
+                st.push(sst[d]);
+            }
+            None => {
+                out.push(n);
+                st.push(sst[d]);
+            }
+        }
+    }
+    Strided::new(base, &out, &st)
+}

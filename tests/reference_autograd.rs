@@ -8,10 +8,7 @@
 
 mod common;
 
-use common::{
-    assert_no_failures, case_id, close, get, is_ok, parallel_map, printed_values, reference_cases,
-    run_json, short,
-};
+use common::*;
 use serde_json::Value;
 
 const RTOL: f64 = 1e-7;
@@ -55,13 +52,5 @@ fn check_autograd(case: &Value) -> Option<String> {
 
 #[test]
 fn every_autograd_case_matches_torch() {
-    let cases = reference_cases("autograd.json");
-    assert!(!cases.is_empty(), "autograd.json has no cases");
-    let verdicts = parallel_map(&cases, 2, check_autograd);
-    let failures: Vec<String> = cases
-        .iter()
-        .zip(verdicts)
-        .filter_map(|(c, v)| v.map(|why| format!("{}: {why}", case_id(c))))
-        .collect();
-    assert_no_failures("autograd", cases.len(), &failures);
+    check_every_case("autograd.json", "autograd", check_autograd);
 }

@@ -11,10 +11,7 @@
 
 mod common;
 
-use common::{
-    assert_no_failures, case_id, close, get, num, parallel_map, reference_cases, results_of,
-    run_json, short,
-};
+use common::*;
 use serde_json::Value;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -177,15 +174,9 @@ fn check_minuit(case: &Value, mode: Mode) -> Option<String> {
 }
 
 fn check_all(mode: Mode) {
-    let cases = reference_cases("minuit.json");
-    assert!(!cases.is_empty(), "minuit.json has no cases");
-    let verdicts = parallel_map(&cases, 2, |c| check_minuit(c, mode));
-    let failures: Vec<String> = cases
-        .iter()
-        .zip(verdicts)
-        .filter_map(|(c, v)| v.map(|why| format!("{}: {why}", case_id(c))))
-        .collect();
-    assert_no_failures(&format!("minuit ({})", mode.key()), cases.len(), &failures);
+    check_every_case("minuit.json", &format!("minuit ({})", mode.key()), |c| {
+        check_minuit(c, mode)
+    });
 }
 
 #[test]

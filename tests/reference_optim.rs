@@ -10,10 +10,7 @@
 
 mod common;
 
-use common::{
-    assert_no_failures, case_id, close, get, is_ok, parallel_map, reference_cases, results_of,
-    run_json, short,
-};
+use common::*;
 use serde_json::Value;
 
 const RTOL: f64 = 1e-7;
@@ -81,16 +78,7 @@ fn find_case(id: &str) -> Value {
 
 /// `check_optim` on every case of `tests/reference/{name}.json`.
 fn every_case_follows_torch(name: &str) {
-    let file = format!("{name}.json");
-    let cases = reference_cases(&file);
-    assert!(!cases.is_empty(), "{file} has no cases");
-    let verdicts = parallel_map(&cases, 2, check_optim);
-    let failures: Vec<String> = cases
-        .iter()
-        .zip(verdicts)
-        .filter_map(|(c, v)| v.map(|why| format!("{}: {why}", case_id(c))))
-        .collect();
-    assert_no_failures(name, cases.len(), &failures);
+    check_every_case(&format!("{name}.json"), name, check_optim);
 }
 
 #[test]

@@ -6,10 +6,7 @@
 
 mod common;
 
-use common::{
-    assert_no_failures, case_id, close, get, is_ok, parallel_map, printed_values, reference_cases,
-    results_of, run_json, short,
-};
+use common::*;
 use serde_json::Value;
 
 /// Nested comparison: arrays element by element, numbers with `close`.
@@ -88,15 +85,7 @@ fn check_fit(case: &Value) -> Option<String> {
 }
 
 fn run_all(file: &str, check: fn(&Value) -> Option<String>) {
-    let cases = reference_cases(file);
-    assert!(!cases.is_empty(), "{file} has no cases");
-    let verdicts = parallel_map(&cases, 2, check);
-    let failures: Vec<String> = cases
-        .iter()
-        .zip(verdicts)
-        .filter_map(|(c, v)| v.map(|why| format!("{}: {why}", case_id(c))))
-        .collect();
-    assert_no_failures(file, cases.len(), &failures);
+    check_every_case(file, file, check);
 }
 
 #[test]

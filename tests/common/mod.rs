@@ -386,3 +386,17 @@ pub fn assert_no_failures(what: &str, total: usize, failures: &[String]) {
         );
     }
 }
+
+/// Runs `check` on every case of `tests/reference/{file}`, two at a time,
+/// and fails listing every case that does not match (`what` names the suite).
+pub fn check_every_case(file: &str, what: &str, check: impl Fn(&Value) -> Option<String> + Sync) {
+    let cases = reference_cases(file);
+    assert!(!cases.is_empty(), "{file} has no cases");
+    let verdicts = parallel_map(&cases, 2, check);
+    let failures: Vec<String> = cases
+        .iter()
+        .zip(verdicts)
+        .filter_map(|(c, v)| v.map(|why| format!("{}: {why}", case_id(c))))
+        .collect();
+    assert_no_failures(what, cases.len(), &failures);
+}

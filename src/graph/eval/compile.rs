@@ -151,15 +151,9 @@ impl Tape {
         // ops together. `units` are instructions: one node or a group.
         let mut units: Vec<Vec<usize>> = Vec::new();
         let mut unit_is_group: Vec<bool> = Vec::new();
-        let mut ready_all: BTreeSet<usize> = BTreeSet::new();
-        // Ready nodes over few elements: run first (cheap, and they often
+        // Ready nodes over few elements run first (cheap, and they often
         // stand between big elementwise ops that could be fused).
-        let mut ready_small: BTreeSet<usize> = BTreeSet::new();
         let small = |n: usize| key(n).unwrap_or(len_of(n)) < BLOCK;
-        let mut ready_by_key: HashMap<usize, BTreeSet<usize>> = HashMap::new();
-        let mut free_order: Vec<usize> = Vec::new();
-        let mut stack: Vec<usize> = Vec::new();
-        // Marks `n` done: its consumers may become ready.
         // Only single elements (the scalar objectives of the optimizer and
         // Minuit suites): the graph's order, one place per value, no
         // scheduling to pay for at compile time.
@@ -180,38 +174,23 @@ impl Tape {
             }
             indeg[i] = seen.len();
         }
-        let mut release = |n: usize,
-                           indeg: &mut Vec<usize>,
-                           ready_all: &mut BTreeSet<usize>,
-                           ready_small: &mut BTreeSet<usize>,
-                           ready_by_key: &mut HashMap<usize, BTreeSet<usize>>,
-                           free_order: &mut Vec<usize>| {
-            stack.push(n);
-            while let Some(n) = stack.pop() {
-                for &u in &users[n] {
-                    indeg[u] -= 1;
-                    if indeg[u] == 0 {
-                        if is_free(u) {
-                            free_order.push(u);
-                            stack.push(u);
-                        } else {
-                            ready_all.insert(u);
-                            if small(u) {
-                                ready_small.insert(u);
-                            }
-                            if let Some(k) = key(u) {
-                                ready_by_key.entry(k).or_default().insert(u);
-                            }
-                        }
-                    }
-                }
-            }
+        let mut ready = Ready {
+            users,
+            indeg,
+            all: BTreeSet::new(),
+            small: BTreeSet::new(),
+            by_key: HashMap::new(),
+            free_order: Vec::new(),
+            stack: Vec::new(),
+            is_free: &is_free,
+            is_small: &small,
+            key: &key,
         };
         for i in 0..nn {
             if simple {
                 if live[i] {
                     if is_free(i) {
-                        free_order.push(i);
+                        ready.free_order.push(i);
                     } else {
                         units.push(vec![i]);
                         unit_is_group.push(false);
@@ -220,97 +199,51 @@ impl Tape {
                 continue;
             }
             if live[i] && rargs[i].is_empty() {
-                free_order.push(i);
-                release(
-                    i,
-                    &mut indeg,
-                    &mut ready_all,
-                    &mut ready_small,
-                    &mut ready_by_key,
-                    &mut free_order,
-                );
+                ready.free_order.push(i);
+                ready.release(i);
             }
         }
         let mut cur: Option<usize> = None;
         if simple {
-            ready_all.clear();
+            ready.all.clear();
         }
+        // Sinks (sums) of the open group: their consumers wait until it closes.
         let mut deferred: Vec<usize> = Vec::new();
         loop {
-            if let Some(k) = cur {
-                let next = ready_by_key.get(&k).and_then(|s| s.first().copied());
-                if let Some(n) = next {
-                    ready_by_key.get_mut(&k).expect("ready set").remove(&n);
-                    ready_all.remove(&n);
-                    ready_small.remove(&n);
-                    units.last_mut().expect("open group").push(n);
-                    if is_sink(n) {
-                        deferred.push(n);
-                    } else {
-                        release(
-                            n,
-                            &mut indeg,
-                            &mut ready_all,
-                            &mut ready_small,
-                            &mut ready_by_key,
-                            &mut free_order,
-                        );
+            let n = match cur {
+                Some(k) => match ready.by_key.get(&k).and_then(|s| s.first().copied()) {
+                    Some(n) => {
+                        units.last_mut().expect("open group").push(n);
+                        n
                     }
-                    continue;
-                }
-                cur = None;
-                for d in std::mem::take(&mut deferred) {
-                    release(
-                        d,
-                        &mut indeg,
-                        &mut ready_all,
-                        &mut ready_small,
-                        &mut ready_by_key,
-                        &mut free_order,
-                    );
-                }
-                continue;
-            }
-            let Some(n) = ready_small
-                .pop_first()
-                .or_else(|| ready_all.first().copied())
-            else {
-                break;
-            };
-            ready_all.remove(&n);
-            ready_small.remove(&n);
-            units.push(vec![n]);
-            match key(n) {
-                Some(k) => {
-                    ready_by_key.get_mut(&k).expect("ready set").remove(&n);
-                    unit_is_group.push(true);
-                    cur = Some(k);
-                    if is_sink(n) {
-                        deferred.push(n);
-                    } else {
-                        release(
-                            n,
-                            &mut indeg,
-                            &mut ready_all,
-                            &mut ready_small,
-                            &mut ready_by_key,
-                            &mut free_order,
-                        );
+                    None => {
+                        cur = None;
+                        for d in std::mem::take(&mut deferred) {
+                            ready.release(d);
+                        }
+                        continue;
                     }
-                }
+                },
                 None => {
-                    unit_is_group.push(false);
-                    release(
-                        n,
-                        &mut indeg,
-                        &mut ready_all,
-                        &mut ready_small,
-                        &mut ready_by_key,
-                        &mut free_order,
-                    );
+                    let Some(n) = ready.small.first().or_else(|| ready.all.first()).copied() else {
+                        break;
+                    };
+                    units.push(vec![n]);
+                    unit_is_group.push(key(n).is_some());
+                    cur = key(n);
+                    n
                 }
+            };
+            ready.take(n);
+            if cur.is_some() && is_sink(n) {
+                deferred.push(n);
+            } else {
+                ready.release(n);
             }
         }
+        let Ready {
+            free_order, users, ..
+        } = ready;
 
         // Storage: aliases share their argument's; values used only inside
         // their group need none.
@@ -629,6 +562,63 @@ impl Tape {
             outputs: outputs_loc,
             output_shapes: outputs.iter().map(|&o| g.shape(o).to_vec()).collect(),
             live_nodes,
+        }
+    }
+}
+
+/// The scheduler's view of which nodes can run: a node is ready when all its
+/// arguments are done. Free nodes (aliases such as reshapes) are done as soon
+/// as they are ready and are listed in `free_order`.
+struct Ready<'a> {
+    /// Distinct consumers of each node.
+    users: Vec<Vec<usize>>,
+    /// Arguments of each node not yet done.
+    indeg: Vec<usize>,
+    all: BTreeSet<usize>,
+    /// Ready nodes over few elements: the scheduler takes these first.
+    small: BTreeSet<usize>,
+    /// Ready elementwise nodes by group key (element count).
+    by_key: HashMap<usize, BTreeSet<usize>>,
+    free_order: Vec<usize>,
+    stack: Vec<usize>,
+    is_free: &'a dyn Fn(usize) -> bool,
+    is_small: &'a dyn Fn(usize) -> bool,
+    key: &'a dyn Fn(usize) -> Option<usize>,
+}
+
+impl Ready<'_> {
+    /// Marks `n` done: consumers whose arguments are all done become ready.
+    fn release(&mut self, n: usize) {
+        self.stack.push(n);
+        while let Some(n) = self.stack.pop() {
+            for k in 0..self.users[n].len() {
+                let u = self.users[n][k];
+                self.indeg[u] -= 1;
+                if self.indeg[u] != 0 {
+                    continue;
+                }
+                if (self.is_free)(u) {
+                    self.free_order.push(u);
+                    self.stack.push(u);
+                } else {
+                    self.all.insert(u);
+                    if (self.is_small)(u) {
+                        self.small.insert(u);
+                    }
+                    if let Some(key) = (self.key)(u) {
+                        self.by_key.entry(key).or_default().insert(u);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Takes `n` out of the ready sets: it is scheduled now.
+    fn take(&mut self, n: usize) {
+        self.all.remove(&n);
+        self.small.remove(&n);
+        if let Some(set) = (self.key)(n).and_then(|k| self.by_key.get_mut(&k)) {
+            set.remove(&n);
         }
     }
 }

@@ -389,7 +389,7 @@ fn json_lines() {
     assert!(a["seconds"].as_f64().unwrap() >= 0.0);
     assert_eq!(a["time"], a["seconds"]);
     assert_eq!((a["points"].as_u64(), a["max_points"].as_u64()), (Some(2), Some(2)));
-    assert_eq!(a["expects"][0]["line"], 2);
+    assert_eq!(a["expects"][0]["line"], 1);
     assert_eq!(a["expects"][0]["message"], "fit: a == 2: 2.0 vs 2.0");
     assert_eq!(a["expects"][0]["result"], "passed");
     assert_eq!(a["expects"][0]["points"], 2);
@@ -597,7 +597,7 @@ fn junit_report() {
     assert!(xml.contains(&format!("<testcase classname=\"losslang.check\" name=\"{a} (2/5 points)\"")), "{xml}");
     assert!(xml.contains(&format!("<testcase classname=\"{a}\" name=\"line 1: expect x &gt; 0 (2/2 points)\" time=\"0.000\"/>")), "{xml}");
     assert!(xml.contains("name=\"line 2: expect y &lt; 0 (0/3 points)\""), "{xml}");
-    assert!(xml.contains("<failure type=\"check\" message=\"exit status"), "{xml}");
+    assert!(xml.contains("<failure type=\"check\" message=\"the run exited with status 1"), "{xml}");
     assert!(xml.contains("<system-out>&lt;ok &amp; fine&gt;&#10;</system-out>"), "{xml}");
     assert!(xml.contains("<property name=\"points\" value=\"2\"/>"), "{xml}");
     assert!(xml.trim_end().ends_with("</testsuites>"));

@@ -285,4 +285,3 @@ pub fn compare(exp: &Expected, act: &Captured, tol: Tol) -> Comparison {
         diff,
     }
 }
-

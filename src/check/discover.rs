@@ -293,10 +293,18 @@ mod tests {
     fn against_finds_the_longest_matching_tail() {
         let t = tempfile::tempdir().unwrap();
         let d = t.path();
-        for f in ["sol/hw1.expected", "sol/week2/hw2.expected", "sol/hw3.expected"] {
+        for f in [
+            "sol/hw1.expected",
+            "sol/week2/hw2.expected",
+            "sol/hw3.expected",
+        ] {
             put(d, f);
         }
-        for f in ["class/alice/hw1.loss", "class/alice/week2/hw2.loss", "class/alice/extra.loss"] {
+        for f in [
+            "class/alice/hw1.loss",
+            "class/alice/week2/hw2.loss",
+            "class/alice/extra.loss",
+        ] {
             put(d, f);
         }
         let items = discover(&[d.join("class")], Some(&d.join("sol")), false).unwrap();
@@ -304,13 +312,27 @@ mod tests {
             rel(d, &items),
             [
                 ("class/alice/extra.loss".to_string(), None),
-                ("class/alice/hw1.loss".into(), Some("sol/hw1.expected".into())),
-                ("class/alice/week2/hw2.loss".into(), Some("sol/week2/hw2.expected".into())),
-                ("missing class/hw3.loss".into(), Some("sol/hw3.expected".into())),
+                (
+                    "class/alice/hw1.loss".into(),
+                    Some("sol/hw1.expected".into())
+                ),
+                (
+                    "class/alice/week2/hw2.loss".into(),
+                    Some("sol/week2/hw2.expected".into())
+                ),
+                (
+                    "missing class/hw3.loss".into(),
+                    Some("sol/hw3.expected".into())
+                ),
             ]
         );
         // a file argument is matched by its name
-        let items = discover(&[d.join("class/alice/hw1.loss")], Some(&d.join("sol")), false).unwrap();
+        let items = discover(
+            &[d.join("class/alice/hw1.loss")],
+            Some(&d.join("sol")),
+            false,
+        )
+        .unwrap();
         assert_eq!(rel(d, &items)[0].1.as_deref(), Some("sol/hw1.expected"));
     }
 
@@ -326,8 +348,16 @@ mod tests {
                 .unwrap_err()
                 .to_string()
         };
-        assert!(err("empty", None).starts_with("no .loss scripts under "), "{}", err("empty", None));
-        assert!(err("noexp", None).contains("1 script but no expected file"), "{}", err("noexp", None));
+        assert!(
+            err("empty", None).starts_with("no .loss scripts under "),
+            "{}",
+            err("empty", None)
+        );
+        assert!(
+            err("noexp", None).contains("1 script but no expected file"),
+            "{}",
+            err("noexp", None)
+        );
         assert!(err("noexp", Some("nope")).contains("does not exist"));
         assert!(err("noexp", Some("sol")).contains("no .expected files"));
         // --bless writes them

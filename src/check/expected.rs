@@ -104,7 +104,9 @@ pub fn parse(text: &str) -> Result<Expected, FormatError> {
                 .ok_or_else(|| {
                     bad(
                         lines.len(),
-                        format!("malformed exit marker `{t}` (expected `--- exit N`, N an integer)"),
+                        format!(
+                            "malformed exit marker `{t}` (expected `--- exit N`, N an integer)"
+                        ),
                     )
                 })?;
             exit = Some(code);
@@ -243,7 +245,10 @@ mod tests {
         assert_eq!(e.line, 2);
         assert!(e.what.contains("malformed exit marker `--- exit one`"));
         let e = parse("x\n--- exit 1\ny\n").unwrap_err();
-        assert_eq!((e.line, e.what.contains("must be the last line")), (2, true));
+        assert_eq!(
+            (e.line, e.what.contains("must be the last line")),
+            (2, true)
+        );
         let e = parse("a\n--- stderr\nb\n--- stderr\n").unwrap_err();
         assert_eq!(e.line, 4);
         let e = parse_bytes(b"ok\nstill ok\n\xff\xfe binary").unwrap_err();

@@ -163,7 +163,11 @@ impl CheckOptions {
                 return Err(CheckError::Invalid(format!(
                     "cannot write the JUnit report to {}: {}",
                     j.display(),
-                    if j.is_dir() { "it is a folder" } else { "its folder does not exist" }
+                    if j.is_dir() {
+                        "it is a folder"
+                    } else {
+                        "its folder does not exist"
+                    }
                 )));
             }
         }
@@ -347,7 +351,9 @@ fn check_one(
 ) -> (ScriptReport, bool) {
     let mut report = ScriptReport::new(loss, exp_path);
     if let Err(e) = fs::File::open(loss) {
-        report.reasons.push(format!("cannot read {}: {e}", loss.display()));
+        report
+            .reasons
+            .push(format!("cannot read {}: {e}", loss.display()));
         return (report, false);
     }
     let Some(exp_path) = exp_path else {

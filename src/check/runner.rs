@@ -77,7 +77,9 @@ impl ChildRunner {
                     break None;
                 }
                 Ok(None) => {
-                    std::thread::sleep(pause.min(deadline.saturating_duration_since(Instant::now())));
+                    std::thread::sleep(
+                        pause.min(deadline.saturating_duration_since(Instant::now())),
+                    );
                     pause = (pause * 2).min(Duration::from_millis(20));
                 }
                 Err(e) => return Run::Crashed(format!("cannot wait for the run: {e}")),
@@ -159,10 +161,13 @@ pub fn capture(path: &Path) -> Captured {
         Ok(b) => match String::from_utf8(b) {
             Ok(s) => s,
             Err(e) => {
-                return unreadable(path, &format!(
-                    "it is not UTF-8 text (invalid byte at offset {})",
-                    e.utf8_error().valid_up_to()
-                ))
+                return unreadable(
+                    path,
+                    &format!(
+                        "it is not UTF-8 text (invalid byte at offset {})",
+                        e.utf8_error().valid_up_to()
+                    ),
+                )
             }
         },
         Err(e) => return unreadable(path, &e.to_string()),

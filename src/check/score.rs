@@ -172,17 +172,36 @@ mod tests {
              expect passed (5/5 points): never reached: x > 0: 1.0 > 0.0 is true\n",
         );
         let run = [
-            rec(7, "a == 2 within 0.05: 2.01 vs 2.0 (difference 0.01 <= 0.05)", true, Some(2)),
+            rec(
+                7,
+                "a == 2 within 0.05: 2.01 vs 2.0 (difference 0.01 <= 0.05)",
+                true,
+                Some(2),
+            ),
             // the student raised the weight and changed nothing else: the
             // teacher's weight counts
             rec(8, "fit: mse < 0.1: 0.5 < 0.1 is false", false, Some(30)),
             rec(9, "b > 0: 1.0 > 0.0 is true", true, None),
             // an expect of the student's own is worth nothing
-            rec(10, "1 == 1 within 0: 1.0 vs 1.0 (difference 0 <= 0)", true, Some(100)),
+            rec(
+                10,
+                "1 == 1 within 0: 1.0 vs 1.0 (difference 0 <= 0)",
+                true,
+                Some(100),
+            ),
         ];
         let (outcomes, pts) = score(Some(&exp), &run);
-        assert_eq!(pts, Points { earned: 2, total: 10 });
-        let r: Vec<_> = outcomes.iter().map(|o| (o.line, o.result, o.points, o.earned)).collect();
+        assert_eq!(
+            pts,
+            Points {
+                earned: 2,
+                total: 10
+            }
+        );
+        let r: Vec<_> = outcomes
+            .iter()
+            .map(|o| (o.line, o.result, o.points, o.earned))
+            .collect();
         assert_eq!(
             r,
             [
@@ -195,7 +214,19 @@ mod tests {
         );
         // without an expected file the run's own weights count
         let (_, pts) = score(None, &run);
-        assert_eq!(pts, Points { earned: 102, total: 132 });
-        assert_eq!(possible(&exp), Points { earned: 0, total: 10 });
+        assert_eq!(
+            pts,
+            Points {
+                earned: 102,
+                total: 132
+            }
+        );
+        assert_eq!(
+            possible(&exp),
+            Points {
+                earned: 0,
+                total: 10
+            }
+        );
     }
 }

@@ -206,7 +206,10 @@ mod tests {
         assert!(same(a, b));
         assert!(!same(a, &a.replace("3.158", "3.159")));
         let e = "│ EDM = 2.06e-29 (Goal: 0.0002)    │                                      │";
-        assert!(same(e, "│ EDM = 1.3e-28 (Goal: 0.0002)     │                                      │"));
+        assert!(same(
+            e,
+            "│ EDM = 1.3e-28 (Goal: 0.0002)     │                                      │"
+        ));
         assert!(!same(e, &e.replace("0.0002", "0.002")));
         // flags are compared, padding is not
         assert!(same(
@@ -226,10 +229,20 @@ mod tests {
         assert!(!same(a, &a.replace("passed", "FAILED")));
         assert!(!same(a, &a.replace("<= 0.05)", "<= 0.06)")));
         assert!(same("time: 3.2 ms", "time: 17 ms"));
-        assert!(same("epoch 3  loss 0.5  12 ms", "epoch 3  loss 0.5  9.5 ms"));
-        assert!(!same("epoch 3  loss 0.5  12 ms", "epoch 3  loss 0.6  12 ms"));
+        assert!(same(
+            "epoch 3  loss 0.5  12 ms",
+            "epoch 3  loss 0.5  9.5 ms"
+        ));
+        assert!(!same(
+            "epoch 3  loss 0.5  12 ms",
+            "epoch 3  loss 0.6  12 ms"
+        ));
         // ordinary printed lines have no decoration
-        for l in ["0.8405244755189907 1.1378076923126264", "x = 3", "chi2 = 3.15 for 10.0 degrees of freedom"] {
+        for l in [
+            "0.8405244755189907 1.1378076923126264",
+            "x = 3",
+            "chi2 = 3.15 for 10.0 degrees of freedom",
+        ] {
             assert!(recognise(l).is_empty(), "{l}");
             assert_eq!(undecorate(l), l);
         }
@@ -262,9 +275,14 @@ mod tests {
                     assert!(!same(line, &worse), "{}: {line}", path.display());
                 }
                 if names.contains(&"minuit calls") {
-                    let more = regex::Regex::new(r"Nfcn = \d+").unwrap().replace(line, "Nfcn = 12345");
+                    let more = regex::Regex::new(r"Nfcn = \d+")
+                        .unwrap()
+                        .replace(line, "Nfcn = 12345");
                     assert!(same(line, &more), "{line}");
-                    assert!(!same(line, &line.replacen("FCN = ", "FCN = 9", 1)), "{line}");
+                    assert!(
+                        !same(line, &line.replacen("FCN = ", "FCN = 9", 1)),
+                        "{line}"
+                    );
                 }
                 if line.starts_with("│ 0 │") {
                     // a parameter row of Minuit's table: its value is a result
@@ -273,7 +291,14 @@ mod tests {
             }
         }
         assert!(files >= 10, "{files} expected files");
-        for name in ["sparkline", "step summary", "minuit calls", "minuit edm", "table", "expect difference"] {
+        for name in [
+            "sparkline",
+            "step summary",
+            "minuit calls",
+            "minuit edm",
+            "table",
+            "expect difference",
+        ] {
             assert!(seen.contains(name), "no example shows a {name} line");
         }
     }

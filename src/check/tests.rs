@@ -11,7 +11,6 @@ use super::report::junit::Junit;
 use super::report::text::Text;
 use super::*;
 
-
 /// A fake interpreter: each line of the script is printed to stdout,
 /// except `!err TEXT` (a stderr line) and `!exit N` (the exit status).
 fn fake_run(path: &Path) -> Run {
@@ -43,7 +42,8 @@ fn fake(path: &Path) -> Captured {
             let weight = points
                 .map(|n| format!(" ({}/{n} points)", if passed { n } else { 0 }))
                 .unwrap_or_default();
-            c.stdout.push_str(&format!("expect {word}{weight}: {text}\n"));
+            c.stdout
+                .push_str(&format!("expect {word}{weight}: {text}\n"));
             c.expects.push(ExpectRecord {
                 line: c.expects.len() + 1,
                 message: text.to_string(),
@@ -365,8 +365,16 @@ fn bless_round_trip() {
 fn json_lines() {
     let t = tempfile::tempdir().unwrap();
     let d = t.path();
-    put(d, "a.loss", "x 1\n!expect passed 2 fit: a == 2: 2.0 vs 2.0\n");
-    put(d, "a.expected", "x 1\nexpect passed (2/2 points): fit: a == 2: 2.0 vs 2.0\n");
+    put(
+        d,
+        "a.loss",
+        "x 1\n!expect passed 2 fit: a == 2: 2.0 vs 2.0\n",
+    );
+    put(
+        d,
+        "a.expected",
+        "x 1\nexpect passed (2/2 points): fit: a == 2: 2.0 vs 2.0\n",
+    );
     put(d, "b.loss", "x 2\n!err error: e\n!exit 1\n");
     put(d, "b.expected", "x 2\n");
     let o = CheckOptions {
@@ -388,7 +396,10 @@ fn json_lines() {
     assert_eq!(a["passed"], true);
     assert!(a["seconds"].as_f64().unwrap() >= 0.0);
     assert_eq!(a["time"], a["seconds"]);
-    assert_eq!((a["points"].as_u64(), a["max_points"].as_u64()), (Some(2), Some(2)));
+    assert_eq!(
+        (a["points"].as_u64(), a["max_points"].as_u64()),
+        (Some(2), Some(2))
+    );
     assert_eq!(a["expects"][0]["line"], 1);
     assert_eq!(a["expects"][0]["message"], "fit: a == 2: 2.0 vs 2.0");
     assert_eq!(a["expects"][0]["result"], "passed");
@@ -462,9 +473,27 @@ fn expected_files_that_are_not_ours() {
     assert_eq!(code, 2, "{out}");
     assert_eq!(ran, ["ok.loss"]);
     let name = |f: &str| d.join(f).display().to_string();
-    assert!(out.contains(&format!("cannot read expected file {}: it is a folder", name("a.expected"))), "{out}");
-    assert!(out.contains(&format!("cannot read expected file {}: line 2: malformed exit marker `--- exit one`", name("b.expected"))), "{out}");
-    assert!(out.contains(&format!("cannot read expected file {}: line 3: not UTF-8", name("c.expected"))), "{out}");
+    assert!(
+        out.contains(&format!(
+            "cannot read expected file {}: it is a folder",
+            name("a.expected")
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "cannot read expected file {}: line 2: malformed exit marker `--- exit one`",
+            name("b.expected")
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "cannot read expected file {}: line 3: not UTF-8",
+            name("c.expected")
+        )),
+        "{out}"
+    );
     assert_eq!(last_line(&out), "1 passed, 3 failed");
 }
 
@@ -489,16 +518,41 @@ fn decoration_is_not_compared() {
             "minimize with adam(lr=0.1): 500 steps\n  loss 14.025734583333332 -> 0.023683201340326376 (best {best} at step {step}), {evals} evaluations\n  {spark}\n  a = 0.8405244755189907\n"
         )
     };
-    put(d, "eq.expected", &report("0.023683201340326306", 424, 500, "█▇▄▃▂▁▁▁"));
-    put(d, "eq.loss", &report("0.023683201340326327", 400, 500, "█▇▅▃▂▁▁▁"));
-    put(d, "wrong.expected", &report("0.023683201340326306", 424, 500, "█▇▄▃▂▁▁▁"));
-    put(d, "wrong.loss", &report("0.023683201340326306", 424, 500, "█▇▄▃▂▁▁▁").replace("a = 0.84", "a = 0.94"));
+    put(
+        d,
+        "eq.expected",
+        &report("0.023683201340326306", 424, 500, "█▇▄▃▂▁▁▁"),
+    );
+    put(
+        d,
+        "eq.loss",
+        &report("0.023683201340326327", 400, 500, "█▇▅▃▂▁▁▁"),
+    );
+    put(
+        d,
+        "wrong.expected",
+        &report("0.023683201340326306", 424, 500, "█▇▄▃▂▁▁▁"),
+    );
+    put(
+        d,
+        "wrong.loss",
+        &report("0.023683201340326306", 424, 500, "█▇▄▃▂▁▁▁").replace("a = 0.84", "a = 0.94"),
+    );
     let (ok, out, _) = check(&opts(d), d);
     assert!(!ok);
-    assert!(out.contains(&format!("PASS {}\n", d.join("eq.loss").display())), "{out}");
-    assert!(out.contains(&format!("FAIL {}\n", d.join("wrong.loss").display())), "{out}");
+    assert!(
+        out.contains(&format!("PASS {}\n", d.join("eq.loss").display())),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("FAIL {}\n", d.join("wrong.loss").display())),
+        "{out}"
+    );
     // the diff shows the real difference only
-    assert!(out.contains("\n-  a = 0.8405244755189907\n+  a = 0.9405244755189907\n"), "{out}");
+    assert!(
+        out.contains("\n-  a = 0.8405244755189907\n+  a = 0.9405244755189907\n"),
+        "{out}"
+    );
     assert!(!out.contains("-  loss"), "{out}");
 }
 
@@ -507,9 +561,21 @@ fn against_a_teachers_solutions() {
     let t = tempfile::tempdir().unwrap();
     let d = t.path();
     put(d, "sol/hw1.loss", "a 2.0\n");
-    put(d, "sol/hw1.expected", "a 2.0\nexpect passed (3/3 points): a == 2: 2.0 vs 2.0\n");
-    put(d, "sol/hw2.expected", "b 1\nexpect passed (2/2 points): b > 0: 1.0 > 0.0 is true\n");
-    put(d, "alice/hw1.loss", "a 2.0000000001\n!expect passed 3 a == 2: 2.0000000001 vs 2.0\n");
+    put(
+        d,
+        "sol/hw1.expected",
+        "a 2.0\nexpect passed (3/3 points): a == 2: 2.0 vs 2.0\n",
+    );
+    put(
+        d,
+        "sol/hw2.expected",
+        "b 1\nexpect passed (2/2 points): b > 0: 1.0 > 0.0 is true\n",
+    );
+    put(
+        d,
+        "alice/hw1.loss",
+        "a 2.0000000001\n!expect passed 3 a == 2: 2.0000000001 vs 2.0\n",
+    );
     put(d, "alice/scratch.loss", "hello\n");
     let o = CheckOptions {
         paths: vec![d.join("alice")],
@@ -520,9 +586,26 @@ fn against_a_teachers_solutions() {
     assert_eq!(code, 1, "{out}");
     assert_eq!(ran, ["alice/hw1.loss"]);
     let p = |f: &str| d.join(f).display().to_string();
-    assert!(out.contains(&format!("PASS {} (3/3 points)\n", p("alice/hw1.loss"))), "{out}");
-    assert!(out.contains(&format!("FAIL {}\n  no solution: {} has no scratch.expected\n", p("alice/scratch.loss"), p("sol"))), "{out}");
-    assert!(out.contains(&format!("FAIL {} (0/2 points)\n  missing: no script for the solution {}\n", p("alice/hw2.loss"), p("sol/hw2.expected"))), "{out}");
+    assert!(
+        out.contains(&format!("PASS {} (3/3 points)\n", p("alice/hw1.loss"))),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "FAIL {}\n  no solution: {} has no scratch.expected\n",
+            p("alice/scratch.loss"),
+            p("sol")
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "FAIL {} (0/2 points)\n  missing: no script for the solution {}\n",
+            p("alice/hw2.loss"),
+            p("sol/hw2.expected")
+        )),
+        "{out}"
+    );
     assert!(out.ends_with("1 passed, 2 failed\nscore: 3/5\n"), "{out}");
 
     let missing = CheckOptions {
@@ -532,21 +615,37 @@ fn against_a_teachers_solutions() {
     let err = run_check(&missing, &mut fake_run, &mut []).unwrap_err();
     assert_eq!(err, CheckError::AgainstMissing(d.join("nope")));
     let bless = CheckOptions { bless: true, ..o };
-    assert!(matches!(run_check(&bless, &mut fake_run, &mut []), Err(CheckError::Invalid(_))));
+    assert!(matches!(
+        run_check(&bless, &mut fake_run, &mut []),
+        Err(CheckError::Invalid(_))
+    ));
 }
 
 #[test]
 fn points_and_score() {
     let t = tempfile::tempdir().unwrap();
     let d = t.path();
-    put(d, "a.loss", "!expect passed 2 x > 0: 1 > 0 is true\n!expect FAILED 3 y > 0: -1 > 0 is false\n!exit 1\n");
+    put(
+        d,
+        "a.loss",
+        "!expect passed 2 x > 0: 1 > 0 is true\n!expect FAILED 3 y > 0: -1 > 0 is false\n!exit 1\n",
+    );
     put(d, "a.expected", "expect passed (2/2 points): x > 0: 1 > 0 is true\nexpect passed (3/3 points): y > 0: 1 > 0 is true\n");
     put(d, "b.loss", "!expect passed x > 0: 1 > 0 is true\n");
     put(d, "b.expected", "expect passed: x > 0: 1 > 0 is true\n");
     let (_, out, _) = check(&opts(d), d);
-    assert!(out.contains(&format!("FAIL {} (2/5 points)\n", d.join("a.loss").display())), "{out}");
+    assert!(
+        out.contains(&format!(
+            "FAIL {} (2/5 points)\n",
+            d.join("a.loss").display()
+        )),
+        "{out}"
+    );
     // a script without weights shows no points
-    assert!(out.contains(&format!("PASS {}\n", d.join("b.loss").display())), "{out}");
+    assert!(
+        out.contains(&format!("PASS {}\n", d.join("b.loss").display())),
+        "{out}"
+    );
     assert!(out.ends_with("1 passed, 1 failed\nscore: 2/5\n"), "{out}");
     // without any weights there is no score line
     fs::remove_file(d.join("a.loss")).unwrap();
@@ -560,7 +659,11 @@ fn timeouts_fail_and_the_check_goes_on() {
     let t = tempfile::tempdir().unwrap();
     let d = t.path();
     put(d, "a.loss", "!hang\n");
-    put(d, "a.expected", "expect passed (4/4 points): x > 0: 1 > 0 is true\n");
+    put(
+        d,
+        "a.expected",
+        "expect passed (4/4 points): x > 0: 1 > 0 is true\n",
+    );
     put(d, "b.loss", "ok\n");
     put(d, "b.expected", "ok\n");
     let o = CheckOptions {
@@ -569,7 +672,13 @@ fn timeouts_fail_and_the_check_goes_on() {
     };
     let (code, out, _) = check_code(&o, d);
     assert_eq!(code, 1);
-    assert!(out.contains(&format!("FAIL {} (0/4 points)\n  timed out after 2.5 s\n", d.join("a.loss").display())), "{out}");
+    assert!(
+        out.contains(&format!(
+            "FAIL {} (0/4 points)\n  timed out after 2.5 s\n",
+            d.join("a.loss").display()
+        )),
+        "{out}"
+    );
     assert!(out.contains("PASS "), "{out}");
 }
 
@@ -577,7 +686,11 @@ fn timeouts_fail_and_the_check_goes_on() {
 fn junit_report() {
     let t = tempfile::tempdir().unwrap();
     let d = t.path();
-    put(d, "hw/a.loss", "!expect passed 2 x > 0: 1 > 0 is true\n!expect FAILED 3 y < 0: 1 < 0 is false\n!exit 1\n");
+    put(
+        d,
+        "hw/a.loss",
+        "!expect passed 2 x > 0: 1 > 0 is true\n!expect FAILED 3 y < 0: 1 < 0 is false\n!exit 1\n",
+    );
     put(d, "hw/a.expected", "expect passed (2/2 points): x > 0: 1 > 0 is true\nexpect passed (3/3 points): y < 0: -1 < 0 is true\n");
     put(d, "hw/b.loss", "<ok & fine>\n");
     put(d, "hw/b.expected", "<ok & fine>\n");
@@ -591,18 +704,44 @@ fn junit_report() {
     let summary = run_check(&o, &mut fake_run, &mut [&mut junit]).unwrap();
     assert_eq!((summary.passed, summary.failed), (1, 1));
     let xml = fs::read_to_string(&file).unwrap();
-    assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites "), "{xml}");
-    assert!(xml.contains("<testsuite name=\"losslang check\" tests=\"4\" failures=\"2\""), "{xml}");
+    assert!(
+        xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites "),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("<testsuite name=\"losslang check\" tests=\"4\" failures=\"2\""),
+        "{xml}"
+    );
     let a = d.join("hw/a.loss").display().to_string();
-    assert!(xml.contains(&format!("<testcase classname=\"losslang.check\" name=\"{a} (2/5 points)\"")), "{xml}");
+    assert!(
+        xml.contains(&format!(
+            "<testcase classname=\"losslang.check\" name=\"{a} (2/5 points)\""
+        )),
+        "{xml}"
+    );
     assert!(xml.contains(&format!("<testcase classname=\"{a}\" name=\"line 1: expect x &gt; 0 (2/2 points)\" time=\"0.000\"/>")), "{xml}");
-    assert!(xml.contains("name=\"line 2: expect y &lt; 0 (0/3 points)\""), "{xml}");
-    assert!(xml.contains("<failure type=\"check\" message=\"the run exited with status 1"), "{xml}");
-    assert!(xml.contains("<system-out>&lt;ok &amp; fine&gt;&#10;</system-out>"), "{xml}");
-    assert!(xml.contains("<property name=\"points\" value=\"2\"/>"), "{xml}");
+    assert!(
+        xml.contains("name=\"line 2: expect y &lt; 0 (0/3 points)\""),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("<failure type=\"check\" message=\"the run exited with status 1"),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("<system-out>&lt;ok &amp; fine&gt;&#10;</system-out>"),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("<property name=\"points\" value=\"2\"/>"),
+        "{xml}"
+    );
     assert!(xml.trim_end().ends_with("</testsuites>"));
     // no temporary file is left beside it
-    let names: Vec<_> = fs::read_dir(d).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let names: Vec<_> = fs::read_dir(d)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     assert_eq!(names.len(), 2, "{names:?}");
 
     let bad = CheckOptions {
@@ -610,7 +749,10 @@ fn junit_report() {
         ..o
     };
     let err = run_check(&bad, &mut fake_run, &mut []).unwrap_err();
-    assert!(err.to_string().contains("its folder does not exist"), "{err}");
+    assert!(
+        err.to_string().contains("its folder does not exist"),
+        "{err}"
+    );
 }
 
 #[test]

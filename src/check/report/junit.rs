@@ -86,7 +86,11 @@ impl Reporter for Junit {
         let mut body = String::new();
         if !r.status.passed() {
             self.failures += 1;
-            let kind = if r.status == Status::Timeout { "timeout" } else { "check" };
+            let kind = if r.status == Status::Timeout {
+                "timeout"
+            } else {
+                "check"
+            };
             let message = r.reasons.first().map_or("failed", |s| s.as_str());
             let mut detail = r.reasons.join("\n");
             if let Some(d) = &r.diff {
@@ -104,7 +108,9 @@ impl Reporter for Junit {
         };
         self.case("losslang.check", &name, r.seconds, &body);
         for e in &r.expects {
-            let at = e.line.map_or("not run".to_string(), |l| format!("line {l}"));
+            let at = e
+                .line
+                .map_or("not run".to_string(), |l| format!("line {l}"));
             let mut name = format!("{at}: expect {}", label(&e.message));
             if e.points > 0 {
                 let _ = write!(name, " ({}/{} points)", e.earned, e.points);
@@ -112,11 +118,9 @@ impl Reporter for Junit {
             let body = match e.result {
                 ExpectResult::Passed => String::new(),
                 ExpectResult::Failed => failure("expect", "expect failed", &e.message),
-                ExpectResult::Missing => failure(
-                    "expect",
-                    "the run never reached this expect",
-                    &e.message,
-                ),
+                ExpectResult::Missing => {
+                    failure("expect", "the run never reached this expect", &e.message)
+                }
             };
             if !body.is_empty() {
                 self.failures += 1;

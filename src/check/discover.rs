@@ -275,7 +275,7 @@ mod tests {
         fs::write(p, "x\n").unwrap();
     }
 
-    fn rel<'a>(d: &Path, items: &'a [Item]) -> Vec<(String, Option<String>)> {
+    fn rel(d: &Path, items: &[Item]) -> Vec<(String, Option<String>)> {
         let show = |p: &Path| p.strip_prefix(d).unwrap_or(p).display().to_string();
         items
             .iter()

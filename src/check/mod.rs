@@ -350,82 +350,98 @@ fn check_one(
     run: &mut dyn FnMut(&Path) -> Run,
 ) -> (ScriptReport, bool) {
     let mut report = ScriptReport::new(loss, exp_path);
-    if let Err(e) = fs::File::open(loss) {
-        report
-            .reasons
-            .push(format!("cannot read {}: {e}", loss.display()));
-        return (report, false);
-    }
-    let Some(exp_path) = exp_path else {
-        let dir = opts.against.as_deref().unwrap_or(Path::new("."));
-        report.reasons.push(format!(
-            "no solution: {} has no {}",
-            dir.display(),
-            loss.with_extension("expected")
-                .file_name()
-                .unwrap_or_default()
-                .to_string_lossy()
-        ));
-        return (report, false);
-    };
-    let expected = if !exp_path.exists() {
-        if !opts.bless {
-            report.reasons.push(format!(
-                "no expected file {} (write it with `losslang check --bless`)",
-                exp_path.display()
-            ));
-            return (report, false);
-        }
-        None
-    } else {
-        match read_expected(exp_path) {
-            Ok(x) => Some(x),
-            // A broken expected file is what --bless is for.
-            Err(_) if opts.bless => None,
-            Err(e) => {
-                report.reasons.push(e);
-                return (report, true);
-            }
+    let (exp_path, expected) = match load(loss, exp_path, opts) {
+        Ok(x) => x,
+        Err((reason, setup_error)) => {
+            report.reasons.push(reason);
+            return (report, setup_error);
         }
     };
     let weights = expected.as_ref().map(|e| expect_lines(&e.stdout));
-
     let start = Instant::now();
     let outcome = run(loss);
     report.seconds = start.elapsed().as_secs_f64();
     let actual = match outcome {
         Run::Finished(c) => localize(c, loss),
-        Run::TimedOut => {
-            report.status = Status::Timeout;
-            report
-                .reasons
-                .push(format!("timed out after {} s", opts.timeout));
-            if let Some(w) = &weights {
-                (report.expects, report.points) = score::score(Some(w), &[]);
+        Run::TimedOut | Run::Crashed(_) => {
+            if let Run::Crashed(why) = outcome {
+                report.reasons.push(why);
+            } else {
+                report.status = Status::Timeout;
+                report
+                    .reasons
+                    .push(format!("timed out after {} s", opts.timeout));
             }
-            return (report, false);
-        }
-        Run::Crashed(why) => {
-            report.reasons.push(why);
             if let Some(w) = &weights {
                 (report.expects, report.points) = score::score(Some(w), &[]);
             }
             return (report, false);
         }
     };
-    let output = render_actual(&actual);
-    report.output = Some(output.clone());
     (report.expects, report.points) = score::score(weights.as_deref(), &actual.expects);
-    if let Some(exp) = &expected {
-        let cmp = compare(exp, &actual, tol);
+    judge(&mut report, exp_path, expected.as_ref(), &actual, opts, tol);
+    (report, false)
+}
+
+/// Finds the script's expected file and reads it (`None`: there is none
+/// yet, and `--bless` will write it). `Err` is the reason the script
+/// fails, and whether that is a broken expected file.
+fn load<'a>(
+    loss: &Path,
+    exp_path: Option<&'a Path>,
+    opts: &CheckOptions,
+) -> Result<(&'a Path, Option<Expected>), (String, bool)> {
+    if let Err(e) = fs::File::open(loss) {
+        return Err((format!("cannot read {}: {e}", loss.display()), false));
+    }
+    let Some(exp_path) = exp_path else {
+        let dir = opts.against.as_deref().unwrap_or(Path::new("."));
+        let name = loss.with_extension("expected");
+        let name = name.file_name().unwrap_or_default().to_string_lossy();
+        return Err((format!("no solution: {} has no {name}", dir.display()), false));
+    };
+    if !exp_path.exists() {
+        if opts.bless {
+            return Ok((exp_path, None));
+        }
+        return Err((
+            format!(
+                "no expected file {} (write it with `losslang check --bless`)",
+                exp_path.display()
+            ),
+            false,
+        ));
+    }
+    match read_expected(exp_path) {
+        Ok(x) => Ok((exp_path, Some(x))),
+        // A broken expected file is what --bless is for.
+        Err(_) if opts.bless => Ok((exp_path, None)),
+        Err(e) => Err((e, true)),
+    }
+}
+
+/// Compares a finished run with its expected file, or with `--bless`
+/// writes the file when it does not pass.
+fn judge(
+    report: &mut ScriptReport,
+    exp_path: &Path,
+    expected: Option<&Expected>,
+    actual: &Captured,
+    opts: &CheckOptions,
+    tol: Tol,
+) {
+    let output = render_actual(actual);
+    report.output = Some(output.clone());
+    if let Some(exp) = expected {
+        let cmp = compare(exp, actual, tol);
         if cmp.passed {
             report.status = Status::Pass;
-            return (report, false);
+            return;
         }
         if !opts.bless {
             report.reasons = cmp.reasons;
             report.diff = Some(cmp.diff);
-            return (report, false);
+            return;
         }
     }
     match write_atomically(exp_path, &output) {
@@ -434,7 +450,6 @@ fn check_one(
             .reasons
             .push(format!("cannot write {}: {e}", exp_path.display())),
     }
-    (report, false)
 }
 
 /// Writes the script's path, as the checker found and ran it, as its bare

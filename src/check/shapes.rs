@@ -256,6 +256,8 @@ mod tests {
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/examples");
         let mut seen: std::collections::BTreeSet<&str> = Default::default();
         let mut files = 0;
+        let step_re = regex::Regex::new(r"at step \d+\), \d+ evaluations").unwrap();
+        let nfcn_re = regex::Regex::new(r"Nfcn = \d+").unwrap();
         for entry in std::fs::read_dir(dir).unwrap() {
             let path = entry.unwrap().path();
             if path.extension().is_none_or(|e| e != "expected") {
@@ -267,17 +269,13 @@ mod tests {
                 let names = recognise(line);
                 seen.extend(names.iter().copied());
                 if names.contains(&"step summary") {
-                    let moved = regex::Regex::new(r"at step \d+\), \d+ evaluations")
-                        .unwrap()
-                        .replace(line, "at step 7), 9 evaluations");
+                    let moved = step_re.replace(line, "at step 7), 9 evaluations");
                     assert!(same(line, &moved), "{}: {line}", path.display());
                     let worse = line.replacen("-> ", "-> 1", 1);
                     assert!(!same(line, &worse), "{}: {line}", path.display());
                 }
                 if names.contains(&"minuit calls") {
-                    let more = regex::Regex::new(r"Nfcn = \d+")
-                        .unwrap()
-                        .replace(line, "Nfcn = 12345");
+                    let more = nfcn_re.replace(line, "Nfcn = 12345");
                     assert!(same(line, &more), "{line}");
                     assert!(
                         !same(line, &line.replacen("FCN = ", "FCN = 9", 1)),

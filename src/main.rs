@@ -190,6 +190,8 @@ fn run_check(opts: CheckOptions) -> i32 {
     }
     match check::run_check(&opts, &mut |p| runner.run(p), &mut reporters) {
         Ok(summary) => summary.exit_code(),
+        // A closed pipe (`| head`) is the reader's choice, not an error.
+        Err(check::CheckError::Closed) => 1,
         Err(e) => {
             eprintln!("error: {e}");
             2

@@ -715,15 +715,19 @@ fn junit_report() {
     let a = d.join("hw/a.loss").display().to_string();
     assert!(
         xml.contains(&format!(
-            "<testcase classname=\"losslang.check\" name=\"{a} (2/5 points)\""
+            "<testcase classname=\"losslang.check\" name=\"{a}\" file=\"{a}\""
         )),
         "{xml}"
     );
-    assert!(xml.contains(&format!("<testcase classname=\"{a}\" name=\"line 1: expect x &gt; 0 (2/2 points)\" time=\"0.000\"/>")), "{xml}");
     assert!(
-        xml.contains("name=\"line 2: expect y &lt; 0 (0/3 points)\""),
+        xml.contains("<property name=\"points\" value=\"2\"/>\n        <property name=\"max_points\" value=\"5\"/>"),
         "{xml}"
     );
+    assert!(
+        xml.contains(&format!("<testcase classname=\"{a}\" name=\"expect x &gt; 0 (2 points)\" file=\"{a}\" line=\"1\" time=\"0.000\">")),
+        "{xml}"
+    );
+    assert!(xml.contains("name=\"expect y &lt; 0 (3 points)\""), "{xml}");
     assert!(
         xml.contains("<failure type=\"check\" message=\"the run exited with status 1"),
         "{xml}"
@@ -798,4 +802,26 @@ fn expected_files_do_not_depend_on_the_starting_directory() {
     };
     let (ok, out, _) = check(&o, d);
     assert!(ok, "{out}");
+}
+
+/// Blessing scores the run against itself: the file it replaces has stale
+/// weights.
+#[test]
+fn bless_scores_the_new_expected_file() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    put(d, "a.loss", "!expect passed 2 new label: 1 > 0 is true\n");
+    put(
+        d,
+        "a.expected",
+        "expect passed (5/5 points): old label: 1 > 0 is true\n",
+    );
+    let o = CheckOptions {
+        bless: true,
+        ..opts(d)
+    };
+    let (ok, out, _) = check(&o, d);
+    assert!(ok, "{out}");
+    assert!(out.contains("a.loss (2/2 points)\n"), "{out}");
+    assert!(out.ends_with("score: 2/2\n"), "{out}");
 }

@@ -35,11 +35,12 @@ impl Junit {
         }
     }
 
-    fn case(&mut self, class: &str, name: &str, seconds: f64, body: &str) {
+    /// One testcase; `attrs` are extra attributes, already escaped.
+    fn case(&mut self, class: &str, name: &str, attrs: &str, seconds: f64, body: &str) {
         self.tests += 1;
         let _ = write!(
             self.cases,
-            "    <testcase classname=\"{}\" name=\"{}\" time=\"{seconds:.3}\"",
+            "    <testcase classname=\"{}\" name=\"{}\"{attrs} time=\"{seconds:.3}\"",
             escape(class),
             escape(name)
         );
@@ -49,6 +50,14 @@ impl Junit {
             let _ = write!(self.cases, ">\n{body}    </testcase>\n");
         }
     }
+}
+
+/// A testcase's points as properties (its name stays the same from run to
+/// run, so CI can follow a test's history).
+fn points(earned: u64, total: u64) -> String {
+    format!(
+        "      <properties>\n        <property name=\"points\" value=\"{earned}\"/>\n        <property name=\"max_points\" value=\"{total}\"/>\n      </properties>\n"
+    )
 }
 
 /// Escapes text for XML 1.0 attributes and content; characters XML cannot
@@ -99,23 +108,20 @@ impl Reporter for Junit {
             }
             body.push_str(&failure(kind, message, &detail));
         }
+        if r.points.total > 0 {
+            body.insert_str(0, &points(r.points.earned, r.points.total));
+        }
         if let Some(out) = &r.output {
             let _ = writeln!(body, "      <system-out>{}</system-out>", escape(out));
         }
-        let name = match r.points.total {
-            0 => r.path.clone(),
-            t => format!("{} ({}/{t} points)", r.path, r.points.earned),
-        };
-        self.case("losslang.check", &name, r.seconds, &body);
+        let file = format!(" file=\"{}\"", escape(&r.path));
+        self.case("losslang.check", &r.path, &file, r.seconds, &body);
         for e in &r.expects {
-            let at = e
-                .line
-                .map_or("not run".to_string(), |l| format!("line {l}"));
-            let mut name = format!("{at}: expect {}", label(&e.message));
+            let mut name = format!("expect {}", label(&e.message));
             if e.points > 0 {
-                let _ = write!(name, " ({}/{} points)", e.earned, e.points);
+                let _ = write!(name, " ({} points)", e.points);
             }
-            let body = match e.result {
+            let mut body = match e.result {
                 ExpectResult::Passed => String::new(),
                 ExpectResult::Failed => failure("expect", "expect failed", &e.message),
                 ExpectResult::Missing => {
@@ -125,7 +131,14 @@ impl Reporter for Junit {
             if !body.is_empty() {
                 self.failures += 1;
             }
-            self.case(&r.path, &name, 0.0, &body);
+            if e.points > 0 {
+                body.insert_str(0, &points(e.earned, e.points));
+            }
+            let at = match e.line {
+                Some(l) => format!("{file} line=\"{l}\""),
+                None => file.clone(),
+            };
+            self.case(&r.path, &name, &at, 0.0, &body);
         }
         Ok(())
     }

@@ -12,7 +12,8 @@
 //! abandoned one would keep a core busy while the next scripts run. A child
 //! process is stopped at once whatever it does, and a script that crashes
 //! (a stack overflow, an abort) fails its own check instead of ending the
-//! whole check. Starting a process costs about a millisecond.
+//! whole check. A process costs about 10 ms per script (20 runs of a
+//! one-line script took 0.21 s on a shared 2-core machine).
 
 use std::io::Read;
 use std::path::{Path, PathBuf};

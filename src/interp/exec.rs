@@ -129,7 +129,7 @@ impl Session {
                     .note("help: pick another name, or assign a parameter with `name = value;`"),
             );
         }
-        if names::builtin_arity(name).is_some() || names::constant(name).is_some() {
+        if crate::builtins::lookup(name).is_some() || names::constant(name).is_some() {
             return Err(Diag::error("E0201", format!("`{name}` is a built-in name"))
                 .at(span.clone(), "cannot be redefined"));
         }

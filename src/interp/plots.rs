@@ -108,9 +108,12 @@ pub fn run(s: &mut Session, kind: &PlotKind, file: &Expr, st: &Stmt) -> Result<(
                     );
                 }
                 title = format!("{title}: {}", p.title);
-                Some(p.point_iter().map(|q| (q[ix], q[iy])).collect())
+                vec![plot::PathSeries {
+                    label: String::new(),
+                    points: p.point_iter().map(|q| (q[ix], q[iy])).collect(),
+                }]
             } else {
-                None
+                Vec::new()
             };
             plot::contour(
                 &path,
@@ -119,7 +122,8 @@ pub fn run(s: &mut Session, kind: &PlotKind, file: &Expr, st: &Stmt) -> Result<(
                     ys,
                     z,
                     levels: None,
-                    path: pts,
+                    paths: pts,
+                    zlabel: source(s, objective),
                     title,
                     xlabel: x.var.name.clone(),
                     ylabel: y.var.name.clone(),

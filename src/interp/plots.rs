@@ -7,13 +7,13 @@
 use super::{Lowerer, Session};
 use crate::diagnostics::{Diag, Span};
 use crate::graph::{Graph, Tape};
-use crate::plot::{self, ContourPlot};
+use crate::plot::{self, ContourPlot, LinePlot, Plot};
 use crate::syntax::ast::{Expr, PlotKind, PlotRange, Stmt};
 use std::path::PathBuf;
 
 /// Grid points per axis of a contour, and samples of a curve plot.
 const GRID: usize = 100;
-const SAMPLES: usize = 400;
+const SAMPLES: usize = 1001;
 
 pub fn run(s: &mut Session, kind: &PlotKind, file: &Expr, st: &Stmt) -> Result<(), Diag> {
     let path = target(s, file)?;
@@ -33,7 +33,13 @@ pub fn run(s: &mut Session, kind: &PlotKind, file: &Expr, st: &Stmt) -> Result<(
             let Some(p) = &s.last_path else {
                 return Err(no_run(&st.span, "plot loss"));
             };
-            plot::loss_curve(&path, &p.losses, &format!("loss per step: {}", p.title))
+            let (per, xlabel) = if is_minuit(&p.title) {
+                ("evaluation", "evaluation")
+            } else {
+                ("step", "step")
+            };
+            let title = format!("loss per {per}: {}", optimizer_label(&p.title));
+            Plot::Lines(LinePlot::loss(&p.losses, &title, xlabel)).save(&path)
         }
         PlotKind::Curves { exprs, range } => {
             let (lo, hi) = bounds(s, range)?;
@@ -67,7 +73,11 @@ pub fn run(s: &mut Session, kind: &PlotKind, file: &Expr, st: &Stmt) -> Result<(
                     .collect();
                 series.push((source(s, e), ys));
             }
-            plot::curves(&path, &t, &series, &range.var.name)
+            let names: Vec<&str> = series.iter().map(|(n, _)| n.as_str()).collect();
+            let ylabel = if names.len() == 1 { names[0] } else { "value" };
+            let title = format!("{} over {}", names.join(", "), range.var.name);
+            LinePlot::curves(&t, &series, &title, &range.var.name, ylabel)
+                .and_then(|p| Plot::Lines(p).save(&path))
         }
         PlotKind::Contour {
             objective,
@@ -107,7 +117,7 @@ pub fn run(s: &mut Session, kind: &PlotKind, file: &Expr, st: &Stmt) -> Result<(
                             .at(st.span.clone(), "too many parameters to record every point"),
                     );
                 }
-                title = format!("{title}: {}", p.title);
+                title = format!("{title}: {}", optimizer_label(&p.title));
                 vec![plot::PathSeries {
                     label: String::new(),
                     points: p.point_iter().map(|q| (q[ix], q[iy])).collect(),
@@ -115,9 +125,7 @@ pub fn run(s: &mut Session, kind: &PlotKind, file: &Expr, st: &Stmt) -> Result<(
             } else {
                 Vec::new()
             };
-            plot::contour(
-                &path,
-                &ContourPlot {
+            Plot::Contour(ContourPlot {
                     xs,
                     ys,
                     z,
@@ -127,8 +135,8 @@ pub fn run(s: &mut Session, kind: &PlotKind, file: &Expr, st: &Stmt) -> Result<(
                     title,
                     xlabel: x.var.name.clone(),
                     ylabel: y.var.name.clone(),
-                },
-            )
+            })
+            .save(&path)
         }
     };
     let shown = display(s, file);
@@ -143,6 +151,44 @@ pub fn run(s: &mut Session, kind: &PlotKind, file: &Expr, st: &Stmt) -> Result<(
         .push(serde_json::json!({"kind": "plot", "line": line, "plot": what, "file": shown}));
     s.say(&format!("plot written to {shown}"));
     Ok(())
+}
+
+/// True for a run of Minuit's algorithms, whose points are evaluations.
+fn is_minuit(title: &str) -> bool {
+    let name = title.split('(').next().unwrap_or("");
+    matches!(name, "migrad" | "simplex" | "scan")
+}
+
+/// An optimizer as figures name it: torch's class name or Minuit's
+/// algorithm in capitals, then the options the script gave
+/// (`adam(lr=0.1)` is "Adam lr=0.1", `migrad()` is "MIGRAD").
+pub(crate) fn optimizer_label(title: &str) -> String {
+    let (name, rest) = title.split_once('(').unwrap_or((title, ""));
+    let opts = rest.strip_suffix(')').unwrap_or(rest).trim();
+    let shown = match name {
+        "sgd" => "SGD",
+        "adam" => "Adam",
+        "adamw" => "AdamW",
+        "adamax" => "Adamax",
+        "nadam" => "NAdam",
+        "radam" => "RAdam",
+        "rmsprop" => "RMSprop",
+        "adagrad" => "Adagrad",
+        "adadelta" => "Adadelta",
+        "rprop" => "Rprop",
+        "asgd" => "ASGD",
+        "lbfgs" => "LBFGS",
+        "adafactor" => "Adafactor",
+        "migrad" => "MIGRAD",
+        "simplex" => "SIMPLEX",
+        "scan" => "SCAN",
+        other => other,
+    };
+    if opts.is_empty() {
+        shown.to_string()
+    } else {
+        format!("{shown} {opts}")
+    }
 }
 
 /// A plot that could not be made, named by the file as the script wrote it.

@@ -170,17 +170,56 @@ struct Layers {
     lines: Vec<Vec<(f64, f64)>>,
 }
 
+/// The grid padded by one extrapolated value on every side, so that the
+/// crate's rings close outside the axes and every level line and band
+/// reaches the axes' edge; non-finite values become `hole`.
+fn padded_grid(z: &[f64], nx: usize, ny: usize, hole: f64) -> Vec<f64> {
+    let (px, py) = (nx + 2, ny + 2);
+    let at = |i: usize, j: usize| {
+        let v = z[j * nx + i];
+        if v.is_finite() {
+            v
+        } else {
+            f64::NAN
+        }
+    };
+    // Linear extrapolation one step beyond each edge.
+    let ext = |a: f64, b: f64| 2.0 * a - b;
+    let mut out = vec![hole; px * py];
+    for j in 0..py {
+        for i in 0..px {
+            let (ci, cj) = (i.clamp(1, nx) - 1, j.clamp(1, ny) - 1);
+            let mut v = at(ci, cj);
+            if i == 0 {
+                v = ext(v, at(1, cj));
+            } else if i == px - 1 {
+                v = ext(v, at(nx - 2, cj));
+            }
+            if j == 0 {
+                v = ext(v, at(ci, 1) + (v - at(ci, cj)));
+            } else if j == py - 1 {
+                v = ext(v, at(ci, ny - 2) + (v - at(ci, cj)));
+            }
+            out[j * px + i] = if v.is_finite() { v } else { hole };
+        }
+    }
+    out
+}
+
 fn layers(p: &ContourPlot, cs: &ColourScale, levels: &[f64], f: &Frame) -> Result<Layers, PlotError> {
     let (nx, ny) = (p.xs.len(), p.ys.len());
     let (zmin, zmax) = finite_range(p.z.iter().copied()).unwrap_or((0.0, 1.0));
     // Non-finite values become a value below every threshold: outside
     // every band (left blank), and level lines next to them are dropped.
     let hole = zmin - (zmax - zmin).abs() - 1.0;
-    let values: Vec<f64> = p.z.iter().map(|&v| if v.is_finite() { v } else { hole }).collect();
-    let builder = ContourBuilder::new(nx, ny, true);
+    let values = padded_grid(&p.z, nx, ny, hole);
+    let builder = ContourBuilder::new(nx + 2, ny + 2, true);
     let fail = |e: contour::Error| PlotError::Render(format!("marching squares failed: {e:?}"));
-    // Grid coordinates `(x, y)` of the crate to pixels.
-    let to_px = |(cx, cy): (f64, f64)| f.px((grid_to_data(&p.xs, cx), grid_to_data(&p.ys, cy)));
+    // The crate's grid coordinates (value k of the padded grid at k + 0.5)
+    // to pixels.
+    let to_px = |(cx, cy): (f64, f64)| {
+        f.px((grid_to_data(&p.xs, cx - 1.0), grid_to_data(&p.ys, cy - 1.0)))
+    };
     let mut bands = Vec::new();
     for (k, band) in builder
         .isobands(&values, &cs.thresholds)
@@ -199,9 +238,14 @@ fn layers(p: &ContourPlot, cs: &ColourScale, levels: &[f64], f: &Frame) -> Resul
             bands.push((k, rings));
         }
     }
+    // A level-line point is dropped when it lies on the padded grid's
+    // border (the crate closes rings there) or next to a non-finite value.
     let bad = |(cx, cy): (f64, f64)| {
+        if cx <= 0.5 || cy <= 0.5 || cx >= nx as f64 + 1.5 || cy >= ny as f64 + 1.5 {
+            return true;
+        }
         let near = |g: f64, n: usize| {
-            let i = (g - 0.5).clamp(0.0, (n - 1) as f64);
+            let i = (g - 1.5).clamp(0.0, (n - 1) as f64);
             [i.floor() as usize, i.ceil() as usize]
         };
         let (ix, iy) = (near(cx, nx), near(cy, ny));

@@ -181,7 +181,7 @@ fn off_scale(scene: &mut Scene, f: &Frame, s: &Series, colour: Rgb, xlabel: &str
         .filter(|q| q.0.is_finite() && q.1 <= 0.0)
         .collect();
     let Some(first) = off.first() else { return };
-    let (_, _, r, b) = f.area;
+    let (_, t, r, b) = f.area;
     let mut seen = HashSet::new();
     for q in &off {
         let px = f.x.px(q.0);
@@ -203,5 +203,5 @@ fn off_scale(scene: &mut Scene, f: &Frame, s: &Series, colour: Rgb, xlabel: &str
         off.len(),
         if off.len() == 1 { "" } else { "s" },
     );
-    scene.text((r - 8.0, b - 14.0), &note, axes::LEGEND_SIZE, Anchor::End, VAlign::Baseline);
+    scene.text((r - 8.0, t + 10.0), &note, axes::LEGEND_SIZE, Anchor::End, VAlign::Top);
 }

@@ -200,12 +200,23 @@ pub(super) fn top_margin(title: &str) -> f64 {
     }
 }
 
+/// `v` moved to the nearest pixel centre, so that a 1 px line along it
+/// covers one row or column of pixels instead of blurring over two.
+pub(super) fn snap(v: f64) -> f64 {
+    (v - 0.5).round() + 0.5
+}
+
+/// A plotting area with its edges on pixel centres.
+pub(super) fn snap_area((l, t, r, b): (f64, f64, f64, f64)) -> (f64, f64, f64, f64) {
+    (snap(l), snap(t), snap(r), snap(b))
+}
+
 /// Draws the frame, ticks, tick labels, axis labels and title.
 pub(super) fn draw_frame(scene: &mut Scene, f: &Frame, x: &Axis, y: &Axis, title: &str) {
     let (l, t, r, b) = f.area;
     let black = Stroke::solid(Rgb::BLACK, FRAME_WIDTH);
     for &(u, ref s) in &x.ticks {
-        let px = f.x.px_axis(u);
+        let px = snap(f.x.px_axis(u));
         if px < l - 0.5 || px > r + 0.5 {
             continue;
         }
@@ -213,7 +224,7 @@ pub(super) fn draw_frame(scene: &mut Scene, f: &Frame, x: &Axis, y: &Axis, title
         scene.text((px, b + TICK_LEN + 4.0), s, TICK_SIZE, Anchor::Middle, VAlign::Top);
     }
     for &(u, ref s) in &y.ticks {
-        let py = f.y.px_axis(u);
+        let py = snap(f.y.px_axis(u));
         if py < t - 0.5 || py > b + 0.5 {
             continue;
         }

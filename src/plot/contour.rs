@@ -23,16 +23,17 @@ const LEVEL_GREY: Rgb = Rgb(128, 128, 128);
 const LEVEL_DASH: [f64; 2] = [5.5, 2.4];
 const SINGLE_PATH: Rgb = Rgb(0, 0, 255);
 /// Path colours when several share a map: matplotlib's cycle without its
-/// green and red, which mark the start and end.
+/// green and red (they mark the start and end) and grey (the level lines),
+/// then navy.
 const PATH_CYCLE: [Rgb; 8] = [
     Rgb(31, 119, 180),
     Rgb(255, 127, 14),
     Rgb(148, 103, 189),
     Rgb(140, 86, 75),
     Rgb(227, 119, 194),
-    Rgb(127, 127, 127),
     Rgb(188, 189, 34),
     Rgb(23, 190, 207),
+    Rgb(0, 0, 128),
 ];
 const START: Rgb = Rgb(0, 150, 0);
 const END: Rgb = Rgb(215, 0, 0);
@@ -321,7 +322,7 @@ pub(super) fn scene(p: &ContourPlot) -> Result<Scene, PlotError> {
     let title_w = text_width(&p.title, axes::TITLE_SIZE);
     let width = (left + SIDE + right).max(title_w + 40.0).ceil();
     let height = (top + SIDE + bottom).ceil();
-    let area = (left, top, left + SIDE, top + SIDE);
+    let area = axes::snap_area((left, top, left + SIDE, top + SIDE));
     let frame = Frame::new(area, &x, &y);
     let mut scene = Scene::new(width as u32, height as u32);
     scene.clip = area;
@@ -456,7 +457,7 @@ fn colour_bar(scene: &mut Scene, cs: &ColourScale, levels: &[f64], area: (f64, f
     let black = Stroke::solid(Rgb::BLACK, 1.0);
     scene.rect((l, t, rr, b), None, Some(black.clone()), Role::Frame);
     for (u, label) in &bar.ticks {
-        let y = s.px_axis(*u);
+        let y = axes::snap(s.px_axis(*u));
         scene.polyline(&[(rr, y), (rr + 5.0, y)], black.clone(), false, Role::Frame);
         scene.text((rr + 9.0, y), label, axes::TICK_SIZE, Anchor::Start, VAlign::Center);
     }

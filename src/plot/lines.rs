@@ -115,7 +115,7 @@ pub(super) fn scene(p: &LinePlot) -> Result<Scene, PlotError> {
     let top = axes::top_margin(&p.title);
     let bottom = axes::bottom_margin(&x);
     let width = WIDTH.max(text_width(&p.title, axes::TITLE_SIZE) + 40.0).ceil();
-    let area = (left, top, width - 24.0, HEIGHT - bottom);
+    let area = axes::snap_area((left, top, width - 24.0, HEIGHT - bottom));
     let f = Frame::new(area, &x, &y);
     let mut scene = Scene::new(width as u32, HEIGHT as u32);
     scene.clip = area;

@@ -431,3 +431,139 @@ plot contour himmelblau(x, y) over x in [-6, 6], y in [-6, 6] with path to \"m2.
         assert!(s.is_empty(), "{f}: {} stray blue pixels, e.g. {:?}", s.len(), &s[..s.len().min(5)]);
     }
 }
+
+// ---------------------------------------------------------------------------
+// `with paths`, and paths of runs with tensor parameters.
+
+/// Runs `script` in a fresh directory; returns it, the exit code and stderr.
+fn run_script(script: &str) -> (tempfile::TempDir, Option<i32>, String, String) {
+    let d = tempfile::tempdir().unwrap();
+    let file = d.path().join("s.loss");
+    fs::write(&file, script).unwrap();
+    let out = Command::new(BIN)
+        .arg("run")
+        .arg(&file)
+        .current_dir(d.path())
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("the binary runs");
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!err.contains("panicked"), "{err}");
+    let o = String::from_utf8_lossy(&out.stdout).into_owned();
+    (d, out.status.code(), o, err)
+}
+
+const HIMMELBLAU: &str = "param x = -2;\nparam y = 0;\n\
+fn h(x, y) = (x^2 + y - 11)^2 + (x + y^2 - 7)^2;\n";
+
+#[test]
+fn with_paths_draws_every_minimization_of_the_objective() {
+    let script = format!(
+        "{HIMMELBLAU}\
+minimize h(x, y) from x = -2, y = 0;
+minimize h(x, y) from x = -2, y = 0 with adam(lr=0.1) for 200 steps;
+minimize x^2 + y^2 with sgd(lr=0.1) for 10 steps;
+minimize h(x,y) from x = -2, y = 0 with sgd(lr=0.005, momentum=0.9) for 100 steps;
+minimize h(x, y) from x = 0, y = 0 with adam(lr=0.1) for 50 steps;
+plot contour h(x, y) over x in [-6, 6], y in [-6, 6] with paths to \"a.svg\";
+plot contour h(x, y) over x in [-6, 6], y in [-6, 6] with paths to \"a.png\";
+"
+    );
+    let (d, code, _, err) = run_script(&script);
+    // The second plot has nothing left to draw: the first took every run.
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("error[E0403]") && err.contains("no minimization of `h(x, y)`"), "{err}");
+    assert!(err.contains("s.loss:10:"), "{err}");
+    assert!(!d.path().join("a.png").exists());
+    let svg = fs::read_to_string(d.path().join("a.svg")).unwrap();
+    check_contour(&svg, "with paths", 4);
+    let t = texts(&svg);
+    for want in [
+        "MIGRAD",
+        "Adam lr=0.1 from (-2, 0)",
+        "Adam lr=0.1 from (0, 0)",
+        "SGD lr=0.005, momentum=0.9",
+        "start",
+        "end",
+    ] {
+        assert!(t.iter().any(|s| s == want), "no {want:?} in {t:?}");
+    }
+    assert!(t[0] == "h(x, y): 4 minimizations", "{t:?}");
+    // Each path in its own colour, with one vertex per recorded point.
+    let lines = elements(&svg, "polyline", "path");
+    let colours: std::collections::HashSet<&str> =
+        lines.iter().filter_map(|e| attr(e, "stroke")).collect();
+    assert_eq!(colours.len(), 4);
+    let counts: Vec<usize> = lines.iter().map(|e| points(e).len()).collect();
+    assert_eq!(&counts[1..], [201, 101, 51]);
+}
+
+#[test]
+fn with_paths_png_keeps_every_path_near_its_points() {
+    let script = format!(
+        "{HIMMELBLAU}\
+minimize h(x, y) from x = -2, y = 0;
+minimize h(x, y) from x = -2, y = 0 with rmsprop(lr=0.01) for 300 steps;
+plot contour h(x, y) over x in [-6, 6], y in [-6, 6] with paths to \"a.svg\";
+minimize h(x, y) from x = -2, y = 0;
+minimize h(x, y) from x = -2, y = 0 with rmsprop(lr=0.01) for 300 steps;
+plot contour h(x, y) over x in [-6, 6], y in [-6, 6] with paths to \"a.png\";
+"
+    );
+    let (d, code, _, err) = run_script(&script);
+    assert_eq!(code, Some(0), "{err}");
+    let svg = check_figure(&d.path().join("a.svg"), &d.path().join("a.png"));
+    check_contour(&svg, "with paths", 2);
+}
+
+#[test]
+fn with_paths_needs_a_minimization_of_that_objective() {
+    let script = format!(
+        "{HIMMELBLAU}\
+minimize x^2 + y^2 with sgd(lr=0.1) for 10 steps;
+plot contour h(x, y) over x in [-6, 6], y in [-6, 6] with paths to \"a.svg\";
+"
+    );
+    let (d, code, _, err) = run_script(&script);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("error[E0403]: no minimization of `h(x, y)` to draw"), "{err}");
+    assert!(err.contains("s.loss:5:1"), "{err}");
+    assert!(err.contains("help: `with paths` draws each `minimize`"), "{err}");
+    assert!(!d.path().join("a.svg").exists());
+}
+
+/// Issue 20, finding 1: a step-based run with a tensor parameter recorded
+/// one name per parameter but one value per element, so the plot indexed
+/// past the end (a panic) or, with more steps, drew a misaligned path.
+#[test]
+fn a_path_with_a_tensor_parameter_names_each_element() {
+    for steps in [1, 2, 5] {
+        let script = format!(
+            "param x = 1; param w[2] = [1, 1]; param y = 0.5;\n\
+minimize x^2 + sum(w^2) + y^2 with adam(lr=0.1) for {steps} steps;\n\
+plot contour x^2 + y^2 over x in [-1, 1], y in [-1, 1] with path to \"a.svg\";\n"
+        );
+        let (d, code, _, err) = run_script(&script);
+        assert_eq!(code, Some(0), "{steps} steps: {err}");
+        let svg = fs::read_to_string(d.path().join("a.svg")).unwrap();
+        let (l, t, r, b) = plot_area(&svg);
+        let pts = points(elements(&svg, "polyline", "path")[0]);
+        assert_eq!(pts.len(), steps + 1);
+        // Step 0 is (1, 0.5): the right edge, a quarter below the top;
+        // Adam moves x and y by lr each step at first, along the diagonal.
+        assert!((pts[0].0 - r).abs() < 0.01 && (pts[0].1 - (t + (b - t) / 4.0)).abs() < 0.01);
+        let unit = (r - l) / 2.0;
+        assert!((pts[1].0 - (r - 0.1 * unit)).abs() < 0.05, "{pts:?}");
+        assert!((pts[1].1 - (t + (b - t) / 4.0 + 0.1 * unit)).abs() < 0.05, "{pts:?}");
+    }
+}
+
+#[test]
+fn a_tensor_parameter_is_no_contour_axis_of_a_path() {
+    let script = "param w[2] = [1, 1]; param y = 1;\n\
+minimize sum(w^2) + y^2 with adam(lr=0.1) for 3 steps;\n\
+plot contour y^2 over w in [-1, 1], y in [-1, 1] with path to \"a.svg\";\n";
+    let (_, code, _, err) = run_script(script);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("error[E0402]") && err.contains("s.loss:3:"), "{err}");
+}

@@ -211,8 +211,8 @@ pub(super) fn snap_area((l, t, r, b): (f64, f64, f64, f64)) -> (f64, f64, f64, f
     (snap(l), snap(t), snap(r), snap(b))
 }
 
-/// Draws the frame, ticks, tick labels, axis labels and title.
-pub(super) fn draw_frame(scene: &mut Scene, f: &Frame, x: &Axis, y: &Axis, title: &str) {
+/// Draws the frame, ticks, tick labels and axis labels.
+pub(super) fn draw_frame(scene: &mut Scene, f: &Frame, x: &Axis, y: &Axis) {
     let (l, t, r, b) = f.area;
     let black = Stroke::solid(Rgb::BLACK, FRAME_WIDTH);
     for &(u, ref s) in &x.ticks {
@@ -243,6 +243,11 @@ pub(super) fn draw_frame(scene: &mut Scene, f: &Frame, x: &Axis, y: &Axis, title
     scene.text(((l + r) / 2.0, below), &x.label, LABEL_SIZE, Anchor::Middle, VAlign::Top);
     let beside = l - TICK_LEN - 4.0 - widest(&y.ticks) - 10.0 - LABEL_SIZE / 2.0;
     scene.vertical_text((beside, (t + b) / 2.0), &y.label, LABEL_SIZE);
+}
+
+/// Draws the title above the plotting area (first, so that it is the
+/// SVG's first text).
+pub(super) fn draw_title(scene: &mut Scene, (l, t, r, _): (f64, f64, f64, f64), title: &str) {
     scene.text(((l + r) / 2.0, t - 14.0), title, TITLE_SIZE, Anchor::Middle, VAlign::Baseline);
 }
 

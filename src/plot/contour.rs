@@ -326,6 +326,7 @@ pub(super) fn scene(p: &ContourPlot) -> Result<Scene, PlotError> {
     let frame = Frame::new(area, &x, &y);
     let mut scene = Scene::new(width as u32, height as u32);
     scene.clip = area;
+    axes::draw_title(&mut scene, area, &p.title);
 
     let lay = layers(p, &cs, &levels, &frame)?;
     let nb = cs.thresholds.len() - 1;
@@ -337,7 +338,7 @@ pub(super) fn scene(p: &ContourPlot) -> Result<Scene, PlotError> {
         scene.polyline(l, level_stroke.clone(), true, Role::Level);
     }
     let entries = draw_paths(&mut scene, p, &frame);
-    axes::draw_frame(&mut scene, &frame, &x, &y, &p.title);
+    axes::draw_frame(&mut scene, &frame, &x, &y);
     if !entries.is_empty() {
         let pts: Vec<(f64, f64)> = p
             .paths

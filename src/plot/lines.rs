@@ -119,6 +119,7 @@ pub(super) fn scene(p: &LinePlot) -> Result<Scene, PlotError> {
     let f = Frame::new(area, &x, &y);
     let mut scene = Scene::new(width as u32, HEIGHT as u32);
     scene.clip = area;
+    axes::draw_title(&mut scene, area, &p.title);
     if p.zero_lines {
         zero_lines(&mut scene, &f);
     }
@@ -149,7 +150,7 @@ pub(super) fn scene(p: &LinePlot) -> Result<Scene, PlotError> {
             entries.push((s.label.clone(), Sample::Line(stroke)));
         }
     }
-    axes::draw_frame(&mut scene, &f, &x, &y, &p.title);
+    axes::draw_frame(&mut scene, &f, &x, &y);
     if !entries.is_empty() {
         let corner = axes::best_corner(area, &entries, &drawn);
         axes::draw_legend(&mut scene, area, &entries, corner);

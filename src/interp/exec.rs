@@ -72,7 +72,11 @@ impl Session {
                 let v = self.eval(e)?;
                 self.set_param_value(i, v, &e.span)
             }
-            StmtKind::Minimize(m) => run::run(self, m, st, line),
+            StmtKind::Minimize(m) => {
+                run::run(self, m, st, line)?;
+                plots::log_run(self, &m.objective);
+                Ok(())
+            }
             StmtKind::Hesse => run::minuit::hesse(self, st, line),
             StmtKind::Minos(names) => run::minuit::minos(self, names, st, line),
             StmtKind::Print(items) => self.print(items, line),

@@ -583,3 +583,16 @@ mod tests {
         assert_eq!(d.labels[0].1, "2 arguments");
     }
 }
+
+#[cfg(test)]
+mod doc_tests {
+    #[test]
+    fn the_reference_lists_every_builtin() {
+        let p = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/reference.md");
+        let text = std::fs::read_to_string(p).expect("docs/reference.md");
+        let missing: Vec<&str> = super::names()
+            .filter(|n| !text.contains(&format!("`{n}(")) && !text.contains(&format!("`{n} ")))
+            .collect();
+        assert!(missing.is_empty(), "not in docs/reference.md: {missing:?}");
+    }
+}

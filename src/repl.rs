@@ -175,6 +175,12 @@ impl Repl {
             eprintln!("error: `{name}` needs a file name, as in `{name} session.loss`");
         };
         match cmd {
+            ":help" | ":h" | ":?" if !arg.is_empty() => match crate::builtins::doc(arg) {
+                Some(d) => println!("{d}"),
+                None => {
+                    eprintln!("error: no built-in function or constant `{arg}`; `:help` lists them")
+                }
+            },
             ":help" | ":h" | ":?" => println!("{}", help_text()),
             ":params" | ":p" => print!("{}", params_table(&self.session)),
             ":reset" => {
@@ -320,8 +326,21 @@ pub fn help_text() -> String {
         out.push('\n');
         out
     };
-    let builtins: Vec<&str> = crate::builtins::names().collect();
-    s.push_str(&wrap("Built-in functions", &builtins));
+    let mut sections: Vec<&str> = Vec::new();
+    for b in crate::builtins::BUILTINS {
+        if !sections.contains(&b.kind.section()) {
+            sections.push(b.kind.section());
+        }
+    }
+    for sec in sections {
+        let names: Vec<&str> = crate::builtins::BUILTINS
+            .iter()
+            .filter(|b| b.kind.section() == sec)
+            .map(|b| b.name)
+            .collect();
+        s.push_str(&wrap(&format!("Built-in functions: {sec}"), &names));
+    }
+    s.push_str("\n`:help NAME` shows a built-in's signature and what it computes.\n");
     let consts: Vec<&str> = CONSTANTS.iter().map(|(n, _)| *n).collect();
     s.push_str(&wrap("Constants", &consts));
     s.push_str(&wrap("Optimizers (torch.optim)", optim::NAMES));

@@ -165,7 +165,8 @@ fn gradients_agree_with_central_differences_on_random_shapes() {
             let fp = common::num(&vals[1 + 2 * i]).unwrap_or(f64::NAN);
             let fm = common::num(&vals[2 + 2 * i]).unwrap_or(f64::NAN);
             let fd = (fp - fm) / (2.0 * h);
-            if !((g[i] - fd).abs() <= 1e-6 * (1.0 + g[i].abs())) {
+            let ok = (g[i] - fd).abs() <= 1e-6 * (1.0 + g[i].abs());
+            if !ok {
                 failures.push(format!(
                     "{expr} on {shape:?}: element {i}: grad {} vs differences {fd}",
                     g[i]

@@ -370,3 +370,30 @@ fn softmax_family_is_stable_for_large_inputs() {
         "1000.6931471805599 [0.5000000000000275, 0.5000000000000275, 0.0] [-1000.0, 0.0]"
     );
 }
+
+#[test]
+fn a_minimization_starting_outside_the_domain_is_refused() {
+    for (script, words, line) in [
+        (
+            "param x = 2;\nminimize erfinv(x / 4) + (erfinv(x))^2;\n",
+            "erfinv's argument must lie in [-1, 1], and 2 does not",
+            2,
+        ),
+        (
+            "param z = [0.5, 1.5];\nminimize binary_cross_entropy(z, [1, 0]);\n",
+            "binary_cross_entropy's input must lie in [0, 1], and 1.5 does not",
+            2,
+        ),
+    ] {
+        let (_, err, code) = run_text(script);
+        assert_eq!(code, 1, "{err}");
+        assert!(err.contains(words), "{err}");
+        assert!(err.contains("help: torch refuses this value"), "{err}");
+        assert_eq!(locations(&err).first().map(|l| l.1), Some(line), "{err}");
+    }
+    // inside the domain it runs, and printing outside gives torch's nan
+    let (out, err, code) =
+        run_text("param x = 0.5;\nminimize (erfinv(x) - 1)^2;\nx = 2;\nprint erfinv(x);\n");
+    assert_eq!(code, 0, "{err}");
+    assert!(out.trim_end().ends_with("nan"), "{out}");
+}

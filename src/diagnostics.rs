@@ -64,6 +64,64 @@ impl Diag {
     }
 }
 
+/// The JSON form of a diagnostic (`--json`'s `error` and `errors`): the
+/// code, message, the primary span's start and end (1-based lines and
+/// columns), every label, the notes, and the first `help:` note on its own.
+impl Diag {
+    pub fn to_json(&self, src: &str) -> serde_json::Value {
+        let pos = |at: usize| {
+            let (l, c) = line_col(src, at);
+            (serde_json::json!(l), serde_json::json!(c))
+        };
+        let labels: Vec<serde_json::Value> = self
+            .labels
+            .iter()
+            .enumerate()
+            .map(|(i, (span, msg))| {
+                let ((l, c), (el, ec)) = (pos(span.start), pos(span.end));
+                serde_json::json!({"message": msg, "primary": i == 0, "line": l, "column": c,
+                    "end_line": el, "end_column": ec})
+            })
+            .collect();
+        let null = || (serde_json::Value::Null, serde_json::Value::Null);
+        let ((l, c), (el, ec)) = match self.primary_span() {
+            Some(s) => (pos(s.start), pos(s.end)),
+            None => (null(), null()),
+        };
+        let help = self
+            .notes
+            .iter()
+            .find_map(|n| n.strip_prefix("help: "))
+            .map(str::to_string);
+        serde_json::json!({
+            "code": self.code,
+            "severity": match self.severity { Sev::Error => "error", Sev::Warning => "warning" },
+            "message": self.message,
+            "line": l, "column": c, "end_line": el, "end_column": ec,
+            "labels": labels,
+            "notes": self.notes,
+            "help": help,
+        })
+    }
+}
+
+/// Line starts of a text, for many line lookups in linear time overall
+/// (a script with thousands of errors must not rescan the text for each).
+pub struct LineIndex(Vec<usize>);
+
+impl LineIndex {
+    pub fn new(src: &str) -> LineIndex {
+        let mut starts = vec![0];
+        starts.extend(src.match_indices('\n').map(|(i, _)| i + 1));
+        LineIndex(starts)
+    }
+
+    /// 1-based line of byte offset `at`.
+    pub fn line(&self, at: usize) -> usize {
+        self.0.partition_point(|&s| s <= at)
+    }
+}
+
 /// 1-based line and column (in characters) of byte offset `at`.
 pub fn line_col(src: &str, at: usize) -> (usize, usize) {
     let at = at.min(src.len());

@@ -127,7 +127,17 @@ pub struct Session {
     pub history: Vec<String>,
     src_name: String,
     pub(crate) src: String,
+    /// Every diagnostic of the run as JSON (`--json`'s `errors`), capped.
+    diag_log: Vec<Value>,
+    /// Diagnostics beyond the cap, counted only.
+    diags_omitted: usize,
+    /// The diagnostic that stopped the run, as JSON.
+    stopped_by: Option<Value>,
 }
+
+/// At most this many syntax errors are shown (then "and N more"), and at
+/// most this many diagnostics are listed in `--json`'s `errors`.
+pub const MAX_REPORTED: usize = 20;
 
 /// How a run ended.
 #[derive(Debug, PartialEq)]
@@ -169,6 +179,9 @@ impl Session {
             history: Vec::new(),
             src_name: String::new(),
             src: String::new(),
+            diag_log: Vec::new(),
+            diags_omitted: 0,
+            stopped_by: None,
         }
     }
 
@@ -186,6 +199,9 @@ impl Session {
         self.last_path = None;
         self.last_minuit = None;
         self.history.clear();
+        self.diag_log.clear();
+        self.diags_omitted = 0;
+        self.stopped_by = None;
     }
 
     pub fn param_index(&self, name: &str) -> Option<usize> {
@@ -200,8 +216,15 @@ impl Session {
         }
     }
 
-    /// Renders a diagnostic on the error stream.
+    /// Renders a diagnostic on the error stream (after flushing what the
+    /// statements before it printed, so the two streams stay in order).
     pub fn emit(&mut self, d: &Diag) {
+        let _ = self.out.flush();
+        if self.diag_log.len() < MAX_REPORTED {
+            self.diag_log.push(d.to_json(&self.src));
+        } else {
+            self.diags_omitted += 1;
+        }
         let text = render(
             std::slice::from_ref(d),
             &self.src_name,
@@ -238,17 +261,35 @@ impl Session {
     pub fn run_source(&mut self, name: &str, src: &str) -> Outcome {
         self.src_name = name.to_string();
         self.src = src.to_string();
-        let program = match crate::syntax::parse(src) {
-            Ok(p) => p,
-            Err(diags) => {
-                for d in &diags {
-                    self.emit(d);
-                }
-                let (l, c) = diags[0].line_col(src);
-                return Outcome::Error(diags[0].message.clone(), l, c);
-            }
-        };
-        self.run_program(&program)
+        match crate::syntax::parse(src) {
+            Ok(p) => self.run_program(&p),
+            Err(diags) => self.syntax_errors(&diags),
+        }
+    }
+
+    /// Reports syntax errors: the first `MAX_REPORTED`, then how many more.
+    fn syntax_errors(&mut self, diags: &[Diag]) -> Outcome {
+        for d in diags.iter().take(MAX_REPORTED) {
+            self.emit(d);
+        }
+        if diags.len() > MAX_REPORTED {
+            let more = diags.len() - MAX_REPORTED;
+            self.diags_omitted += more;
+            let _ = writeln!(
+                self.err,
+                "error: and {more} more syntax error{} (the first {MAX_REPORTED} are shown)",
+                if more == 1 { "" } else { "s" }
+            );
+            let _ = self.err.flush();
+        }
+        self.stop(&diags[0])
+    }
+
+    /// The outcome of a run that `d` stopped.
+    fn stop(&mut self, d: &Diag) -> Outcome {
+        self.stopped_by = Some(d.to_json(&self.src));
+        let (l, c) = d.line_col(&self.src);
+        Outcome::Error(d.message.clone(), l, c)
     }
 
     /// Runs more source under the same name (the REPL): the text is appended
@@ -268,13 +309,7 @@ impl Session {
         self.src = full;
         match parsed {
             Ok(p) => self.run_program(&p),
-            Err(diags) => {
-                for d in &diags {
-                    self.emit(d);
-                }
-                let (l, c) = diags[0].line_col(&self.src);
-                Outcome::Error(diags[0].message.clone(), l, c)
-            }
+            Err(diags) => self.syntax_errors(&diags),
         }
     }
 
@@ -285,11 +320,13 @@ impl Session {
             if let Err(d) = self.exec(st) {
                 self.emit(&d);
                 self.flush();
-                let (l, c) = d.line_col(&self.src);
-                return Outcome::Error(d.message.clone(), l, c);
+                return self.stop(&d);
             }
             let text = self.src[st.span.clone()].to_string();
             self.history.push(text);
+            // Each statement's output appears when it finishes, not when
+            // the run ends.
+            self.flush();
         }
         self.flush();
         if self.failed_expects > failed_before {
@@ -299,15 +336,35 @@ impl Session {
         }
     }
 
-    /// Everything the caller prints for `--json`.
+    /// Everything the caller prints for `--json`. The error object is the
+    /// diagnostic that ended the run (for failed expects, the first one),
+    /// with `errors` listing every diagnostic of the run.
     pub fn json_report(&self, outcome: &Outcome) -> Value {
-        let error = match outcome {
-            Outcome::Ok => Value::Null,
-            Outcome::Error(m, l, c) => json!({"message": m, "line": l, "column": c}),
+        let first_failed_expect = || self.diag_log.iter().find(|d| d["code"] == "E0401").cloned();
+        let (found, m, l, c) = match outcome {
+            Outcome::Ok => (None, None, None, None),
+            Outcome::Error(m, l, c) => {
+                (self.stopped_by.clone(), Some(m.clone()), Some(*l), Some(*c))
+            }
             Outcome::ExpectFailed => match &self.first_failure {
-                Some((m, l, c)) => json!({"message": m, "line": l, "column": c}),
-                None => json!({"message": "an expect failed", "line": null, "column": null}),
+                Some((m, l, c)) => (first_failed_expect(), Some(m.clone()), Some(*l), Some(*c)),
+                None => (None, Some("an expect failed".to_string()), None, None),
             },
+        };
+        let error = match m {
+            None => Value::Null,
+            Some(m) => {
+                let mut e =
+                    found.unwrap_or_else(|| json!({"code": null, "labels": [], "notes": []}));
+                e["message"] = json!(m);
+                e["line"] = json!(l);
+                e["column"] = json!(c);
+                e["errors"] = json!(self.diag_log);
+                if self.diags_omitted > 0 {
+                    e["errors_omitted"] = json!(self.diags_omitted);
+                }
+                e
+            }
         };
         json!({
             "ok": *outcome == Outcome::Ok,

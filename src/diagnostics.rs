@@ -136,9 +136,103 @@ pub fn line_col(src: &str, at: usize) -> (usize, usize) {
     (line, col)
 }
 
+/// Source lines longer than this (in bytes) are shown clipped around the
+/// labels, so that errors on one huge line do not each reprint all of it.
+pub const MAX_LINE: usize = 160;
+/// Context kept on each side of the labels on a clipped line.
+const CLIP_CONTEXT: usize = 60;
+
+/// The source as a diagnostic shows it: every long line that a label
+/// touches is cut to a window around its labels (`...` marks the cuts), and
+/// the labels are moved to match. Line numbers do not change.
+fn clipped(d: &Diag, src: &str) -> (String, Diag) {
+    let index = LineIndex::new(src);
+    let line_range = |line: usize| {
+        let start = index.0[line - 1];
+        let end = index.0.get(line).map_or(src.len(), |&s| s - 1);
+        start..end
+    };
+    // (line start, line end, window start, window end) per long line.
+    let mut cuts: Vec<(usize, usize, usize, usize)> = Vec::new();
+    for (span, _) in &d.labels {
+        let span = clamp_span(span, src);
+        let line = line_range(index.line(span.start));
+        if line.len() <= MAX_LINE || cuts.iter().any(|c| c.0 == line.start) {
+            continue;
+        }
+        let on_line = d
+            .labels
+            .iter()
+            .map(|(s, _)| clamp_span(s, src))
+            .filter(|s| line.contains(&s.start) || s.start == line.end);
+        let (lo, hi) = on_line.fold((usize::MAX, 0), |(lo, hi), s| {
+            (lo.min(s.start), hi.max(s.end.min(line.end)))
+        });
+        let mut ws = lo.saturating_sub(CLIP_CONTEXT).max(line.start);
+        let mut we = (hi + CLIP_CONTEXT).min(line.end).min(ws + 2 * MAX_LINE);
+        while !src.is_char_boundary(ws) {
+            ws -= 1;
+        }
+        while !src.is_char_boundary(we) {
+            we += 1;
+        }
+        cuts.push((line.start, line.end, ws, we));
+    }
+    if cuts.is_empty() {
+        return (src.to_string(), d.clone());
+    }
+    cuts.sort();
+    let mut out = String::with_capacity(src.len());
+    // (old offset, new offset) at the start of each kept piece, to move spans.
+    let mut moves: Vec<(usize, usize, usize, usize)> = Vec::new();
+    let mut at = 0;
+    for &(ls, le, ws, we) in &cuts {
+        out.push_str(&src[at..ls]);
+        if ws > ls {
+            out.push_str("...");
+        }
+        let new_ws = out.len();
+        out.push_str(&src[ws..we]);
+        let new_we = out.len();
+        if we < le {
+            out.push_str("...");
+        }
+        moves.push((ls, le, ws, we));
+        moves.push((new_ws, new_we, 0, 0));
+        at = le;
+    }
+    out.push_str(&src[at..]);
+    let map = |o: usize| {
+        let mut delta: isize = 0;
+        for pair in moves.chunks(2) {
+            let ((ls, le, ws, we), (nws, nwe, _, _)) = (pair[0], pair[1]);
+            if o < ls {
+                break;
+            }
+            if o <= le {
+                return if o < ws {
+                    nws
+                } else if o > we {
+                    nwe
+                } else {
+                    nws + (o - ws)
+                };
+            }
+            let new_le = nwe + if we < le { 3 } else { 0 };
+            delta = new_le as isize - le as isize;
+        }
+        (o as isize + delta) as usize
+    };
+    let mut d = d.clone();
+    for (span, _) in &mut d.labels {
+        let s = clamp_span(span, src);
+        *span = map(s.start)..map(s.end);
+    }
+    (out, d)
+}
+
 /// Turns diagnostics into text. `color` picks ANSI colours.
 pub fn render(diags: &[Diag], name: &str, src: &str, color: bool) -> String {
-    let file = SimpleFile::new(name, src);
     let config = term::Config::default();
     let mut buf = if color {
         termcolor::Buffer::ansi()
@@ -146,6 +240,9 @@ pub fn render(diags: &[Diag], name: &str, src: &str, color: bool) -> String {
         termcolor::Buffer::no_color()
     };
     for d in diags {
+        let (text, d) = clipped(d, src);
+        let (src, d) = (text.as_str(), &d);
+        let file = SimpleFile::new(name, src);
         let sev = match d.severity {
             Sev::Error => Severity::Error,
             Sev::Warning => Severity::Warning,
@@ -262,3 +359,49 @@ pub const CODES: &[(&str, &str)] = &[
         "the script cannot be read (missing, a directory, not UTF-8)",
     ),
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_lines_are_clipped_around_the_label() {
+        let line = "print ](1); ".repeat(400);
+        let src = format!("let a = 1;\n{line}\nprint 2;\n");
+        let at = 11 + 12 * 200 + 6; // the `]` of the 200th statement
+        let d = Diag::error("E0100", "unexpected `]`").at(at..at + 1, "here");
+        let text = render(&[d], "x.loss", &src, false);
+        assert!(text.contains("x.loss:2:2407"), "{text}");
+        assert!(text.len() < 1000, "{} bytes:\n{text}", text.len());
+        let shown = text
+            .lines()
+            .find(|l| l.starts_with("2 │"))
+            .unwrap_or_default();
+        assert!(
+            shown.starts_with("2 │ ...") && shown.ends_with("..."),
+            "{shown}"
+        );
+        let caret = text.lines().find(|l| l.contains('^')).unwrap_or_default();
+        assert_eq!(
+            caret.find('^').map(|i| &shown[i..i + 1]),
+            Some("]"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn short_lines_are_untouched() {
+        let src = "print ](1);\n";
+        let d = Diag::error("E0100", "unexpected `]`").at(6..7, "here");
+        assert_eq!(clipped(&d, src).0, src);
+    }
+
+    #[test]
+    fn line_index_agrees_with_line_col() {
+        let src = "a\nbb\n\nccc";
+        let index = LineIndex::new(src);
+        for at in 0..=src.len() {
+            assert_eq!(index.line(at), line_col(src, at).0, "at {at}");
+        }
+    }
+}

@@ -5,7 +5,7 @@
 //! column that `--json` reports.
 
 use codespan_reporting::diagnostic::{Diagnostic, Label, Severity};
-use codespan_reporting::files::SimpleFile;
+use codespan_reporting::files::{SimpleFile, SimpleFiles};
 use codespan_reporting::term::{self, termcolor};
 use std::ops::Range;
 
@@ -228,48 +228,100 @@ fn clipped(d: &Diag, src: &str) -> (String, Diag) {
         let s = clamp_span(span, src);
         *span = map(s.start)..map(s.end);
     }
+    // Columns in the header count from the cut; say where the cut is.
+    for &(ls, _, ws, _) in cuts.iter().filter(|c| c.2 > c.0) {
+        let col = src[ls..ws].chars().count() + 1;
+        d.notes.push(format!(
+            "note: line {} is long; it is shown from column {col}, after the `...`",
+            index.line(ls)
+        ));
+    }
     (out, d)
+}
+
+/// The codespan form of `d`; `place` gives each label's file and span.
+fn to_codespan<F: Copy>(d: &Diag, place: impl Fn(&Span) -> (F, Span)) -> Diagnostic<F> {
+    let sev = match d.severity {
+        Sev::Error => Severity::Error,
+        Sev::Warning => Severity::Warning,
+    };
+    let labels = d
+        .labels
+        .iter()
+        .enumerate()
+        .map(|(i, (span, msg))| {
+            let (file, span) = place(span);
+            if i == 0 {
+                Label::primary(file, span).with_message(msg)
+            } else {
+                Label::secondary(file, span).with_message(msg)
+            }
+        })
+        .collect();
+    Diagnostic::new(sev)
+        .with_code(d.code)
+        .with_message(&d.message)
+        .with_labels(labels)
+        .with_notes(d.notes.clone())
+}
+
+fn buffer(color: bool) -> termcolor::Buffer {
+    if color {
+        termcolor::Buffer::ansi()
+    } else {
+        termcolor::Buffer::no_color()
+    }
 }
 
 /// Turns diagnostics into text. `color` picks ANSI colours.
 pub fn render(diags: &[Diag], name: &str, src: &str, color: bool) -> String {
     let config = term::Config::default();
-    let mut buf = if color {
-        termcolor::Buffer::ansi()
-    } else {
-        termcolor::Buffer::no_color()
-    };
+    let mut buf = buffer(color);
     for d in diags {
         let (text, d) = clipped(d, src);
-        let (src, d) = (text.as_str(), &d);
+        let src = text.as_str();
         let file = SimpleFile::new(name, src);
-        let sev = match d.severity {
-            Sev::Error => Severity::Error,
-            Sev::Warning => Severity::Warning,
-        };
-        let labels = d
-            .labels
-            .iter()
-            .enumerate()
-            .map(|(i, (span, msg))| {
-                let span = clamp_span(span, src);
-                if i == 0 {
-                    Label::primary((), span).with_message(msg)
-                } else {
-                    Label::secondary((), span).with_message(msg)
-                }
-            })
-            .collect();
-        let diag = Diagnostic::new(sev)
-            .with_code(d.code)
-            .with_message(&d.message)
-            .with_labels(labels)
-            .with_notes(d.notes.clone());
+        let diag = to_codespan(&d, |span| ((), clamp_span(span, src)));
         // Writing into a memory buffer cannot fail except on a bad span,
         // which clamp_span rules out; fall back to the bare message anyway.
         if term::emit(&mut buf, &config, &file, &diag).is_err() {
-            let plain = format!("error[{}]: {}\n", d.code, d.message);
-            return plain;
+            return format!("error[{}]: {}\n", d.code, d.message);
+        }
+    }
+    String::from_utf8_lossy(buf.as_slice()).into_owned()
+}
+
+/// Renders diagnostics whose spans point into several sources laid end to
+/// end in `src`: `segments` gives each one's name and start (the REPL's
+/// inputs and loaded files). Each label is shown in its own source, with
+/// lines counted from that source's start.
+pub fn render_in(diags: &[Diag], segments: &[(String, usize)], src: &str, color: bool) -> String {
+    if segments.len() <= 1 {
+        let name = segments.first().map_or("", |s| s.0.as_str());
+        return render(diags, name, src, color);
+    }
+    let mut files = SimpleFiles::new();
+    let ends = segments.iter().skip(1).map(|s| s.1).chain([src.len()]);
+    let bounds: Vec<(usize, usize)> = segments
+        .iter()
+        .zip(ends)
+        .map(|((name, base), end)| (files.add(name.as_str(), &src[*base..end]), *base))
+        .collect();
+    let place = |span: &Span| {
+        let span = clamp_span(span, src);
+        let k = segments
+            .partition_point(|s| s.1 <= span.start)
+            .saturating_sub(1);
+        let (id, base) = bounds[k];
+        let end = segments.get(k + 1).map_or(src.len(), |s| s.1);
+        (id, span.start - base..span.end.min(end) - base)
+    };
+    let config = term::Config::default();
+    let mut buf = buffer(color);
+    for d in diags {
+        let diag = to_codespan(d, place);
+        if term::emit(&mut buf, &config, &files, &diag).is_err() {
+            return format!("error[{}]: {}\n", d.code, d.message);
         }
     }
     String::from_utf8_lossy(buf.as_slice()).into_owned()
@@ -371,7 +423,12 @@ mod tests {
         let at = 11 + 12 * 200 + 6; // the `]` of the 200th statement
         let d = Diag::error("E0100", "unexpected `]`").at(at..at + 1, "here");
         let text = render(&[d], "x.loss", &src, false);
-        assert!(text.contains("x.loss:2:2407"), "{text}");
+        // 2407 - 2347 + 1 = 61 characters into the shown part, after `...`.
+        assert!(text.contains("x.loss:2:64"), "{text}");
+        assert!(
+            text.contains("line 2 is long; it is shown from column 2347"),
+            "{text}"
+        );
         assert!(text.len() < 1000, "{} bytes:\n{text}", text.len());
         let shown = text
             .lines()
@@ -387,6 +444,18 @@ mod tests {
             Some("]"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn labels_are_shown_in_their_own_source() {
+        let src = "param x = 1;\nparam x = 2;\n";
+        let segs = vec![("a.loss".to_string(), 0), ("<repl:2>".to_string(), 13)];
+        let d = Diag::error("E0201", "`x` is already declared")
+            .at(19..20, "declared again here")
+            .at(6..7, "first declared here");
+        let text = render_in(&[d], &segs, src, false);
+        assert!(text.contains("┌─ <repl:2>:1:7"), "{text}");
+        assert!(text.contains("┌─ a.loss:1:7"), "{text}");
     }
 
     #[test]

@@ -134,12 +134,14 @@ impl Session {
             .map(|p| p.span.clone())
             .or_else(|| self.def_spans.get(name).cloned());
         if let Some(prev) = prev {
-            return Err(
-                Diag::error("E0201", format!("`{name}` is already declared"))
-                    .at(span.clone(), "declared again here")
-                    .at(prev, "first declared here")
-                    .note("help: pick another name, or assign a parameter with `name = value;`"),
-            );
+            let mut d = Diag::error("E0201", format!("`{name}` is already declared"))
+                .at(span.clone(), "declared again here")
+                .at(prev, "first declared here")
+                .note("help: pick another name, or assign a parameter with `name = value;`");
+            if self.opts.repl {
+                d = d.note("help: `:reset` forgets everything declared so far (say, before loading a file again)");
+            }
+            return Err(d);
         }
         if names::builtin_arity(name).is_some() || names::constant(name).is_some() {
             return Err(Diag::error("E0201", format!("`{name}` is a built-in name"))
@@ -261,7 +263,7 @@ impl Session {
             }
             self.emit(&d);
             if self.first_failure.is_none() {
-                let (l, c) = d.line_col(&self.src);
+                let (l, c) = self.diag_line_col(&d);
                 self.first_failure = Some((format!("expect failed: {full}"), l, c));
             }
         }

@@ -20,7 +20,7 @@ mod run;
 pub use lower::names;
 pub use lower::{eval_node, LVal, Lowerer};
 
-use crate::diagnostics::{line_col, render, Diag, Span};
+use crate::diagnostics::{line_col, render_in, Diag, Span};
 use crate::syntax::ast::{Expr, Program};
 use crate::tensor::Tensor;
 use serde_json::{json, Value};
@@ -125,7 +125,11 @@ pub struct Session {
     pub base_dir: PathBuf,
     /// The source statements run so far (for the REPL's `:save`).
     pub history: Vec<String>,
-    src_name: String,
+    /// The sources run so far, one after another in `src`: each input's
+    /// name and where it starts (a script has one; the REPL one per input
+    /// and per `:load`), so diagnostics name `<repl:24>` or the file, with
+    /// lines counted from its start.
+    segments: Vec<(String, usize)>,
     pub(crate) src: String,
     /// Every diagnostic of the run as JSON (`--json`'s `errors`), capped.
     diag_log: Vec<Value>,
@@ -177,7 +181,7 @@ impl Session {
             last_minuit: None,
             base_dir: PathBuf::from("."),
             history: Vec::new(),
-            src_name: String::new(),
+            segments: Vec::new(),
             src: String::new(),
             diag_log: Vec::new(),
             diags_omitted: 0,
@@ -225,9 +229,9 @@ impl Session {
         } else {
             self.diags_omitted += 1;
         }
-        let text = render(
+        let text = render_in(
             std::slice::from_ref(d),
-            &self.src_name,
+            &self.segments,
             &self.src,
             self.opts.color,
         );
@@ -253,13 +257,29 @@ impl Session {
     }
 
     fn line(&self, span: &Span) -> usize {
-        line_col(&self.src, span.start).0
+        self.line_col_at(span.start).0
+    }
+
+    /// 1-based line and column of byte `at`, counted in its own source.
+    fn line_col_at(&self, at: usize) -> (usize, usize) {
+        let k = self
+            .segments
+            .partition_point(|s| s.1 <= at)
+            .saturating_sub(1);
+        let base = self.segments.get(k).map_or(0, |s| s.1);
+        line_col(&self.src[base..], at.saturating_sub(base))
+    }
+
+    /// Line and column of a diagnostic's primary span, in its own source.
+    pub(crate) fn diag_line_col(&self, d: &Diag) -> (usize, usize) {
+        d.primary_span()
+            .map_or((1, 1), |s| self.line_col_at(s.start))
     }
 
     /// Parses and runs a whole source text. Diagnostics are rendered on the
     /// error stream; the outcome says how it ended.
     pub fn run_source(&mut self, name: &str, src: &str) -> Outcome {
-        self.src_name = name.to_string();
+        self.segments = vec![(name.to_string(), 0)];
         self.src = src.to_string();
         match crate::syntax::parse(src) {
             Ok(p) => self.run_program(&p),
@@ -288,21 +308,19 @@ impl Session {
     /// The outcome of a run that `d` stopped.
     fn stop(&mut self, d: &Diag) -> Outcome {
         self.stopped_by = Some(d.to_json(&self.src));
-        let (l, c) = d.line_col(&self.src);
+        let (l, c) = self.diag_line_col(d);
         Outcome::Error(d.message.clone(), l, c)
     }
 
-    /// Runs more source under the same name (the REPL): the text is appended
-    /// to what ran before, so diagnostics can point at earlier inputs.
+    /// Runs more source in the same session (a REPL input, a `:load`ed
+    /// file, a notebook cell) under its own name: the text is appended to
+    /// what ran before, so diagnostics can point at earlier inputs.
     pub fn run_more(&mut self, name: &str, src: &str) -> Outcome {
-        if name != self.src_name {
-            return self.run_source(name, src);
-        }
-        let base = self.src.len();
         if !self.src.is_empty() && !self.src.ends_with('\n') {
             self.src.push('\n');
         }
-        let base = base.max(self.src.len());
+        let base = self.src.len();
+        self.segments.push((name.to_string(), base));
         self.src.push_str(src);
         let full = std::mem::take(&mut self.src);
         let parsed = crate::syntax::parser::parse_from(&full, base);

@@ -1,29 +1,29 @@
-//! The interactive REPL (SPEC section 9). It drives the same `Session` as
-//! `losslang run`: every input is handed to `Session::run_source`, with
-//! `Options.repl` set so that a bare expression prints its value. What this
-//! module adds is the line editor (rustyline: history, completion,
-//! highlighting), the `:` commands, and Ctrl-C handling.
+//! The interactive REPL (SPEC section 9), split as nickel's is: this file
+//! is the backend (`Repl`: each input goes to the same `Session` as
+//! `losslang run`, through `Session::run_more` under the name `<repl:N>`,
+//! with `Options.repl` set so that a bare expression prints its value) and
+//! the read loops; `command` parses and carries out the `:` commands;
+//! `editor` is the rustyline helper (completion, highlighting, history).
 //!
 //! When standard input is not a terminal the REPL reads it line by line,
 //! without prompts, so that it can be scripted; see docs/repl.md.
 
-use crate::interp::names::{BUILTINS, CONSTANTS};
+mod command;
+mod editor;
+
+pub use crate::syntax::lexer::KEYWORDS;
+pub use command::{help_text, params_table, save, Command, COMMANDS};
+pub use editor::{highlight_line, history_path, option_names, LossHelper};
+
+use crate::diagnostics::{render, Diag};
 use crate::interp::{Options, Outcome, Session, INTERRUPT};
-use crate::optim;
-use crate::syntax::ast::StmtKind;
 use crate::syntax::lexer::{lex, Tok};
 use crate::syntax::parser::is_incomplete;
-use crate::tensor::fmt_num;
-use rustyline::completion::{Completer, FilenameCompleter, Pair};
 use rustyline::error::ReadlineError;
-use rustyline::highlight::{CmdKind, Highlighter};
-use rustyline::hint::Hinter;
 use rustyline::history::FileHistory;
-use rustyline::validate::Validator;
-use rustyline::{ColorMode, CompletionType, Config, Context, Editor, Helper};
-use std::borrow::Cow;
+use rustyline::{ColorMode, CompletionType, Config, Editor};
 use std::io::{BufRead, IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 /// The main prompt.
@@ -59,50 +59,6 @@ fn clear_interrupt() {
     UNTAKEN.store(0, Ordering::SeqCst);
 }
 
-/// The language's keywords (SPEC section 2).
-pub const KEYWORDS: &[&str] = &[
-    "param", "let", "fn", "minimize", "maximize", "with", "for", "steps", "from", "in", "fixed",
-    "print", "expect", "within", "seed", "hesse", "minos", "plot", "over", "to", "and", "or",
-    "not", "true", "false",
-];
-
-/// The Minuit minimizers and their options (in the order minimize.rs reads them).
-const MINUIT: &[(&str, &[&str])] = &[
-    ("migrad", &["tol", "strategy", "errordef", "ncall", "grad"]),
-    ("simplex", &["tol", "errordef", "ncall"]),
-    ("scan", &["n", "errordef"]),
-];
-
-/// The REPL's commands, with their one-line help.
-pub const COMMANDS: &[(&str, &str)] = &[
-    (":help", "this help"),
-    (
-        ":params",
-        "a table of the parameters: value, limits, fixed, error",
-    ),
-    (":reset", "forget everything declared and done"),
-    (":load FILE", "run a script into the session"),
-    (
-        ":save FILE",
-        "write the session's statements as a runnable script",
-    ),
-    (":quit", "leave (so does Ctrl-D)"),
-];
-
-/// Every option name of optimizer `name` (torch or Minuit), if it is one.
-pub fn option_names(name: &str) -> Option<Vec<String>> {
-    if let Some((_, opts)) = MINUIT.iter().find(|(n, _)| *n == name) {
-        return Some(opts.iter().map(|s| s.to_string()).collect());
-    }
-    if !optim::is_optimizer(name) {
-        return None;
-    }
-    match optim::build(name, &[], &optim::ParamLayout::scalars(1)) {
-        Some(Ok(b)) => Some(b.options.iter().map(|(n, _)| n.to_string()).collect()),
-        _ => None,
-    }
-}
-
 /// Whether diagnostics on standard error get colour.
 fn color_stderr() -> bool {
     std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
@@ -115,11 +71,16 @@ enum Flow {
     Quit,
 }
 
-/// The session plus what the REPL itself needs.
+/// The session plus what the REPL itself needs: the backend that runs each
+/// input. It writes only through the session (and the diagnostics it
+/// renders), so the piped and interactive loops behave alike.
 struct Repl {
     session: Session,
-    /// Inputs that ended in an error (the exit status of a piped REPL).
+    /// Inputs that ended in an error or a failed `expect` (the exit status
+    /// of a piped REPL, as for a script).
     errors: usize,
+    /// Inputs read so far: input N is named `<repl:N>` in diagnostics.
+    inputs: usize,
 }
 
 impl Repl {
@@ -134,6 +95,7 @@ impl Repl {
         Repl {
             session: Session::new(opts, out, Box::new(std::io::stderr())),
             errors: 0,
+            inputs: 0,
         }
     }
 
@@ -145,79 +107,121 @@ impl Repl {
         v
     }
 
+    /// The name of the current input in diagnostics.
+    fn input_name(&self) -> String {
+        format!("<repl:{}>", self.inputs)
+    }
+
+    /// Renders a diagnostic about the current input itself (a command, a
+    /// line that is not text) and counts it as an error.
+    fn report(&mut self, input: &str, d: &Diag) {
+        let text = render(
+            std::slice::from_ref(d),
+            &self.input_name(),
+            input,
+            self.session.opts.color,
+        );
+        self.session.flush();
+        eprint!("{text}");
+        self.errors += 1;
+    }
+
     /// Runs one complete input: a command or statements.
     fn handle(&mut self, input: &str) -> Flow {
         let t = input.trim();
         if t.is_empty() {
             return Flow::Go;
         }
+        self.inputs += 1;
         if t.starts_with(':') {
-            return self.command(t);
+            let lead = input.len() - input.trim_start().len();
+            return match t.parse::<Command>() {
+                Ok(c) => self.command(c, input),
+                Err(mut d) => {
+                    for (span, _) in &mut d.labels {
+                        *span = span.start + lead..span.end + lead;
+                    }
+                    self.report(input, &d);
+                    Flow::Go
+                }
+            };
+        }
+        if let Some(d) = self.python_habit(input) {
+            self.report(input, &d);
+            return Flow::Go;
         }
         let Some(src) = with_semicolon(input) else {
             return Flow::Go; // only comments
         };
         clear_interrupt();
-        let outcome = self.session.run_more("<repl>", &src);
+        let name = self.input_name();
+        let outcome = self.session.run_more(&name, &src);
         self.session.flush();
-        if matches!(outcome, Outcome::Error(..)) {
+        if outcome != Outcome::Ok {
             self.errors += 1;
         }
         Flow::Go
     }
 
-    fn command(&mut self, t: &str) -> Flow {
-        let (cmd, arg) = match t.split_once(char::is_whitespace) {
-            Some((c, a)) => (c, a.trim()),
-            None => (t, ""),
+    /// `help`, `exit`, `quit()` and friends typed as in Python: a pointer
+    /// to the `:` command (unless the word is a name the session declared).
+    fn python_habit(&self, input: &str) -> Option<Diag> {
+        let t = input.trim();
+        let word = t.trim_end_matches(';').trim_end();
+        let word = word.strip_suffix("()").unwrap_or(word).trim_end();
+        let cmd = match word {
+            "help" => ":help",
+            "exit" | "quit" => ":quit",
+            _ => return None,
         };
-        let needs_arg = |name: &str| {
-            eprintln!("error: `{name}` needs a file name, as in `{name} session.loss`");
+        if self.declared().iter().any(|n| n == word) {
+            return None;
+        }
+        let start = input.len() - input.trim_start().len();
+        let what = if cmd == ":help" {
+            "help: type `:help` for the commands and the statement forms".to_string()
+        } else {
+            "help: type `:quit` (or press Ctrl-D) to leave".to_string()
         };
+        Some(
+            Diag::error("E0200", format!("`{word}` is not a statement"))
+                .at(
+                    start..start + t.len(),
+                    format!("REPL commands start with `:`: `{cmd}`"),
+                )
+                .note(what),
+        )
+    }
+
+    fn command(&mut self, cmd: Command, input: &str) -> Flow {
         match cmd {
-            ":help" | ":h" | ":?" => println!("{}", help_text()),
-            ":params" | ":p" => print!("{}", params_table(&self.session)),
-            ":reset" => {
+            Command::Help => println!("{}", help_text()),
+            Command::Params => print!("{}", params_table(&self.session)),
+            Command::Reset => {
                 self.session.reset();
                 println!("the session is empty");
             }
-            ":load" | ":l" => {
-                if arg.is_empty() {
-                    needs_arg(":load");
-                    self.errors += 1;
-                } else if !self.load(Path::new(arg)) {
+            Command::Load(path) => {
+                if !self.load(&path) {
                     self.errors += 1;
                 }
             }
-            ":save" | ":s" => {
-                if arg.is_empty() {
-                    needs_arg(":save");
-                    self.errors += 1;
-                } else {
-                    match save(&self.session.history, Path::new(arg)) {
-                        Ok(n) => println!(
-                            "saved {n} statement{} to {arg}",
-                            if n == 1 { "" } else { "s" }
-                        ),
-                        Err(e) => {
-                            eprintln!("error: cannot write `{arg}`: {e}");
-                            self.errors += 1;
-                        }
-                    }
+            Command::Save(path) => match save(&self.session.history, &path) {
+                Ok(n) => println!(
+                    "saved {n} statement{} to {}",
+                    if n == 1 { "" } else { "s" },
+                    path.display()
+                ),
+                Err(e) => {
+                    let d = command::failed(
+                        input,
+                        format!("cannot write `{}`", path.display()),
+                        e.to_string(),
+                    );
+                    self.report(input, &d);
                 }
-            }
-            ":quit" | ":q" | ":exit" => return Flow::Quit,
-            _ => {
-                let names: Vec<&str> = COMMANDS
-                    .iter()
-                    .map(|(c, _)| c.split(' ').next().unwrap_or(c))
-                    .collect();
-                let hint = crate::interp::names::suggest(cmd, names.iter().copied())
-                    .map(|s| format!(" (did you mean `{s}`?)"))
-                    .unwrap_or_default();
-                eprintln!("error: unknown command `{cmd}`{hint}; `:help` lists the commands");
-                self.errors += 1;
-            }
+            },
+            Command::Quit => return Flow::Quit,
         }
         let _ = std::io::stdout().flush();
         Flow::Go
@@ -251,7 +255,9 @@ impl Repl {
             self.session.base_dir = dir.to_path_buf();
         }
         clear_interrupt();
-        let outcome = self.session.run_source(&path.display().to_string(), &src);
+        // Appended to the session's sources, so that a later diagnostic can
+        // point back into this file (a name declared here and again later).
+        let outcome = self.session.run_more(&path.display().to_string(), &src);
         self.session.flush();
         self.session.base_dir = saved_dir;
         outcome == Outcome::Ok
@@ -280,404 +286,16 @@ pub fn with_semicolon(input: &str) -> Option<String> {
     Some(s)
 }
 
-/// Whether `input` (a command or statements) needs more lines.
+/// Whether `input` (a command or statements) needs more lines: a bracket
+/// is open, or the input stops where a statement cannot end (after an
+/// operator, `=`, `with`, ...). An unterminated string does not: strings end
+/// on their line, so it is an error at once.
 pub fn needs_more(input: &str) -> bool {
     let t = input.trim();
     if t.is_empty() || t.starts_with(':') {
         return false;
     }
-    match with_semicolon(input) {
-        Some(s) => is_incomplete(&s),
-        None => false,
-    }
-}
-
-/// The text of `:help`.
-pub fn help_text() -> String {
-    let mut s = String::from("Commands:\n");
-    for (c, h) in COMMANDS {
-        s.push_str(&format!("  {c:<12} {h}\n"));
-    }
-    s.push_str(
-        "\nStatements (the final `;` is optional here; a bare expression prints its value):\n\
-         \x20 param x = 1 [in [LO, HI]] [fixed];   let y = EXPR;   fn f(a, b) = EXPR;\n\
-         \x20 x = VALUE;   print EXPR, ...;   expect COND [within TOL];   seed N;\n\
-         \x20 minimize EXPR [with OPT(opt=value, ...)] [for N steps];   maximize ...;\n\
-         \x20 hesse;   minos [x, ...];\n",
-    );
-    let wrap = |title: &str, items: &[&str]| {
-        let mut out = format!("\n{title}:\n ");
-        let mut col = 1;
-        for it in items {
-            if col + it.len() + 1 > 78 {
-                out.push_str("\n ");
-                col = 1;
-            }
-            out.push(' ');
-            out.push_str(it);
-            col += it.len() + 1;
-        }
-        out.push('\n');
-        out
-    };
-    let builtins: Vec<&str> = BUILTINS.iter().map(|(n, _)| *n).collect();
-    s.push_str(&wrap("Built-in functions", &builtins));
-    let consts: Vec<&str> = CONSTANTS.iter().map(|(n, _)| *n).collect();
-    s.push_str(&wrap("Constants", &consts));
-    s.push_str(&wrap("Optimizers (torch.optim)", optim::NAMES));
-    let minuit: Vec<&str> = MINUIT.iter().map(|(n, _)| *n).collect();
-    s.push_str(&wrap("Minuit", &minuit));
-    s.push_str("\nTab completes keywords, names and, inside `with adam(`, option names.\n");
-    s.push_str("Ctrl-C abandons the line or stops a running minimization; Ctrl-D leaves.");
-    s
-}
-
-/// The text of `:params`: one row per parameter.
-pub fn params_table(s: &Session) -> String {
-    if s.params.is_empty() {
-        return "no parameters\n".to_string();
-    }
-    let head = ["name", "value", "limits", "fixed", "error"];
-    let rows: Vec<[String; 5]> = s
-        .params
-        .iter()
-        .map(|p| {
-            let limits = match (p.lower, p.upper) {
-                (None, None) => "-".to_string(),
-                (lo, hi) => format!(
-                    "[{}, {}]",
-                    fmt_num(lo.unwrap_or(f64::NEG_INFINITY)),
-                    fmt_num(hi.unwrap_or(f64::INFINITY))
-                ),
-            };
-            [
-                p.name.clone(),
-                p.value.to_string().replace('\n', " "),
-                limits,
-                if p.fixed { "yes" } else { "no" }.to_string(),
-                p.error.map_or("-".to_string(), fmt_num),
-            ]
-        })
-        .collect();
-    let mut widths = head.map(str::len);
-    for r in &rows {
-        for (w, c) in widths.iter_mut().zip(r) {
-            *w = (*w).max(c.chars().count());
-        }
-    }
-    let line = |cells: &[&str]| {
-        let mut l = String::new();
-        for (i, (c, w)) in cells.iter().zip(widths).enumerate() {
-            if i + 1 == cells.len() {
-                l.push_str(c);
-            } else {
-                l.push_str(&format!("{c:<w$}  "));
-            }
-        }
-        l.trim_end().to_string() + "\n"
-    };
-    let mut out = line(&head);
-    for r in &rows {
-        let cells: Vec<&str> = r.iter().map(String::as_str).collect();
-        out.push_str(&line(&cells));
-    }
-    out
-}
-
-/// Writes the session's statements as a script, atomically (a temporary
-/// file in the same folder, then a rename). Bare expressions, which a script
-/// may not have, become `print` statements. Returns the statement count.
-pub fn save(history: &[String], path: &Path) -> std::io::Result<usize> {
-    let mut text = String::from("# saved from the losslang REPL\n");
-    for st in history {
-        let bare = crate::syntax::parse(st)
-            .map(|p| p.stmts.len() == 1 && matches!(p.stmts[0].kind, StmtKind::Expr(_)))
-            .unwrap_or(false);
-        if bare {
-            text.push_str("print ");
-        }
-        text.push_str(st.trim_end());
-        if !st.trim_end().ends_with(';') {
-            text.push(';');
-        }
-        text.push('\n');
-    }
-    let dir = match path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        Some(d) => d.to_path_buf(),
-        None => PathBuf::from("."),
-    };
-    let file_name = path
-        .file_name()
-        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a file name"))?;
-    let tmp = dir.join(format!(
-        ".{}.{}.tmp",
-        file_name.to_string_lossy(),
-        std::process::id()
-    ));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(text.as_bytes())?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result.map(|_| history.len())
-}
-
-/// Where the history lives: `$XDG_DATA_HOME/losslang/history`, else
-/// `~/.local/share/losslang/history`.
-pub fn history_path() -> Option<PathBuf> {
-    let base = match std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty()) {
-        Some(d) => PathBuf::from(d),
-        None => {
-            PathBuf::from(std::env::var_os("HOME").filter(|v| !v.is_empty())?).join(".local/share")
-        }
-    };
-    Some(base.join("losslang").join("history"))
-}
-
-// ---------------------------------------------------------------------------
-// The line editor's helper: completion and highlighting.
-
-/// Completion and highlighting for rustyline.
-pub struct LossHelper {
-    /// Declared names, refreshed after every input.
-    pub names: Vec<String>,
-    files: FilenameCompleter,
-}
-
-impl LossHelper {
-    pub fn new() -> LossHelper {
-        LossHelper {
-            names: Vec::new(),
-            files: FilenameCompleter::new(),
-        }
-    }
-
-    /// Completions at byte `pos` of `line`: the start of the word and the
-    /// candidates (display, replacement).
-    pub fn candidates(&self, line: &str, pos: usize) -> (usize, Vec<(String, String)>) {
-        let before = &line[..pos];
-        let start = before
-            .char_indices()
-            .rev()
-            .find(|(_, c)| !(c.is_alphanumeric() || *c == '_' || *c == ':'))
-            .map_or(0, |(i, c)| i + c.len_utf8());
-        let word = &before[start..];
-        let mut out: Vec<(String, String)> = Vec::new();
-        if before[..start].trim().is_empty() && word.starts_with(':') {
-            for (c, _) in COMMANDS {
-                let name = c.split(' ').next().unwrap_or(c);
-                if name.starts_with(word) {
-                    let rep = if c.contains(' ') {
-                        format!("{name} ")
-                    } else {
-                        name.to_string()
-                    };
-                    out.push((name.to_string(), rep));
-                }
-            }
-            return (start, out);
-        }
-        if let Some(opt) = optimizer_call(&before[..start]) {
-            if let Some(names) = option_names(&opt) {
-                for n in names.iter().filter(|n| n.starts_with(word)) {
-                    out.push((n.clone(), format!("{n}=")));
-                }
-                return (start, out);
-            }
-        }
-        let after_with = before[..start].trim_end().ends_with("with")
-            && before[..start].trim_end().len() < before[..start].len();
-        let mut all: Vec<&str> = Vec::new();
-        if after_with {
-            all.extend(optim::NAMES);
-            all.extend(MINUIT.iter().map(|(n, _)| *n));
-        } else {
-            all.extend(KEYWORDS);
-            all.extend(BUILTINS.iter().map(|(n, _)| *n));
-            all.extend(CONSTANTS.iter().map(|(n, _)| *n));
-            all.extend(optim::NAMES);
-            all.extend(MINUIT.iter().map(|(n, _)| *n));
-            all.extend(self.names.iter().map(String::as_str));
-        }
-        all.sort();
-        all.dedup();
-        for n in all.into_iter().filter(|n| n.starts_with(word)) {
-            out.push((n.to_string(), n.to_string()));
-        }
-        (start, out)
-    }
-}
-
-impl Default for LossHelper {
-    fn default() -> Self {
-        LossHelper::new()
-    }
-}
-
-/// When `before` (the text before the word being completed) ends inside the
-/// argument list of `with NAME(`, at an argument name, returns NAME.
-fn optimizer_call(before: &str) -> Option<String> {
-    let trimmed = before.trim_end();
-    if !(trimmed.ends_with('(') || trimmed.ends_with(',')) {
-        return None;
-    }
-    // The innermost unclosed `(`.
-    let mut depth = 0i32;
-    let mut open = None;
-    for (i, c) in before.char_indices().rev() {
-        match c {
-            ')' | ']' => depth += 1,
-            '(' | '[' if depth > 0 => depth -= 1,
-            '(' => {
-                open = Some(i);
-                break;
-            }
-            '[' => return None,
-            _ => {}
-        }
-    }
-    let head = before[..open?].trim_end();
-    let name_start = head
-        .char_indices()
-        .rev()
-        .find(|(_, c)| !(c.is_alphanumeric() || *c == '_'))
-        .map_or(0, |(i, c)| i + c.len_utf8());
-    let name = &head[name_start..];
-    let prev = head[..name_start].trim_end();
-    let prev_word_ok = prev.ends_with("with")
-        && prev[..prev.len() - 4]
-            .chars()
-            .next_back()
-            .is_none_or(|c| !(c.is_alphanumeric() || c == '_'));
-    (prev_word_ok && !name.is_empty()).then(|| name.to_string())
-}
-
-impl Completer for LossHelper {
-    type Candidate = Pair;
-
-    fn complete(
-        &self,
-        line: &str,
-        pos: usize,
-        ctx: &Context<'_>,
-    ) -> rustyline::Result<(usize, Vec<Pair>)> {
-        let t = line.trim_start();
-        if (t.starts_with(":load ")
-            || t.starts_with(":save ")
-            || t.starts_with(":l ")
-            || t.starts_with(":s "))
-            && line[..pos].contains(' ')
-        {
-            return self.files.complete(line, pos, ctx);
-        }
-        let (start, c) = self.candidates(line, pos);
-        Ok((
-            start,
-            c.into_iter()
-                .map(|(display, replacement)| Pair {
-                    display,
-                    replacement,
-                })
-                .collect(),
-        ))
-    }
-}
-
-impl Hinter for LossHelper {
-    type Hint = String;
-}
-
-impl Validator for LossHelper {}
-
-impl Helper for LossHelper {}
-
-/// ANSI colours for the highlighter.
-const KEYWORD_COLOR: &str = "\x1b[1;35m";
-const NUMBER_COLOR: &str = "\x1b[36m";
-const STRING_COLOR: &str = "\x1b[32m";
-const COMMENT_COLOR: &str = "\x1b[2m";
-const RESET: &str = "\x1b[0m";
-
-/// `line` with keywords, numbers, strings and comments coloured.
-pub fn highlight_line(line: &str) -> String {
-    let b = line.as_bytes();
-    let mut out = String::with_capacity(line.len() * 2);
-    let mut i = 0;
-    let paint = |out: &mut String, color: &str, text: &str| {
-        out.push_str(color);
-        out.push_str(text);
-        out.push_str(RESET);
-    };
-    while i < b.len() {
-        let c = b[i];
-        if c == b'#' {
-            let end = line[i..].find('\n').map_or(b.len(), |k| i + k);
-            paint(&mut out, COMMENT_COLOR, &line[i..end]);
-            i = end;
-        } else if c == b'"' {
-            let mut j = i + 1;
-            while j < b.len() && b[j] != b'"' && b[j] != b'\n' {
-                j += if b[j] == b'\\' { 2 } else { 1 };
-            }
-            let end = (j + 1).min(b.len());
-            paint(&mut out, STRING_COLOR, &line[i..end]);
-            i = end;
-        } else if c.is_ascii_alphabetic() || c == b'_' {
-            let mut j = i;
-            while j < b.len() && (b[j].is_ascii_alphanumeric() || b[j] == b'_') {
-                j += 1;
-            }
-            let w = &line[i..j];
-            if KEYWORDS.contains(&w) {
-                paint(&mut out, KEYWORD_COLOR, w);
-            } else {
-                out.push_str(w);
-            }
-            i = j;
-        } else if c.is_ascii_digit() || (c == b'.' && b.get(i + 1).is_some_and(u8::is_ascii_digit))
-        {
-            let mut j = i;
-            while j < b.len() && (b[j].is_ascii_digit() || b[j] == b'.') {
-                j += 1;
-            }
-            if j < b.len() && (b[j] == b'e' || b[j] == b'E') {
-                let mut k = j + 1;
-                if k < b.len() && (b[k] == b'+' || b[k] == b'-') {
-                    k += 1;
-                }
-                if k < b.len() && b[k].is_ascii_digit() {
-                    while k < b.len() && b[k].is_ascii_digit() {
-                        k += 1;
-                    }
-                    j = k;
-                }
-            }
-            paint(&mut out, NUMBER_COLOR, &line[i..j]);
-            i = j;
-        } else {
-            let ch = line[i..].chars().next().unwrap_or(' ');
-            out.push(ch);
-            i += ch.len_utf8();
-        }
-    }
-    out
-}
-
-impl Highlighter for LossHelper {
-    fn highlight<'l>(&self, line: &'l str, _pos: usize) -> Cow<'l, str> {
-        if line.trim_start().starts_with(':') {
-            return Cow::Borrowed(line);
-        }
-        Cow::Owned(highlight_line(line))
-    }
-
-    fn highlight_char(&self, _line: &str, _pos: usize, kind: CmdKind) -> bool {
-        kind != CmdKind::MoveCursor
-    }
+    is_incomplete(input)
 }
 
 // ---------------------------------------------------------------------------
@@ -702,13 +320,39 @@ pub fn run(file: Option<&Path>) -> i32 {
 }
 
 /// Standard input is not a terminal: read it line by line, no prompts, no
-/// editing. Exit status 1 when any input failed.
+/// editing. A line that is not UTF-8 is a diagnostic and is skipped. Exit
+/// status 1 when any input failed (an error or a failed `expect`).
 fn piped(repl: &mut Repl) -> i32 {
     let stdin = std::io::stdin();
+    let mut stdin = stdin.lock();
     let mut pending = String::new();
-    for line in stdin.lock().lines() {
-        let Ok(line) = line else { break };
-        pending.push_str(&line);
+    let mut buf = Vec::new();
+    loop {
+        buf.clear();
+        match stdin.read_until(b'\n', &mut buf) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(e) => {
+                eprintln!("error[E0500]: cannot read standard input: {e}");
+                repl.errors += 1;
+                break;
+            }
+        }
+        let line = match std::str::from_utf8(&buf) {
+            Ok(l) => l,
+            Err(e) => {
+                repl.inputs += 1;
+                let text = String::from_utf8_lossy(&buf).into_owned();
+                let at = e.valid_up_to();
+                let d = Diag::error("E0500", "this line is not UTF-8 text")
+                    .at(at..at + '\u{fffd}'.len_utf8(), "not a UTF-8 character")
+                    .note("help: the line was skipped; losslang reads UTF-8 text");
+                pending.clear();
+                repl.report(&text, &d);
+                continue;
+            }
+        };
+        pending.push_str(line.trim_end_matches(['\n', '\r']));
         pending.push('\n');
         if needs_more(&pending) {
             continue;
@@ -835,34 +479,24 @@ mod tests {
     }
 
     #[test]
-    fn completion() {
-        let mut h = LossHelper::new();
-        h.names = vec!["alpha".into()];
-        let (s, c) = h.candidates("minimize x^2 with adam(l", 24);
-        assert_eq!(s, 23);
-        assert!(c.iter().any(|(d, r)| d == "lr" && r == "lr="));
-        let (_, c) = h.candidates("minimize x^2 with ad", 20);
-        assert!(c.iter().any(|(d, _)| d == "adam") && c.iter().all(|(d, _)| d != "abs"));
-        let (_, c) = h.candidates("print al", 8);
-        assert!(c.iter().any(|(d, _)| d == "alpha"));
-        let (_, c) = h.candidates("pri", 3);
-        assert!(c.iter().any(|(d, _)| d == "print"));
-        let (_, c) = h.candidates(":pa", 3);
-        assert_eq!(c, vec![(":params".to_string(), ":params".to_string())]);
-        let (_, c) = h.candidates("minimize x with migrad(st", 25);
-        assert!(c.iter().any(|(d, _)| d == "strategy"));
+    fn a_trailing_operator_or_keyword_continues() {
+        for src in [
+            "let q = x +",
+            "param y =",
+            "minimize x^2 with",
+            "print",
+            "print 1,",
+        ] {
+            assert!(needs_more(src), "{src}");
+        }
+        for src in ["hesse", "minos", "print x", "param y = 1 fixed", "x = 2"] {
+            assert!(!needs_more(src), "{src}");
+        }
     }
 
     #[test]
-    fn highlighting_keeps_the_text() {
-        let l = "param x = 1.5e-3 # hi";
-        let h = highlight_line(l);
-        assert!(h.contains(KEYWORD_COLOR) && h.contains(NUMBER_COLOR));
-        let plain: String = h
-            .replace(KEYWORD_COLOR, "")
-            .replace(NUMBER_COLOR, "")
-            .replace(COMMENT_COLOR, "")
-            .replace(RESET, "");
-        assert_eq!(plain, l);
+    fn an_unterminated_string_does_not_continue() {
+        assert!(!needs_more("print \"abc"));
+        assert!(!needs_more("print (\"abc"));
     }
 }

@@ -94,16 +94,14 @@ pub fn parse_expr(src: &str) -> Result<Expr, Vec<Diag>> {
         .map_err(|e| vec![parse_diag(e, src, &toks)])
 }
 
-/// Whether `src` is an unfinished statement: more input could complete it
-/// (the REPL's continuation prompt).
+/// Whether `src` is an unfinished statement that more input could complete
+/// (the REPL's continuation prompt): a bracket is open, or the text ends
+/// where a statement cannot (after an operator, `=`, `with`, ...). Text
+/// that could end here with a `;` is complete (the REPL adds the `;`); so
+/// is text with a lexer error, an unterminated string included, since
+/// strings end on their own line.
 pub fn is_incomplete(src: &str) -> bool {
     let (tokens, lex_errors) = lex(src);
-    if lex_errors
-        .iter()
-        .any(|e| e.kind == LexErrorKind::UnterminatedString)
-    {
-        return true;
-    }
     if !lex_errors.is_empty() {
         return false;
     }
@@ -119,11 +117,12 @@ pub fn is_incomplete(src: &str) -> bool {
         return true;
     }
     let mut recovered = Vec::new();
-    matches!(
-        grammar::ProgramParser::new()
-            .parse(&mut recovered, tokens.into_iter().map(Ok::<_, LexError>)),
-        Err(ParseError::UnrecognizedEof { .. })
-    )
+    match grammar::ProgramParser::new()
+        .parse(&mut recovered, tokens.into_iter().map(Ok::<_, LexError>))
+    {
+        Err(ParseError::UnrecognizedEof { expected, .. }) => !expected.iter().any(|x| x == "\";\""),
+        _ => false,
+    }
 }
 
 fn lex_diag(e: &LexError) -> Diag {
@@ -423,6 +422,8 @@ mod tests {
         assert!(is_incomplete("minimize (x"));
         assert!(is_incomplete("print 1 +"));
         assert!(!is_incomplete("print 1;"));
+        assert!(!is_incomplete("print 1"));
         assert!(!is_incomplete("print );"));
+        assert!(!is_incomplete("print \"abc"));
     }
 }

@@ -4,7 +4,7 @@
 //! against the session is the backend's job (`super::Repl`).
 
 use crate::diagnostics::Diag;
-use crate::interp::names::{BUILTINS, CONSTANTS};
+use crate::builtins::CONSTANTS;
 use crate::interp::Session;
 use crate::optim;
 use crate::syntax::ast::StmtKind;
@@ -141,7 +141,7 @@ pub fn help_text() -> String {
         out.push('\n');
         out
     };
-    let builtins: Vec<&str> = BUILTINS.iter().map(|(n, _)| *n).collect();
+    let builtins: Vec<&str> = crate::builtins::names().collect();
     s.push_str(&wrap("Built-in functions", &builtins));
     let consts: Vec<&str> = CONSTANTS.iter().map(|(n, _)| *n).collect();
     s.push_str(&wrap("Constants", &consts));

@@ -11,7 +11,7 @@
 //! the `Validator` here accepts every line.
 
 use super::command::{COMMANDS, MINUIT};
-use crate::interp::names::{BUILTINS, CONSTANTS};
+use crate::builtins::CONSTANTS;
 use crate::optim;
 use crate::syntax::lexer::{lex, LexErrorKind, Tok, KEYWORDS};
 use rustyline::completion::{Completer, FilenameCompleter, Pair};
@@ -106,7 +106,7 @@ impl LossHelper {
             } else {
                 all.extend(KEYWORDS.iter().filter(|k| !STATEMENT_KEYWORDS.contains(k)));
             }
-            all.extend(BUILTINS.iter().map(|(n, _)| *n));
+            all.extend(crate::builtins::names());
             all.extend(CONSTANTS.iter().map(|(n, _)| *n));
             all.extend(self.names.iter().map(String::as_str));
         }

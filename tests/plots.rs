@@ -333,8 +333,14 @@ plot contour x^2 + y^2 over x in [-2, 2], y in [-3, 3] with path to \"g.svg\";\n
     let svg = check_svg(&d.path().join("g.svg"));
     let svg_tag = elements(&svg, "svg")[0];
     let size = |k| attr(svg_tag, k).and_then(|v| v.parse::<f64>().ok());
-    let (w, h) = (size("width").expect("width"), size("height").expect("height"));
-    assert!((600.0..900.0).contains(&w) && (500.0..700.0).contains(&h), "{w} x {h}");
+    let (w, h) = (
+        size("width").expect("width"),
+        size("height").expect("height"),
+    );
+    assert!(
+        (600.0..900.0).contains(&w) && (500.0..700.0).contains(&h),
+        "{w} x {h}"
+    );
 
     let texts = svg_texts(&svg);
     // The title: the objective, the optimizer and the options given.
@@ -395,8 +401,16 @@ plot contour x^2 + y^2 over x in [-2, 2], y in [-3, 3] with path to \"g.svg\";\n
             attr(c, "cy").unwrap().parse().unwrap(),
         )
     };
-    assert_eq!(ring("#009600"), pts[0], "the start ring sits on the first point");
-    assert_eq!(ring("#d70000"), pts[3], "the end ring sits on the last point");
+    assert_eq!(
+        ring("#009600"),
+        pts[0],
+        "the start ring sits on the first point"
+    );
+    assert_eq!(
+        ring("#d70000"),
+        pts[3],
+        "the end ring sits on the last point"
+    );
     // White markers edged in blue with a blue dot, one per point.
     let on_map = |c: &&&str| c.contains("clip-path");
     let white = circles

@@ -219,7 +219,11 @@ fn contour_paths(
 fn short(v: f64) -> String {
     let s = format!("{:.4}", v);
     let s = s.trim_end_matches('0').trim_end_matches('.');
-    if s == "-0" { "0".into() } else { s.to_string() }
+    if s == "-0" {
+        "0".into()
+    } else {
+        s.to_string()
+    }
 }
 
 /// The `(x, y)` values of a recorded path over the plot's two axes.
@@ -247,7 +251,7 @@ fn axis_points(
         return Err(Diag::error("E0403", format!("{which} recorded no path"))
             .at(st.span.clone(), "too many parameters to record every point"));
     }
-    if p.points.len() % n != 0 {
+    if !p.points.len().is_multiple_of(n) {
         // Guarded, not assumed: a mismatch would misplace every point.
         return Err(Diag::error(
             "E0403",

@@ -370,7 +370,6 @@ fn padded(lo: f64, hi: f64) -> (f64, f64) {
     (lo - 0.05 * span, hi + 0.05 * span)
 }
 
-
 /// Viridis (matplotlib's default colour map) at `t` in `[0, 1]`.
 fn viridis(t: f64) -> (f64, f64, f64) {
     const V: [(f64, f64, f64); 9] = [

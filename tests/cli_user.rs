@@ -266,3 +266,24 @@ fn stdin_script_with_json_error_from_the_command_line() {
     let out = child.wait_with_output().unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout), "2.0\n");
 }
+
+#[test]
+fn missing_files_and_folders_are_named_in_full() {
+    let (d, path) = script(b"let t = csv(\"nodata.csv\");\n");
+    let (_, err, code) = run(&["run", &path]);
+    assert_eq!(code, Some(1));
+    let full = d.path().join("nodata.csv");
+    assert!(
+        err.contains(&format!("there is no file `{}`", full.display())),
+        "{err}"
+    );
+    let (d, path) = script(b"plot sin(t) over t in [0, 1] to \"nofolder/a.svg\";\n");
+    let (_, err, code) = run(&["run", &path]);
+    assert_eq!(code, Some(1));
+    let full = d.path().join("nofolder");
+    assert!(
+        err.contains(&format!("there is no folder `{}`", full.display())),
+        "{err}"
+    );
+    assert!(err.contains("mkdir -p nofolder"), "{err}");
+}

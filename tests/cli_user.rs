@@ -287,3 +287,22 @@ fn missing_files_and_folders_are_named_in_full() {
     );
     assert!(err.contains("mkdir -p nofolder"), "{err}");
 }
+
+#[test]
+fn maximize_is_one_truth_in_text_and_json() {
+    let (_d, path) = script(b"param x = 0;\nmaximize -(x - 1)^2 with adam(lr=0.1) for 5 steps;\n");
+    let (out, _, code) = run(&["run", &path]);
+    assert_eq!(code, Some(0));
+    assert!(
+        out.contains("maximize=true") && !out.contains("maximize=false"),
+        "{out}"
+    );
+    let (out, _, _) = run(&["run", &path, "--json"]);
+    let v: Value = serde_json::from_str(out.trim()).unwrap();
+    let r = &v["results"][0];
+    assert_eq!(
+        (&r["maximize"], &r["options"]["maximize"]),
+        (&Value::Bool(true), &Value::Bool(true)),
+        "{r}"
+    );
+}

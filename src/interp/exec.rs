@@ -72,7 +72,11 @@ impl Session {
                 let v = self.eval(e)?;
                 self.set_param_value(i, v, &e.span)
             }
-            StmtKind::Minimize(m) => run::run(self, m, st, line),
+            StmtKind::Minimize(m) => {
+                run::run(self, m, st, line)?;
+                plots::log_run(self, &m.objective);
+                Ok(())
+            }
             StmtKind::Hesse => run::minuit::hesse(self, st, line),
             StmtKind::Minos(names) => run::minuit::minos(self, names, st, line),
             StmtKind::Print(items) => self.print(items, line),
@@ -129,7 +133,7 @@ impl Session {
                     .note("help: pick another name, or assign a parameter with `name = value;`"),
             );
         }
-        if names::builtin_arity(name).is_some() || names::constant(name).is_some() {
+        if crate::builtins::lookup(name).is_some() || names::constant(name).is_some() {
             return Err(Diag::error("E0201", format!("`{name}` is a built-in name"))
                 .at(span.clone(), "cannot be redefined"));
         }

@@ -181,6 +181,18 @@ pub struct MinimizeStmt {
     pub steps: Option<Expr>,
 }
 
+/// Which minimizers' paths a contour plot draws.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PathMode {
+    /// No path.
+    None,
+    /// `with path`: the last minimization's.
+    Last,
+    /// `with paths`: every minimization of the plotted objective since the
+    /// last `with paths` plot of it.
+    All,
+}
+
 /// A plotting range `x in [a, b]`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PlotRange {
@@ -198,7 +210,7 @@ pub enum PlotKind {
         objective: Expr,
         x: PlotRange,
         y: PlotRange,
-        path: bool,
+        path: PathMode,
     },
     Loss,
     Curves {

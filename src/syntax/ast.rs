@@ -230,11 +230,13 @@ pub enum StmtKind {
     Hesse,
     Minos(Vec<Ident>),
     Print(Vec<Expr>),
-    /// `expect COND ["message"]` or `expect A == B within TOL ["message"]`.
+    /// `expect COND ["message"] [points N]` or `expect A == B within TOL ["message"] [points N]`.
     Expect {
         cond: Expr,
         within: Option<Expr>,
         message: Option<String>,
+        /// `points N`: the expect's weight in `losslang check`'s score.
+        points: Option<Expr>,
     },
     Seed(Expr),
     Plot(PlotKind, Expr),

@@ -279,7 +279,8 @@ impl Session {
                 self.first_failure = Some((format!("expect failed: {full}"), l, c));
             }
         }
-        self.records.push(json!({"kind": "expect", "line": line, "passed": passed,
+        self.records
+            .push(json!({"kind": "expect", "line": line, "passed": passed,
             "message": text, "values": values, "points": points}));
         Ok(())
     }

@@ -16,6 +16,7 @@ pub mod execute;
 pub mod handlers;
 pub mod inspect;
 pub mod kernelspec;
+pub mod minuit_html;
 pub mod sockets;
 pub mod wire;
 

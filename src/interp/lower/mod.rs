@@ -2,15 +2,24 @@
 //! Parameters become `Param` nodes (slot = declaration index), `let` names
 //! are lowered where they are used (once per graph, thanks to a cache and
 //! hash-consing), functions are inlined with their arguments bound, and
-//! `grad(E, x)` differentiates E's nodes symbolically.
+//! `grad(E, x)` differentiates E's nodes symbolically. The session's
+//! `eval`, `const_value` and `const_scalar` lower and evaluate in one go.
+//!
+//! `tensor` lowers arrays, indexing, `@` and reductions; `builtins` the
+//! built-in functions beyond the elementwise ones; `names` checks names
+//! before anything is lowered.
 
-use super::names::{self, Scope};
+mod builtins;
+pub mod names;
+pub(super) mod tensor;
+
 use super::{Def, Session};
 use crate::diagnostics::{Diag, Span};
 use crate::graph::ops::Cmp;
 use crate::graph::{autodiff, Graph, NodeId, Op, UnFn};
 use crate::syntax::ast::{BinOp, Expr, ExprKind, UnOp};
 use crate::tensor::Tensor;
+use names::Scope;
 use std::collections::HashMap;
 
 /// A lowered value.
@@ -123,7 +132,7 @@ impl<'a> Lowerer<'a> {
                 .at(e.span.clone(), "tuple")
                 .note("help: tuples such as (0.9, 0.999) are only for optimizer options")),
             ExprKind::Array(_) | ExprKind::Index(..) | ExprKind::Field(..) => {
-                super::tensor_ops::lower_tensor_expr(self, e)
+                tensor::lower_tensor_expr(self, e)
             }
         }
     }
@@ -171,7 +180,7 @@ impl<'a> Lowerer<'a> {
             BinOp::Mul => Op::Mul,
             BinOp::Div => Op::Div,
             BinOp::Pow => Op::Pow,
-            BinOp::MatMul => return super::tensor_ops::matmul(self, a, b, span),
+            BinOp::MatMul => return tensor::matmul(self, a, b, span),
             BinOp::And | BinOp::Or => {
                 let x = self.mask(a)?;
                 let y = self.mask(b)?;
@@ -332,7 +341,7 @@ impl<'a> Lowerer<'a> {
                 Ok(LVal::Num(self.node(Op::Where, &[c, a, b], span)?))
             }
             "grad" => self.grad(pos[0], pos[1]),
-            _ => super::tensor_ops::lower_builtin(self, name, args, whole),
+            _ => builtins::lower_builtin(self, name, args, whole),
         }
     }
 
@@ -383,5 +392,32 @@ pub fn eval_node(s: &Session, g: &Graph, n: NodeId, extra: &[(u32, f64)]) -> Ten
     Tensor {
         shape: tape.output_shape(0).to_vec(),
         data: tape.output(0).to_vec(),
+    }
+}
+
+impl Session {
+    /// Evaluates an expression at the current parameter values.
+    pub fn eval(&self, e: &Expr) -> Result<Tensor, Diag> {
+        let mut g = Graph::new();
+        let n = Lowerer::new(self, &mut g).num(e)?;
+        Ok(eval_node(self, &g, n, &[]))
+    }
+
+    /// Evaluates an expression that must not depend on any parameter.
+    pub fn const_value(&self, e: &Expr, what: &str) -> Result<Tensor, Diag> {
+        let mut g = Graph::new();
+        let n = Lowerer::new(self, &mut g).num(e)?;
+        if g.varying[n as usize] {
+            return Err(Diag::error("E0207", format!("{what} must be constant"))
+                .at(e.span.clone(), "depends on a parameter"));
+        }
+        Ok(eval_node(self, &g, n, &[]))
+    }
+
+    pub fn const_scalar(&self, e: &Expr) -> Result<f64, Diag> {
+        let t = self.const_value(e, "this value")?;
+        t.item().filter(|_| t.is_scalar()).ok_or_else(|| {
+            Diag::error("E0206", "expected a single number").at(e.span.clone(), "not a scalar")
+        })
     }
 }

@@ -3,11 +3,11 @@
 //! SIMPLEX and SCAN runs with their options and reports, and the `hesse`
 //! and `minos` statements that continue from the last minimum.
 
-use super::minimize::{opt_diag, params_json, params_json_map, Objective, MINUIT};
-use super::report::{num_json, opt_json, optimizer_text};
-use super::{RunPath, Session};
+use super::{opt_diag, params_json, params_json_map, Objective, MINUIT};
 use crate::diagnostics::{Diag, Span};
 use crate::graph::{autodiff, NodeId, Tape};
+use crate::interp::report::{num_json, opt_json, optimizer_text};
+use crate::interp::{RunPath, Session};
 use crate::minuit::{self, report as mreport, Fcn, FunctionMinimum, MigradOptions, ParamSpec};
 use crate::optim::{self, OptArg, OptValue};
 use crate::syntax::ast::{Ident, MinimizeStmt, Stmt};
@@ -225,13 +225,13 @@ pub(super) fn run_minuit(
         .map(|&i| obj.g.param(i as u32, s.params[i].value.shape.clone()))
         .collect();
     let grads = autodiff::grad(&mut obj.g, obj.out, &pnodes);
-    let grads = super::tensor_ops::elements(&mut obj.g, &grads);
+    let grads = crate::interp::lower::tensor::elements(&mut obj.g, &grads);
     let np = grads.len();
     let hess = if np <= 40 {
         let mut h = Vec::with_capacity(np * np);
         for &gi in &grads {
             let row = autodiff::grad(&mut obj.g, gi, &pnodes);
-            h.extend(super::tensor_ops::elements(&mut obj.g, &row));
+            h.extend(crate::interp::lower::tensor::elements(&mut obj.g, &row));
         }
         Some(h)
     } else {
@@ -543,7 +543,7 @@ pub fn minos(s: &mut Session, names: &[Ident], st: &Stmt, line: usize) -> Result
                     format!("`{}` is not a parameter of the last fit", n.name),
                 )
                 .at(n.span.clone(), "unknown here");
-                if let Some(sg) = super::names::suggest(&n.name, known.iter().copied()) {
+                if let Some(sg) = crate::interp::names::suggest(&n.name, known.iter().copied()) {
                     d = d.note(format!("help: did you mean `{sg}`?"));
                 }
                 return Err(d.note(format!("the fit's parameters: {}", known.join(", "))));

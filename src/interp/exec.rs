@@ -1,0 +1,278 @@
+//! Statement dispatch: each statement of a program runs here against the
+//! session. Definitions (`let`, `fn`), assignment, `seed`, `print` and
+//! `expect` are handled in place; parameters, minimizations and plots are
+//! handed to their stages (`params`, `run`, `plots`).
+
+use super::{eval_node, names, plots, report, run, Def, LVal, Lowerer, Session};
+use crate::diagnostics::{Diag, Span};
+use crate::graph::Graph;
+use crate::syntax::ast::{Expr, ExprKind, Stmt, StmtKind};
+use crate::tensor::{fmt_num, Tensor};
+use serde_json::{json, Value};
+
+impl Session {
+    pub(super) fn exec(&mut self, st: &Stmt) -> Result<(), Diag> {
+        let line = self.line(&st.span);
+        match &st.kind {
+            StmtKind::Param(d) => self.declare_param(d),
+            StmtKind::Let(n, e) => {
+                self.check_new_name(&n.name, &n.span)?;
+                names::resolve(e, self, &[], None)?;
+                // Lower once now so shape errors point at the definition.
+                let mut g = Graph::new();
+                let v = Lowerer::new(self, &mut g).lower(e)?;
+                // Random values and csv tables are made once, here.
+                if let Some((t, table)) = let_as_data(self, &g, &v, e) {
+                    if let Some(table) = table {
+                        self.tables.insert(n.name.clone(), table);
+                    }
+                    self.defs.insert(n.name.clone(), Def::Data(t));
+                    self.def_spans.insert(n.name.clone(), n.span.clone());
+                    return Ok(());
+                }
+                self.defs.insert(n.name.clone(), Def::Let(e.clone()));
+                self.def_spans.insert(n.name.clone(), n.span.clone());
+                Ok(())
+            }
+            StmtKind::Fn(n, args, body) => {
+                self.check_new_name(&n.name, &n.span)?;
+                for (i, a) in args.iter().enumerate() {
+                    if args[..i].iter().any(|b| b.name == a.name) {
+                        return Err(Diag::error(
+                            "E0201",
+                            format!("argument `{}` is named twice", a.name),
+                        )
+                        .at(a.span.clone(), "repeated"));
+                    }
+                }
+                let locals: Vec<String> = args.iter().map(|a| a.name.clone()).collect();
+                names::resolve(body, self, &locals, Some(&n.name))?;
+                self.defs
+                    .insert(n.name.clone(), Def::Fn(locals, body.clone()));
+                self.def_spans.insert(n.name.clone(), n.span.clone());
+                Ok(())
+            }
+            StmtKind::Assign(n, e) => {
+                let Some(i) = self.param_index(&n.name) else {
+                    if self.defs.contains_key(&n.name) {
+                        return Err(Diag::error(
+                            "E0204",
+                            format!("`{}` is not a parameter", n.name),
+                        )
+                        .at(n.span.clone(), "only parameters can be assigned")
+                        .note("help: a `let` names an expression and cannot be changed"));
+                    }
+                    return Err(names::unknown_name(
+                        &n.name,
+                        n.span.clone(),
+                        self,
+                        "parameter",
+                    ));
+                };
+                let v = self.eval(e)?;
+                self.set_param_value(i, v, &e.span)
+            }
+            StmtKind::Minimize(m) => run::run(self, m, st, line),
+            StmtKind::Hesse => run::minuit::hesse(self, st, line),
+            StmtKind::Minos(names) => run::minuit::minos(self, names, st, line),
+            StmtKind::Print(items) => self.print(items, line),
+            StmtKind::Expect {
+                cond,
+                within,
+                message,
+            } => self.expect(cond, within.as_ref(), message.as_deref(), st, line),
+            StmtKind::Seed(e) => {
+                let v = self.const_scalar(e)?;
+                if v < 0.0 || v.fract() != 0.0 || v > 2f64.powi(63) {
+                    return Err(Diag::error("E0207", "a seed is a whole number >= 0")
+                        .at(e.span.clone(), format!("this is {}", fmt_num(v))));
+                }
+                if self.opts.seed.is_none() {
+                    self.seed = v as u64;
+                }
+                self.rng = std::cell::RefCell::new(crate::tensor::random::Rng::new(self.seed));
+                Ok(())
+            }
+            StmtKind::Plot(kind, file) => plots::run(self, kind, file, st),
+            StmtKind::Expr(e) => {
+                if self.opts.repl {
+                    let v = self.lower_eval(e)?;
+                    let text = v.0;
+                    self.say(&text);
+                    Ok(())
+                } else {
+                    Err(Diag::error("E0208", "this expression's value is not used")
+                        .at(e.span.clone(), "computed and thrown away")
+                        .note("help: to see it, write `print ...;`"))
+                }
+            }
+            StmtKind::Error => Ok(()),
+        }
+    }
+
+    pub(super) fn check_new_name(&self, name: &str, span: &Span) -> Result<(), Diag> {
+        let prev = self
+            .params
+            .iter()
+            .find(|p| p.name == name)
+            .map(|p| p.span.clone())
+            .or_else(|| self.def_spans.get(name).cloned());
+        if let Some(prev) = prev {
+            return Err(
+                Diag::error("E0201", format!("`{name}` is already declared"))
+                    .at(span.clone(), "declared again here")
+                    .at(prev, "first declared here")
+                    .note("help: pick another name, or assign a parameter with `name = value;`"),
+            );
+        }
+        if names::builtin_arity(name).is_some() || names::constant(name).is_some() {
+            return Err(Diag::error("E0201", format!("`{name}` is a built-in name"))
+                .at(span.clone(), "cannot be redefined"));
+        }
+        Ok(())
+    }
+
+    /// Lowers and evaluates for printing: text and JSON.
+    fn lower_eval(&self, e: &Expr) -> Result<(String, Value), Diag> {
+        let mut g = Graph::new();
+        let v = Lowerer::new(self, &mut g).lower(e)?;
+        Ok(match v {
+            LVal::Str(s) => (s.clone(), Value::String(s)),
+            LVal::Num(n) => {
+                let t = eval_node(self, &g, n, &[]);
+                (t.to_string(), report::tensor_json(&t))
+            }
+            LVal::Mask(n) => {
+                let t = eval_node(self, &g, n, &[]);
+                (report::mask_text(&t), report::mask_json(&t))
+            }
+        })
+    }
+
+    fn print(&mut self, items: &[Expr], line: usize) -> Result<(), Diag> {
+        let mut texts = Vec::with_capacity(items.len());
+        let mut values = Vec::with_capacity(items.len());
+        for e in items {
+            let (t, v) = self.lower_eval(e)?;
+            texts.push(t);
+            values.push(v);
+        }
+        self.say(&texts.join(" "));
+        self.records
+            .push(json!({"kind": "print", "line": line, "values": values}));
+        Ok(())
+    }
+
+    fn expect(
+        &mut self,
+        cond: &Expr,
+        within: Option<&Expr>,
+        message: Option<&str>,
+        st: &Stmt,
+        line: usize,
+    ) -> Result<(), Diag> {
+        let src_text = self.src[cond.span.clone()].to_string();
+        let (passed, detail) = match within {
+            Some(tol_e) => {
+                let ExprKind::Binary(crate::syntax::ast::BinOp::Eq, a, b) = &cond.kind else {
+                    return Err(Diag::error("E0206", "`within` needs a comparison `A == B`")
+                        .at(cond.span.clone(), "not `A == B`"));
+                };
+                let av = self.eval(a)?;
+                let bv = self.eval(b)?;
+                let tol = self.const_scalar(tol_e)?;
+                let d = report::max_abs_diff(&av, &bv).ok_or_else(|| {
+                    Diag::error("E0402", "the two sides of `==` have different shapes").at(
+                        cond.span.clone(),
+                        format!(
+                            "{} vs {}",
+                            crate::tensor::shape_str(&av.shape),
+                            crate::tensor::shape_str(&bv.shape)
+                        ),
+                    )
+                })?;
+                let ok = d <= tol;
+                (
+                    ok,
+                    format!(
+                        "{} vs {} (difference {} {} {})",
+                        av,
+                        bv,
+                        fmt_num(d),
+                        if ok { "<=" } else { ">" },
+                        fmt_num(tol)
+                    ),
+                )
+            }
+            None => {
+                let mut g = Graph::new();
+                let v = Lowerer::new(self, &mut g).lower(cond)?;
+                let LVal::Mask(n) = v else {
+                    return Err(Diag::error("E0206", "`expect` needs a condition")
+                        .at(cond.span.clone(), "not a comparison")
+                        .note("help: write e.g. `expect x > 0;` or `expect x == 3 within 0.01;`"));
+                };
+                let t = eval_node(self, &g, n, &[]);
+                let ok = t.data.iter().all(|&v| v != 0.0);
+                let detail = match &cond.kind {
+                    ExprKind::Binary(op, a, b) if op.is_comparison() => {
+                        let av = self.eval(a)?;
+                        let bv = self.eval(b)?;
+                        format!("{av} {} {bv} is {}", op.symbol(), ok)
+                    }
+                    _ => format!("{} is {}", src_text, ok),
+                };
+                (ok, detail)
+            }
+        };
+        let full = match within {
+            Some(t) => format!("{} within {}", src_text, &self.src[t.span.clone()]),
+            None => src_text,
+        };
+        let text = match message {
+            Some(m) => format!("{m}: {full}: {detail}"),
+            None => format!("{full}: {detail}"),
+        };
+        if passed {
+            self.say(&format!("expect passed: {text}"));
+        } else {
+            self.say(&format!("expect FAILED: {text}"));
+            self.failed_expects += 1;
+            let mut d =
+                Diag::error("E0401", format!("expect failed: {full}")).at(st.span.clone(), detail);
+            if let Some(m) = message {
+                d = d.note(m.to_string());
+            }
+            self.emit(&d);
+            if self.first_failure.is_none() {
+                let (l, c) = d.line_col(&self.src);
+                self.first_failure = Some((format!("expect failed: {full}"), l, c));
+            }
+        }
+        self.records
+            .push(json!({"kind": "expect", "line": line, "passed": passed, "message": text}));
+        Ok(())
+    }
+}
+
+/// A table's file and column names.
+pub type TableNames = (String, Vec<String>);
+
+/// A `let` whose value is constant is computed once, when it is made (so
+/// random values and csv tables are drawn and read once).
+pub fn let_as_data(
+    s: &Session,
+    g: &Graph,
+    v: &LVal,
+    _e: &Expr,
+) -> Option<(Tensor, Option<TableNames>)> {
+    let LVal::Num(n) = *v else { return None };
+    if g.varying[n as usize] {
+        return None;
+    }
+    let t = match g.const_value(n) {
+        Some(t) => t.clone(),
+        None => eval_node(s, g, n, &[]),
+    };
+    Some((t, g.tables.get(&n).cloned()))
+}

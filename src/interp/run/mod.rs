@@ -1,0 +1,220 @@
+//! `minimize` and `maximize`: applies `from`, turns the `with OPT(...)`
+//! options into values, builds the objective's graph once, and hands it to
+//! a torch.optim optimizer (`steps`) or to Minuit (`minuit`).
+
+pub(super) mod minuit;
+mod steps;
+
+use super::report::tensor_json;
+use super::{Lowerer, Session};
+use crate::diagnostics::{Diag, Span};
+use crate::graph::{Graph, NodeId, Tape};
+use crate::optim::{self, OptArg, OptError, OptValue, ParamLayout};
+use crate::syntax::ast::{Arg, Expr, ExprKind, MinimizeStmt, Stmt};
+use crate::tensor::fmt_num;
+use serde_json::{Map, Value};
+
+pub(super) const MINUIT: &[&str] = &["migrad", "simplex", "scan"];
+
+/// Turns `name=value` arguments of `with OPT(...)` into option values.
+fn option_args(s: &Session, args: &[Arg]) -> Result<Vec<OptArg>, Diag> {
+    fn value(s: &Session, e: &Expr) -> Result<OptValue, Diag> {
+        Ok(match &e.kind {
+            ExprKind::Bool(b) => OptValue::Bool(*b),
+            ExprKind::Str(t) => OptValue::Str(t.clone()),
+            ExprKind::Tuple(items) => OptValue::Tuple(
+                items
+                    .iter()
+                    .map(|i| value(s, i))
+                    .collect::<Result<_, _>>()?,
+            ),
+            _ => OptValue::Num(s.const_scalar(e)?),
+        })
+    }
+    args.iter()
+        .map(|a| {
+            let Some(name) = &a.name else {
+                return Err(Diag::error("E0302", "optimizer options are named")
+                    .at(a.span.clone(), "no option name")
+                    .note("help: write e.g. `adam(lr=0.1)`"));
+            };
+            Ok(OptArg {
+                name: name.name.clone(),
+                value: value(s, &a.value)?,
+                span: a.span.clone(),
+            })
+        })
+        .collect()
+}
+
+pub(super) fn opt_diag(e: OptError, spec_span: &Span) -> Diag {
+    let span = e.span().unwrap_or_else(|| spec_span.clone());
+    match e {
+        OptError::Unknown {
+            optimizer,
+            name,
+            valid,
+            ..
+        } => {
+            let mut d = Diag::error("E0301", format!("unknown option `{name}` for {optimizer}"))
+                .at(span, "unknown option");
+            if let Some(s) = super::names::suggest(&name, valid.iter().copied()) {
+                d = d.note(format!("help: did you mean `{s}`?"));
+            }
+            d.note(format!("{optimizer} takes: {}", valid.join(", ")))
+        }
+        OptError::Duplicate { name, .. } => {
+            Diag::error("E0301", format!("option `{name}` is given twice")).at(span, "again here")
+        }
+        OptError::Type {
+            name,
+            expected,
+            got,
+            ..
+        } => Diag::error(
+            "E0302",
+            format!("option `{name}` expects {expected}, got {got}"),
+        )
+        .at(span, format!("this is {got}")),
+        OptError::Range {
+            name,
+            value,
+            allowed,
+            ..
+        } => Diag::error(
+            "E0303",
+            format!("invalid value {value} for option `{name}`"),
+        )
+        .at(span, "out of range")
+        .note(format!("help: {allowed}")),
+        OptError::Unsupported { message, hint } => Diag::error("E0300", message)
+            .at(span, "here")
+            .note(format!("help: {hint}")),
+    }
+}
+
+/// The objective's graph, with the involved parameters.
+pub(super) struct Objective {
+    pub(super) g: Graph,
+    pub(super) out: NodeId,
+    /// Session indices of parameters the objective depends on (declaration order).
+    pub(super) involved: Vec<usize>,
+}
+
+fn build_objective(s: &Session, m: &MinimizeStmt) -> Result<Objective, Diag> {
+    let mut g = Graph::new();
+    let out = Lowerer::new(s, &mut g).num(&m.objective)?;
+    if !g.shape(out).is_empty() {
+        return Err(Diag::error(
+            "E0305",
+            format!(
+                "the objective must be a scalar, this one has shape {}",
+                crate::tensor::shape_str(g.shape(out))
+            ),
+        )
+        .at(m.objective.span.clone(), "not a scalar")
+        .note("help: reduce it, e.g. with sum(...) or mean(...)"));
+    }
+    let tape = Tape::new(&g, &[out]);
+    let mut involved: Vec<usize> = tape.param_slots().map(|(s, _)| s as usize).collect();
+    involved.sort_unstable();
+    if !involved.iter().any(|&i| !s.params[i].fixed) {
+        let d = Diag::error("E0305", "the objective depends on no free parameter")
+            .at(m.objective.span.clone(), "nothing to minimize here");
+        return Err(if s.params.is_empty() {
+            d.note("help: declare one with `param x = 0;`")
+        } else {
+            d.note("help: fixed parameters do not move; remove `fixed` or use another parameter")
+        });
+    }
+    Ok(Objective { g, out, involved })
+}
+
+/// Runs `minimize`/`maximize`.
+pub fn run(s: &mut Session, m: &MinimizeStmt, st: &Stmt, line: usize) -> Result<(), Diag> {
+    for (name, e) in &m.from {
+        let Some(i) = s.param_index(&name.name) else {
+            return Err(super::names::unknown_name(
+                &name.name,
+                name.span.clone(),
+                s,
+                "parameter",
+            ));
+        };
+        let v = s.eval(e)?;
+        s.set_param_value(i, v, &e.span)?;
+    }
+    let (oname, oargs, ospan) = match &m.with {
+        Some(w) => (w.name.name.as_str(), w.args.as_slice(), w.span.clone()),
+        None => ("migrad", &[][..], st.span.clone()),
+    };
+    let args = option_args(s, oargs)?;
+    let obj = build_objective(s, m)?;
+    if MINUIT.contains(&oname) {
+        if let Some(e) = &m.steps {
+            return Err(Diag::error(
+                "E0304",
+                format!("`for ... steps` does not apply to {oname}"),
+            )
+            .at(e.span.clone(), "Minuit decides when it has converged")
+            .note("help: limit its calls with `ncall=N` instead"));
+        }
+        return minuit::run_minuit(s, m, oname, &args, &ospan, obj, line);
+    }
+    let steps = match &m.steps {
+        None => 1000,
+        Some(e) => {
+            let v = s.const_scalar(e)?;
+            if !(v >= 1.0 && v.fract() == 0.0 && v <= 1e9) {
+                return Err(Diag::error(
+                    "E0304",
+                    "the number of steps must be a whole number >= 1",
+                )
+                .at(e.span.clone(), format!("this is {}", fmt_num(v))));
+            }
+            v as usize
+        }
+    };
+    let free: Vec<usize> = obj
+        .involved
+        .iter()
+        .copied()
+        .filter(|&i| !s.params[i].fixed)
+        .collect();
+    let layout = ParamLayout {
+        shapes: free
+            .iter()
+            .map(|&i| s.params[i].value.shape.clone())
+            .collect(),
+    };
+    let built = match optim::build(oname, &args, &layout) {
+        Some(r) => r.map_err(|e| opt_diag(e, &ospan))?,
+        None => {
+            let mut all: Vec<&str> = optim::NAMES.to_vec();
+            all.extend(MINUIT);
+            let name_span = m
+                .with
+                .as_ref()
+                .map_or(ospan.clone(), |w| w.name.span.clone());
+            let mut d = Diag::error("E0300", format!("unknown optimizer `{oname}`"))
+                .at(name_span, "not an optimizer");
+            if let Some(sug) = super::names::suggest(oname, all.iter().copied()) {
+                d = d.note(format!("help: did you mean `{sug}`?"));
+            }
+            return Err(d.note(format!("the optimizers are: {}", all.join(", "))));
+        }
+    };
+    let given: Vec<&str> = args.iter().map(|a| a.name.as_str()).collect();
+    steps::run_steps(s, m, oname, built, &given, &free, &layout, obj, steps, line)
+}
+
+pub(super) fn params_json_map(s: &Session) -> Map<String, Value> {
+    s.params
+        .iter()
+        .map(|p| (p.name.clone(), tensor_json(&p.value)))
+        .collect()
+}
+
+pub(super) fn params_json(s: &Session) -> Value {
+    Value::Object(params_json_map(s))
+}

@@ -15,8 +15,14 @@ use std::path::PathBuf;
 const GRID: usize = 100;
 const SAMPLES: usize = 400;
 
-pub fn run(s: &mut Session, kind: &PlotKind, file: &Expr, st: &Stmt) -> Result<(), Diag> {
-    let path = target(s, file)?;
+pub fn run(s: &mut Session, kind: &PlotKind, file: Option<&Expr>, st: &Stmt) -> Result<(), Diag> {
+    // Without `to`, the plot is drawn to a temporary SVG and shown inline
+    // only, which needs a front end that shows pictures.
+    let (path, shown, span) = match file {
+        Some(f) => (target(s, f)?, display(s, f), f.span.clone()),
+        None if s.shows_inline() => (inline_file(), "(inline)".to_string(), st.span.clone()),
+        None => return Err(needs_file(st)),
+    };
     // A file name that picks no format fails before any work is done.
     if !matches!(
         path.extension()
@@ -26,7 +32,7 @@ pub fn run(s: &mut Session, kind: &PlotKind, file: &Expr, st: &Stmt) -> Result<(
         Some("svg" | "png")
     ) {
         let e = plot::PlotError::UnknownExtension { path: path.clone() };
-        return Err(plot_error(e, &display(s, file), file));
+        return Err(plot_error(e, &shown, &span));
     }
     let result = match kind {
         PlotKind::Loss => {
@@ -127,40 +133,74 @@ pub fn run(s: &mut Session, kind: &PlotKind, file: &Expr, st: &Stmt) -> Result<(
             )
         }
     };
-    let shown = display(s, file);
-    result.map_err(|e| plot_error(e, &shown, file))?;
+    let shown_result = result.map_err(|e| plot_error(e, &shown, &span));
+    if s.shows_inline() && shown_result.is_ok() {
+        show_inline(s, &path);
+    }
+    if file.is_none() {
+        let _ = std::fs::remove_file(&path);
+    }
+    shown_result?;
     let line = crate::diagnostics::line_col(&s.src, st.span.start).0;
     let what = match kind {
         PlotKind::Loss => "loss",
         PlotKind::Curves { .. } => "curves",
         PlotKind::Contour { .. } => "contour",
     };
-    s.records
-        .push(serde_json::json!({"kind": "plot", "line": line, "plot": what, "file": shown}));
-    s.say(&format!("plot written to {shown}"));
+    s.records.push(
+        serde_json::json!({"kind": "plot", "line": line, "plot": what,
+            "file": file.map(|_| shown.clone())}),
+    );
+    if file.is_some() {
+        s.say(&format!("plot written to {shown}"));
+    }
     Ok(())
 }
 
+/// Hands the picture just written at `path` to the display sink.
+fn show_inline(s: &mut Session, path: &std::path::Path) {
+    let png = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("png"));
+    let mime = if png { "image/png" } else { "image/svg+xml" };
+    if let Ok(data) = std::fs::read(path) {
+        s.show(super::Display::Image { mime, data: &data });
+    }
+}
+
+/// A fresh temporary SVG file for a plot shown inline only.
+fn inline_file() -> PathBuf {
+    static COUNT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let k = COUNT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    std::env::temp_dir().join(format!("losslang-inline-{}-{k}.svg", std::process::id()))
+}
+
+fn needs_file(st: &Stmt) -> Diag {
+    Diag::error("E0406", "a plot in a script needs a file")
+        .at(st.span.clone(), "no `to \"...\"`")
+        .note("help: add `to \"plot.svg\"` (or .png); only a notebook cell can show a plot without one")
+}
+
 /// A plot that could not be made, named by the file as the script wrote it.
-fn plot_error(e: plot::PlotError, shown: &str, file: &Expr) -> Diag {
+fn plot_error(e: plot::PlotError, shown: &str, span: &Span) -> Diag {
     use plot::PlotError as P;
     match e {
         P::UnknownExtension { .. } => Diag::error(
             "E0406",
             format!("cannot tell the image format of \"{shown}\""),
         )
-        .at(file.span.clone(), "not a .svg or .png file")
+        .at(span.clone(), "not a .svg or .png file")
         .note("help: end the file name in .svg or .png"),
         P::Write { source, .. } => Diag::error(
             "E0406",
             format!("cannot write the plot to \"{shown}\": {source}"),
         )
-        .at(file.span.clone(), "this file"),
+        .at(span.clone(), "this file"),
         other => Diag::error(
             "E0406",
             format!("cannot draw the plot \"{shown}\": {other}"),
         )
-        .at(file.span.clone(), "this file"),
+        .at(span.clone(), "this file"),
     }
 }
 

@@ -1,125 +1,22 @@
 //! `execute_request`: a cell is script text run in the kernel's one
-//! `Session`, the same interpreter `losslang run` and the REPL drive. What the
-//! session prints goes to the cell's `stdout` stream as it is printed; its
-//! diagnostics are collected, and a cell that stops on one (or has a failed
-//! `expect`) is an `error` reply whose traceback is the rendered codespan
-//! diagnostic, in ANSI colour. A cell's error never ends the kernel.
+//! `Session`, the same interpreter `losslang run` and the REPL drive (with
+//! the REPL's optional final `;`). What it prints and shows goes out as it
+//! happens (`display`); a bare last expression is the cell's
+//! `execute_result`. A cell that stops on a diagnostic, or has a failed
+//! `expect`, is an `error` reply whose traceback is the rendered codespan
+//! diagnostic in ANSI colour, so nbclient and nbgrader see the cell fail.
+//! A cell's error never ends the kernel.
 
 use super::handlers::Kernel;
 use super::wire::Message;
 use crate::interp::{Outcome, INTERRUPT};
 use crate::repl::with_semicolon;
+use crate::syntax::ast::StmtKind;
 use serde_json::{json, Value};
-use std::cell::RefCell;
-use std::io::Write;
-use std::rc::Rc;
 use std::sync::atomic::Ordering;
 
 /// The source name diagnostics show for cells.
 pub const CELL_NAME: &str = "<cell>";
-
-/// Routes the session's text output to the cell being run: stdout as
-/// `stream` messages (a line at a time, so long cells show progress),
-/// stderr held back until the cell ends.
-#[derive(Clone)]
-pub struct Streams(Rc<RefCell<StreamState>>);
-
-struct StreamState {
-    outbox: super::sockets::Outbox,
-    id: String,
-    /// The execute_request being run; `None` between cells.
-    parent: Option<Message>,
-    /// A silent execution publishes nothing.
-    silent: bool,
-    stdout: String,
-    stderr: String,
-}
-
-impl Streams {
-    pub fn new(outbox: super::sockets::Outbox, id: String) -> Streams {
-        Streams(Rc::new(RefCell::new(StreamState {
-            outbox,
-            id,
-            parent: None,
-            silent: false,
-            stdout: String::new(),
-            stderr: String::new(),
-        })))
-    }
-
-    /// The writer for the session's standard output.
-    pub fn stdout(&self) -> Box<dyn Write> {
-        Box::new(StreamWriter(self.clone(), false))
-    }
-
-    /// The writer for the session's diagnostics.
-    pub fn stderr(&self) -> Box<dyn Write> {
-        Box::new(StreamWriter(self.clone(), true))
-    }
-
-    fn begin(&self, parent: &Message, silent: bool) {
-        let mut s = self.0.borrow_mut();
-        s.parent = Some(parent.clone());
-        s.silent = silent;
-        s.stdout.clear();
-        s.stderr.clear();
-    }
-
-    /// Sends what stdout holds.
-    pub fn flush_stdout(&self) {
-        let mut s = self.0.borrow_mut();
-        if s.stdout.is_empty() {
-            return;
-        }
-        let text = std::mem::take(&mut s.stdout);
-        if let (Some(parent), false) = (&s.parent, s.silent) {
-            let m = Message::child(
-                parent,
-                "stream",
-                json!({"name": "stdout", "text": text}),
-                &s.id,
-            );
-            super::handlers::send(&s.outbox, super::sockets::Channel::IoPub, m);
-        }
-    }
-
-    /// Ends the cell: flushes stdout and returns the diagnostics text.
-    fn end(&self) -> String {
-        self.flush_stdout();
-        let mut s = self.0.borrow_mut();
-        s.parent = None;
-        std::mem::take(&mut s.stderr)
-    }
-}
-
-struct StreamWriter(Streams, bool);
-
-impl Write for StreamWriter {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let text = String::from_utf8_lossy(buf);
-        let line_done = {
-            let mut s = self.0 .0.borrow_mut();
-            if self.1 {
-                s.stderr.push_str(&text);
-                false
-            } else {
-                s.stdout.push_str(&text);
-                s.stdout.ends_with('\n')
-            }
-        };
-        if line_done {
-            self.0.flush_stdout();
-        }
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        if !self.1 {
-            self.0.flush_stdout();
-        }
-        Ok(())
-    }
-}
 
 /// Text without ANSI colour codes.
 pub fn strip_ansi(s: &str) -> String {
@@ -147,6 +44,19 @@ fn code_of(rendered: &str) -> Option<String> {
     Some(rest.split(']').next()?.to_string())
 }
 
+/// Whether a cell's last statement is a bare expression (its value is then
+/// the cell's result).
+fn ends_in_expression(src: &str) -> bool {
+    crate::syntax::parse(src)
+        .ok()
+        .and_then(|p| {
+            p.stmts
+                .last()
+                .map(|st| matches!(st.kind, StmtKind::Expr(_)))
+        })
+        .unwrap_or(false)
+}
+
 impl Kernel {
     /// Runs one cell and returns the `execute_reply` content.
     pub(crate) fn execute(&mut self, msg: &Message) -> Value {
@@ -169,12 +79,23 @@ impl Kernel {
         self.streams.begin(msg, silent);
         // An interrupt that came while no cell ran must not stop this one.
         INTERRUPT.store(false, Ordering::SeqCst);
-        let outcome = match with_semicolon(&code) {
-            Some(src) => self.session.run_more(CELL_NAME, &src),
+        let src = with_semicolon(&code);
+        let outcome = match &src {
+            Some(src) => self.session.run_more(CELL_NAME, src),
             None => Outcome::Ok,
         };
         self.session.flush();
-        let diagnostics = self.streams.end();
+        let (value, diagnostics) = self.streams.end();
+        if let Some(v) = value {
+            if outcome == Outcome::Ok && src.as_deref().is_some_and(ends_in_expression) {
+                if !silent {
+                    let data = json!({"execution_count": count, "data": {"text/plain": v}, "metadata": {}});
+                    self.publish(msg, "execute_result", data);
+                }
+            } else if !silent {
+                self.publish(msg, "stream", json!({"name": "stdout", "text": v + "\n"}));
+            }
+        }
         let (ename, evalue) = match &outcome {
             Outcome::Ok => {
                 if !diagnostics.is_empty() && !silent {
@@ -209,6 +130,13 @@ impl Kernel {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_bare_last_statement_is_a_result() {
+        assert!(ends_in_expression("param x = 1; x^2;"));
+        assert!(!ends_in_expression("x; print x;"));
+        assert!(!ends_in_expression("param x = 1;"));
+    }
 
     #[test]
     fn ansi_codes_are_stripped_and_the_code_found() {

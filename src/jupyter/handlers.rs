@@ -104,7 +104,7 @@ pub struct Kernel {
     /// Cells run so far, with their execution counts.
     pub(crate) history: Vec<(u64, String)>,
     /// Where the session's text output goes (the cell being run's parent).
-    pub(crate) streams: super::execute::Streams,
+    pub(crate) streams: super::display::Streams,
     /// The status of the last reply sent (for stop_on_error).
     pub(crate) last_status: Option<String>,
 }

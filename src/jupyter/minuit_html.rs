@@ -11,22 +11,13 @@
 //! and numbers from the text report's own helpers, so the two forms of one
 //! report never disagree.
 
+use crate::interp::MinuitTables;
 use crate::minuit::report::{fmin_fields, format_g, matrix_format, pdg_format, ParamRow};
 use crate::minuit::{FunctionMinimum, Matrix, MinosError};
 
 const GOOD: &str = "background-color:#92CCA6;color:black";
 const BAD: &str = "background-color:#c15ef7;color:black";
 const WARN: &str = "background-color:#FFF79A;color:black";
-
-/// What one report shows (any part may be missing, as in iminuit).
-pub struct MinuitTables<'a> {
-    /// The minimum and the algorithm's title ("Migrad", "Simplex", ...).
-    pub fmin: Option<(&'a FunctionMinimum, &'a str)>,
-    pub params: &'a [ParamRow],
-    pub minos: &'a [(String, MinosError)],
-    /// Free parameter names and their covariance.
-    pub covariance: Option<(&'a [String], &'a Matrix)>,
-}
 
 /// `text` with `&`, `<`, `>` and `"` escaped.
 fn esc(text: &str) -> String {

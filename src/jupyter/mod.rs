@@ -6,12 +6,14 @@
 //! The parts, one concern each: `connection` reads the connection file,
 //! `wire` frames and signs messages, `sockets` serves the five sockets on
 //! their own thread, `handlers` answers requests, `execute` runs cells in the
-//! kernel's one `Session`, `completion` and `inspect` help while typing,
+//! kernel's one `Session`, `display` and `minuit_html` turn its output into
+//! streams, pictures and tables, `completion` and `inspect` help while typing,
 //! `kernelspec` installs. The session stays on the calling thread (it is not
 //! `Send`), so a front end only ever drives it through `Kernel`.
 
 pub mod completion;
 pub mod connection;
+pub mod display;
 pub mod execute;
 pub mod handlers;
 pub mod inspect;
@@ -38,13 +40,15 @@ pub static ACTIVE: AtomicBool = AtomicBool::new(false);
 impl Kernel {
     /// A kernel with a fresh session, sending through `outbox` as `id`.
     pub fn new(outbox: Outbox, id: String) -> Kernel {
-        let streams = execute::Streams::new(outbox.clone(), id.clone());
+        let streams = display::Streams::new(outbox.clone(), id.clone());
         let opts = Options {
             repl: true,
             color: true,
+            progress: true,
             ..Options::default()
         };
-        let session = Session::new(opts, streams.stdout(), streams.stderr());
+        let mut session = Session::new(opts, streams.stdout(), streams.stderr());
+        session.set_display(streams.sink());
         Kernel {
             session,
             outbox,

@@ -130,6 +130,108 @@ impl Kernel {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::jupyter::sockets::Out;
+    use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver};
+
+    fn kernel() -> (Kernel, UnboundedReceiver<Out>) {
+        let (tx, rx) = unbounded_channel();
+        (Kernel::new(tx, "k".into()), rx)
+    }
+
+    fn request(code: &str) -> Message {
+        Message {
+            identities: Vec::new(),
+            header: crate::jupyter::wire::Header::new("execute_request", "c"),
+            parent_header: json!({}),
+            metadata: json!({}),
+            content: json!({"code": code, "silent": false}),
+            buffers: Vec::new(),
+            invalid: None,
+        }
+    }
+
+    /// Runs a cell; the reply and the iopub messages (type, content).
+    fn run(
+        k: &mut Kernel,
+        rx: &mut UnboundedReceiver<Out>,
+        code: &str,
+    ) -> (Value, Vec<(String, Value)>) {
+        let reply = k.execute(&request(code));
+        let mut out = Vec::new();
+        while let Ok(Out::Send(_, m)) = rx.try_recv() {
+            out.push((m.msg_type().to_string(), m.content.clone()));
+        }
+        (reply, out)
+    }
+
+    #[test]
+    fn a_cell_prints_and_ends_in_a_result() {
+        let (mut k, mut rx) = kernel();
+        let (reply, out) = run(&mut k, &mut rx, "param x = 2; print x;\nx^2 + 1");
+        assert_eq!(reply["status"], "ok");
+        assert_eq!(reply["execution_count"], 1);
+        let kinds: Vec<&str> = out.iter().map(|(t, _)| t.as_str()).collect();
+        assert_eq!(kinds, ["execute_input", "stream", "execute_result"]);
+        assert_eq!(out[1].1["text"], "2.0\n");
+        assert_eq!(out[2].1["data"]["text/plain"], "5.0");
+        // The session lives on: the next cell sees `x`.
+        let (reply, out) = run(&mut k, &mut rx, "x");
+        assert_eq!(reply["execution_count"], 2);
+        assert_eq!(out[1].1["data"]["text/plain"], "2.0");
+    }
+
+    #[test]
+    fn a_diagnostic_is_an_error_reply_and_the_session_goes_on() {
+        let (mut k, mut rx) = kernel();
+        let (reply, out) = run(&mut k, &mut rx, "param x = 1;\nprint y;");
+        assert_eq!(reply["status"], "error");
+        assert_eq!(reply["ename"], "E0200");
+        let tb = reply["traceback"].as_array().unwrap();
+        let plain = strip_ansi(
+            &tb.iter()
+                .map(|l| l.as_str().unwrap())
+                .collect::<Vec<_>>()
+                .join("\n"),
+        );
+        assert!(plain.contains("<cell>:2:7"), "{plain}");
+        assert!(out
+            .iter()
+            .any(|(t, c)| t == "error" && c["traceback"] == reply["traceback"]));
+        let (reply, _) = run(&mut k, &mut rx, "print x;");
+        assert_eq!(reply["status"], "ok");
+    }
+
+    #[test]
+    fn a_failed_expect_fails_the_cell_after_it_ran() {
+        let (mut k, mut rx) = kernel();
+        let (reply, out) = run(&mut k, &mut rx, "param x = 1;\nexpect x > 2;\nprint x;");
+        assert_eq!(reply["status"], "error");
+        assert_eq!(reply["ename"], "ExpectFailed");
+        assert!(out
+            .iter()
+            .any(|(t, c)| t == "stream" && c["text"] == "1.0\n"));
+    }
+
+    #[test]
+    fn an_inline_plot_is_display_data() {
+        let (mut k, mut rx) = kernel();
+        let (reply, out) = run(&mut k, &mut rx, "plot sin(t) over t in [0, 1];");
+        assert_eq!(reply["status"], "ok", "{reply}");
+        let shown: Vec<&Value> = out
+            .iter()
+            .filter(|(t, _)| t == "display_data")
+            .map(|(_, c)| c)
+            .collect();
+        assert_eq!(shown.len(), 1);
+        assert!(shown[0]["data"]["image/svg+xml"]
+            .as_str()
+            .unwrap()
+            .contains("<svg"));
+        assert!(
+            !out.iter().any(|(t, _)| t == "stream"),
+            "no `plot written to` line"
+        );
+    }
 
     #[test]
     fn only_a_bare_last_statement_is_a_result() {

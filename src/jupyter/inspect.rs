@@ -3,71 +3,16 @@
 //! place that knows where documentation comes from: optimizers are described
 //! from their live defaults (what `optim::build` fills in, so the text never
 //! disagrees with what runs), Minuit's algorithms from the option table the
-//! REPL completes, built-ins, constants and keywords from the short texts
-//! below. When the interpreter's builtin registry carries docs, `doc` reads
-//! them there instead.
+//! REPL completes, built-ins and constants from the builtin registry
+//! (`crate::builtins`, shared with the REPL's `:help`), keywords from the
+//! short texts below.
 
-use crate::interp::names::{builtin_arity, constant};
 use crate::optim::{self, ParamLayout};
 use crate::repl::{option_names, KEYWORDS};
 use serde_json::{json, Value};
 
-/// One-line descriptions of the built-in functions.
-const BUILTIN_DOCS: &[(&str, &str)] = &[
-    ("abs", "abs(x): |x|, elementwise; abs'(0) = 0 as in torch"),
-    ("sqrt", "sqrt(x): square root, elementwise; sqrt'(0) = inf"),
-    ("exp", "exp(x): e^x, elementwise"),
-    ("log", "log(x): natural logarithm, elementwise"),
-    ("log1p", "log1p(x): log(1 + x), accurate for small x"),
-    ("expm1", "expm1(x): exp(x) - 1, accurate for small x"),
-    ("sin", "sin(x): sine, elementwise (radians)"),
-    ("cos", "cos(x): cosine, elementwise (radians)"),
-    ("tan", "tan(x): tangent, elementwise (radians)"),
-    ("asin", "asin(x): arcsine, elementwise"),
-    ("acos", "acos(x): arccosine, elementwise"),
-    ("atan", "atan(x): arctangent, elementwise"),
-    ("sinh", "sinh(x): hyperbolic sine, elementwise"),
-    ("cosh", "cosh(x): hyperbolic cosine, elementwise"),
-    ("tanh", "tanh(x): hyperbolic tangent, elementwise"),
-    ("sigmoid", "sigmoid(x): 1 / (1 + exp(-x)), elementwise"),
-    ("relu", "relu(x): max(x, 0), elementwise; relu'(0) = 0 as in torch"),
-    ("softplus", "softplus(x): log(1 + exp(x)), elementwise"),
-    ("sign", "sign(x): -1, 0 or 1, elementwise; derivative 0"),
-    ("floor", "floor(x): round down, elementwise; derivative 0"),
-    ("ceil", "ceil(x): round up, elementwise; derivative 0"),
-    ("round", "round(x): round half to even, elementwise; derivative 0"),
-    ("min", "min(x): the smallest element (axis=K along an axis); min(a, b): elementwise, a tie gives half the gradient to each"),
-    ("max", "max(x): the largest element (axis=K along an axis); max(a, b): elementwise, a tie gives half the gradient to each"),
-    ("pow", "pow(a, b): a^b, elementwise"),
-    ("atan2", "atan2(y, x): the angle of (x, y), elementwise"),
-    ("clamp", "clamp(x, lo, hi): x limited to [lo, hi], elementwise"),
-    ("where", "where(cond, a, b): a where cond holds, else b; differentiates the branch taken"),
-    ("grad", "grad(EXPR, x): the derivative of the scalar EXPR with respect to parameter x, shaped like x"),
-    ("sum", "sum(x, axis=K): the sum of all elements, or along axis K"),
-    ("mean", "mean(x, axis=K): the mean of all elements, or along axis K"),
-    ("var", "var(x, axis=K): the variance (divides by n, like NumPy)"),
-    ("std", "std(x, axis=K): the standard deviation (divides by n, like NumPy)"),
-    ("norm", "norm(x, axis=K): the Euclidean norm"),
-    ("prod", "prod(x, axis=K): the product of the elements"),
-    ("linspace", "linspace(a, b, n): n evenly spaced numbers from a to b"),
-    ("arange", "arange(a, b, step=1): numbers from a up to (not including) b"),
-    ("zeros", "zeros([d1, ...]): a tensor of zeros"),
-    ("ones", "ones([d1, ...]): a tensor of ones"),
-    ("full", "full([d1, ...], v): a tensor filled with v"),
-    ("rand", "rand([d1, ...]): uniform random numbers in [0, 1), from the seeded generator"),
-    ("randn", "randn([d1, ...]): standard normal random numbers, from the seeded generator"),
-    ("randint", "randint(lo, hi, [d1, ...]): random integers in [lo, hi)"),
-    ("reshape", "reshape(a, [d1, ...]): the same elements in a new shape (one -1 allowed)"),
-    ("transpose", "transpose(a): the axes reversed"),
-    ("dot", "dot(a, b): the dot product of two vectors"),
-    ("csv", "csv(\"file.csv\"): a table read from a file with a header row; d.x is column x"),
-];
-
-/// One-line descriptions of the constants and statements' keywords.
-const OTHER_DOCS: &[(&str, &str)] = &[
-    ("pi", "pi: 3.141592653589793"),
-    ("inf", "inf: positive infinity (for one-sided limits: `in [0, inf]`)"),
-    ("nan", "nan: not a number"),
+/// One-line descriptions of the statements' keywords.
+const KEYWORD_DOCS: &[(&str, &str)] = &[
     ("param", "param x = EXPR [step S] [in [LO, HI]] [fixed];  declares a parameter"),
     ("let", "let NAME = EXPR;  names an expression, re-evaluated as parameters change"),
     ("fn", "fn NAME(A, B) = EXPR;  defines a function"),
@@ -113,20 +58,13 @@ pub fn doc(name: &str) -> Option<String> {
         let opts = option_names(name).unwrap_or_default();
         return Some(format!("{name}({})\n\n{what}", opts.join(", ")));
     }
-    if let Some((_, d)) = BUILTIN_DOCS.iter().find(|(n, _)| *n == name) {
+    if let Some(d) = crate::builtins::doc(name) {
         return Some(d.to_string());
     }
-    if let Some(arity) = builtin_arity(name) {
-        let counts: Vec<String> = arity.iter().map(|a| a.to_string()).collect();
-        return Some(format!(
-            "{name}: a built-in function of {} argument(s)",
-            counts.join(" or ")
-        ));
-    }
-    if let Some((_, d)) = OTHER_DOCS.iter().find(|(n, _)| *n == name) {
+    if let Some((_, d)) = KEYWORD_DOCS.iter().find(|(n, _)| *n == name) {
         return Some(d.to_string());
     }
-    if constant(name).is_some() || KEYWORDS.contains(&name) {
+    if KEYWORDS.contains(&name) {
         return Some(format!("{name}: a keyword of the language"));
     }
     None
@@ -194,11 +132,8 @@ mod tests {
 
     #[test]
     fn every_builtin_and_optimizer_has_a_doc() {
-        for (name, _) in crate::interp::names::BUILTINS {
-            assert!(
-                BUILTIN_DOCS.iter().any(|(n, _)| n == name),
-                "no doc for {name}"
-            );
+        for b in crate::builtins::BUILTINS {
+            assert!(doc(b.name).is_some(), "no doc for {}", b.name);
         }
         for name in optim::NAMES {
             assert!(doc(name).is_some(), "no doc for {name}");

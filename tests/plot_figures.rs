@@ -247,7 +247,8 @@ fn check_figure(svg_file: &Path, png_file: &Path) -> String {
         .collect();
     // A line broken into runs (a gap, a point off a log axis) is several
     // polylines of one colour: check each colour against all its segments.
-    let mut by_colour: Vec<([u8; 3], Vec<Vec<(f64, f64)>>)> = Vec::new();
+    type Runs = Vec<Vec<(f64, f64)>>;
+    let mut by_colour: Vec<([u8; 3], Runs)> = Vec::new();
     for e in elements(&svg, "polyline", "path") {
         let colour = hex(attr(e, "stroke").expect("a stroke"));
         match by_colour.iter_mut().find(|(c, _)| *c == colour) {
@@ -363,6 +364,15 @@ fn every_example_plot_in_both_formats() {
                 &figs.join(format!("{f}.png")),
             );
             let name = format!("{ex}: {f}");
+            // The docs' copies are these figures (compared where they were
+            // made: another libm may move a pixel).
+            let doc = repo().join("docs/figures").join(format!("{f}.svg"));
+            if cfg!(all(target_os = "linux", target_arch = "x86_64")) && doc.exists() {
+                assert!(
+                    fs::read_to_string(&doc).unwrap() == svg,
+                    "docs/figures/{f}.svg is out of date: run {ex} and copy it"
+                );
+            }
             if is_contour(&svg) {
                 let paths = elements(&svg, "polyline", "path").len();
                 check_contour(&svg, &name, paths);

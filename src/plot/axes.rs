@@ -48,7 +48,11 @@ pub(super) fn decade_label(e: i64) -> String {
 /// minus sign, and no "-0".
 pub(super) fn number_label(v: f64, decimals: usize) -> String {
     let s = format!("{:.*}", decimals, v);
-    let s = if s.trim_start_matches('-').chars().all(|c| c == '0' || c == '.') {
+    let s = if s
+        .trim_start_matches('-')
+        .chars()
+        .all(|c| c == '0' || c == '.')
+    {
         s.trim_start_matches('-').to_string()
     } else {
         s
@@ -220,16 +224,38 @@ pub(super) fn draw_frame(scene: &mut Scene, f: &Frame, x: &Axis, y: &Axis) {
         if px < l - 0.5 || px > r + 0.5 {
             continue;
         }
-        scene.polyline(&[(px, b), (px, b + TICK_LEN)], black.clone(), false, Role::Frame);
-        scene.text((px, b + TICK_LEN + 4.0), s, TICK_SIZE, Anchor::Middle, VAlign::Top);
+        scene.polyline(
+            &[(px, b), (px, b + TICK_LEN)],
+            black.clone(),
+            false,
+            Role::Frame,
+        );
+        scene.text(
+            (px, b + TICK_LEN + 4.0),
+            s,
+            TICK_SIZE,
+            Anchor::Middle,
+            VAlign::Top,
+        );
     }
     for &(u, ref s) in &y.ticks {
         let py = snap(f.y.px_axis(u));
         if py < t - 0.5 || py > b + 0.5 {
             continue;
         }
-        scene.polyline(&[(l - TICK_LEN, py), (l, py)], black.clone(), false, Role::Frame);
-        scene.text((l - TICK_LEN - 4.0, py), s, TICK_SIZE, Anchor::End, VAlign::Center);
+        scene.polyline(
+            &[(l - TICK_LEN, py), (l, py)],
+            black.clone(),
+            false,
+            Role::Frame,
+        );
+        scene.text(
+            (l - TICK_LEN - 4.0, py),
+            s,
+            TICK_SIZE,
+            Anchor::End,
+            VAlign::Center,
+        );
     }
     scene.push(Item::Shape {
         rings: vec![vec![(l, t), (r, t), (r, b), (l, b)]],
@@ -240,7 +266,13 @@ pub(super) fn draw_frame(scene: &mut Scene, f: &Frame, x: &Axis, y: &Axis) {
         role: Role::Frame,
     });
     let below = b + TICK_LEN + 4.0 + TICK_SIZE + 10.0;
-    scene.text(((l + r) / 2.0, below), &x.label, LABEL_SIZE, Anchor::Middle, VAlign::Top);
+    scene.text(
+        ((l + r) / 2.0, below),
+        &x.label,
+        LABEL_SIZE,
+        Anchor::Middle,
+        VAlign::Top,
+    );
     let beside = l - TICK_LEN - 4.0 - widest(&y.ticks) - 10.0 - LABEL_SIZE / 2.0;
     scene.vertical_text((beside, (t + b) / 2.0), &y.label, LABEL_SIZE);
 }
@@ -248,7 +280,13 @@ pub(super) fn draw_frame(scene: &mut Scene, f: &Frame, x: &Axis, y: &Axis) {
 /// Draws the title above the plotting area (first, so that it is the
 /// SVG's first text).
 pub(super) fn draw_title(scene: &mut Scene, (l, t, r, _): (f64, f64, f64, f64), title: &str) {
-    scene.text(((l + r) / 2.0, t - 14.0), title, TITLE_SIZE, Anchor::Middle, VAlign::Baseline);
+    scene.text(
+        ((l + r) / 2.0, t - 14.0),
+        title,
+        TITLE_SIZE,
+        Anchor::Middle,
+        VAlign::Baseline,
+    );
 }
 
 /// What a legend entry shows beside its text.
@@ -418,7 +456,10 @@ mod tests {
             labels(&linear_ticks(-50.0, 1050.0, 8, true)),
             ["0", "200", "400", "600", "800", "1000"]
         );
-        assert_eq!(labels(&linear_ticks(0.0, 3.0, 8, true)), ["0", "1", "2", "3"]);
+        assert_eq!(
+            labels(&linear_ticks(0.0, 3.0, 8, true)),
+            ["0", "1", "2", "3"]
+        );
     }
 
     #[test]
@@ -427,6 +468,9 @@ mod tests {
             labels(&log_ticks(-31.5, 1.7, 9)),
             ["10⁻³⁰", "10⁻²⁵", "10⁻²⁰", "10⁻¹⁵", "10⁻¹⁰", "10⁻⁵", "10⁰"]
         );
-        assert_eq!(labels(&log_ticks(-1.2, 3.4, 9)), ["10⁻¹", "10⁰", "10¹", "10²", "10³"]);
+        assert_eq!(
+            labels(&log_ticks(-1.2, 3.4, 9)),
+            ["10⁻¹", "10⁰", "10¹", "10²", "10³"]
+        );
     }
 }

@@ -20,7 +20,7 @@ const SIDE: f64 = 480.0;
 /// the colour bar readable.
 const WASH: f64 = 0.22;
 const LEVEL_GREY: Rgb = Rgb(128, 128, 128);
-const LEVEL_DASH: [f64; 2] = [5.5, 2.4];
+const LEVEL_DASH: [f64; 2] = [6.5, 2.8];
 const SINGLE_PATH: Rgb = Rgb(0, 0, 255);
 /// Path colours when several share a map: matplotlib's cycle without its
 /// green and red (they mark the start and end) and grey (the level lines),
@@ -166,8 +166,12 @@ fn grid_to_data(grid: &[f64], c: f64) -> f64 {
 }
 
 /// Everything drawn inside the plotting area, in pixels.
+/// Closed rings in pixels: a band's outer boundaries and holes.
+type Rings = Vec<Vec<(f64, f64)>>;
+
 struct Layers {
-    bands: Vec<(usize, Vec<Vec<(f64, f64)>>)>,
+    /// Band index and its rings.
+    bands: Vec<(usize, Rings)>,
     lines: Vec<Vec<(f64, f64)>>,
 }
 
@@ -207,7 +211,12 @@ fn padded_grid(z: &[f64], nx: usize, ny: usize, hole: f64) -> Vec<f64> {
     out
 }
 
-fn layers(p: &ContourPlot, cs: &ColourScale, levels: &[f64], f: &Frame) -> Result<Layers, PlotError> {
+fn layers(
+    p: &ContourPlot,
+    cs: &ColourScale,
+    levels: &[f64],
+    f: &Frame,
+) -> Result<Layers, PlotError> {
     let (nx, ny) = (p.xs.len(), p.ys.len());
     let (zmin, zmax) = finite_range(p.z.iter().copied()).unwrap_or((0.0, 1.0));
     // Non-finite values become a value below every threshold: outside
@@ -218,9 +227,8 @@ fn layers(p: &ContourPlot, cs: &ColourScale, levels: &[f64], f: &Frame) -> Resul
     let fail = |e: contour::Error| PlotError::Render(format!("marching squares failed: {e:?}"));
     // The crate's grid coordinates (value k of the padded grid at k + 0.5)
     // to pixels.
-    let to_px = |(cx, cy): (f64, f64)| {
-        f.px((grid_to_data(&p.xs, cx - 1.0), grid_to_data(&p.ys, cy - 1.0)))
-    };
+    let to_px =
+        |(cx, cy): (f64, f64)| f.px((grid_to_data(&p.xs, cx - 1.0), grid_to_data(&p.ys, cy - 1.0)));
     let mut bands = Vec::new();
     for (k, band) in builder
         .isobands(&values, &cs.thresholds)
@@ -316,7 +324,11 @@ pub(super) fn scene(p: &ContourPlot) -> Result<Scene, PlotError> {
     };
     let left = axes::left_margin(&y);
     let top = axes::top_margin(&p.title);
-    let bar_label = if cs.bar.label.is_empty() { 0.0 } else { axes::LABEL_SIZE + 12.0 };
+    let bar_label = if cs.bar.label.is_empty() {
+        0.0
+    } else {
+        axes::LABEL_SIZE + 12.0
+    };
     let right = BAR_GAP + BAR_W + 9.0 + axes::widest(&cs.bar.ticks) + bar_label + 12.0;
     let bottom = axes::bottom_margin(&x);
     let title_w = text_width(&p.title, axes::TITLE_SIZE);
@@ -333,7 +345,7 @@ pub(super) fn scene(p: &ContourPlot) -> Result<Scene, PlotError> {
     for (k, rings) in lay.bands {
         scene.polygon(rings, band_colour(k, nb), true, Role::Band);
     }
-    let level_stroke = Stroke::dashed(LEVEL_GREY, 1.5, &LEVEL_DASH);
+    let level_stroke = Stroke::dashed(LEVEL_GREY, 1.8, &LEVEL_DASH);
     for l in &lay.lines {
         scene.polyline(l, level_stroke.clone(), true, Role::Level);
     }
@@ -378,7 +390,8 @@ fn end_marker(c: Rgb) -> Marker {
 fn draw_paths(scene: &mut Scene, p: &ContourPlot, f: &Frame) -> Vec<(String, Sample)> {
     let mut entries = Vec::new();
     let (l, t, r, b) = f.area;
-    let inside = |q: (f64, f64)| q.0 >= l - 1.0 && q.0 <= r + 1.0 && q.1 >= t - 1.0 && q.1 <= b + 1.0;
+    let inside =
+        |q: (f64, f64)| q.0 >= l - 1.0 && q.0 <= r + 1.0 && q.1 >= t - 1.0 && q.1 <= b + 1.0;
     for (k, s) in p.paths.iter().enumerate() {
         let colour = if p.paths.len() == 1 {
             SINGLE_PATH
@@ -392,7 +405,10 @@ fn draw_paths(scene: &mut Scene, p: &ContourPlot, f: &Frame) -> Vec<(String, Sam
         // per tenth of a pixel is enough.
         let mut seen = HashSet::new();
         let marker = point_marker(colour);
-        for &q in px.iter().filter(|q| q.0.is_finite() && q.1.is_finite() && inside(**q)) {
+        for &q in px
+            .iter()
+            .filter(|q| q.0.is_finite() && q.1.is_finite() && inside(**q))
+        {
             if seen.insert(((q.0 * 10.0).round() as i64, (q.1 * 10.0).round() as i64)) {
                 marker.draw(scene, q, true);
             }
@@ -441,7 +457,13 @@ fn colour_bar(scene: &mut Scene, cs: &ColourScale, levels: &[f64], area: (f64, f
         p1: t,
         log: bar.log,
     };
-    let to_axis = |v: f64| if bar.log { v.max(f64::MIN_POSITIVE).log10() } else { v };
+    let to_axis = |v: f64| {
+        if bar.log {
+            v.max(f64::MIN_POSITIVE).log10()
+        } else {
+            v
+        }
+    };
     let nb = cs.thresholds.len() - 1;
     for k in 0..nb {
         let lo = to_axis(cs.thresholds[k]).max(bar.lo);
@@ -453,14 +475,25 @@ fn colour_bar(scene: &mut Scene, cs: &ColourScale, levels: &[f64], area: (f64, f
     }
     for &v in levels {
         let y = s.px_axis(to_axis(v));
-        scene.polyline(&[(l, y), (rr, y)], Stroke::solid(LEVEL_GREY, 1.5), false, Role::Level);
+        scene.polyline(
+            &[(l, y), (rr, y)],
+            Stroke::solid(LEVEL_GREY, 1.5),
+            false,
+            Role::Level,
+        );
     }
     let black = Stroke::solid(Rgb::BLACK, 1.0);
     scene.rect((l, t, rr, b), None, Some(black.clone()), Role::Frame);
     for (u, label) in &bar.ticks {
         let y = axes::snap(s.px_axis(*u));
         scene.polyline(&[(rr, y), (rr + 5.0, y)], black.clone(), false, Role::Frame);
-        scene.text((rr + 9.0, y), label, axes::TICK_SIZE, Anchor::Start, VAlign::Center);
+        scene.text(
+            (rr + 9.0, y),
+            label,
+            axes::TICK_SIZE,
+            Anchor::Start,
+            VAlign::Center,
+        );
     }
     let lx = rr + 9.0 + axes::widest(&bar.ticks) + 10.0 + axes::LABEL_SIZE / 2.0;
     let label = &bar.label;

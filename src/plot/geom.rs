@@ -131,7 +131,10 @@ mod tests {
     #[test]
     fn a_line_inside_keeps_its_vertices() {
         let pts = [(0.1, 0.1), (0.5, 0.9), (0.9, 0.1)];
-        assert_eq!(clip_polyline(&pts, (0.0, 1.0, 0.0, 1.0)), vec![pts.to_vec()]);
+        assert_eq!(
+            clip_polyline(&pts, (0.0, 1.0, 0.0, 1.0)),
+            vec![pts.to_vec()]
+        );
     }
 
     #[test]
@@ -146,14 +149,26 @@ mod tests {
 
     #[test]
     fn non_finite_points_break_the_line() {
-        let pts = [(0.1, 0.1), (0.2, 0.2), (f64::NAN, 0.0), (0.3, 0.3), (0.4, 0.4)];
+        let pts = [
+            (0.1, 0.1),
+            (0.2, 0.2),
+            (f64::NAN, 0.0),
+            (0.3, 0.3),
+            (0.4, 0.4),
+        ];
         let runs = clip_polyline(&pts, (0.0, 1.0, 0.0, 1.0));
-        assert_eq!(runs, vec![vec![(0.1, 0.1), (0.2, 0.2)], vec![(0.3, 0.3), (0.4, 0.4)]]);
+        assert_eq!(
+            runs,
+            vec![vec![(0.1, 0.1), (0.2, 0.2)], vec![(0.3, 0.3), (0.4, 0.4)]]
+        );
     }
 
     #[test]
     fn a_segment_missing_the_box_is_dropped() {
-        assert_eq!(clip_segment((2.0, 2.0), (3.0, 2.5), (0.0, 1.0, 0.0, 1.0)), None);
+        assert_eq!(
+            clip_segment((2.0, 2.0), (3.0, 2.5), (0.0, 1.0, 0.0, 1.0)),
+            None
+        );
         assert!(clip_polyline(&[(2.0, 2.0), (3.0, 3.0)], (0.0, 1.0, 0.0, 1.0)).is_empty());
     }
 }

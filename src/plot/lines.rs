@@ -114,7 +114,9 @@ pub(super) fn scene(p: &LinePlot) -> Result<Scene, PlotError> {
     let left = axes::left_margin(&y);
     let top = axes::top_margin(&p.title);
     let bottom = axes::bottom_margin(&x);
-    let width = WIDTH.max(text_width(&p.title, axes::TITLE_SIZE) + 40.0).ceil();
+    let width = WIDTH
+        .max(text_width(&p.title, axes::TITLE_SIZE) + 40.0)
+        .ceil();
     let area = axes::snap_area((left, top, width - 24.0, HEIGHT - bottom));
     let f = Frame::new(area, &x, &y);
     let mut scene = Scene::new(width as u32, HEIGHT as u32);
@@ -145,7 +147,11 @@ pub(super) fn scene(p: &LinePlot) -> Result<Scene, PlotError> {
         if log {
             off_scale(&mut scene, &f, s, colour, &p.xlabel);
         }
-        drawn.extend(px.iter().copied().filter(|q| q.0.is_finite() && q.1.is_finite()));
+        drawn.extend(
+            px.iter()
+                .copied()
+                .filter(|q| q.0.is_finite() && q.1.is_finite()),
+        );
         if p.legend {
             entries.push((s.label.clone(), Sample::Line(stroke)));
         }
@@ -188,15 +194,27 @@ fn off_scale(scene: &mut Scene, f: &Frame, s: &Series, colour: Rgb, xlabel: &str
         let px = f.x.px(q.0);
         if seen.insert((px * 0.5).round() as i64) {
             scene.polygon(
-                vec![vec![(px - 4.0, b - 8.0), (px + 4.0, b - 8.0), (px, b - 1.0)]],
+                vec![vec![
+                    (px - 4.0, b - 8.0),
+                    (px + 4.0, b - 8.0),
+                    (px, b - 1.0),
+                ]],
                 colour,
                 true,
                 Role::Marker,
             );
         }
     }
-    let what = if off.iter().all(|q| q.1 == 0.0) { "= 0" } else { "≤ 0" };
-    let name = if s.label.is_empty() { "value" } else { &s.label };
+    let what = if off.iter().all(|q| q.1 == 0.0) {
+        "= 0"
+    } else {
+        "≤ 0"
+    };
+    let name = if s.label.is_empty() {
+        "value"
+    } else {
+        &s.label
+    };
     let xname = if xlabel.is_empty() { "x =" } else { xlabel };
     let note = format!(
         "▼ {name} {what} from {xname} {} ({} point{}, below the log axis)",
@@ -204,5 +222,11 @@ fn off_scale(scene: &mut Scene, f: &Frame, s: &Series, colour: Rgb, xlabel: &str
         off.len(),
         if off.len() == 1 { "" } else { "s" },
     );
-    scene.text((r - 8.0, t + 10.0), &note, axes::LEGEND_SIZE, Anchor::End, VAlign::Top);
+    scene.text(
+        (r - 8.0, t + 10.0),
+        &note,
+        axes::LEGEND_SIZE,
+        Anchor::End,
+        VAlign::Top,
+    );
 }

@@ -147,7 +147,8 @@ pub(super) fn png(scene: &Scene) -> Result<Vec<u8>, PlotError> {
                 clip,
                 ..
             } => {
-                let Some(path) = PathBuilder::from_circle(centre.0 as f32, centre.1 as f32, *r as f32)
+                let Some(path) =
+                    PathBuilder::from_circle(centre.0 as f32, centre.1 as f32, *r as f32)
                 else {
                     continue;
                 };

@@ -155,7 +155,9 @@ fn contour_bands_are_polygons_and_levels_lie_on_the_contour() {
     let bands = elements(&svg, "path", "band");
     assert!(bands.len() >= 4, "{} bands", bands.len());
     assert!(
-        bands.iter().any(|b| numbers(attr(b, "d")).iter().any(|v| v.fract() != 0.0)),
+        bands
+            .iter()
+            .any(|b| numbers(attr(b, "d")).iter().any(|v| v.fract() != 0.0)),
         "band coordinates are fractional"
     );
     // No pixel rectangles: the only <rect>s are the background and the clip.
@@ -163,9 +165,15 @@ fn contour_bands_are_polygons_and_levels_lie_on_the_contour() {
     // The plotting area is 480 px for 4 units; its origin is the clip's.
     let clip = svg.lines().find(|l| l.contains("<clipPath")).expect("clip");
     let rect = &clip[clip.find("<rect").expect("rect")..];
-    let (l, t) = (attr(rect, "x").parse::<f64>().unwrap(), attr(rect, "y").parse::<f64>().unwrap());
+    let (l, t) = (
+        attr(rect, "x").parse::<f64>().unwrap(),
+        attr(rect, "y").parse::<f64>().unwrap(),
+    );
     let levels = elements(&svg, "polyline", "level");
-    let on_map: Vec<&&str> = levels.iter().filter(|e| attr(e, "clip-path") != "").collect();
+    let on_map: Vec<&&str> = levels
+        .iter()
+        .filter(|e| !attr(e, "clip-path").is_empty())
+        .collect();
     assert!(!on_map.is_empty());
     for e in on_map {
         let v = numbers(attr(e, "points"));
@@ -247,7 +255,12 @@ fn sharp_turns_and_excursions_draw_no_false_segments() {
     let v = numbers(attr(legend, "d"));
     let bx = (v[0] - 1.0, v[1] - 1.0, v[2] + 1.0, v[5] + 1.0);
     let stray = stray_blue(&raster, &px, bx, 5.0);
-    assert!(stray.is_empty(), "{} stray pixels, e.g. {:?}", stray.len(), &stray[..stray.len().min(5)]);
+    assert!(
+        stray.is_empty(),
+        "{} stray pixels, e.g. {:?}",
+        stray.len(),
+        &stray[..stray.len().min(5)]
+    );
     // Clipped: no blue beyond the plotting area (the legend is inside it).
     let (wd, _, all) = &raster;
     let outside = all.iter().enumerate().filter(|(k, c)| {
@@ -264,7 +277,11 @@ fn every_figure_renders_in_both_formats() {
     let plots = [
         Plot::Contour(himmelblau(30, false)),
         Plot::Contour(himmelblau(30, true)),
-        Plot::Lines(LinePlot::loss(&[4.0, 2.0, 1.0, 0.5], "loss per step: SGD", "step")),
+        Plot::Lines(LinePlot::loss(
+            &[4.0, 2.0, 1.0, 0.5],
+            "loss per step: SGD",
+            "step",
+        )),
         Plot::Lines(LinePlot::curves(&t, &series, "sin", "t", "value").expect("curves")),
     ];
     for p in &plots {
@@ -283,18 +300,35 @@ fn every_figure_renders_in_both_formats() {
 
 #[test]
 fn log_axes_use_one_tick_format_and_show_zeros() {
-    let mut losses: Vec<f64> = (0..700).map(|k| 10f64.powf(1.0 - k as f64 / 22.0)).collect();
+    let mut losses: Vec<f64> = (0..700)
+        .map(|k| 10f64.powf(1.0 - k as f64 / 22.0))
+        .collect();
     losses.extend([0.0; 300]);
-    let svg = svg_of(&Plot::Lines(LinePlot::loss(&losses, "loss per step: Adam lr=0.1", "step")));
+    let svg = svg_of(&Plot::Lines(LinePlot::loss(
+        &losses,
+        "loss per step: Adam lr=0.1",
+        "step",
+    )));
     let ticks: Vec<String> = texts(&svg)
         .into_iter()
         .filter(|t| t.starts_with("10") && !t.is_ascii())
         .collect();
     assert!(ticks.len() >= 5, "{ticks:?}");
-    assert!(ticks.iter().all(|t| t[2..].chars().all(|c| "⁻⁰¹²³⁴⁵⁶⁷⁸⁹".contains(c))), "{ticks:?}");
-    let note = texts(&svg).into_iter().find(|t| t.starts_with('▼')).expect("a note");
+    assert!(
+        ticks
+            .iter()
+            .all(|t| t[2..].chars().all(|c| "⁻⁰¹²³⁴⁵⁶⁷⁸⁹".contains(c))),
+        "{ticks:?}"
+    );
+    let note = texts(&svg)
+        .into_iter()
+        .find(|t| t.starts_with('▼'))
+        .expect("a note");
     assert!(note.contains("loss = 0 from step 700"), "{note}");
-    assert!(!elements(&svg, "path", "marker").is_empty(), "zeros marked on the axis");
+    assert!(
+        !elements(&svg, "path", "marker").is_empty(),
+        "zeros marked on the axis"
+    );
 }
 
 #[test]

@@ -185,6 +185,21 @@ def test_interrupt_stops_a_minimization_keeping_the_best(kernel):
     reply = kc.get_shell_msg(timeout=5)
     assert reply["parent_header"]["msg_id"] == msg_id
     assert time.monotonic() - start < 5
+    # The long run showed one progress line, updated in place.
+    progress = []
+    while True:
+        msg = kc.get_iopub_msg(timeout=TIMEOUT)
+        if msg["parent_header"].get("msg_id") != msg_id:
+            continue
+        if msg["msg_type"] in ("display_data", "update_display_data"):
+            progress.append(msg)
+        if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+            break
+    assert progress and progress[0]["msg_type"] == "display_data"
+    assert "step" in progress[0]["content"]["data"]["text/plain"]
+    ids = {m["content"]["transient"]["display_id"] for m in progress}
+    assert len(ids) == 1 and len(progress) >= 2
+    assert all(m["msg_type"] == "update_display_data" for m in progress[1:])
     reply, out = run(kc, "z")
     z = float(of_type(out, "execute_result")[0]["data"]["text/plain"])
     assert 0 < z < 3

@@ -9,7 +9,7 @@ use crate::diagnostics::{Diag, Span};
 use crate::graph::{Graph, Tape};
 use crate::plot::{self, ContourPlot, LinePlot, PathSeries, Plot};
 use crate::syntax::ast::{Expr, PathMode, PlotKind, PlotRange, Stmt};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Grid points per axis of a contour, and samples of a curve plot.
 const GRID: usize = 100;
@@ -368,11 +368,30 @@ fn target(s: &Session, file: &Expr) -> Result<PathBuf, Diag> {
         );
     };
     let p = PathBuf::from(f);
-    Ok(if p.is_absolute() {
+    let p = if p.is_absolute() {
         p
     } else {
         s.base_dir.join(p)
-    })
+    };
+    // A missing folder is named before anything is drawn.
+    if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
+        if !dir.is_dir() {
+            let shown = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+            return Err(Diag::error(
+                "E0406",
+                format!(
+                    "cannot write the plot: there is no folder `{}`",
+                    shown.display()
+                ),
+            )
+            .at(file.span.clone(), "in this folder")
+            .note(format!(
+                "help: create it first (`mkdir -p {}`), or write the plot beside the script",
+                Path::new(f).parent().unwrap_or(dir).display()
+            )));
+        }
+    }
+    Ok(p)
 }
 
 fn bounds(s: &Session, r: &PlotRange) -> Result<(f64, f64), Diag> {

@@ -15,8 +15,11 @@ use crate::syntax::ast::StmtKind;
 use serde_json::{json, Value};
 use std::sync::atomic::Ordering;
 
-/// The source name diagnostics show for cells.
-pub const CELL_NAME: &str = "<cell>";
+/// The source name diagnostics show for the cell with execution count `n`
+/// (IPython's `In [n]`); lines are counted within the cell.
+pub fn cell_name(n: u64) -> String {
+    format!("In [{n}]")
+}
 
 /// Text without ANSI colour codes.
 pub fn strip_ansi(s: &str) -> String {
@@ -81,7 +84,7 @@ impl Kernel {
         INTERRUPT.store(false, Ordering::SeqCst);
         let src = with_semicolon(&code);
         let outcome = match &src {
-            Some(src) => self.session.run_more(CELL_NAME, src),
+            Some(src) => self.session.run_more(&cell_name(count), src),
             None => Outcome::Ok,
         };
         self.session.flush();
@@ -193,7 +196,7 @@ mod tests {
                 .collect::<Vec<_>>()
                 .join("\n"),
         );
-        assert!(plain.contains("<cell>:2:7"), "{plain}");
+        assert!(plain.contains("In [1]:2:7"), "{plain}");
         assert!(out
             .iter()
             .any(|(t, c)| t == "error" && c["traceback"] == reply["traceback"]));

@@ -9,7 +9,9 @@ use arbitrary::{Arbitrary, Result, Unstructured};
 use std::fmt::{self, Display, Formatter};
 
 const NAMES: &[&str] = &["x", "y", "w", "a", "b", "f", "g", "t"];
-const NUMS: &[&str] = &["0", "1", "2", "0.5", "-1", "3", "1e-3", "10", "inf", "nan", "1e300"];
+const NUMS: &[&str] = &[
+    "0", "1", "2", "0.5", "-1", "3", "1e-3", "10", "inf", "nan", "1e300",
+];
 const MINUIT: &[&str] = &["migrad", "migrad(grad=\"numeric\")", "migrad(strategy=2)"];
 
 /// A whole program: statements in order.
@@ -19,18 +21,40 @@ pub struct Program(pub Vec<Stmt>);
 /// One statement of the language.
 #[derive(Debug, Arbitrary)]
 pub enum Stmt {
-    Param { name: u8, dims: Option<(u8, Option<u8>)>, init: Expr, limits: Option<(Expr, Expr)>, fixed: bool },
-    ParamInit { name: u8, dims: (u8, Option<u8>), init: u8 },
+    Param {
+        name: u8,
+        dims: Option<(u8, Option<u8>)>,
+        init: Expr,
+        limits: Option<(Expr, Expr)>,
+        fixed: bool,
+    },
+    ParamInit {
+        name: u8,
+        dims: (u8, Option<u8>),
+        init: u8,
+    },
     Let(u8, Expr),
     Fn(u8, Vec<u8>, Expr),
     Assign(u8, Expr),
-    Minimize { maximize: bool, obj: Expr, from: Vec<(u8, Expr)>, opt: u8, lr: u8, steps: u8 },
+    Minimize {
+        maximize: bool,
+        obj: Expr,
+        from: Vec<(u8, Expr)>,
+        opt: u8,
+        lr: u8,
+        steps: u8,
+    },
     Hesse,
     Minos(Vec<u8>),
     Print(Vec<Expr>),
     Expect(Expr, Option<Expr>),
     Seed(u8),
-    Contour { obj: Expr, x: u8, y: u8, path: u8 },
+    Contour {
+        obj: Expr,
+        x: u8,
+        y: u8,
+        path: u8,
+    },
     PlotLoss,
     Curves(Vec<Expr>, u8),
     Bare(Expr),
@@ -77,13 +101,23 @@ fn expr_at(u: &mut Unstructured<'_>, depth: u32) -> Result<Expr> {
         2 => Expr::Bin(u.arbitrary()?, sub(u)?, sub(u)?),
         3 => {
             let n = u.int_in_range(0..=3)?;
-            let args = (0..n).map(|_| expr_at(u, depth + 1)).collect::<Result<_>>()?;
-            let opt = if u.arbitrary()? { Some((u.arbitrary()?, sub(u)?)) } else { None };
+            let args = (0..n)
+                .map(|_| expr_at(u, depth + 1))
+                .collect::<Result<_>>()?;
+            let opt = if u.arbitrary()? {
+                Some((u.arbitrary()?, sub(u)?))
+            } else {
+                None
+            };
             Expr::Call(u.arbitrary()?, args, opt)
         }
         4 => {
             let n = u.int_in_range(0..=4)?;
-            Expr::Array((0..n).map(|_| expr_at(u, depth + 1)).collect::<Result<_>>()?)
+            Expr::Array(
+                (0..n)
+                    .map(|_| expr_at(u, depth + 1))
+                    .collect::<Result<_>>()?,
+            )
         }
         5 => Expr::Index(sub(u)?, u.arbitrary()?),
         6 => Expr::Grad(sub(u)?, u.arbitrary()?),
@@ -124,7 +158,9 @@ fn list(f: &mut Formatter<'_>, xs: &[Expr]) -> fmt::Result {
 
 impl Display for Expr {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        const OPS: &[&str] = &["+", "-", "*", "/", "^", "<", "<=", ">", "==", "!=", "and", "or", "@"];
+        const OPS: &[&str] = &[
+            "+", "-", "*", "/", "^", "<", "<=", ">", "==", "!=", "and", "or", "@",
+        ];
         match self {
             Expr::Num(i) => write!(f, "{}", pick(NUMS, *i)),
             Expr::Name(i) => write!(f, "{}", name(*i)),
@@ -136,7 +172,10 @@ impl Display for Expr {
                 write!(f, "{}(", b.name)?;
                 list(f, args)?;
                 if let Some((o, v)) = opt {
-                    let key = b.options.get(*o as usize % b.options.len().max(1)).map_or("axis", |o| o.name);
+                    let key = b
+                        .options
+                        .get(*o as usize % b.options.len().max(1))
+                        .map_or("axis", |o| o.name);
                     let sep = if args.is_empty() { "" } else { ", " };
                     write!(f, "{sep}{key}={v}")?;
                 }
@@ -157,7 +196,13 @@ impl Display for Expr {
 impl Display for Stmt {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         match self {
-            Stmt::Param { name: n, dims: d, init, limits, fixed } => {
+            Stmt::Param {
+                name: n,
+                dims: d,
+                init,
+                limits,
+                fixed,
+            } => {
                 write!(f, "param {}", name(*n))?;
                 if let Some(d) = d {
                     write!(f, "[{}]", dims(*d))?;
@@ -171,9 +216,26 @@ impl Display for Stmt {
                 }
                 write!(f, ";")
             }
-            Stmt::ParamInit { name: n, dims: d, init } => {
-                const INITS: &[&str] = &["zeros", "ones", "randn", "normal(0, 1)", "xavier_uniform", "kaiming_normal"];
-                write!(f, "param {}[{}] ~ {};", name(*n), dims(*d), pick(INITS, *init))
+            Stmt::ParamInit {
+                name: n,
+                dims: d,
+                init,
+            } => {
+                const INITS: &[&str] = &[
+                    "zeros",
+                    "ones",
+                    "randn",
+                    "normal(0, 1)",
+                    "xavier_uniform",
+                    "kaiming_normal",
+                ];
+                write!(
+                    f,
+                    "param {}[{}] ~ {};",
+                    name(*n),
+                    dims(*d),
+                    pick(INITS, *init)
+                )
             }
             Stmt::Let(n, e) => write!(f, "let {} = {e};", name(*n)),
             Stmt::Fn(n, args, e) => {
@@ -181,15 +243,37 @@ impl Display for Stmt {
                 write!(f, "fn {}({}) = {e};", name(*n), a.join(", "))
             }
             Stmt::Assign(n, e) => write!(f, "{} = {e};", name(*n)),
-            Stmt::Minimize { maximize, obj, from, opt, lr, steps } => {
-                write!(f, "{} {obj}", if *maximize { "maximize" } else { "minimize" })?;
+            Stmt::Minimize {
+                maximize,
+                obj,
+                from,
+                opt,
+                lr,
+                steps,
+            } => {
+                write!(
+                    f,
+                    "{} {obj}",
+                    if *maximize { "maximize" } else { "minimize" }
+                )?;
                 for (k, (n, v)) in from.iter().take(3).enumerate() {
-                    write!(f, "{} {} = {v}", if k == 0 { " from" } else { "," }, name(*n))?;
+                    write!(
+                        f,
+                        "{} {} = {v}",
+                        if k == 0 { " from" } else { "," },
+                        name(*n)
+                    )?;
                 }
                 let names = losslang::optim::NAMES;
                 let i = *opt as usize % (names.len() + MINUIT.len() + 1);
                 if i < names.len() {
-                    write!(f, " with {}(lr={}) for {} steps", names[i], pick(NUMS, *lr), steps % 20 + 1)?;
+                    write!(
+                        f,
+                        " with {}(lr={}) for {} steps",
+                        names[i],
+                        pick(NUMS, *lr),
+                        steps % 20 + 1
+                    )?;
                 } else if i < names.len() + MINUIT.len() {
                     write!(f, " with {}", MINUIT[i - names.len()])?;
                 }

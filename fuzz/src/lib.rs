@@ -35,16 +35,25 @@ pub fn scratch() -> &'static PathBuf {
 pub fn check_lex_parse(src: &str) {
     let (toks, errs) = lex(src);
     for (l, _, r) in &toks {
-        assert!(l <= r && *r <= src.len(), "token span {l}..{r} out of bounds");
+        assert!(
+            l <= r && *r <= src.len(),
+            "token span {l}..{r} out of bounds"
+        );
     }
     for e in &errs {
         assert!(e.span.end <= src.len() && src.is_char_boundary(e.span.start));
     }
     if let Err(diags) = losslang::syntax::parse(src) {
-        assert!(!diags.is_empty(), "a failed parse reports at least one error");
+        assert!(
+            !diags.is_empty(),
+            "a failed parse reports at least one error"
+        );
         for d in &diags {
             if let Some(s) = d.primary_span() {
-                assert!(s.start <= s.end && s.end <= src.len(), "span {s:?} out of bounds");
+                assert!(
+                    s.start <= s.end && s.end <= src.len(),
+                    "span {s:?} out of bounds"
+                );
             }
         }
     }
@@ -73,7 +82,14 @@ pub fn run_bounded(src: &str) -> bool {
         return false;
     }
     run(src, Options::default());
-    run(src, Options { json: true, trace: true, ..Options::default() });
+    run(
+        src,
+        Options {
+            json: true,
+            trace: true,
+            ..Options::default()
+        },
+    );
     true
 }
 
@@ -94,7 +110,10 @@ pub fn check_csv(data: &[u8]) {
         let cols = t.names.len();
         assert!(cols > 0);
         assert_eq!(t.values.data.len() % cols, 0, "ragged table");
-        assert_eq!(t.values.shape.iter().product::<usize>(), t.values.data.len());
+        assert_eq!(
+            t.values.shape.iter().product::<usize>(),
+            t.values.data.len()
+        );
         for k in 0..cols {
             assert_eq!(t.column(k).data.len() * cols, t.values.data.len());
         }

@@ -3,8 +3,8 @@
 //! (`:help`, `:params`) or the file they write (`:save`). Running them
 //! against the session is the backend's job (`super::Repl`).
 
-use crate::diagnostics::Diag;
 use crate::builtins::CONSTANTS;
+use crate::diagnostics::Diag;
 use crate::interp::Session;
 use crate::optim;
 use crate::syntax::ast::StmtKind;

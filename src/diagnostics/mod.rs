@@ -1,9 +1,14 @@
 //! The one place errors become codespan-reporting diagnostics. Every stage
-//! (lexer, parser, names, options, runtime) produces a `Diag`: a code, a
-//! message, labelled spans (the first is the primary one) and notes. This
-//! module renders them, with or without colour, and gives the line and
-//! column that `--json` reports.
+//! (lexer, parser, names, options, runtime) ends in a `Diag`: a `Code`, a
+//! message, labelled spans (the first is the primary one) and notes. Stages
+//! with typed errors (an enum per stage, each variant with its spans)
+//! implement `IntoDiagnostic`, so `?` converts them. This module renders
+//! diagnostics, with or without colour, and gives the line and column that
+//! `--json` reports.
 
+mod code;
+
+pub use code::Code;
 use codespan_reporting::diagnostic::{Diagnostic, Label, Severity};
 use codespan_reporting::files::SimpleFile;
 use codespan_reporting::term::{self, termcolor};
@@ -14,7 +19,7 @@ pub type Span = Range<usize>;
 /// A problem in a script, before rendering.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Diag {
-    pub code: &'static str,
+    pub code: Code,
     pub message: String,
     /// Labelled spans; the first is primary. Empty for whole-file problems.
     pub labels: Vec<(Span, String)>,
@@ -30,9 +35,11 @@ pub enum Sev {
 }
 
 impl Diag {
-    pub fn error(code: &'static str, message: impl Into<String>) -> Diag {
+    /// An error with its code (a `Code`, or while stages are converted,
+    /// the code's text) and message.
+    pub fn error(code: impl Into<Code>, message: impl Into<String>) -> Diag {
         Diag {
-            code,
+            code: code.into(),
             message: message.into(),
             labels: Vec::new(),
             notes: Vec::new(),
@@ -61,6 +68,22 @@ impl Diag {
             Some(s) => line_col(src, s.start),
             None => (1, 1),
         }
+    }
+}
+
+/// A stage's typed error that becomes a diagnostic (loxcraft's
+/// `AsDiagnostic`, nickel's `IntoDiagnostics`): each stage keeps its own
+/// error enum, with the spans in its variants, and says once here how each
+/// variant is worded, so every path that finds the same mistake reports it
+/// the same way.
+pub trait IntoDiagnostic {
+    fn into_diagnostic(self) -> Diag;
+}
+
+/// `?` turns any stage's error into a `Diag`.
+impl<E: IntoDiagnostic> From<E> for Diag {
+    fn from(e: E) -> Diag {
+        e.into_diagnostic()
     }
 }
 
@@ -106,7 +129,7 @@ pub fn render(diags: &[Diag], name: &str, src: &str, color: bool) -> String {
             })
             .collect();
         let diag = Diagnostic::new(sev)
-            .with_code(d.code)
+            .with_code(d.code.as_str())
             .with_message(&d.message)
             .with_labels(labels)
             .with_notes(d.notes.clone());
@@ -131,76 +154,3 @@ fn clamp_span(span: &Span, src: &str) -> Span {
     let (a, b) = (fix(span.start), fix(span.end));
     a..b.max(a)
 }
-
-/// Every diagnostic code, with a one-line description, for docs and tests.
-pub const CODES: &[(&str, &str)] = &[
-    ("E0001", "a character that starts no token"),
-    ("E0002", "an unterminated string"),
-    ("E0003", "an unknown escape in a string"),
-    ("E0004", "brackets nested too deeply"),
-    ("E0005", "a number that does not fit an f64"),
-    (
-        "E0100",
-        "a syntax error (with the tokens that were expected)",
-    ),
-    ("E0101", "the script ends in the middle of a statement"),
-    ("E0102", "an expression nested too deeply"),
-    ("E0200", "an unknown name (with a did-you-mean hint)"),
-    ("E0201", "a name declared twice"),
-    ("E0202", "a function that calls itself"),
-    (
-        "E0203",
-        "a built-in or function called with the wrong number of arguments",
-    ),
-    (
-        "E0204",
-        "something that is not a parameter where a parameter is needed",
-    ),
-    (
-        "E0205",
-        "something the grammar accepts that cannot run here (Minuit on more than 1000 parameter elements)",
-    ),
-    (
-        "E0206",
-        "a value of the wrong type (a mask where a number is needed, ...)",
-    ),
-    (
-        "E0207",
-        "a parameter's initial value or limits are not constant or not valid",
-    ),
-    ("E0208", "a bare expression in a script (it does nothing)"),
-    ("E0300", "an unknown optimizer (with a did-you-mean hint)"),
-    ("E0301", "an unknown optimizer option (with the valid ones)"),
-    ("E0302", "an optimizer option of the wrong type"),
-    ("E0303", "an optimizer option out of range"),
-    (
-        "E0304",
-        "`for N steps` that is not a positive whole number, or given to Minuit",
-    ),
-    (
-        "E0305",
-        "an objective that is not a scalar or depends on no free parameter",
-    ),
-    (
-        "E0400",
-        "a non-finite loss or gradient during a minimization",
-    ),
-    ("E0401", "a failed `expect`"),
-    (
-        "E0402",
-        "a runtime error in an expression (shape, domain, size)",
-    ),
-    (
-        "E0403",
-        "HESSE or MINOS without a Minuit minimum, or on an unknown or fixed name; a plot of a minimization that did not run",
-    ),
-    (
-        "E0404",
-        "a csv file that cannot be read, a bad cell, or a column it does not have",
-    ),
-    ("E0406", "a plot that cannot be written (unknown extension, missing directory)"),
-    (
-        "E0500",
-        "the script cannot be read (missing, a directory, not UTF-8)",
-    ),
-];

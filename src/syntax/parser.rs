@@ -1,9 +1,11 @@
-//! Glue between the lexer and the LALRPOP parser, and the mapping of every
-//! lexer and parser error to a diagnostic with the tokens that were expected.
+//! Glue between the lexer and the LALRPOP parser: error recovery (every
+//! syntax error of a script at once), the REPL's completeness test, and the
+//! hand-over of every error to `syntax::error`, which words it.
 
 use super::ast::{Expr, ExprKind, Program, MAX_DEPTH};
+use super::error::SyntaxError;
 use super::lexer::{lex, LexError, LexErrorKind, Tok};
-use crate::diagnostics::Diag;
+use crate::diagnostics::{Diag, IntoDiagnostic};
 use lalrpop_util::{lalrpop_mod, ErrorRecovery, ParseError};
 
 lalrpop_mod!(
@@ -123,102 +125,11 @@ pub fn is_incomplete(src: &str) -> bool {
 }
 
 fn lex_diag(e: &LexError) -> Diag {
-    let span = e.span.clone();
-    match &e.kind {
-        LexErrorKind::UnexpectedChar => Diag::error("E0001", "unexpected character")
-            .at(span, "no token starts with this")
-            .note("help: names are letters, digits and `_`; `#` starts a comment"),
-        LexErrorKind::UnterminatedString => Diag::error("E0002", "unterminated string")
-            .at(span, "this string has no closing `\"`")
-            .note("help: strings end on the same line with `\"`"),
-        LexErrorKind::BadEscape(c) => {
-            Diag::error("E0003", format!("unknown escape `\\{c}` in string"))
-                .at(span, "in this string")
-                .note("help: the escapes are \\\", \\\\, \\n and \\t")
-        }
-        LexErrorKind::BadNumber => Diag::error("E0005", "number too large for an f64")
-            .at(span, "this number overflows to infinity")
-            .note("help: numbers must be below about 1.8e308; write `inf` for infinity"),
-        LexErrorKind::TooDeep => Diag::error("E0004", "brackets nested too deeply")
-            .at(
-                span,
-                format!("more than {} levels open here", super::lexer::MAX_NESTING),
-            )
-            .note("help: split the expression with `let`"),
-    }
-}
-
-/// Renders LALRPOP's expected-terminal names ("\"name\"", "\";\"") for people.
-fn expected_list(expected: &[String]) -> String {
-    let mut names: Vec<String> = expected
-        .iter()
-        .map(|e| {
-            let t = e.trim_matches('"');
-            match t {
-                "name" | "number" | "string" => format!("a {t}"),
-                _ => format!("`{}`", t.replace("\\\"", "\"")),
-            }
-        })
-        .collect();
-    names.sort();
-    names.dedup();
-    match names.len() {
-        0 => String::new(),
-        1 => names[0].clone(),
-        _ => {
-            let last = names.pop().unwrap_or_default();
-            format!("{} or {}", names.join(", "), last)
-        }
-    }
+    e.clone().into_diagnostic()
 }
 
 fn parse_diag(e: Error, src: &str) -> Diag {
-    match e {
-        ParseError::InvalidToken { location } => {
-            Diag::error("E0100", "invalid token").at(location..location + 1, "here")
-        }
-        ParseError::UnrecognizedEof { location, expected } => {
-            let at = location.min(src.len());
-            let d = Diag::error("E0101", "unexpected end of input").at(
-                at..at,
-                format!("expected {} here", expected_list(&expected)),
-            );
-            if expected.iter().any(|x| x == "\";\"") {
-                d.note("help: every statement ends with `;`")
-            } else {
-                d
-            }
-        }
-        ParseError::UnrecognizedToken {
-            token: (l, tok, r),
-            expected,
-        } => {
-            let mut d = Diag::error("E0100", format!("unexpected {tok}"))
-                .at(l..r, format!("expected {}", expected_list(&expected)));
-            if expected.iter().any(|x| x == "\";\"") && expected.len() <= 3 {
-                d = d.note("help: is a `;` missing at the end of the previous statement?");
-            }
-            if tok == Tok::Assign && expected.iter().any(|x| x == "\"==\"") {
-                d = d.note("help: to compare, write `==`");
-            }
-            d
-        }
-        ParseError::ExtraToken { token: (l, tok, r) } => {
-            Diag::error("E0100", format!("unexpected {tok}")).at(l..r, "extra token")
-        }
-        ParseError::User { error } => {
-            if error.kind == LexErrorKind::TooDeep {
-                Diag::error("E0102", "expression nested too deeply")
-                    .at(
-                        error.span.start..error.span.start + 1,
-                        format!("deeper than {MAX_DEPTH} levels"),
-                    )
-                    .note("help: split the expression into several `let`s")
-            } else {
-                lex_diag(&error)
-            }
-        }
-    }
+    SyntaxError::from_parse(e, src.len()).into_diagnostic()
 }
 
 #[cfg(test)]

@@ -16,6 +16,8 @@ mod params;
 mod plots;
 mod report;
 mod run;
+#[cfg(test)]
+mod testutil;
 
 pub use lower::names;
 pub use lower::{eval_node, LVal, Lowerer};

@@ -10,6 +10,7 @@
 //! before anything is lowered.
 
 mod builtins;
+mod name_error;
 pub mod names;
 pub(super) mod tensor;
 
@@ -19,7 +20,7 @@ use crate::graph::ops::Cmp;
 use crate::graph::{autodiff, Graph, NodeId, Op, UnFn};
 use crate::syntax::ast::{BinOp, Expr, ExprKind, UnOp};
 use crate::tensor::Tensor;
-use names::Scope;
+use names::NameError;
 use std::collections::HashMap;
 
 /// A lowered value.
@@ -170,7 +171,7 @@ impl<'a> Lowerer<'a> {
         if let Some(v) = names::constant(n) {
             return Ok(LVal::Num(self.g.scalar(v)));
         }
-        Err(names::unknown_name(n, span.clone(), self.s, "name"))
+        Err(names::unknown_value(n, span, self.s).into())
     }
 
     fn binary(&mut self, op: BinOp, a: &Expr, b: &Expr, span: &Span) -> Result<LVal, Diag> {
@@ -246,20 +247,12 @@ impl<'a> Lowerer<'a> {
         whole: &Expr,
     ) -> Result<LVal, Diag> {
         let span = &whole.span;
+        let f = crate::syntax::ast::Ident {
+            name: name.to_string(),
+            span: fspan.clone(),
+        };
+        names::check_call(self.s, &f, args, span)?;
         if let Some(Def::Fn(params, body)) = self.s.defs.get(name) {
-            if args.len() != params.len() {
-                return Err(Diag::error(
-                    "E0203",
-                    format!(
-                        "`{name}` takes {} argument{}, but {} {} given",
-                        params.len(),
-                        if params.len() == 1 { "" } else { "s" },
-                        args.len(),
-                        if args.len() == 1 { "was" } else { "were" }
-                    ),
-                )
-                .at(span.clone(), "here"));
-            }
             let mut bound = Vec::with_capacity(args.len());
             for (p, a) in params.iter().zip(args) {
                 bound.push((p.clone(), self.lower(&a.value)?));
@@ -271,46 +264,6 @@ impl<'a> Lowerer<'a> {
             return r;
         }
         let pos = self.positional(args);
-        if let Some(arity) = names::builtin_arity(name) {
-            let named_ok = matches!(
-                name,
-                "sum" | "mean" | "var" | "std" | "norm" | "prod" | "min" | "max" | "arange"
-            );
-            if let Some(a) = args.iter().find(|a| a.name.is_some()) {
-                if !named_ok {
-                    return Err(
-                        Diag::error("E0203", format!("`{name}` takes no named arguments"))
-                            .at(a.span.clone(), "named argument"),
-                    );
-                }
-            }
-            if !arity.contains(&pos.len()) {
-                let want = arity
-                    .iter()
-                    .map(|n| n.to_string())
-                    .collect::<Vec<_>>()
-                    .join(" or ");
-                return Err(Diag::error(
-                    "E0203",
-                    format!(
-                        "`{name}` takes {want} argument{}, but {} {} given",
-                        if arity == [1] { "" } else { "s" },
-                        pos.len(),
-                        if pos.len() == 1 { "was" } else { "were" }
-                    ),
-                )
-                .at(span.clone(), "here"));
-            }
-        } else {
-            let mut all: Vec<String> = names::BUILTINS.iter().map(|(n, _)| n.to_string()).collect();
-            all.extend(self.s.all_names());
-            let mut d = Diag::error("E0200", format!("unknown function `{name}`"))
-                .at(fspan.clone(), "not defined");
-            if let Some(s) = names::suggest(name, all.iter().map(String::as_str)) {
-                d = d.note(format!("help: did you mean `{s}`?"));
-            }
-            return Err(d);
-        }
         if let Some(f) = UnFn::from_name(name) {
             let x = self.num(pos[0])?;
             return Ok(LVal::Num(self.node(Op::Un(f), &[x], span)?));
@@ -347,20 +300,16 @@ impl<'a> Lowerer<'a> {
 
     fn grad(&mut self, f: &Expr, wrt: &Expr) -> Result<LVal, Diag> {
         let ExprKind::Name(n) = &wrt.kind else {
-            return Err(
-                Diag::error("E0204", "grad's second argument must be a parameter name")
-                    .at(wrt.span.clone(), "not a name"),
-            );
+            return Err(names::grad_not_name(&wrt.span).into());
         };
         let target = match self.name(n, &wrt.span)? {
             LVal::Num(node) if matches!(self.g.op(node), Op::Param(_)) => node,
             _ => {
-                return Err(Diag::error("E0204", format!("`{n}` is not a parameter"))
-                    .at(
-                        wrt.span.clone(),
-                        "grad differentiates with respect to a parameter",
-                    )
-                    .note("help: declare it with `param`"))
+                return Err(NameError::GradNotParam {
+                    name: n.clone(),
+                    span: wrt.span.clone(),
+                }
+                .into())
             }
         };
         let out = self.num(f)?;

@@ -7,11 +7,13 @@
 //! `--json` reports.
 
 mod code;
+mod lines;
 
 pub use code::Code;
 use codespan_reporting::diagnostic::{Diagnostic, Label, Severity};
 use codespan_reporting::files::SimpleFile;
 use codespan_reporting::term::{self, termcolor};
+pub use lines::LineIndex;
 use std::ops::Range;
 
 pub type Span = Range<usize>;

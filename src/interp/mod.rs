@@ -22,7 +22,7 @@ mod testutil;
 pub use lower::names;
 pub use lower::{eval_node, LVal, Lowerer};
 
-use crate::diagnostics::{line_col, render, Diag, Span};
+use crate::diagnostics::{render, Diag, LineIndex, Span};
 use crate::syntax::ast::{Expr, Program};
 use crate::tensor::Tensor;
 use serde_json::{json, Value};
@@ -129,6 +129,8 @@ pub struct Session {
     pub history: Vec<String>,
     src_name: String,
     pub(crate) src: String,
+    /// Line starts of `src`, kept up to date with it.
+    lines: LineIndex,
 }
 
 /// How a run ended.
@@ -171,6 +173,7 @@ impl Session {
             history: Vec::new(),
             src_name: String::new(),
             src: String::new(),
+            lines: LineIndex::default(),
         }
     }
 
@@ -231,8 +234,9 @@ impl Session {
         let _ = self.err.flush();
     }
 
+    /// 1-based line of a span's start in the session's source.
     fn line(&self, span: &Span) -> usize {
-        line_col(&self.src, span.start).0
+        self.lines.line_col(&self.src, span.start).0
     }
 
     /// Parses and runs a whole source text. Diagnostics are rendered on the
@@ -240,6 +244,7 @@ impl Session {
     pub fn run_source(&mut self, name: &str, src: &str) -> Outcome {
         self.src_name = name.to_string();
         self.src = src.to_string();
+        self.lines = LineIndex::new(src);
         let program = match crate::syntax::parse(src) {
             Ok(p) => p,
             Err(diags) => {
@@ -265,6 +270,7 @@ impl Session {
         }
         let base = base.max(self.src.len());
         self.src.push_str(src);
+        self.lines.update(&self.src);
         let full = std::mem::take(&mut self.src);
         let parsed = crate::syntax::parser::parse_from(&full, base);
         self.src = full;

@@ -129,7 +129,7 @@ pub fn run(s: &mut Session, kind: &PlotKind, file: &Expr, st: &Stmt) -> Result<(
     };
     let shown = display(s, file);
     result.map_err(|e| plot_error(e, &shown, file))?;
-    let line = crate::diagnostics::line_col(&s.src, st.span.start).0;
+    let line = s.line(&st.span);
     let what = match kind {
         PlotKind::Loss => "loss",
         PlotKind::Curves { .. } => "curves",

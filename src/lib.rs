@@ -5,10 +5,12 @@
 //! (`optim`) or Minuit's (`minuit`).
 
 pub mod atomic;
+pub mod builtins;
 pub mod check;
 pub mod diagnostics;
 pub mod graph;
 pub mod interp;
+pub mod jupyter;
 pub mod minuit;
 pub mod optim;
 pub mod plot;

@@ -19,10 +19,16 @@ use std::process::Command;
 const DOC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/diagnostics.md");
 
 /// Sections that document a code without an example, and why.
-const NO_EXAMPLE: &[(&str, &str)] = &[(
-    "E0005",
-    "reserved: a too-large literal reads as inf, so nothing produces it",
-)];
+const NO_EXAMPLE: &[(&str, &str)] = &[
+    (
+        "E0005",
+        "reserved: a too-large literal reads as inf, so nothing produces it",
+    ),
+    (
+        "E0600",
+        "REPL commands only: the examples run scripts (tests/repl_user.rs covers it)",
+    ),
+];
 
 /// The suffix the doc puts on a line it shortened.
 const SHORTENED: &str = " ...";

@@ -2,7 +2,7 @@
 //! docs/diagnostics.md's table shows (a unit test below holds the two
 //! together, so a code cannot be added, dropped or reworded in one place
 //! only). The ranges: E00xx lexical, E01xx syntax, E02xx names and values,
-//! E03xx optimizers and objectives, E04xx running, E05xx reading the script.
+//! E03xx optimizers and objectives, E04xx running, E05xx reading the script, E06xx REPL commands.
 
 use std::fmt;
 
@@ -64,8 +64,9 @@ codes! {
     E0402 => "a runtime error in an expression (shape, domain, size)",
     E0403 => "HESSE or MINOS without a Minuit minimum, or on an unknown or fixed name; `plot loss` or `plot ... with path` without a minimization",
     E0404 => "a csv file that cannot be read, a bad cell, or a column it does not have",
-    E0406 => "a plot file that cannot be written, or whose name does not end in `.svg` or `.png`",
+    E0406 => "a plot file that cannot be written, or whose name does not end in `.svg` or `.png`; a plot without a file in a script",
     E0500 => "the script cannot be read (missing, a directory, not UTF-8)",
+    E0600 => "a REPL command that is unknown, lacks its file name, or cannot write its file",
 }
 
 impl Code {

@@ -45,6 +45,18 @@ impl LineIndex {
         self.scanned = src.len();
     }
 
+    /// 1-based line of byte offset `at` (offsets past the end are on the
+    /// last line).
+    pub fn line(&self, at: usize) -> usize {
+        self.starts.partition_point(|&s| s <= at).max(1)
+    }
+
+    /// Byte offset where 1-based line `line` starts, if the source has it.
+    pub fn line_start(&self, line: usize) -> Option<usize> {
+        line.checked_sub(1)
+            .and_then(|i| self.starts.get(i).copied())
+    }
+
     /// 1-based line and column (in characters) of byte offset `at` in `src`,
     /// the source this index was built from.
     pub fn line_col(&self, src: &str, at: usize) -> (usize, usize) {

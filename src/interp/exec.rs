@@ -62,17 +62,25 @@ impl Session {
                         }
                         .into());
                     }
-                    return Err(names::unknown_name(
-                        &n.name,
-                        n.span.clone(),
-                        self,
-                        "parameter",
-                    ));
+                    let mut d = names::unknown_name(&n.name, n.span.clone(), self, "parameter");
+                    if d.notes.is_empty() {
+                        // Python habit: `x = 3` to make a variable.
+                        let value = self.src[e.span.clone()].to_string();
+                        d = d.note(format!(
+                            "help: declare it with `param {} = {value};` (or `let {} = {value};` for a constant)",
+                            n.name, n.name
+                        ));
+                    }
+                    return Err(d);
                 };
                 let v = self.eval(e)?;
                 self.set_param_value(i, v, &e.span)
             }
-            StmtKind::Minimize(m) => run::run(self, m, st, line),
+            StmtKind::Minimize(m) => {
+                run::run(self, m, st, line)?;
+                plots::log_run(self, &m.objective);
+                Ok(())
+            }
             StmtKind::Hesse => run::minuit::hesse(self, st, line),
             StmtKind::Minos(names) => run::minuit::minos(self, names, st, line),
             StmtKind::Print(items) => self.print(items, line),
@@ -80,25 +88,43 @@ impl Session {
                 cond,
                 within,
                 message,
-            } => self.expect(cond, within.as_ref(), message.as_deref(), st, line),
+                points,
+            } => {
+                let points = points.as_ref().map(|e| self.expect_points(e)).transpose()?;
+                self.expect(cond, within.as_ref(), message.as_deref(), points, st, line)
+            }
             StmtKind::Seed(e) => {
+                // The same rule as `--seed N`: a whole number that fits a
+                // u64. A literal is read exactly (an f64 cannot hold u64::MAX).
+                let exact = self.src[e.span.clone()].trim().parse::<u64>().ok();
                 let v = self.const_scalar(e)?;
-                if v < 0.0 || v.fract() != 0.0 || v > 2f64.powi(63) {
-                    return Err(Diag::error("E0207", "a seed is a whole number >= 0")
-                        .at(e.span.clone(), format!("this is {}", fmt_num(v))));
-                }
+                let seed = match exact {
+                    Some(n) => n,
+                    None if (0.0..18446744073709551616.0).contains(&v) && v.fract() == 0.0 => {
+                        v as u64
+                    }
+                    None => {
+                        return Err(Diag::error(
+                            "E0207",
+                            format!("a seed is a whole number from 0 to {}", u64::MAX),
+                        )
+                        .at(e.span.clone(), format!("this is {}", fmt_num(v))))
+                    }
+                };
                 if self.opts.seed.is_none() {
-                    self.seed = v as u64;
+                    self.seed = seed;
                 }
                 self.rng = std::cell::RefCell::new(crate::tensor::random::Rng::new(self.seed));
                 Ok(())
             }
-            StmtKind::Plot(kind, file) => plots::run(self, kind, file, st),
+            StmtKind::Plot(kind, file) => plots::run(self, kind, file.as_ref(), st),
             StmtKind::Expr(e) => {
                 if self.opts.repl {
                     let v = self.lower_eval(e)?;
                     let text = v.0;
-                    self.say(&text);
+                    if !self.show(super::Display::Value(&text)) {
+                        self.say(&text);
+                    }
                     Ok(())
                 } else {
                     Err(Diag::error("E0208", "this expression's value is not used")
@@ -119,9 +145,14 @@ impl Session {
             .or_else(|| self.def_spans.get(name).cloned());
         let (name, span) = (name.to_string(), span.clone());
         if let Some(first) = prev {
-            return Err(NameError::Redeclared { name, span, first });
+            return Err(NameError::Redeclared {
+                name,
+                span,
+                first,
+                in_repl: self.opts.repl,
+            });
         }
-        if names::builtin_arity(&name).is_some() || names::constant(&name).is_some() {
+        if crate::builtins::lookup(&name).is_some() || names::constant(&name).is_some() {
             return Err(NameError::BuiltinName { name, span });
         }
         Ok(())
@@ -158,15 +189,30 @@ impl Session {
         Ok(())
     }
 
+    /// The weight of `expect ... points N`: a positive whole number.
+    fn expect_points(&self, e: &Expr) -> Result<u64, Diag> {
+        let v = self.const_scalar(e)?;
+        if v < 1.0 || v.fract() != 0.0 || v > 1e9 {
+            return Err(
+                Diag::error("E0304", "`points` must be a positive whole number")
+                    .at(e.span.clone(), format!("this is {}", fmt_num(v)))
+                    .note("help: write e.g. `expect x == 3 within 0.01 points 2;`"),
+            );
+        }
+        Ok(v as u64)
+    }
+
     fn expect(
         &mut self,
         cond: &Expr,
         within: Option<&Expr>,
         message: Option<&str>,
+        points: Option<u64>,
         st: &Stmt,
         line: usize,
     ) -> Result<(), Diag> {
         let src_text = self.src[cond.span.clone()].to_string();
+        let mut values = Vec::new();
         let (passed, detail) = match within {
             Some(tol_e) => {
                 let ExprKind::Binary(crate::syntax::ast::BinOp::Eq, a, b) = &cond.kind else {
@@ -187,6 +233,7 @@ impl Session {
                     )
                 })?;
                 let ok = d <= tol;
+                values = vec![report::tensor_json(&av), report::tensor_json(&bv)];
                 (
                     ok,
                     format!(
@@ -213,6 +260,7 @@ impl Session {
                     ExprKind::Binary(op, a, b) if op.is_comparison() => {
                         let av = self.eval(a)?;
                         let bv = self.eval(b)?;
+                        values = vec![report::tensor_json(&av), report::tensor_json(&bv)];
                         format!("{av} {} {bv} is {}", op.symbol(), ok)
                     }
                     _ => format!("{} is {}", src_text, ok),
@@ -228,10 +276,15 @@ impl Session {
             Some(m) => format!("{m}: {full}: {detail}"),
             None => format!("{full}: {detail}"),
         };
+        // A weighted expect shows what it earned: `expect passed (2/2 points): ...`.
+        let weight = match points {
+            Some(n) => format!(" ({}/{n} points)", if passed { n } else { 0 }),
+            None => String::new(),
+        };
         if passed {
-            self.say(&format!("expect passed: {text}"));
+            self.say(&format!("expect passed{weight}: {text}"));
         } else {
-            self.say(&format!("expect FAILED: {text}"));
+            self.say(&format!("expect FAILED{weight}: {text}"));
             self.failed_expects += 1;
             let mut d =
                 Diag::error("E0401", format!("expect failed: {full}")).at(st.span.clone(), detail);
@@ -240,12 +293,13 @@ impl Session {
             }
             self.emit(&d);
             if self.first_failure.is_none() {
-                let (l, c) = d.line_col(&self.src);
+                let (l, c) = self.diag_line_col(&d);
                 self.first_failure = Some((format!("expect failed: {full}"), l, c));
             }
         }
         self.records
-            .push(json!({"kind": "expect", "line": line, "passed": passed, "message": text}));
+            .push(json!({"kind": "expect", "line": line, "passed": passed,
+            "message": text, "values": values, "points": points}));
         Ok(())
     }
 }

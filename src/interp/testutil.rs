@@ -66,7 +66,8 @@ pub fn first_error(src: &str) -> Diag {
         Box::new(Buf::default()),
     );
     s.src = src.to_string();
-    s.src_name = "t.loss".into();
+    s.segments = vec![("t.loss".into(), 0)];
+    s.lines = crate::diagnostics::LineIndex::new(src);
     for st in &program.stmts {
         if let Err(d) = s.exec(st) {
             return d;

@@ -181,6 +181,18 @@ pub struct MinimizeStmt {
     pub steps: Option<Expr>,
 }
 
+/// Which minimizers' paths a contour plot draws.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PathMode {
+    /// No path.
+    None,
+    /// `with path`: the last minimization's.
+    Last,
+    /// `with paths`: every minimization of the plotted objective since the
+    /// last `with paths` plot of it.
+    All,
+}
+
 /// A plotting range `x in [a, b]`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PlotRange {
@@ -198,7 +210,7 @@ pub enum PlotKind {
         objective: Expr,
         x: PlotRange,
         y: PlotRange,
-        path: bool,
+        path: PathMode,
     },
     Loss,
     Curves {
@@ -218,14 +230,18 @@ pub enum StmtKind {
     Hesse,
     Minos(Vec<Ident>),
     Print(Vec<Expr>),
-    /// `expect COND ["message"]` or `expect A == B within TOL ["message"]`.
+    /// `expect COND ["message"] [points N]` or `expect A == B within TOL ["message"] [points N]`.
     Expect {
         cond: Expr,
         within: Option<Expr>,
         message: Option<String>,
+        /// `points N`: the expect's weight in `losslang check`'s score.
+        points: Option<Expr>,
     },
     Seed(Expr),
-    Plot(PlotKind, Expr),
+    /// A plot and its file (`to "f.svg"`); without one (allowed only where
+    /// plots are shown inline, as in a notebook) it is drawn inline only.
+    Plot(PlotKind, Option<Expr>),
     /// A bare expression (the REPL prints its value).
     Expr(Expr),
     /// A statement that failed to parse; its error has been recorded.

@@ -21,12 +21,20 @@ pub enum SyntaxError {
     /// terminal names (`"\";\""`, `"name"`).
     #[error("unexpected end of input")]
     UnexpectedEof { at: usize, expected: Vec<String> },
+    /// A token the grammar does not allow here, with a `help:` line for a
+    /// mistake people make (`=` to compare, torch's API, ...) when the
+    /// parser recognised one.
     #[error("unexpected {tok}")]
     UnexpectedToken {
         tok: Tok,
         span: Span,
         expected: Vec<String>,
+        hint: Option<String>,
     },
+    /// A `;` expected before a token on a later line: the statement above
+    /// lacks its `;`, which belongs at `at`.
+    #[error("missing `;` before {tok}")]
+    MissingSemi { tok: Tok, at: usize, next: Span },
     #[error("unexpected {tok}")]
     ExtraToken { tok: Tok, span: Span },
     /// An expression tree deeper than `MAX_DEPTH`, starting at `at`.
@@ -51,6 +59,7 @@ impl SyntaxError {
                 tok,
                 span: l..r,
                 expected,
+                hint: None,
             },
             ParseError::ExtraToken { token: (l, tok, r) } => {
                 SyntaxError::ExtraToken { tok, span: l..r }
@@ -109,20 +118,22 @@ impl IntoDiagnostic for SyntaxError {
                 }
             }
             SyntaxError::UnexpectedToken {
-                tok,
                 span,
                 expected,
+                hint,
+                ..
             } => {
-                let mut d = Diag::error(Code::E0100, message)
+                let d = Diag::error(Code::E0100, message)
                     .at(span, format!("expected {}", expected_list(&expected)));
-                if expected.iter().any(|x| x == "\";\"") && expected.len() <= 3 {
-                    d = d.note("help: is a `;` missing at the end of the previous statement?");
+                match hint {
+                    Some(h) => d.note(h),
+                    None => d,
                 }
-                if tok == Tok::Assign && expected.iter().any(|x| x == "\"==\"") {
-                    d = d.note("help: to compare, write `==`");
-                }
-                d
             }
+            SyntaxError::MissingSemi { at, next, .. } => Diag::error(Code::E0100, message)
+                .at(at..at, "add `;` here")
+                .at(next, "the next statement starts here")
+                .note("help: every statement ends with `;`"),
             SyntaxError::ExtraToken { span, .. } => {
                 Diag::error(Code::E0100, message).at(span, "extra token")
             }

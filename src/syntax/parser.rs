@@ -4,8 +4,8 @@
 
 use super::ast::{Expr, ExprKind, Program, MAX_DEPTH};
 use super::error::SyntaxError;
-use super::lexer::{lex, LexError, LexErrorKind, Tok};
-use crate::diagnostics::{Diag, IntoDiagnostic};
+use super::lexer::{lex, LexError, LexErrorKind, Spanned, Tok};
+use crate::diagnostics::{Diag, IntoDiagnostic, LineIndex};
 use lalrpop_util::{lalrpop_mod, ErrorRecovery, ParseError};
 
 lalrpop_mod!(
@@ -53,24 +53,27 @@ pub fn parse_from(src: &str, base: usize) -> Result<Program, Vec<Diag>> {
         return Err(diags);
     }
     let mut recovered: Vec<ErrorRecovery<usize, Tok, LexError>> = Vec::new();
+    let toks = tokens.clone();
     let result = grammar::ProgramParser::new()
         .parse(&mut recovered, tokens.into_iter().map(Ok::<_, LexError>));
     // A bad token is already reported; the parser's complaint about the gap
     // it leaves on the same line would only repeat it.
-    let lex_lines: Vec<usize> = diags.iter().map(|d| d.line_col(src).0).collect();
+    let index = LineIndex::new(src);
+    let line_of = |d: &Diag| d.primary_span().map_or(1, |s| index.line(s.start));
+    let lex_lines: std::collections::HashSet<usize> = diags.iter().map(line_of).collect();
     let push = |d: Diag, diags: &mut Vec<Diag>| {
-        if !lex_lines.contains(&d.line_col(src).0) {
+        if !lex_lines.contains(&line_of(&d)) {
             diags.push(d);
         }
     };
     for r in recovered {
-        push(parse_diag(r.error, src), &mut diags);
+        push(parse_diag(r.error, src, &toks), &mut diags);
     }
     match result {
         Ok(p) if diags.is_empty() => Ok(p),
         Ok(_) => Err(diags),
         Err(e) => {
-            push(parse_diag(e, src), &mut diags);
+            push(parse_diag(e, src, &toks), &mut diags);
             if diags.is_empty() {
                 // Only possible if the error sat on a line with a lex error.
                 diags.extend(lex_errors.iter().map(lex_diag));
@@ -87,21 +90,20 @@ pub fn parse_expr(src: &str) -> Result<Expr, Vec<Diag>> {
         return Err(lex_errors.iter().map(lex_diag).collect());
     }
     let mut recovered = Vec::new();
+    let toks = tokens.clone();
     grammar::ExprParser::new()
         .parse(&mut recovered, tokens.into_iter().map(Ok::<_, LexError>))
-        .map_err(|e| vec![parse_diag(e, src)])
+        .map_err(|e| vec![parse_diag(e, src, &toks)])
 }
 
-/// Whether `src` is an unfinished statement: more input could complete it
-/// (the REPL's continuation prompt).
+/// Whether `src` is an unfinished statement that more input could complete
+/// (the REPL's continuation prompt): a bracket is open, or the text ends
+/// where a statement cannot (after an operator, `=`, `with`, ...). Text
+/// that could end here with a `;` is complete (the REPL adds the `;`); so
+/// is text with a lexer error, an unterminated string included, since
+/// strings end on their own line.
 pub fn is_incomplete(src: &str) -> bool {
     let (tokens, lex_errors) = lex(src);
-    if lex_errors
-        .iter()
-        .any(|e| e.kind == LexErrorKind::UnterminatedString)
-    {
-        return true;
-    }
     if !lex_errors.is_empty() {
         return false;
     }
@@ -117,19 +119,93 @@ pub fn is_incomplete(src: &str) -> bool {
         return true;
     }
     let mut recovered = Vec::new();
-    matches!(
-        grammar::ProgramParser::new()
-            .parse(&mut recovered, tokens.into_iter().map(Ok::<_, LexError>)),
-        Err(ParseError::UnrecognizedEof { .. })
-    )
+    match grammar::ProgramParser::new()
+        .parse(&mut recovered, tokens.into_iter().map(Ok::<_, LexError>))
+    {
+        Err(ParseError::UnrecognizedEof { expected, .. }) => !expected.iter().any(|x| x == "\";\""),
+        _ => false,
+    }
 }
 
 fn lex_diag(e: &LexError) -> Diag {
     e.clone().into_diagnostic()
 }
 
-fn parse_diag(e: Error, src: &str) -> Diag {
-    SyntaxError::from_parse(e, src.len()).into_diagnostic()
+fn parse_diag(e: Error, src: &str, toks: &[Spanned]) -> Diag {
+    match SyntaxError::from_parse(e, src.len()) {
+        SyntaxError::UnexpectedToken {
+            tok,
+            span,
+            expected,
+            ..
+        } => unexpected_token(src, toks, (span.start, tok, span.end), expected),
+        other => other,
+    }
+    .into_diagnostic()
+}
+
+/// An unexpected token as a `SyntaxError`, with a hint for the mistakes
+/// people make: a `;` forgotten at the end of a line, `=` to compare,
+/// chained comparisons, torch's Python API, `100 steps` without `for`.
+fn unexpected_token(
+    src: &str,
+    toks: &[Spanned],
+    token: Spanned,
+    expected: Vec<String>,
+) -> SyntaxError {
+    let (l, tok, r) = token;
+    let wants = |t: &str| expected.iter().any(|x| x.trim_matches('"') == t);
+    let at = toks.partition_point(|t| t.0 < l);
+    let prev = at.checked_sub(1).and_then(|i| toks.get(i));
+    // The statement the error is in: from the token after the last `;`.
+    let start = toks[..at]
+        .iter()
+        .rposition(|t| t.1 == Tok::Semi)
+        .map_or(0, |i| i + 1);
+    let stmt = &toks[start..at];
+    // A `;` expected before a token on a later line: the line above it is
+    // a finished statement that lacks its `;` (rustc's hint, at the place
+    // the `;` belongs).
+    if let Some((_, _, pend)) = prev {
+        if wants(";") && src.get(*pend..l).is_some_and(|gap| gap.contains('\n')) {
+            return SyntaxError::MissingSemi {
+                tok,
+                at: *pend,
+                next: l..r,
+            };
+        }
+    }
+    let mut hint = None;
+    let first = stmt.first().map(|t| &t.1);
+    let is_cmp = |t: &Tok| {
+        matches!(
+            t,
+            Tok::Lt | Tok::Le | Tok::Gt | Tok::Ge | Tok::EqEq | Tok::NotEq
+        )
+    };
+    if tok == Tok::Assign && (first == Some(&Tok::Expect) || wants("==")) {
+        hint = Some("help: use `==` to compare, as in `expect x == 2 within 0.01;`".to_string());
+    } else if is_cmp(&tok) && stmt.iter().any(|t| is_cmp(&t.1)) {
+        hint =
+            Some("help: comparisons do not chain; use `and`, as in `a < b and b < c`".to_string());
+    } else if matches!(first, Some(Tok::Ident(n)) if n == "torch" || n == "optim") {
+        hint = Some(
+            "help: there are no torch objects here; write `minimize EXPR with adam(lr=0.1);`"
+                .to_string(),
+        );
+    } else if matches!(tok, Tok::Num(_))
+        && wants("for")
+        && toks.get(at + 1).is_some_and(|t| t.1 == Tok::Steps)
+    {
+        let n = &src[l..r];
+        hint = Some(format!("help: write `for {n} steps`"));
+    }
+    SyntaxError::UnexpectedToken {
+        tok,
+        span: l..r,
+        expected,
+        hint,
+    }
 }
 
 #[cfg(test)]
@@ -232,11 +308,64 @@ mod tests {
         assert_eq!(parse(&src).unwrap_err()[0].code, "E0102");
     }
 
+    /// The hint's first line, for the tests below.
+    fn first_error(src: &str) -> Diag {
+        parse(src).unwrap_err().remove(0)
+    }
+
+    #[test]
+    fn a_missing_semicolon_is_pointed_at_where_it_belongs() {
+        let src = "param x = 1\nparam y = 2;\n";
+        let d = first_error(src);
+        assert_eq!(d.message, "missing `;` before `param`");
+        // The primary label is the end of line 1, not `param` on line 2.
+        assert_eq!(d.labels[0].0, 11..11);
+        assert_eq!(d.line_col(src), (1, 12));
+    }
+
+    #[test]
+    fn no_semicolon_hint_where_it_would_be_wrong() {
+        for src in [
+            "torch.optim.Adam(params, lr=0.1);",
+            "let a = 1; let b = 2; a, b;",
+            "param x = 1; minimize x^2 with adam(lr=0.1) 100 steps;",
+        ] {
+            let d = first_error(src);
+            assert!(!d.message.contains("missing"), "{src}: {d:?}");
+            assert!(d.notes.iter().all(|n| !n.contains("`;`")), "{src}: {d:?}");
+        }
+    }
+
+    #[test]
+    fn hints_for_common_mistakes() {
+        let cases = [
+            (
+                "param x = 1;\nexpect x = 2 within 0.01;",
+                "use `==` to compare",
+            ),
+            ("print 1 < 2 < 3;", "comparisons do not chain; use `and`"),
+            (
+                "torch.optim.Adam(params, lr=0.1);",
+                "minimize EXPR with adam(lr=0.1)",
+            ),
+            (
+                "param x = 1; minimize x^2 with adam(lr=0.1) 100 steps;",
+                "write `for 100 steps`",
+            ),
+        ];
+        for (src, hint) in cases {
+            let d = first_error(src);
+            assert!(d.notes.iter().any(|n| n.contains(hint)), "{src}: {d:?}");
+        }
+    }
+
     #[test]
     fn incomplete_input() {
         assert!(is_incomplete("minimize (x"));
         assert!(is_incomplete("print 1 +"));
         assert!(!is_incomplete("print 1;"));
+        assert!(!is_incomplete("print 1"));
         assert!(!is_incomplete("print );"));
+        assert!(!is_incomplete("print \"abc"));
     }
 }

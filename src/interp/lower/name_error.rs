@@ -59,13 +59,28 @@ pub enum NameError {
     #[error("`{name}` is not a parameter")]
     AssignNotParam { name: String, span: Span },
     #[error("`{name}` is already declared")]
+    /// `in_repl`: the REPL adds how to start afresh (`:reset`).
     Redeclared {
         name: String,
         span: Span,
         first: Span,
+        in_repl: bool,
     },
     #[error("`{name}` is a built-in name")]
     BuiltinName { name: String, span: Span },
+    /// A keyword option a built-in does not have; `options` are the ones
+    /// it has, as `name=default`.
+    #[error("`{name}` has no argument `{option}`")]
+    UnknownOption {
+        name: String,
+        option: String,
+        span: Span,
+        suggestion: Option<String>,
+        options: Vec<String>,
+    },
+    /// A keyword option given twice (`dim` and `axis` are one).
+    #[error("`{name}` is given twice")]
+    OptionTwice { name: String, span: Span },
     #[error("argument `{name}` is named twice")]
     RepeatedArgument { name: String, span: Span },
 }
@@ -123,10 +138,37 @@ impl IntoDiagnostic for NameError {
             NameError::AssignNotParam { span, .. } => err(Code::E0204)
                 .at(span, "only parameters can be assigned")
                 .note("help: a `let` names an expression and cannot be changed"),
-            NameError::Redeclared { span, first, .. } => err(Code::E0201)
-                .at(span, "declared again here")
-                .at(first, "first declared here")
-                .note("help: pick another name, or assign a parameter with `name = value;`"),
+            NameError::Redeclared {
+                span,
+                first,
+                in_repl,
+                ..
+            } => {
+                let d = err(Code::E0201)
+                    .at(span, "declared again here")
+                    .at(first, "first declared here")
+                    .note("help: pick another name, or assign a parameter with `name = value;`");
+                if in_repl {
+                    d.note("help: `:reset` forgets everything declared so far (say, before loading a file again)")
+                } else {
+                    d
+                }
+            }
+            NameError::UnknownOption {
+                name,
+                options,
+                span,
+                suggestion,
+                ..
+            } => {
+                let d = err(Code::E0203).at(span, "unknown argument");
+                if options.is_empty() {
+                    return d.note(format!("help: `{name}` takes no named arguments"));
+                }
+                did_you_mean(d, suggestion, None)
+                    .note(format!("help: `{name}` takes {}", options.join(", ")))
+            }
+            NameError::OptionTwice { span, .. } => err(Code::E0203).at(span, "repeated"),
             NameError::BuiltinName { span, .. } => err(Code::E0201).at(span, "cannot be redefined"),
             NameError::RepeatedArgument { span, .. } => err(Code::E0201).at(span, "repeated"),
         }

@@ -3,86 +3,11 @@
 //! and a function may not call itself. Unknown names get a did-you-mean hint.
 
 pub use super::name_error::NameError;
+use crate::builtins::{lookup, Builtin, Call};
 use crate::diagnostics::{Diag, IntoDiagnostic, Span};
 use crate::syntax::ast::{Arg, Expr, ExprKind, Ident, IndexArg};
 
-/// Built-in functions: name and the allowed numbers of positional arguments.
-pub const BUILTINS: &[(&str, &[usize])] = &[
-    ("abs", &[1]),
-    ("sqrt", &[1]),
-    ("exp", &[1]),
-    ("log", &[1]),
-    ("log1p", &[1]),
-    ("expm1", &[1]),
-    ("sin", &[1]),
-    ("cos", &[1]),
-    ("tan", &[1]),
-    ("asin", &[1]),
-    ("acos", &[1]),
-    ("atan", &[1]),
-    ("sinh", &[1]),
-    ("cosh", &[1]),
-    ("tanh", &[1]),
-    ("sigmoid", &[1]),
-    ("relu", &[1]),
-    ("softplus", &[1]),
-    ("sign", &[1]),
-    ("floor", &[1]),
-    ("ceil", &[1]),
-    ("round", &[1]),
-    ("min", &[1, 2]),
-    ("max", &[1, 2]),
-    ("pow", &[2]),
-    ("atan2", &[2]),
-    ("clamp", &[3]),
-    ("where", &[3]),
-    ("grad", &[2]),
-    ("sum", &[1]),
-    ("mean", &[1]),
-    ("var", &[1]),
-    ("std", &[1]),
-    ("norm", &[1]),
-    ("prod", &[1]),
-    ("linspace", &[3]),
-    ("arange", &[1, 2, 3]),
-    ("zeros", &[1]),
-    ("ones", &[1]),
-    ("full", &[2]),
-    ("rand", &[1]),
-    ("randn", &[1]),
-    ("randint", &[3]),
-    ("reshape", &[2]),
-    ("transpose", &[1]),
-    ("dot", &[2]),
-    ("csv", &[1]),
-];
-
-/// Named constants.
-pub const CONSTANTS: &[(&str, f64)] = &[
-    ("pi", std::f64::consts::PI),
-    ("inf", f64::INFINITY),
-    ("nan", f64::NAN),
-];
-
-pub fn builtin_arity(name: &str) -> Option<&'static [usize]> {
-    BUILTINS.iter().find(|(n, _)| *n == name).map(|(_, a)| *a)
-}
-
-pub fn constant(name: &str) -> Option<f64> {
-    CONSTANTS.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
-}
-
-/// The closest of `candidates` to `name`, if any is close enough to suggest.
-pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
-    let mut best: Option<(f64, &str)> = None;
-    for c in candidates {
-        let score = strsim::jaro_winkler(name, c);
-        if score > 0.8 && best.is_none_or(|(b, _)| score > b) {
-            best = Some((score, c));
-        }
-    }
-    best.map(|(_, c)| c.to_string())
-}
+pub use crate::builtins::{constant, suggest, BUILTINS, CONSTANTS};
 
 /// What a name can refer to, as the resolver sees it.
 pub trait Scope {
@@ -117,7 +42,7 @@ pub fn unknown_name(name: &str, span: Span, scope: &dyn Scope, what: &str) -> Di
 /// Why a value name `name` (at `span`) that is neither local nor declared
 /// does not resolve: it names a function, or nothing.
 pub fn unknown_value(name: &str, span: &Span, scope: &dyn Scope) -> NameError {
-    if scope.fn_arity(name).is_some() || builtin_arity(name).is_some() {
+    if scope.fn_arity(name).is_some() || lookup(name).is_some() {
         return NameError::FunctionAsValue {
             name: name.to_string(),
             span: span.clone(),
@@ -130,31 +55,43 @@ pub fn unknown_value(name: &str, span: &Span, scope: &dyn Scope) -> NameError {
     }
 }
 
-/// Built-ins that take options by name (`sum(x, axis=0)`, `arange(.., step=)`).
-fn takes_named(name: &str) -> bool {
-    matches!(
-        name,
-        "sum" | "mean" | "var" | "std" | "norm" | "prod" | "min" | "max" | "arange"
-    )
+/// What a checked call calls: a user function (its arguments are all
+/// positional), or a built-in with its arguments sorted by the registry.
+pub enum Callee<'e> {
+    User,
+    Builtin(&'static Builtin, Call<'e>),
 }
 
 /// Checks a call `f(args)` (`span` the whole call): the function exists,
-/// named arguments only where they are taken, and the number of positional
-/// arguments. Used by the resolver and the lowerer alike.
-pub fn check_call(
+/// named arguments only where the builtin registry lists them (and none for
+/// user functions), and the number of positional arguments. Used by the
+/// resolver and the lowerer alike.
+pub fn check_call<'e>(
     scope: &dyn Scope,
     f: &Ident,
-    args: &[Arg],
+    args: &'e [Arg],
     span: &Span,
-) -> Result<(), NameError> {
+) -> Result<Callee<'e>, NameError> {
     let name = f.name.as_str();
-    let positional = args.iter().filter(|a| a.name.is_none()).count();
-    let allowed: Vec<usize> = if let Some(n) = scope.fn_arity(name) {
-        vec![n]
-    } else if let Some(ar) = builtin_arity(name) {
-        ar.to_vec()
-    } else {
-        let mut names: Vec<String> = BUILTINS.iter().map(|(n, _)| n.to_string()).collect();
+    if let Some(n) = scope.fn_arity(name) {
+        if let Some(a) = args.iter().find(|a| a.name.is_some()) {
+            return Err(NameError::NoNamedArgs {
+                name: name.to_string(),
+                span: a.span.clone(),
+            });
+        }
+        if args.len() != n {
+            return Err(NameError::Arity {
+                name: name.to_string(),
+                allowed: vec![n],
+                got: args.len(),
+                span: span.clone(),
+            });
+        }
+        return Ok(Callee::User);
+    }
+    let Some(b) = lookup(name) else {
+        let mut names: Vec<String> = crate::builtins::names().map(str::to_string).collect();
         names.extend(scope.all_names());
         return Err(NameError::UnknownFunction {
             name: name.to_string(),
@@ -162,24 +99,8 @@ pub fn check_call(
             suggestion: suggest(name, names.iter().map(String::as_str)),
         });
     };
-    let user = scope.fn_arity(name).is_some();
-    if let Some(a) = args.iter().find(|a| a.name.is_some()) {
-        if user || !takes_named(name) {
-            return Err(NameError::NoNamedArgs {
-                name: name.to_string(),
-                span: a.span.clone(),
-            });
-        }
-    }
-    if !allowed.contains(&positional) {
-        return Err(NameError::Arity {
-            name: name.to_string(),
-            allowed,
-            got: positional,
-            span: span.clone(),
-        });
-    }
-    Ok(())
+    let call = crate::builtins::check_call(b, args, span)?;
+    Ok(Callee::Builtin(b, call))
 }
 
 /// Checks every name and call in `e`. `locals` are names bound around it

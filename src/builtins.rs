@@ -9,8 +9,9 @@
 //! Adding a function is one row here, plus its op in `graph::ops` and its
 //! derivative in `graph::autodiff` when it is a new op.
 
-use crate::diagnostics::{Diag, Span};
+use crate::diagnostics::Span;
 use crate::graph::ops::{Op, UnFn};
+use crate::interp::names::NameError;
 use crate::syntax::ast::{Arg, Expr};
 
 /// A keyword option of a built-in, with its default as the docs show it.
@@ -469,17 +470,30 @@ impl<'e> Call<'e> {
 
 /// Checks a call of built-in `b` against its row: the number of positional
 /// arguments, and every keyword option known and given once. `span` is the
-/// whole call. The one place these mistakes are worded.
-pub fn check_call<'e>(b: &Builtin, args: &'e [Arg], span: &Span) -> Result<Call<'e>, Diag> {
+/// whole call. The mistakes are `NameError`s, worded with the others.
+pub fn check_call<'e>(b: &Builtin, args: &'e [Arg], span: &Span) -> Result<Call<'e>, NameError> {
     let mut named: Vec<(&'static str, &'e Expr)> = Vec::new();
     for a in args {
         let Some(n) = &a.name else { continue };
         let Some(canon) = b.option(&n.name) else {
-            return Err(unknown_option(b, &n.name, n.span.clone()));
+            let all: Vec<&str> = b.options.iter().map(|o| o.name).collect();
+            return Err(NameError::UnknownOption {
+                name: b.name.to_string(),
+                option: n.name.clone(),
+                span: n.span.clone(),
+                suggestion: suggest(&n.name, all.iter().copied()),
+                options: b
+                    .options
+                    .iter()
+                    .map(|o| format!("{}={}", o.name, o.default))
+                    .collect(),
+            });
         };
         if named.iter().any(|(m, _)| *m == canon) {
-            return Err(Diag::error("E0203", format!("`{}` is given twice", n.name))
-                .at(n.span.clone(), "repeated"));
+            return Err(NameError::OptionTwice {
+                name: n.name.clone(),
+                span: n.span.clone(),
+            });
         }
         named.push((canon, &a.value));
     }
@@ -489,58 +503,20 @@ pub fn check_call<'e>(b: &Builtin, args: &'e [Arg], span: &Span) -> Result<Call<
         .map(|a| &a.value)
         .collect();
     if !b.arity.contains(&pos.len()) {
-        return Err(arity_error(b.name, b.arity, pos.len(), span.clone()));
+        return Err(NameError::Arity {
+            name: b.name.to_string(),
+            allowed: b.arity.to_vec(),
+            got: pos.len(),
+            span: span.clone(),
+        });
     }
     Ok(Call { pos, named })
-}
-
-fn unknown_option(b: &Builtin, name: &str, span: Span) -> Diag {
-    let d = Diag::error("E0203", format!("`{}` has no argument `{name}`", b.name))
-        .at(span, "unknown argument");
-    if b.options.is_empty() {
-        return d.note(format!("help: `{}` takes no named arguments", b.name));
-    }
-    let all: Vec<&str> = b.options.iter().map(|o| o.name).collect();
-    let d = match suggest(name, all.iter().copied()) {
-        Some(s) => d.note(format!("help: did you mean `{s}`?")),
-        None => d,
-    };
-    d.note(format!(
-        "help: `{}` takes {}",
-        b.name,
-        b.options
-            .iter()
-            .map(|o| format!("{}={}", o.name, o.default))
-            .collect::<Vec<_>>()
-            .join(", ")
-    ))
-}
-
-/// The diagnostic for a call with the wrong number of positional arguments
-/// (built-ins and user functions alike).
-pub fn arity_error(name: &str, allowed: &[usize], got: usize, span: Span) -> Diag {
-    let want = allowed
-        .iter()
-        .map(|n| n.to_string())
-        .collect::<Vec<_>>()
-        .join(" or ");
-    let plural = if allowed == [1] { "" } else { "s" };
-    Diag::error(
-        "E0203",
-        format!(
-            "`{name}` takes {want} argument{plural}, but {got} {} given",
-            if got == 1 { "was" } else { "were" }
-        ),
-    )
-    .at(
-        span,
-        format!("{got} argument{}", if got == 1 { "" } else { "s" }),
-    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::diagnostics::Diag;
 
     #[test]
     fn names_are_unique_and_documented() {
@@ -578,7 +554,14 @@ mod tests {
 
     #[test]
     fn arity_wording() {
-        let d = arity_error("sin", &[1], 2, 0..3);
+        let e = crate::syntax::parser::parse_expr("sin(1, 2)").expect("parses");
+        let crate::syntax::ast::ExprKind::Call(_, args) = &e.kind else {
+            panic!("not a call: {e:?}");
+        };
+        let b = lookup("sin").expect("sin is a built-in");
+        let d: Diag = check_call(b, args, &e.span)
+            .expect_err("sin takes 1")
+            .into();
         assert_eq!(d.message, "`sin` takes 1 argument, but 2 were given");
         assert_eq!(d.labels[0].1, "2 arguments");
     }

@@ -31,7 +31,7 @@ pub mod shapes;
 mod tests;
 
 use std::fs;
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -490,27 +490,8 @@ fn render_actual(c: &Captured) -> String {
     }
 }
 
-/// Writes `text` to `path` through a hidden temporary file beside it and a
-/// rename, so a reader never sees a partial file.
+/// Writes `text` to `path` with `crate::atomic::write_file`: a reader never
+/// sees a partial file (bless and JUnit reports).
 pub(crate) fn write_atomically(path: &Path, text: &str) -> io::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut f = fs::File::create(&tmp)?;
-        f.write_all(text.as_bytes())?;
-        f.sync_all()?;
-        drop(f);
-        fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
+    crate::atomic::write_file(path, text.as_bytes())
 }

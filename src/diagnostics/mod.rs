@@ -1,12 +1,19 @@
 //! The one place errors become codespan-reporting diagnostics. Every stage
-//! (lexer, parser, names, options, runtime) produces a `Diag`: a code, a
-//! message, labelled spans (the first is the primary one) and notes. This
-//! module renders them, with or without colour, and gives the line and
-//! column that `--json` reports.
+//! (lexer, parser, names, options, runtime) ends in a `Diag`: a `Code`, a
+//! message, labelled spans (the first is the primary one) and notes. Stages
+//! with typed errors (an enum per stage, each variant with its spans)
+//! implement `IntoDiagnostic`, so `?` converts them. This module renders
+//! diagnostics, with or without colour, and gives the line and column that
+//! `--json` reports.
 
+mod code;
+mod lines;
+
+pub use code::Code;
 use codespan_reporting::diagnostic::{Diagnostic, Label, Severity};
 use codespan_reporting::files::{SimpleFile, SimpleFiles};
 use codespan_reporting::term::{self, termcolor};
+pub use lines::LineIndex;
 use std::ops::Range;
 
 pub type Span = Range<usize>;
@@ -14,7 +21,7 @@ pub type Span = Range<usize>;
 /// A problem in a script, before rendering.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Diag {
-    pub code: &'static str,
+    pub code: Code,
     pub message: String,
     /// Labelled spans; the first is primary. Empty for whole-file problems.
     pub labels: Vec<(Span, String)>,
@@ -30,9 +37,11 @@ pub enum Sev {
 }
 
 impl Diag {
-    pub fn error(code: &'static str, message: impl Into<String>) -> Diag {
+    /// An error with its code (a `Code`, or while stages are converted,
+    /// the code's text) and message.
+    pub fn error(code: impl Into<Code>, message: impl Into<String>) -> Diag {
         Diag {
-            code,
+            code: code.into(),
             message: message.into(),
             labels: Vec::new(),
             notes: Vec::new(),
@@ -61,6 +70,22 @@ impl Diag {
             Some(s) => line_col(src, s.start),
             None => (1, 1),
         }
+    }
+}
+
+/// A stage's typed error that becomes a diagnostic (loxcraft's
+/// `AsDiagnostic`, nickel's `IntoDiagnostics`): each stage keeps its own
+/// error enum, with the spans in its variants, and says once here how each
+/// variant is worded, so every path that finds the same mistake reports it
+/// the same way.
+pub trait IntoDiagnostic {
+    fn into_diagnostic(self) -> Diag;
+}
+
+/// `?` turns any stage's error into a `Diag`.
+impl<E: IntoDiagnostic> From<E> for Diag {
+    fn from(e: E) -> Diag {
+        e.into_diagnostic()
     }
 }
 
@@ -94,7 +119,7 @@ impl Diag {
             .find_map(|n| n.strip_prefix("help: "))
             .map(str::to_string);
         serde_json::json!({
-            "code": self.code,
+            "code": self.code.as_str(),
             "severity": match self.severity { Sev::Error => "error", Sev::Warning => "warning" },
             "message": self.message,
             "line": l, "column": c, "end_line": el, "end_column": ec,
@@ -102,23 +127,6 @@ impl Diag {
             "notes": self.notes,
             "help": help,
         })
-    }
-}
-
-/// Line starts of a text, for many line lookups in linear time overall
-/// (a script with thousands of errors must not rescan the text for each).
-pub struct LineIndex(Vec<usize>);
-
-impl LineIndex {
-    pub fn new(src: &str) -> LineIndex {
-        let mut starts = vec![0];
-        starts.extend(src.match_indices('\n').map(|(i, _)| i + 1));
-        LineIndex(starts)
-    }
-
-    /// 1-based line of byte offset `at`.
-    pub fn line(&self, at: usize) -> usize {
-        self.0.partition_point(|&s| s <= at)
     }
 }
 
@@ -148,8 +156,8 @@ const CLIP_CONTEXT: usize = 60;
 fn clipped(d: &Diag, src: &str) -> (String, Diag) {
     let index = LineIndex::new(src);
     let line_range = |line: usize| {
-        let start = index.0[line - 1];
-        let end = index.0.get(line).map_or(src.len(), |&s| s - 1);
+        let start = index.line_start(line).unwrap_or(0);
+        let end = index.line_start(line + 1).map_or(src.len(), |s| s - 1);
         start..end
     };
     // (line start, line end, window start, window end) per long line.
@@ -259,7 +267,7 @@ fn to_codespan<F: Copy>(d: &Diag, place: impl Fn(&Span) -> (F, Span)) -> Diagnos
         })
         .collect();
     Diagnostic::new(sev)
-        .with_code(d.code)
+        .with_code(d.code.as_str())
         .with_message(&d.message)
         .with_labels(labels)
         .with_notes(d.notes.clone())
@@ -339,79 +347,6 @@ fn clamp_span(span: &Span, src: &str) -> Span {
     a..b.max(a)
 }
 
-/// Every diagnostic code, with a one-line description, for docs and tests.
-pub const CODES: &[(&str, &str)] = &[
-    ("E0001", "a character that starts no token"),
-    ("E0002", "an unterminated string"),
-    ("E0003", "an unknown escape in a string"),
-    ("E0004", "brackets nested too deeply"),
-    ("E0005", "a number that does not fit an f64"),
-    (
-        "E0100",
-        "a syntax error (with the tokens that were expected)",
-    ),
-    ("E0101", "the script ends in the middle of a statement"),
-    ("E0102", "an expression nested too deeply"),
-    ("E0200", "an unknown name (with a did-you-mean hint)"),
-    ("E0201", "a name declared twice"),
-    ("E0202", "a function that calls itself"),
-    (
-        "E0203",
-        "a built-in or function called with the wrong number of arguments",
-    ),
-    (
-        "E0204",
-        "something that is not a parameter where a parameter is needed",
-    ),
-    (
-        "E0205",
-        "something the grammar accepts that cannot run here (Minuit on more than 1000 parameter elements)",
-    ),
-    (
-        "E0206",
-        "a value of the wrong type (a mask where a number is needed, ...)",
-    ),
-    (
-        "E0207",
-        "a parameter's initial value or limits are not constant or not valid",
-    ),
-    ("E0208", "a bare expression in a script (it does nothing)"),
-    ("E0300", "an unknown optimizer (with a did-you-mean hint)"),
-    ("E0301", "an unknown optimizer option (with the valid ones)"),
-    ("E0302", "an optimizer option of the wrong type"),
-    ("E0303", "an optimizer option out of range"),
-    (
-        "E0304",
-        "`for N steps` or `points N` that is not a positive whole number, or `for` given to Minuit",
-    ),
-    (
-        "E0305",
-        "an objective that is not a scalar or depends on no free parameter",
-    ),
-    (
-        "E0400",
-        "a non-finite loss or gradient during a minimization",
-    ),
-    ("E0401", "a failed `expect`"),
-    (
-        "E0402",
-        "a runtime error in an expression (shape, domain, size)",
-    ),
-    (
-        "E0403",
-        "HESSE or MINOS without a Minuit minimum, or on an unknown or fixed name; a plot of a minimization that did not run",
-    ),
-    (
-        "E0404",
-        "a csv file that cannot be read, a bad cell, or a column it does not have",
-    ),
-    ("E0406", "a plot that cannot be written (unknown extension, missing directory), or a script's plot without a file"),
-    (
-        "E0500",
-        "the script cannot be read (missing, a directory, not UTF-8)",
-    ),
-];
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -421,7 +356,7 @@ mod tests {
         let line = "print ](1); ".repeat(400);
         let src = format!("let a = 1;\n{line}\nprint 2;\n");
         let at = 11 + 12 * 200 + 6; // the `]` of the 200th statement
-        let d = Diag::error("E0100", "unexpected `]`").at(at..at + 1, "here");
+        let d = Diag::error(Code::E0100, "unexpected `]`").at(at..at + 1, "here");
         let text = render(&[d], "x.loss", &src, false);
         // 2407 - 2347 + 1 = 61 characters into the shown part, after `...`.
         assert!(text.contains("x.loss:2:64"), "{text}");
@@ -450,7 +385,7 @@ mod tests {
     fn labels_are_shown_in_their_own_source() {
         let src = "param x = 1;\nparam x = 2;\n";
         let segs = vec![("a.loss".to_string(), 0), ("<repl:2>".to_string(), 13)];
-        let d = Diag::error("E0201", "`x` is already declared")
+        let d = Diag::error(Code::E0201, "`x` is already declared")
             .at(19..20, "declared again here")
             .at(6..7, "first declared here");
         let text = render_in(&[d], &segs, src, false);
@@ -461,7 +396,7 @@ mod tests {
     #[test]
     fn short_lines_are_untouched() {
         let src = "print ](1);\n";
-        let d = Diag::error("E0100", "unexpected `]`").at(6..7, "here");
+        let d = Diag::error(Code::E0100, "unexpected `]`").at(6..7, "here");
         assert_eq!(clipped(&d, src).0, src);
     }
 

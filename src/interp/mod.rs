@@ -17,12 +17,14 @@ mod params;
 mod plots;
 mod report;
 mod run;
+#[cfg(test)]
+mod testutil;
 
 pub use display::{Display, DisplaySink, MinuitTables};
 pub use lower::names;
 pub use lower::{eval_node, LVal, Lowerer};
 
-use crate::diagnostics::{line_col, render_in, Diag, Span};
+use crate::diagnostics::{render_in, Diag, LineIndex, Span};
 use crate::syntax::ast::{Expr, Program};
 use crate::tensor::Tensor;
 use serde_json::{json, Value};
@@ -156,6 +158,8 @@ pub struct Session {
     /// lines counted from its start.
     segments: Vec<(String, usize)>,
     pub(crate) src: String,
+    /// Line starts of `src`, kept up to date with it.
+    lines: LineIndex,
     /// Every diagnostic of the run as JSON (`--json`'s `errors`), capped.
     diag_log: Vec<Value>,
     /// Diagnostics beyond the cap, counted only.
@@ -210,6 +214,7 @@ impl Session {
             history: Vec::new(),
             segments: Vec::new(),
             src: String::new(),
+            lines: LineIndex::default(),
             diag_log: Vec::new(),
             diags_omitted: 0,
             stopped_by: None,
@@ -302,18 +307,21 @@ impl Session {
         let _ = self.err.flush();
     }
 
+    /// 1-based line of a span's start in the session's source.
     fn line(&self, span: &Span) -> usize {
         self.line_col_at(span.start).0
     }
 
-    /// 1-based line and column of byte `at`, counted in its own source.
+    /// 1-based line and column of byte `at`, counted in its own source
+    /// (segments start at a line start, so only the line needs moving).
     fn line_col_at(&self, at: usize) -> (usize, usize) {
         let k = self
             .segments
             .partition_point(|s| s.1 <= at)
             .saturating_sub(1);
         let base = self.segments.get(k).map_or(0, |s| s.1);
-        line_col(&self.src[base..], at.saturating_sub(base))
+        let (line, col) = self.lines.line_col(&self.src, at);
+        (line + 1 - self.lines.line(base).min(line), col)
     }
 
     /// Line and column of a diagnostic's primary span, in its own source.
@@ -327,6 +335,7 @@ impl Session {
     pub fn run_source(&mut self, name: &str, src: &str) -> Outcome {
         self.segments = vec![(name.to_string(), 0)];
         self.src = src.to_string();
+        self.lines = LineIndex::new(src);
         match crate::syntax::parse(src) {
             Ok(p) => self.run_program(&p),
             Err(diags) => self.syntax_errors(&diags),
@@ -368,6 +377,7 @@ impl Session {
         let base = self.src.len();
         self.segments.push((name.to_string(), base));
         self.src.push_str(src);
+        self.lines.update(&self.src);
         let full = std::mem::take(&mut self.src);
         let parsed = crate::syntax::parser::parse_from(&full, base);
         self.src = full;

@@ -130,7 +130,7 @@ pub fn run(s: &mut Session, kind: &PlotKind, file: Option<&Expr>, st: &Stmt) -> 
         let key = compact(&source(s, objective));
         s.runs.retain(|(o, _)| *o != key);
     }
-    let line = crate::diagnostics::line_col(&s.src, st.span.start).0;
+    let line = s.line(&st.span);
     let what = match kind {
         PlotKind::Loss => "loss",
         PlotKind::Curves { .. } => "curves",

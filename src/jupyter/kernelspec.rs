@@ -106,18 +106,9 @@ pub fn install_at(data_dir: &Path, exe: &Path) -> Result<PathBuf, InstallError> 
         ("kernel.json", spec.as_bytes()),
     ];
     for (name, bytes) in files {
-        write_atomic(&dir.join(name), bytes).map_err(fail)?;
+        crate::atomic::write_file(&dir.join(name), bytes).map_err(fail)?;
     }
     Ok(dir)
-}
-
-fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    let result = std::fs::write(&tmp, bytes).and_then(|_| std::fs::rename(&tmp, path));
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
 }
 
 /// `losslang jupyter install`: installs for this binary and prints where.

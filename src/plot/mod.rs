@@ -17,9 +17,7 @@
 //! uses the bundled DejaVu Sans (`assets/DejaVuSans.ttf`), so no system
 //! fonts are needed.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 mod axes;
 mod contour;
@@ -291,36 +289,12 @@ pub fn sparkline(values: &[f64], width: usize) -> String {
 // ---------------------------------------------------------------------------
 // Output.
 
-/// Writes `bytes` to a temporary sibling of `file` and renames it into place;
-/// on failure the temporary file is removed.
+/// Writes `bytes` to `file` with `crate::atomic::write_file` (a regular
+/// file is replaced atomically, a symlink followed, a FIFO written through).
 pub fn write_atomic(file: &Path, bytes: &[u8]) -> Result<(), PlotError> {
-    static COUNTER: AtomicUsize = AtomicUsize::new(0);
-    let werr = |source| PlotError::Write {
+    crate::atomic::write_file(file, bytes).map_err(|source| PlotError::Write {
         path: file.to_path_buf(),
         source,
-    };
-    let name = file.file_name().ok_or_else(|| {
-        werr(std::io::Error::new(
-            std::io::ErrorKind::InvalidInput,
-            "the path has no file name",
-        ))
-    })?;
-    let tmp_name = format!(
-        ".{}.tmp-{}-{}",
-        name.to_string_lossy(),
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    );
-    let tmp = file.with_file_name(tmp_name);
-    let result = std::fs::File::create(&tmp)
-        .and_then(|mut f| {
-            f.write_all(bytes)?;
-            f.sync_all()
-        })
-        .and_then(|()| std::fs::rename(&tmp, file));
-    result.map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        werr(e)
     })
 }
 

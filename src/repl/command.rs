@@ -262,29 +262,7 @@ pub fn save(history: &[String], path: &Path) -> std::io::Result<usize> {
         }
         text.push('\n');
     }
-    let dir = match path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        Some(d) => d.to_path_buf(),
-        None => PathBuf::from("."),
-    };
-    let file_name = path
-        .file_name()
-        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a file name"))?;
-    let tmp = dir.join(format!(
-        ".{}.{}.tmp",
-        file_name.to_string_lossy(),
-        std::process::id()
-    ));
-    let result = (|| {
-        use std::io::Write;
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(text.as_bytes())?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result.map(|_| history.len())
+    crate::atomic::write_file(path, text.as_bytes()).map(|()| history.len())
 }
 
 #[cfg(test)]
@@ -304,7 +282,7 @@ mod tests {
     #[test]
     fn command_mistakes_are_diagnostics() {
         let d = ":bogus".parse::<Command>().unwrap_err();
-        assert_eq!((d.code, d.labels[0].0.clone()), (E_COMMAND, 0..6));
+        assert_eq!((d.code.as_str(), d.labels[0].0.clone()), (E_COMMAND, 0..6));
         let d = ":parms".parse::<Command>().unwrap_err();
         assert!(d.notes.iter().any(|n| n.contains("`:params`")), "{d:?}");
         let d = ":load".parse::<Command>().unwrap_err();

@@ -9,18 +9,28 @@ use std::ops::Range;
 
 pub type Span = Range<usize>;
 
-/// Why a piece of text is not a token.
-#[derive(Clone, Debug, Default, PartialEq)]
+/// Why a piece of text is not a token (the message of its diagnostic;
+/// the rest of the wording is in `syntax::error`).
+#[derive(Clone, Debug, Default, PartialEq, thiserror::Error)]
 pub enum LexErrorKind {
     #[default]
+    #[error("unexpected character")]
     UnexpectedChar,
+    #[error("unterminated string")]
     UnterminatedString,
+    #[error("unknown escape `\\{0}` in string")]
     BadEscape(char),
+    #[error("number too large for an f64")]
     BadNumber,
+    /// Brackets nested deeper than `MAX_NESTING` (and, from the grammar,
+    /// an expression deeper than `ast::MAX_DEPTH`).
+    #[error("brackets nested too deeply")]
     TooDeep,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+/// A lexical error: what is wrong and where.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("{kind}")]
 pub struct LexError {
     pub kind: LexErrorKind,
     pub span: Span,

@@ -2,6 +2,7 @@
 //! grammar/loss.lalrpop) and the AST. Nothing here knows about values.
 
 pub mod ast;
+pub mod error;
 pub mod lexer;
 pub mod parser;
 

@@ -1,9 +1,11 @@
-//! Glue between the lexer and the LALRPOP parser, and the mapping of every
-//! lexer and parser error to a diagnostic with the tokens that were expected.
+//! Glue between the lexer and the LALRPOP parser: error recovery (every
+//! syntax error of a script at once), the REPL's completeness test, and the
+//! hand-over of every error to `syntax::error`, which words it.
 
 use super::ast::{Expr, ExprKind, Program, MAX_DEPTH};
+use super::error::SyntaxError;
 use super::lexer::{lex, LexError, LexErrorKind, Spanned, Tok};
-use crate::diagnostics::{Diag, LineIndex};
+use crate::diagnostics::{Diag, IntoDiagnostic, LineIndex};
 use lalrpop_util::{lalrpop_mod, ErrorRecovery, ParseError};
 
 lalrpop_mod!(
@@ -126,98 +128,31 @@ pub fn is_incomplete(src: &str) -> bool {
 }
 
 fn lex_diag(e: &LexError) -> Diag {
-    let span = e.span.clone();
-    match &e.kind {
-        LexErrorKind::UnexpectedChar => Diag::error("E0001", "unexpected character")
-            .at(span, "no token starts with this")
-            .note("help: names are letters, digits and `_`; `#` starts a comment"),
-        LexErrorKind::UnterminatedString => Diag::error("E0002", "unterminated string")
-            .at(span, "this string has no closing `\"`")
-            .note("help: strings end on the same line with `\"`"),
-        LexErrorKind::BadEscape(c) => {
-            Diag::error("E0003", format!("unknown escape `\\{c}` in string"))
-                .at(span, "in this string")
-                .note("help: the escapes are \\\", \\\\, \\n and \\t")
-        }
-        LexErrorKind::BadNumber => Diag::error("E0005", "number too large for an f64")
-            .at(span, "this number overflows to infinity")
-            .note("help: numbers must be below about 1.8e308; write `inf` for infinity"),
-        LexErrorKind::TooDeep => Diag::error("E0004", "brackets nested too deeply")
-            .at(
-                span,
-                format!("more than {} levels open here", super::lexer::MAX_NESTING),
-            )
-            .note("help: split the expression with `let`"),
-    }
-}
-
-/// Renders LALRPOP's expected-terminal names ("\"name\"", "\";\"") for people.
-fn expected_list(expected: &[String]) -> String {
-    let mut names: Vec<String> = expected
-        .iter()
-        .map(|e| {
-            let t = e.trim_matches('"');
-            match t {
-                "name" | "number" | "string" => format!("a {t}"),
-                _ => format!("`{}`", t.replace("\\\"", "\"")),
-            }
-        })
-        .collect();
-    names.sort();
-    names.dedup();
-    match names.len() {
-        0 => String::new(),
-        1 => names[0].clone(),
-        _ => {
-            let last = names.pop().unwrap_or_default();
-            format!("{} or {}", names.join(", "), last)
-        }
-    }
+    e.clone().into_diagnostic()
 }
 
 fn parse_diag(e: Error, src: &str, toks: &[Spanned]) -> Diag {
-    match e {
-        ParseError::InvalidToken { location } => {
-            Diag::error("E0100", "invalid token").at(location..location + 1, "here")
-        }
-        ParseError::UnrecognizedEof { location, expected } => {
-            let at = location.min(src.len());
-            let d = Diag::error("E0101", "unexpected end of input").at(
-                at..at,
-                format!("expected {} here", expected_list(&expected)),
-            );
-            if expected.iter().any(|x| x == "\";\"") {
-                d.note("help: every statement ends with `;`")
-            } else {
-                d
-            }
-        }
-        ParseError::UnrecognizedToken {
-            token: (l, tok, r),
+    match SyntaxError::from_parse(e, src.len()) {
+        SyntaxError::UnexpectedToken {
+            tok,
+            span,
             expected,
-        } => unexpected_token(src, toks, (l, tok, r), &expected),
-        ParseError::ExtraToken { token: (l, tok, r) } => {
-            Diag::error("E0100", format!("unexpected {tok}")).at(l..r, "extra token")
-        }
-        ParseError::User { error } => {
-            if error.kind == LexErrorKind::TooDeep {
-                Diag::error("E0102", "expression nested too deeply")
-                    .at(
-                        error.span.start..error.span.start + 1,
-                        format!("deeper than {MAX_DEPTH} levels"),
-                    )
-                    .note("help: split the expression into several `let`s")
-            } else {
-                lex_diag(&error)
-            }
-        }
+            ..
+        } => unexpected_token(src, toks, (span.start, tok, span.end), expected),
+        other => other,
     }
+    .into_diagnostic()
 }
 
-/// The diagnostic for an unexpected token, with a hint for the mistakes
+/// An unexpected token as a `SyntaxError`, with a hint for the mistakes
 /// people make: a `;` forgotten at the end of a line, `=` to compare,
 /// chained comparisons, torch's Python API, `100 steps` without `for`.
-fn unexpected_token(src: &str, toks: &[Spanned], token: Spanned, expected: &[String]) -> Diag {
+fn unexpected_token(
+    src: &str,
+    toks: &[Spanned],
+    token: Spanned,
+    expected: Vec<String>,
+) -> SyntaxError {
     let (l, tok, r) = token;
     let wants = |t: &str| expected.iter().any(|x| x.trim_matches('"') == t);
     let at = toks.partition_point(|t| t.0 < l);
@@ -233,14 +168,14 @@ fn unexpected_token(src: &str, toks: &[Spanned], token: Spanned, expected: &[Str
     // the `;` belongs).
     if let Some((_, _, pend)) = prev {
         if wants(";") && src.get(*pend..l).is_some_and(|gap| gap.contains('\n')) {
-            return Diag::error("E0100", format!("missing `;` before {tok}"))
-                .at(*pend..*pend, "add `;` here")
-                .at(l..r, "the next statement starts here")
-                .note("help: every statement ends with `;`");
+            return SyntaxError::MissingSemi {
+                tok,
+                at: *pend,
+                next: l..r,
+            };
         }
     }
-    let mut d = Diag::error("E0100", format!("unexpected {tok}"))
-        .at(l..r, format!("expected {}", expected_list(expected)));
+    let mut hint = None;
     let first = stmt.first().map(|t| &t.1);
     let is_cmp = |t: &Tok| {
         matches!(
@@ -249,21 +184,28 @@ fn unexpected_token(src: &str, toks: &[Spanned], token: Spanned, expected: &[Str
         )
     };
     if tok == Tok::Assign && (first == Some(&Tok::Expect) || wants("==")) {
-        d = d.note("help: use `==` to compare, as in `expect x == 2 within 0.01;`");
+        hint = Some("help: use `==` to compare, as in `expect x == 2 within 0.01;`".to_string());
     } else if is_cmp(&tok) && stmt.iter().any(|t| is_cmp(&t.1)) {
-        d = d.note("help: comparisons do not chain; use `and`, as in `a < b and b < c`");
+        hint =
+            Some("help: comparisons do not chain; use `and`, as in `a < b and b < c`".to_string());
     } else if matches!(first, Some(Tok::Ident(n)) if n == "torch" || n == "optim") {
-        d = d.note(
-            "help: there are no torch objects here; write `minimize EXPR with adam(lr=0.1);`",
+        hint = Some(
+            "help: there are no torch objects here; write `minimize EXPR with adam(lr=0.1);`"
+                .to_string(),
         );
     } else if matches!(tok, Tok::Num(_))
         && wants("for")
         && toks.get(at + 1).is_some_and(|t| t.1 == Tok::Steps)
     {
         let n = &src[l..r];
-        d = d.note(format!("help: write `for {n} steps`"));
+        hint = Some(format!("help: write `for {n} steps`"));
     }
-    d
+    SyntaxError::UnexpectedToken {
+        tok,
+        span: l..r,
+        expected,
+        hint,
+    }
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@
 mod builtins;
 mod functional;
 mod losses;
+mod name_error;
 pub mod names;
 pub(super) mod tensor;
 
@@ -22,6 +23,7 @@ use crate::graph::ops::Cmp;
 use crate::graph::{autodiff, Graph, NodeId, Op};
 use crate::syntax::ast::{BinOp, Expr, ExprKind, UnOp};
 use crate::tensor::Tensor;
+use names::{Callee, NameError};
 use std::collections::HashMap;
 
 /// A lowered value.
@@ -193,7 +195,7 @@ impl<'a> Lowerer<'a> {
         if let Some(v) = names::constant(n) {
             return Ok(LVal::Num(self.g.scalar(v)));
         }
-        Err(names::unknown_name(n, span.clone(), self.s, "name"))
+        Err(names::unknown_value(n, span, self.s).into())
     }
 
     fn binary(&mut self, op: BinOp, a: &Expr, b: &Expr, span: &Span) -> Result<LVal, Diag> {
@@ -254,6 +256,36 @@ impl<'a> Lowerer<'a> {
         whole.clone()
     }
 
+    /// A call of user function `name` (already checked), inlined.
+    fn inline_fn(
+        &mut self,
+        name: &str,
+        fspan: &Span,
+        args: &[crate::syntax::ast::Arg],
+    ) -> Result<LVal, Diag> {
+        let Some(Def::Fn(params, body)) = self.s.defs.get(name) else {
+            return Err(names::unknown_value(name, fspan, self.s).into());
+        };
+        let mut bound = Vec::with_capacity(args.len());
+        for a in args {
+            bound.push(self.lower(&a.value)?);
+        }
+        // The body sees only its arguments and the globals, so a call
+        // with the same argument nodes gives the same nodes: inline it
+        // once (nested calls would otherwise take exponential time).
+        let key = (name.to_string(), bound.iter().map(LKey::of).collect());
+        if let Some(v) = self.fn_cache.get(&key) {
+            return Ok(v.clone());
+        }
+        let bound = params.iter().cloned().zip(bound).collect();
+        let saved = std::mem::replace(&mut self.locals, bound);
+        let r = self.lower(body);
+        self.locals = saved;
+        let v = r?;
+        self.fn_cache.insert(key, v.clone());
+        Ok(v)
+    }
+
     fn call(
         &mut self,
         name: &str,
@@ -262,31 +294,14 @@ impl<'a> Lowerer<'a> {
         whole: &Expr,
     ) -> Result<LVal, Diag> {
         let span = &whole.span;
-        if let Some(Def::Fn(params, body)) = self.s.defs.get(name) {
-            names::check_fn_call(name, params.len(), args, span)?;
-            let mut bound = Vec::with_capacity(args.len());
-            for a in args {
-                bound.push(self.lower(&a.value)?);
-            }
-            // The body sees only its arguments and the globals, so a call
-            // with the same argument nodes gives the same nodes: inline it
-            // once (nested calls would otherwise take exponential time).
-            let key = (name.to_string(), bound.iter().map(LKey::of).collect());
-            if let Some(v) = self.fn_cache.get(&key) {
-                return Ok(v.clone());
-            }
-            let bound = params.iter().cloned().zip(bound).collect();
-            let saved = std::mem::replace(&mut self.locals, bound);
-            let r = self.lower(body);
-            self.locals = saved;
-            let v = r?;
-            self.fn_cache.insert(key, v.clone());
-            return Ok(v);
-        }
-        let Some(b) = crate::builtins::lookup(name) else {
-            return Err(names::unknown_function(name, fspan.clone(), self.s));
+        let f = crate::syntax::ast::Ident {
+            name: name.to_string(),
+            span: fspan.clone(),
         };
-        let call = crate::builtins::check_call(b, args, span)?;
+        let (b, call) = match names::check_call(self.s, &f, args, span)? {
+            Callee::Builtin(b, call) => (b, call),
+            Callee::User => return self.inline_fn(name, fspan, args),
+        };
         let pos = &call.pos;
         match b.kind {
             Kind::Unary(f) => {
@@ -366,20 +381,16 @@ impl<'a> Lowerer<'a> {
 
     fn grad(&mut self, f: &Expr, wrt: &Expr) -> Result<LVal, Diag> {
         let ExprKind::Name(n) = &wrt.kind else {
-            return Err(
-                Diag::error("E0204", "grad's second argument must be a parameter name")
-                    .at(wrt.span.clone(), "not a name"),
-            );
+            return Err(names::grad_not_name(&wrt.span).into());
         };
         let target = match self.name(n, &wrt.span)? {
             LVal::Num(node) if matches!(self.g.op(node), Op::Param(_)) => node,
             _ => {
-                return Err(Diag::error("E0204", format!("`{n}` is not a parameter"))
-                    .at(
-                        wrt.span.clone(),
-                        "grad differentiates with respect to a parameter",
-                    )
-                    .note("help: declare it with `param`"))
+                return Err(NameError::GradNotParam {
+                    name: n.clone(),
+                    span: wrt.span.clone(),
+                }
+                .into())
             }
         };
         let out = self.num(f)?;

@@ -2,44 +2,12 @@
 //! must exist when the definition is made, calls must have the right arity,
 //! and a function may not call itself. Unknown names get a did-you-mean hint.
 
-use crate::builtins::{check_call, lookup};
-use crate::diagnostics::Diag;
-use crate::syntax::ast::{Expr, ExprKind, IndexArg};
+pub use super::name_error::NameError;
+use crate::builtins::{lookup, Builtin, Call};
+use crate::diagnostics::{Diag, IntoDiagnostic, Span};
+use crate::syntax::ast::{Arg, Expr, ExprKind, Ident, IndexArg};
 
-pub use crate::builtins::{arity_error, constant, suggest, BUILTINS, CONSTANTS};
-
-/// The diagnostic for a call of a function that does not exist: a
-/// did-you-mean among the built-ins and the session's names, or how to
-/// define one.
-pub fn unknown_function(name: &str, span: crate::diagnostics::Span, scope: &dyn Scope) -> Diag {
-    let mut names: Vec<String> = crate::builtins::names().map(str::to_string).collect();
-    names.extend(scope.all_names());
-    let d = Diag::error("E0200", format!("unknown function `{name}`")).at(span, "not defined");
-    match suggest(name, names.iter().map(String::as_str)) {
-        Some(s) => d.note(format!("help: did you mean `{s}`?")),
-        None => d.note("help: define it with `fn NAME(ARGS) = EXPR;`"),
-    }
-}
-
-/// Checks a call of the user function `name` of `n` arguments (which
-/// takes no named arguments). `span` is the whole call.
-pub fn check_fn_call(
-    name: &str,
-    n: usize,
-    args: &[crate::syntax::ast::Arg],
-    span: &crate::diagnostics::Span,
-) -> Result<(), Diag> {
-    if let Some(a) = args.iter().find(|a| a.name.is_some()) {
-        return Err(
-            Diag::error("E0203", format!("`{name}` takes no named arguments"))
-                .at(a.span.clone(), "named argument"),
-        );
-    }
-    if args.len() != n {
-        return Err(arity_error(name, &[n], args.len(), span.clone()));
-    }
-    Ok(())
-}
+pub use crate::builtins::{constant, suggest, BUILTINS, CONSTANTS};
 
 /// What a name can refer to, as the resolver sees it.
 pub trait Scope {
@@ -51,21 +19,88 @@ pub trait Scope {
     fn all_names(&self) -> Vec<String>;
 }
 
-/// The diagnostic for an unknown name, with a suggestion.
-pub fn unknown_name(
-    name: &str,
-    span: crate::diagnostics::Span,
-    scope: &dyn Scope,
-    what: &str,
-) -> Diag {
-    let names = scope.all_names();
-    let mut d = Diag::error("E0200", format!("unknown {what} `{name}`")).at(span, "not defined");
-    if let Some(s) = suggest(name, names.iter().map(String::as_str)) {
-        d = d.note(format!("help: did you mean `{s}`?"));
-    } else if what == "name" {
-        d = d.note("help: declare it first with `param` or `let`");
+/// The diagnostic for an unknown name, with a suggestion. `what` is
+/// "parameter" where only a parameter will do, else "name".
+pub fn unknown_name(name: &str, span: Span, scope: &dyn Scope, what: &str) -> Diag {
+    let suggestion = suggest(name, scope.all_names().iter().map(String::as_str));
+    let name = name.to_string();
+    match what {
+        "parameter" => NameError::UnknownParam {
+            name,
+            span,
+            suggestion,
+        },
+        _ => NameError::UnknownName {
+            name,
+            span,
+            suggestion,
+        },
     }
-    d
+    .into_diagnostic()
+}
+
+/// Why a value name `name` (at `span`) that is neither local nor declared
+/// does not resolve: it names a function, or nothing.
+pub fn unknown_value(name: &str, span: &Span, scope: &dyn Scope) -> NameError {
+    if scope.fn_arity(name).is_some() || lookup(name).is_some() {
+        return NameError::FunctionAsValue {
+            name: name.to_string(),
+            span: span.clone(),
+        };
+    }
+    NameError::UnknownName {
+        name: name.to_string(),
+        span: span.clone(),
+        suggestion: suggest(name, scope.all_names().iter().map(String::as_str)),
+    }
+}
+
+/// What a checked call calls: a user function (its arguments are all
+/// positional), or a built-in with its arguments sorted by the registry.
+pub enum Callee<'e> {
+    User,
+    Builtin(&'static Builtin, Call<'e>),
+}
+
+/// Checks a call `f(args)` (`span` the whole call): the function exists,
+/// named arguments only where the builtin registry lists them (and none for
+/// user functions), and the number of positional arguments. Used by the
+/// resolver and the lowerer alike.
+pub fn check_call<'e>(
+    scope: &dyn Scope,
+    f: &Ident,
+    args: &'e [Arg],
+    span: &Span,
+) -> Result<Callee<'e>, NameError> {
+    let name = f.name.as_str();
+    if let Some(n) = scope.fn_arity(name) {
+        if let Some(a) = args.iter().find(|a| a.name.is_some()) {
+            return Err(NameError::NoNamedArgs {
+                name: name.to_string(),
+                span: a.span.clone(),
+            });
+        }
+        if args.len() != n {
+            return Err(NameError::Arity {
+                name: name.to_string(),
+                allowed: vec![n],
+                got: args.len(),
+                span: span.clone(),
+            });
+        }
+        return Ok(Callee::User);
+    }
+    let Some(b) = lookup(name) else {
+        let mut names: Vec<String> = crate::builtins::names().map(str::to_string).collect();
+        names.extend(scope.all_names());
+        return Err(NameError::UnknownFunction {
+            name: name.to_string(),
+            span: f.span.clone(),
+            suggestion: suggest(name, names.iter().map(String::as_str)),
+        });
+    };
+    let call = crate::builtins::check_call(b, args, span)?;
+    Ok(Callee::Builtin(b, call))
 }
 
 /// Checks every name and call in `e`. `locals` are names bound around it
@@ -76,79 +111,114 @@ pub fn resolve(
     scope: &dyn Scope,
     locals: &[String],
     self_fn: Option<&str>,
-) -> Result<(), Diag> {
+) -> Result<(), NameError> {
+    let go = |x: &Expr| resolve(x, scope, locals, self_fn);
     match &e.kind {
         ExprKind::Num(_) | ExprKind::Bool(_) | ExprKind::Str(_) => Ok(()),
         ExprKind::Name(n) => {
             if locals.iter().any(|l| l == n) || scope.has_value(n) || constant(n).is_some() {
                 Ok(())
-            } else if scope.fn_arity(n).is_some() || lookup(n).is_some() {
-                Err(
-                    Diag::error("E0206", format!("`{n}` is a function, not a value"))
-                        .at(e.span.clone(), "used as a value")
-                        .note(format!("help: call it: `{n}(...)`")),
-                )
             } else {
-                Err(unknown_name(n, e.span.clone(), scope, "name"))
+                Err(unknown_value(n, &e.span, scope))
             }
         }
-        ExprKind::Unary(_, a) | ExprKind::Field(a, _) => resolve(a, scope, locals, self_fn),
+        ExprKind::Unary(_, a) | ExprKind::Field(a, _) => go(a),
         ExprKind::Binary(_, a, b) => {
-            resolve(a, scope, locals, self_fn)?;
-            resolve(b, scope, locals, self_fn)
+            go(a)?;
+            go(b)
         }
         ExprKind::Index(a, idx) => {
-            resolve(a, scope, locals, self_fn)?;
-            for i in idx {
-                match i {
-                    IndexArg::At(x) => resolve(x, scope, locals, self_fn)?,
-                    IndexArg::Slice(lo, hi, _) => {
-                        for x in [lo, hi].into_iter().flatten() {
-                            resolve(x, scope, locals, self_fn)?;
-                        }
-                    }
-                }
-            }
-            Ok(())
+            go(a)?;
+            idx.iter().try_for_each(|i| match i {
+                IndexArg::At(x) => go(x),
+                IndexArg::Slice(lo, hi, _) => [lo, hi].into_iter().flatten().try_for_each(go),
+            })
         }
-        ExprKind::Array(es) | ExprKind::Tuple(es) => es
-            .iter()
-            .try_for_each(|x| resolve(x, scope, locals, self_fn)),
+        ExprKind::Array(es) | ExprKind::Tuple(es) => es.iter().try_for_each(go),
         ExprKind::Call(f, args) => {
             if Some(f.name.as_str()) == self_fn {
-                return Err(Diag::error("E0202", format!("function `{}` calls itself", f.name))
-                    .at(f.span.clone(), "recursive call")
-                    .note("help: functions are inlined where they are called, so they cannot recurse"));
+                return Err(NameError::Recursive {
+                    name: f.name.clone(),
+                    span: f.span.clone(),
+                });
             }
-            if let Some(n) = scope.fn_arity(&f.name) {
-                check_fn_call(&f.name, n, args, &e.span)?;
-            } else if let Some(b) = lookup(&f.name) {
-                check_call(b, args, &e.span)?;
-            } else {
-                return Err(unknown_function(&f.name, f.span.clone(), scope));
-            }
+            check_call(scope, f, args, &e.span)?;
             // grad's second argument names a parameter (or a local variable).
             for (i, a) in args.iter().enumerate() {
                 if f.name == "grad" && i == 1 {
-                    continue;
-                }
-                resolve(&a.value, scope, locals, self_fn)?;
-            }
-            if f.name == "grad" {
-                if let Some(a) = args.get(1) {
                     match &a.value.kind {
-                        ExprKind::Name(_) => resolve(&a.value, scope, locals, self_fn)?,
-                        _ => {
-                            return Err(Diag::error(
-                                "E0204",
-                                "grad's second argument must be a parameter name",
-                            )
-                            .at(a.value.span.clone(), "not a name"))
-                        }
+                        ExprKind::Name(_) => go(&a.value)?,
+                        _ => return Err(grad_not_name(&a.value.span)),
                     }
+                } else {
+                    go(&a.value)?;
                 }
             }
             Ok(())
         }
+    }
+}
+
+/// `grad(f, E)` where E is not a name.
+pub fn grad_not_name(span: &Span) -> NameError {
+    NameError::GradNotName { span: span.clone() }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::diagnostics::Code;
+    use crate::interp::testutil::first_error;
+
+    /// The same mistake in a definition (checked by the resolver) and in a
+    /// statement (met by the lowerer) reads the same: message, label, notes.
+    fn same_wording(in_let: &str, in_print: &str) {
+        let (a, b) = (first_error(in_let), first_error(in_print));
+        assert_eq!(
+            (a.code, &a.message, &a.notes),
+            (b.code, &b.message, &b.notes)
+        );
+        let labels = |d: &crate::diagnostics::Diag| -> Vec<String> {
+            d.labels.iter().map(|l| l.1.clone()).collect()
+        };
+        assert_eq!(labels(&a), labels(&b), "{in_let} / {in_print}");
+    }
+
+    #[test]
+    fn resolver_and_lowerer_word_mistakes_alike() {
+        same_wording("let a = sin(1, 2);", "print sin(1, 2);");
+        same_wording("let a = qqq(1);", "print qqq(1);");
+        same_wording("let a = sin;", "print sin;");
+        same_wording(
+            "fn f(a) = a; let b = f(1, 2);",
+            "fn f(a) = a; print f(1, 2);",
+        );
+        same_wording("fn f(a) = a; let b = f(a=1);", "fn f(a) = a; print f(a=1);");
+        same_wording("let a = grad(1, 2);", "print grad(1, 2);");
+        same_wording(
+            "param x = 1; let a = sin(x, q=1);",
+            "param x = 1; print sin(x, q=1);",
+        );
+    }
+
+    #[test]
+    fn arity_points_at_the_call_and_counts_arguments() {
+        let d = first_error("print atan2(1);");
+        assert_eq!(d.code, Code::E0203);
+        assert_eq!(d.labels[0], (6..14, "1 argument".to_string()));
+    }
+
+    #[test]
+    fn unknown_names_suggest_close_ones() {
+        let d = first_error("param alpha = 1; print alpah + 1;");
+        assert_eq!(d.code, Code::E0200);
+        assert_eq!(d.notes, ["help: did you mean `alpha`?"]);
+        let d = first_error("let a = zzz;");
+        assert_eq!(d.notes, ["help: declare it first with `param` or `let`"]);
+    }
+
+    #[test]
+    fn a_function_may_not_call_itself() {
+        let d = first_error("fn f(a) = f(a) + 1;");
+        assert_eq!((d.code, d.labels[0].0.clone()), (Code::E0202, 10..11));
     }
 }

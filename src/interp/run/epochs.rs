@@ -57,7 +57,7 @@ fn whole(s: &Session, e: &crate::syntax::ast::Expr, what: &str, max: f64) -> Res
     if !(v >= 1.0 && v.fract() == 0.0 && v <= max) {
         return Err(Diag::error(
             "E0307",
-            format!("{what} must be a whole number from 1 to {}", fmt_num(max)),
+            format!("{what} must be a whole number from 1 to {max:e}"),
         )
         .at(e.span.clone(), format!("this is {}", fmt_num(v))));
     }
@@ -110,7 +110,16 @@ pub(super) fn plan(s: &Session, e: &EpochSpec) -> Result<Plan, Diag> {
     }
     let batch = match &e.batch {
         None => n,
-        Some(b) => whole(s, b, "the batch size", 1e9)?.min(n),
+        Some(b) => {
+            let size = whole(s, b, "the batch size", 1e9)?;
+            if size > n && e.drop_last {
+                return Err(Diag::error("E0307", format!("drop_last with batch {size} leaves no batch of the {n} rows"))
+                    .at(b.span.clone(), format!("more than {n} rows"))
+                    .note("help: a batch larger than the data is one batch of all of it, unless drop_last drops it: leave out drop_last or use a smaller batch"));
+            }
+            // A batch larger than the data is one batch of all of it, as in torch.
+            size.min(n)
+        }
     };
     let rest = n % batch;
     let (per_epoch, ragged) = if e.drop_last || rest == 0 {
@@ -118,9 +127,6 @@ pub(super) fn plan(s: &Session, e: &EpochSpec) -> Result<Plan, Diag> {
     } else {
         (n / batch + 1, Some(rest))
     };
-    if per_epoch == 0 {
-        return Err(Diag::error("E0307", "drop_last leaves no batch").at(e.span.clone(), "here"));
-    }
     if epochs.saturating_mul(per_epoch) > 1_000_000_000 {
         return Err(Diag::error(
             "E0307",

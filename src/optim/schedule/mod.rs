@@ -47,6 +47,55 @@ pub const NAMES: &[&str] = &[
     "chained",
 ];
 
+/// The options of each schedule, in torch's order (for "did you mean" and completion).
+pub fn options(name: &str) -> &'static [&'static str] {
+    match name {
+        "step_lr" => &["step_size", "gamma"],
+        "multi_step_lr" => &["milestones", "gamma"],
+        "constant_lr" => &["factor", "total_iters"],
+        "linear_lr" => &["start_factor", "end_factor", "total_iters"],
+        "exponential_lr" => &["gamma"],
+        "polynomial_lr" => &["total_iters", "power"],
+        "cosine_annealing_lr" => &["T_max", "eta_min"],
+        "cosine_annealing_warm_restarts" => &["T_0", "T_mult", "eta_min"],
+        "cyclic_lr" => &[
+            "base_lr",
+            "max_lr",
+            "step_size_up",
+            "step_size_down",
+            "mode",
+            "gamma",
+            "cycle_momentum",
+            "base_momentum",
+            "max_momentum",
+        ],
+        "one_cycle_lr" => &[
+            "max_lr",
+            "total_steps",
+            "pct_start",
+            "anneal_strategy",
+            "cycle_momentum",
+            "base_momentum",
+            "max_momentum",
+            "div_factor",
+            "final_div_factor",
+            "three_phase",
+        ],
+        "reduce_lr_on_plateau" => &[
+            "mode",
+            "factor",
+            "patience",
+            "threshold",
+            "threshold_mode",
+            "cooldown",
+            "min_lr",
+            "eps",
+        ],
+        "sequential" => &["milestones"],
+        _ => &[],
+    }
+}
+
 /// Schedules whose one positional argument is an expression in `epoch`.
 pub fn takes_lambda(name: &str) -> bool {
     matches!(name, "lambda_lr" | "multiplicative_lr")
@@ -202,6 +251,17 @@ fn build_node(
             "torch's SequentialLR and ChainedScheduler refuse it too; use it on its own",
         ));
     }
+    // An unknown option first: a misspelt required one would otherwise read as missing.
+    let valid = options(name);
+    if let Some(a) = spec.args.iter().find(|a| !valid.contains(&a.name.as_str())) {
+        return Err(OptError::Unknown {
+            optimizer: name,
+            name: a.name.clone(),
+            span: a.span.clone(),
+            valid: valid.to_vec(),
+        }
+        .into());
+    }
     if is_combinator(name) {
         return combinator(name, spec, ctx, group, depth);
     }
@@ -252,6 +312,13 @@ fn combinator(
     }
     let mut r = OptReader::new(name, &spec.args)?;
     let milestones = if name == "sequential" {
+        need(
+            &r,
+            name,
+            "milestones",
+            &spec.span,
+            "sequential(linear_lr(total_iters=4), exponential_lr(gamma=0.9), milestones=[4])",
+        )?;
         let m = r.int_list("milestones")?;
         let span = r.span_of("milestones").unwrap_or_else(|| spec.span.clone());
         if m.len() + 1 != spec.children.len() {
@@ -287,6 +354,25 @@ fn combinator(
         Node::chained(children)
     };
     Ok((node, text))
+}
+
+/// A required option (torch's positional ones) that the script left out.
+pub(crate) fn need(
+    r: &OptReader,
+    name: &str,
+    option: &str,
+    span: &Span,
+    example: &str,
+) -> Result<(), SchedError> {
+    if r.span_of(option).is_some() {
+        return Ok(());
+    }
+    Err(SchedError::invalid(
+        span,
+        format!("{name} needs `{option}`"),
+        format!("no {option}"),
+        format!("write e.g. `{example}`"),
+    ))
 }
 
 /// Milestones must increase strictly (torch's MultiStepLR counts repeats,

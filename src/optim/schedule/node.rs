@@ -120,6 +120,13 @@ pub(crate) fn read(
             }
         }
         "multi_step_lr" => {
+            super::need(
+                r,
+                name,
+                "milestones",
+                span,
+                "multi_step_lr(milestones=[30, 80], gamma=0.1)",
+            )?;
             let milestones = r.int_list("milestones")?;
             check_increasing(
                 &milestones,

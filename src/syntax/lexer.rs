@@ -130,6 +130,8 @@ pub enum Tok {
     Shuffle,
     DropLast,
     Watch,
+    /// `paths` right after `with` in a plot statement.
+    Paths,
 
     #[regex(r"[A-Za-z_][A-Za-z0-9_]*", |lex| lex.slice().to_string())]
     Ident(String),
@@ -230,6 +232,7 @@ impl fmt::Display for Tok {
             Tok::Shuffle => "`shuffle`",
             Tok::DropLast => "`drop_last`",
             Tok::Watch => "`watch`",
+            Tok::Paths => "`paths`",
             Tok::LParen => "`(`",
             Tok::RParen => "`)`",
             Tok::LBracket => "`[`",
@@ -377,6 +380,7 @@ fn contextual(toks: &mut [Spanned]) {
                 toks[i].1 = Tok::Loss
             }
             Tok::Ident(n) if n == "path" && in_plot && is_with_prev => toks[i].1 = Tok::Path,
+            Tok::Ident(n) if n == "paths" && in_plot && is_with_prev => toks[i].1 = Tok::Paths,
             _ => {}
         }
     }
@@ -473,6 +477,9 @@ mod tests {
         let k = kinds("plot contour f over x in [0, 1], y in [0, 1] with path to \"a\";");
         assert_eq!(k[1], Tok::Contour);
         assert!(k.contains(&Tok::Path));
+        let k = kinds("plot contour f over x in [0, 1], y in [0, 1] with paths to \"a\";");
+        assert!(k.contains(&Tok::Paths));
+        assert_eq!(kinds("let paths = 1;")[1], Tok::Ident("paths".into()));
         assert_eq!(
             kinds("minimize path with adam;")[1],
             Tok::Ident("path".into())

@@ -3,15 +3,18 @@
 //! SIMPLEX and SCAN runs with their options and reports, and the `hesse`
 //! and `minos` statements that continue from the last minimum.
 
-use super::{opt_diag, params_json, params_json_map, Objective, MINUIT};
+use super::{opt_diag, params_record, Objective, MINUIT};
 use crate::diagnostics::{Diag, Span};
 use crate::graph::{autodiff, NodeId, Tape};
-use crate::interp::report::{num_json, opt_json, optimizer_text};
+use crate::interp::report::{
+    num_json, optimizer_text, ErrorsRecord, MinimizeRecord, MinimizerFields, MinuitFields,
+    PathPoint,
+};
 use crate::interp::{RunPath, Session};
 use crate::minuit::{self, report as mreport, Fcn, FunctionMinimum, MigradOptions, ParamSpec};
 use crate::optim::{self, OptArg, OptValue};
 use crate::syntax::ast::{Ident, MinimizeStmt, Stmt};
-use crate::tensor::fmt_num;
+use crate::tensor::{fmt_num, Tensor};
 use serde_json::{json, Map, Value};
 
 /// The most parameter elements a Minuit minimization takes.
@@ -327,51 +330,44 @@ pub(super) fn run_minuit(
     }
     s.say(text.trim_end());
 
-    let mut rec = Map::new();
-    rec.insert("kind".into(), json!("minimize"));
-    rec.insert("line".into(), json!(line));
-    rec.insert("optimizer".into(), json!(aname));
-    rec.insert(
-        "options".into(),
-        Value::Object(
-            options
-                .iter()
-                .map(|(k, v)| (k.to_string(), opt_json(v)))
-                .collect(),
-        ),
-    );
-    rec.insert("maximize".into(), json!(maximize));
-    rec.insert("loss".into(), num_json(fval));
-    rec.insert("params".into(), params_json(s));
-    rec.insert("nfcn".into(), json!(min.nfcn));
-    rec.insert("ngrad".into(), json!(min.ngrad));
-    rec.insert("edm".into(), num_json(min.edm));
-    rec.insert("edm_goal".into(), num_json(min.edm_goal));
-    for (k, v) in [
-        ("valid", min.valid),
-        ("accurate", min.accurate),
-        ("at_limit", min.at_limit),
-        ("call_limit", min.call_limit),
-        ("above_max_edm", min.above_max_edm),
-    ] {
-        rec.insert(k.into(), json!(v));
-    }
-    insert_errors(&mut rec, &specs, &min);
-    if s.opts.trace {
-        let path: Vec<Value> = fcn
-            .path
+    let path = s.opts.trace.then(|| {
+        fcn.path
             .iter()
-            .map(|(l, x)| {
-                let mut params = params_json_map(s);
-                for (k, sp) in specs.iter().enumerate() {
-                    params.insert(sp.name.clone(), num_json(x[k]));
-                }
-                json!({"loss": num_json(*l), "params": Value::Object(params)})
+            .map(|(loss, x)| PathPoint {
+                loss: *loss,
+                values: specs
+                    .iter()
+                    .enumerate()
+                    .map(|(k, sp)| (sp.name.clone(), Tensor::scalar(x[k])))
+                    .collect(),
             })
-            .collect();
-        rec.insert("path".into(), Value::Array(path));
-    }
-    s.records.push(Value::Object(rec));
+            .collect()
+    });
+    let rec = MinimizeRecord {
+        line,
+        optimizer: aname.to_string(),
+        options: options
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect(),
+        maximize,
+        loss: fval,
+        params: params_record(s),
+        nfcn: min.nfcn,
+        ngrad: min.ngrad,
+        path,
+        kind: MinimizerFields::Minuit(MinuitFields {
+            edm: min.edm,
+            edm_goal: min.edm_goal,
+            valid: min.valid,
+            accurate: min.accurate,
+            at_limit: min.at_limit,
+            call_limit: min.call_limit,
+            above_max_edm: min.above_max_edm,
+            errors: errors_record(&specs, &min),
+        }),
+    };
+    s.records.push(rec.to_json());
     let fnames: Vec<usize> = (0..specs.len()).filter(|&k| !specs[k].fixed).collect();
     s.last_path = Some(RunPath {
         title,
@@ -414,31 +410,21 @@ fn algorithm_title(a: &str) -> String {
     }
 }
 
-fn insert_errors(rec: &mut Map<String, Value>, specs: &[ParamSpec], min: &FunctionMinimum) {
+/// Errors, covariance and free names at a minimum, for a record.
+fn errors_record(specs: &[ParamSpec], min: &FunctionMinimum) -> ErrorsRecord {
     let free: Vec<usize> = (0..specs.len()).filter(|&k| !specs[k].fixed).collect();
-    rec.insert(
-        "errors".into(),
-        Value::Object(
-            free.iter()
-                .map(|&k| (specs[k].name.clone(), num_json(min.errors[k])))
-                .collect(),
-        ),
-    );
-    rec.insert(
-        "covariance".into(),
-        match &min.covariance {
-            Some(c) => Value::Array(
-                (0..c.nrows())
-                    .map(|i| Value::Array((0..c.ncols()).map(|j| num_json(c[(i, j)])).collect()))
-                    .collect(),
-            ),
-            None => Value::Null,
-        },
-    );
-    rec.insert(
-        "free".into(),
-        Value::Array(free.iter().map(|&k| json!(specs[k].name)).collect()),
-    );
+    ErrorsRecord {
+        errors: free
+            .iter()
+            .map(|&k| (specs[k].name.clone(), min.errors[k]))
+            .collect(),
+        covariance: min.covariance.as_ref().map(|c| {
+            (0..c.nrows())
+                .map(|i| (0..c.ncols()).map(|j| c[(i, j)]).collect())
+                .collect()
+        }),
+        free: free.iter().map(|&k| specs[k].name.clone()).collect(),
+    }
 }
 
 fn param_rows_text(
@@ -499,7 +485,7 @@ pub fn hesse(s: &mut Session, st: &Stmt, line: usize) -> Result<(), Diag> {
     rec.insert("line".into(), json!(line));
     rec.insert("nfcn".into(), json!(nfcn));
     rec.insert("ngrad".into(), json!(ngrad));
-    insert_errors(&mut rec, &run.specs, &run.min);
+    errors_record(&run.specs, &run.min).insert_into(&mut rec);
     rec.insert(
         "valid".into(),
         json!(run.min.valid && run.min.covariance.is_some()),

@@ -8,14 +8,12 @@ mod schedule;
 mod steps;
 mod steps_report;
 
-use super::report::tensor_json;
 use super::{Lowerer, Session};
 use crate::diagnostics::{Diag, Span};
 use crate::graph::{Graph, NodeId};
 use crate::optim::{self, OptArg, OptError, OptValue, ParamLayout};
 use crate::syntax::ast::{Arg, Expr, ExprKind, MinimizeStmt, Stmt};
-use crate::tensor::fmt_num;
-use serde_json::{Map, Value};
+use crate::tensor::{fmt_num, Tensor};
 
 pub(super) const MINUIT: &[&str] = &["migrad", "simplex", "scan"];
 
@@ -270,13 +268,10 @@ fn build_optimizer(
     }
 }
 
-pub(super) fn params_json_map(s: &Session) -> Map<String, Value> {
+/// Every parameter's name and value, for a record.
+pub(super) fn params_record(s: &Session) -> Vec<(String, Tensor)> {
     s.params
         .iter()
-        .map(|p| (p.name.clone(), tensor_json(&p.value)))
+        .map(|p| (p.name.clone(), p.value.clone()))
         .collect()
-}
-
-pub(super) fn params_json(s: &Session) -> Value {
-    Value::Object(params_json_map(s))
 }

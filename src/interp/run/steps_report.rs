@@ -5,15 +5,16 @@
 //! of a run stopped by a non-finite value.
 
 use super::epochs::{table_rows, Plan};
-use super::{params_json, params_json_map};
+use super::params_record;
 use crate::diagnostics::Diag;
-use crate::interp::report::{num_json, opt_json, optimizer_text, tensor_json};
+use crate::interp::report::{
+    optimizer_text, EpochFields, MinimizeRecord, MinimizerFields, PathPoint, TrainingFields,
+};
 use crate::interp::{RunPath, Session, TrainingCurves};
 use crate::optim::run::{NonFinite, PathRecorder};
 use crate::optim::OptValue;
 use crate::syntax::ast::MinimizeStmt;
 use crate::tensor::{fmt_num, Tensor};
-use serde_json::{json, Map, Value};
 use std::ops::Range;
 
 /// The epoch table of a minibatch run.
@@ -107,7 +108,7 @@ pub(super) fn report(s: &mut Session, o: Outcome<'_>) {
         text.push_str(&format!("\n  {} = {}", s.params[i].name, s.params[i].value));
     }
     s.say(&text);
-    record(s, &o, &title);
+    record(s, &o);
     let curves = o.epochs.as_ref().map(|e| TrainingCurves {
         per_epoch: e.plan.per_epoch,
         epoch_loss: e.losses.clone(),
@@ -116,7 +117,7 @@ pub(super) fn report(s: &mut Session, o: Outcome<'_>) {
     let keep_points = o.path.records_points();
     s.last_path = Some(RunPath {
         title,
-        names: o.free.iter().map(|&i| s.params[i].name.clone()).collect(),
+        names: RunPath::element_names(&s.params, o.free),
         losses: o.path.losses,
         points: if keep_points {
             o.path.points
@@ -169,88 +170,67 @@ fn epoch_table(e: &Epochs<'_>) -> String {
     t
 }
 
-fn record(s: &mut Session, o: &Outcome<'_>, _title: &str) {
-    let mut rec = Map::new();
-    rec.insert("kind".into(), json!("minimize"));
-    rec.insert("line".into(), json!(o.line));
-    rec.insert("optimizer".into(), json!(o.oname));
-    rec.insert(
-        "options".into(),
-        Value::Object(
-            o.options
-                .iter()
-                .map(|(k, v)| (k.to_string(), opt_json(v)))
-                .collect(),
-        ),
-    );
-    rec.insert("maximize".into(), json!(o.maximize));
-    rec.insert("loss".into(), num_json(o.final_loss));
-    rec.insert("params".into(), params_json(s));
-    rec.insert("nfcn".into(), json!(o.nfcn));
-    rec.insert("ngrad".into(), json!(o.nfcn));
-    rec.insert("steps".into(), json!(o.ran));
-    if let Some((sched, per_step)) = &o.schedule {
-        rec.insert("schedule".into(), json!(sched));
-        rec.insert(
-            "schedule_per".into(),
-            json!(if *per_step { "step" } else { "epoch" }),
-        );
-    }
-    if let Some(e) = &o.epochs {
-        rec.insert("epochs".into(), json!(e.losses.len()));
-        rec.insert("batch".into(), json!(e.plan.batch));
-        rec.insert(
-            "epoch_loss".into(),
-            Value::Array(e.losses.iter().map(|v| num_json(*v)).collect()),
-        );
-        if !e.watch.is_empty() {
-            let w: Map<String, Value> = e
-                .watch
-                .iter()
-                .map(|(n, v)| {
-                    (
-                        n.clone(),
-                        Value::Array(v.iter().map(|x| num_json(*x)).collect()),
-                    )
-                })
-                .collect();
-            rec.insert("watch".into(), Value::Object(w));
-        }
-    }
-    if s.opts.trace {
-        rec.insert(
-            "lr".into(),
-            Value::Array(o.path.lrs.iter().map(|v| num_json(*v)).collect()),
-        );
-        rec.insert("path".into(), path_json(s, o));
-        if o.path.cut {
-            rec.insert("path_cut".into(), json!(true));
-        }
-    }
-    s.records.push(Value::Object(rec));
-}
-
-fn path_json(s: &Session, o: &Outcome<'_>) -> Value {
-    let n: usize = o.ranges.last().map_or(0, |r| r.end);
-    let points = o.path.points.chunks(n.max(1));
-    Value::Array(
+fn record(s: &mut Session, o: &Outcome<'_>) {
+    let path = s.opts.trace.then(|| {
+        let n: usize = o.ranges.last().map_or(0, |r| r.end);
         o.path
             .losses
             .iter()
-            .zip(points)
-            .map(|(l, p)| {
-                let mut params = params_json_map(s);
-                for (&i, r) in o.free.iter().zip(o.ranges) {
-                    let t = Tensor {
-                        shape: s.params[i].value.shape.clone(),
-                        data: p[r.clone()].to_vec(),
-                    };
-                    params.insert(s.params[i].name.clone(), tensor_json(&t));
-                }
-                json!({"loss": num_json(*l), "params": Value::Object(params)})
+            .zip(o.path.points.chunks(n.max(1)))
+            .map(|(&loss, p)| PathPoint {
+                loss,
+                values: o
+                    .free
+                    .iter()
+                    .zip(o.ranges)
+                    .map(|(&i, r)| {
+                        let shape = s.params[i].value.shape.clone();
+                        (
+                            s.params[i].name.clone(),
+                            Tensor {
+                                shape,
+                                data: p[r.clone()].to_vec(),
+                            },
+                        )
+                    })
+                    .collect(),
             })
+            .collect()
+    });
+    let training = TrainingFields {
+        lr: s.opts.trace.then(|| o.path.lrs.clone()),
+        schedule: o
+            .schedule
+            .as_ref()
+            .map(|(t, per)| (t.clone(), if *per { "step" } else { "epoch" })),
+        epochs: o.epochs.as_ref().map(|e| EpochFields {
+            epochs: e.losses.len(),
+            batch: e.plan.batch,
+            epoch_loss: e.losses.clone(),
+            watch: e.watch.clone(),
+        }),
+        path_cut: s.opts.trace && o.path.cut,
+    };
+    let rec = MinimizeRecord {
+        line: o.line,
+        optimizer: o.oname.to_string(),
+        options: o
+            .options
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
             .collect(),
-    )
+        maximize: o.maximize,
+        loss: o.final_loss,
+        params: params_record(s),
+        nfcn: o.nfcn,
+        ngrad: o.nfcn,
+        path,
+        kind: MinimizerFields::Steps {
+            steps: o.ran,
+            training,
+        },
+    };
+    s.records.push(rec.to_json());
 }
 
 pub(super) fn nonfinite(

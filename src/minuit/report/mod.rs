@@ -746,7 +746,7 @@ mod tests {
     use serde_json::Value;
 
     fn golden() -> Value {
-        serde_json::from_str(include_str!("testdata/report_golden.json")).unwrap()
+        serde_json::from_str(include_str!("../testdata/report_golden.json")).unwrap()
     }
 
     fn num(v: &Value) -> f64 {

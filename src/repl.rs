@@ -66,6 +66,11 @@ pub const KEYWORDS: &[&str] = &[
     "not", "true", "false",
 ];
 
+/// The words special only in a minimize statement (SPEC 2, 5.1, 5.2).
+const TRAINING_WORDS: &[&str] = &[
+    "schedule", "per", "step", "epochs", "batch", "shuffle", "drop_last", "watch",
+];
+
 /// The Minuit minimizers and their options (in the order minimize.rs reads them).
 const MINUIT: &[(&str, &[&str])] = &[
     ("migrad", &["tol", "strategy", "errordef", "ncall", "grad"]),
@@ -91,6 +96,10 @@ pub const COMMANDS: &[(&str, &str)] = &[
 
 /// Every option name of optimizer `name` (torch or Minuit), if it is one.
 pub fn option_names(name: &str) -> Option<Vec<String>> {
+    if optim::schedule::NAMES.contains(&name) {
+        let opts = optim::schedule::options(name);
+        return Some(opts.iter().map(|s| s.to_string()).collect());
+    }
     if let Some((_, opts)) = MINUIT.iter().find(|(n, _)| *n == name) {
         return Some(opts.iter().map(|s| s.to_string()).collect());
     }
@@ -491,8 +500,12 @@ impl LossHelper {
         }
         let after_with = before[..start].trim_end().ends_with("with")
             && before[..start].trim_end().len() < before[..start].len();
+        let after_schedule = before[..start].trim_end().ends_with("schedule")
+            && before[..start].trim_end().len() < before[..start].len();
         let mut all: Vec<&str> = Vec::new();
-        if after_with {
+        if after_schedule {
+            all.extend(optim::schedule::NAMES);
+        } else if after_with {
             all.extend(optim::NAMES);
             all.extend(MINUIT.iter().map(|(n, _)| *n));
         } else {
@@ -501,6 +514,7 @@ impl LossHelper {
             all.extend(CONSTANTS.iter().map(|(n, _)| *n));
             all.extend(optim::NAMES);
             all.extend(MINUIT.iter().map(|(n, _)| *n));
+            all.extend(TRAINING_WORDS);
             all.extend(self.names.iter().map(String::as_str));
         }
         all.sort();

@@ -182,6 +182,14 @@ pub const CODES: &[(&str, &str)] = &[
         "an objective that is not a scalar or depends on no free parameter",
     ),
     (
+        "E0306",
+        "an unknown schedule, or a schedule that does not fit its optimizer or run",
+    ),
+    (
+        "E0307",
+        "epochs and minibatches: bad batch size, data names or watched names",
+    ),
+    (
         "E0400",
         "a non-finite loss or gradient during a minimization",
     ),

@@ -39,7 +39,27 @@ pub fn run(s: &mut Session, kind: &PlotKind, file: &Expr, st: &Stmt) -> Result<(
                 ("step", "step")
             };
             let title = format!("loss per {per}: {}", optimizer_label(&p.title));
-            Plot::Lines(LinePlot::loss(&p.losses, &title, xlabel)).save(&path)
+            match &p.training {
+                // a minibatch run: the epoch means and watched values too
+                Some(t) => Plot::Lines(plot::epoch_loss_plot(
+                    &p.losses,
+                    t.per_epoch,
+                    &t.epoch_loss,
+                    &t.watch,
+                    &title,
+                ))
+                .save(&path),
+                None => Plot::Lines(LinePlot::loss(&p.losses, &title, xlabel)).save(&path),
+            }
+        }
+        PlotKind::Lr => {
+            let Some(p) = s.last_path.as_ref().filter(|p| !p.lrs.is_empty()) else {
+                return Err(no_run(&st.span, "plot lr").note(
+                    "help: `plot lr` draws the learning rate of the last step-based minimization (Minuit has none)",
+                ));
+            };
+            let title = format!("learning rate per step: {}", optimizer_label(&p.title));
+            Plot::Lines(plot::lr_plot(&p.lrs, &title)).save(&path)
         }
         PlotKind::Curves { exprs, range } => {
             let (lo, hi) = bounds(s, range)?;
@@ -121,6 +141,7 @@ pub fn run(s: &mut Session, kind: &PlotKind, file: &Expr, st: &Stmt) -> Result<(
     let line = crate::diagnostics::line_col(&s.src, st.span.start).0;
     let what = match kind {
         PlotKind::Loss => "loss",
+        PlotKind::Lr => "lr",
         PlotKind::Curves { .. } => "curves",
         PlotKind::Contour { .. } => "contour",
     };

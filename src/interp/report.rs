@@ -327,7 +327,11 @@ mod tests {
 
     #[test]
     fn step_record_fills_path_points_from_params() {
-        let j = record(MinimizerFields::Steps { steps: 1 }).to_json();
+        let j = record(MinimizerFields::Steps {
+            steps: 1,
+            training: TrainingFields::default(),
+        })
+        .to_json();
         assert_eq!(
             j.to_string(),
             r#"{"kind":"minimize","line":3,"loss":0.25,"maximize":false,"nfcn":4,"ngrad":4,"#

@@ -240,6 +240,8 @@ pub enum PlotKind {
         path: PathMode,
     },
     Loss,
+    /// `plot lr`: the learning rate per step of the last minimization.
+    Lr,
     Curves {
         exprs: Vec<Expr>,
         range: PlotRange,

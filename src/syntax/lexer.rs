@@ -122,6 +122,8 @@ pub enum Tok {
     Path,
     /// The training words of a minimize statement (see `training_words`):
     /// `schedule`, `per`, `step`, `epochs`, `batch`, `shuffle`, `drop_last`, `watch`.
+    /// `lr` right after `plot` (and before `to`).
+    Lr,
     Schedule,
     Per,
     Step,
@@ -224,6 +226,7 @@ impl fmt::Display for Tok {
             Tok::Contour => "`contour`",
             Tok::Loss => "`loss`",
             Tok::Path => "`path`",
+            Tok::Lr => "`lr`",
             Tok::Schedule => "`schedule`",
             Tok::Per => "`per`",
             Tok::Step => "`step`",
@@ -372,6 +375,13 @@ fn contextual(toks: &mut [Spanned]) {
             Tok::Plot => in_plot = true,
             Tok::Semi => in_plot = false,
             Tok::Ident(n) if n == "contour" && is_plot_prev => toks[i].1 = Tok::Contour,
+            Tok::Ident(n)
+                if n == "lr"
+                    && is_plot_prev
+                    && matches!(toks.get(i + 1).map(|t| &t.1), Some(Tok::To)) =>
+            {
+                toks[i].1 = Tok::Lr
+            }
             Tok::Ident(n)
                 if n == "loss"
                     && is_plot_prev

@@ -68,7 +68,14 @@ pub const KEYWORDS: &[&str] = &[
 
 /// The words special only in a minimize statement (SPEC 2, 5.1, 5.2).
 const TRAINING_WORDS: &[&str] = &[
-    "schedule", "per", "step", "epochs", "batch", "shuffle", "drop_last", "watch",
+    "schedule",
+    "per",
+    "step",
+    "epochs",
+    "batch",
+    "shuffle",
+    "drop_last",
+    "watch",
 ];
 
 /// The Minuit minimizers and their options (in the order minimize.rs reads them).

@@ -10,7 +10,7 @@ use crate::interp::report::{
     num_json, optimizer_text, ErrorsRecord, MinimizeRecord, MinimizerFields, MinuitFields,
     PathPoint,
 };
-use crate::interp::{RunPath, Session};
+use crate::interp::{Display, MinuitTables, RunPath, Session};
 use crate::minuit::{self, report as mreport, Fcn, FunctionMinimum, MigradOptions, ParamSpec};
 use crate::optim::{self, OptArg, OptValue};
 use crate::syntax::ast::{Ident, MinimizeStmt, Stmt};
@@ -320,15 +320,20 @@ pub(super) fn run_minuit(
     );
     let mut shown = min.clone();
     shown.fval = fval;
-    push_block(
-        &mut text,
-        &mreport::fmin_block(&shown, &algorithm_title(aname)),
-    );
-    push_block(&mut text, &param_rows_text(&specs, &min, &[]));
+    let algorithm = algorithm_title(aname);
+    push_block(&mut text, &mreport::fmin_block(&shown, &algorithm));
+    let rows = param_rows(&specs, &min, &[]);
+    push_block(&mut text, &mreport::param_table(&rows));
     if let Some(c) = &min.covariance {
         push_block(&mut text, &mreport::correlation_table(&free_names, c));
     }
-    s.say(text.trim_end());
+    let tables = MinuitTables {
+        fmin: Some((&shown, &algorithm)),
+        params: &rows,
+        minos: &[],
+        covariance: min.covariance.as_ref().map(|c| (&free_names[..], c)),
+    };
+    say_report(s, &text, tables);
 
     let path = s.opts.trace.then(|| {
         fcn.path
@@ -427,12 +432,21 @@ fn errors_record(specs: &[ParamSpec], min: &FunctionMinimum) -> ErrorsRecord {
     }
 }
 
-fn param_rows_text(
+/// Prints a report's text, unless the display sink shows it with its tables.
+fn say_report(s: &mut Session, text: &str, tables: MinuitTables<'_>) {
+    let text = text.trim_end();
+    if !s.show(Display::Minuit { text, tables }) {
+        s.say(text);
+    }
+}
+
+/// The rows of the parameter table.
+fn param_rows(
     specs: &[ParamSpec],
     min: &FunctionMinimum,
     minos: &[(String, minuit::MinosError)],
-) -> String {
-    let rows: Vec<mreport::ParamRow> = specs
+) -> Vec<mreport::ParamRow> {
+    specs
         .iter()
         .enumerate()
         .map(|(k, p)| mreport::ParamRow {
@@ -447,8 +461,7 @@ fn param_rows_text(
             upper: p.upper,
             fixed: p.fixed,
         })
-        .collect();
-    mreport::param_table(&rows)
+        .collect()
 }
 
 fn no_minimum(span: &Span, what: &str) -> Diag {
@@ -473,13 +486,12 @@ pub fn hesse(s: &mut Session, st: &Stmt, line: usize) -> Result<(), Diag> {
         .map(|p| p.name.clone())
         .collect();
     let mut text = String::from("hesse\n");
-    push_block(
-        &mut text,
-        &param_rows_text(&run.specs, &run.min, &run.minos),
-    );
+    let rows = param_rows(&run.specs, &run.min, &run.minos);
+    push_block(&mut text, &mreport::param_table(&rows));
     if let Some(c) = &run.min.covariance {
         push_block(&mut text, &mreport::correlation_table(&free_names, c));
     }
+    let covariance = run.min.covariance.clone();
     let mut rec = Map::new();
     rec.insert("kind".into(), json!("hesse"));
     rec.insert("line".into(), json!(line));
@@ -502,7 +514,13 @@ pub fn hesse(s: &mut Session, st: &Stmt, line: usize) -> Result<(), Diag> {
             s.params[i].error = Some(e);
         }
     }
-    s.say(text.trim_end());
+    let tables = MinuitTables {
+        fmin: None,
+        params: &rows,
+        minos: &[],
+        covariance: covariance.as_ref().map(|c| (&free_names[..], c)),
+    };
+    say_report(s, &text, tables);
     s.records.push(Value::Object(rec));
     Ok(())
 }
@@ -555,11 +573,16 @@ pub fn minos(s: &mut Session, names: &[Ident], st: &Stmt, line: usize) -> Result
     }
     let mut text = String::from("minos\n");
     push_block(&mut text, &mreport::minos_table(&run.minos));
-    push_block(
-        &mut text,
-        &param_rows_text(&run.specs, &run.min, &run.minos),
-    );
-    s.say(text.trim_end());
+    let rows = param_rows(&run.specs, &run.min, &run.minos);
+    push_block(&mut text, &mreport::param_table(&rows));
+    let minos = run.minos.clone();
+    let tables = MinuitTables {
+        fmin: None,
+        params: &rows,
+        minos: &minos,
+        covariance: None,
+    };
+    say_report(s, &text, tables);
     s.records.push(
         json!({"kind": "minos", "line": line, "nfcn": total, "errors": errors, "valid": valid}),
     );

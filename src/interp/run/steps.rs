@@ -186,6 +186,14 @@ pub(super) fn run_steps(s: &mut Session, r: StepRun<'_>) -> Result<(), Diag> {
         line,
     } = r;
     let maximize = m.maximize || built.maximize;
+    let mut built = built;
+    // One truth: `maximize EXPR with adam` is the optimizer's maximize too,
+    // in the report's options and in the JSON record.
+    for (k, v) in built.options.iter_mut() {
+        if *k == "maximize" {
+            *v = crate::optim::OptValue::Bool(maximize);
+        }
+    }
     let mut opt = built.optimizer;
     let ranges = layout.ranges();
     let n = layout.len();

@@ -362,11 +362,12 @@ fn format_line(widths: &[i32], edges: &str) -> String {
 // The blocks
 // ---------------------------------------------------------------------------
 
-/// The function-minimum box, as iminuit prints `m.fmin`: the algorithm
-/// (e.g. "Migrad", "Simplex", "Scan"), FCN, Nfcn (and Ngrad when non-zero),
-/// EDM and its goal, and the validity, EDM, limit, call-limit and covariance
-/// flags.
-pub fn fmin_block(m: &FunctionMinimum, algorithm: &str) -> String {
+/// The eleven fields of the function-minimum box, in iminuit's order
+/// (`fmin_fields`): the algorithm, FCN, call counts, EDM, time (always
+/// empty: the report is deterministic), then the validity, EDM, limit,
+/// call-limit and two covariance flags. The text box and the notebook's
+/// HTML table both show these.
+pub fn fmin_fields(m: &FunctionMinimum, algorithm: &str) -> [String; 11] {
     let mut s_ncall = format!("Nfcn = {}", m.nfcn);
     if m.ngrad > 0 {
         s_ncall.push_str(&format!(", Ngrad = {}", m.ngrad));
@@ -396,7 +397,7 @@ pub fn fmin_block(m: &FunctionMinimum, algorithm: &str) -> String {
     } else {
         ("Hesse not run", "NO covariance")
     };
-    let ff = [
+    [
         algorithm.to_string(),
         format!("FCN = {}", format_g(m.fval, 4)),
         s_ncall,
@@ -421,7 +422,15 @@ pub fn fmin_block(m: &FunctionMinimum, algorithm: &str) -> String {
         ),
         cov1.to_string(),
         cov2.to_string(),
-    ];
+    ]
+}
+
+/// The function-minimum box, as iminuit prints `m.fmin`: the algorithm
+/// (e.g. "Migrad", "Simplex", "Scan"), FCN, Nfcn (and Ngrad when non-zero),
+/// EDM and its goal, and the validity, EDM, limit, call-limit and covariance
+/// flags.
+pub fn fmin_block(m: &FunctionMinimum, algorithm: &str) -> String {
+    let ff = fmin_fields(m, algorithm);
     let w1 = [73];
     let wl = [-34, 38];
     let wc = [34, 38];
@@ -556,7 +565,7 @@ pub fn minos_table(rows: &[(String, MinosError)]) -> String {
 /// The numbers of a matrix as iminuit shows them: the diagonal with three
 /// significant digits, each off-diagonal element rounded like a value
 /// whose errors are the two diagonal elements. Row-major.
-fn matrix_format(m: &Matrix) -> Vec<String> {
+pub fn matrix_format(m: &Matrix) -> Vec<String> {
     let mut r = Vec::with_capacity(m.nrows() * m.ncols());
     for i in 0..m.nrows() {
         for j in 0..m.ncols() {

@@ -466,4 +466,28 @@ impl Graph {
     pub fn numel(&self, n: NodeId) -> usize {
         numel(self.shape(n))
     }
+
+    /// The `Param` slots below `below` that `out` depends on, in increasing
+    /// order: which parameters an objective uses, without compiling a tape.
+    pub fn params_reached(&self, out: NodeId, below: u32) -> Vec<u32> {
+        let mut seen = vec![false; out as usize + 1];
+        seen[out as usize] = true;
+        let mut slots = Vec::new();
+        // Arguments come before their node, so one backward sweep suffices.
+        for n in (0..=out as usize).rev() {
+            if !seen[n] || !self.varying[n] {
+                continue;
+            }
+            match self.nodes[n].op {
+                Op::Param(s) if s < below => slots.push(s),
+                _ => self.nodes[n]
+                    .args
+                    .iter()
+                    .for_each(|&a| seen[a as usize] = true),
+            }
+        }
+        slots.sort_unstable();
+        slots.dedup();
+        slots
+    }
 }

@@ -97,6 +97,21 @@ pub struct RunPath {
     /// `points[k * names.len()..(k + 1) * names.len()]` (recorded only when
     /// there are few parameters; empty otherwise).
     pub points: Vec<f64>,
+    /// The learning rate of each step (step-based runs; empty for Minuit).
+    pub lrs: Vec<f64>,
+    /// A minibatch run's epoch means and watched values.
+    pub training: Option<TrainingCurves>,
+}
+
+/// The per-epoch curves of a `for N epochs` run, for `plot loss`.
+#[derive(Clone, Debug, Default)]
+pub struct TrainingCurves {
+    /// Steps per epoch (epoch e ends after step (e + 1) * per_epoch).
+    pub per_epoch: usize,
+    /// The mean batch loss of each epoch.
+    pub epoch_loss: Vec<f64>,
+    /// Each watched name with its value after each epoch.
+    pub watch: Vec<(String, Vec<f64>)>,
 }
 
 impl RunPath {

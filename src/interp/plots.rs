@@ -40,7 +40,26 @@ pub fn run(s: &mut Session, kind: &PlotKind, file: Option<&Expr>, st: &Stmt) -> 
                 ("step", "step")
             };
             let title = format!("loss per {per}: {}", optimizer_label(&p.title));
-            Ok(Plot::Lines(LinePlot::loss(&p.losses, &title, xlabel)))
+            match &p.training {
+                // a minibatch run: the epoch means and watched values too
+                Some(t) => Ok(Plot::Lines(plot::epoch_loss_plot(
+                    &p.losses,
+                    t.per_epoch,
+                    &t.epoch_loss,
+                    &t.watch,
+                    &title,
+                ))),
+                None => Ok(Plot::Lines(LinePlot::loss(&p.losses, &title, xlabel))),
+            }
+        }
+        PlotKind::Lr => {
+            let Some(p) = s.last_path.as_ref().filter(|p| !p.lrs.is_empty()) else {
+                return Err(no_run(&st.span, "plot lr").note(
+                    "help: `plot lr` draws the learning rate of the last step-based minimization (Minuit has none)",
+                ));
+            };
+            let title = format!("learning rate per step: {}", optimizer_label(&p.title));
+            Ok(Plot::Lines(plot::lr_plot(&p.lrs, &title)))
         }
         PlotKind::Curves { exprs, range } => {
             let (lo, hi) = bounds(s, range)?;
@@ -133,6 +152,7 @@ pub fn run(s: &mut Session, kind: &PlotKind, file: Option<&Expr>, st: &Stmt) -> 
     let line = s.line(&st.span);
     let what = match kind {
         PlotKind::Loss => "loss",
+        PlotKind::Lr => "lr",
         PlotKind::Curves { .. } => "curves",
         PlotKind::Contour { .. } => "contour",
     };

@@ -42,10 +42,60 @@ pub struct PathPoint {
 /// The fields of a minimize record that depend on the kind of minimizer.
 #[derive(Clone, Debug)]
 pub enum MinimizerFields {
-    /// torch.optim: how many steps ran.
-    Steps { steps: usize },
+    /// torch.optim: how many steps ran, and what a schedule or epochs add.
+    Steps {
+        steps: usize,
+        training: TrainingFields,
+    },
     /// MIGRAD, SIMPLEX, SCAN.
     Minuit(MinuitFields),
+}
+
+/// The training fields of a step-based record (SPEC 1.1): `lr` with
+/// `--trace`; `epochs`, `batch`, `epoch_loss` and `watch` for `for N epochs`.
+#[derive(Clone, Debug, Default)]
+pub struct TrainingFields {
+    /// The lr of every step (only with `--trace`).
+    pub lr: Option<Vec<f64>>,
+    /// The schedule's text, and "step" or "epoch".
+    pub schedule: Option<(String, &'static str)>,
+    pub epochs: Option<EpochFields>,
+    /// The recorded path was cut at its bound.
+    pub path_cut: bool,
+}
+
+/// A minibatch run's per-epoch record.
+#[derive(Clone, Debug)]
+pub struct EpochFields {
+    pub epochs: usize,
+    pub batch: usize,
+    pub epoch_loss: Vec<f64>,
+    pub watch: Vec<(String, Vec<f64>)>,
+}
+
+impl TrainingFields {
+    fn insert_into(&self, rec: &mut Map<String, Value>) {
+        let nums = |v: &[f64]| Value::Array(v.iter().map(|x| num_json(*x)).collect());
+        if let Some((text, per)) = &self.schedule {
+            rec.insert("schedule".into(), json!(text));
+            rec.insert("schedule_per".into(), json!(per));
+        }
+        if let Some(e) = &self.epochs {
+            rec.insert("epochs".into(), json!(e.epochs));
+            rec.insert("batch".into(), json!(e.batch));
+            rec.insert("epoch_loss".into(), nums(&e.epoch_loss));
+            if !e.watch.is_empty() {
+                let w = e.watch.iter().map(|(k, v)| (k.clone(), nums(v)));
+                rec.insert("watch".into(), Value::Object(w.collect()));
+            }
+        }
+        if let Some(lr) = &self.lr {
+            rec.insert("lr".into(), nums(lr));
+        }
+        if self.path_cut {
+            rec.insert("path_cut".into(), json!(true));
+        }
+    }
 }
 
 /// Minuit's validity flags and errors at a minimum.
@@ -102,8 +152,9 @@ impl MinimizeRecord {
         rec.insert("nfcn".into(), json!(self.nfcn));
         rec.insert("ngrad".into(), json!(self.ngrad));
         match &self.kind {
-            MinimizerFields::Steps { steps } => {
+            MinimizerFields::Steps { steps, training } => {
                 rec.insert("steps".into(), json!(steps));
+                training.insert_into(&mut rec);
             }
             MinimizerFields::Minuit(m) => {
                 rec.insert("edm".into(), num_json(m.edm));
@@ -276,7 +327,11 @@ mod tests {
 
     #[test]
     fn step_record_fills_path_points_from_params() {
-        let j = record(MinimizerFields::Steps { steps: 1 }).to_json();
+        let j = record(MinimizerFields::Steps {
+            steps: 1,
+            training: TrainingFields::default(),
+        })
+        .to_json();
         assert_eq!(
             j.to_string(),
             r#"{"kind":"minimize","line":3,"loss":0.25,"maximize":false,"nfcn":4,"ngrad":4,"#

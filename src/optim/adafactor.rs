@@ -190,6 +190,14 @@ impl Adafactor {
 }
 
 impl Optimizer for Adafactor {
+    fn lr(&self) -> f64 {
+        self.cfg.lr
+    }
+
+    fn set_lr(&mut self, lr: f64) {
+        self.cfg.lr = lr;
+    }
+
     fn step(&mut self, params: &mut [f64], closure: &mut Closure<'_>) -> f64 {
         debug_assert_eq!(params.len(), self.grad.len());
         let loss = closure(params, &mut self.grad);

@@ -3,7 +3,7 @@
 //! decoupled weight decay, exactly as current torch defines it.
 
 use super::common::{maximum, AdamOptions, Moments};
-use super::{Closure, OptError, OptReader, Optimizer, ParamLayout};
+use super::{Closure, MomentumKind, OptError, OptReader, Optimizer, ParamLayout};
 
 /// Adam's state: the moments of every free parameter, allocated once.
 pub struct Adam {
@@ -57,6 +57,22 @@ pub fn build_adamw(
 }
 
 impl Optimizer for Adam {
+    fn lr(&self) -> f64 {
+        self.o.lr
+    }
+
+    fn set_lr(&mut self, lr: f64) {
+        self.o.lr = lr;
+    }
+
+    fn momentum(&self) -> Option<(MomentumKind, f64)> {
+        Some((MomentumKind::Beta1, self.o.beta1))
+    }
+
+    fn set_momentum(&mut self, value: f64) {
+        self.o.beta1 = value;
+    }
+
     fn step(&mut self, params: &mut [f64], closure: &mut Closure<'_>) -> f64 {
         let loss = closure(params, &mut self.grad);
         self.step += 1.0;

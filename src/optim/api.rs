@@ -207,6 +207,31 @@ impl<'a> OptReader<'a> {
         Ok(v)
     }
 
+    /// A list of integers such as `milestones=[5, 12, 20]` (required).
+    pub fn int_list(&mut self, name: &'static str) -> Result<Vec<i64>, OptError> {
+        let Some(a) = self.take(name) else {
+            return Err(OptError::Range {
+                name: name.to_string(),
+                value: "nothing".to_string(),
+                allowed: format!("{} needs `{name}=[...]`", self.optimizer),
+                span: None,
+            });
+        };
+        let expected = "a list of whole numbers [a, b, ...]";
+        let OptValue::Tuple(vs) = &a.value else {
+            return Err(Self::type_err(name, expected, a));
+        };
+        let mut out = Vec::with_capacity(vs.len());
+        for v in vs {
+            match v {
+                OptValue::Num(v) if v.fract() == 0.0 && v.abs() < 9.0e15 => out.push(*v as i64),
+                _ => return Err(Self::type_err(name, expected, a)),
+            }
+        }
+        self.resolved.push((name, a.value.clone()));
+        Ok(out)
+    }
+
     /// An integer option whose torch default is `None`.
     pub fn opt_int(
         &mut self,
@@ -390,9 +415,34 @@ impl ParamLayout {
 /// gradient into `grad`, return the loss. The caller counts evaluations.
 pub type Closure<'c> = dyn FnMut(&[f64], &mut [f64]) -> f64 + 'c;
 
+/// What a cyclic schedule cycles (torch's `cycle_momentum`): the
+/// `momentum` of SGD and RMSprop, or `betas[0]` of the Adam family.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MomentumKind {
+    Momentum,
+    Beta1,
+}
+
 /// One torch.optim optimizer with its state. State is allocated in `build`
-/// from the layout, so `step` allocates nothing.
+/// from the layout, so `step` allocates nothing. The learning rate (and the
+/// momentum, where there is one) can change between steps, as a torch
+/// scheduler changes `param_groups[0]["lr"]`; each optimizer reads them at
+/// the step, where torch does.
 pub trait Optimizer {
+    /// The group's current `lr`.
+    fn lr(&self) -> f64;
+
+    /// Sets the group's `lr` for the next steps.
+    fn set_lr(&mut self, lr: f64);
+
+    /// The group's `momentum` or `betas[0]`, if the optimizer has one.
+    fn momentum(&self) -> Option<(MomentumKind, f64)> {
+        None
+    }
+
+    /// Sets what `momentum` returns (ignored by optimizers without one).
+    fn set_momentum(&mut self, _value: f64) {}
+
     /// One `optimizer.step(closure)`. `params` is every free parameter, flat,
     /// in layout order, updated in place. Returns the loss of the first
     /// closure evaluation, as torch's `step` does.

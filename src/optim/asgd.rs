@@ -51,6 +51,19 @@ pub fn build(r: &mut OptReader, layout: &ParamLayout) -> Result<Box<dyn Optimize
 }
 
 impl Optimizer for Asgd {
+    fn lr(&self) -> f64 {
+        self.lr
+    }
+
+    /// torch's ASGD starts `eta` at the lr when its state is made (the
+    /// first step) and recomputes it from the group's lr after each step.
+    fn set_lr(&mut self, lr: f64) {
+        self.lr = lr;
+        if self.step == 0.0 {
+            self.eta = lr;
+        }
+    }
+
     fn step(&mut self, params: &mut [f64], closure: &mut Closure<'_>) -> f64 {
         let loss = closure(params, &mut self.grad);
         self.step += 1.0;

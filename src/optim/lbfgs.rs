@@ -282,6 +282,14 @@ impl Lbfgs {
 }
 
 impl Optimizer for Lbfgs {
+    fn lr(&self) -> f64 {
+        self.cfg.lr
+    }
+
+    fn set_lr(&mut self, lr: f64) {
+        self.cfg.lr = lr;
+    }
+
     fn step(&mut self, params: &mut [f64], closure: &mut Closure<'_>) -> f64 {
         debug_assert_eq!(params.len(), self.flat_grad.len());
         let orig_loss = closure(params, &mut self.flat_grad);

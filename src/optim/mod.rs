@@ -25,6 +25,8 @@ pub mod nadam;
 pub mod radam;
 pub mod rmsprop;
 pub mod rprop;
+pub mod run;
+pub mod schedule;
 pub mod sgd;
 #[cfg(test)]
 mod testutil;

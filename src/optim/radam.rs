@@ -4,7 +4,7 @@
 //! code path.
 
 use super::common::{AdamOptions, Moments};
-use super::{Closure, OptError, OptReader, Optimizer, ParamLayout};
+use super::{Closure, MomentumKind, OptError, OptReader, Optimizer, ParamLayout};
 
 /// RAdam's state: the two moments.
 pub struct RAdam {
@@ -34,6 +34,22 @@ pub fn build(r: &mut OptReader, layout: &ParamLayout) -> Result<Box<dyn Optimize
 }
 
 impl Optimizer for RAdam {
+    fn lr(&self) -> f64 {
+        self.o.lr
+    }
+
+    fn set_lr(&mut self, lr: f64) {
+        self.o.lr = lr;
+    }
+
+    fn momentum(&self) -> Option<(MomentumKind, f64)> {
+        Some((MomentumKind::Beta1, self.o.beta1))
+    }
+
+    fn set_momentum(&mut self, value: f64) {
+        self.o.beta1 = value;
+    }
+
     fn step(&mut self, params: &mut [f64], closure: &mut Closure<'_>) -> f64 {
         let loss = closure(params, &mut self.grad);
         self.step += 1.0;

@@ -2,7 +2,7 @@
 //! following torch's single-tensor code path.
 
 use super::common::{check_nonneg, ema_sq, l2_decay, lerp};
-use super::{Closure, OptError, OptReader, Optimizer, ParamLayout};
+use super::{Closure, MomentumKind, OptError, OptReader, Optimizer, ParamLayout};
 
 /// RMSprop's state: the square average, and the momentum buffer and
 /// gradient average when those options are on (empty otherwise).
@@ -52,6 +52,27 @@ pub fn build(r: &mut OptReader, layout: &ParamLayout) -> Result<Box<dyn Optimize
 }
 
 impl Optimizer for RmsProp {
+    fn lr(&self) -> f64 {
+        self.lr
+    }
+
+    fn set_lr(&mut self, lr: f64) {
+        self.lr = lr;
+    }
+
+    fn momentum(&self) -> Option<(MomentumKind, f64)> {
+        Some((MomentumKind::Momentum, self.momentum))
+    }
+
+    /// A schedule that turns momentum on before the first step gets the
+    /// zero buffer torch would make then.
+    fn set_momentum(&mut self, value: f64) {
+        self.momentum = value;
+        if value > 0.0 && self.momentum_buffer.is_empty() {
+            self.momentum_buffer = vec![0.0; self.grad.len()];
+        }
+    }
+
     fn step(&mut self, params: &mut [f64], closure: &mut Closure<'_>) -> f64 {
         let loss = closure(params, &mut self.grad);
         let alpha = self.alpha;

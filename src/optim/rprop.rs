@@ -8,6 +8,9 @@ use super::{Closure, OptError, OptReader, Optimizer, ParamLayout};
 
 /// Rprop's state: the previous (possibly zeroed) gradient and the step sizes.
 pub struct Rprop {
+    /// The initial step size; torch reads it only when the state is made.
+    lr: f64,
+    stepped: bool,
     etaminus: f64,
     etaplus: f64,
     step_size_min: f64,
@@ -53,6 +56,8 @@ pub fn build(r: &mut OptReader, layout: &ParamLayout) -> Result<Box<dyn Optimize
     )?;
     let n = layout.len();
     Ok(Box::new(Rprop {
+        lr,
+        stepped: false,
         etaminus: etas.0,
         etaplus: etas.1,
         step_size_min: step_sizes.0,
@@ -64,7 +69,21 @@ pub fn build(r: &mut OptReader, layout: &ParamLayout) -> Result<Box<dyn Optimize
 }
 
 impl Optimizer for Rprop {
+    fn lr(&self) -> f64 {
+        self.lr
+    }
+
+    /// torch fills the step sizes with the group's lr when the state is
+    /// made at the first step; a later lr changes nothing, as in torch.
+    fn set_lr(&mut self, lr: f64) {
+        self.lr = lr;
+        if !self.stepped {
+            self.step_size.fill(lr);
+        }
+    }
+
     fn step(&mut self, params: &mut [f64], closure: &mut Closure<'_>) -> f64 {
+        self.stepped = true;
         let loss = closure(params, &mut self.grad);
         for (i, p) in params.iter_mut().enumerate() {
             let mut g = self.grad[i];

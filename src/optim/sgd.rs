@@ -3,7 +3,7 @@
 //! single-tensor code path.
 
 use super::common::{check_nonneg, l2_decay};
-use super::{Closure, OptError, OptReader, Optimizer, ParamLayout};
+use super::{Closure, MomentumKind, OptError, OptReader, Optimizer, ParamLayout};
 
 /// SGD's state: the momentum buffer (torch starts it at the first gradient).
 pub struct Sgd {
@@ -55,6 +55,28 @@ pub fn build(r: &mut OptReader, layout: &ParamLayout) -> Result<Box<dyn Optimize
 }
 
 impl Optimizer for Sgd {
+    fn lr(&self) -> f64 {
+        self.lr
+    }
+
+    fn set_lr(&mut self, lr: f64) {
+        self.lr = lr;
+    }
+
+    fn momentum(&self) -> Option<(MomentumKind, f64)> {
+        Some((MomentumKind::Momentum, self.momentum))
+    }
+
+    /// A schedule that turns momentum on gets a buffer (started at the
+    /// next gradient, as torch starts a missing one).
+    fn set_momentum(&mut self, value: f64) {
+        self.momentum = value;
+        if value != 0.0 && self.buf.is_empty() {
+            self.buf = vec![0.0; self.grad.len()];
+            self.has_buf = false;
+        }
+    }
+
     fn step(&mut self, params: &mut [f64], closure: &mut Closure<'_>) -> f64 {
         let loss = closure(params, &mut self.grad);
         let first = !self.has_buf;

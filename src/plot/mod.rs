@@ -26,6 +26,8 @@ mod lines;
 mod raster;
 mod scene;
 mod svg;
+mod training;
+pub use training::{epoch_loss_plot, lr_plot};
 
 /// The chapter's contour levels, used when they fit the data.
 const CHAPTER_LEVELS: [f64; 8] = [1.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0];

@@ -30,6 +30,10 @@ const STATEMENT_KEYWORDS: &[&str] = &[
 
 /// Every option name of optimizer `name` (torch or Minuit), if it is one.
 pub fn option_names(name: &str) -> Option<Vec<String>> {
+    if optim::schedule::NAMES.contains(&name) {
+        let opts = optim::schedule::options(name);
+        return Some(opts.iter().map(|s| s.to_string()).collect());
+    }
     if let Some((_, opts)) = MINUIT.iter().find(|(n, _)| *n == name) {
         return Some(opts.iter().map(|s| s.to_string()).collect());
     }
@@ -97,7 +101,10 @@ impl LossHelper {
         let (tokens, _) = lex(&before[..start]);
         let prev = tokens.last().map(|t| &t.1);
         let mut all: Vec<&str> = Vec::new();
-        if prev == Some(&Tok::With) {
+        let after_schedule = matches!(prev, Some(Tok::Ident(w)) if w == "schedule");
+        if after_schedule || prev == Some(&Tok::Schedule) {
+            all.extend(optim::schedule::NAMES);
+        } else if prev == Some(&Tok::With) {
             all.extend(optim::NAMES);
             all.extend(MINUIT.iter().map(|(n, _)| *n));
         } else {
@@ -108,6 +115,17 @@ impl LossHelper {
             }
             all.extend(crate::builtins::names());
             all.extend(CONSTANTS.iter().map(|(n, _)| *n));
+            // the words special only in a minimize statement (SPEC 2, 5.1, 5.2)
+            all.extend([
+                "schedule",
+                "per",
+                "step",
+                "epochs",
+                "batch",
+                "shuffle",
+                "drop_last",
+                "watch",
+            ]);
             all.extend(self.names.iter().map(String::as_str));
         }
         all.sort();

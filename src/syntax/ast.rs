@@ -179,6 +179,33 @@ pub struct MinimizeStmt {
     pub from: Vec<(Ident, Expr)>,
     pub with: Option<OptimizerSpec>,
     pub steps: Option<Expr>,
+    /// `schedule SCHED(ARGS) [per step]`.
+    pub schedule: Option<ScheduleSpec>,
+    /// `for N epochs [batch B] over D, ... [shuffle] [drop_last] [watch NAME, ...]`.
+    pub epochs: Option<EpochSpec>,
+}
+
+/// `schedule SCHED(ARGS) [per step]`: a learning-rate schedule.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScheduleSpec {
+    /// The schedule's call; its positional arguments may be schedules
+    /// (sequential, chained) or an expression in `epoch` (lambda_lr).
+    pub call: OptimizerSpec,
+    /// `per step` in a `for N epochs` run.
+    pub per_step: bool,
+    pub span: Span,
+}
+
+/// `for N epochs ...`: minibatch training (SPEC 5.2).
+#[derive(Clone, Debug, PartialEq)]
+pub struct EpochSpec {
+    pub count: Expr,
+    pub batch: Option<Expr>,
+    pub over: Vec<Ident>,
+    pub shuffle: bool,
+    pub drop_last: bool,
+    pub watch: Vec<Ident>,
+    pub span: Span,
 }
 
 /// Which minimizers' paths a contour plot draws.
@@ -213,6 +240,8 @@ pub enum PlotKind {
         path: PathMode,
     },
     Loss,
+    /// `plot lr`: the learning rate per step of the last minimization.
+    Lr,
     Curves {
         exprs: Vec<Expr>,
         range: PlotRange,

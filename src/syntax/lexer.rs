@@ -130,6 +130,18 @@ pub enum Tok {
     Loss,
     /// `path` right after `with` in a plot statement.
     Path,
+    /// The training words of a minimize statement (see `training_words`):
+    /// `schedule`, `per`, `step`, `epochs`, `batch`, `shuffle`, `drop_last`, `watch`.
+    /// `lr` right after `plot` (and before `to`).
+    Lr,
+    Schedule,
+    Per,
+    Step,
+    Epochs,
+    Batch,
+    Shuffle,
+    DropLast,
+    Watch,
     /// `paths` right after `with` in a plot statement.
     Paths,
 
@@ -224,6 +236,15 @@ impl fmt::Display for Tok {
             Tok::Contour => "`contour`",
             Tok::Loss => "`loss`",
             Tok::Path => "`path`",
+            Tok::Lr => "`lr`",
+            Tok::Schedule => "`schedule`",
+            Tok::Per => "`per`",
+            Tok::Step => "`step`",
+            Tok::Epochs => "`epochs`",
+            Tok::Batch => "`batch`",
+            Tok::Shuffle => "`shuffle`",
+            Tok::DropLast => "`drop_last`",
+            Tok::Watch => "`watch`",
             Tok::Paths => "`paths`",
             Tok::LParen => "`(`",
             Tok::RParen => "`)`",
@@ -298,7 +319,66 @@ pub fn lex(src: &str) -> (Vec<Spanned>, Vec<LexError>) {
         }
     }
     contextual(&mut toks);
+    training_words(&mut toks);
     (toks, errors)
+}
+
+/// In a minimize statement, outside brackets, the training words become
+/// keywords where nothing else could stand: `schedule` and `per step`
+/// followed by a name (two names in a row are never an expression),
+/// `epochs` after the count of `for N`, and `batch`, `shuffle`,
+/// `drop_last`, `watch` after `epochs` wherever a name is not expected
+/// (not right after `over`, `watch`, `batch` or a comma). Elsewhere they
+/// stay names, so `let batch = ...` works.
+fn training_words(toks: &mut [Spanned]) {
+    let (mut in_min, mut after_for, mut after_epochs, mut depth) = (false, false, false, 0usize);
+    for i in 0..toks.len() {
+        let prev = if i > 0 {
+            Some(toks[i - 1].1.clone())
+        } else {
+            None
+        };
+        let next_is_name = matches!(toks.get(i + 1).map(|t| &t.1), Some(Tok::Ident(_)));
+        match &toks[i].1 {
+            Tok::Minimize | Tok::Maximize if depth == 0 => {
+                (in_min, after_for, after_epochs) = (true, false, false)
+            }
+            Tok::Semi => (in_min, after_for, after_epochs, depth) = (false, false, false, 0),
+            Tok::LParen | Tok::LBracket => depth += 1,
+            Tok::RParen | Tok::RBracket => depth = depth.saturating_sub(1),
+            Tok::For if in_min && depth == 0 => after_for = true,
+            Tok::Ident(n) if in_min && depth == 0 => {
+                let word = match n.as_str() {
+                    "schedule" if next_is_name => Some(Tok::Schedule),
+                    "per" if matches!(toks.get(i + 1).map(|t| &t.1), Some(Tok::Ident(w)) if w == "step") => {
+                        Some(Tok::Per)
+                    }
+                    "step" if prev == Some(Tok::Per) => Some(Tok::Step),
+                    "epochs" if after_for && prev != Some(Tok::For) => Some(Tok::Epochs),
+                    "batch" | "shuffle" | "drop_last" | "watch"
+                        if after_epochs
+                            && !matches!(
+                                prev,
+                                Some(Tok::Over | Tok::Watch | Tok::Batch | Tok::Comma)
+                            ) =>
+                    {
+                        Some(match n.as_str() {
+                            "batch" => Tok::Batch,
+                            "shuffle" => Tok::Shuffle,
+                            "drop_last" => Tok::DropLast,
+                            _ => Tok::Watch,
+                        })
+                    }
+                    _ => None,
+                };
+                if let Some(w) = word {
+                    after_epochs |= w == Tok::Epochs;
+                    toks[i].1 = w;
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
 /// Turns `contour`, `loss` and `path` into keywords where a plot statement
@@ -313,6 +393,13 @@ fn contextual(toks: &mut [Spanned]) {
             Tok::Plot => in_plot = true,
             Tok::Semi => in_plot = false,
             Tok::Ident(n) if n == "contour" && is_plot_prev => toks[i].1 = Tok::Contour,
+            Tok::Ident(n)
+                if n == "lr"
+                    && is_plot_prev
+                    && matches!(toks.get(i + 1).map(|t| &t.1), Some(Tok::To)) =>
+            {
+                toks[i].1 = Tok::Lr
+            }
             Tok::Ident(n)
                 if n == "loss"
                     && is_plot_prev
@@ -403,6 +490,31 @@ mod tests {
         assert_eq!(e[0].kind, LexErrorKind::UnexpectedChar);
         assert_eq!(e[0].span, 2..3);
         assert_eq!(e[1].kind, LexErrorKind::UnterminatedString);
+    }
+
+    #[test]
+    fn training_words_only_where_they_mean_something() {
+        let k = kinds("minimize f with adam schedule step_lr(step_size=2) per step for 3 epochs batch 4 over xs, batch shuffle drop_last watch v;");
+        for w in [
+            Tok::Schedule,
+            Tok::Per,
+            Tok::Step,
+            Tok::Epochs,
+            Tok::Batch,
+            Tok::Shuffle,
+            Tok::DropLast,
+            Tok::Watch,
+        ] {
+            assert!(k.contains(&w), "{w:?} in {k:?}");
+        }
+        // `over xs, batch`: a data name called batch stays a name
+        assert!(k.contains(&Tok::Ident("batch".into())));
+        assert_eq!(kinds("let batch = 1;")[1], Tok::Ident("batch".into()));
+        assert_eq!(
+            kinds("minimize epochs + step with adam for epochs steps;")[1],
+            Tok::Ident("epochs".into())
+        );
+        assert!(!kinds("minimize (schedule) with adam;").contains(&Tok::Schedule));
     }
 
     #[test]

@@ -35,6 +35,16 @@ impl Rng {
             .collect()
     }
 
+    /// Shuffles `idx` in place: Fisher-Yates from the last position down,
+    /// position i swapped with `floor(unit() * (i + 1))`. Our own
+    /// permutation (not torch's), the same for a seed on every machine.
+    pub fn permute(&mut self, idx: &mut [usize]) {
+        for i in (1..idx.len()).rev() {
+            let j = ((self.unit() * (i + 1) as f64) as usize).min(i);
+            idx.swap(i, j);
+        }
+    }
+
     /// `n` whole numbers uniform in [lo, hi) (lo < hi).
     pub fn randint(&mut self, lo: i64, hi: i64, n: usize) -> Vec<f64> {
         (0..n).map(|_| self.0.gen_range(lo..hi) as f64).collect()
@@ -52,6 +62,19 @@ mod tests {
         assert_eq!(a, b);
         assert_ne!(a, Rng::new(8).uniform(-1.0, 1.0, 5));
         assert!(a.iter().all(|v| (-1.0..1.0).contains(v)));
+    }
+
+    #[test]
+    fn permute_is_a_seeded_permutation() {
+        let mut a: Vec<usize> = (0..10).collect();
+        Rng::new(3).permute(&mut a);
+        let mut b: Vec<usize> = (0..10).collect();
+        Rng::new(3).permute(&mut b);
+        assert_eq!(a, b);
+        assert_ne!(a, (0..10).collect::<Vec<_>>());
+        let mut sorted = a.clone();
+        sorted.sort_unstable();
+        assert_eq!(sorted, (0..10).collect::<Vec<_>>());
     }
 
     #[test]

@@ -68,6 +68,9 @@ pub struct Lowerer<'a> {
     pub extra_slots: u32,
     /// Parameter slots given another shape (a contour's grid of x values).
     pub shape_override: HashMap<u32, crate::tensor::Shape>,
+    /// Data names that mean a graph input here (a minibatch's rows), also
+    /// inside `let` bodies and functions.
+    pub data_inputs: HashMap<String, NodeId>,
 }
 
 fn mask_as_number(span: Span) -> Diag {
@@ -86,6 +89,7 @@ impl<'a> Lowerer<'a> {
             fn_cache: HashMap::new(),
             extra_slots: 0,
             shape_override: HashMap::new(),
+            data_inputs: HashMap::new(),
         }
     }
 
@@ -93,6 +97,19 @@ impl<'a> Lowerer<'a> {
     /// parameters; returns its slot.
     pub fn bind_var(&mut self, name: &str) -> u32 {
         self.bind_var_shaped(name, Vec::new())
+    }
+
+    /// Makes data name `name` an input slot of `shape` (a batch of its
+    /// rows) wherever it is used; a csv table keeps its columns. Returns the slot.
+    pub fn bind_data(&mut self, name: &str, shape: crate::tensor::Shape) -> u32 {
+        let slot = self.s.params.len() as u32 + self.extra_slots;
+        self.extra_slots += 1;
+        let n = self.g.param(slot, shape);
+        if let Some(table) = self.s.tables.get(name) {
+            self.g.tables.insert(n, table.clone());
+        }
+        self.data_inputs.insert(name.to_string(), n);
+        slot
     }
 
     /// Binds a fresh variable of the given shape; returns its slot.
@@ -165,6 +182,9 @@ impl<'a> Lowerer<'a> {
     fn name(&mut self, n: &str, span: &Span) -> Result<LVal, Diag> {
         if let Some((_, v)) = self.locals.iter().rev().find(|(l, _)| l == n) {
             return Ok(v.clone());
+        }
+        if let Some(&d) = self.data_inputs.get(n) {
+            return Ok(LVal::Num(d));
         }
         if let Some(i) = self.s.param_index(n) {
             let shape = match self.shape_override.get(&(i as u32)) {

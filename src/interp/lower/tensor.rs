@@ -124,6 +124,15 @@ pub fn lower_tensor_expr(l: &mut Lowerer, e: &Expr) -> Result<LVal, Diag> {
                 }
                 return Err(d);
             };
+            if l.g.const_value(n).is_none() {
+                // A batch of the table's rows (a graph input): its column k.
+                let rows = l.g.shape(n)[0];
+                let ix = [crate::graph::Ix::Range(0, rows), crate::graph::Ix::At(k)];
+                let c =
+                    l.g.index(n, &ix)
+                        .map_err(|m| Diag::error("E0402", m.0).at(e.span.clone(), "this column"))?;
+                return Ok(LVal::Num(c));
+            }
             let t =
                 l.g.const_value(n)
                     .cloned()

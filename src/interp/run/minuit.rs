@@ -383,6 +383,7 @@ pub(super) fn run_minuit(
             .iter()
             .flat_map(|p| fnames.iter().map(|&k| p.1[k]))
             .collect(),
+        ..Default::default()
     });
     fcn.path.clear();
     s.last_minuit = Some(MinuitRun {

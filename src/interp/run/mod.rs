@@ -2,12 +2,15 @@
 //! options into values, builds the objective's graph once, and hands it to
 //! a torch.optim optimizer (`steps`) or to Minuit (`minuit`).
 
+mod epochs;
 pub(super) mod minuit;
+mod schedule;
 mod steps;
+mod steps_report;
 
 use super::{Lowerer, Session};
 use crate::diagnostics::{Diag, Span};
-use crate::graph::{Graph, NodeId, Tape};
+use crate::graph::{Graph, NodeId};
 use crate::optim::{self, OptArg, OptError, OptValue, ParamLayout};
 use crate::syntax::ast::{Arg, Expr, ExprKind, MinimizeStmt, Stmt};
 use crate::tensor::{fmt_num, Tensor};
@@ -15,12 +18,13 @@ use crate::tensor::{fmt_num, Tensor};
 pub(super) const MINUIT: &[&str] = &["migrad", "simplex", "scan"];
 
 /// Turns `name=value` arguments of `with OPT(...)` into option values.
-fn option_args(s: &Session, args: &[Arg]) -> Result<Vec<OptArg>, Diag> {
+pub(super) fn option_args(s: &Session, args: &[Arg]) -> Result<Vec<OptArg>, Diag> {
     fn value(s: &Session, e: &Expr) -> Result<OptValue, Diag> {
         Ok(match &e.kind {
             ExprKind::Bool(b) => OptValue::Bool(*b),
             ExprKind::Str(t) => OptValue::Str(t.clone()),
-            ExprKind::Tuple(items) => OptValue::Tuple(
+            // a list such as milestones=[5, 12] reads like a tuple
+            ExprKind::Tuple(items) | ExprKind::Array(items) => OptValue::Tuple(
                 items
                     .iter()
                     .map(|i| value(s, i))
@@ -114,9 +118,11 @@ fn build_objective(s: &Session, m: &MinimizeStmt) -> Result<Objective, Diag> {
         .note("help: reduce it, e.g. with sum(...) or mean(...)"));
     }
     super::lower::check_ranges(s, &g)?;
-    let tape = Tape::new(&g, &[out]);
-    let mut involved: Vec<usize> = tape.param_slots().map(|(s, _)| s as usize).collect();
-    involved.sort_unstable();
+    let involved: Vec<usize> = g
+        .params_reached(out, s.params.len() as u32)
+        .into_iter()
+        .map(|i| i as usize)
+        .collect();
     if !involved.iter().any(|&i| !s.params[i].fixed) {
         let d = Diag::error("E0305", "the objective depends on no free parameter")
             .at(m.objective.span.clone(), "nothing to minimize here");
@@ -150,6 +156,24 @@ pub fn run(s: &mut Session, m: &MinimizeStmt, st: &Stmt, line: usize) -> Result<
     let args = option_args(s, oargs)?;
     let obj = build_objective(s, m)?;
     if MINUIT.contains(&oname) {
+        if let Some(e) = &m.epochs {
+            return Err(Diag::error(
+                "E0304",
+                format!("`for ... epochs` does not apply to {oname}"),
+            )
+            .at(e.span.clone(), "Minuit minimizes over all the data at once")
+            .note(
+                "help: minibatch epochs are for the torch optimizers, e.g. `with adam(lr=0.01)`",
+            ));
+        }
+        if let Some(sc) = &m.schedule {
+            return Err(Diag::error(
+                "E0306",
+                format!("a learning-rate schedule does not apply to {oname}"),
+            )
+            .at(sc.span.clone(), "Minuit has no learning rate")
+            .note("help: schedules are for the torch optimizers, e.g. `with sgd(lr=0.1)`"));
+        }
         if let Some(e) = &m.steps {
             return Err(Diag::error(
                 "E0304",
@@ -160,19 +184,9 @@ pub fn run(s: &mut Session, m: &MinimizeStmt, st: &Stmt, line: usize) -> Result<
         }
         return minuit::run_minuit(s, m, oname, &args, &ospan, obj, line);
     }
-    let steps = match &m.steps {
-        None => 1000,
-        Some(e) => {
-            let v = s.const_scalar(e)?;
-            if !(v >= 1.0 && v.fract() == 0.0 && v <= 1e9) {
-                return Err(Diag::error(
-                    "E0304",
-                    "the number of steps must be a whole number from 1 to 1000000000 (1e9)",
-                )
-                .at(e.span.clone(), format!("this is {}", fmt_num(v))));
-            }
-            v as usize
-        }
+    let length = match steps::epoch_plan(s, m)? {
+        Some(plan) => steps::Length::Epochs(plan),
+        None => steps::Length::Steps(run_length(s, m)?),
     };
     let free: Vec<usize> = obj
         .involved
@@ -186,8 +200,58 @@ pub fn run(s: &mut Session, m: &MinimizeStmt, st: &Stmt, line: usize) -> Result<
             .map(|&i| s.params[i].value.shape.clone())
             .collect(),
     };
-    let built = match optim::build(oname, &args, &layout) {
-        Some(r) => r.map_err(|e| opt_diag(e, &ospan))?,
+    let built = build_optimizer(m, oname, &args, &ospan, &layout)?;
+    let given: Vec<String> = args.iter().map(|a| a.name.clone()).collect();
+    steps::run_steps(
+        s,
+        steps::StepRun {
+            m,
+            oname: built.0,
+            built: built.1,
+            given,
+            free,
+            layout,
+            obj,
+            length,
+            line,
+        },
+    )
+}
+
+fn run_length(s: &Session, m: &MinimizeStmt) -> Result<usize, Diag> {
+    Ok(match &m.steps {
+        None => 1000,
+        Some(e) => {
+            let v = s.const_scalar(e)?;
+            if !(v >= 1.0 && v.fract() == 0.0 && v <= 1e9) {
+                return Err(Diag::error(
+                    "E0304",
+                    "the number of steps must be a whole number from 1 to 1000000000 (1e9)",
+                )
+                .at(e.span.clone(), format!("this is {}", fmt_num(v))));
+            }
+            v as usize
+        }
+    })
+}
+
+fn build_optimizer(
+    m: &MinimizeStmt,
+    oname: &str,
+    args: &[OptArg],
+    ospan: &Span,
+    layout: &ParamLayout,
+) -> Result<(&'static str, optim::Built), Diag> {
+    match optim::build(oname, args, layout) {
+        Some(r) => {
+            let built = r.map_err(|e| opt_diag(e, ospan))?;
+            let name = optim::NAMES
+                .iter()
+                .copied()
+                .find(|n| *n == oname)
+                .unwrap_or("sgd");
+            Ok((name, built))
+        }
         None => {
             let mut all: Vec<&str> = optim::NAMES.to_vec();
             all.extend(MINUIT);
@@ -200,11 +264,9 @@ pub fn run(s: &mut Session, m: &MinimizeStmt, st: &Stmt, line: usize) -> Result<
             if let Some(sug) = super::names::suggest(oname, all.iter().copied()) {
                 d = d.note(format!("help: did you mean `{sug}`?"));
             }
-            return Err(d.note(format!("the optimizers are: {}", all.join(", "))));
+            Err(d.note(format!("the optimizers are: {}", all.join(", "))))
         }
-    };
-    let given: Vec<&str> = args.iter().map(|a| a.name.as_str()).collect();
-    steps::run_steps(s, m, oname, built, &given, &free, &layout, obj, steps, line)
+    }
 }
 
 /// Every parameter's name and value, for a record.

@@ -1,38 +1,191 @@
 //! Step-based minimization: the objective's symbolic gradient is added to
-//! its graph once, one tape is compiled, and a torch.optim optimizer is
-//! driven step by step (with progress, Ctrl-C, bounds and best-so-far),
-//! then the text report and the JSON record are written. Maximizing
+//! its graph once and compiled into a tape (for `for N epochs`, one tape
+//! for a full batch and one for the ragged last batch, both before the
+//! first step), then `optim::run::StepRunner` drives the torch.optim
+//! optimizer with its observers: the best point, the bounded path record,
+//! Ctrl-C, the progress line, the schedule, the epoch table. The text
+//! report and JSON record are written by `steps_report`. Maximizing
 //! negates the objective (torch's maximize negates the gradient first
 //! thing; only LBFGS, which has no maximize, uses the loss, so the two
 //! agree).
 
-use super::{params_record, Objective};
+use super::epochs::{self, EpochLog, Plan, Watched};
+use super::steps_report::{self, Outcome};
+use super::Objective;
 use crate::diagnostics::Diag;
-use crate::graph::{autodiff, NodeId, Tape};
-use crate::interp::report::{optimizer_text, MinimizeRecord, MinimizerFields, PathPoint};
-use crate::interp::{take_interrupt, RunPath, Session};
-use crate::optim::{self, OptValue, ParamLayout};
+use crate::graph::{autodiff, Graph, NodeId, Tape};
+use crate::interp::{Lowerer, Session, INTERRUPT};
+use crate::optim::run::{
+    Best, Interrupt, Observer, PathRecorder, PerStep, Problem, Progress, StepRunner,
+};
+use crate::optim::{self, ParamLayout};
 use crate::syntax::ast::MinimizeStmt;
-use crate::tensor::{fmt_num, Tensor};
+use crate::tensor::{fmt_num, random::Rng};
+use std::ops::Range;
 
-/// Free elements up to which a step-based run records its whole path.
+/// Free elements up to which a run records its whole path without `--trace`.
 const PATH_LIMIT: usize = 64;
+/// Values (parameters, loss and lr per step) a path record may hold: 64 MB.
+const PATH_BUDGET: usize = 1 << 23;
 
-#[allow(clippy::too_many_arguments)]
-pub(super) fn run_steps(
-    s: &mut Session,
+/// What the run is: a number of steps, or epochs over data.
+pub(super) enum Length {
+    Steps(usize),
+    Epochs(Plan),
+}
+
+/// A compiled tape with where each free parameter's elements go in it.
+struct Compiled {
+    tape: Tape,
+    /// (tape offset, flat range in x) of each free parameter.
+    locs: Vec<(usize, Range<usize>)>,
+    /// The input slot of each data name (epochs only).
+    data_slots: Vec<u32>,
+}
+
+fn locate(tape: &Tape, free: &[usize], ranges: &[Range<usize>]) -> Vec<(usize, Range<usize>)> {
+    free.iter()
+        .zip(ranges)
+        .map(|(&i, r)| (tape.param_offset(i as u32).unwrap_or(usize::MAX), r.clone()))
+        .filter(|(off, _)| *off != usize::MAX)
+        .collect()
+}
+
+/// The objective and its gradient in one tape; the data names (if any)
+/// are input slots of `rows` rows.
+fn compile(
+    s: &Session,
     m: &MinimizeStmt,
-    oname: &str,
-    built: optim::Built,
-    given: &[&str],
     free: &[usize],
-    layout: &ParamLayout,
-    mut obj: Objective,
-    steps: usize,
-    line: usize,
-) -> Result<(), Diag> {
+    ranges: &[Range<usize>],
+    batch: Option<(&Plan, usize)>,
+    obj: Option<&Objective>,
+) -> Result<Compiled, Diag> {
+    let mut g = Graph::new();
+    let (out, data_slots) = match (batch, obj) {
+        (None, Some(o)) => {
+            g = o.g.clone();
+            (o.out, Vec::new())
+        }
+        (Some((plan, rows)), _) => {
+            let mut l = Lowerer::new(s, &mut g);
+            let slots: Vec<u32> = plan
+                .data
+                .iter()
+                .map(|d| {
+                    let mut shape = d.value.shape.clone();
+                    shape[0] = rows;
+                    l.bind_data(&d.name, shape)
+                })
+                .collect();
+            (l.num(&m.objective)?, slots)
+        }
+        (None, None) => unreachable!("compile needs an objective or a batch"),
+    };
+    let pnodes: Vec<NodeId> = free
+        .iter()
+        .map(|&i| g.param(i as u32, s.params[i].value.shape.clone()))
+        .collect();
+    let grads = autodiff::grad(&mut g, out, &pnodes);
+    let mut outs = vec![out];
+    outs.extend(&grads);
+    let mut tape = Tape::new(&g, &outs);
+    for (i, p) in s.params.iter().enumerate() {
+        tape.set_param(i as u32, &p.value.data);
+    }
+    let locs = free
+        .iter()
+        .zip(ranges)
+        .map(|(&i, r)| (tape.param_offset(i as u32).unwrap_or(0), r.clone()))
+        .collect();
+    Ok(Compiled {
+        tape,
+        locs,
+        data_slots,
+    })
+}
+
+/// The objective over its tapes, fed batch after batch.
+struct TapeProblem<'p> {
+    tapes: Vec<Compiled>,
+    cur: usize,
+    feed: Option<Feed<'p>>,
+    nfcn: usize,
+}
+
+/// The minibatch feeder: the epoch's order and a row buffer per data name.
+struct Feed<'p> {
+    plan: &'p Plan,
+    order: Vec<usize>,
+    bufs: Vec<Vec<f64>>,
+    rng: Rng,
+}
+
+impl Problem for TapeProblem<'_> {
+    fn begin_step(&mut self, k: usize) {
+        let Some(f) = &mut self.feed else { return };
+        let plan = f.plan;
+        if plan.shuffle && k % plan.per_epoch == 0 {
+            f.rng.permute(&mut f.order);
+        }
+        let (start, rows) = plan.batch_of(k);
+        self.cur = usize::from(rows != plan.batch);
+        let c = &mut self.tapes[self.cur];
+        for ((d, buf), &slot) in plan.data.iter().zip(&mut f.bufs).zip(&c.data_slots) {
+            let len = rows * d.row;
+            if plan.shuffle {
+                for (j, &r) in f.order[start..start + rows].iter().enumerate() {
+                    buf[j * d.row..(j + 1) * d.row]
+                        .copy_from_slice(&d.value.data[r * d.row..(r + 1) * d.row]);
+                }
+                c.tape.set_param(slot, &buf[..len]);
+            } else {
+                c.tape
+                    .set_param(slot, &d.value.data[start * d.row..start * d.row + len]);
+            }
+        }
+    }
+
+    fn eval(&mut self, x: &[f64], grad: &mut [f64]) -> f64 {
+        let c = &mut self.tapes[self.cur];
+        for (off, r) in &c.locs {
+            c.tape.set_scalars_range(*off, &x[r.clone()]);
+        }
+        c.tape.forward();
+        for (j, (_, r)) in c.locs.iter().enumerate() {
+            grad[r.clone()].copy_from_slice(c.tape.output(1 + j));
+        }
+        self.nfcn += 1;
+        c.tape.output(0)[0]
+    }
+}
+
+/// Everything `run_steps` needs about the statement.
+pub(super) struct StepRun<'a> {
+    pub m: &'a MinimizeStmt,
+    pub oname: &'static str,
+    pub built: optim::Built,
+    pub given: Vec<String>,
+    pub free: Vec<usize>,
+    pub layout: ParamLayout,
+    pub obj: Objective,
+    pub length: Length,
+    pub line: usize,
+}
+
+pub(super) fn run_steps(s: &mut Session, r: StepRun<'_>) -> Result<(), Diag> {
+    let StepRun {
+        m,
+        oname,
+        built,
+        given,
+        free,
+        layout,
+        obj,
+        length,
+        line,
+    } = r;
     let maximize = m.maximize || built.maximize;
-    let sign = if maximize { -1.0 } else { 1.0 };
     let mut built = built;
     // One truth: `maximize EXPR with adam` is the optimizer's maximize too,
     // in the report's options and in the JSON record.
@@ -42,25 +195,64 @@ pub(super) fn run_steps(
         }
     }
     let mut opt = built.optimizer;
-    let pnodes: Vec<NodeId> = free
-        .iter()
-        .map(|&i| obj.g.param(i as u32, s.params[i].value.shape.clone()))
-        .collect();
-    let grads = autodiff::grad(&mut obj.g, obj.out, &pnodes);
-    let mut outs = vec![obj.out];
-    outs.extend(&grads);
-    let mut tape = Tape::new(&obj.g, &outs);
-    for (i, p) in s.params.iter().enumerate() {
-        tape.set_param(i as u32, &p.value.data);
-    }
     let ranges = layout.ranges();
-    // (tape offset, flat range) of each free parameter's elements
-    let locs: Vec<(usize, std::ops::Range<usize>)> = free
-        .iter()
-        .zip(&ranges)
-        .map(|(&i, r)| (tape.param_offset(i as u32).unwrap_or(0), r.clone()))
-        .collect();
     let n = layout.len();
+    let (steps, plan) = match &length {
+        Length::Steps(k) => (*k, None),
+        Length::Epochs(p) => (p.steps(), Some(p)),
+    };
+    if let Some(spec) = &m.schedule {
+        if spec.per_step && plan.is_none() {
+            return Err(
+                Diag::error("E0306", "`per step` is for `for N epochs` runs")
+                    .at(
+                        spec.span.clone(),
+                        "a `for N steps` run steps its schedule after every step already",
+                    )
+                    .note("help: leave out `per step`"),
+            );
+        }
+    }
+    let per_step = m.schedule.as_ref().is_some_and(|sc| sc.per_step) || plan.is_none();
+    let mut schedule = match &m.schedule {
+        None => None,
+        Some(spec) => {
+            let total = if per_step {
+                steps
+            } else {
+                plan.map_or(steps, |p| p.epochs)
+            };
+            Some(super::schedule::build(s, spec, oname, opt.as_mut(), total)?)
+        }
+    };
+    // The tapes, all compiled before the first step.
+    let mut tapes = Vec::new();
+    match plan {
+        None => tapes.push(compile(s, m, &free, &ranges, None, Some(&obj))?),
+        Some(p) => {
+            tapes.push(compile(s, m, &free, &ranges, Some((p, p.batch)), None)?);
+            if let Some(rows) = p.ragged {
+                tapes.push(compile(s, m, &free, &ranges, Some((p, rows)), None)?);
+            }
+        }
+    }
+    let watched = match plan {
+        None => Vec::new(),
+        Some(_) => watch_tapes(s, m, &free, &ranges)?,
+    };
+    let feed = plan.map(|p| Feed {
+        plan: p,
+        order: (0..p.n).collect(),
+        bufs: p.data.iter().map(|d| vec![0.0; p.batch * d.row]).collect(),
+        rng: s.rng.borrow().clone(),
+    });
+    let mut problem = TapeProblem {
+        tapes,
+        cur: 0,
+        feed,
+        nfcn: 0,
+    };
+
     let mut x: Vec<f64> = free
         .iter()
         .flat_map(|&i| s.params[i].value.data.iter().copied())
@@ -80,245 +272,163 @@ pub(super) fn run_steps(
         })
         .collect();
     let has_bounds = bounds.iter().any(|b| b.0.is_finite() || b.1.is_finite());
-    let record_points = s.opts.trace || n <= PATH_LIMIT;
-    let mut losses: Vec<f64> = Vec::with_capacity(steps + 1);
-    // The path, flat (n values per point), reserved up front so a step
-    // only copies into memory it already has.
-    let mut flat: Vec<f64> = Vec::with_capacity(if record_points { (steps + 1) * n } else { 0 });
-    let mut best_x = x.clone();
-    let mut before = x.clone();
-    let mut best = f64::NAN;
-    let mut best_step = 0;
-    let (mut nfcn, mut ngrad) = (0usize, 0usize);
-    let mut bad: Option<(f64, Vec<f64>, Option<usize>)> = None;
-    let mut ran = 0;
-    let mut interrupted = false;
-    let started = std::time::Instant::now();
-    let mut shown = started;
-    let show_progress = s.opts.progress && !s.opts.json;
-    for k in 0..steps {
-        if take_interrupt() {
-            interrupted = true;
-            break;
-        }
-        // A progress line after half a second, refreshed a few times a second.
-        if show_progress && k % 256 == 0 && k > 0 {
-            let now = std::time::Instant::now();
-            if now.duration_since(started).as_millis() > 500
-                && now.duration_since(shown).as_millis() > 200
-            {
-                shown = now;
-                let last = losses.last().copied().unwrap_or(f64::NAN);
+    let runner = StepRunner {
+        steps,
+        maximize,
+        bounds: if has_bounds { &bounds } else { &[] },
+    };
+
+    let mut best = Best::new(maximize, &x);
+    let mut path = PathRecorder::new(n, s.opts.trace || n <= PATH_LIMIT, PATH_BUDGET);
+    let mut stop = Interrupt {
+        flag: &INTERRUPT,
+        hit: false,
+    };
+    let per_epoch = plan.map(|p| p.per_epoch);
+    let (epoch_sched, step_sched) = match (&mut schedule, per_step) {
+        (Some(sc), true) => (None, Some(sc)),
+        (Some(sc), false) => (Some(sc), None),
+        (None, _) => (None, None),
+    };
+    let mut log = per_epoch.map(|pe| EpochLog::new(pe, watched, epoch_sched));
+    let mut per = step_sched.map(|schedule| PerStep { schedule });
+    let show = s.opts.progress && !s.opts.json;
+    let end = {
+        let mut say = |at: Option<(usize, f64)>| match at {
+            Some((k, loss)) => {
+                let what = match per_epoch {
+                    Some(pe) => format!("epoch {}/{}", (k - 1) / pe + 1, steps / pe),
+                    None => format!("step {k}/{steps}"),
+                };
                 s.progress(Some(&format!(
-                    "{oname}: step {k}/{steps} ({:.0}%), loss {}  (Ctrl-C stops and keeps the best)",
+                    "{oname}: {what} ({:.0}%), loss {}  (Ctrl-C stops and keeps the best)",
                     100.0 * k as f64 / steps as f64,
-                    fmt_num(last)
+                    fmt_num(loss)
                 )));
             }
-        }
-        if record_points {
-            flat.extend_from_slice(&x);
-        }
-        before.copy_from_slice(&x);
-        let loss = {
-            let mut closure = |xs: &[f64], g: &mut [f64]| -> f64 {
-                for (off, r) in &locs {
-                    tape.set_scalars_range(*off, &xs[r.clone()]);
-                }
-                tape.forward();
-                let l = tape.output(0)[0];
-                for (j, (_, r)) in locs.iter().enumerate() {
-                    g[r.clone()].copy_from_slice(tape.output(1 + j));
-                }
-                nfcn += 1;
-                ngrad += 1;
-                if bad.is_none() {
-                    if !l.is_finite() {
-                        bad = Some((l, xs.to_vec(), None));
-                    } else if let Some(j) = g.iter().position(|v| !v.is_finite()) {
-                        bad = Some((l, xs.to_vec(), Some(j)));
-                    }
-                }
-                if sign < 0.0 {
-                    for v in g.iter_mut() {
-                        *v = -*v;
-                    }
-                }
-                sign * l
-            };
-            opt.step(&mut x, &mut closure)
+            None => s.progress(None),
         };
-        let loss = sign * loss;
-        if let Some((l, at, which)) = bad.take() {
-            // Keep the last good parameters.
-            x.copy_from_slice(&before);
-            write_back(s, free, &ranges, &x);
-            return Err(nonfinite(s, m, free, &ranges, k + 1, l, &at, which));
+        let mut progress = Progress::new(&mut say);
+        let mut obs: Vec<&mut dyn Observer> = vec![&mut path, &mut best];
+        if let Some(l) = log.as_mut() {
+            obs.push(l);
         }
-        losses.push(loss);
-        if best.is_nan() || (sign * loss) < (sign * best) {
-            best = loss;
-            best_step = k;
-            best_x.copy_from_slice(&before);
+        if let Some(p) = per.as_mut() {
+            obs.push(p);
         }
-        if has_bounds {
-            for (v, (lo, hi)) in x.iter_mut().zip(&bounds) {
-                *v = v.clamp(*lo, *hi);
-            }
+        obs.push(&mut stop);
+        if show {
+            obs.push(&mut progress);
         }
-        ran = k + 1;
-    }
-    if show_progress && shown > started {
-        s.progress(None);
-    }
-    if interrupted {
-        x.copy_from_slice(&best_x);
-    }
-    // The loss at the result (not counted: the optimizer did not ask for it).
-    for (off, r) in &locs {
-        tape.set_scalars_range(*off, &x[r.clone()]);
-    }
-    tape.forward();
-    let final_loss = tape.output(0)[0];
-    if record_points {
-        flat.extend_from_slice(&x);
-    }
-    losses.push(final_loss);
-    if !interrupted && (best.is_nan() || sign * final_loss < sign * best) {
-        best = final_loss;
-        best_step = ran;
-    }
-    write_back(s, free, &ranges, &x);
-
-    let full = optimizer_text(oname, &built.options);
-    let explicit: Vec<(&str, OptValue)> = built
-        .options
-        .iter()
-        .filter(|(k, _)| given.contains(k))
-        .cloned()
-        .collect();
-    let title = optimizer_text(oname, &explicit);
-    let mut text = format!(
-        "{} with {title}: {ran} steps{}",
-        if maximize { "maximize" } else { "minimize" },
-        if interrupted {
-            " (interrupted: kept the best parameters)"
-        } else {
-            ""
-        },
-        title = full
-    );
-    text.push_str(&format!(
-        "\n  loss {} -> {} (best {} at step {best_step}), {nfcn} evaluations",
-        fmt_num(losses[0]),
-        fmt_num(final_loss),
-        fmt_num(best)
-    ));
-    text.push_str(&format!("\n  {}", crate::plot::sparkline(&losses, 40)));
-    for &i in free {
-        text.push_str(&format!("\n  {} = {}", s.params[i].name, s.params[i].value));
-    }
-    s.say(&text);
-
-    let path = s.opts.trace.then(|| {
-        losses
-            .iter()
-            .zip(flat.chunks(n.max(1)))
-            .map(|(&loss, p)| PathPoint {
-                loss,
-                values: free
-                    .iter()
-                    .zip(&ranges)
-                    .map(|(&i, r)| {
-                        let shape = s.params[i].value.shape.clone();
-                        let data = p[r.clone()].to_vec();
-                        (s.params[i].name.clone(), Tensor { shape, data })
-                    })
-                    .collect(),
-            })
-            .collect()
-    });
-    let rec = MinimizeRecord {
-        line,
-        optimizer: oname.to_string(),
-        options: built
-            .options
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect(),
-        maximize,
-        loss: final_loss,
-        params: params_record(s),
-        nfcn,
-        ngrad,
-        path,
-        kind: MinimizerFields::Steps { steps: ran },
+        let end = runner.run(opt.as_mut(), &mut problem, &mut x, &mut obs);
+        drop(obs);
+        progress.finish();
+        end
     };
-    s.records.push(rec.to_json());
-    s.last_path = Some(RunPath {
-        title,
-        names: RunPath::element_names(&s.params, free),
-        losses,
-        points: flat,
+    if let Some(f) = &problem.feed {
+        *s.rng.borrow_mut() = f.rng.clone();
+    }
+    if let Some(bad) = end.nonfinite {
+        write_back(s, &free, &ranges, &x);
+        return Err(steps_report::nonfinite(s, m, &free, &ranges, &bad));
+    }
+    let interrupted = stop.hit;
+    if interrupted {
+        x.copy_from_slice(&best.x);
+    }
+    // The loss at the result, on all the data (not counted: the optimizer did not ask for it).
+    let final_loss = {
+        let mut t = Tape::new(&obj.g, &[obj.out]);
+        for (i, p) in s.params.iter().enumerate() {
+            t.set_param(i as u32, &p.value.data);
+        }
+        for (off, r) in locate(&t, &free, &ranges) {
+            t.set_scalars_range(off, &x[r]);
+        }
+        t.forward();
+        t.output(0)[0]
+    };
+    path.finish(&x, final_loss);
+    if !interrupted && best.improves(final_loss) {
+        best.loss = final_loss;
+        best.step = end.ran;
+    }
+    write_back(s, &free, &ranges, &x);
+    let epochs = log.map(|l| steps_report::Epochs {
+        plan: plan.expect("a log only for epochs"),
+        losses: l.losses,
+        lrs: l.lrs,
+        watch: l.watched.into_iter().map(|w| (w.name, w.values)).collect(),
     });
+    steps_report::report(
+        s,
+        Outcome {
+            oname,
+            options: &built.options,
+            given: &given,
+            free: &free,
+            ranges: &ranges,
+            maximize,
+            ran: end.ran,
+            interrupted,
+            nfcn: problem.nfcn,
+            final_loss,
+            best_loss: best.loss,
+            best_step: best.step,
+            path,
+            schedule: schedule.as_ref().map(|sc| (sc.text.clone(), per_step)),
+            epochs,
+            line,
+        },
+    );
     Ok(())
 }
 
-fn write_back(s: &mut Session, free: &[usize], ranges: &[std::ops::Range<usize>], x: &[f64]) {
+/// A tape for each `watch` name over the full data.
+fn watch_tapes(
+    s: &Session,
+    m: &MinimizeStmt,
+    free: &[usize],
+    ranges: &[Range<usize>],
+) -> Result<Vec<Watched>, Diag> {
+    let Some(e) = &m.epochs else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for w in &e.watch {
+        let mut g = Graph::new();
+        let name = crate::syntax::ast::Expr::new(
+            crate::syntax::ast::ExprKind::Name(w.name.clone()),
+            w.span.clone(),
+        );
+        let n = Lowerer::new(s, &mut g).num(&name)?;
+        if !g.shape(n).is_empty() {
+            return Err(Diag::error("E0307", format!("`watch {}`: a watched value must be a number", w.name))
+                .at(w.span.clone(), format!("shape {}", crate::tensor::shape_str(g.shape(n))))
+                .note("help: watch a scalar such as a validation loss, e.g. `let val_loss = mean((f(xv) - yv)^2);`"));
+        }
+        let mut tape = Tape::new(&g, &[n]);
+        for (i, p) in s.params.iter().enumerate() {
+            tape.set_param(i as u32, &p.value.data);
+        }
+        let locs = locate(&tape, free, ranges);
+        out.push(Watched {
+            name: w.name.clone(),
+            tape,
+            locs,
+            values: Vec::new(),
+        });
+    }
+    Ok(out)
+}
+
+fn write_back(s: &mut Session, free: &[usize], ranges: &[Range<usize>], x: &[f64]) {
     for (&i, r) in free.iter().zip(ranges) {
         s.params[i].value.data.copy_from_slice(&x[r.clone()]);
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn nonfinite(
-    s: &Session,
-    m: &MinimizeStmt,
-    free: &[usize],
-    ranges: &[std::ops::Range<usize>],
-    step: usize,
-    loss: f64,
-    at: &[f64],
-    which: Option<usize>,
-) -> Diag {
-    let what = match which {
-        None => format!("the loss is {}", fmt_num(loss)),
-        Some(j) => {
-            let (pi, r) = free
-                .iter()
-                .zip(ranges)
-                .find(|(_, r)| r.contains(&j))
-                .map(|(p, r)| (*p, r.clone()))
-                .unwrap_or((free[0], 0..1));
-            let name = &s.params[pi].name;
-            if r.len() > 1 {
-                format!("the gradient of {name}[{}] is not finite", j - r.start)
-            } else {
-                format!("the gradient with respect to {name} is not finite")
-            }
-        }
-    };
-    let vals: Vec<String> = free
-        .iter()
-        .zip(ranges)
-        .map(|(&i, r)| {
-            let v = if r.len() == 1 {
-                fmt_num(at[r.start])
-            } else {
-                crate::tensor::Tensor {
-                    shape: s.params[i].value.shape.clone(),
-                    data: at[r.clone()].to_vec(),
-                }
-                .to_string()
-            };
-            format!("{} = {v}", s.params[i].name)
-        })
-        .collect();
-    Diag::error(
-        "E0400",
-        format!("minimization stopped at step {step}: {what}"),
-    )
-    .at(m.objective.span.clone(), "this objective")
-    .note(format!("at {}", vals.join(", ")))
-    .note("help: try a smaller learning rate, another starting point, or limits `in [lo, hi]`")
+/// Checks the epoch plan of a statement (before any tape is built).
+pub(super) fn epoch_plan(s: &Session, m: &MinimizeStmt) -> Result<Option<Plan>, Diag> {
+    m.epochs.as_ref().map(|e| epochs::plan(s, e)).transpose()
 }

@@ -1,0 +1,283 @@
+//! The report of a step-based run: the text (title, loss line, sparkline,
+//! the schedule, the epoch table, the parameters), the JSON record (SPEC
+//! 1.1: `steps`, `lr`, `path`, `epochs`, `batch`, `epoch_loss`, `watch`)
+//! and the curves kept for `plot loss` and `plot lr`; and the diagnostic
+//! of a run stopped by a non-finite value.
+
+use super::epochs::{table_rows, Plan};
+use super::params_record;
+use crate::diagnostics::Diag;
+use crate::interp::report::{
+    optimizer_text, EpochFields, MinimizeRecord, MinimizerFields, PathPoint, TrainingFields,
+};
+use crate::interp::{RunPath, Session, TrainingCurves};
+use crate::optim::run::{NonFinite, PathRecorder};
+use crate::optim::OptValue;
+use crate::syntax::ast::MinimizeStmt;
+use crate::tensor::{fmt_num, Tensor};
+use std::ops::Range;
+
+/// The epoch table of a minibatch run.
+pub(super) struct Epochs<'p> {
+    pub plan: &'p Plan,
+    pub losses: Vec<f64>,
+    pub lrs: Vec<f64>,
+    pub watch: Vec<(String, Vec<f64>)>,
+}
+
+/// What a finished run reports.
+pub(super) struct Outcome<'a> {
+    pub oname: &'static str,
+    pub options: &'a [(&'static str, OptValue)],
+    pub given: &'a [String],
+    pub free: &'a [usize],
+    pub ranges: &'a [Range<usize>],
+    pub maximize: bool,
+    pub ran: usize,
+    pub interrupted: bool,
+    pub nfcn: usize,
+    pub final_loss: f64,
+    pub best_loss: f64,
+    pub best_step: usize,
+    pub path: PathRecorder,
+    /// The schedule's text, and whether it stepped per step.
+    pub schedule: Option<(String, bool)>,
+    pub epochs: Option<Epochs<'a>>,
+    pub line: usize,
+}
+
+pub(super) fn report(s: &mut Session, o: Outcome<'_>) {
+    let full = optimizer_text(o.oname, o.options);
+    let explicit: Vec<(&str, OptValue)> = o
+        .options
+        .iter()
+        .filter(|(k, _)| o.given.iter().any(|g| g == k))
+        .cloned()
+        .collect();
+    let title = optimizer_text(o.oname, &explicit);
+    let verb = if o.maximize { "maximize" } else { "minimize" };
+    let length = match &o.epochs {
+        Some(e) => format!(
+            "{} epochs of {} steps ({}), {} steps",
+            e.losses.len(),
+            e.plan.per_epoch,
+            batches(e.plan),
+            o.ran
+        ),
+        None => format!("{} steps", o.ran),
+    };
+    let mut text = format!(
+        "{verb} with {full}: {length}{}",
+        if o.interrupted {
+            " (interrupted: kept the best parameters)"
+        } else {
+            ""
+        }
+    );
+    if let Some((sched, per_step)) = &o.schedule {
+        let when = if *per_step { "per step" } else { "per epoch" };
+        text.push_str(&format!(
+            "\n  schedule {sched} {when}, lr {} -> {}",
+            fmt_num(o.path.lrs.first().copied().unwrap_or(f64::NAN)),
+            fmt_num(o.path.lrs.last().copied().unwrap_or(f64::NAN))
+        ));
+    }
+    let first = o.path.losses.first().copied().unwrap_or(o.final_loss);
+    text.push_str(&format!(
+        "\n  loss {} -> {} (best {} at step {}), {} evaluations",
+        fmt_num(first),
+        fmt_num(o.final_loss),
+        fmt_num(o.best_loss),
+        o.best_step,
+        o.nfcn
+    ));
+    text.push_str(&format!(
+        "\n  {}",
+        crate::plot::sparkline(&o.path.losses, 40)
+    ));
+    if o.path.cut {
+        text.push_str(&format!(
+            "\n  (the path holds the first {} steps only: the record is bounded)",
+            o.path.lrs.len()
+        ));
+    }
+    if let Some(e) = &o.epochs {
+        text.push_str(&epoch_table(e));
+    }
+    for &i in o.free {
+        text.push_str(&format!("\n  {} = {}", s.params[i].name, s.params[i].value));
+    }
+    s.say(&text);
+    record(s, &o);
+    let curves = o.epochs.as_ref().map(|e| TrainingCurves {
+        per_epoch: e.plan.per_epoch,
+        epoch_loss: e.losses.clone(),
+        watch: e.watch.clone(),
+    });
+    let keep_points = o.path.records_points();
+    s.last_path = Some(RunPath {
+        title,
+        names: RunPath::element_names(&s.params, o.free),
+        losses: o.path.losses,
+        points: if keep_points {
+            o.path.points
+        } else {
+            Vec::new()
+        },
+        lrs: o.path.lrs,
+        training: curves,
+    });
+}
+
+/// "batch 8 of 30, the last 6" and the like.
+fn batches(p: &Plan) -> String {
+    let mut t = format!("batch {} of {}", p.batch, p.n);
+    match p.ragged {
+        Some(r) => t.push_str(&format!(", the last {r}")),
+        None if p.n % p.batch != 0 => t.push_str(&format!(", {} rows dropped", p.n % p.batch)),
+        None => {}
+    }
+    if p.shuffle {
+        t.push_str(", shuffled");
+    }
+    t
+}
+
+fn epoch_table(e: &Epochs<'_>) -> String {
+    let mut head = vec!["epoch".to_string(), "mean loss".to_string()];
+    head.extend(e.watch.iter().map(|(n, _)| n.clone()));
+    head.push("lr".to_string());
+    let mut rows: Vec<Vec<String>> = vec![head];
+    for k in table_rows(e.losses.len()) {
+        let mut r = vec![(k + 1).to_string(), fmt_num(e.losses[k])];
+        r.extend(e.watch.iter().map(|(_, v)| fmt_num(v[k])));
+        r.push(e.lrs.get(k).map_or(String::new(), |v| fmt_num(*v)));
+        rows.push(r);
+    }
+    let widths: Vec<usize> = (0..rows[0].len())
+        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut t = String::new();
+    for r in &rows {
+        t.push_str("\n  ");
+        let cells: Vec<String> = r
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:>w$}"))
+            .collect();
+        t.push_str(cells.join("  ").trim_end());
+    }
+    t
+}
+
+fn record(s: &mut Session, o: &Outcome<'_>) {
+    let path = s.opts.trace.then(|| {
+        let n: usize = o.ranges.last().map_or(0, |r| r.end);
+        o.path
+            .losses
+            .iter()
+            .zip(o.path.points.chunks(n.max(1)))
+            .map(|(&loss, p)| PathPoint {
+                loss,
+                values: o
+                    .free
+                    .iter()
+                    .zip(o.ranges)
+                    .map(|(&i, r)| {
+                        let shape = s.params[i].value.shape.clone();
+                        (
+                            s.params[i].name.clone(),
+                            Tensor {
+                                shape,
+                                data: p[r.clone()].to_vec(),
+                            },
+                        )
+                    })
+                    .collect(),
+            })
+            .collect()
+    });
+    let training = TrainingFields {
+        lr: s.opts.trace.then(|| o.path.lrs.clone()),
+        schedule: o
+            .schedule
+            .as_ref()
+            .map(|(t, per)| (t.clone(), if *per { "step" } else { "epoch" })),
+        epochs: o.epochs.as_ref().map(|e| EpochFields {
+            epochs: e.losses.len(),
+            batch: e.plan.batch,
+            epoch_loss: e.losses.clone(),
+            watch: e.watch.clone(),
+        }),
+        path_cut: s.opts.trace && o.path.cut,
+    };
+    let rec = MinimizeRecord {
+        line: o.line,
+        optimizer: o.oname.to_string(),
+        options: o
+            .options
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect(),
+        maximize: o.maximize,
+        loss: o.final_loss,
+        params: params_record(s),
+        nfcn: o.nfcn,
+        ngrad: o.nfcn,
+        path,
+        kind: MinimizerFields::Steps {
+            steps: o.ran,
+            training,
+        },
+    };
+    s.records.push(rec.to_json());
+}
+
+pub(super) fn nonfinite(
+    s: &Session,
+    m: &MinimizeStmt,
+    free: &[usize],
+    ranges: &[Range<usize>],
+    bad: &NonFinite,
+) -> Diag {
+    let what = match bad.which {
+        None => format!("the loss is {}", fmt_num(bad.loss)),
+        Some(j) => {
+            let (pi, r) = free
+                .iter()
+                .zip(ranges)
+                .find(|(_, r)| r.contains(&j))
+                .map(|(p, r)| (*p, r.clone()))
+                .unwrap_or((free[0], 0..1));
+            let name = &s.params[pi].name;
+            if r.len() > 1 {
+                format!("the gradient of {name}[{}] is not finite", j - r.start)
+            } else {
+                format!("the gradient with respect to {name} is not finite")
+            }
+        }
+    };
+    let vals: Vec<String> = free
+        .iter()
+        .zip(ranges)
+        .map(|(&i, r)| {
+            let v = if r.len() == 1 {
+                fmt_num(bad.at[r.start])
+            } else {
+                Tensor {
+                    shape: s.params[i].value.shape.clone(),
+                    data: bad.at[r.clone()].to_vec(),
+                }
+                .to_string()
+            };
+            format!("{} = {v}", s.params[i].name)
+        })
+        .collect();
+    Diag::error(
+        "E0400",
+        format!("minimization stopped at step {}: {what}", bad.step),
+    )
+    .at(m.objective.span.clone(), "this objective")
+    .note(format!("at {}", vals.join(", ")))
+    .note("help: try a smaller learning rate, another starting point, or limits `in [lo, hi]`")
+}

@@ -66,12 +66,7 @@ pub const KEYWORDS: &[&str] = &[
     "not", "true", "false",
 ];
 
-/// The Minuit minimizers and their options (in the order minimize.rs reads them).
-const MINUIT: &[(&str, &[&str])] = &[
-    ("migrad", &["tol", "strategy", "errordef", "ncall", "grad"]),
-    ("simplex", &["tol", "errordef", "ncall"]),
-    ("scan", &["n", "errordef"]),
-];
+use crate::minuit::options::ALGORITHMS as MINUIT;
 
 /// The REPL's commands, with their one-line help.
 pub const COMMANDS: &[(&str, &str)] = &[
@@ -91,8 +86,8 @@ pub const COMMANDS: &[(&str, &str)] = &[
 
 /// Every option name of optimizer `name` (torch or Minuit), if it is one.
 pub fn option_names(name: &str) -> Option<Vec<String>> {
-    if let Some((_, opts)) = MINUIT.iter().find(|(n, _)| *n == name) {
-        return Some(opts.iter().map(|s| s.to_string()).collect());
+    if let Some(a) = crate::minuit::options::algorithm(name) {
+        return Some(a.options.iter().map(|s| s.to_string()).collect());
     }
     if !optim::is_optimizer(name) {
         return None;
@@ -325,7 +320,7 @@ pub fn help_text() -> String {
     let consts: Vec<&str> = CONSTANTS.iter().map(|(n, _)| *n).collect();
     s.push_str(&wrap("Constants", &consts));
     s.push_str(&wrap("Optimizers (torch.optim)", optim::NAMES));
-    let minuit: Vec<&str> = MINUIT.iter().map(|(n, _)| *n).collect();
+    let minuit: Vec<&str> = MINUIT.iter().map(|a| a.name).collect();
     s.push_str(&wrap("Minuit", &minuit));
     s.push_str("\nTab completes keywords, names and, inside `with adam(`, option names.\n");
     s.push_str("Ctrl-C abandons the line or stops a running minimization; Ctrl-D leaves.");
@@ -494,13 +489,13 @@ impl LossHelper {
         let mut all: Vec<&str> = Vec::new();
         if after_with {
             all.extend(optim::NAMES);
-            all.extend(MINUIT.iter().map(|(n, _)| *n));
+            all.extend(MINUIT.iter().map(|a| a.name));
         } else {
             all.extend(KEYWORDS);
             all.extend(BUILTINS.iter().map(|(n, _)| *n));
             all.extend(CONSTANTS.iter().map(|(n, _)| *n));
             all.extend(optim::NAMES);
-            all.extend(MINUIT.iter().map(|(n, _)| *n));
+            all.extend(MINUIT.iter().map(|a| a.name));
             all.extend(self.names.iter().map(String::as_str));
         }
         all.sort();

@@ -49,6 +49,8 @@ pub struct ParamInfo {
     pub span: Span,
     /// Parabolic errors from the last Minuit fit that moved this parameter.
     pub error: Option<f64>,
+    /// `step S`: Minuit's initial step size (iminuit's `errors`).
+    pub step: Option<f64>,
 }
 
 /// A named definition other than a parameter.

@@ -4,6 +4,7 @@
 
 pub(super) mod minuit;
 mod steps;
+pub(super) mod uncertainty;
 
 use super::report::tensor_json;
 use super::{Lowerer, Session};
@@ -14,10 +15,10 @@ use crate::syntax::ast::{Arg, Expr, ExprKind, MinimizeStmt, Stmt};
 use crate::tensor::fmt_num;
 use serde_json::{Map, Value};
 
-pub(super) const MINUIT: &[&str] = &["migrad", "simplex", "scan"];
+use crate::minuit::options::{algorithm, ALGORITHMS};
 
 /// Turns `name=value` arguments of `with OPT(...)` into option values.
-fn option_args(s: &Session, args: &[Arg]) -> Result<Vec<OptArg>, Diag> {
+pub(super) fn option_args(s: &Session, args: &[Arg]) -> Result<Vec<OptArg>, Diag> {
     fn value(s: &Session, e: &Expr) -> Result<OptValue, Diag> {
         Ok(match &e.kind {
             ExprKind::Bool(b) => OptValue::Bool(*b),
@@ -150,7 +151,7 @@ pub fn run(s: &mut Session, m: &MinimizeStmt, st: &Stmt, line: usize) -> Result<
     };
     let args = option_args(s, oargs)?;
     let obj = build_objective(s, m)?;
-    if MINUIT.contains(&oname) {
+    if let Some(alg) = algorithm(oname) {
         if let Some(e) = &m.steps {
             return Err(Diag::error(
                 "E0304",
@@ -159,7 +160,7 @@ pub fn run(s: &mut Session, m: &MinimizeStmt, st: &Stmt, line: usize) -> Result<
             .at(e.span.clone(), "Minuit decides when it has converged")
             .note("help: limit its calls with `ncall=N` instead"));
         }
-        return minuit::run_minuit(s, m, oname, &args, &ospan, obj, line);
+        return minuit::run_minuit(s, m, alg, &args, &ospan, obj, line);
     }
     let steps = match &m.steps {
         None => 1000,
@@ -191,7 +192,7 @@ pub fn run(s: &mut Session, m: &MinimizeStmt, st: &Stmt, line: usize) -> Result<
         Some(r) => r.map_err(|e| opt_diag(e, &ospan))?,
         None => {
             let mut all: Vec<&str> = optim::NAMES.to_vec();
-            all.extend(MINUIT);
+            all.extend(ALGORITHMS.iter().map(|a| a.name));
             let name_span = m
                 .with
                 .as_ref()

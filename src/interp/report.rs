@@ -1,9 +1,148 @@
-//! Small conversions for reports: values to JSON (SPEC 1.1: non-finite
-//! numbers are strings, tensors nested arrays) and text helpers.
+//! The `--json` records of a run (SPEC 1.1) and the conversions under them:
+//! one `MinimizeRecord` for both kinds of minimizer (step-based and Minuit),
+//! values to JSON (non-finite numbers are strings, tensors nested arrays)
+//! and text helpers. The record is plain data so that the training and
+//! fitting code fill in fields and never build JSON by hand.
 
 use crate::optim::OptValue;
 use crate::tensor::{fmt_num, Tensor};
-use serde_json::Value;
+use serde_json::{json, Map, Value};
+
+/// What a `minimize` / `maximize` statement reports under `--json`
+/// (SPEC 1.1, kind `"minimize"`).
+#[derive(Clone, Debug)]
+pub struct MinimizeRecord {
+    /// 1-based line of the statement's first token.
+    pub line: usize,
+    pub optimizer: String,
+    /// Every option, defaults filled in, in the optimizer's order.
+    pub options: Vec<(String, OptValue)>,
+    pub maximize: bool,
+    /// The objective at the final parameters.
+    pub loss: f64,
+    /// Every parameter of the session, name -> final value.
+    pub params: Vec<(String, Tensor)>,
+    pub nfcn: usize,
+    pub ngrad: usize,
+    /// Only with `--trace`: one point per step (step-based, start and
+    /// result included) or per evaluation (Minuit).
+    pub path: Option<Vec<PathPoint>>,
+    /// The fields only one kind of minimizer has.
+    pub kind: MinimizerFields,
+}
+
+/// One point of a recorded path: the loss and the values of the parameters
+/// that moved (the others are reported at their value in `params`).
+#[derive(Clone, Debug)]
+pub struct PathPoint {
+    pub loss: f64,
+    pub values: Vec<(String, Tensor)>,
+}
+
+/// The fields of a minimize record that depend on the kind of minimizer.
+#[derive(Clone, Debug)]
+pub enum MinimizerFields {
+    /// torch.optim: how many steps ran.
+    Steps { steps: usize },
+    /// MIGRAD, SIMPLEX, SCAN.
+    Minuit(MinuitFields),
+}
+
+/// Minuit's validity flags and errors at a minimum.
+#[derive(Clone, Debug)]
+pub struct MinuitFields {
+    pub edm: f64,
+    pub edm_goal: f64,
+    pub valid: bool,
+    pub accurate: bool,
+    pub at_limit: bool,
+    pub call_limit: bool,
+    pub above_max_edm: bool,
+    pub errors: ErrorsRecord,
+}
+
+/// Parabolic errors and covariance over the free parameters (shared by the
+/// `minimize` and `hesse` records).
+#[derive(Clone, Debug)]
+pub struct ErrorsRecord {
+    /// Free name -> error, declaration order.
+    pub errors: Vec<(String, f64)>,
+    /// Row-major, over `free`; None when Minuit has none.
+    pub covariance: Option<Vec<Vec<f64>>>,
+    /// Names of the free parameters, declaration order.
+    pub free: Vec<String>,
+}
+
+impl ErrorsRecord {
+    /// Adds `errors`, `covariance` and `free` to a record.
+    pub fn insert_into(&self, rec: &mut Map<String, Value>) {
+        let errors = self.errors.iter().map(|(k, v)| (k.clone(), num_json(*v)));
+        rec.insert("errors".into(), Value::Object(errors.collect()));
+        let cov = self.covariance.as_ref().map_or(Value::Null, |c| {
+            let row = |r: &Vec<f64>| Value::Array(r.iter().map(|v| num_json(*v)).collect());
+            Value::Array(c.iter().map(row).collect())
+        });
+        rec.insert("covariance".into(), cov);
+        rec.insert("free".into(), json!(self.free));
+    }
+}
+
+impl MinimizeRecord {
+    /// The record as SPEC 1.1's JSON object.
+    pub fn to_json(&self) -> Value {
+        let mut rec = Map::new();
+        rec.insert("kind".into(), json!("minimize"));
+        rec.insert("line".into(), json!(self.line));
+        rec.insert("optimizer".into(), json!(self.optimizer));
+        let options = self.options.iter().map(|(k, v)| (k.clone(), opt_json(v)));
+        rec.insert("options".into(), Value::Object(options.collect()));
+        rec.insert("maximize".into(), json!(self.maximize));
+        rec.insert("loss".into(), num_json(self.loss));
+        rec.insert("params".into(), Value::Object(self.params_map()));
+        rec.insert("nfcn".into(), json!(self.nfcn));
+        rec.insert("ngrad".into(), json!(self.ngrad));
+        match &self.kind {
+            MinimizerFields::Steps { steps } => {
+                rec.insert("steps".into(), json!(steps));
+            }
+            MinimizerFields::Minuit(m) => {
+                rec.insert("edm".into(), num_json(m.edm));
+                rec.insert("edm_goal".into(), num_json(m.edm_goal));
+                for (k, v) in [
+                    ("valid", m.valid),
+                    ("accurate", m.accurate),
+                    ("at_limit", m.at_limit),
+                    ("call_limit", m.call_limit),
+                    ("above_max_edm", m.above_max_edm),
+                ] {
+                    rec.insert(k.into(), json!(v));
+                }
+                m.errors.insert_into(&mut rec);
+            }
+        }
+        if let Some(path) = &self.path {
+            let point = |p: &PathPoint| {
+                let mut params = self.params_map();
+                for (k, t) in &p.values {
+                    params.insert(k.clone(), tensor_json(t));
+                }
+                json!({"loss": num_json(p.loss), "params": Value::Object(params)})
+            };
+            rec.insert(
+                "path".into(),
+                Value::Array(path.iter().map(point).collect()),
+            );
+        }
+        Value::Object(rec)
+    }
+
+    fn params_map(&self) -> Map<String, Value> {
+        self.params
+            .iter()
+            .map(|(k, t)| (k.clone(), tensor_json(t)))
+            .collect()
+    }
+}
 
 /// A number as SPEC 1.1 wants it: a JSON number that reads back as the same
 /// f64, or "inf", "-inf", "nan".
@@ -113,6 +252,69 @@ pub fn optimizer_text(name: &str, options: &[(&str, OptValue)]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn record(kind: MinimizerFields) -> MinimizeRecord {
+        MinimizeRecord {
+            line: 3,
+            optimizer: "adam".into(),
+            options: vec![("lr".into(), OptValue::Num(0.5))],
+            maximize: false,
+            loss: 0.25,
+            params: vec![
+                ("x".into(), Tensor::scalar(0.5)),
+                ("y".into(), Tensor::scalar(2.0)),
+            ],
+            nfcn: 4,
+            ngrad: 4,
+            path: Some(vec![PathPoint {
+                loss: f64::NAN,
+                values: vec![("x".into(), Tensor::scalar(1.0))],
+            }]),
+            kind,
+        }
+    }
+
+    #[test]
+    fn step_record_fills_path_points_from_params() {
+        let j = record(MinimizerFields::Steps { steps: 1 }).to_json();
+        assert_eq!(
+            j.to_string(),
+            r#"{"kind":"minimize","line":3,"loss":0.25,"maximize":false,"nfcn":4,"ngrad":4,"#
+                .to_string()
+                + r#""optimizer":"adam","options":{"lr":0.5},"params":{"x":0.5,"y":2.0},"#
+                + r#""path":[{"loss":"nan","params":{"x":1.0,"y":2.0}}],"steps":1}"#
+        );
+    }
+
+    #[test]
+    fn minuit_record_has_flags_errors_and_null_covariance() {
+        let errors = ErrorsRecord {
+            errors: vec![("x".into(), 0.1)],
+            covariance: None,
+            free: vec!["x".into()],
+        };
+        let mut r = record(MinimizerFields::Minuit(MinuitFields {
+            edm: 1e-9,
+            edm_goal: 2e-4,
+            valid: true,
+            accurate: false,
+            at_limit: false,
+            call_limit: true,
+            above_max_edm: false,
+            errors,
+        }));
+        r.path = None;
+        let j = r.to_json();
+        assert_eq!(j["covariance"], Value::Null);
+        assert_eq!(j["errors"]["x"], json!(0.1));
+        assert_eq!(j["free"], json!(["x"]));
+        assert_eq!(
+            (j["valid"].clone(), j["call_limit"].clone()),
+            (json!(true), json!(true))
+        );
+        assert_eq!(j["accurate"], json!(false));
+        assert!(j.get("path").is_none() && j.get("steps").is_none());
+    }
 
     #[test]
     fn json_numbers() {

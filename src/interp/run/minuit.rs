@@ -4,17 +4,19 @@
 //! statements that continue from the minimum (`hesse`, `minos`, `contour`,
 //! `profile`) are in `uncertainty.rs`.
 
-use super::{opt_diag, params_json, params_json_map, Objective};
+use super::{opt_diag, params_record, Objective};
 use crate::diagnostics::{Diag, Span};
 use crate::graph::{autodiff, NodeId, Tape};
-use crate::interp::report::{num_json, opt_json, optimizer_text};
+use crate::interp::report::{
+    optimizer_text, ErrorsRecord, MinimizeRecord, MinimizerFields, MinuitFields, PathPoint,
+};
 use crate::interp::{RunPath, Session};
 use crate::minuit::options::Algorithm;
 use crate::minuit::{self, report as mreport, Fcn, FunctionMinimum, MigradOptions, ParamSpec};
 use crate::optim::{self, OptArg, OptValue};
 use crate::syntax::ast::MinimizeStmt;
-use crate::tensor::fmt_num;
-use serde_json::{json, Map, Value};
+use crate::tensor::{fmt_num, Tensor};
+use serde_json::json;
 
 /// The most parameter elements a Minuit minimization takes.
 const MINUIT_MAX_ELEMENTS: usize = 1000;
@@ -418,53 +420,49 @@ pub(super) fn run_minuit(
     let mut run = run;
     let (min, specs, fcn) = (&run.min, &run.specs, &mut run.fcn);
 
-    let mut rec = Map::new();
-    rec.insert("kind".into(), json!("minimize"));
-    rec.insert("line".into(), json!(line));
-    rec.insert("optimizer".into(), json!(aname));
-    rec.insert(
-        "options".into(),
-        Value::Object(
-            options
-                .iter()
-                .map(|(k, v)| (k.to_string(), opt_json(v)))
-                .collect(),
-        ),
-    );
-    rec.insert("maximize".into(), json!(maximize));
-    rec.insert("loss".into(), num_json(fval));
-    rec.insert("params".into(), params_json(s));
-    rec.insert("nfcn".into(), json!(min.nfcn));
-    rec.insert("ngrad".into(), json!(min.ngrad));
-    rec.insert("edm".into(), num_json(min.edm));
-    rec.insert("edm_goal".into(), num_json(min.edm_goal));
-    for (k, v) in [
-        ("valid", min.valid),
-        ("accurate", min.accurate),
-        ("at_limit", min.at_limit),
-        ("call_limit", min.call_limit),
-        ("above_max_edm", min.above_max_edm),
-    ] {
-        rec.insert(k.into(), json!(v));
-    }
-    insert_errors(&mut rec, specs, min);
-    if s.opts.trace {
-        let path: Vec<Value> = fcn
-            .record
+    let path = s.opts.trace.then(|| {
+        fcn.record
             .calls()
-            .map(|(l, x)| {
-                let mut params = params_json_map(s);
-                for (k, sp) in specs.iter().enumerate() {
-                    params.insert(sp.name.clone(), num_json(x[k]));
-                }
-                json!({"loss": num_json(l), "params": Value::Object(params)})
+            .map(|(loss, x)| PathPoint {
+                loss,
+                values: specs
+                    .iter()
+                    .enumerate()
+                    .map(|(k, sp)| (sp.name.clone(), Tensor::scalar(x[k])))
+                    .collect(),
             })
-            .collect();
-        rec.insert("path".into(), Value::Array(path));
+            .collect()
+    });
+    let rec = MinimizeRecord {
+        line,
+        optimizer: aname.to_string(),
+        options: options
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect(),
+        maximize,
+        loss: fval,
+        params: params_record(s),
+        nfcn: min.nfcn,
+        ngrad: min.ngrad,
+        path,
+        kind: MinimizerFields::Minuit(MinuitFields {
+            edm: min.edm,
+            edm_goal: min.edm_goal,
+            valid: min.valid,
+            accurate: min.accurate,
+            at_limit: min.at_limit,
+            call_limit: min.call_limit,
+            above_max_edm: min.above_max_edm,
+            errors: errors_record(specs, min),
+        }),
+    };
+    let mut json = rec.to_json();
+    if s.opts.trace {
         // a fit with more calls than the record keeps says so
-        rec.insert("path_dropped".into(), json!(fcn.record.dropped));
+        json["path_dropped"] = json!(fcn.record.dropped);
     }
-    s.records.push(Value::Object(rec));
+    s.records.push(json);
     let fnames: Vec<usize> = (0..specs.len()).filter(|&k| !specs[k].fixed).collect();
     s.last_path = Some(RunPath {
         title,
@@ -491,33 +489,19 @@ pub(super) fn push_block(text: &mut String, block: &str) {
     text.push('\n');
 }
 
-pub(super) fn insert_errors(
-    rec: &mut Map<String, Value>,
-    specs: &[ParamSpec],
-    min: &FunctionMinimum,
-) {
+/// Errors, covariance and free names at a minimum, for a record.
+pub(super) fn errors_record(specs: &[ParamSpec], min: &FunctionMinimum) -> ErrorsRecord {
     let free: Vec<usize> = (0..specs.len()).filter(|&k| !specs[k].fixed).collect();
-    rec.insert(
-        "errors".into(),
-        Value::Object(
-            free.iter()
-                .map(|&k| (specs[k].name.clone(), num_json(min.errors[k])))
-                .collect(),
-        ),
-    );
-    rec.insert(
-        "covariance".into(),
-        match &min.covariance {
-            Some(c) => Value::Array(
-                (0..c.nrows())
-                    .map(|i| Value::Array((0..c.ncols()).map(|j| num_json(c[(i, j)])).collect()))
-                    .collect(),
-            ),
-            None => Value::Null,
-        },
-    );
-    rec.insert(
-        "free".into(),
-        Value::Array(free.iter().map(|&k| json!(specs[k].name)).collect()),
-    );
+    ErrorsRecord {
+        errors: free
+            .iter()
+            .map(|&k| (specs[k].name.clone(), min.errors[k]))
+            .collect(),
+        covariance: min.covariance.as_ref().map(|c| {
+            (0..c.nrows())
+                .map(|i| (0..c.ncols()).map(|j| c[(i, j)]).collect())
+                .collect()
+        }),
+        free: free.iter().map(|&k| specs[k].name.clone()).collect(),
+    }
 }

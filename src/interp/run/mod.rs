@@ -6,14 +6,12 @@ pub(super) mod minuit;
 mod steps;
 pub(super) mod uncertainty;
 
-use super::report::tensor_json;
 use super::{Lowerer, Session};
 use crate::diagnostics::{Diag, Span};
 use crate::graph::{Graph, NodeId, Tape};
 use crate::optim::{self, OptArg, OptError, OptValue, ParamLayout};
 use crate::syntax::ast::{Arg, Expr, ExprKind, MinimizeStmt, Stmt};
-use crate::tensor::fmt_num;
-use serde_json::{Map, Value};
+use crate::tensor::{fmt_num, Tensor};
 
 use crate::minuit::options::{algorithm, ALGORITHMS};
 
@@ -209,13 +207,10 @@ pub fn run(s: &mut Session, m: &MinimizeStmt, st: &Stmt, line: usize) -> Result<
     steps::run_steps(s, m, oname, built, &given, &free, &layout, obj, steps, line)
 }
 
-pub(super) fn params_json_map(s: &Session) -> Map<String, Value> {
+/// Every parameter's name and value, for a record.
+pub(super) fn params_record(s: &Session) -> Vec<(String, Tensor)> {
     s.params
         .iter()
-        .map(|p| (p.name.clone(), tensor_json(&p.value)))
+        .map(|p| (p.name.clone(), p.value.clone()))
         .collect()
-}
-
-pub(super) fn params_json(s: &Session) -> Value {
-    Value::Object(params_json_map(s))
 }

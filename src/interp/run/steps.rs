@@ -6,15 +6,14 @@
 //! thing; only LBFGS, which has no maximize, uses the loss, so the two
 //! agree).
 
-use super::{params_json, params_json_map, Objective};
+use super::{params_record, Objective};
 use crate::diagnostics::Diag;
 use crate::graph::{autodiff, NodeId, Tape};
-use crate::interp::report::{num_json, opt_json, optimizer_text, tensor_json};
+use crate::interp::report::{optimizer_text, MinimizeRecord, MinimizerFields, PathPoint};
 use crate::interp::{take_interrupt, RunPath, Session};
 use crate::optim::{self, OptValue, ParamLayout};
 use crate::syntax::ast::MinimizeStmt;
-use crate::tensor::fmt_num;
-use serde_json::{json, Map, Value};
+use crate::tensor::{fmt_num, Tensor};
 
 /// Free elements up to which a step-based run records its whole path.
 const PATH_LIMIT: usize = 64;
@@ -213,46 +212,41 @@ pub(super) fn run_steps(
     }
     s.say(&text);
 
-    let mut rec = Map::new();
-    rec.insert("kind".into(), json!("minimize"));
-    rec.insert("line".into(), json!(line));
-    rec.insert("optimizer".into(), json!(oname));
-    rec.insert(
-        "options".into(),
-        Value::Object(
-            built
-                .options
-                .iter()
-                .map(|(k, v)| (k.to_string(), opt_json(v)))
-                .collect(),
-        ),
-    );
-    rec.insert("maximize".into(), json!(maximize));
-    rec.insert("loss".into(), num_json(final_loss));
-    rec.insert("params".into(), params_json(s));
-    rec.insert("nfcn".into(), json!(nfcn));
-    rec.insert("ngrad".into(), json!(ngrad));
-    rec.insert("steps".into(), json!(ran));
-    if s.opts.trace {
-        let names: Vec<String> = s.params.iter().map(|p| p.name.clone()).collect();
-        let path: Vec<Value> = losses
+    let path = s.opts.trace.then(|| {
+        losses
             .iter()
             .zip(flat.chunks(n.max(1)))
-            .map(|(l, p)| {
-                let mut params = params_json_map(s);
-                for (&i, r) in free.iter().zip(&ranges) {
-                    let t = crate::tensor::Tensor {
-                        shape: s.params[i].value.shape.clone(),
-                        data: p[r.clone()].to_vec(),
-                    };
-                    params.insert(names[i].clone(), tensor_json(&t));
-                }
-                json!({"loss": num_json(*l), "params": Value::Object(params)})
+            .map(|(&loss, p)| PathPoint {
+                loss,
+                values: free
+                    .iter()
+                    .zip(&ranges)
+                    .map(|(&i, r)| {
+                        let shape = s.params[i].value.shape.clone();
+                        let data = p[r.clone()].to_vec();
+                        (s.params[i].name.clone(), Tensor { shape, data })
+                    })
+                    .collect(),
             })
-            .collect();
-        rec.insert("path".into(), Value::Array(path));
-    }
-    s.records.push(Value::Object(rec));
+            .collect()
+    });
+    let rec = MinimizeRecord {
+        line,
+        optimizer: oname.to_string(),
+        options: built
+            .options
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect(),
+        maximize,
+        loss: final_loss,
+        params: params_record(s),
+        nfcn,
+        ngrad,
+        path,
+        kind: MinimizerFields::Steps { steps: ran },
+    };
+    s.records.push(rec.to_json());
     s.last_path = Some(RunPath {
         title,
         names: free.iter().map(|&i| s.params[i].name.clone()).collect(),

@@ -6,7 +6,7 @@
 //! JSON record. MINOS, contours and profiles refuse an invalid minimum, as
 //! iminuit does, with the reason.
 
-use super::minuit::{insert_errors, push_block, MinuitRun};
+use super::minuit::{errors_record, push_block, MinuitRun};
 use super::{opt_diag, option_args};
 use crate::diagnostics::{Diag, Span};
 use crate::interp::report::num_json;
@@ -108,7 +108,7 @@ pub fn hesse(s: &mut Session, st: &Stmt, line: usize) -> Result<(), Diag> {
     rec.insert("line".into(), json!(line));
     rec.insert("nfcn".into(), json!(nfcn));
     rec.insert("ngrad".into(), json!(ngrad));
-    insert_errors(&mut rec, &run.specs, &run.min);
+    errors_record(&run.specs, &run.min).insert_into(&mut rec);
     rec.insert(
         "valid".into(),
         json!(run.min.valid && run.min.covariance.is_some()),

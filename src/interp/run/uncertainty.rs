@@ -330,28 +330,20 @@ fn profile_opts(s: &Session, opts: &[Arg], span: &Span) -> Result<(usize, f64), 
     Ok((n as usize, bound))
 }
 
-/// The profile of the last fit, as `profile` and `plot profile` use it:
-/// the profile, the name, the minimum's value and MINOS interval when MINOS
-/// ran on it.
+/// The profile of the last fit and the profiled parameter's name.
 pub fn compute_profile(
     s: &mut Session,
     x: &Ident,
     opts: &[Arg],
     st: &Stmt,
-) -> Result<(minuit::profile::Profile, String, f64, Option<(f64, f64)>), Diag> {
+) -> Result<(minuit::profile::Profile, String), Diag> {
     let (points, bound) = profile_opts(s, opts, &st.span)?;
     let run = valid_run(s, st, "a profile")?;
     let k = free_param(run, x, "a profile")?;
     let grid = minuit::profile::grid(run.min.values[k], run.min.errors[k], points, bound);
     let p = minuit::profile::profile(&mut run.fcn, &run.specs, &run.min, k, &grid, run.numeric);
     run.fcn.record.clear();
-    let name = run.specs[k].name.clone();
-    let me = run
-        .minos
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map(|(_, e)| (e.lower, e.upper));
-    Ok((p, name, run.min.values[k], me))
+    Ok((p, run.specs[k].name.clone()))
 }
 
 /// `profile X [points=N] [bound=K];`
@@ -362,7 +354,7 @@ pub fn profile(
     st: &Stmt,
     line: usize,
 ) -> Result<(), Diag> {
-    let (p, name, _, _) = compute_profile(s, x, opts, st)?;
+    let (p, name) = compute_profile(s, x, opts, st)?;
     let mut text = format!("profile {name}");
     for ((v, f), ok) in p.values.iter().zip(&p.fcn).zip(&p.valid) {
         text.push_str(&format!(

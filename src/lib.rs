@@ -4,6 +4,7 @@
 //! statements against a session, minimizing with torch.optim's algorithms
 //! (`optim`) or Minuit's (`minuit`).
 
+pub mod builtins;
 pub mod check;
 pub mod diagnostics;
 pub mod graph;

@@ -2,7 +2,7 @@
 //! the script, and exit codes. Everything else lives in the library.
 
 use clap::{Args, Parser, Subcommand};
-use losslang::check::{self, Captured, CheckOptions};
+use losslang::check::{self, report, CheckOptions};
 use losslang::interp::{Options, Session};
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
@@ -64,7 +64,19 @@ enum Cmd {
         /// One JSON object per script (JSON Lines), for autograders
         #[arg(long)]
         json: bool,
+        /// Compare each X.loss with DIR/X.expected (a teacher's solutions)
+        #[arg(long, value_name = "DIR", conflicts_with = "bless")]
+        against: Option<PathBuf>,
+        /// Seconds a script may run before it fails
+        #[arg(long, value_name = "S", default_value_t = check::DEFAULT_TIMEOUT, value_parser = positive_seconds)]
+        timeout: f64,
+        /// Also write a JUnit XML report to FILE
+        #[arg(long, value_name = "FILE")]
+        junit: Option<PathBuf>,
     },
+    /// Runs one script for `check` and prints its results as JSON
+    #[command(name = "check-run", hide = true)]
+    CheckRun { file: PathBuf },
     /// The interactive REPL, after running FILE if given
     Repl { file: Option<PathBuf> },
 }
@@ -147,55 +159,43 @@ fn run_file(file: &Path, flags: &RunFlags) -> i32 {
     outcome.exit_code()
 }
 
-/// Runs one script for `check`, in process, capturing its output.
-fn capture(path: &Path) -> Captured {
-    let src = match read_script(path) {
-        Ok(s) => s,
-        Err(msg) => {
-            return Captured {
-                stdout: String::new(),
-                stderr: format!("error[E0500]: {msg}\n"),
-                status: 1,
-            }
+/// `--timeout`: a positive, finite number of seconds.
+fn positive_seconds(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
+        _ => Err(format!("must be a positive number of seconds, got `{s}`")),
+    }
+}
+
+/// `losslang check`: each script runs in a child process (see check::runner).
+fn run_check(opts: CheckOptions) -> i32 {
+    let runner = match check::runner::ChildRunner::current(opts.timeout_duration()) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot find the losslang binary to run scripts: {e}");
+            return 2;
         }
     };
-    let out = SharedBuf::default();
-    let err = SharedBuf::default();
-    let mut session = Session::new(
-        Options::default(),
-        Box::new(out.clone()),
-        Box::new(err.clone()),
-    );
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        session.base_dir = dir.to_path_buf();
+    let mut text = report::text::Text::new(std::io::stdout());
+    let mut json = report::json::JsonLines::new(std::io::stdout());
+    let mut junit = opts.junit.clone().map(report::junit::Junit::new);
+    let mut reporters: Vec<&mut dyn report::Reporter> = Vec::new();
+    if opts.json {
+        reporters.push(&mut json);
+    } else {
+        reporters.push(&mut text);
     }
-    let outcome = session.run_source(&path.display().to_string(), &src);
-    session.flush();
-    drop(session);
-    Captured {
-        stdout: out.text(),
-        stderr: err.text(),
-        status: outcome.exit_code(),
+    if let Some(j) = junit.as_mut() {
+        reporters.push(j);
     }
-}
-
-/// A writer whose bytes can be read back after the session is done.
-#[derive(Clone, Default)]
-struct SharedBuf(std::rc::Rc<std::cell::RefCell<Vec<u8>>>);
-
-impl SharedBuf {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.borrow()).into_owned()
-    }
-}
-
-impl Write for SharedBuf {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.borrow_mut().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
+    match check::run_check(&opts, &mut |p| runner.run(p), &mut reporters) {
+        Ok(summary) => summary.exit_code(),
+        // A closed pipe (`| head`) is the reader's choice, not an error.
+        Err(check::CheckError::Closed) => 1,
+        Err(e) => {
+            eprintln!("error: {e}");
+            2
+        }
     }
 }
 
@@ -208,32 +208,24 @@ fn real_main(cli: Cli) -> i32 {
             rtol,
             atol,
             json,
-        }) => {
-            let opts = CheckOptions {
-                paths: if paths.is_empty() {
-                    vec![PathBuf::from(".")]
-                } else {
-                    paths
-                },
-                rtol,
-                atol,
-                bless,
-                json,
-            };
-            if let Err(e) = opts.validate() {
-                eprintln!("error: {e}");
-                return 2;
-            }
-            let mut stdout = std::io::stdout();
-            match check::run_check(&opts, &mut capture, &mut stdout) {
-                Ok(true) => 0,
-                Ok(false) => 1,
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    1
-                }
-            }
-        }
+            against,
+            timeout,
+            junit,
+        }) => run_check(CheckOptions {
+            paths: if paths.is_empty() {
+                vec![PathBuf::from(".")]
+            } else {
+                paths
+            },
+            rtol,
+            atol,
+            bless,
+            json,
+            against,
+            timeout,
+            junit,
+        }),
+        Some(Cmd::CheckRun { file }) => check::runner::child_main(&file),
         Some(Cmd::Repl { file }) => losslang::repl::run(file.as_deref()),
         None => match cli.file {
             Some(file) => run_file(&file, &cli.flags),

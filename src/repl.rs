@@ -7,7 +7,7 @@
 //! When standard input is not a terminal the REPL reads it line by line,
 //! without prompts, so that it can be scripted; see docs/repl.md.
 
-use crate::interp::names::{BUILTINS, CONSTANTS};
+use crate::builtins::CONSTANTS;
 use crate::interp::{Options, Outcome, Session, INTERRUPT};
 use crate::optim;
 use crate::syntax::ast::StmtKind;
@@ -315,7 +315,7 @@ pub fn help_text() -> String {
         out.push('\n');
         out
     };
-    let builtins: Vec<&str> = BUILTINS.iter().map(|(n, _)| *n).collect();
+    let builtins: Vec<&str> = crate::builtins::names().collect();
     s.push_str(&wrap("Built-in functions", &builtins));
     let consts: Vec<&str> = CONSTANTS.iter().map(|(n, _)| *n).collect();
     s.push_str(&wrap("Constants", &consts));
@@ -492,7 +492,7 @@ impl LossHelper {
             all.extend(MINUIT.iter().map(|a| a.name));
         } else {
             all.extend(KEYWORDS);
-            all.extend(BUILTINS.iter().map(|(n, _)| *n));
+            all.extend(crate::builtins::names());
             all.extend(CONSTANTS.iter().map(|(n, _)| *n));
             all.extend(optim::NAMES);
             all.extend(MINUIT.iter().map(|a| a.name));

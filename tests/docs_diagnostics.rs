@@ -4,7 +4,7 @@
 //! status 1 and print on stderr exactly the documented output (trailing
 //! whitespace ignored; a documented line ending in ` ...` was shortened and
 //! only has to be a prefix of the real one). Also checks that every code in
-//! the `CODES` table of src/diagnostics.rs has a section, and that every
+//! the `CODES` table of src/diagnostics/mod.rs has a section, and that every
 //! section has an example producing its own code (unless listed in
 //! `NO_EXAMPLE`).
 //!
@@ -16,7 +16,7 @@ use std::path::Path;
 use std::process::Command;
 
 const DOC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/diagnostics.md");
-const CODES_SRC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/src/diagnostics.rs");
+const CODES_SRC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/src/diagnostics/mod.rs");
 
 /// Sections that document a code without an example, and why.
 const NO_EXAMPLE: &[(&str, &str)] = &[(
@@ -232,7 +232,7 @@ fn table_codes() -> Vec<String> {
     let src = fs::read_to_string(CODES_SRC).unwrap();
     let start = src
         .find("pub const CODES")
-        .expect("no `pub const CODES` in src/diagnostics.rs");
+        .expect("no `pub const CODES` in src/diagnostics/mod.rs");
     let table = &src[start..];
     let table = &table[..table.find("];").expect("CODES table never ends")];
     let codes: Vec<String> = table
@@ -260,7 +260,7 @@ fn every_code_has_a_section() {
         .collect();
     assert!(
         missing.is_empty(),
-        "codes in src/diagnostics.rs's CODES with no `## CODE` section in docs/diagnostics.md: {missing:?}"
+        "codes in src/diagnostics/mod.rs's CODES with no `## CODE` section in docs/diagnostics.md: {missing:?}"
     );
 }
 

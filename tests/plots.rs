@@ -130,14 +130,11 @@ fn elements<'a>(svg: &'a str, tag: &str) -> Vec<&'a str> {
     out
 }
 
-/// The points of the minimizer's path: the thick blue polylines.
+/// The points of the minimizers' paths: the polylines of class "path".
 fn path_points(svg: &str) -> Vec<(f64, f64)> {
     elements(svg, "polyline")
         .into_iter()
-        .filter(|e| {
-            attr(e, "stroke").is_some_and(|s| s.eq_ignore_ascii_case("#0000FF"))
-                && attr(e, "stroke-width") == Some("2")
-        })
+        .filter(|e| attr(e, "class") == Some("path"))
         .flat_map(|e| {
             attr(e, "points")
                 .unwrap_or("")
@@ -245,8 +242,7 @@ plot relu(t) over t in [-2, 2] to \"r.PNG\";
     // The loss plot's title names the run.
     let loss = svg_texts(&fs::read_to_string(d.path().join("l.svg")).unwrap());
     assert!(
-        loss.iter()
-            .any(|t| t.contains("adam") && t.contains("lr=0.05")),
+        loss.iter().any(|t| t == "loss per step: Adam lr=0.05"),
         "{loss:?}"
     );
     // Nothing but the requested files (no temporary files).
@@ -318,7 +314,7 @@ plot contour h(x, y) over x in [-6, 6], y in [-6, 6] with path to \"m.svg\";\n";
     assert!(
         texts
             .iter()
-            .any(|t| t.contains("migrad") && t.contains("grad=\"numeric\"")),
+            .any(|t| t.contains("MIGRAD") && t.contains("grad=\"numeric\"")),
         "the title names migrad and its option: {texts:?}"
     );
 }
@@ -336,21 +332,31 @@ plot contour x^2 + y^2 over x in [-2, 2], y in [-3, 3] with path to \"g.svg\";\n
     assert_ok(&r, "golden");
     let svg = check_svg(&d.path().join("g.svg"));
     let svg_tag = elements(&svg, "svg")[0];
-    assert_eq!(attr(svg_tag, "width"), Some("700"));
-    assert_eq!(attr(svg_tag, "height"), Some("600"));
+    let size = |k| attr(svg_tag, k).and_then(|v| v.parse::<f64>().ok());
+    let (w, h) = (
+        size("width").expect("width"),
+        size("height").expect("height"),
+    );
+    assert!(
+        (600.0..900.0).contains(&w) && (500.0..700.0).contains(&h),
+        "{w} x {h}"
+    );
 
     let texts = svg_texts(&svg);
     // The title: the objective, the optimizer and the options given.
     let title = &texts[0];
     assert!(title.contains("x^2 + y^2"), "title {title:?}");
-    assert!(title.contains("sgd"), "title {title:?}");
+    assert!(title.contains("SGD"), "title {title:?}");
     assert!(title.contains("lr=0.1"), "title {title:?}");
     // Axis labels and the legend.
     for w in ["x", "y", "start", "end", "path (4 points)"] {
         assert!(texts.iter().any(|t| t == w), "no {w:?} in {texts:?}");
     }
-    // Tick labels span the ranges (any float formatting).
-    let nums: Vec<f64> = texts.iter().filter_map(|t| t.parse().ok()).collect();
+    // Tick labels span the ranges (with a true minus sign).
+    let nums: Vec<f64> = texts
+        .iter()
+        .filter_map(|t| t.replace('\u{2212}', "-").parse().ok())
+        .collect();
     for want in [-3.0, -2.0, 2.0, 3.0] {
         assert!(
             nums.iter().any(|&n| (n - want).abs() < 1e-9),
@@ -369,33 +375,58 @@ plot contour x^2 + y^2 over x in [-2, 2], y in [-3, 3] with path to \"g.svg\";\n
     let len = |a: (f64, f64), b: (f64, f64)| ((a.0 - b.0).powi(2) + (a.1 - b.1).powi(2)).sqrt();
     assert!(len(pts[0], pts[1]) > len(pts[1], pts[2]));
     assert!(len(pts[1], pts[2]) > len(pts[2], pts[3]));
-    // Step 0 and the result are where they belong on a 700 x 600 canvas:
-    // x = 1 is three quarters across [-2, 2], y = 2 is one sixth down [-3, 3].
+    // Step 0 and the result are where they belong: x = 1 is three quarters
+    // across [-2, 2], y = 2 is one sixth down [-3, 3] of the plotting area.
+    let clip = elements(&svg, "rect")
+        .into_iter()
+        .find(|r| attr(r, "width").is_some() && !r.contains("class="))
+        .expect("the plotting area's clip rectangle");
+    let n = |k| attr(clip, k).and_then(|v| v.parse::<f64>().ok()).expect(k);
+    let (l, t, aw, ah) = (n("x"), n("y"), n("width"), n("height"));
+    assert!((pts[0].0 - (l + 0.75 * aw)).abs() < 0.01, "{pts:?}");
+    assert!((pts[0].1 - (t + ah / 6.0)).abs() < 0.01, "{pts:?}");
+    // Start and end rings (open, in green and red) sit on the first and
+    // last points, drawn over them without hiding them.
     let circles = elements(&svg, "circle");
-    let at = |fill: &str| -> (f64, f64) {
+    let ring = |colour: &str| -> (f64, f64) {
         let c = circles
             .iter()
-            .find(|c| attr(c, "fill").is_some_and(|f| f.eq_ignore_ascii_case(fill)))
-            .unwrap_or_else(|| panic!("no {fill} marker"));
+            .find(|c| {
+                attr(c, "stroke").is_some_and(|f| f.eq_ignore_ascii_case(colour))
+                    && attr(c, "fill") == Some("none")
+            })
+            .unwrap_or_else(|| panic!("no {colour} ring"));
         (
             attr(c, "cx").unwrap().parse().unwrap(),
             attr(c, "cy").unwrap().parse().unwrap(),
         )
     };
-    let (start, end) = (at("#00A000"), at("#DC0000"));
-    assert_eq!(start, pts[0], "the start marker sits on the first point");
-    assert_eq!(end, pts[3], "the end marker sits on the last point");
-    let (xmin, xmax) = (pts[0].0.min(pts[3].0), pts[0].0.max(pts[3].0));
-    assert!(xmin > 300.0 && xmax < 600.0, "{pts:?}");
-    // White-ringed markers, one per point.
+    assert_eq!(
+        ring("#009600"),
+        pts[0],
+        "the start ring sits on the first point"
+    );
+    assert_eq!(
+        ring("#d70000"),
+        pts[3],
+        "the end ring sits on the last point"
+    );
+    // White markers edged in blue with a blue dot, one per point.
+    let on_map = |c: &&&str| c.contains("clip-path");
     let white = circles
         .iter()
+        .filter(on_map)
         .filter(|c| {
-            attr(c, "fill").is_some_and(|f| f.eq_ignore_ascii_case("#FFFFFF"))
-                && attr(c, "r") == Some("3")
+            attr(c, "fill").is_some_and(|f| f.eq_ignore_ascii_case("#ffffff"))
+                && attr(c, "stroke") == Some("#0000ff")
         })
         .count();
-    assert_eq!(white, 4);
+    let dots = circles
+        .iter()
+        .filter(on_map)
+        .filter(|c| attr(c, "fill") == Some("#0000ff"))
+        .count();
+    assert_eq!((white, dots), (4, 4));
 }
 
 // ---------------------------------------------------------------------------
@@ -660,8 +691,8 @@ fn chapter_figures_example() {
         assert!(names.iter().any(|n| n == want), "no {want} in {names:?}");
     }
     let title = |f: &str| svg_texts(&check_svg(&figs.join(f)))[0].clone();
-    assert!(title("himmelblau-migrad-origin.svg").contains("migrad"));
-    assert!(title("himmelblau-adam-minus2.svg").contains("adam(lr=0.1)"));
+    assert!(title("himmelblau-migrad-origin.svg").contains("MIGRAD"));
+    assert!(title("himmelblau-adam-minus2.svg").contains("Adam lr=0.1"));
     assert!(title("beale-adam.svg").contains("betas=(0.9, 0.999)"));
     assert!(title("beale-momentum.svg").contains("betas=(0.99, 0.999)"));
     for f in &names {

@@ -72,7 +72,11 @@ impl Session {
                 let v = self.eval(e)?;
                 self.set_param_value(i, v, &e.span)
             }
-            StmtKind::Minimize(m) => run::run(self, m, st, line),
+            StmtKind::Minimize(m) => {
+                run::run(self, m, st, line)?;
+                plots::log_run(self, &m.objective);
+                Ok(())
+            }
             StmtKind::Hesse => run::uncertainty::hesse(self, st, line),
             StmtKind::Minos(names, opts) => run::uncertainty::minos(self, names, opts, st, line),
             StmtKind::Contour { x, y, opts } => {
@@ -84,7 +88,11 @@ impl Session {
                 cond,
                 within,
                 message,
-            } => self.expect(cond, within.as_ref(), message.as_deref(), st, line),
+                points,
+            } => {
+                let points = points.as_ref().map(|e| self.expect_points(e)).transpose()?;
+                self.expect(cond, within.as_ref(), message.as_deref(), points, st, line)
+            }
             StmtKind::Seed(e) => {
                 let v = self.const_scalar(e)?;
                 if v < 0.0 || v.fract() != 0.0 || v > 2f64.powi(63) {
@@ -129,7 +137,7 @@ impl Session {
                     .note("help: pick another name, or assign a parameter with `name = value;`"),
             );
         }
-        if names::builtin_arity(name).is_some() || names::constant(name).is_some() {
+        if crate::builtins::lookup(name).is_some() || names::constant(name).is_some() {
             return Err(Diag::error("E0201", format!("`{name}` is a built-in name"))
                 .at(span.clone(), "cannot be redefined"));
         }
@@ -167,15 +175,30 @@ impl Session {
         Ok(())
     }
 
+    /// The weight of `expect ... points N`: a positive whole number.
+    fn expect_points(&self, e: &Expr) -> Result<u64, Diag> {
+        let v = self.const_scalar(e)?;
+        if v < 1.0 || v.fract() != 0.0 || v > 1e9 {
+            return Err(
+                Diag::error("E0304", "`points` must be a positive whole number")
+                    .at(e.span.clone(), format!("this is {}", fmt_num(v)))
+                    .note("help: write e.g. `expect x == 3 within 0.01 points 2;`"),
+            );
+        }
+        Ok(v as u64)
+    }
+
     fn expect(
         &mut self,
         cond: &Expr,
         within: Option<&Expr>,
         message: Option<&str>,
+        points: Option<u64>,
         st: &Stmt,
         line: usize,
     ) -> Result<(), Diag> {
         let src_text = self.src[cond.span.clone()].to_string();
+        let mut values = Vec::new();
         let (passed, detail) = match within {
             Some(tol_e) => {
                 let ExprKind::Binary(crate::syntax::ast::BinOp::Eq, a, b) = &cond.kind else {
@@ -196,6 +219,7 @@ impl Session {
                     )
                 })?;
                 let ok = d <= tol;
+                values = vec![report::tensor_json(&av), report::tensor_json(&bv)];
                 (
                     ok,
                     format!(
@@ -222,6 +246,7 @@ impl Session {
                     ExprKind::Binary(op, a, b) if op.is_comparison() => {
                         let av = self.eval(a)?;
                         let bv = self.eval(b)?;
+                        values = vec![report::tensor_json(&av), report::tensor_json(&bv)];
                         format!("{av} {} {bv} is {}", op.symbol(), ok)
                     }
                     _ => format!("{} is {}", src_text, ok),
@@ -237,10 +262,15 @@ impl Session {
             Some(m) => format!("{m}: {full}: {detail}"),
             None => format!("{full}: {detail}"),
         };
+        // A weighted expect shows what it earned: `expect passed (2/2 points): ...`.
+        let weight = match points {
+            Some(n) => format!(" ({}/{n} points)", if passed { n } else { 0 }),
+            None => String::new(),
+        };
         if passed {
-            self.say(&format!("expect passed: {text}"));
+            self.say(&format!("expect passed{weight}: {text}"));
         } else {
-            self.say(&format!("expect FAILED: {text}"));
+            self.say(&format!("expect FAILED{weight}: {text}"));
             self.failed_expects += 1;
             let mut d =
                 Diag::error("E0401", format!("expect failed: {full}")).at(st.span.clone(), detail);
@@ -254,7 +284,8 @@ impl Session {
             }
         }
         self.records
-            .push(json!({"kind": "expect", "line": line, "passed": passed, "message": text}));
+            .push(json!({"kind": "expect", "line": line, "passed": passed,
+            "message": text, "values": values, "points": points}));
         Ok(())
     }
 }

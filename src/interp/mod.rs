@@ -85,7 +85,9 @@ pub struct Options {
 pub struct RunPath {
     /// Optimizer and options, for plot titles.
     pub title: String,
-    /// Free parameter names, in the order of `points`' entries.
+    /// One name per recorded value, in the order of `points`' entries:
+    /// `x` for a scalar parameter, `w[0]`, `w[1]`, ... for the elements of
+    /// a tensor (see [`RunPath::element_names`]).
     pub names: Vec<String>,
     /// The loss at each point (per step, or per evaluation for Minuit).
     pub losses: Vec<f64>,
@@ -96,6 +98,22 @@ pub struct RunPath {
 }
 
 impl RunPath {
+    /// The names of the elements of parameters `which`, in order: a
+    /// scalar's own name, a tensor's `name[k]` by flat index (as Minuit's
+    /// tables name them).
+    pub fn element_names(params: &[ParamInfo], which: &[usize]) -> Vec<String> {
+        let mut out = Vec::new();
+        for &i in which {
+            let p = &params[i];
+            if p.value.is_scalar() {
+                out.push(p.name.clone());
+            } else {
+                out.extend((0..p.value.data.len()).map(|k| format!("{}[{k}]", p.name)));
+            }
+        }
+        out
+    }
+
     /// The recorded points, each a slice over `names`.
     pub fn point_iter(&self) -> impl Iterator<Item = &[f64]> {
         self.points.chunks(self.names.len().max(1))
@@ -122,6 +140,9 @@ pub struct Session {
     /// The first failed expect, for `--json`'s error.
     pub first_failure: Option<(String, usize, usize)>,
     pub last_path: Option<RunPath>,
+    /// Each minimization's objective (source text) and path, for
+    /// `plot contour ... with paths` (bounded: see `plots::MAX_RUNS`).
+    pub runs: Vec<(String, RunPath)>,
     pub last_minuit: Option<run::minuit::MinuitRun>,
     /// Directory that relative paths in the script are relative to.
     pub base_dir: PathBuf,
@@ -166,6 +187,7 @@ impl Session {
             failed_expects: 0,
             first_failure: None,
             last_path: None,
+            runs: Vec::new(),
             last_minuit: None,
             base_dir: PathBuf::from("."),
             history: Vec::new(),
@@ -186,6 +208,7 @@ impl Session {
         self.failed_expects = 0;
         self.first_failure = None;
         self.last_path = None;
+        self.runs.clear();
         self.last_minuit = None;
         self.history.clear();
     }

@@ -4,16 +4,16 @@
 //! grid's shape; when the objective cannot broadcast that way (it reduces
 //! over data, say) one scalar tape is evaluated point by point instead.
 
-use super::{Lowerer, Session};
+use super::{Lowerer, RunPath, Session};
 use crate::diagnostics::{Diag, Span};
 use crate::graph::{Graph, Tape};
-use crate::plot::{self, ContourPlot};
-use crate::syntax::ast::{Expr, PlotKind, PlotRange, Stmt};
+use crate::plot::{self, ContourPlot, LinePlot, PathSeries, Plot};
+use crate::syntax::ast::{Expr, PathMode, PlotKind, PlotRange, Stmt};
 use std::path::PathBuf;
 
 /// Grid points per axis of a contour, and samples of a curve plot.
 const GRID: usize = 100;
-const SAMPLES: usize = 400;
+const SAMPLES: usize = 1001;
 
 pub fn run(s: &mut Session, kind: &PlotKind, file: &Expr, st: &Stmt) -> Result<(), Diag> {
     let path = target(s, file)?;
@@ -33,7 +33,13 @@ pub fn run(s: &mut Session, kind: &PlotKind, file: &Expr, st: &Stmt) -> Result<(
             let Some(p) = &s.last_path else {
                 return Err(no_run(&st.span, "plot loss"));
             };
-            plot::loss_curve(&path, &p.losses, &format!("loss per step: {}", p.title))
+            let (per, xlabel) = if is_minuit(&p.title) {
+                ("evaluation", "evaluation")
+            } else {
+                ("step", "step")
+            };
+            let title = format!("loss per {per}: {}", optimizer_label(&p.title));
+            Plot::Lines(LinePlot::loss(&p.losses, &title, xlabel)).save(&path)
         }
         PlotKind::Curves { exprs, range } => {
             let (lo, hi) = bounds(s, range)?;
@@ -67,13 +73,17 @@ pub fn run(s: &mut Session, kind: &PlotKind, file: &Expr, st: &Stmt) -> Result<(
                     .collect();
                 series.push((source(s, e), ys));
             }
-            plot::curves(&path, &t, &series, &range.var.name)
+            let names: Vec<&str> = series.iter().map(|(n, _)| n.as_str()).collect();
+            let ylabel = if names.len() == 1 { names[0] } else { "value" };
+            let title = format!("{} over {}", names.join(", "), range.var.name);
+            LinePlot::curves(&t, &series, &title, &range.var.name, ylabel)
+                .and_then(|p| Plot::Lines(p).save(&path))
         }
         PlotKind::Contour {
             objective,
             x,
             y,
-            path: with_path,
+            path: mode,
         } => {
             let (x0, x1) = bounds(s, x)?;
             let (y0, y1) = bounds(s, y)?;
@@ -84,47 +94,26 @@ pub fn run(s: &mut Session, kind: &PlotKind, file: &Expr, st: &Stmt) -> Result<(
                 .map(|i| y0 + (y1 - y0) * i as f64 / (GRID - 1) as f64)
                 .collect();
             let z = grid_values(s, objective, x, y, &xs, &ys)?;
-            let mut title = source(s, objective);
-            let pts = if *with_path {
-                let Some(p) = &s.last_path else {
-                    return Err(no_run(&st.span, "plot contour ... with path"));
-                };
-                let ix = p.names.iter().position(|n| *n == x.var.name);
-                let iy = p.names.iter().position(|n| *n == y.var.name);
-                let (Some(ix), Some(iy)) = (ix, iy) else {
-                    return Err(Diag::error(
-                        "E0403",
-                        format!(
-                            "the last minimization did not move both `{}` and `{}`",
-                            x.var.name, y.var.name
-                        ),
-                    )
-                    .at(st.span.clone(), "no path over these axes"));
-                };
-                if p.points.is_empty() {
-                    return Err(
-                        Diag::error("E0403", "the last minimization recorded no path")
-                            .at(st.span.clone(), "too many parameters to record every point"),
-                    );
-                }
-                title = format!("{title}: {}", p.title);
-                Some(p.point_iter().map(|q| (q[ix], q[iy])).collect())
-            } else {
-                None
-            };
-            plot::contour(
-                &path,
-                &ContourPlot {
-                    xs,
-                    ys,
-                    z,
-                    levels: None,
-                    path: pts,
-                    title,
-                    xlabel: x.var.name.clone(),
-                    ylabel: y.var.name.clone(),
-                },
-            )
+            let text = source(s, objective);
+            let (paths, title) = contour_paths(s, *mode, &text, x, y, st)?;
+            let r = Plot::Contour(ContourPlot {
+                xs,
+                ys,
+                z,
+                levels: None,
+                paths,
+                zlabel: text.clone(),
+                title,
+                xlabel: x.var.name.clone(),
+                ylabel: y.var.name.clone(),
+            })
+            .save(&path);
+            if r.is_ok() && *mode == PathMode::All {
+                // The next `with paths` plot of this objective starts afresh.
+                let key = compact(&text);
+                s.runs.retain(|(o, _)| *o != key);
+            }
+            r
         }
     };
     let shown = display(s, file);
@@ -139,6 +128,176 @@ pub fn run(s: &mut Session, kind: &PlotKind, file: &Expr, st: &Stmt) -> Result<(
         .push(serde_json::json!({"kind": "plot", "line": line, "plot": what, "file": shown}));
     s.say(&format!("plot written to {shown}"));
     Ok(())
+}
+
+/// How many minimizations `with paths` remembers, and how many recorded
+/// values in all: older runs are forgotten first.
+pub const MAX_RUNS: usize = 64;
+const MAX_RUN_VALUES: usize = 4 << 20;
+
+/// An objective's source text without white space: the key that matches
+/// a `minimize` to a `plot contour ... with paths` of the same objective.
+fn compact(text: &str) -> String {
+    text.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+/// Remembers the minimization that just ran (its path is `last_path`) for
+/// `plot contour ... with paths`.
+pub fn log_run(s: &mut Session, objective: &Expr) {
+    let Some(p) = s.last_path.as_ref().filter(|p| !p.points.is_empty()) else {
+        return;
+    };
+    let entry = (compact(&source(s, objective)), p.clone());
+    s.runs.push(entry);
+    let total = |r: &[(String, RunPath)]| r.iter().map(|(_, p)| p.points.len()).sum::<usize>();
+    while s.runs.len() > MAX_RUNS || (s.runs.len() > 1 && total(&s.runs) > MAX_RUN_VALUES) {
+        s.runs.remove(0);
+    }
+}
+
+/// The paths a contour plot draws, and its title.
+fn contour_paths(
+    s: &Session,
+    mode: PathMode,
+    text: &str,
+    x: &PlotRange,
+    y: &PlotRange,
+    st: &Stmt,
+) -> Result<(Vec<PathSeries>, String), Diag> {
+    match mode {
+        PathMode::None => Ok((Vec::new(), text.to_string())),
+        PathMode::Last => {
+            let Some(p) = &s.last_path else {
+                return Err(no_run(&st.span, "plot contour ... with path"));
+            };
+            let points = axis_points(p, x, y, st, "the last minimization")?;
+            let title = format!("{text}: {}", optimizer_label(&p.title));
+            let label = String::new();
+            Ok((vec![PathSeries { label, points }], title))
+        }
+        PathMode::All => {
+            let key = compact(text);
+            let runs: Vec<&RunPath> = s
+                .runs
+                .iter()
+                .filter(|(o, _)| *o == key)
+                .map(|(_, p)| p)
+                .collect();
+            if runs.is_empty() {
+                return Err(Diag::error(
+                    "E0403",
+                    format!("no minimization of `{text}` to draw"),
+                )
+                .at(st.span.clone(), "nothing minimized this objective since its last `with paths` plot")
+                .note("help: `with paths` draws each `minimize` of the same objective (written the same way) before it"));
+            }
+            let mut paths = Vec::with_capacity(runs.len());
+            for p in &runs {
+                let points = axis_points(p, x, y, st, "a minimization of this objective")?;
+                paths.push(PathSeries {
+                    label: optimizer_label(&p.title),
+                    points,
+                });
+            }
+            // Runs with the same optimizer and options differ by their start.
+            let labels: Vec<String> = paths.iter().map(|p| p.label.clone()).collect();
+            for p in &mut paths {
+                if labels.iter().filter(|l| **l == p.label).count() > 1 {
+                    if let Some(&(a, b)) = p.points.first() {
+                        p.label = format!("{} from ({}, {})", p.label, short(a), short(b));
+                    }
+                }
+            }
+            let n = paths.len();
+            let title = format!("{text}: {n} minimization{}", if n == 1 { "" } else { "s" });
+            Ok((paths, title))
+        }
+    }
+}
+
+/// A number for a legend: at most four significant digits.
+fn short(v: f64) -> String {
+    let s = format!("{:.4}", v);
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" {
+        "0".into()
+    } else {
+        s.to_string()
+    }
+}
+
+/// The `(x, y)` values of a recorded path over the plot's two axes.
+fn axis_points(
+    p: &RunPath,
+    x: &PlotRange,
+    y: &PlotRange,
+    st: &Stmt,
+    which: &str,
+) -> Result<Vec<(f64, f64)>, Diag> {
+    let ix = p.names.iter().position(|n| *n == x.var.name);
+    let iy = p.names.iter().position(|n| *n == y.var.name);
+    let (Some(ix), Some(iy)) = (ix, iy) else {
+        return Err(Diag::error(
+            "E0403",
+            format!(
+                "{which} did not move both `{}` and `{}`",
+                x.var.name, y.var.name
+            ),
+        )
+        .at(st.span.clone(), "no path over these axes"));
+    };
+    let n = p.names.len();
+    if p.points.is_empty() {
+        return Err(Diag::error("E0403", format!("{which} recorded no path"))
+            .at(st.span.clone(), "too many parameters to record every point"));
+    }
+    if p.points.len() % n != 0 {
+        // Guarded, not assumed: a mismatch would misplace every point.
+        return Err(Diag::error(
+            "E0403",
+            format!("{which} recorded a path that does not match its parameters"),
+        )
+        .at(st.span.clone(), "this plot"));
+    }
+    Ok(p.point_iter().map(|q| (q[ix], q[iy])).collect())
+}
+
+/// True for a run of Minuit's algorithms, whose points are evaluations.
+fn is_minuit(title: &str) -> bool {
+    let name = title.split('(').next().unwrap_or("");
+    matches!(name, "migrad" | "simplex" | "scan")
+}
+
+/// An optimizer as figures name it: torch's class name or Minuit's
+/// algorithm in capitals, then the options the script gave
+/// (`adam(lr=0.1)` is "Adam lr=0.1", `migrad()` is "MIGRAD").
+pub(crate) fn optimizer_label(title: &str) -> String {
+    let (name, rest) = title.split_once('(').unwrap_or((title, ""));
+    let opts = rest.strip_suffix(')').unwrap_or(rest).trim();
+    let shown = match name {
+        "sgd" => "SGD",
+        "adam" => "Adam",
+        "adamw" => "AdamW",
+        "adamax" => "Adamax",
+        "nadam" => "NAdam",
+        "radam" => "RAdam",
+        "rmsprop" => "RMSprop",
+        "adagrad" => "Adagrad",
+        "adadelta" => "Adadelta",
+        "rprop" => "Rprop",
+        "asgd" => "ASGD",
+        "lbfgs" => "LBFGS",
+        "adafactor" => "Adafactor",
+        "migrad" => "MIGRAD",
+        "simplex" => "SIMPLEX",
+        "scan" => "SCAN",
+        other => other,
+    };
+    if opts.is_empty() {
+        shown.to_string()
+    } else {
+        format!("{shown} {opts}")
+    }
 }
 
 /// A plot that could not be made, named by the file as the script wrote it.

@@ -1,16 +1,48 @@
-//! Filled contour maps: colour bands, marching-squares level lines and the
-//! minimizer's path.
+//! Contour maps in the chapter's look: a light wash of filled bands on a
+//! log colour scale (isobands), dashed grey level lines (isolines), both
+//! from marching squares with linear interpolation (the `contour` crate),
+//! a labelled colour bar with 10ⁿ ticks, and each minimizer's path as a
+//! line through white markers edged in its colour, with start and end rings.
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 
-use plotters::coord::Shift;
-use plotters::element::DashedPathElement;
-use plotters::prelude::*;
-use plotters::style::text_anchor::{HPos, Pos, VPos};
+use contour::ContourBuilder;
 
-use super::*;
+use super::axes::{self, Axis, Frame, Marker, Sample};
+use super::geom::Scale;
+use super::scene::{text_width, Anchor, Rgb, Role, Scene, Stroke, VAlign};
+use super::{finite_range, viridis, ContourPlot, PlotError, AXIS_LIMIT, CHAPTER_LEVELS};
 
-/// Contour levels for finite data in `[lo, hi]`.
+/// Side of the (square) plotting area in pixels.
+const SIDE: f64 = 480.0;
+/// How much of the colour map shows through white: the chapter's
+/// `contourf(..., alpha=0.1)` is a near-white wash; a little more keeps
+/// the colour bar readable.
+const WASH: f64 = 0.22;
+const LEVEL_GREY: Rgb = Rgb(128, 128, 128);
+const LEVEL_DASH: [f64; 2] = [5.5, 2.4];
+const SINGLE_PATH: Rgb = Rgb(0, 0, 255);
+/// Path colours when several share a map: matplotlib's cycle without its
+/// green and red (they mark the start and end) and grey (the level lines),
+/// then navy.
+const PATH_CYCLE: [Rgb; 8] = [
+    Rgb(31, 119, 180),
+    Rgb(255, 127, 14),
+    Rgb(148, 103, 189),
+    Rgb(140, 86, 75),
+    Rgb(227, 119, 194),
+    Rgb(188, 189, 34),
+    Rgb(23, 190, 207),
+    Rgb(0, 0, 128),
+];
+const START: Rgb = Rgb(0, 150, 0);
+const END: Rgb = Rgb(215, 0, 0);
+const BAR_W: f64 = 18.0;
+const BAR_GAP: f64 = 22.0;
+
+/// Contour levels for finite data in `[lo, hi]`: the chapter's when at
+/// least three fall inside, else a 1-2-5 sequence over the decades of
+/// positive data spanning more than two, else about eight round values.
 pub(super) fn default_levels(lo: f64, hi: f64) -> Vec<f64> {
     let inside = |v: &&f64| **v > lo && **v < hi;
     if CHAPTER_LEVELS.iter().filter(inside).count() >= 3 {
@@ -20,7 +52,6 @@ pub(super) fn default_levels(lo: f64, hi: f64) -> Vec<f64> {
         return Vec::new();
     }
     if lo > 0.0 && hi / lo > 100.0 {
-        // 1-2-5 sequence across the decades.
         let mut out = Vec::new();
         let mut e = lo.log10().floor() as i32;
         while out.len() < 64 && 10f64.powi(e) < hi {
@@ -34,265 +65,68 @@ pub(super) fn default_levels(lo: f64, hi: f64) -> Vec<f64> {
         }
         return out;
     }
-    linear_steps(lo, hi, 8.0)
-}
-
-/// Multiples of a nice step strictly inside `(lo, hi)`, about `n` of them
-/// (at most 64, and none when the range is too narrow to step through).
-fn linear_steps(lo: f64, hi: f64, n: f64) -> Vec<f64> {
-    let step = nice_step(hi - lo, n);
-    if !(step.is_finite() && step > 0.0) {
-        return Vec::new();
-    }
-    let start = (lo / step).floor();
-    (0..200)
-        .map(|k| (start + k as f64) * step)
-        .skip_while(|&v| v <= lo)
-        .take_while(|&v| v < hi)
-        .take(64)
+    axes::linear_ticks(lo, hi, 8, false)
+        .into_iter()
+        .map(|t| t.0)
+        .filter(|&v| v > lo && v < hi)
         .collect()
 }
 
-/// Viridis (matplotlib's default colour map) at `t` in `[0, 1]`.
-fn viridis(t: f64) -> (f64, f64, f64) {
-    const V: [(f64, f64, f64); 8] = [
-        (68.0, 1.0, 84.0),
-        (70.0, 50.0, 127.0),
-        (54.0, 92.0, 141.0),
-        (39.0, 127.0, 143.0),
-        (31.0, 162.0, 136.0),
-        (74.0, 194.0, 110.0),
-        (160.0, 219.0, 57.0),
-        (254.0, 232.0, 37.0),
-    ];
-    let x = t.clamp(0.0, 1.0) * 7.0;
-    let i = (x.floor() as usize).min(6);
-    let f = x - i as f64;
-    let (a, b) = (V[i], V[i + 1]);
-    (
-        a.0 + (b.0 - a.0) * f,
-        a.1 + (b.1 - a.1) * f,
-        a.2 + (b.2 - a.2) * f,
-    )
-}
-
-/// Colour of band `k` of `n`: viridis washed towards white, as a faint
-/// background for the lines and path drawn over it.
-fn band_colour(k: usize, n: usize) -> RGBColor {
-    const ALPHA: f64 = 0.55;
+/// Colour of band `k` of `n`: viridis washed towards white.
+fn band_colour(k: usize, n: usize) -> Rgb {
     let (r, g, b) = viridis((k as f64 + 0.5) / n.max(1) as f64);
-    let mix = |c: f64| (255.0 * (1.0 - ALPHA) + c * ALPHA).round() as u8;
-    RGBColor(mix(r), mix(g), mix(b))
+    let mix = |c: f64| (255.0 * (1.0 - WASH) + c * WASH).round() as u8;
+    Rgb(mix(r), mix(g), mix(b))
 }
 
-/// Clips the segment `a`-`b` to the box `[x0, x1] x [y0, y1]` (Liang-Barsky).
-fn clip_segment(
-    a: (f64, f64),
-    b: (f64, f64),
-    (x0, x1, y0, y1): (f64, f64, f64, f64),
-) -> Option<((f64, f64), (f64, f64))> {
-    let (dx, dy) = (b.0 - a.0, b.1 - a.1);
-    let (mut t0, mut t1) = (0.0f64, 1.0f64);
-    for (p, q) in [
-        (-dx, a.0 - x0),
-        (dx, x1 - a.0),
-        (-dy, a.1 - y0),
-        (dy, y1 - a.1),
-    ] {
-        if p == 0.0 {
-            if q < 0.0 {
-                return None;
-            }
-        } else {
-            let r = q / p;
-            if p < 0.0 {
-                t0 = t0.max(r);
-            } else {
-                t1 = t1.min(r);
-            }
-        }
-    }
-    if t0 > t1 || !t0.is_finite() || !t1.is_finite() {
-        return None;
-    }
-    let at = |t: f64| (a.0 + t * dx, a.1 + t * dy);
-    Some((
-        if t0 > 0.0 { at(t0) } else { a },
-        if t1 < 1.0 { at(t1) } else { b },
-    ))
+/// The colour scale: band thresholds in data units and the colour bar's axis.
+struct ColourScale {
+    /// Isoband thresholds, increasing; band k lies in `[t[k], t[k+1])`.
+    thresholds: Vec<f64>,
+    /// The colour bar's axis (log10 units when `log`).
+    bar: Axis,
 }
 
-/// The path as polylines clipped to the box; non-finite points break it.
-pub(super) fn clip_path(path: &[(f64, f64)], bx: (f64, f64, f64, f64)) -> Vec<Vec<(f64, f64)>> {
-    let mut out: Vec<Vec<(f64, f64)>> = Vec::new();
-    let mut cur: Vec<(f64, f64)> = Vec::new();
-    let finite = |p: &(f64, f64)| p.0.is_finite() && p.1.is_finite();
-    for w in path.windows(2) {
-        let (a, b) = (w[0], w[1]);
-        let seg = if finite(&a) && finite(&b) {
-            clip_segment(a, b, bx)
-        } else {
-            None
+fn colour_scale(zmin: f64, zmax: f64, label: &str) -> ColourScale {
+    let top = zmax + (zmax.abs() * 1e-9).max(f64::MIN_POSITIVE);
+    // Six decades below the maximum at most, so that an exact zero at the
+    // minimum does not swamp the map.
+    let floor = zmin.max(zmax * 1e-6);
+    if zmin >= 0.0 && zmax > 0.0 && zmax / floor >= 10.0 {
+        let (lo, hi) = (floor.log10(), zmax.log10());
+        let inner: Vec<f64> = axes::linear_ticks(lo, hi, 10, false)
+            .into_iter()
+            .map(|t| t.0)
+            .filter(|&e| e > lo && e < hi)
+            .collect();
+        let mut thresholds = vec![zmin];
+        thresholds.extend(inner.iter().map(|e| 10f64.powf(*e)));
+        thresholds.push(top);
+        return ColourScale {
+            thresholds,
+            bar: Axis {
+                lo,
+                hi,
+                log: true,
+                ticks: axes::log_ticks(lo, hi, 8),
+                label: label.to_string(),
+            },
         };
-        match seg {
-            None => {
-                if cur.len() > 1 {
-                    out.push(std::mem::take(&mut cur));
-                }
-                cur.clear();
-            }
-            Some((ca, cb)) => {
-                if cur.last() != Some(&ca) {
-                    if cur.len() > 1 {
-                        out.push(std::mem::take(&mut cur));
-                    }
-                    cur.clear();
-                    cur.push(ca);
-                }
-                cur.push(cb);
-                if cb != b {
-                    out.push(std::mem::take(&mut cur));
-                }
-            }
-        }
     }
-    if cur.len() > 1 {
-        out.push(cur);
+    let ticks = axes::linear_ticks(zmin, zmax, 8, false);
+    let mut thresholds = vec![zmin];
+    thresholds.extend(ticks.iter().map(|t| t.0).filter(|&v| v > zmin && v < zmax));
+    thresholds.push(top);
+    ColourScale {
+        thresholds,
+        bar: Axis {
+            lo: zmin,
+            hi: if zmax > zmin { zmax } else { zmin + 1.0 },
+            log: false,
+            ticks,
+            label: label.to_string(),
+        },
     }
-    out
-}
-
-/// Marching squares: the contour of `z` at `level` as polylines in data
-/// coordinates. Cells with a non-finite corner are skipped.
-pub(super) fn contour_lines(xs: &[f64], ys: &[f64], z: &[f64], level: f64) -> Vec<Vec<(f64, f64)>> {
-    let nx = xs.len();
-    let ny = ys.len();
-    if nx < 2 || ny < 2 || z.len() != nx * ny || !level.is_finite() {
-        return Vec::new();
-    }
-    let at = |i: usize, j: usize| z[j * nx + i];
-    // Edge ids: 2*(j*nx+i) is the edge (i,j)-(i+1,j); +1 is (i,j)-(i,j+1).
-    let point = |e: usize| -> (f64, f64) {
-        let v = e / 2;
-        let (i, j) = (v % nx, v / nx);
-        let (a, (bi, bj)) = (at(i, j), if e & 1 == 0 { (i + 1, j) } else { (i, j + 1) });
-        let b = at(bi, bj);
-        let t = ((level - a) / (b - a)).clamp(0.0, 1.0);
-        let t = if t.is_finite() { t } else { 0.5 };
-        (xs[i] + t * (xs[bi] - xs[i]), ys[j] + t * (ys[bj] - ys[j]))
-    };
-    let mut segs: Vec<(usize, usize)> = Vec::new();
-    for j in 0..ny - 1 {
-        for i in 0..nx - 1 {
-            let v = [at(i, j), at(i + 1, j), at(i + 1, j + 1), at(i, j + 1)];
-            if v.iter().any(|c| !c.is_finite()) {
-                continue;
-            }
-            let above = v.map(|c| c >= level);
-            // Edges: bottom, right, top, left; corner k touches edges k-1 and k.
-            let edges = [
-                2 * (j * nx + i),
-                2 * (j * nx + i + 1) + 1,
-                2 * ((j + 1) * nx + i),
-                2 * (j * nx + i) + 1,
-            ];
-            let crossed: Vec<usize> = (0..4).filter(|&k| above[k] != above[(k + 1) % 4]).collect();
-            match crossed.len() {
-                2 => segs.push((edges[crossed[0]], edges[crossed[1]])),
-                4 => {
-                    let centre = (v[0] + v[1] + v[2] + v[3]) / 4.0 >= level;
-                    for k in 0..4 {
-                        if above[k] != centre {
-                            segs.push((edges[(k + 3) % 4], edges[k]));
-                        }
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
-    // Join segments sharing an edge into polylines.
-    let mut by_edge: HashMap<usize, Vec<usize>> = HashMap::new();
-    for (s, &(a, b)) in segs.iter().enumerate() {
-        by_edge.entry(a).or_default().push(s);
-        by_edge.entry(b).or_default().push(s);
-    }
-    let mut used = vec![false; segs.len()];
-    let next = |edge: usize, used: &mut Vec<bool>| -> Option<usize> {
-        let s = *by_edge.get(&edge)?.iter().find(|&&s| !used[s])?;
-        used[s] = true;
-        let (a, b) = segs[s];
-        Some(if a == edge { b } else { a })
-    };
-    let mut lines = Vec::new();
-    for s in 0..segs.len() {
-        if used[s] {
-            continue;
-        }
-        used[s] = true;
-        let (a, b) = segs[s];
-        let mut fwd = vec![a, b];
-        while let Some(e) = next(*fwd.last().unwrap_or(&b), &mut used) {
-            fwd.push(e);
-        }
-        let mut back = Vec::new();
-        let mut e = a;
-        while let Some(n) = next(e, &mut used) {
-            back.push(n);
-            e = n;
-        }
-        back.reverse();
-        back.extend(fwd);
-        lines.push(back.into_iter().map(point).collect());
-    }
-    lines
-}
-
-/// Boundaries of the colour bands in the shifted space `u = z + shift`:
-/// a log sequence when the data spans a decade or more, else linear.
-fn band_bounds(floor: f64, umax: f64) -> Vec<f64> {
-    if !floor.is_finite() || !umax.is_finite() || umax <= floor {
-        return Vec::new();
-    }
-    if floor > 0.0 && umax / floor >= 10.0 {
-        let decades = (umax / floor).log10();
-        let mults: &[f64] = if decades >= 6.0 {
-            &[1.0]
-        } else if decades >= 3.0 {
-            &[1.0, 3.0]
-        } else {
-            &[1.0, 2.0, 5.0]
-        };
-        let mut e = floor.log10().floor() as i32;
-        let mut out = Vec::new();
-        while out.len() < 40 && 10f64.powi(e) < umax {
-            for m in mults {
-                let v = m * 10f64.powi(e);
-                if v > floor && v < umax {
-                    out.push(v);
-                }
-            }
-            e += 1;
-        }
-        if decades > 12.0 {
-            // Too many decades: keep every other boundary.
-            out = out.into_iter().step_by(2).collect();
-        }
-        return out;
-    }
-    linear_steps(floor, umax, BANDS as f64)
-}
-
-// ---------------------------------------------------------------------------
-// Contour figure.
-
-pub(super) struct ContourFig<'a> {
-    p: &'a ContourPlot,
-    /// `u = z + shift` is positive wherever the colour scale is logarithmic.
-    shift: f64,
-    /// Band boundaries in `u`; band k lies between bounds[k-1] and bounds[k].
-    bounds: Vec<f64>,
-    lines: Vec<Vec<(f64, f64)>>,
 }
 
 fn check_axis(name: &str, v: &[f64]) -> Result<(), PlotError> {
@@ -316,316 +150,350 @@ fn check_axis(name: &str, v: &[f64]) -> Result<(), PlotError> {
     Ok(())
 }
 
-impl<'a> ContourFig<'a> {
-    pub(super) fn new(p: &'a ContourPlot) -> Result<Self, PlotError> {
-        check_axis("x", &p.xs)?;
-        check_axis("y", &p.ys)?;
-        let (nx, ny) = (p.xs.len(), p.ys.len());
-        if nx.checked_mul(ny) != Some(p.z.len()) {
-            return Err(PlotError::InvalidData(format!(
-                "the contour grid is {nx} x {ny} but has {} values",
-                p.z.len()
-            )));
-        }
-        let (zmin, zmax) = finite_range(p.z.iter().copied()).ok_or_else(|| {
-            PlotError::EmptyData("every value of the contour grid is NaN or infinite".into())
-        })?;
-        let shift = if zmin >= 0.0 {
-            0.0
-        } else {
-            let d = ((zmax - zmin) * 1e-3).max(f64::MIN_POSITIVE);
-            -zmin + d
-        };
-        let umax = zmax + shift;
-        let umin_pos =
-            finite_range(p.z.iter().map(|z| z + shift).filter(|&u| u > 0.0)).map_or(umax, |r| r.0);
-        let floor = umin_pos.max(umax * 1e-6);
-        let bounds = band_bounds(floor, umax);
-        let levels = match &p.levels {
-            Some(l) => l.clone(),
-            None => default_levels(zmin, zmax),
-        };
-        let lines = levels
-            .iter()
-            .flat_map(|&l| contour_lines(&p.xs, &p.ys, &p.z, l))
-            .collect();
-        Ok(Self {
-            p,
-            shift,
-            bounds,
-            lines,
-        })
-    }
-
-    fn band_of(&self, z: f64) -> usize {
-        let u = z + self.shift;
-        self.bounds.partition_point(|&b| b <= u)
-    }
-
-    /// Fills the plotting area pixel by pixel (bilinear interpolation, then
-    /// banding), merged into rectangles of equal colour.
-    fn fill<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> Result<(), PlotError> {
-        let p = self.p;
-        let (w, h) = area.dim_in_pixel();
-        let (w, h) = (w as usize, h as usize);
-        if w == 0 || h == 0 {
-            return Ok(());
-        }
-        let nx = p.xs.len();
-        let (x0, x1) = (p.xs[0], p.xs[nx - 1]);
-        let (y0, y1) = (p.ys[0], p.ys[p.ys.len() - 1]);
-        let locate = |grid: &[f64], v: f64| -> (usize, f64) {
-            let i = grid
-                .partition_point(|&g| g <= v)
-                .saturating_sub(1)
-                .min(grid.len() - 2);
-            let f = ((v - grid[i]) / (grid[i + 1] - grid[i])).clamp(0.0, 1.0);
-            (i, f)
-        };
-        let cols: Vec<(usize, f64)> = (0..w)
-            .map(|px| locate(&p.xs, x0 + (px as f64 + 0.5) / w as f64 * (x1 - x0)))
-            .collect();
-        let nbands = self.bounds.len() + 1;
-        let colours: Vec<RGBColor> = (0..nbands).map(|k| band_colour(k, nbands)).collect();
-        // Open rectangles: (x start, x end, band) -> first row.
-        let mut open: HashMap<(usize, usize, usize), usize> = HashMap::new();
-        let mut rects: Vec<(usize, usize, usize, usize, usize)> = Vec::new();
-        for py in 0..=h {
-            let mut row_runs: Vec<(usize, usize, usize)> = Vec::new();
-            if py < h {
-                let (j, fy) = locate(&p.ys, y1 - (py as f64 + 0.5) / h as f64 * (y1 - y0));
-                let mut run: Option<(usize, usize)> = None;
-                for (px, &(i, fx)) in cols.iter().enumerate() {
-                    let c = [
-                        p.z[j * nx + i],
-                        p.z[j * nx + i + 1],
-                        p.z[(j + 1) * nx + i],
-                        p.z[(j + 1) * nx + i + 1],
-                    ];
-                    let band = if c.iter().all(|v| v.is_finite()) {
-                        let v = (c[0] * (1.0 - fx) + c[1] * fx) * (1.0 - fy)
-                            + (c[2] * (1.0 - fx) + c[3] * fx) * fy;
-                        Some(self.band_of(v))
-                    } else {
-                        None
-                    };
-                    match (run, band) {
-                        (Some((s, b)), Some(nb)) if b == nb => {
-                            let _ = s;
-                        }
-                        _ => {
-                            if let Some((s, b)) = run {
-                                row_runs.push((s, px, b));
-                            }
-                            run = band.map(|b| (px, b));
-                        }
-                    }
-                }
-                if let Some((s, b)) = run {
-                    row_runs.push((s, w, b));
-                }
-            }
-            let mut next_open = HashMap::with_capacity(row_runs.len());
-            for key in row_runs {
-                let start = open.remove(&key).unwrap_or(py);
-                next_open.insert(key, start);
-            }
-            for ((xs, xe, b), ys) in open.drain() {
-                rects.push((xs, xe, ys, py, b));
-            }
-            open = next_open;
-        }
-        rects.sort_unstable();
-        for (xs, xe, ys, ye, b) in rects {
-            let colour = colours.get(b).copied().unwrap_or(WHITE);
-            area.draw(&Rectangle::new(
-                [(xs as i32, ys as i32), (xe as i32, ye as i32)],
-                colour.filled(),
-            ))
-            .map_err(de)?;
-        }
-        Ok(())
-    }
-
-    /// The colour bar: equal-height bands labelled with their boundaries.
-    fn colour_bar<DB: DrawingBackend>(
-        &self,
-        area: &DrawingArea<DB, Shift>,
-        top: i32,
-        bottom: i32,
-    ) -> Result<(), PlotError> {
-        let nb = self.bounds.len() + 1;
-        if self.bounds.is_empty() || bottom - top < 20 {
-            return Ok(());
-        }
-        let (x0, x1) = (8, 26);
-        let hgt = (bottom - top) as f64;
-        let y_of = |k: usize| bottom - (k as f64 / nb as f64 * hgt).round() as i32;
-        for k in 0..nb {
-            area.draw(&Rectangle::new(
-                [(x0, y_of(k + 1)), (x1, y_of(k))],
-                band_colour(k, nb).filled(),
-            ))
-            .map_err(de)?;
-        }
-        area.draw(&Rectangle::new(
-            [(x0, top), (x1, bottom)],
-            BLACK.stroke_width(1),
-        ))
-        .map_err(de)?;
-        let every = if self.bounds.len() > 10 { 2 } else { 1 };
-        let style = text(12.0).pos(Pos::new(HPos::Left, VPos::Center));
-        for (k, b) in self.bounds.iter().enumerate().step_by(every) {
-            let y = y_of(k + 1);
-            area.draw(&PathElement::new(vec![(x1, y), (x1 + 4, y)], BLACK))
-                .map_err(de)?;
-            let label = fmt_tick(sig(b - self.shift, 3));
-            area.draw(&Text::new(label, (x1 + 7, y), style.clone()))
-                .map_err(de)?;
-        }
-        Ok(())
+/// Data coordinate of the contour crate's grid coordinate `c`, in which
+/// value `i` sits at `i + 0.5`.
+fn grid_to_data(grid: &[f64], c: f64) -> f64 {
+    let i = c - 0.5;
+    let n = grid.len();
+    if i <= 0.0 {
+        grid[0] + i * (grid[1] - grid[0])
+    } else if i >= (n - 1) as f64 {
+        grid[n - 1] + (i - (n - 1) as f64) * (grid[n - 1] - grid[n - 2])
+    } else {
+        let k = i.floor() as usize;
+        grid[k] + (i - k as f64) * (grid[k + 1] - grid[k])
     }
 }
 
-impl Figure for ContourFig<'_> {
-    fn size(&self) -> (u32, u32) {
-        (700, 600)
-    }
+/// Everything drawn inside the plotting area, in pixels.
+struct Layers {
+    bands: Vec<(usize, Vec<Vec<(f64, f64)>>)>,
+    lines: Vec<Vec<(f64, f64)>>,
+}
 
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), PlotError> {
-        let p = self.p;
-        let (main, bar) = root.split_horizontally(600);
-        let (x0, x1) = (p.xs[0], p.xs[p.xs.len() - 1]);
-        let (y0, y1) = (p.ys[0], p.ys[p.ys.len() - 1]);
-        let mut chart = ChartBuilder::on(&main)
-            .caption(&p.title, text(20.0))
-            .margin(12)
-            .x_label_area_size(48)
-            .y_label_area_size(62)
-            .build_cartesian_2d(x0..x1, y0..y1)
-            .map_err(de)?;
-        let plot_area = chart.plotting_area().strip_coord_spec();
-        self.fill(&plot_area)?;
-        chart
-            .draw_series(
-                self.lines
-                    .iter()
-                    .map(|l| DashedPathElement::new(l.clone(), 6, 4, LEVEL_GRAY.stroke_width(1))),
-            )
-            .map_err(de)?;
-        if let Some(path) = p.path.as_deref() {
-            let bx = (x0, x1, y0, y1);
-            let inside = |q: &&(f64, f64)| {
-                q.0.is_finite()
-                    && q.1.is_finite()
-                    && q.0 >= x0
-                    && q.0 <= x1
-                    && q.1 >= y0
-                    && q.1 <= y1
-            };
-            // Points that land on the same pixel are drawn once: a long run
-            // that has settled would otherwise repeat them by the hundred.
-            let px = |q: &(f64, f64)| chart.backend_coord(q);
-            let lines: Vec<Vec<(f64, f64)>> = clip_path(path, bx)
-                .into_iter()
-                .map(|l| {
-                    let mut kept: Vec<(f64, f64)> = Vec::with_capacity(l.len());
-                    for (k, q) in l.iter().enumerate() {
-                        let same = kept.last().is_some_and(|r| px(r) == px(q));
-                        if !same || k + 1 == l.len() {
-                            kept.push(*q);
-                        }
+/// The grid padded by one extrapolated value on every side, so that the
+/// crate's rings close outside the axes and every level line and band
+/// reaches the axes' edge; non-finite values become `hole`.
+fn padded_grid(z: &[f64], nx: usize, ny: usize, hole: f64) -> Vec<f64> {
+    let (px, py) = (nx + 2, ny + 2);
+    let at = |i: usize, j: usize| {
+        let v = z[j * nx + i];
+        if v.is_finite() {
+            v
+        } else {
+            f64::NAN
+        }
+    };
+    // Linear extrapolation one step beyond each edge.
+    let ext = |a: f64, b: f64| 2.0 * a - b;
+    let mut out = vec![hole; px * py];
+    for j in 0..py {
+        for i in 0..px {
+            let (ci, cj) = (i.clamp(1, nx) - 1, j.clamp(1, ny) - 1);
+            let mut v = at(ci, cj);
+            if i == 0 {
+                v = ext(v, at(1, cj));
+            } else if i == px - 1 {
+                v = ext(v, at(nx - 2, cj));
+            }
+            if j == 0 {
+                v = ext(v, at(ci, 1) + (v - at(ci, cj)));
+            } else if j == py - 1 {
+                v = ext(v, at(ci, ny - 2) + (v - at(ci, cj)));
+            }
+            out[j * px + i] = if v.is_finite() { v } else { hole };
+        }
+    }
+    out
+}
+
+fn layers(
+    p: &ContourPlot,
+    cs: &ColourScale,
+    levels: &[f64],
+    f: &Frame,
+) -> Result<Layers, PlotError> {
+    let (nx, ny) = (p.xs.len(), p.ys.len());
+    let (zmin, zmax) = finite_range(p.z.iter().copied()).unwrap_or((0.0, 1.0));
+    // Non-finite values become a value below every threshold: outside
+    // every band (left blank), and level lines next to them are dropped.
+    let hole = zmin - (zmax - zmin).abs() - 1.0;
+    let values = padded_grid(&p.z, nx, ny, hole);
+    let builder = ContourBuilder::new(nx + 2, ny + 2, true);
+    let fail = |e: contour::Error| PlotError::Render(format!("marching squares failed: {e:?}"));
+    // The crate's grid coordinates (value k of the padded grid at k + 0.5)
+    // to pixels.
+    let to_px =
+        |(cx, cy): (f64, f64)| f.px((grid_to_data(&p.xs, cx - 1.0), grid_to_data(&p.ys, cy - 1.0)));
+    let mut bands = Vec::new();
+    for (k, band) in builder
+        .isobands(&values, &cs.thresholds)
+        .map_err(fail)?
+        .iter()
+        .enumerate()
+    {
+        let rings: Vec<Vec<(f64, f64)>> = band
+            .geometry()
+            .0
+            .iter()
+            .flat_map(|poly| std::iter::once(poly.exterior()).chain(poly.interiors()))
+            .map(|ring| ring.0.iter().map(|c| to_px((c.x, c.y))).collect())
+            .collect();
+        if !rings.is_empty() {
+            bands.push((k, rings));
+        }
+    }
+    // A level-line point is dropped when it lies on the padded grid's
+    // border (the crate closes rings there) or next to a non-finite value.
+    let bad = |(cx, cy): (f64, f64)| {
+        if cx <= 0.5 || cy <= 0.5 || cx >= nx as f64 + 1.5 || cy >= ny as f64 + 1.5 {
+            return true;
+        }
+        let near = |g: f64, n: usize| {
+            let i = (g - 1.5).clamp(0.0, (n - 1) as f64);
+            [i.floor() as usize, i.ceil() as usize]
+        };
+        let (ix, iy) = (near(cx, nx), near(cy, ny));
+        ix.iter()
+            .any(|&i| iy.iter().any(|&j| !p.z[j * nx + i].is_finite()))
+    };
+    let mut lines = Vec::new();
+    for line in builder.lines(&values, levels).map_err(fail)? {
+        for ls in &line.geometry().0 {
+            let mut run: Vec<(f64, f64)> = Vec::new();
+            for c in ls.0.iter().map(|c| (c.x, c.y)) {
+                if bad(c) {
+                    if run.len() > 1 {
+                        lines.push(std::mem::take(&mut run));
                     }
-                    kept
-                })
-                .collect();
-            let mut seen = std::collections::HashSet::new();
-            let marks: Vec<(f64, f64)> = path
-                .iter()
-                .filter(inside)
-                .filter(|q| seen.insert(px(q)))
-                .copied()
-                .collect();
-            chart
-                .draw_series(
-                    lines
-                        .into_iter()
-                        .map(|l| PathElement::new(l, PATH_BLUE.stroke_width(2))),
-                )
-                .map_err(de)?
-                .label(format!("path ({} points)", path.len()))
-                .legend(|(x, y)| PathElement::new(vec![(x - 8, y), (x + 8, y)], PATH_BLUE));
-            chart
-                .draw_series(marks.iter().map(|&q| Circle::new(q, 3, WHITE.filled())))
-                .map_err(de)?;
-            chart
-                .draw_series(
-                    marks
-                        .iter()
-                        .map(|&q| Circle::new(q, 1.5, PATH_BLUE.filled())),
-                )
-                .map_err(de)?;
-            let ends = [
-                (
-                    path.iter().find(|q| q.0.is_finite() && q.1.is_finite()),
-                    START_GREEN,
-                    "start",
-                ),
-                (
-                    path.iter()
-                        .rev()
-                        .find(|q| q.0.is_finite() && q.1.is_finite()),
-                    END_RED,
-                    "end",
-                ),
-            ];
-            for (q, colour, name) in ends {
-                if let Some(&q) = q.filter(|q| inside(q)) {
-                    chart
-                        .draw_series(std::iter::once(Circle::new(q, 5, colour.filled())))
-                        .map_err(de)?
-                        .label(name)
-                        .legend(move |(x, y)| Circle::new((x, y), 5, colour.filled()));
-                    chart
-                        .draw_series(std::iter::once(Circle::new(q, 5, BLACK.stroke_width(1))))
-                        .map_err(de)?;
+                    run.clear();
+                } else {
+                    run.push(to_px(c));
+                }
+            }
+            if run.len() > 1 {
+                lines.push(run);
+            }
+        }
+    }
+    Ok(Layers { bands, lines })
+}
+
+/// The figure.
+pub(super) fn scene(p: &ContourPlot) -> Result<Scene, PlotError> {
+    check_axis("x", &p.xs)?;
+    check_axis("y", &p.ys)?;
+    let (nx, ny) = (p.xs.len(), p.ys.len());
+    if nx.checked_mul(ny) != Some(p.z.len()) {
+        return Err(PlotError::InvalidData(format!(
+            "the contour grid is {nx} x {ny} but has {} values",
+            p.z.len()
+        )));
+    }
+    let (zmin, zmax) = finite_range(p.z.iter().copied()).ok_or_else(|| {
+        PlotError::EmptyData("every value of the contour grid is NaN or infinite".into())
+    })?;
+    let cs = colour_scale(zmin, zmax, &p.zlabel);
+    let levels: Vec<f64> = match &p.levels {
+        Some(l) => l.clone(),
+        None => default_levels(zmin, zmax),
+    }
+    .into_iter()
+    .filter(|l| l.is_finite() && *l > zmin && *l < zmax)
+    .collect();
+
+    let (x0, x1) = (p.xs[0], p.xs[nx - 1]);
+    let (y0, y1) = (p.ys[0], p.ys[ny - 1]);
+    let x = Axis {
+        lo: x0,
+        hi: x1,
+        log: false,
+        ticks: axes::linear_ticks(x0, x1, 8, false),
+        label: p.xlabel.clone(),
+    };
+    let y = Axis {
+        lo: y0,
+        hi: y1,
+        log: false,
+        ticks: axes::linear_ticks(y0, y1, 8, false),
+        label: p.ylabel.clone(),
+    };
+    let left = axes::left_margin(&y);
+    let top = axes::top_margin(&p.title);
+    let bar_label = if cs.bar.label.is_empty() {
+        0.0
+    } else {
+        axes::LABEL_SIZE + 12.0
+    };
+    let right = BAR_GAP + BAR_W + 9.0 + axes::widest(&cs.bar.ticks) + bar_label + 12.0;
+    let bottom = axes::bottom_margin(&x);
+    let title_w = text_width(&p.title, axes::TITLE_SIZE);
+    let width = (left + SIDE + right).max(title_w + 40.0).ceil();
+    let height = (top + SIDE + bottom).ceil();
+    let area = axes::snap_area((left, top, left + SIDE, top + SIDE));
+    let frame = Frame::new(area, &x, &y);
+    let mut scene = Scene::new(width as u32, height as u32);
+    scene.clip = area;
+    axes::draw_title(&mut scene, area, &p.title);
+
+    let lay = layers(p, &cs, &levels, &frame)?;
+    let nb = cs.thresholds.len() - 1;
+    for (k, rings) in lay.bands {
+        scene.polygon(rings, band_colour(k, nb), true, Role::Band);
+    }
+    let level_stroke = Stroke::dashed(LEVEL_GREY, 1.5, &LEVEL_DASH);
+    for l in &lay.lines {
+        scene.polyline(l, level_stroke.clone(), true, Role::Level);
+    }
+    let entries = draw_paths(&mut scene, p, &frame);
+    axes::draw_frame(&mut scene, &frame, &x, &y);
+    if !entries.is_empty() {
+        let pts: Vec<(f64, f64)> = p
+            .paths
+            .iter()
+            .flat_map(|s| s.points.iter().map(|&q| frame.px(q)))
+            .collect();
+        let corner = axes::best_corner(area, &entries, &pts);
+        axes::draw_legend(&mut scene, area, &entries, corner);
+    }
+    colour_bar(&mut scene, &cs, &levels, area);
+    Ok(scene)
+}
+
+/// The marker of a path point: a white disc edged in the path's colour
+/// with a dot of it inside (the chapter's white "o" under a blue ".").
+fn point_marker(c: Rgb) -> Marker {
+    Marker {
+        r: 3.6,
+        fill: Some(Rgb::WHITE),
+        edge: Some(Stroke::solid(c, 1.0)),
+        dot: Some((1.3, c)),
+    }
+}
+
+/// A ring around the first or last point, open so the point stays visible.
+fn end_marker(c: Rgb) -> Marker {
+    Marker {
+        r: 7.0,
+        fill: None,
+        edge: Some(Stroke::solid(c, 2.0)),
+        dot: None,
+    }
+}
+
+/// Draws every path (line, then markers, then start and end rings) and
+/// returns the legend entries.
+fn draw_paths(scene: &mut Scene, p: &ContourPlot, f: &Frame) -> Vec<(String, Sample)> {
+    let mut entries = Vec::new();
+    let (l, t, r, b) = f.area;
+    let inside =
+        |q: (f64, f64)| q.0 >= l - 1.0 && q.0 <= r + 1.0 && q.1 >= t - 1.0 && q.1 <= b + 1.0;
+    for (k, s) in p.paths.iter().enumerate() {
+        let colour = if p.paths.len() == 1 {
+            SINGLE_PATH
+        } else {
+            PATH_CYCLE[k % PATH_CYCLE.len()]
+        };
+        let px: Vec<(f64, f64)> = s.points.iter().map(|&q| f.px(q)).collect();
+        let stroke = Stroke::solid(colour, 1.5);
+        scene.polyline(&px, stroke.clone(), true, Role::Path);
+        // A run that has settled repeats points by the hundred: one marker
+        // per tenth of a pixel is enough.
+        let mut seen = HashSet::new();
+        let marker = point_marker(colour);
+        for &q in px
+            .iter()
+            .filter(|q| q.0.is_finite() && q.1.is_finite() && inside(**q))
+        {
+            if seen.insert(((q.0 * 10.0).round() as i64, (q.1 * 10.0).round() as i64)) {
+                marker.draw(scene, q, true);
+            }
+        }
+        let label = if s.label.is_empty() {
+            format!("path ({} points)", s.points.len())
+        } else {
+            s.label.clone()
+        };
+        entries.push((label, Sample::LineMarker(stroke, marker)));
+    }
+    let finite = |q: &&(f64, f64)| q.0.is_finite() && q.1.is_finite();
+    for (name, colour, pick) in [("start", START, true), ("end", END, false)] {
+        let mut any = false;
+        for s in &p.paths {
+            let q = if pick {
+                s.points.iter().find(finite)
+            } else {
+                s.points.iter().rev().find(finite)
+            };
+            if let Some(&q) = q {
+                let q = f.px(q);
+                if inside(q) {
+                    end_marker(colour).draw(scene, q, true);
+                    any = true;
                 }
             }
         }
-        let fx = |v: &f64| fmt_tick(*v);
-        chart
-            .configure_mesh()
-            .disable_mesh()
-            .x_desc(p.xlabel.as_str())
-            .y_desc(p.ylabel.as_str())
-            .axis_desc_style(text(16.0))
-            .label_style(text(13.0))
-            .x_label_formatter(&fx)
-            .y_label_formatter(&fx)
-            .x_labels(8)
-            .y_labels(8)
-            .draw()
-            .map_err(de)?;
-        if p.path.is_some() {
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::UpperRight)
-                .background_style(WHITE.mix(0.85))
-                .border_style(LIGHT_GRAY)
-                .label_font(text(13.0))
-                .draw()
-                .map_err(de)?;
+        if any {
+            entries.push((name.to_string(), Sample::Marker(end_marker(colour))));
         }
-        let (w, h) = plot_area.dim_in_pixel();
-        plot_area
-            .draw(&Rectangle::new(
-                [(0, 0), (w as i32 - 1, h as i32 - 1)],
-                BLACK.stroke_width(1),
-            ))
-            .map_err(de)?;
-        // Colour bar beside the plotting area, vertically aligned with it.
-        let (_, yr) = chart.plotting_area().get_pixel_range();
-        let base = bar.get_base_pixel().1;
-        self.colour_bar(&bar, yr.start - base, yr.end - base)
+    }
+    entries
+}
+
+/// The colour bar right of the plotting area: the bands on the same scale
+/// as the map, the level lines marked across it, ticks and its label.
+fn colour_bar(scene: &mut Scene, cs: &ColourScale, levels: &[f64], area: (f64, f64, f64, f64)) {
+    let (_, t, r, b) = area;
+    let (l, rr) = (r + BAR_GAP, r + BAR_GAP + BAR_W);
+    let bar = &cs.bar;
+    let s = Scale {
+        lo: bar.lo,
+        hi: bar.hi,
+        p0: b,
+        p1: t,
+        log: bar.log,
+    };
+    let to_axis = |v: f64| {
+        if bar.log {
+            v.max(f64::MIN_POSITIVE).log10()
+        } else {
+            v
+        }
+    };
+    let nb = cs.thresholds.len() - 1;
+    for k in 0..nb {
+        let lo = to_axis(cs.thresholds[k]).max(bar.lo);
+        let hi = to_axis(cs.thresholds[k + 1]).min(bar.hi);
+        if hi > lo {
+            let (yb, yt) = (s.px_axis(lo), s.px_axis(hi));
+            scene.rect((l, yt, rr, yb), Some(band_colour(k, nb)), None, Role::Band);
+        }
+    }
+    for &v in levels {
+        let y = s.px_axis(to_axis(v));
+        scene.polyline(
+            &[(l, y), (rr, y)],
+            Stroke::solid(LEVEL_GREY, 1.5),
+            false,
+            Role::Level,
+        );
+    }
+    let black = Stroke::solid(Rgb::BLACK, 1.0);
+    scene.rect((l, t, rr, b), None, Some(black.clone()), Role::Frame);
+    for (u, label) in &bar.ticks {
+        let y = axes::snap(s.px_axis(*u));
+        scene.polyline(&[(rr, y), (rr + 5.0, y)], black.clone(), false, Role::Frame);
+        scene.text(
+            (rr + 9.0, y),
+            label,
+            axes::TICK_SIZE,
+            Anchor::Start,
+            VAlign::Center,
+        );
+    }
+    let lx = rr + 9.0 + axes::widest(&bar.ticks) + 10.0 + axes::LABEL_SIZE / 2.0;
+    let label = &bar.label;
+    if !label.is_empty() {
+        scene.vertical_text((lx, (t + b) / 2.0), label, axes::LABEL_SIZE);
     }
 }

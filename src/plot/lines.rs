@@ -1,313 +1,232 @@
-//! Line figures: the loss per step and curves over a sampled variable.
+//! Line charts: the loss per step (or per evaluation) and curves over a
+//! sampled variable, as matplotlib's `ax.plot` draws them: 5% margins,
+//! antialiased lines in the colour cycle, a legend, dotted zero lines for
+//! curves, and a log y axis with 10ⁿ ticks when the values span more than
+//! two decades. Values a log axis cannot show (zero, negative) are marked
+//! ▼ on its bottom edge and named in a note, so a curve never just stops.
 
-use plotters::coord::ranged1d::{
-    AsRangedCoord, KeyPointHint, NoDefaultFormatting, Ranged, ValueFormatter,
-};
-use plotters::coord::types::RangedCoordf64;
-use plotters::coord::Shift;
-use plotters::element::DashedPathElement;
-use plotters::prelude::*;
+use std::collections::HashSet;
 
-use super::*;
+use super::axes::{self, Axis, Frame, Sample};
+use super::scene::{text_width, Anchor, Item, Rgb, Role, Scene, Stroke, VAlign};
+use super::{finite_range, log_worthy, padded, LinePlot, PlotError, Series, CYCLE};
 
-/// Splits `(x, y)` pairs into runs of consecutive points that pass `keep`.
-fn runs(
-    points: impl Iterator<Item = (f64, f64)>,
-    keep: impl Fn(f64, f64) -> bool,
-) -> Vec<Vec<(f64, f64)>> {
-    let mut out = vec![Vec::new()];
-    for (x, y) in points {
-        if keep(x, y) {
-            if let Some(last) = out.last_mut() {
-                last.push((x, y));
-            }
-        } else if out.last().is_some_and(|r| !r.is_empty()) {
-            out.push(Vec::new());
+const WIDTH: f64 = 720.0;
+const HEIGHT: f64 = 480.0;
+const LINE_WIDTH: f64 = 2.0;
+const ZERO_GREY: Rgb = Rgb(211, 211, 211);
+
+impl LinePlot {
+    /// The loss of each step (step 0 first), or of each evaluation when
+    /// `xlabel` says so; titled `title`.
+    pub fn loss(losses: &[f64], title: &str, xlabel: &str) -> LinePlot {
+        LinePlot {
+            title: title.to_string(),
+            xlabel: xlabel.to_string(),
+            ylabel: "loss".into(),
+            series: vec![Series {
+                label: "loss".into(),
+                points: losses
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &v)| (i as f64, v))
+                    .collect(),
+                markers: losses.len() <= 50,
+            }],
+            log_y: None,
+            zero_lines: false,
+            integer_x: true,
+            legend: false,
         }
     }
-    out.retain(|r| !r.is_empty());
-    out
-}
 
-/// One named line of a line figure, already split into drawable runs.
-struct Line {
-    name: Option<String>,
-    colour: RGBColor,
-    runs: Vec<Vec<(f64, f64)>>,
-    /// Mark every point (for short series).
-    markers: bool,
-}
-
-/// A line figure: the loss curve or curves over t.
-pub(super) struct LineChart {
-    title: String,
-    xlabel: String,
-    ylabel: String,
-    x: (f64, f64),
-    y: (f64, f64),
-    lines: Vec<Line>,
-    /// Dotted light-grey lines at x = 0 and y = 0 (as in the chapter).
-    zero_lines: bool,
-    /// Only label integer x ticks (steps).
-    integer_x: bool,
-    /// The y values are log10 of the data; ticks go at these decades.
-    log_ticks: Option<Vec<f64>>,
-}
-
-impl Figure for LineChart {
-    fn size(&self) -> (u32, u32) {
-        (720, 480)
-    }
-
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), PlotError> {
-        match &self.log_ticks {
-            Some(t) => self.draw_with(
-                root,
-                TickedAxis {
-                    inner: (self.y.0..self.y.1).into(),
-                    ticks: t.clone(),
-                },
-            ),
-            None => self.draw_with(root, self.y.0..self.y.1),
+    /// Curves sampled at `t`, one per `(label, values)`, with a legend.
+    pub fn curves(
+        t: &[f64],
+        series: &[(String, Vec<f64>)],
+        title: &str,
+        xlabel: &str,
+        ylabel: &str,
+    ) -> Result<LinePlot, PlotError> {
+        if let Some((name, v)) = series.iter().find(|(_, v)| v.len() != t.len()) {
+            return Err(PlotError::InvalidData(format!(
+                "curve \"{name}\" has {} values but t has {}",
+                v.len(),
+                t.len()
+            )));
         }
+        Ok(LinePlot {
+            title: title.to_string(),
+            xlabel: xlabel.to_string(),
+            ylabel: ylabel.to_string(),
+            series: series
+                .iter()
+                .map(|(label, v)| Series {
+                    label: label.clone(),
+                    points: t.iter().copied().zip(v.iter().copied()).collect(),
+                    markers: false,
+                })
+                .collect(),
+            log_y: Some(false),
+            zero_lines: true,
+            integer_x: false,
+            legend: true,
+        })
     }
 }
 
-impl LineChart {
-    fn draw_with<DB: DrawingBackend, Y>(
-        &self,
-        root: &DrawingArea<DB, Shift>,
-        y: Y,
-    ) -> Result<(), PlotError>
-    where
-        Y: AsRangedCoord<Value = f64>,
-        Y::CoordDescType: ValueFormatter<f64>,
-    {
-        let mut chart = ChartBuilder::on(root)
-            .caption(&self.title, text(20.0))
-            .margin(14)
-            .x_label_area_size(48)
-            .y_label_area_size(70)
-            .build_cartesian_2d(self.x.0..self.x.1, y)
-            .map_err(de)?;
-        let (xr, yr) = (chart.x_range(), chart.y_range());
-        if self.zero_lines {
-            let grey = LIGHT_GRAY.stroke_width(1);
-            let mut zl = Vec::new();
-            if xr.start < 0.0 && xr.end > 0.0 {
-                zl.push(vec![(0.0, yr.start), (0.0, yr.end)]);
-            }
-            if yr.start < 0.0 && yr.end > 0.0 {
-                zl.push(vec![(xr.start, 0.0), (xr.end, 0.0)]);
-            }
-            chart
-                .draw_series(
-                    zl.into_iter()
-                        .map(|l| DashedPathElement::new(l, 2, 3, grey)),
-                )
-                .map_err(de)?;
-        }
-        for line in &self.lines {
-            let style = line.colour.stroke_width(2);
-            let anno = chart
-                .draw_series(line.runs.iter().map(|r| PathElement::new(r.clone(), style)))
-                .map_err(de)?;
-            if let Some(name) = &line.name {
-                let c = line.colour;
-                anno.label(name.as_str()).legend(move |(x, y)| {
-                    PathElement::new(vec![(x - 10, y), (x + 10, y)], c.stroke_width(2))
+/// The figure.
+pub(super) fn scene(p: &LinePlot) -> Result<Scene, PlotError> {
+    if p.series.iter().all(|s| s.points.is_empty()) {
+        return Err(PlotError::EmptyData("no points were given".into()));
+    }
+    let all = || p.series.iter().flat_map(|s| s.points.iter().copied());
+    let (xlo, xhi) = finite_range(all().filter(|q| q.1.is_finite()).map(|q| q.0))
+        .ok_or_else(|| PlotError::EmptyData("every value is NaN or infinite".into()))?;
+    let ys: Vec<f64> = all().filter(|q| q.0.is_finite()).map(|q| q.1).collect();
+    let log = p.log_y.unwrap_or_else(|| log_worthy(&ys));
+    let (ylo, yhi) = if log {
+        finite_range(ys.iter().copied().filter(|&v| v > 0.0).map(f64::log10))
+    } else {
+        finite_range(ys.iter().copied())
+    }
+    .ok_or_else(|| PlotError::EmptyData("no value can be shown on this axis".into()))?;
+    let (x0, x1) = padded(xlo, xhi);
+    let (y0, y1) = padded(ylo, yhi);
+    let x = Axis {
+        lo: x0,
+        hi: x1,
+        log: false,
+        ticks: axes::linear_ticks(x0, x1, 9, p.integer_x),
+        label: p.xlabel.clone(),
+    };
+    let y = Axis {
+        lo: y0,
+        hi: y1,
+        log,
+        ticks: if log {
+            axes::log_ticks(y0, y1, 9)
+        } else {
+            axes::linear_ticks(y0, y1, 8, false)
+        },
+        label: p.ylabel.clone(),
+    };
+    let left = axes::left_margin(&y);
+    let top = axes::top_margin(&p.title);
+    let bottom = axes::bottom_margin(&x);
+    let width = WIDTH
+        .max(text_width(&p.title, axes::TITLE_SIZE) + 40.0)
+        .ceil();
+    let area = axes::snap_area((left, top, width - 24.0, HEIGHT - bottom));
+    let f = Frame::new(area, &x, &y);
+    let mut scene = Scene::new(width as u32, HEIGHT as u32);
+    scene.clip = area;
+    axes::draw_title(&mut scene, area, &p.title);
+    if p.zero_lines {
+        zero_lines(&mut scene, &f);
+    }
+    let mut entries = Vec::new();
+    let mut drawn = Vec::new();
+    for (k, s) in p.series.iter().enumerate() {
+        let colour = CYCLE[k % CYCLE.len()];
+        let px: Vec<(f64, f64)> = s.points.iter().map(|&q| f.px(q)).collect();
+        let stroke = Stroke::solid(colour, LINE_WIDTH);
+        scene.polyline(&px, stroke.clone(), true, Role::Path);
+        if s.markers {
+            for &q in px.iter().filter(|q| q.0.is_finite() && q.1.is_finite()) {
+                scene.push(Item::Circle {
+                    centre: q,
+                    r: 3.0,
+                    fill: Some(colour),
+                    stroke: None,
+                    clip: true,
+                    role: Role::Marker,
                 });
             }
-            if line.markers {
-                chart
-                    .draw_series(
-                        line.runs
-                            .iter()
-                            .flatten()
-                            .map(|&q| Circle::new(q, 3, line.colour.filled())),
-                    )
-                    .map_err(de)?;
-            }
         }
-        let fx = |v: &f64| {
-            if self.integer_x && v.fract() != 0.0 {
-                String::new()
-            } else {
-                fmt_tick(*v)
-            }
-        };
-        let fy = |v: &f64| {
-            if self.log_ticks.is_some() {
-                fmt_tick(sig(10f64.powf(*v), 3))
-            } else {
-                fmt_tick(*v)
-            }
-        };
-        chart
-            .configure_mesh()
-            .disable_mesh()
-            .x_desc(self.xlabel.as_str())
-            .y_desc(self.ylabel.as_str())
-            .axis_desc_style(text(16.0))
-            .label_style(text(13.0))
-            .x_label_formatter(&fx)
-            .y_label_formatter(&fy)
-            .x_labels(10)
-            .y_labels(10)
-            .draw()
-            .map_err(de)?;
-        if self.lines.iter().any(|l| l.name.is_some()) {
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::UpperLeft)
-                .background_style(WHITE.mix(0.85))
-                .border_style(LIGHT_GRAY)
-                .label_font(text(14.0))
-                .draw()
-                .map_err(de)?;
+        if log {
+            off_scale(&mut scene, &f, s, colour, &p.xlabel);
         }
-        let area = chart.plotting_area().strip_coord_spec();
-        let (w, h) = area.dim_in_pixel();
-        area.draw(&Rectangle::new(
-            [(0, 0), (w as i32 - 1, h as i32 - 1)],
-            BLACK.stroke_width(1),
-        ))
-        .map_err(de)?;
-        Ok(())
-    }
-}
-
-/// A linear f64 axis whose ticks are exactly `ticks` (the log-scale loss axis).
-struct TickedAxis {
-    inner: RangedCoordf64,
-    ticks: Vec<f64>,
-}
-
-impl Ranged for TickedAxis {
-    type FormatOption = NoDefaultFormatting;
-    type ValueType = f64;
-
-    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
-        self.inner.map(value, limit)
-    }
-
-    fn key_points<Hint: KeyPointHint>(&self, hint: Hint) -> Vec<f64> {
-        if hint.weight().allow_light_points() {
-            Vec::new()
-        } else {
-            self.ticks.clone()
+        drawn.extend(
+            px.iter()
+                .copied()
+                .filter(|q| q.0.is_finite() && q.1.is_finite()),
+        );
+        if p.legend {
+            entries.push((s.label.clone(), Sample::Line(stroke)));
         }
     }
+    axes::draw_frame(&mut scene, &f, &x, &y);
+    if !entries.is_empty() {
+        let corner = axes::best_corner(area, &entries, &drawn);
+        axes::draw_legend(&mut scene, area, &entries, corner);
+    }
+    Ok(scene)
+}
 
-    fn range(&self) -> std::ops::Range<f64> {
-        self.inner.range()
+/// Dotted light-grey lines at x = 0 and y = 0 (the chapter's axvline/axhline).
+fn zero_lines(scene: &mut Scene, f: &Frame) {
+    let (l, t, r, b) = f.area;
+    let dotted = Stroke::dashed(ZERO_GREY, 1.5, &[1.5, 2.5]);
+    if f.x.lo < 0.0 && f.x.hi > 0.0 {
+        let px = f.x.px(0.0);
+        scene.polyline(&[(px, t), (px, b)], dotted.clone(), true, Role::Other);
+    }
+    if !f.y.log && f.y.lo < 0.0 && f.y.hi > 0.0 {
+        let py = f.y.px(0.0);
+        scene.polyline(&[(l, py), (r, py)], dotted, true, Role::Other);
     }
 }
 
-impl ValueFormatter<f64> for TickedAxis {
-    fn format(value: &f64) -> String {
-        fmt_tick(*value)
-    }
-}
-
-/// Decade ticks (log10 values) inside `[lo, hi]`, at most about ten.
-fn decade_ticks(lo: f64, hi: f64) -> Vec<f64> {
-    let (a, b) = (lo.ceil(), hi.floor());
-    if !(a.is_finite() && b.is_finite()) || b < a {
-        return Vec::new();
-    }
-    let n = (b - a) as usize + 1;
-    let every = n.div_ceil(10).max(1);
-    (0..n.min(400))
-        .step_by(every)
-        .map(|k| a + k as f64)
-        .collect()
-}
-
-pub(super) fn loss_chart(losses: &[f64], title: &str) -> Result<LineChart, PlotError> {
-    if losses.is_empty() {
-        return Err(PlotError::EmptyData("the loss history is empty".into()));
-    }
-    let (lo, hi) = finite_range(losses.iter().copied())
-        .ok_or_else(|| PlotError::EmptyData("every loss value is NaN or infinite".into()))?;
-    let n = losses.len();
-    let x = if n == 1 {
-        (-0.5, 0.5)
-    } else {
-        padded(0.0, (n - 1) as f64)
-    };
-    let log = log_worthy(losses);
-    let pts = losses.iter().enumerate().map(|(i, &v)| (i as f64, v));
-    let (runs, y, log_ticks) = if log {
-        let pts = pts.map(|(i, v)| (i, if v > 0.0 { v.log10() } else { f64::NAN }));
-        let runs = runs(pts, |_, v| v.is_finite());
-        let (a, b) = finite_range(runs.iter().flatten().map(|q| q.1)).unwrap_or((0.0, 1.0));
-        let y = padded(a, b);
-        (runs, y, Some(decade_ticks(y.0, y.1)))
-    } else {
-        (runs(pts, |_, v| v.is_finite()), padded(lo, hi), None)
-    };
-    Ok(LineChart {
-        title: title.to_string(),
-        xlabel: "step".into(),
-        ylabel: if log { "loss (log scale)" } else { "loss" }.into(),
-        x,
-        y,
-        lines: vec![Line {
-            name: None,
-            colour: CYCLE[0],
-            runs,
-            markers: n <= 50,
-        }],
-        zero_lines: false,
-        integer_x: true,
-        log_ticks,
-    })
-}
-
-pub(super) fn curves_chart(
-    t: &[f64],
-    series: &[(String, Vec<f64>)],
-    xlabel: &str,
-) -> Result<LineChart, PlotError> {
-    if t.is_empty() {
-        return Err(PlotError::EmptyData("no sample points for t".into()));
-    }
-    if series.is_empty() {
-        return Err(PlotError::EmptyData("no curves were given".into()));
-    }
-    if let Some((name, v)) = series.iter().find(|(_, v)| v.len() != t.len()) {
-        return Err(PlotError::InvalidData(format!(
-            "curve \"{name}\" has {} values but t has {}",
-            v.len(),
-            t.len()
-        )));
-    }
-    let (tlo, thi) = finite_range(t.iter().copied())
-        .ok_or_else(|| PlotError::EmptyData("every t value is NaN or infinite".into()))?;
-    let (ylo, yhi) = finite_range(series.iter().flat_map(|(_, v)| v.iter().copied()))
-        .ok_or_else(|| PlotError::EmptyData("every curve value is NaN or infinite".into()))?;
-    let lines = series
+/// Marks the points a log axis cannot show with ▼ on its bottom edge and
+/// a note naming them.
+fn off_scale(scene: &mut Scene, f: &Frame, s: &Series, colour: Rgb, xlabel: &str) {
+    let off: Vec<(f64, f64)> = s
+        .points
         .iter()
-        .enumerate()
-        .map(|(k, (name, v))| Line {
-            name: Some(name.clone()),
-            colour: CYCLE[k % CYCLE.len()],
-            runs: runs(t.iter().copied().zip(v.iter().copied()), |a, b| {
-                a.is_finite() && b.is_finite()
-            }),
-            markers: false,
-        })
+        .copied()
+        .filter(|q| q.0.is_finite() && q.1 <= 0.0)
         .collect();
-    Ok(LineChart {
-        title: String::new(),
-        xlabel: xlabel.to_string(),
-        ylabel: String::new(),
-        x: exact_range(tlo, thi),
-        y: padded(ylo, yhi),
-        lines,
-        zero_lines: true,
-        integer_x: false,
-        log_ticks: None,
-    })
+    let Some(first) = off.first() else { return };
+    let (_, t, r, b) = f.area;
+    let mut seen = HashSet::new();
+    for q in &off {
+        let px = f.x.px(q.0);
+        if seen.insert((px * 0.5).round() as i64) {
+            scene.polygon(
+                vec![vec![
+                    (px - 4.0, b - 8.0),
+                    (px + 4.0, b - 8.0),
+                    (px, b - 1.0),
+                ]],
+                colour,
+                true,
+                Role::Marker,
+            );
+        }
+    }
+    let what = if off.iter().all(|q| q.1 == 0.0) {
+        "= 0"
+    } else {
+        "≤ 0"
+    };
+    let name = if s.label.is_empty() {
+        "value"
+    } else {
+        &s.label
+    };
+    let xname = if xlabel.is_empty() { "x =" } else { xlabel };
+    let note = format!(
+        "▼ {name} {what} from {xname} {} ({} point{}, below the log axis)",
+        first.0,
+        off.len(),
+        if off.len() == 1 { "" } else { "s" },
+    );
+    scene.text(
+        (r - 8.0, t + 10.0),
+        &note,
+        axes::LEGEND_SIZE,
+        Anchor::End,
+        VAlign::Top,
+    );
 }

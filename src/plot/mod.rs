@@ -1,63 +1,52 @@
-//! Plot output for losslang: contour maps with a minimizer's path, loss
+//! Plot output for losslang: contour maps with minimizers' paths, loss
 //! curves, function curves and terminal sparklines.
 //!
-//! Every function takes plain numbers that the interpreter has already
-//! computed; nothing here evaluates expressions. The figures follow the
-//! chapter "Minimization algorithms": a log-scaled filled contour map with
-//! grey dashed level lines (by default at 1, 10, 20, 50, 100, 200, 500 and
-//! 1000), the minimizer's path drawn as a blue line with small markers, and
-//! curves such as `sin(t)` with `grad(sin(t), t)` under a legend.
+//! A plot is a description ([`ContourPlot`] or [`LinePlot`], wrapped in
+//! [`Plot`]) of plain numbers the interpreter has already computed; nothing
+//! here evaluates expressions. [`Plot::render`] turns it into SVG or PNG
+//! bytes in memory (the Jupyter kernel shows those inline) and
+//! [`Plot::save`] writes a file, picking the format from its extension.
 //!
-//! The file's extension (`.svg` or `.png`, any case) picks the format. A
-//! figure is rendered in memory, written to a hidden temporary file in the
-//! target's directory and renamed into place, so a failed plot leaves
-//! nothing behind. Text uses the bundled DejaVu Sans font
-//! (`assets/DejaVuSans.ttf`), so no system fonts are needed.
+//! The figures follow the chapter "Minimization algorithms", drawn as
+//! matplotlib draws them. Each figure is first laid out once as a
+//! [`scene::Scene`] of primitives in pixels; `svg.rs` writes that as
+//! vector elements (isobands as polygons with fractional coordinates, one
+//! polyline per path with a vertex per point, text as text) and `raster.rs`
+//! paints the same scene with tiny-skia (antialiased, round joins, paths
+//! clipped to the axes), so the two formats show the same thing. Text
+//! uses the bundled DejaVu Sans (`assets/DejaVuSans.ttf`), so no system
+//! fonts are needed.
 
 use std::io::Write as _;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::OnceLock;
 
-use plotters::coord::Shift;
-use plotters::prelude::*;
-
+mod axes;
 mod contour;
+mod geom;
 mod lines;
+mod raster;
+mod scene;
+mod svg;
 
-use contour::ContourFig;
-use lines::{curves_chart, loss_chart};
-
-/// The font every figure uses, compiled into the binary.
-static FONT_BYTES: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
-/// The family name the bundled font is registered under.
-const FONT: &str = "sans-serif";
 /// The chapter's contour levels, used when they fit the data.
 const CHAPTER_LEVELS: [f64; 8] = [1.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0];
-/// Number of colour bands of a filled contour map.
-const BANDS: usize = 12;
 /// Largest sparkline this module draws, in characters.
 const MAX_SPARK_WIDTH: usize = 4096;
 
 /// Matplotlib's default colour cycle ("tab10").
-const CYCLE: [RGBColor; 10] = [
-    RGBColor(31, 119, 180),
-    RGBColor(255, 127, 14),
-    RGBColor(44, 160, 44),
-    RGBColor(214, 39, 40),
-    RGBColor(148, 103, 189),
-    RGBColor(140, 86, 75),
-    RGBColor(227, 119, 194),
-    RGBColor(127, 127, 127),
-    RGBColor(188, 189, 34),
-    RGBColor(23, 190, 207),
+const CYCLE: [scene::Rgb; 10] = [
+    scene::Rgb(31, 119, 180),
+    scene::Rgb(255, 127, 14),
+    scene::Rgb(44, 160, 44),
+    scene::Rgb(214, 39, 40),
+    scene::Rgb(148, 103, 189),
+    scene::Rgb(140, 86, 75),
+    scene::Rgb(227, 119, 194),
+    scene::Rgb(127, 127, 127),
+    scene::Rgb(188, 189, 34),
+    scene::Rgb(23, 190, 207),
 ];
-const LIGHT_GRAY: RGBColor = RGBColor(211, 211, 211);
-const LEVEL_GRAY: RGBColor = RGBColor(110, 110, 110);
-const PATH_BLUE: RGBColor = RGBColor(0, 0, 255);
-const START_GREEN: RGBColor = RGBColor(0, 160, 0);
-const END_RED: RGBColor = RGBColor(220, 0, 0);
 
 /// Why a plot could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -85,12 +74,54 @@ pub enum PlotError {
     /// The bundled font could not be loaded.
     #[error("the bundled plot font could not be loaded")]
     Font,
-    /// The drawing library failed.
+    /// Drawing or encoding failed.
     #[error("could not draw the plot: {0}")]
     Render(String),
 }
 
-/// A filled contour map of `z` over a grid, optionally with a minimizer's path.
+/// An image format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Svg,
+    Png,
+}
+
+impl Format {
+    /// The format a file name asks for: `.svg` or `.png`, any case.
+    pub fn of(file: &Path) -> Result<Format, PlotError> {
+        let ext = file
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase);
+        match ext.as_deref() {
+            Some("svg") => Ok(Format::Svg),
+            Some("png") => Ok(Format::Png),
+            _ => Err(PlotError::UnknownExtension {
+                path: file.to_path_buf(),
+            }),
+        }
+    }
+
+    /// The MIME type (`image/svg+xml`, `image/png`), for notebooks.
+    pub fn mime(self) -> &'static str {
+        match self {
+            Format::Svg => "image/svg+xml",
+            Format::Png => "image/png",
+        }
+    }
+}
+
+/// One minimizer's path over a contour map.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PathSeries {
+    /// Legend text (the optimizer and its options); empty gives
+    /// "path (N points)".
+    pub label: String,
+    /// Points visited, joined in order. Non-finite points break the line.
+    pub points: Vec<(f64, f64)>,
+}
+
+/// A filled contour map of `z` over a grid, with any number of paths.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ContourPlot {
     /// Grid x coordinates, strictly increasing (at least 2).
@@ -100,47 +131,104 @@ pub struct ContourPlot {
     /// Values in row-major order: `z[j * xs.len() + i] = f(xs[i], ys[j])`.
     /// Non-finite cells are left blank.
     pub z: Vec<f64>,
-    /// Contour line levels; `None` picks the chapter's levels
+    /// Level lines; `None` picks the chapter's levels
     /// (1, 10, 20, 50, 100, 200, 500, 1000) when at least three of them fall
     /// inside the data's range, else levels chosen from the data.
     pub levels: Option<Vec<f64>>,
-    /// Points visited by a minimizer, joined in order; the first is marked
-    /// green and the last red. Non-finite points break the line.
-    pub path: Option<Vec<(f64, f64)>>,
+    /// Paths drawn over the map; one is blue as in the chapter, several
+    /// take colours from matplotlib's cycle. Each starts at a green ring
+    /// and ends at a red one.
+    pub paths: Vec<PathSeries>,
     /// Figure title.
     pub title: String,
     /// Label of the x axis.
     pub xlabel: String,
     /// Label of the y axis.
     pub ylabel: String,
+    /// Label of the colour bar (what the colours show).
+    pub zlabel: String,
 }
 
-/// Draws a filled, log-scaled contour map with dashed level lines and the
-/// optional path, and writes it to `file` (`.svg` or `.png`).
+/// One line of a [`LinePlot`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Series {
+    /// Legend text (and the name in the off-scale note of a log axis).
+    pub label: String,
+    /// `(x, y)` points joined in order; non-finite values break the line.
+    pub points: Vec<(f64, f64)>,
+    /// Mark every point (short series).
+    pub markers: bool,
+}
+
+/// Lines over a shared x axis: loss curves, curves over t, profiles.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LinePlot {
+    pub title: String,
+    pub xlabel: String,
+    pub ylabel: String,
+    pub series: Vec<Series>,
+    /// A log y axis; `None` picks one when the positive finite values span
+    /// more than two decades.
+    pub log_y: Option<bool>,
+    /// Dotted light-grey lines at x = 0 and y = 0.
+    pub zero_lines: bool,
+    /// Ticks on the x axis at whole numbers only (steps, evaluations).
+    pub integer_x: bool,
+    /// Show a legend naming each series.
+    pub legend: bool,
+}
+
+/// Any figure this module draws.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Plot {
+    Contour(ContourPlot),
+    Lines(LinePlot),
+}
+
+impl Plot {
+    fn scene(&self) -> Result<scene::Scene, PlotError> {
+        scene::font()?;
+        match self {
+            Plot::Contour(p) => contour::scene(p),
+            Plot::Lines(p) => lines::scene(p),
+        }
+    }
+
+    /// The figure as SVG or PNG bytes.
+    pub fn render(&self, format: Format) -> Result<Vec<u8>, PlotError> {
+        let scene = self.scene()?;
+        match format {
+            Format::Svg => Ok(svg::write(&scene).into_bytes()),
+            Format::Png => raster::png(&scene),
+        }
+    }
+
+    /// Renders the figure in the format `file`'s extension names and writes
+    /// it atomically: a failed plot leaves nothing behind.
+    pub fn save(&self, file: &Path) -> Result<(), PlotError> {
+        let bytes = self.render(Format::of(file)?)?;
+        write_atomic(file, &bytes)
+    }
+}
+
+/// Draws a contour map and writes it to `file` (`.svg` or `.png`).
 pub fn contour(file: &Path, p: &ContourPlot) -> Result<(), PlotError> {
-    let fig = ContourFig::new(p)?;
-    save(file, &fig)
+    Plot::Contour(p.clone()).save(file)
 }
 
 /// Draws the loss per step (step 0 first) and writes it to `file`.
-///
-/// The y axis is logarithmic when the positive finite losses span more than
-/// two decades; then non-positive losses are left out. Non-finite losses
-/// break the line.
 pub fn loss_curve(file: &Path, losses: &[f64], title: &str) -> Result<(), PlotError> {
-    save(file, &loss_chart(losses, title)?)
+    Plot::Lines(LinePlot::loss(losses, title, "step")).save(file)
 }
 
-/// Draws several curves over `t`, with a legend naming each series, and
-/// writes the figure to `file`. Every series must have `t.len()` values;
-/// non-finite values break a curve.
+/// Draws curves over `t` with a legend naming each, and writes them to `file`.
 pub fn curves(
     file: &Path,
     t: &[f64],
     series: &[(String, Vec<f64>)],
     xlabel: &str,
 ) -> Result<(), PlotError> {
-    save(file, &curves_chart(t, series, xlabel)?)
+    Plot::Lines(LinePlot::curves(t, series, "", xlabel, "")?).save(file)
 }
 
 /// A one-line Unicode sparkline (`▁▂▃▄▅▆▇█`) of `values`, exactly `width`
@@ -201,99 +289,7 @@ pub fn sparkline(values: &[f64], width: usize) -> String {
 }
 
 // ---------------------------------------------------------------------------
-// Output: format, font, rendering and atomic writes.
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Format {
-    Svg,
-    Png,
-}
-
-fn format_of(file: &Path) -> Result<Format, PlotError> {
-    let ext = file
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase);
-    match ext.as_deref() {
-        Some("svg") => Ok(Format::Svg),
-        Some("png") => Ok(Format::Png),
-        _ => Err(PlotError::UnknownExtension {
-            path: file.to_path_buf(),
-        }),
-    }
-}
-
-fn ensure_font() -> Result<(), PlotError> {
-    static OK: OnceLock<bool> = OnceLock::new();
-    let ok = *OK.get_or_init(|| {
-        plotters::style::register_font(FONT, FontStyle::Normal, FONT_BYTES).is_ok()
-    });
-    if ok {
-        Ok(())
-    } else {
-        Err(PlotError::Font)
-    }
-}
-
-/// A figure that can draw itself on any plotters backend.
-trait Figure {
-    /// Canvas size in pixels.
-    fn size(&self) -> (u32, u32);
-    /// Draws onto `root`, which is already filled white.
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), PlotError>;
-}
-
-fn de<E: std::error::Error + Send + Sync>(e: DrawingAreaErrorKind<E>) -> PlotError {
-    PlotError::Render(e.to_string())
-}
-
-fn render<F: Figure>(fig: &F, format: Format) -> Result<Vec<u8>, PlotError> {
-    let (w, h) = fig.size();
-    match format {
-        Format::Svg => {
-            let mut s = String::new();
-            {
-                let root = SVGBackend::with_string(&mut s, (w, h)).into_drawing_area();
-                root.fill(&WHITE).map_err(de)?;
-                fig.draw(&root)?;
-                root.present().map_err(de)?;
-            }
-            Ok(s.into_bytes())
-        }
-        Format::Png => {
-            let mut buf = vec![255u8; w as usize * h as usize * 3];
-            {
-                let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
-                fig.draw(&root)?;
-                root.present().map_err(de)?;
-            }
-            let mut out = Vec::new();
-            let mut enc = png::Encoder::new(&mut out, w, h);
-            enc.set_color(png::ColorType::Rgb);
-            enc.set_depth(png::BitDepth::Eight);
-            let mut writer = enc
-                .write_header()
-                .map_err(|e| PlotError::Render(format!("PNG encoding failed: {e}")))?;
-            writer
-                .write_image_data(&buf)
-                .map_err(|e| PlotError::Render(format!("PNG encoding failed: {e}")))?;
-            writer
-                .finish()
-                .map_err(|e| PlotError::Render(format!("PNG encoding failed: {e}")))?;
-            Ok(out)
-        }
-    }
-}
-
-fn save<F: Figure>(file: &Path, fig: &F) -> Result<(), PlotError> {
-    let format = format_of(file)?;
-    ensure_font()?;
-    let bytes = match catch_unwind(AssertUnwindSafe(|| render(fig, format))) {
-        Ok(r) => r?,
-        Err(_) => return Err(PlotError::Render("the drawing library panicked".into())),
-    };
-    write_atomic(file, &bytes)
-}
+// Output.
 
 /// Writes `bytes` to a temporary sibling of `file` and renames it into place;
 /// on failure the temporary file is removed.
@@ -374,82 +370,28 @@ fn padded(lo: f64, hi: f64) -> (f64, f64) {
     (lo - 0.05 * span, hi + 0.05 * span)
 }
 
-/// `[lo, hi]` as an axis range without margins, unless it is too narrow
-/// or too wide to draw, in which case it is [`padded`].
-fn exact_range(lo: f64, hi: f64) -> (f64, f64) {
-    let scale = lo.abs().max(hi.abs());
-    let span = hi - lo;
-    if scale <= AXIS_LIMIT && span > scale * 1e-9 && span >= 1e-200 {
-        (lo, hi)
-    } else {
-        padded(lo, hi)
-    }
-}
-
-/// A compact tick label: no trailing zeros, exponent form for extremes.
-fn fmt_tick(v: f64) -> String {
-    if v == 0.0 || !v.is_finite() {
-        return if v.is_finite() {
-            "0".into()
-        } else {
-            v.to_string()
-        };
-    }
-    let a = v.abs();
-    if !(1e-3..1e5).contains(&a) {
-        let s = format!("{v:.1e}");
-        return s.replace(".0e", "e");
-    }
-    let mut s = format!("{v:.4}");
-    while s.ends_with('0') {
-        s.pop();
-    }
-    if s.ends_with('.') {
-        s.pop();
-    }
-    if s == "-0" {
-        s = "0".into();
-    }
-    s
-}
-
-/// "Nice" step (1, 2 or 5 times a power of ten) for about `n` intervals.
-fn nice_step(span: f64, n: f64) -> f64 {
-    let raw = span / n;
-    let p = 10f64.powf(raw.log10().floor());
-    let f = raw / p;
-    let m = if f < 1.5 {
-        1.0
-    } else if f < 3.5 {
-        2.0
-    } else if f < 7.5 {
-        5.0
-    } else {
-        10.0
-    };
-    m * p
-}
-
-/// `v` rounded to `n` significant digits.
-fn sig(v: f64, n: i32) -> f64 {
-    if v == 0.0 || !v.is_finite() {
-        return v;
-    }
-    let p = 10f64.powi(n - 1 - v.abs().log10().floor() as i32);
-    let r = (v * p).round() / p;
-    if r.is_finite() {
-        r
-    } else {
-        v
-    }
-}
-
-fn text(size: f64) -> TextStyle<'static> {
-    TextStyle::from(FontDesc::new(
-        FontFamily::Name(FONT),
-        size,
-        FontStyle::Normal,
-    ))
+/// Viridis (matplotlib's default colour map) at `t` in `[0, 1]`.
+fn viridis(t: f64) -> (f64, f64, f64) {
+    const V: [(f64, f64, f64); 9] = [
+        (68.0, 1.0, 84.0),
+        (71.0, 45.0, 123.0),
+        (59.0, 82.0, 139.0),
+        (44.0, 114.0, 142.0),
+        (33.0, 145.0, 140.0),
+        (40.0, 174.0, 128.0),
+        (94.0, 201.0, 98.0),
+        (173.0, 220.0, 48.0),
+        (253.0, 231.0, 37.0),
+    ];
+    let x = t.clamp(0.0, 1.0) * 8.0;
+    let i = (x.floor() as usize).min(7);
+    let f = x - i as f64;
+    let (a, b) = (V[i], V[i + 1]);
+    (
+        a.0 + (b.0 - a.0) * f,
+        a.1 + (b.1 - a.1) * f,
+        a.2 + (b.2 - a.2) * f,
+    )
 }
 
 #[cfg(test)]

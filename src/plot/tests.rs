@@ -1,7 +1,10 @@
-//! Tests of the plot module: every figure in both formats, a structural
-//! golden of a small SVG, error paths and sparklines.
+//! Tests of the plot module: both formats rendered in memory, the SVG's
+//! structure (isobands as polygons with fractional coordinates, isolines
+//! on the true contour, one polyline per path with one vertex per point),
+//! the PNG's pixels (no path colour away from a traced segment, even at
+//! sharp turns and off the axes), error paths and sparklines.
 
-use super::contour::{clip_path, contour_lines, default_levels};
+use super::contour::default_levels;
 use super::*;
 use std::path::PathBuf;
 
@@ -43,25 +46,37 @@ fn linspace(a: f64, b: f64, n: usize) -> Vec<f64> {
         .collect()
 }
 
-fn himmelblau(n: usize, path: bool) -> ContourPlot {
-    let xs = linspace(-6.0, 6.0, n);
-    let ys = linspace(-6.0, 6.0, n);
-    let mut z = Vec::with_capacity(n * n);
-    for &y in &ys {
-        for &x in &xs {
-            z.push((x * x + y - 11.0f64).powi(2) + (x + y * y - 7.0f64).powi(2));
-        }
-    }
+fn grid(n: usize, lo: f64, hi: f64, f: impl Fn(f64, f64) -> f64) -> ContourPlot {
+    let xs = linspace(lo, hi, n);
+    let ys = linspace(lo, hi, n);
+    let z = ys
+        .iter()
+        .flat_map(|&y| xs.iter().map(move |&x| (x, y)))
+        .map(|(x, y)| f(x, y))
+        .collect();
     ContourPlot {
         xs,
         ys,
         z,
-        levels: None,
-        path: path.then(|| vec![(0.0, 0.0), (1.5, 1.0), (2.5, 1.8), (3.0, 2.0)]),
         title: "Himmelblau".into(),
         xlabel: "x".into(),
         ylabel: "y".into(),
+        zlabel: "f(x, y)".into(),
+        ..ContourPlot::default()
     }
+}
+
+fn himmelblau(n: usize, path: bool) -> ContourPlot {
+    let mut p = grid(n, -6.0, 6.0, |x, y| {
+        (x * x + y - 11.0f64).powi(2) + (x + y * y - 7.0f64).powi(2)
+    });
+    if path {
+        p.paths = vec![PathSeries {
+            label: "MIGRAD".into(),
+            points: vec![(0.0, 0.0), (1.5, 1.0), (2.5, 1.8), (3.0, 2.0)],
+        }];
+    }
+    p
 }
 
 fn sin_cos() -> (Vec<f64>, Vec<(String, Vec<f64>)>) {
@@ -71,134 +86,249 @@ fn sin_cos() -> (Vec<f64>, Vec<(String, Vec<f64>)>) {
     (t, vec![("sin(t)".into(), s), ("grad(sin(t), t)".into(), c)])
 }
 
-fn assert_svg(file: &Path) -> String {
-    let s = std::fs::read_to_string(file).expect("read svg");
-    let head = s.trim_start();
-    assert!(
-        head.starts_with("<svg") || head.starts_with("<?xml"),
-        "{head:.40}"
-    );
-    assert!(s.contains("<polyline") || s.contains("<path"), "no lines");
-    assert!(s.contains("<text"), "no text");
-    assert!(s.trim_end().ends_with("</svg>"));
-    s
+fn svg_of(p: &Plot) -> String {
+    String::from_utf8(p.render(Format::Svg).expect("svg")).expect("utf-8")
 }
 
-fn assert_png(file: &Path, size: (u32, u32)) {
-    let bytes = std::fs::read(file).expect("read png");
-    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
-    let decoder = png::Decoder::new(std::io::Cursor::new(bytes));
-    let mut reader = decoder.read_info().expect("png header");
-    let info = reader.info();
-    assert_eq!((info.width, info.height), size);
+/// The PNG's size and RGB pixels.
+fn pixels(p: &Plot) -> (usize, usize, Vec<[u8; 3]>) {
+    let bytes = p.render(Format::Png).expect("png");
+    let mut reader = png::Decoder::new(std::io::Cursor::new(bytes))
+        .read_info()
+        .expect("png header");
     let mut buf = vec![0; reader.output_buffer_size().expect("buffer size")];
-    reader.next_frame(&mut buf).expect("png data");
-    let first = &buf[..3];
-    assert!(
-        buf.chunks(3).any(|px| px != first),
-        "the image is one colour"
-    );
+    let info = reader.next_frame(&mut buf).expect("png data");
+    let px = buf[..info.buffer_size()]
+        .chunks(3)
+        .map(|c| [c[0], c[1], c[2]])
+        .collect();
+    (info.width as usize, info.height as usize, px)
 }
 
-/// The contents of the SVG's `<text>` elements, trimmed.
+/// Every `<tag ...>` element of `svg` whose class is `class`.
+fn elements<'a>(svg: &'a str, tag: &str, class: &str) -> Vec<&'a str> {
+    let open = format!("<{tag} class=\"{class}\"");
+    svg.lines().filter(|l| l.starts_with(&open)).collect()
+}
+
+fn attr<'a>(elem: &'a str, name: &str) -> &'a str {
+    let key = format!(" {name}=\"");
+    let i = elem.find(&key).map_or(elem.len(), |i| i + key.len());
+    let j = elem[i..].find('"').map_or(0, |j| j);
+    &elem[i..i + j]
+}
+
+fn numbers(s: &str) -> Vec<f64> {
+    s.split(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-'))
+        .filter_map(|t| t.parse().ok())
+        .collect()
+}
+
 fn texts(svg: &str) -> Vec<String> {
     svg.split("<text")
         .skip(1)
         .filter_map(|t| {
             let body = &t[t.find('>')? + 1..];
-            Some(body[..body.find("</text>")?].trim().to_string())
+            Some(body[..body.find("</text>")?].to_string())
         })
         .collect()
 }
 
-fn count(s: &str, what: &str) -> usize {
-    s.matches(what).count()
-}
-
-#[test]
-fn contour_svg_and_png() {
-    let dir = TempDir::new("contour");
-    let p = himmelblau(40, true);
-    contour(&dir.path("c.svg"), &p).expect("svg");
-    let s = assert_svg(&dir.path("c.svg"));
-    assert!(s.contains("Himmelblau"));
-    assert!(s.contains("start") && s.contains("end"));
-    contour(&dir.path("c.png"), &p).expect("png");
-    assert_png(&dir.path("c.png"), (700, 600));
-    assert_eq!(dir.entries(), ["c.png", "c.svg"]);
-}
-
-#[test]
-fn loss_curve_svg_and_png() {
-    let dir = TempDir::new("loss");
-    let decaying: Vec<f64> = (0..200).map(|i| 100.0 * 0.9f64.powi(i)).collect();
-    loss_curve(&dir.path("log.svg"), &decaying, "decay").expect("log svg");
-    let s = assert_svg(&dir.path("log.svg"));
-    assert!(s.contains("loss (log scale)"));
-    loss_curve(&dir.path("log.png"), &decaying, "decay").expect("log png");
-    assert_png(&dir.path("log.png"), (720, 480));
-    let flat = [3.0, 2.5, 2.2, 2.1, 2.05];
-    loss_curve(&dir.path("lin.svg"), &flat, "flat").expect("linear svg");
-    let s = assert_svg(&dir.path("lin.svg"));
-    assert!(texts(&s).iter().any(|t| t == "loss"));
-    assert!(!s.contains("log scale"));
-}
-
-#[test]
-fn curves_svg_and_png() {
-    let dir = TempDir::new("curves");
-    let (t, series) = sin_cos();
-    curves(&dir.path("c.SVG"), &t, &series, "t").expect("svg");
-    let s = assert_svg(&dir.path("c.SVG"));
-    assert!(s.contains("sin(t)") && s.contains("grad(sin(t), t)"));
-    curves(&dir.path("c.Png"), &t, &series, "t").expect("png");
-    assert_png(&dir.path("c.Png"), (720, 480));
-}
-
-/// Structural golden test of a small contour SVG: element counts and texts.
-#[test]
-fn contour_svg_golden() {
-    let dir = TempDir::new("golden");
-    let xs = linspace(-1.0, 1.0, 5);
-    let ys = linspace(-1.0, 1.0, 5);
-    let z: Vec<f64> = ys
-        .iter()
-        .flat_map(|&y| xs.iter().map(move |&x| x * x + y * y))
-        .collect();
-    let p = ContourPlot {
-        xs,
-        ys,
-        z,
-        levels: Some(vec![0.5]),
-        path: Some(vec![(-0.5, -0.5), (0.0, 0.0)]),
-        title: "Golden bowl".into(),
-        xlabel: "a".into(),
-        ylabel: "b".into(),
+/// Distance from `p` to the segment `a`-`b`.
+fn dist(p: (f64, f64), a: (f64, f64), b: (f64, f64)) -> f64 {
+    let (dx, dy) = (b.0 - a.0, b.1 - a.1);
+    let len2 = dx * dx + dy * dy;
+    let t = if len2 > 0.0 {
+        (((p.0 - a.0) * dx + (p.1 - a.1) * dy) / len2).clamp(0.0, 1.0)
+    } else {
+        0.0
     };
-    contour(&dir.path("g.svg"), &p).expect("svg");
-    let s = assert_svg(&dir.path("g.svg"));
-    // One title, axis labels and the legend's three names.
-    let t = texts(&s);
-    for label in ["Golden bowl", "a", "b", "start", "end", "path (2 points)"] {
-        assert_eq!(
-            t.iter().filter(|x| *x == label).count(),
-            1,
-            "{label}: {t:?}"
-        );
+    ((p.0 - a.0 - t * dx).powi(2) + (p.1 - a.1 - t * dy).powi(2)).sqrt()
+}
+
+#[test]
+fn contour_bands_are_polygons_and_levels_lie_on_the_contour() {
+    // f = x^2 + y^2 over [-2, 2]: the level line at 1 is the unit circle.
+    let mut p = grid(41, -2.0, 2.0, |x, y| x * x + y * y);
+    p.levels = Some(vec![1.0]);
+    let svg = svg_of(&Plot::Contour(p));
+    let bands = elements(&svg, "path", "band");
+    assert!(bands.len() >= 4, "{} bands", bands.len());
+    assert!(
+        bands
+            .iter()
+            .any(|b| numbers(attr(b, "d")).iter().any(|v| v.fract() != 0.0)),
+        "band coordinates are fractional"
+    );
+    // No pixel rectangles: the only <rect>s are the background and the clip.
+    assert_eq!(svg.matches("<rect").count(), 2);
+    // The plotting area is 480 px for 4 units; its origin is the clip's.
+    let clip = svg.lines().find(|l| l.contains("<clipPath")).expect("clip");
+    let rect = &clip[clip.find("<rect").expect("rect")..];
+    let (l, t) = (
+        attr(rect, "x").parse::<f64>().unwrap(),
+        attr(rect, "y").parse::<f64>().unwrap(),
+    );
+    let levels = elements(&svg, "polyline", "level");
+    let on_map: Vec<&&str> = levels
+        .iter()
+        .filter(|e| attr(e, "clip-path") != "")
+        .collect();
+    assert!(!on_map.is_empty());
+    for e in on_map {
+        let v = numbers(attr(e, "points"));
+        for q in v.chunks(2) {
+            let (x, y) = ((q[0] - l) / 120.0 - 2.0, 2.0 - (q[1] - t) / 120.0);
+            let r = (x * x + y * y).sqrt();
+            assert!((r - 1.0).abs() < 0.02, "({x}, {y}) is {r} from the centre");
+        }
     }
-    // Tick labels on both axes (-1 .. 1) and colour-bar labels.
-    assert!(t.iter().filter(|x| *x == "0").count() >= 2, "{t:?}");
-    // Path markers: 2 white + 2 blue + start/end fills and outlines, plus
-    // 2 legend markers.
-    assert_eq!(count(&s, "<circle"), 2 + 2 + 4 + 2);
-    // Every element is closed and the document is a single <svg>.
-    assert_eq!(count(&s, "<svg"), 1);
-    assert_eq!(count(&s, "<text"), count(&s, "</text>"));
-    // The level line at 0.5 is a closed ring drawn as dashes.
-    let ring = contour_lines(&p.xs, &p.ys, &p.z, 0.5);
-    assert_eq!(ring.len(), 1);
-    assert_eq!(ring[0].first(), ring[0].last());
-    assert!(count(&s, "<polyline") > 4);
+    for want in ["Himmelblau", "x", "y", "f(x, y)"] {
+        assert!(texts(&svg).iter().any(|t| t == want), "no {want:?}");
+    }
+}
+
+#[test]
+fn a_path_is_one_polyline_with_a_vertex_per_point() {
+    let mut p = himmelblau(30, true);
+    let pts: Vec<(f64, f64)> = (0..200)
+        .map(|k| {
+            let a = k as f64 * 0.3;
+            (3.0 * a.cos() * (1.0 - k as f64 / 250.0), 3.0 * a.sin())
+        })
+        .collect();
+    p.paths[0].points = pts.clone();
+    let svg = svg_of(&Plot::Contour(p));
+    let lines = elements(&svg, "polyline", "path");
+    assert_eq!(lines.len(), 1);
+    assert_eq!(numbers(attr(lines[0], "points")).len(), 2 * pts.len());
+    assert!(attr(lines[0], "stroke-linejoin") == "round");
+    assert!(texts(&svg).iter().any(|t| t == "MIGRAD"));
+}
+
+/// Path-coloured pixels (pure blue) farther than `tol` from every segment
+/// of `pts` (already in pixels), outside the legend box `legend`.
+fn stray_blue(
+    (w, _h, px): &(usize, usize, Vec<[u8; 3]>),
+    pts: &[(f64, f64)],
+    legend: (f64, f64, f64, f64),
+    tol: f64,
+) -> Vec<(usize, usize, f64)> {
+    let mut out = Vec::new();
+    for (k, c) in px.iter().enumerate() {
+        let (x, y) = ((k % w) as f64 + 0.5, (k / w) as f64 + 0.5);
+        let blue = c[2] > 150 && c[0] < 110 && c[1] < 110 && c[2] as i32 - c[0] as i32 > 90;
+        if !blue || (x >= legend.0 && x <= legend.2 && y >= legend.1 && y <= legend.3) {
+            continue;
+        }
+        let d = pts
+            .windows(2)
+            .map(|s| dist((x, y), s[0], s[1]))
+            .fold(f64::INFINITY, f64::min);
+        if d > tol {
+            out.push((k % w, k / w, d));
+        }
+    }
+    out
+}
+
+#[test]
+fn sharp_turns_and_excursions_draw_no_false_segments() {
+    // A zigzag turning back by nearly 180 degrees at every point (where a
+    // mitred 2 px line grows spikes), and a leg far outside the axes.
+    let mut p = himmelblau(40, true);
+    let mut pts: Vec<(f64, f64)> = (0..60)
+        .map(|k| (-4.0 + k as f64 * 0.05, if k % 2 == 0 { 1.0 } else { 1.02 }))
+        .collect();
+    pts.extend([(-1.0, 1.0), (40.0, -30.0), (-1.0, -1.0), (0.5, -1.2)]);
+    p.paths[0].points = pts.clone();
+    p.paths[0].label = String::new();
+    let svg = svg_of(&Plot::Contour(p.clone()));
+    let raster = pixels(&Plot::Contour(p));
+    let clip = svg.lines().find(|l| l.contains("<clipPath")).expect("clip");
+    let rect = &clip[clip.find("<rect").expect("rect")..];
+    let n = |k| attr(rect, k).parse::<f64>().unwrap();
+    let (l, t, w, h) = (n("x"), n("y"), n("width"), n("height"));
+    let to_px = |q: &(f64, f64)| (l + (q.0 + 6.0) / 12.0 * w, t + (6.0 - q.1) / 12.0 * h);
+    let px: Vec<(f64, f64)> = pts.iter().map(to_px).collect();
+    let legend = elements(&svg, "path", "legend")[0];
+    let v = numbers(attr(legend, "d"));
+    let bx = (v[0] - 1.0, v[1] - 1.0, v[2] + 1.0, v[5] + 1.0);
+    let stray = stray_blue(&raster, &px, bx, 5.0);
+    assert!(
+        stray.is_empty(),
+        "{} stray pixels, e.g. {:?}",
+        stray.len(),
+        &stray[..stray.len().min(5)]
+    );
+    // Clipped: no blue beyond the plotting area (the legend is inside it).
+    let (wd, _, all) = &raster;
+    let outside = all.iter().enumerate().filter(|(k, c)| {
+        let (x, y) = ((k % wd) as f64, (k / wd) as f64);
+        let blue = c[2] > 150 && c[0] < 110 && c[1] < 110;
+        blue && (x < l - 1.0 || x > l + w + 1.0 || y < t - 1.0 || y > t + h + 1.0)
+    });
+    assert_eq!(outside.count(), 0, "path pixels outside the axes");
+}
+
+#[test]
+fn every_figure_renders_in_both_formats() {
+    let (t, series) = sin_cos();
+    let plots = [
+        Plot::Contour(himmelblau(30, false)),
+        Plot::Contour(himmelblau(30, true)),
+        Plot::Lines(LinePlot::loss(
+            &[4.0, 2.0, 1.0, 0.5],
+            "loss per step: SGD",
+            "step",
+        )),
+        Plot::Lines(LinePlot::curves(&t, &series, "sin", "t", "value").expect("curves")),
+    ];
+    for p in &plots {
+        let svg = svg_of(p);
+        assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+        let (w, h, px) = pixels(p);
+        assert!(w >= 600 && h >= 400, "{w} x {h}");
+        let dark = px.iter().filter(|c| c.iter().all(|&v| v < 80)).count();
+        assert!(dark > 500, "{dark} dark pixels: no text or frame");
+        // Antialiased: many grey levels along the lines and text.
+        let mut levels = std::collections::HashSet::new();
+        levels.extend(px.iter().map(|c| c[0]));
+        assert!(levels.len() > 64, "{} levels of red", levels.len());
+    }
+}
+
+#[test]
+fn log_axes_use_one_tick_format_and_show_zeros() {
+    let mut losses: Vec<f64> = (0..700)
+        .map(|k| 10f64.powf(1.0 - k as f64 / 22.0))
+        .collect();
+    losses.extend([0.0; 300]);
+    let svg = svg_of(&Plot::Lines(LinePlot::loss(
+        &losses,
+        "loss per step: Adam lr=0.1",
+        "step",
+    )));
+    let ticks: Vec<String> = texts(&svg)
+        .into_iter()
+        .filter(|t| t.starts_with("10") && !t.is_ascii())
+        .collect();
+    assert!(ticks.len() >= 5, "{ticks:?}");
+    assert!(
+        ticks
+            .iter()
+            .all(|t| t[2..].chars().all(|c| "⁻⁰¹²³⁴⁵⁶⁷⁸⁹".contains(c))),
+        "{ticks:?}"
+    );
+    let note = texts(&svg)
+        .into_iter()
+        .find(|t| t.starts_with('▼'))
+        .expect("a note");
+    assert!(note.contains("loss = 0 from step 700"), "{note}");
+    assert!(
+        !elements(&svg, "path", "marker").is_empty(),
+        "zeros marked on the axis"
+    );
 }
 
 #[test]
@@ -249,6 +379,10 @@ fn bad_data_is_reported() {
         curves(&f, &[0.0, 1.0], &[], "t"),
         Err(PlotError::EmptyData(_))
     ));
+    assert!(matches!(
+        curves(&f, &[f64::NAN], &[("a".into(), vec![1.0])], "t"),
+        Err(PlotError::EmptyData(_))
+    ));
     let mut p = himmelblau(10, false);
     p.z.pop();
     assert!(matches!(contour(&f, &p), Err(PlotError::InvalidData(_))));
@@ -270,13 +404,18 @@ fn nan_and_extreme_data_do_not_panic() {
         p.z[k] = [f64::NAN, f64::INFINITY, f64::NEG_INFINITY][k % 3];
     }
     p.z.iter_mut().take(100).for_each(|v| *v -= 50.0);
-    p.path = Some(vec![
-        (0.0, 0.0),
-        (f64::NAN, 1.0),
-        (20.0, 20.0),
-        (-3.0, 3.0),
-        (f64::INFINITY, 0.0),
-    ]);
+    p.paths = vec![PathSeries {
+        label: String::new(),
+        points: vec![
+            (0.0, 0.0),
+            (f64::NAN, 1.0),
+            (20.0, 20.0),
+            (-3.0, 3.0),
+            (f64::INFINITY, 0.0),
+            (1e300, -1e300),
+            (2.0, 2.0),
+        ],
+    }];
     for ext in ["svg", "png"] {
         contour(&dir.path(&format!("c.{ext}")), &p).expect("contour with NaN");
     }
@@ -327,40 +466,6 @@ fn level_choice_follows_the_chapter() {
     let wide = default_levels(1e-4, 5.0);
     assert!(wide.contains(&0.01) && wide.contains(&1.0), "{wide:?}");
     assert!(default_levels(3.0, 3.0).is_empty());
-}
-
-#[test]
-fn marching_squares_circle() {
-    let xs = linspace(-2.0, 2.0, 41);
-    let ys = linspace(-2.0, 2.0, 41);
-    let z: Vec<f64> = ys
-        .iter()
-        .flat_map(|&y| xs.iter().map(move |&x| x * x + y * y))
-        .collect();
-    let lines = contour_lines(&xs, &ys, &z, 1.0);
-    assert_eq!(lines.len(), 1);
-    let ring = &lines[0];
-    assert_eq!(ring.first(), ring.last(), "closed");
-    assert!(ring.len() > 40);
-    for &(x, y) in ring {
-        assert!(((x * x + y * y).sqrt() - 1.0).abs() < 0.02, "({x}, {y})");
-    }
-    // A NaN hole splits nothing outside it and never panics.
-    let mut z2 = z.clone();
-    z2[20 * 41 + 30] = f64::NAN;
-    assert!(!contour_lines(&xs, &ys, &z2, 1.0).is_empty());
-}
-
-#[test]
-fn path_clipping() {
-    let bx = (0.0, 1.0, 0.0, 1.0);
-    let runs = clip_path(&[(0.5, 0.5), (2.0, 0.5), (0.5, 0.25)], bx);
-    assert_eq!(runs.len(), 2);
-    assert_eq!(runs[0], vec![(0.5, 0.5), (1.0, 0.5)]);
-    assert_eq!(runs[1].last(), Some(&(0.5, 0.25)));
-    let runs = clip_path(&[(0.1, 0.1), (f64::NAN, 0.0), (0.2, 0.2), (0.3, 0.3)], bx);
-    assert_eq!(runs, vec![vec![(0.2, 0.2), (0.3, 0.3)]]);
-    assert!(clip_path(&[(5.0, 5.0), (6.0, 6.0)], bx).is_empty());
 }
 
 #[test]

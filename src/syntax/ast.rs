@@ -183,6 +183,18 @@ pub struct MinimizeStmt {
     pub steps: Option<Expr>,
 }
 
+/// Which minimizers' paths a contour plot draws.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PathMode {
+    /// No path.
+    None,
+    /// `with path`: the last minimization's.
+    Last,
+    /// `with paths`: every minimization of the plotted objective since the
+    /// last `with paths` plot of it.
+    All,
+}
+
 /// A plotting range `x in [a, b]`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PlotRange {
@@ -200,7 +212,7 @@ pub enum PlotKind {
         objective: Expr,
         x: PlotRange,
         y: PlotRange,
-        path: bool,
+        path: PathMode,
     },
     Loss,
     Curves {
@@ -232,11 +244,13 @@ pub enum StmtKind {
         opts: Vec<Arg>,
     },
     Print(Vec<Expr>),
-    /// `expect COND ["message"]` or `expect A == B within TOL ["message"]`.
+    /// `expect COND ["message"] [points N]` or `expect A == B within TOL ["message"] [points N]`.
     Expect {
         cond: Expr,
         within: Option<Expr>,
         message: Option<String>,
+        /// `points N`: the expect's weight in `losslang check`'s score.
+        points: Option<Expr>,
     },
     Seed(Expr),
     Plot(PlotKind, Expr),

@@ -120,6 +120,8 @@ pub enum Tok {
     Loss,
     /// `path` right after `with` in a plot statement.
     Path,
+    /// `paths` right after `with` in a plot statement.
+    Paths,
     /// `profile` starting a statement, before a name.
     Profile,
     /// `contour` starting a statement, before a name (MINOS contour).
@@ -221,6 +223,7 @@ impl fmt::Display for Tok {
             Tok::Contour => "`contour`",
             Tok::Loss => "`loss`",
             Tok::Path => "`path`",
+            Tok::Paths => "`paths`",
             Tok::Profile => "`profile`",
             Tok::ContourStmt => "`contour`",
             Tok::Step => "`step`",
@@ -316,6 +319,7 @@ fn contextual(toks: &mut [Spanned]) {
                 toks[i].1 = Tok::Loss
             }
             Tok::Ident(n) if n == "path" && in_plot && is_with_prev => toks[i].1 = Tok::Path,
+            Tok::Ident(n) if n == "paths" && in_plot && is_with_prev => toks[i].1 = Tok::Paths,
             _ => {}
         }
     }
@@ -434,6 +438,9 @@ mod tests {
         let k = kinds("plot contour f over x in [0, 1], y in [0, 1] with path to \"a\";");
         assert_eq!(k[1], Tok::Contour);
         assert!(k.contains(&Tok::Path));
+        let k = kinds("plot contour f over x in [0, 1], y in [0, 1] with paths to \"a\";");
+        assert!(k.contains(&Tok::Paths));
+        assert_eq!(kinds("let paths = 1;")[1], Tok::Ident("paths".into()));
         assert_eq!(
             kinds("minimize path with adam;")[1],
             Tok::Ident("path".into())

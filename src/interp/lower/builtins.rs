@@ -1,69 +1,35 @@
 //! Lowering of the built-in functions that are more than one graph op:
-//! reductions (with `axis`), constructors (`linspace`, `arange`, `zeros`,
+//! constructors (`linspace`, `arange`, `zeros`,
 //! `ones`, `full`), random functions, `reshape`, `transpose`, `dot` and
 //! `csv`. Constructors and random functions make constant nodes when they
 //! are lowered; the random ones draw from the session's one stream.
 
 use super::tensor::{
-    const_int, const_num, const_tensor, err402, matmul_nodes, reduction, shape_arg, shape_diag,
-    too_big, whole,
+    const_int, const_num, const_tensor, err402, matmul_nodes, shape_arg, shape_diag, too_big, whole,
 };
 use super::{LVal, Lowerer};
+use crate::builtins::Call;
 use crate::diagnostics::Diag;
 use crate::graph::Op;
-use crate::syntax::ast::{Arg, Expr};
+use crate::syntax::ast::Expr;
 use crate::tensor::{checked_numel, max_elements, shape_str, Shape, Tensor};
 
 fn constant(l: &mut Lowerer, shape: Shape, data: Vec<f64>) -> LVal {
     LVal::Num(l.g.constant(Tensor { shape, data }))
 }
 
-/// Reductions, constructors, random functions, reshape, transpose, dot, csv.
+/// Constructors, random functions, reshape, transpose, dot, csv (their
+/// arguments already checked against the registry).
 pub fn lower_builtin(
     l: &mut Lowerer,
     name: &str,
-    args: &[Arg],
+    call: &Call,
     whole_e: &Expr,
 ) -> Result<LVal, Diag> {
     let span = &whole_e.span;
-    let allowed: &[&str] = match name {
-        "sum" | "mean" | "var" | "std" | "norm" | "prod" | "min" | "max" => &["axis"],
-        "arange" => &["step"],
-        _ => &[],
-    };
-    let mut named: Vec<(&str, &Expr)> = Vec::new();
-    for a in args {
-        if let Some(n) = &a.name {
-            if !allowed.contains(&n.name.as_str()) {
-                let mut d = Diag::error("E0203", format!("`{name}` has no argument `{}`", n.name))
-                    .at(n.span.clone(), "unknown argument");
-                d = match allowed {
-                    [] => d.note(format!("help: `{name}` takes no named arguments")),
-                    _ => d.note(format!(
-                        "help: its named argument is `{}`",
-                        allowed.join("`, `")
-                    )),
-                };
-                return Err(d);
-            }
-            if named.iter().any(|(m, _)| *m == n.name) {
-                return Err(Diag::error("E0203", format!("`{}` is given twice", n.name))
-                    .at(n.span.clone(), "repeated"));
-            }
-            named.push((n.name.as_str(), &a.value));
-        }
-    }
-    let pos: Vec<&Expr> = args
-        .iter()
-        .filter(|a| a.name.is_none())
-        .map(|a| &a.value)
-        .collect();
-    let named_arg = |k: &str| named.iter().find(|(n, _)| *n == k).map(|(_, e)| *e);
+    let pos = &call.pos;
+    let named_arg = |k: &str| call.opt(k);
     match name {
-        "sum" | "mean" | "var" | "std" | "norm" | "prod" | "min" | "max" => {
-            let x = l.num(pos[0])?;
-            Ok(LVal::Num(reduction(l, name, x, named_arg("axis"), span)?))
-        }
         "linspace" => {
             let a = const_num(l, pos[0], "linspace's start")?;
             let b = const_num(l, pos[1], "linspace's end")?;

@@ -14,12 +14,12 @@ pub mod names;
 pub(super) mod tensor;
 
 use super::{Def, Session};
+use crate::builtins::Kind;
 use crate::diagnostics::{Diag, Span};
 use crate::graph::ops::Cmp;
-use crate::graph::{autodiff, Graph, NodeId, Op, UnFn};
+use crate::graph::{autodiff, Graph, NodeId, Op};
 use crate::syntax::ast::{BinOp, Expr, ExprKind, UnOp};
 use crate::tensor::Tensor;
-use names::Scope;
 use std::collections::HashMap;
 
 /// A lowered value.
@@ -33,6 +33,24 @@ pub enum LVal {
     Str(String),
 }
 
+/// An `LVal` as a hash key (for the cache of inlined calls).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum LKey {
+    Num(NodeId),
+    Mask(NodeId),
+    Str(String),
+}
+
+impl LKey {
+    fn of(v: &LVal) -> LKey {
+        match v {
+            LVal::Num(n) => LKey::Num(*n),
+            LVal::Mask(n) => LKey::Mask(*n),
+            LVal::Str(s) => LKey::Str(s.clone()),
+        }
+    }
+}
+
 /// Lowers expressions of one session into one graph.
 pub struct Lowerer<'a> {
     pub s: &'a Session,
@@ -40,6 +58,8 @@ pub struct Lowerer<'a> {
     /// Bound names, innermost last: function arguments and plot variables.
     locals: Vec<(String, LVal)>,
     let_cache: HashMap<String, LVal>,
+    /// Inlined function calls by function and argument values.
+    fn_cache: HashMap<(String, Vec<LKey>), LVal>,
     /// Extra variable slots (plot variables) beyond the parameters.
     pub extra_slots: u32,
     /// Parameter slots given another shape (a contour's grid of x values).
@@ -59,6 +79,7 @@ impl<'a> Lowerer<'a> {
             g,
             locals: Vec::new(),
             let_cache: HashMap::new(),
+            fn_cache: HashMap::new(),
             extra_slots: 0,
             shape_override: HashMap::new(),
         }
@@ -231,13 +252,6 @@ impl<'a> Lowerer<'a> {
         whole.clone()
     }
 
-    fn positional<'e>(&self, args: &'e [crate::syntax::ast::Arg]) -> Vec<&'e Expr> {
-        args.iter()
-            .filter(|a| a.name.is_none())
-            .map(|a| &a.value)
-            .collect()
-    }
-
     fn call(
         &mut self,
         name: &str,
@@ -247,101 +261,71 @@ impl<'a> Lowerer<'a> {
     ) -> Result<LVal, Diag> {
         let span = &whole.span;
         if let Some(Def::Fn(params, body)) = self.s.defs.get(name) {
-            if args.len() != params.len() {
-                return Err(Diag::error(
-                    "E0203",
-                    format!(
-                        "`{name}` takes {} argument{}, but {} {} given",
-                        params.len(),
-                        if params.len() == 1 { "" } else { "s" },
-                        args.len(),
-                        if args.len() == 1 { "was" } else { "were" }
-                    ),
-                )
-                .at(span.clone(), "here"));
-            }
+            names::check_fn_call(name, params.len(), args, span)?;
             let mut bound = Vec::with_capacity(args.len());
-            for (p, a) in params.iter().zip(args) {
-                bound.push((p.clone(), self.lower(&a.value)?));
+            for a in args {
+                bound.push(self.lower(&a.value)?);
             }
-            // The body sees its arguments and the globals, not the caller's locals.
+            // The body sees only its arguments and the globals, so a call
+            // with the same argument nodes gives the same nodes: inline it
+            // once (nested calls would otherwise take exponential time).
+            let key = (name.to_string(), bound.iter().map(LKey::of).collect());
+            if let Some(v) = self.fn_cache.get(&key) {
+                return Ok(v.clone());
+            }
+            let bound = params.iter().cloned().zip(bound).collect();
             let saved = std::mem::replace(&mut self.locals, bound);
             let r = self.lower(body);
             self.locals = saved;
-            return r;
+            let v = r?;
+            self.fn_cache.insert(key, v.clone());
+            return Ok(v);
         }
-        let pos = self.positional(args);
-        if let Some(arity) = names::builtin_arity(name) {
-            let named_ok = matches!(
-                name,
-                "sum" | "mean" | "var" | "std" | "norm" | "prod" | "min" | "max" | "arange"
-            );
-            if let Some(a) = args.iter().find(|a| a.name.is_some()) {
-                if !named_ok {
-                    return Err(
-                        Diag::error("E0203", format!("`{name}` takes no named arguments"))
-                            .at(a.span.clone(), "named argument"),
-                    );
-                }
-            }
-            if !arity.contains(&pos.len()) {
-                let want = arity
-                    .iter()
-                    .map(|n| n.to_string())
-                    .collect::<Vec<_>>()
-                    .join(" or ");
-                return Err(Diag::error(
-                    "E0203",
-                    format!(
-                        "`{name}` takes {want} argument{}, but {} {} given",
-                        if arity == [1] { "" } else { "s" },
-                        pos.len(),
-                        if pos.len() == 1 { "was" } else { "were" }
-                    ),
-                )
-                .at(span.clone(), "here"));
-            }
-        } else {
-            let mut all: Vec<String> = names::BUILTINS.iter().map(|(n, _)| n.to_string()).collect();
-            all.extend(self.s.all_names());
-            let mut d = Diag::error("E0200", format!("unknown function `{name}`"))
-                .at(fspan.clone(), "not defined");
-            if let Some(s) = names::suggest(name, all.iter().map(String::as_str)) {
-                d = d.note(format!("help: did you mean `{s}`?"));
-            }
-            return Err(d);
-        }
-        if let Some(f) = UnFn::from_name(name) {
-            let x = self.num(pos[0])?;
-            return Ok(LVal::Num(self.node(Op::Un(f), &[x], span)?));
-        }
-        let binop = match name {
-            "pow" => Some(Op::Pow),
-            "atan2" => Some(Op::Atan2),
-            "min" if pos.len() == 2 => Some(Op::Min),
-            "max" if pos.len() == 2 => Some(Op::Max),
-            _ => None,
+        let Some(b) = crate::builtins::lookup(name) else {
+            return Err(names::unknown_function(name, fspan.clone(), self.s));
         };
-        if let Some(op) = binop {
-            let x = self.num(pos[0])?;
-            let y = self.num(pos[1])?;
-            return Ok(LVal::Num(self.node(op, &[x, y], span)?));
-        }
-        match name {
-            "clamp" => {
+        let call = crate::builtins::check_call(b, args, span)?;
+        let pos = &call.pos;
+        match b.kind {
+            Kind::Unary(f) => {
                 let x = self.num(pos[0])?;
-                let lo = self.num(pos[1])?;
-                let hi = self.num(pos[2])?;
-                Ok(LVal::Num(self.node(Op::Clamp, &[x, lo, hi], span)?))
+                Ok(LVal::Num(self.node(Op::Un(f), &[x], span)?))
             }
-            "where" => {
+            Kind::Elementwise(op) => {
+                let mut xs = Vec::with_capacity(pos.len());
+                for e in pos {
+                    xs.push(self.num(e)?);
+                }
+                Ok(LVal::Num(self.node(op, &xs, span)?))
+            }
+            Kind::Where => {
                 let c = self.mask(pos[0])?;
                 let a = self.num(pos[1])?;
                 let b = self.num(pos[2])?;
                 Ok(LVal::Num(self.node(Op::Where, &[c, a, b], span)?))
             }
-            "grad" => self.grad(pos[0], pos[1]),
-            _ => builtins::lower_builtin(self, name, args, whole),
+            Kind::MinMax(op) if pos.len() == 2 => {
+                if let Some(ax) = call.opt("axis") {
+                    return Err(Diag::error(
+                        "E0203",
+                        format!("`{name}` of two values takes no axis"),
+                    )
+                    .at(ax.span.clone(), "axis given here")
+                    .note(format!(
+                        "help: `{name}(x, axis=K)` reduces one value along an axis"
+                    )));
+                }
+                let x = self.num(pos[0])?;
+                let y = self.num(pos[1])?;
+                Ok(LVal::Num(self.node(op, &[x, y], span)?))
+            }
+            Kind::MinMax(_) | Kind::Reduction => {
+                let x = self.num(pos[0])?;
+                let r = tensor::reduction(self, name, x, call.opt("axis"), span)?;
+                Ok(LVal::Num(r))
+            }
+            Kind::Grad => self.grad(pos[0], pos[1]),
+            Kind::Tensor => builtins::lower_builtin(self, name, &call, whole),
         }
     }
 

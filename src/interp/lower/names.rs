@@ -2,85 +2,43 @@
 //! must exist when the definition is made, calls must have the right arity,
 //! and a function may not call itself. Unknown names get a did-you-mean hint.
 
+use crate::builtins::{check_call, lookup};
 use crate::diagnostics::Diag;
 use crate::syntax::ast::{Expr, ExprKind, IndexArg};
 
-/// Built-in functions: name and the allowed numbers of positional arguments.
-pub const BUILTINS: &[(&str, &[usize])] = &[
-    ("abs", &[1]),
-    ("sqrt", &[1]),
-    ("exp", &[1]),
-    ("log", &[1]),
-    ("log1p", &[1]),
-    ("expm1", &[1]),
-    ("sin", &[1]),
-    ("cos", &[1]),
-    ("tan", &[1]),
-    ("asin", &[1]),
-    ("acos", &[1]),
-    ("atan", &[1]),
-    ("sinh", &[1]),
-    ("cosh", &[1]),
-    ("tanh", &[1]),
-    ("sigmoid", &[1]),
-    ("relu", &[1]),
-    ("softplus", &[1]),
-    ("sign", &[1]),
-    ("floor", &[1]),
-    ("ceil", &[1]),
-    ("round", &[1]),
-    ("min", &[1, 2]),
-    ("max", &[1, 2]),
-    ("pow", &[2]),
-    ("atan2", &[2]),
-    ("clamp", &[3]),
-    ("where", &[3]),
-    ("grad", &[2]),
-    ("sum", &[1]),
-    ("mean", &[1]),
-    ("var", &[1]),
-    ("std", &[1]),
-    ("norm", &[1]),
-    ("prod", &[1]),
-    ("linspace", &[3]),
-    ("arange", &[1, 2, 3]),
-    ("zeros", &[1]),
-    ("ones", &[1]),
-    ("full", &[2]),
-    ("rand", &[1]),
-    ("randn", &[1]),
-    ("randint", &[3]),
-    ("reshape", &[2]),
-    ("transpose", &[1]),
-    ("dot", &[2]),
-    ("csv", &[1]),
-];
+pub use crate::builtins::{arity_error, constant, suggest, BUILTINS, CONSTANTS};
 
-/// Named constants.
-pub const CONSTANTS: &[(&str, f64)] = &[
-    ("pi", std::f64::consts::PI),
-    ("inf", f64::INFINITY),
-    ("nan", f64::NAN),
-];
-
-pub fn builtin_arity(name: &str) -> Option<&'static [usize]> {
-    BUILTINS.iter().find(|(n, _)| *n == name).map(|(_, a)| *a)
-}
-
-pub fn constant(name: &str) -> Option<f64> {
-    CONSTANTS.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
-}
-
-/// The closest of `candidates` to `name`, if any is close enough to suggest.
-pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
-    let mut best: Option<(f64, &str)> = None;
-    for c in candidates {
-        let score = strsim::jaro_winkler(name, c);
-        if score > 0.8 && best.is_none_or(|(b, _)| score > b) {
-            best = Some((score, c));
-        }
+/// The diagnostic for a call of a function that does not exist: a
+/// did-you-mean among the built-ins and the session's names, or how to
+/// define one.
+pub fn unknown_function(name: &str, span: crate::diagnostics::Span, scope: &dyn Scope) -> Diag {
+    let mut names: Vec<String> = crate::builtins::names().map(str::to_string).collect();
+    names.extend(scope.all_names());
+    let d = Diag::error("E0200", format!("unknown function `{name}`")).at(span, "not defined");
+    match suggest(name, names.iter().map(String::as_str)) {
+        Some(s) => d.note(format!("help: did you mean `{s}`?")),
+        None => d.note("help: define it with `fn NAME(ARGS) = EXPR;`"),
     }
-    best.map(|(_, c)| c.to_string())
+}
+
+/// Checks a call of the user function `name` of `n` arguments (which
+/// takes no named arguments). `span` is the whole call.
+pub fn check_fn_call(
+    name: &str,
+    n: usize,
+    args: &[crate::syntax::ast::Arg],
+    span: &crate::diagnostics::Span,
+) -> Result<(), Diag> {
+    if let Some(a) = args.iter().find(|a| a.name.is_some()) {
+        return Err(
+            Diag::error("E0203", format!("`{name}` takes no named arguments"))
+                .at(a.span.clone(), "named argument"),
+        );
+    }
+    if args.len() != n {
+        return Err(arity_error(name, &[n], args.len(), span.clone()));
+    }
+    Ok(())
 }
 
 /// What a name can refer to, as the resolver sees it.
@@ -124,7 +82,7 @@ pub fn resolve(
         ExprKind::Name(n) => {
             if locals.iter().any(|l| l == n) || scope.has_value(n) || constant(n).is_some() {
                 Ok(())
-            } else if scope.fn_arity(n).is_some() || builtin_arity(n).is_some() {
+            } else if scope.fn_arity(n).is_some() || lookup(n).is_some() {
                 Err(
                     Diag::error("E0206", format!("`{n}` is a function, not a value"))
                         .at(e.span.clone(), "used as a value")
@@ -162,33 +120,12 @@ pub fn resolve(
                     .at(f.span.clone(), "recursive call")
                     .note("help: functions are inlined where they are called, so they cannot recurse"));
             }
-            let positional = args.iter().filter(|a| a.name.is_none()).count();
             if let Some(n) = scope.fn_arity(&f.name) {
-                if let Some(a) = args.iter().find(|a| a.name.is_some()) {
-                    return Err(Diag::error(
-                        "E0203",
-                        format!("`{}` takes no named arguments", f.name),
-                    )
-                    .at(a.span.clone(), "named argument"));
-                }
-                if positional != n {
-                    return Err(arity_error(&f.name, &[n], positional, e.span.clone()));
-                }
-            } else if let Some(ar) = builtin_arity(&f.name) {
-                if !ar.contains(&positional) {
-                    return Err(arity_error(&f.name, ar, positional, e.span.clone()));
-                }
+                check_fn_call(&f.name, n, args, &e.span)?;
+            } else if let Some(b) = lookup(&f.name) {
+                check_call(b, args, &e.span)?;
             } else {
-                let mut names: Vec<String> = BUILTINS.iter().map(|(n, _)| n.to_string()).collect();
-                names.extend(scope.all_names());
-                let mut d = Diag::error("E0200", format!("unknown function `{}`", f.name))
-                    .at(f.span.clone(), "not defined");
-                if let Some(s) = suggest(&f.name, names.iter().map(String::as_str)) {
-                    d = d.note(format!("help: did you mean `{s}`?"));
-                } else {
-                    d = d.note("help: define it with `fn NAME(ARGS) = EXPR;`");
-                }
-                return Err(d);
+                return Err(unknown_function(&f.name, f.span.clone(), scope));
             }
             // grad's second argument names a parameter (or a local variable).
             for (i, a) in args.iter().enumerate() {
@@ -214,24 +151,4 @@ pub fn resolve(
             Ok(())
         }
     }
-}
-
-fn arity_error(name: &str, allowed: &[usize], got: usize, span: crate::diagnostics::Span) -> Diag {
-    let want = allowed
-        .iter()
-        .map(|n| n.to_string())
-        .collect::<Vec<_>>()
-        .join(" or ");
-    let plural = if allowed == [1] { "" } else { "s" };
-    Diag::error(
-        "E0203",
-        format!(
-            "`{name}` takes {want} argument{plural}, but {got} {} given",
-            if got == 1 { "was" } else { "were" }
-        ),
-    )
-    .at(
-        span,
-        format!("{got} argument{}", if got == 1 { "" } else { "s" }),
-    )
 }

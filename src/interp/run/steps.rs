@@ -249,7 +249,7 @@ pub(super) fn run_steps(
     s.records.push(rec.to_json());
     s.last_path = Some(RunPath {
         title,
-        names: free.iter().map(|&i| s.params[i].name.clone()).collect(),
+        names: RunPath::element_names(&s.params, &free),
         losses,
         points: flat,
     });

@@ -175,7 +175,7 @@ pub const CODES: &[(&str, &str)] = &[
     ("E0303", "an optimizer option out of range"),
     (
         "E0304",
-        "`for N steps` that is not a positive whole number, or given to Minuit",
+        "`for N steps` or `points N` that is not a positive whole number, or `for` given to Minuit",
     ),
     (
         "E0305",

@@ -188,3 +188,43 @@ fn the_options_are_read_in_the_tables_order() {
         assert_eq!(keys, want, "{}", a.name);
     }
 }
+
+#[test]
+fn plot_mncontour_and_profile_write_their_files() {
+    let dir = unique_path("mnplots");
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let c = dir.join("c.svg");
+    let p = dir.join("p.svg");
+    let s = format!(
+        "{HIMMELBLAU}minos;\nplot mncontour x, y cl=[0.68, 2] points=12 to \"{}\";\nplot profile x points=9 to \"{}\";\n",
+        c.display(),
+        p.display()
+    );
+    let out = run_json(&s, false).expect("runs");
+    assert!(is_ok(&out), "{out}");
+    let kinds: Vec<&str> = results_of(&out, "plot")
+        .iter()
+        .filter_map(|r| get(r, "plot").as_str())
+        .collect();
+    assert_eq!(kinds, ["mncontour", "profile"]);
+    let svg = std::fs::read_to_string(&c).expect("contour written");
+    assert!(
+        svg.contains("68 %") && svg.contains("2σ") && svg.contains("minimum"),
+        "{svg}"
+    );
+    let svg = std::fs::read_to_string(&p).expect("profile written");
+    assert!(svg.contains("MINOS interval"));
+    let _ = std::fs::remove_dir_all(&dir);
+    fails_at(
+        "param x = 1;\nplot mncontour x, y to \"c.svg\";\n",
+        "E0403",
+        2,
+        1,
+    );
+    fails_at(
+        &format!("{HIMMELBLAU}plot mncontour x, y cl=[0.5, -1] to \"c.svg\";\n"),
+        "E0303",
+        4,
+        21,
+    );
+}

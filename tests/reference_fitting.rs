@@ -6,7 +6,9 @@
 //! collapsed; MINOS errors within 3% (at the case's `cl`); contour points on
 //! the level set FCN = min + errordef * chi2(2).ppf(cl) within 0.2%, with the
 //! same count and extent; profiles point by point. The cases run as written
-//! (`grad="numeric"`) and again with the exact gradient (numbers masked).
+//! (`grad="numeric"`) and again with the exact gradient (numbers masked;
+//! the profile then has its own grid, around its own minimum, so only the
+//! numeric run compares profiles).
 //!
 //! `KNOWN` lists the cases that do not match yet, each with the start of
 //! the failure it shows; the test fails when such a case starts to match
@@ -32,9 +34,9 @@ const KNOWN: &[(&str, &str, &str)] = &[
         "report_minos: no table like iminuit's",
     ),
     // with x at its limit, the inner fits of MINOS do not leave the limit
-    // when y rises (iminuit: +0.61, ours: the parabolic +0.447)
+    // when y rises with the numerical gradient (iminuit: +0.61, ours: the
+    // parabolic +0.447); with the exact gradient they do
     ("booth-limits", "numeric", "minos y"),
-    ("booth-limits", "autograd", "minos y"),
 ];
 
 /// refcheck.py's `boxes`: the box-drawn tables of a text report.
@@ -164,11 +166,27 @@ fn check_fitting(case: &Value, numeric: bool) -> Option<String> {
     let got = boxes(&run_text(&script).0);
     for stage in ["report_migrad", "report_hesse", "report_minos"] {
         for want in boxes(get(case, stage).as_str().unwrap_or_default()) {
+            // with the exact gradient our box also counts gradient calls, as
+            // iminuit's does when it is given a gradient, and our own numbers
+            // may be wider than a cell: padding is not compared then
+            let shape = |g: &[String]| -> Vec<String> {
+                masked(g)
+                    .into_iter()
+                    .map(|l| {
+                        let l = l.replace(", Ngrad = #", "");
+                        if numeric {
+                            l
+                        } else {
+                            l.replace(' ', "")
+                        }
+                    })
+                    .collect()
+            };
             let ok = got.iter().any(|g| {
                 if exact {
                     *g == want
                 } else {
-                    masked(g) == masked(&want)
+                    shape(g) == shape(&want)
                 }
             });
             if !ok {
@@ -248,7 +266,9 @@ fn check_fitting(case: &Value, numeric: bool) -> Option<String> {
             }
         }
     }
-    if let Some(want) = case.get("profile") {
+    // the grid is the minimum ± bound errors: only the numerical gradient
+    // reaches iminuit's minimum and errors closely enough to share its grid
+    if let Some(want) = case.get("profile").filter(|_| numeric) {
         let Some(p) = results_of(&out, "profile").last().copied() else {
             return Some("no profile result".into());
         };

@@ -115,6 +115,12 @@ pub fn run(s: &mut Session, kind: &PlotKind, file: &Expr, st: &Stmt) -> Result<(
             }
             r
         }
+        PlotKind::MnContour { x, y, opts } => {
+            super::run::uncertainty::mncontour_figure(s, x, y, opts, st)?.save(&path)
+        }
+        PlotKind::Profile { x, opts } => {
+            super::run::uncertainty::profile_figure(s, x, opts, st)?.save(&path)
+        }
     };
     let shown = display(s, file);
     result.map_err(|e| plot_error(e, &shown, file))?;
@@ -123,6 +129,8 @@ pub fn run(s: &mut Session, kind: &PlotKind, file: &Expr, st: &Stmt) -> Result<(
         PlotKind::Loss => "loss",
         PlotKind::Curves { .. } => "curves",
         PlotKind::Contour { .. } => "contour",
+        PlotKind::MnContour { .. } => "mncontour",
+        PlotKind::Profile { .. } => "profile",
     };
     s.records
         .push(serde_json::json!({"kind": "plot", "line": line, "plot": what, "file": shown}));

@@ -219,6 +219,19 @@ pub enum PlotKind {
         exprs: Vec<Expr>,
         range: PlotRange,
     },
+    /// `plot mncontour X, Y [cl=[C, ...]] [points=N]`: MINOS contours of the
+    /// last fit (iminuit's `draw_mncontour`).
+    MnContour {
+        x: Ident,
+        y: Ident,
+        opts: Vec<Arg>,
+    },
+    /// `plot profile X [points=N] [bound=K]`: the MINOS profile of the last
+    /// fit (iminuit's `draw_mnprofile`).
+    Profile {
+        x: Ident,
+        opts: Vec<Arg>,
+    },
 }
 
 #[allow(clippy::large_enum_variant)]

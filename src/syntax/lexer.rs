@@ -122,7 +122,9 @@ pub enum Tok {
     Path,
     /// `paths` right after `with` in a plot statement.
     Paths,
-    /// `profile` starting a statement, before a name.
+    /// `mncontour` right after `plot`, before a name.
+    MnContour,
+    /// `profile` starting a statement, or right after `plot`, before a name.
     Profile,
     /// `contour` starting a statement, before a name (MINOS contour).
     ContourStmt,
@@ -225,6 +227,7 @@ impl fmt::Display for Tok {
             Tok::Path => "`path`",
             Tok::Paths => "`paths`",
             Tok::Profile => "`profile`",
+            Tok::MnContour => "`mncontour`",
             Tok::ContourStmt => "`contour`",
             Tok::Step => "`step`",
             Tok::OptName(n) => return write!(f, "option `{n}`"),
@@ -336,16 +339,37 @@ fn ends_expr(t: &Tok) -> bool {
 }
 
 /// The contextual words of Minuit's statements: `contour X, Y ...` and
-/// `profile X ...` at a statement's start, `step` in a `param`
-/// declaration, and `NAME =` options inside those statements and `minos`.
+/// `profile X ...` at a statement's start, `plot mncontour` and `plot
+/// profile`, `step` in a `param` declaration, and `NAME =` options inside
+/// those statements and `minos`.
 fn minuit_words(toks: &mut [Spanned]) {
     // the first token of the current statement (after any rewriting)
     let mut first: Option<Tok> = None;
+    // inside `plot mncontour ...` or `plot profile ...`
+    let mut minuit_plot = false;
     for i in 0..toks.len() {
         let start = i == 0 || toks[i - 1].1 == Tok::Semi;
         let next_is_name = matches!(toks.get(i + 1).map(|t| &t.1), Some(Tok::Ident(_)));
         let next_is_assign = matches!(toks.get(i + 1).map(|t| &t.1), Some(Tok::Assign));
+        let mut plot_kind = false;
+        if i > 0 && toks[i - 1].1 == Tok::Plot && first == Some(Tok::Plot) {
+            if let Tok::Ident(n) = &toks[i].1 {
+                if next_is_name && (n == "mncontour" || n == "profile") {
+                    toks[i].1 = if n == "mncontour" {
+                        Tok::MnContour
+                    } else {
+                        Tok::Profile
+                    };
+                    plot_kind = true;
+                }
+            }
+        }
+        if plot_kind {
+            minuit_plot = true;
+            continue;
+        }
         if start {
+            minuit_plot = false;
             if let Tok::Ident(n) = &toks[i].1 {
                 if next_is_name && n == "contour" {
                     toks[i].1 = Tok::ContourStmt;
@@ -359,7 +383,7 @@ fn minuit_words(toks: &mut [Spanned]) {
         let takes_opts = matches!(
             first,
             Some(Tok::Minos) | Some(Tok::ContourStmt) | Some(Tok::Profile)
-        );
+        ) || minuit_plot;
         match &toks[i].1 {
             Tok::Ident(n) if takes_opts && next_is_assign => toks[i].1 = Tok::OptName(n.clone()),
             Tok::Ident(n)

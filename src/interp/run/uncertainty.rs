@@ -373,3 +373,100 @@ pub fn profile(
     );
     Ok(())
 }
+
+/// `plot mncontour X, Y [cl=[C, ...]] [points=N]`: one contour per level
+/// (default 1, 2 and 3 standard deviations, as iminuit's `draw_mncontour`)
+/// and the minimum.
+pub fn mncontour_figure(
+    s: &mut Session,
+    x: &Ident,
+    y: &Ident,
+    opts: &[Arg],
+    st: &Stmt,
+) -> Result<crate::plot::Plot, Diag> {
+    // `cl` may be a list, so it is read apart from the number options
+    let (cls, rest): (Vec<&Arg>, Vec<&Arg>) = opts
+        .iter()
+        .partition(|a| a.name.as_ref().is_some_and(|n| n.name == "cl"));
+    let mut levels = vec![1.0, 2.0, 3.0];
+    if let Some(a) = cls.first() {
+        let t = s.const_value(&a.value, "a confidence level")?;
+        if t.data.is_empty() || t.data.iter().any(|&c| !(c > 0.0 && c.is_finite())) {
+            return Err(Diag::error("E0303", "invalid value for option `cl`")
+                .at(a.span.clone(), "each level must be > 0")
+                .note(
+                    "a level below 1 is a probability, from 1 on a number of standard deviations",
+                ));
+        }
+        levels = t.data.clone();
+    }
+    let rest: Vec<Arg> = rest.into_iter().cloned().collect();
+    let args = option_args(s, &rest)?;
+    let mut r = reader("mncontour", &args, &st.span)?;
+    let rd = |e| opt_diag(e, &st.span);
+    let n = r.int("points", 100).map_err(rd)?;
+    r.check(
+        "points",
+        (4..=100_000).contains(&n),
+        n,
+        "points must be >= 4",
+    )
+    .map_err(rd)?;
+    r.finish().map_err(rd)?;
+    let mut contours = Vec::with_capacity(levels.len());
+    let mut names = [String::new(), String::new()];
+    for &cl in &levels {
+        let (c, nm) = compute_contour(s, x, y, cl, n as usize, st)?;
+        if !c.valid {
+            let _ = writeln!(
+                s.err,
+                "warning: the {} contour is incomplete",
+                crate::plot::cl_label(cl)
+            );
+        }
+        contours.push((crate::plot::cl_label(cl), c.points));
+        names = nm;
+    }
+    let run = s
+        .last_minuit
+        .as_ref()
+        .ok_or_else(|| no_minimum(&st.span, "a contour"))?;
+    let at = |n: &str| {
+        run.specs
+            .iter()
+            .position(|p| p.name == n)
+            .map_or(f64::NAN, |k| run.min.values[k])
+    };
+    let minimum = (at(&names[0]), at(&names[1]));
+    Ok(crate::plot::Plot::Lines(crate::plot::mncontour_plot(
+        &contours, minimum, &names[0], &names[1],
+    )))
+}
+
+/// `plot profile X [points=N] [bound=K]`: the profile, the minimum and the
+/// MINOS interval when MINOS ran on X (iminuit's `draw_mnprofile`).
+pub fn profile_figure(
+    s: &mut Session,
+    x: &Ident,
+    opts: &[Arg],
+    st: &Stmt,
+) -> Result<crate::plot::Plot, Diag> {
+    let (p, name) = compute_profile(s, x, opts, st)?;
+    let run = s
+        .last_minuit
+        .as_ref()
+        .ok_or_else(|| no_minimum(&st.span, "a profile"))?;
+    let k = run.specs.iter().position(|q| q.name == name).unwrap_or(0);
+    let me = run
+        .minos
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, e)| (e.lower, e.upper));
+    Ok(crate::plot::Plot::Lines(crate::plot::profile_plot(
+        &p.values,
+        &p.fcn,
+        &name,
+        run.min.values[k],
+        me,
+    )))
+}

@@ -38,13 +38,26 @@ pub enum Kind {
     /// Constructors, random functions, shape functions and data, lowered
     /// by name in `interp::lower::builtins`.
     Tensor,
+    /// torch.nn.functional's activations with options, composed of graph
+    /// ops in `interp::lower::functional`.
+    Activation,
+    /// Functions along an axis (softmax, logsumexp, argmax, one_hot, ...).
+    AlongAxis,
+    /// Losses with `reduction=`, in `interp::lower::losses`.
+    Loss,
 }
 
 impl Kind {
     /// The heading the function is listed under in `:help`.
     pub fn section(self) -> &'static str {
         match self {
+            Kind::Unary(UnFn::Hardsigmoid) => "Activations",
+            Kind::Unary(UnFn::Erf | UnFn::Erfc | UnFn::Erfinv | UnFn::Lgamma | UnFn::Digamma)
+            | Kind::Elementwise(Op::Xlogy | Op::LogAddExp) => "Special functions",
             Kind::Unary(_) | Kind::Elementwise(_) | Kind::Where | Kind::MinMax(_) => "Elementwise",
+            Kind::Activation => "Activations",
+            Kind::AlongAxis => "Along an axis",
+            Kind::Loss => "Losses",
             Kind::Reduction => "Reductions",
             Kind::Grad => "Derivatives",
             Kind::Tensor => "Tensors and data",
@@ -97,10 +110,13 @@ const fn un(name: &'static str, f: UnFn, doc: &'static str) -> Builtin {
     b(name, &[1], &[], Kind::Unary(f), doc)
 }
 
-const AXIS: &[Opt] = &[Opt {
-    name: "axis",
-    default: "none",
-}];
+const fn o(name: &'static str, default: &'static str) -> Opt {
+    Opt { name, default }
+}
+
+const AXIS: &[Opt] = &[o("axis", "none")];
+const AXIS_LAST: &[Opt] = &[o("axis", "-1")];
+const RED: &[Opt] = &[o("reduction", "\"mean\"")];
 
 /// Every built-in function.
 pub const BUILTINS: &[Builtin] = &[
@@ -121,10 +137,12 @@ pub const BUILTINS: &[Builtin] = &[
     un("tanh", UnFn::Tanh, "tanh(x)\nhyperbolic tangent"),
     un("sigmoid", UnFn::Sigmoid, "sigmoid(x)\n1 / (1 + exp(-x))"),
     un("relu", UnFn::Relu, "relu(x)\nmax(x, 0); relu'(0) = 0 as in torch"),
-    un(
+    b(
         "softplus",
-        UnFn::Softplus,
-        "softplus(x)\nlog(1 + exp(x)), x itself above 20 (torch's threshold)",
+        &[1],
+        &[o("beta", "1"), o("threshold", "20")],
+        Kind::Activation,
+        "softplus(x, beta=1, threshold=20)\nlog(1 + exp(beta * x)) / beta, x itself where beta * x > threshold",
     ),
     un("sign", UnFn::Sign, "sign(x)\n-1, 0 or 1; derivative 0"),
     un("floor", UnFn::Floor, "floor(x)\nround down; derivative 0"),
@@ -306,6 +324,84 @@ pub const BUILTINS: &[Builtin] = &[
         Kind::Tensor,
         "csv(\"file.csv\")\na table read from a csv file with a header row; d.name is a column",
     ),
+
+    // torch.nn.functional: activations
+    b("leaky_relu", &[1], &[o("negative_slope", "0.01")], Kind::Activation,
+        "leaky_relu(x, negative_slope=0.01)\nx where x > 0, else negative_slope * x; derivative negative_slope at 0"),
+    b("elu", &[1], &[o("alpha", "1")], Kind::Activation,
+        "elu(x, alpha=1)\nx where x > 0, else alpha * expm1(x); derivative alpha at 0"),
+    b("selu", &[1], &[], Kind::Activation,
+        "selu(x)\nscale * elu(x, alpha) with torch's constants (alpha 1.6732632423543772, scale 1.0507009873554805)"),
+    b("celu", &[1], &[o("alpha", "1")], Kind::Activation,
+        "celu(x, alpha=1)\nx where x > 0, else alpha * expm1(x / alpha); derivative 1 at 0"),
+    b("gelu", &[1], &[o("approximate", "\"none\"")], Kind::Activation,
+        "gelu(x, approximate=\"none\")\nx * Phi(x) with the normal cdf Phi (erf), or its tanh approximation with approximate=\"tanh\""),
+    b("silu", &[1], &[], Kind::Activation, "silu(x)\nx * sigmoid(x), computed as x / (1 + exp(-x))"),
+    b("mish", &[1], &[], Kind::Activation, "mish(x)\nx * tanh(softplus(x))"),
+    b("hardtanh", &[1], &[o("min_val", "-1"), o("max_val", "1")], Kind::Activation,
+        "hardtanh(x, min_val=-1, max_val=1)\nx clamped to [min_val, max_val]; derivative 0 at the limits"),
+    b("relu6", &[1], &[], Kind::Activation,
+        "relu6(x)\nx clamped to [0, 6]; derivative 0 at 0 and at 6"),
+    un("hardsigmoid", UnFn::Hardsigmoid,
+        "hardsigmoid(x)\nclamp(x + 3, 0, 6) / 6; derivative 1/6 (torch's float32 1/6) strictly inside (-3, 3), else 0"),
+    b("hardswish", &[1], &[], Kind::Activation,
+        "hardswish(x)\nx * clamp(x + 3, 0, 6) / 6; derivative 0 at -3, 1 at 3"),
+    b("logsigmoid", &[1], &[], Kind::Activation,
+        "logsigmoid(x)\nlog(sigmoid(x)), computed stably as min(x, 0) - log1p(exp(-|x|))"),
+    b("softsign", &[1], &[], Kind::Activation, "softsign(x)\nx / (1 + |x|)"),
+    b("tanhshrink", &[1], &[], Kind::Activation, "tanhshrink(x)\nx - tanh(x)"),
+    // torch.special
+    un("erf", UnFn::Erf, "erf(x)\nthe error function; derivative 2/sqrt(pi) * exp(-x^2)"),
+    un("erfc", UnFn::Erfc, "erfc(x)\n1 - erf(x), accurate for large x"),
+    un("erfinv", UnFn::Erfinv,
+        "erfinv(x)\nthe inverse of erf on [-1, 1] (±inf at ±1, nan outside); derivative sqrt(pi)/2 * exp(erfinv(x)^2)"),
+    un("lgamma", UnFn::Lgamma,
+        "lgamma(x)\nlog|Gamma(x)|, inf at 0, -1, -2, ...; derivative digamma(x)"),
+    un("digamma", UnFn::Digamma,
+        "digamma(x)\nthe derivative of lgamma; its own derivative is polygamma(1, x)"),
+    b("xlogy", &[2], &[], Kind::Elementwise(Op::Xlogy),
+        "xlogy(x, y)\nx * log(y), and 0 where x == 0 (nan where y is nan); d/dx is log(y), 0 where x == 0 and y <= 0"),
+    b("logaddexp", &[2], &[], Kind::Elementwise(Op::LogAddExp),
+        "logaddexp(a, b)\nlog(exp(a) + exp(b)) without overflow; d/da = 1 / (1 + exp(b - a))"),
+    // along an axis
+    b("softmax", &[1], AXIS_LAST, Kind::AlongAxis,
+        "softmax(x, axis=-1)\nexp(x) normalized to sum 1 along the axis, stable for large x"),
+    b("log_softmax", &[1], AXIS_LAST, Kind::AlongAxis,
+        "log_softmax(x, axis=-1)\nx - logsumexp(x) along the axis"),
+    b("logsumexp", &[1], AXIS, Kind::AlongAxis,
+        "logsumexp(x, axis=K)\nlog(sum(exp(x))) along the axis (all elements without one), stable for large x"),
+    b("argmax", &[1], AXIS, Kind::AlongAxis,
+        "argmax(x, axis=K)\nthe index of the largest element (first on a tie; of the flattened x without axis); not differentiable"),
+    b("argmin", &[1], AXIS, Kind::AlongAxis,
+        "argmin(x, axis=K)\nthe index of the smallest element (first on a tie); not differentiable"),
+    b("one_hot", &[1, 2], &[], Kind::AlongAxis,
+        "one_hot(labels, n)\na new last axis of n entries, 1 at each label (n defaults to the largest label + 1)"),
+    // losses
+    b("mse_loss", &[2], RED, Kind::Loss, "mse_loss(input, target, reduction=\"mean\")\n(input - target)^2, reduced"),
+    b("l1_loss", &[2], RED, Kind::Loss,
+        "l1_loss(input, target, reduction=\"mean\")\n|input - target|, reduced; derivative 0 at a zero difference"),
+    b("smooth_l1_loss", &[2], &[o("reduction", "\"mean\""), o("beta", "1")], Kind::Loss,
+        "smooth_l1_loss(input, target, reduction=\"mean\", beta=1)\n0.5 d^2 / beta where |d| < beta, else |d| - beta / 2"),
+    b("huber_loss", &[2], &[o("reduction", "\"mean\""), o("delta", "1")], Kind::Loss,
+        "huber_loss(input, target, reduction=\"mean\", delta=1)\n0.5 d^2 where |d| < delta, else delta * (|d| - delta / 2)"),
+    b("cross_entropy", &[2], &[o("weight", "none"), o("reduction", "\"mean\""), o("label_smoothing", "0")], Kind::Loss,
+        "cross_entropy(input, target, weight=none, reduction=\"mean\", label_smoothing=0)\ninput [N, C] (or [C], [N, C, d...]) of logits; target class indices (shaped like input without axis 1) or class probabilities (shaped like input); the weighted mean divides by the targets' total weight"),
+    b("nll_loss", &[2], &[o("weight", "none"), o("reduction", "\"mean\"")], Kind::Loss,
+        "nll_loss(input, target, weight=none, reduction=\"mean\")\n-input at each target class index (input holds log-probabilities)"),
+    b("binary_cross_entropy", &[2], &[o("weight", "none"), o("reduction", "\"mean\"")], Kind::Loss,
+        "binary_cross_entropy(input, target, weight=none, reduction=\"mean\")\n-(t log x + (1 - t) log(1 - x)), each log at least -100; input in [0, 1]"),
+    b("binary_cross_entropy_with_logits", &[2],
+        &[o("weight", "none"), o("reduction", "\"mean\""), o("pos_weight", "none")], Kind::Loss,
+        "binary_cross_entropy_with_logits(input, target, weight=none, reduction=\"mean\", pos_weight=none)\nbinary_cross_entropy(sigmoid(input), target) computed stably"),
+    b("kl_div", &[2], &[o("reduction", "\"mean\""), o("log_target", "false")], Kind::Loss,
+        "kl_div(input, target, reduction=\"mean\", log_target=false)\ntarget * (log(target) - input) with input log-probabilities; reduction may also be \"batchmean\""),
+    b("poisson_nll_loss", &[2],
+        &[o("log_input", "true"), o("full", "false"), o("eps", "1e-8"), o("reduction", "\"mean\"")], Kind::Loss,
+        "poisson_nll_loss(input, target, log_input=true, full=false, eps=1e-8, reduction=\"mean\")\nexp(input) - target * input (or input - target * log(input + eps)), plus Stirling's term with full"),
+    b("gaussian_nll_loss", &[3], &[o("full", "false"), o("eps", "1e-6"), o("reduction", "\"mean\"")], Kind::Loss,
+        "gaussian_nll_loss(input, target, var, full=false, eps=1e-6, reduction=\"mean\")\n0.5 * (log(var) + (input - target)^2 / var), var at least eps (its derivative passes through, as in torch)"),
+    b("cosine_similarity", &[2], &[o("axis", "1"), o("eps", "1e-8")], Kind::Loss,
+        "cosine_similarity(a, b, axis=1, eps=1e-8)\nsum(a * b) / (max(|a|, eps) * max(|b|, eps)) along the axis"),
 ];
 
 /// Named constants.
@@ -469,7 +565,14 @@ mod tests {
     #[test]
     fn every_unary_function_is_in_the_table() {
         for (n, f) in UnFn::ALL {
-            assert_eq!(lookup(n).map(|b| b.kind), Some(Kind::Unary(*f)), "{n}");
+            let k = lookup(n).map(|b| b.kind);
+            // softplus with options is composed; without, it is its op
+            let want = if *n == "softplus" {
+                Kind::Activation
+            } else {
+                Kind::Unary(*f)
+            };
+            assert_eq!(k, Some(want), "{n}");
         }
     }
 

@@ -30,12 +30,13 @@ struct RunFlags {
     #[arg(long)]
     json: bool,
     /// With --json: record every point a minimizer visited (`path`)
-    #[arg(long)]
+    #[arg(long, requires = "json")]
     trace: bool,
     /// Seed the random generator (overrides the script's `seed`)
     #[arg(long, value_name = "N")]
     seed: Option<u64>,
-    /// Print the run time at the end (makes the output non-deterministic)
+    /// Print the run time at the end (makes the output non-deterministic);
+    /// with --json it is the object's `time_ms`
     #[arg(long)]
     time: bool,
 }
@@ -103,13 +104,58 @@ fn read_script(path: &Path) -> Result<String, String> {
             format!("cannot read `{}`: {why}", path.display())
         })?
     };
-    String::from_utf8(bytes).map_err(|e| {
+    let mut text = String::from_utf8(bytes).map_err(|e| {
         format!(
             "cannot read `{}`: it is not UTF-8 text (invalid byte at offset {})",
             path.display(),
             e.utf8_error().valid_up_to()
         )
-    })
+    })?;
+    // Editors on Windows start UTF-8 files with a byte order mark; it is not
+    // part of the script (csv headers get the same treatment).
+    if text.starts_with('\u{feff}') {
+        text.drain(..'\u{feff}'.len_utf8());
+    }
+    Ok(text)
+}
+
+/// Exit status when standard output is closed under us (`| head`): what a
+/// shell shows for a program ended by SIGPIPE, which is how `cat` ends.
+const EXIT_CLOSED_PIPE: i32 = 141;
+
+/// Exit status after Ctrl-C ended or cut short a run (128 + SIGINT).
+const EXIT_INTERRUPTED: i32 = 130;
+
+/// Set by the Ctrl-C handler, so that an interrupted run exits 130 even when
+/// the minimization it stopped kept its best point and the script went on.
+static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Standard output for a run: statements flush as they finish, and a closed
+/// pipe ends the program quietly instead of every later write failing.
+struct Stdout(std::io::BufWriter<std::io::Stdout>);
+
+impl Stdout {
+    fn new() -> Stdout {
+        Stdout(std::io::BufWriter::new(std::io::stdout()))
+    }
+
+    fn check<T>(r: std::io::Result<T>) -> std::io::Result<T> {
+        if let Err(e) = &r {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                std::process::exit(EXIT_CLOSED_PIPE);
+            }
+        }
+        r
+    }
+}
+
+impl Write for Stdout {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        Stdout::check(self.0.write(buf))
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Stdout::check(self.0.flush())
+    }
 }
 
 fn color_stderr() -> bool {
@@ -123,8 +169,10 @@ fn run_file(file: &Path, flags: &RunFlags) -> i32 {
         Err(msg) => {
             if flags.json {
                 let v = serde_json::json!({"ok": false, "results": [],
-                    "error": {"message": msg, "line": null, "column": null}});
-                println!("{v}");
+                    "error": {"code": "E0500", "message": msg, "line": null, "column": null,
+                        "labels": [], "notes": []}});
+                let v = with_errors_list(v);
+                let _ = writeln!(Stdout::new(), "{v}");
             }
             eprintln!("error[E0500]: {msg}");
             return 1;
@@ -138,7 +186,7 @@ fn run_file(file: &Path, flags: &RunFlags) -> i32 {
         color: color_stderr(),
         progress: std::io::stderr().is_terminal() && !flags.json,
     };
-    let out: Box<dyn Write> = Box::new(std::io::BufWriter::new(std::io::stdout()));
+    let out: Box<dyn Write> = Box::new(Stdout::new());
     let mut session = Session::new(opts, out, Box::new(std::io::stderr()));
     if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
         session.base_dir = dir.to_path_buf();
@@ -150,13 +198,29 @@ fn run_file(file: &Path, flags: &RunFlags) -> i32 {
     };
     let outcome = session.run_source(&name, &src);
     session.flush();
+    let ms = start.elapsed().as_secs_f64() * 1e3;
+    let mut stdout = Stdout::new();
     if flags.json {
-        println!("{}", session.json_report(&outcome));
+        let mut report = session.json_report(&outcome);
+        if flags.time {
+            report["time_ms"] = serde_json::json!(ms);
+        }
+        let _ = writeln!(stdout, "{report}");
+    } else if flags.time {
+        let _ = writeln!(stdout, "time: {ms:.3} ms");
     }
-    if flags.time {
-        println!("time: {:.3} ms", start.elapsed().as_secs_f64() * 1e3);
+    let _ = stdout.flush();
+    if INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst) {
+        return EXIT_INTERRUPTED;
     }
     outcome.exit_code()
+}
+
+/// A `--json` error object that stands alone also lists itself in `errors`.
+fn with_errors_list(mut v: serde_json::Value) -> serde_json::Value {
+    let e = v["error"].clone();
+    v["error"]["errors"] = serde_json::json!([e]);
+    v
 }
 
 /// `--timeout`: a positive, finite number of seconds.
@@ -245,8 +309,9 @@ fn main() -> ExitCode {
             losslang::repl::on_ctrl_c();
             return;
         }
+        INTERRUPTED.store(true, Ordering::SeqCst);
         if losslang::interp::INTERRUPT.swap(true, Ordering::SeqCst) {
-            std::process::exit(130);
+            std::process::exit(EXIT_INTERRUPTED);
         }
     });
     // Deeply nested input is refused by the parser, but the recursive passes

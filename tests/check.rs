@@ -272,7 +272,8 @@ fn points_must_be_a_positive_whole_number() {
     assert_eq!(out.code, Some(1), "{}", out.describe());
     assert!(
         out.stderr.contains("error[E0100]: unexpected name `pts`")
-            || out.stderr.contains("unexpected"),
+            && out.stderr.contains("^^^ expected `points`")
+            && !out.stderr.contains("is a `;` missing"),
         "{}",
         out.stderr
     );

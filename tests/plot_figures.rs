@@ -247,7 +247,8 @@ fn check_figure(svg_file: &Path, png_file: &Path) -> String {
         .collect();
     // A line broken into runs (a gap, a point off a log axis) is several
     // polylines of one colour: check each colour against all its segments.
-    let mut by_colour: Vec<([u8; 3], Vec<Vec<(f64, f64)>>)> = Vec::new();
+    type Runs = Vec<Vec<(f64, f64)>>;
+    let mut by_colour: Vec<([u8; 3], Runs)> = Vec::new();
     for e in elements(&svg, "polyline", "path") {
         let colour = hex(attr(e, "stroke").expect("a stroke"));
         match by_colour.iter_mut().find(|(c, _)| *c == colour) {
@@ -363,6 +364,15 @@ fn every_example_plot_in_both_formats() {
                 &figs.join(format!("{f}.png")),
             );
             let name = format!("{ex}: {f}");
+            // The docs' copies are these figures (compared where they were
+            // made: another libm may move a pixel).
+            let doc = repo().join("docs/figures").join(format!("{f}.svg"));
+            if cfg!(all(target_os = "linux", target_arch = "x86_64")) && doc.exists() {
+                assert!(
+                    fs::read_to_string(&doc).unwrap() == svg,
+                    "docs/figures/{f}.svg is out of date: run {ex} and copy it"
+                );
+            }
             if is_contour(&svg) {
                 let paths = elements(&svg, "polyline", "path").len();
                 check_contour(&svg, &name, paths);
@@ -630,4 +640,55 @@ plot contour y^2 over w in [-1, 1], y in [-1, 1] with path to \"a.svg\";\n";
         err.contains("error[E0402]") && err.contains("s.loss:3:"),
         "{err}"
     );
+}
+
+#[test]
+fn loss_and_curve_plots_are_titled_and_labelled() {
+    let script = format!(
+        "{HIMMELBLAU}\
+minimize h(x, y);
+plot loss to \"m.svg\";
+plot relu(t), grad(relu(t), t) over t in [-2, 2] to \"r.svg\";
+plot sin(t) over t in [-pi, pi] to \"s.svg\";
+"
+    );
+    let (d, code, _, err) = run_script(&script);
+    assert_eq!(code, Some(0), "{err}");
+    let read = |f: &str| fs::read_to_string(d.path().join(f)).unwrap();
+    // MIGRAD's points are evaluations, not steps.
+    let m = texts(&read("m.svg"));
+    assert_eq!(m[0], "loss per evaluation: MIGRAD");
+    assert!(
+        m.iter().any(|t| t == "evaluation") && !m.iter().any(|t| t == "step"),
+        "{m:?}"
+    );
+    let r = read("r.svg");
+    let t = texts(&r);
+    assert_eq!(t[0], "relu(t), grad(relu(t), t) over t");
+    for w in ["t", "value", "relu(t)", "grad(relu(t), t)"] {
+        assert!(t.iter().any(|s| s == w), "no {w:?} in {t:?}");
+    }
+    // ReLU's derivative is sampled at t = 0 exactly: one vertical jump from
+    // (0, 0) to the next sample at 1, no jog half way.
+    let lines = elements(&r, "polyline", "path");
+    let step = points(lines[1]);
+    let jump: Vec<&[(f64, f64)]> = step
+        .windows(2)
+        .filter(|w| (w[0].1 - w[1].1).abs() > 1.0)
+        .collect();
+    assert_eq!(jump.len(), 1, "{jump:?}");
+    assert!((jump[0][1].0 - jump[0][0].0) < 1.0, "{jump:?}");
+    // Margins: no curve touches the frame.
+    let (l, top, rr, b) = plot_area(&r);
+    for e in &lines {
+        for p in points(e) {
+            assert!(
+                p.0 > l + 5.0 && p.0 < rr - 5.0 && p.1 > top + 5.0 && p.1 < b - 5.0,
+                "{p:?}"
+            );
+        }
+    }
+    let s = texts(&read("s.svg"));
+    assert_eq!(s[0], "sin(t) over t");
+    assert!(s.iter().any(|w| w == "sin(t)"), "the y label: {s:?}");
 }

@@ -2,7 +2,9 @@
 //! made by tests/reference/gen_tensor.py): every printed value of every
 //! case within relative 1e-9, absolute 1e-12 (refcheck.py's `tensor` kind);
 //! and vector-parameter fits followed step by step (fit.json, refcheck.py's
-//! `fit` kind: every parameter of every step within relative 1e-6).
+//! `fit` kind: every parameter of every step within relative 1e-6); and the
+//! torch.nn.functional cases of functional.json and functional_extra.json
+//! (the `tensor` kind too).
 
 mod common;
 
@@ -91,6 +93,20 @@ fn run_all(file: &str, check: fn(&Value) -> Option<String>) {
 #[test]
 fn every_tensor_case_matches_torch() {
     run_all("tensor.json", check_tensor);
+}
+
+/// torch.nn.functional (functional.json): activations, special functions,
+/// softmax and friends, losses, with their gradients.
+#[test]
+fn every_functional_case_matches_torch() {
+    run_all("functional.json", check_tensor);
+}
+
+/// More of them from tests/reference/gen_functional_extra.py: other points,
+/// shapes up to rank 3, every option and reduction, kinks and boundaries.
+#[test]
+fn every_extra_functional_case_matches_torch() {
+    run_all("functional_extra.json", check_tensor);
 }
 
 #[test]

@@ -193,6 +193,68 @@ fn contribution(g: &mut Graph, n: NodeId, k: usize, gi: NodeId) -> Option<NodeId
         (Op::Where, 1) => g.must(Op::Where, &[a, gi, zero]),
         (Op::Where, _) => g.must(Op::Where, &[a, zero, gi]),
         (Op::Cmp(_) | Op::And | Op::Or | Op::Not, _) => return None,
+        (Op::Xlogy, 0) => {
+            // torch: xlogy(grad, other).masked_fill((self == 0) & (other <= 0), 0)
+            let y = args[1];
+            let t = g.must(Op::Xlogy, &[gi, y]);
+            let x0 = g.must(Op::Cmp(Cmp::Eq), &[a, zero]);
+            let yle = g.must(Op::Cmp(Cmp::Le), &[y, zero]);
+            let m = g.must(Op::And, &[x0, yle]);
+            g.must(Op::Where, &[m, zero, t])
+        }
+        (Op::Xlogy, _) => {
+            // torch: grad * self / other
+            let t = g.mul(gi, a);
+            g.must(Op::Div, &[t, args[1]])
+        }
+        (Op::LogAddExp, _) => {
+            // torch: grad / (1 + exp(other - self)), and symmetrically
+            let (this, other) = if k == 0 { (a, args[1]) } else { (args[1], a) };
+            let d = g.must(Op::Sub, &[other, this]);
+            let e = g.must(Op::Un(UnFn::Exp), &[d]);
+            let one = g.scalar(1.0);
+            let den = g.must(Op::Add, &[one, e]);
+            g.must(Op::Div, &[gi, den])
+        }
+        (Op::Celu, 0) => {
+            // torch's elu_backward with input_scale = 1 / float32(alpha):
+            // x <= 0 ? grad * s * alpha * exp(x * s) : grad
+            let alpha = g.const_scalar(args[1]).unwrap_or(f64::NAN);
+            let s = 1.0 / f64::from(alpha as f32);
+            let ks = g.scalar(s);
+            let ka = g.scalar(alpha);
+            let t = g.mul(gi, ks);
+            let t = g.mul(t, ka);
+            let xs = g.must(Op::Mul, &[a, ks]);
+            let e = g.must(Op::Un(UnFn::Exp), &[xs]);
+            let t = g.must(Op::Mul, &[t, e]);
+            let pos = g.must(Op::Cmp(Cmp::Gt), &[a, zero]);
+            g.must(Op::Where, &[pos, gi, t])
+        }
+        (Op::Celu, _) => return None,
+        (Op::ClampST, 0) => gi,
+        (Op::ClampST, _) => return None,
+        (Op::Bce, 0) => {
+            // torch: grad * (input - target) / max((1 - input) * input, 1e-12)
+            let t = args[1];
+            let one = g.scalar(1.0);
+            let d = g.must(Op::Sub, &[a, t]);
+            let num = g.mul(gi, d);
+            let om = g.must(Op::Sub, &[one, a]);
+            let p = g.must(Op::Mul, &[om, a]);
+            let eps = g.scalar(1e-12);
+            let den = g.must(Op::Max, &[p, eps]);
+            g.must(Op::Div, &[num, den])
+        }
+        (Op::Bce, _) => {
+            // torch's binary_cross_entropy_target_backward: -logit(input) * grad
+            let one = g.scalar(1.0);
+            let om = g.must(Op::Sub, &[one, a]);
+            let q = g.must(Op::Div, &[a, om]);
+            let lg = g.must(Op::Un(UnFn::Log), &[q]);
+            let nl = g.must(Op::Neg, &[lg]);
+            g.mul(nl, gi)
+        }
         (Op::Const(_) | Op::Param(_), _) => return None,
         // broadcast back to the summed value's shape
         (Op::SumTo, _) => {
@@ -277,6 +339,15 @@ fn reduce_adj(g: &mut Graph, r: Red, ax: u8, y: NodeId, x: NodeId, gi: NodeId) -
             let c = g.must(Op::Where, &[hit, share, zero]);
             g.expand(c, &xs).ok()?
         }
+        Red::LogSumExp => {
+            // torch's logsumexp_backward: grad * exp(self - result)
+            let yk = keepdim(g, y, x, ax);
+            let d = g.must(Op::Sub, &[x, yk]);
+            let e = g.must(Op::Un(UnFn::Exp), &[d]);
+            let c = g.mul(gk, e);
+            g.expand(c, &xs).ok()?
+        }
+        Red::ArgMax | Red::ArgMin => return None,
         Red::Norm => {
             // torch: self * (grad / norm), zero where the norm is zero
             let yk = keepdim(g, y, x, ax);
@@ -393,5 +464,50 @@ fn unary(g: &mut Graph, f: UnFn, y: NodeId, x: NodeId, gi: NodeId) -> Option<Nod
             g.must(Op::Where, &[big, gi, t])
         }
         UnFn::Sign | UnFn::Floor | UnFn::Ceil | UnFn::Round => return None,
+        UnFn::Erf | UnFn::Erfc => {
+            // torch: (±M_2_SQRTPI * exp(-(self.pow(2)))) * grad
+            let c = std::f64::consts::FRAC_2_SQRT_PI;
+            let c = g.scalar(if f == UnFn::Erf { c } else { -c });
+            let two = g.scalar(2.0);
+            let x2 = g.must(Op::PowC, &[x, two]);
+            let nx2 = g.must(Op::Neg, &[x2]);
+            let e = g.must(Op::Un(UnFn::Exp), &[nx2]);
+            let t = g.must(Op::Mul, &[c, e]);
+            g.mul(t, gi)
+        }
+        UnFn::Erfinv => {
+            // torch: (M_PI_4 * M_2_SQRTPI) * exp(result.pow(2)) * grad
+            let c = g.scalar(std::f64::consts::FRAC_PI_4 * std::f64::consts::FRAC_2_SQRT_PI);
+            let two = g.scalar(2.0);
+            let y2 = g.must(Op::PowC, &[y, two]);
+            let e = g.must(Op::Un(UnFn::Exp), &[y2]);
+            let t = g.must(Op::Mul, &[c, e]);
+            g.mul(t, gi)
+        }
+        UnFn::Lgamma => {
+            let d = g.must(Op::Un(UnFn::Digamma), &[x]);
+            g.mul(gi, d)
+        }
+        UnFn::Digamma => {
+            let d = g.must(Op::Un(UnFn::Trigamma), &[x]);
+            g.mul(gi, d)
+        }
+        UnFn::Trigamma => {
+            // polygamma(2, x) is not available: a third derivative of lgamma
+            // is nan rather than a silent zero.
+            let nan = g.scalar(f64::NAN);
+            g.must(Op::Mul, &[gi, nan])
+        }
+        UnFn::Hardsigmoid => {
+            // torch's hardsigmoid_backward: grad * (1.0f / 6) strictly inside (-3, 3)
+            let three = g.scalar(3.0);
+            let mthree = g.scalar(-3.0);
+            let gt = g.must(Op::Cmp(Cmp::Gt), &[x, mthree]);
+            let lt = g.must(Op::Cmp(Cmp::Lt), &[x, three]);
+            let inside = g.must(Op::And, &[gt, lt]);
+            let sixth = g.scalar(f64::from(1.0f32 / 6.0));
+            let t = g.mul(gi, sixth);
+            g.must(Op::Where, &[inside, t, zero])
+        }
     })
 }

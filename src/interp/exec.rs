@@ -62,12 +62,16 @@ impl Session {
                         .at(n.span.clone(), "only parameters can be assigned")
                         .note("help: a `let` names an expression and cannot be changed"));
                     }
-                    return Err(names::unknown_name(
-                        &n.name,
-                        n.span.clone(),
-                        self,
-                        "parameter",
-                    ));
+                    let mut d = names::unknown_name(&n.name, n.span.clone(), self, "parameter");
+                    if d.notes.is_empty() {
+                        // Python habit: `x = 3` to make a variable.
+                        let value = self.src[e.span.clone()].to_string();
+                        d = d.note(format!(
+                            "help: declare it with `param {} = {value};` (or `let {} = {value};` for a constant)",
+                            n.name, n.name
+                        ));
+                    }
+                    return Err(d);
                 };
                 let v = self.eval(e)?;
                 self.set_param_value(i, v, &e.span)
@@ -94,13 +98,25 @@ impl Session {
                 self.expect(cond, within.as_ref(), message.as_deref(), points, st, line)
             }
             StmtKind::Seed(e) => {
+                // The same rule as `--seed N`: a whole number that fits a
+                // u64. A literal is read exactly (an f64 cannot hold u64::MAX).
+                let exact = self.src[e.span.clone()].trim().parse::<u64>().ok();
                 let v = self.const_scalar(e)?;
-                if v < 0.0 || v.fract() != 0.0 || v > 2f64.powi(63) {
-                    return Err(Diag::error("E0207", "a seed is a whole number >= 0")
-                        .at(e.span.clone(), format!("this is {}", fmt_num(v))));
-                }
+                let seed = match exact {
+                    Some(n) => n,
+                    None if (0.0..18446744073709551616.0).contains(&v) && v.fract() == 0.0 => {
+                        v as u64
+                    }
+                    None => {
+                        return Err(Diag::error(
+                            "E0207",
+                            format!("a seed is a whole number from 0 to {}", u64::MAX),
+                        )
+                        .at(e.span.clone(), format!("this is {}", fmt_num(v))))
+                    }
+                };
                 if self.opts.seed.is_none() {
-                    self.seed = v as u64;
+                    self.seed = seed;
                 }
                 self.rng = std::cell::RefCell::new(crate::tensor::random::Rng::new(self.seed));
                 Ok(())
@@ -130,12 +146,14 @@ impl Session {
             .map(|p| p.span.clone())
             .or_else(|| self.def_spans.get(name).cloned());
         if let Some(prev) = prev {
-            return Err(
-                Diag::error("E0201", format!("`{name}` is already declared"))
-                    .at(span.clone(), "declared again here")
-                    .at(prev, "first declared here")
-                    .note("help: pick another name, or assign a parameter with `name = value;`"),
-            );
+            let mut d = Diag::error("E0201", format!("`{name}` is already declared"))
+                .at(span.clone(), "declared again here")
+                .at(prev, "first declared here")
+                .note("help: pick another name, or assign a parameter with `name = value;`");
+            if self.opts.repl {
+                d = d.note("help: `:reset` forgets everything declared so far (say, before loading a file again)");
+            }
+            return Err(d);
         }
         if crate::builtins::lookup(name).is_some() || names::constant(name).is_some() {
             return Err(Diag::error("E0201", format!("`{name}` is a built-in name"))
@@ -279,7 +297,7 @@ impl Session {
             }
             self.emit(&d);
             if self.first_failure.is_none() {
-                let (l, c) = d.line_col(&self.src);
+                let (l, c) = self.diag_line_col(&d);
                 self.first_failure = Some((format!("expect failed: {full}"), l, c));
             }
         }

@@ -20,7 +20,7 @@ mod run;
 pub use lower::names;
 pub use lower::{eval_node, LVal, Lowerer};
 
-use crate::diagnostics::{line_col, render, Diag, Span};
+use crate::diagnostics::{line_col, render_in, Diag, Span};
 use crate::syntax::ast::{Expr, Program};
 use crate::tensor::Tensor;
 use serde_json::{json, Value};
@@ -148,9 +148,23 @@ pub struct Session {
     pub base_dir: PathBuf,
     /// The source statements run so far (for the REPL's `:save`).
     pub history: Vec<String>,
-    src_name: String,
+    /// The sources run so far, one after another in `src`: each input's
+    /// name and where it starts (a script has one; the REPL one per input
+    /// and per `:load`), so diagnostics name `<repl:24>` or the file, with
+    /// lines counted from its start.
+    segments: Vec<(String, usize)>,
     pub(crate) src: String,
+    /// Every diagnostic of the run as JSON (`--json`'s `errors`), capped.
+    diag_log: Vec<Value>,
+    /// Diagnostics beyond the cap, counted only.
+    diags_omitted: usize,
+    /// The diagnostic that stopped the run, as JSON.
+    stopped_by: Option<Value>,
 }
+
+/// At most this many syntax errors are shown (then "and N more"), and at
+/// most this many diagnostics are listed in `--json`'s `errors`.
+pub const MAX_REPORTED: usize = 20;
 
 /// How a run ended.
 #[derive(Debug, PartialEq)]
@@ -191,8 +205,11 @@ impl Session {
             last_minuit: None,
             base_dir: PathBuf::from("."),
             history: Vec::new(),
-            src_name: String::new(),
+            segments: Vec::new(),
             src: String::new(),
+            diag_log: Vec::new(),
+            diags_omitted: 0,
+            stopped_by: None,
         }
     }
 
@@ -211,6 +228,9 @@ impl Session {
         self.runs.clear();
         self.last_minuit = None;
         self.history.clear();
+        self.diag_log.clear();
+        self.diags_omitted = 0;
+        self.stopped_by = None;
     }
 
     pub fn param_index(&self, name: &str) -> Option<usize> {
@@ -225,11 +245,18 @@ impl Session {
         }
     }
 
-    /// Renders a diagnostic on the error stream.
+    /// Renders a diagnostic on the error stream (after flushing what the
+    /// statements before it printed, so the two streams stay in order).
     pub fn emit(&mut self, d: &Diag) {
-        let text = render(
+        let _ = self.out.flush();
+        if self.diag_log.len() < MAX_REPORTED {
+            self.diag_log.push(d.to_json(&self.src));
+        } else {
+            self.diags_omitted += 1;
+        }
+        let text = render_in(
             std::slice::from_ref(d),
-            &self.src_name,
+            &self.segments,
             &self.src,
             self.opts.color,
         );
@@ -255,51 +282,77 @@ impl Session {
     }
 
     fn line(&self, span: &Span) -> usize {
-        line_col(&self.src, span.start).0
+        self.line_col_at(span.start).0
+    }
+
+    /// 1-based line and column of byte `at`, counted in its own source.
+    fn line_col_at(&self, at: usize) -> (usize, usize) {
+        let k = self
+            .segments
+            .partition_point(|s| s.1 <= at)
+            .saturating_sub(1);
+        let base = self.segments.get(k).map_or(0, |s| s.1);
+        line_col(&self.src[base..], at.saturating_sub(base))
+    }
+
+    /// Line and column of a diagnostic's primary span, in its own source.
+    pub(crate) fn diag_line_col(&self, d: &Diag) -> (usize, usize) {
+        d.primary_span()
+            .map_or((1, 1), |s| self.line_col_at(s.start))
     }
 
     /// Parses and runs a whole source text. Diagnostics are rendered on the
     /// error stream; the outcome says how it ended.
     pub fn run_source(&mut self, name: &str, src: &str) -> Outcome {
-        self.src_name = name.to_string();
+        self.segments = vec![(name.to_string(), 0)];
         self.src = src.to_string();
-        let program = match crate::syntax::parse(src) {
-            Ok(p) => p,
-            Err(diags) => {
-                for d in &diags {
-                    self.emit(d);
-                }
-                let (l, c) = diags[0].line_col(src);
-                return Outcome::Error(diags[0].message.clone(), l, c);
-            }
-        };
-        self.run_program(&program)
+        match crate::syntax::parse(src) {
+            Ok(p) => self.run_program(&p),
+            Err(diags) => self.syntax_errors(&diags),
+        }
     }
 
-    /// Runs more source under the same name (the REPL): the text is appended
-    /// to what ran before, so diagnostics can point at earlier inputs.
-    pub fn run_more(&mut self, name: &str, src: &str) -> Outcome {
-        if name != self.src_name {
-            return self.run_source(name, src);
+    /// Reports syntax errors: the first `MAX_REPORTED`, then how many more.
+    fn syntax_errors(&mut self, diags: &[Diag]) -> Outcome {
+        for d in diags.iter().take(MAX_REPORTED) {
+            self.emit(d);
         }
-        let base = self.src.len();
+        if diags.len() > MAX_REPORTED {
+            let more = diags.len() - MAX_REPORTED;
+            self.diags_omitted += more;
+            let _ = writeln!(
+                self.err,
+                "error: and {more} more syntax error{} (the first {MAX_REPORTED} are shown)",
+                if more == 1 { "" } else { "s" }
+            );
+            let _ = self.err.flush();
+        }
+        self.stop(&diags[0])
+    }
+
+    /// The outcome of a run that `d` stopped.
+    fn stop(&mut self, d: &Diag) -> Outcome {
+        self.stopped_by = Some(d.to_json(&self.src));
+        let (l, c) = self.diag_line_col(d);
+        Outcome::Error(d.message.clone(), l, c)
+    }
+
+    /// Runs more source in the same session (a REPL input, a `:load`ed
+    /// file, a notebook cell) under its own name: the text is appended to
+    /// what ran before, so diagnostics can point at earlier inputs.
+    pub fn run_more(&mut self, name: &str, src: &str) -> Outcome {
         if !self.src.is_empty() && !self.src.ends_with('\n') {
             self.src.push('\n');
         }
-        let base = base.max(self.src.len());
+        let base = self.src.len();
+        self.segments.push((name.to_string(), base));
         self.src.push_str(src);
         let full = std::mem::take(&mut self.src);
         let parsed = crate::syntax::parser::parse_from(&full, base);
         self.src = full;
         match parsed {
             Ok(p) => self.run_program(&p),
-            Err(diags) => {
-                for d in &diags {
-                    self.emit(d);
-                }
-                let (l, c) = diags[0].line_col(&self.src);
-                Outcome::Error(diags[0].message.clone(), l, c)
-            }
+            Err(diags) => self.syntax_errors(&diags),
         }
     }
 
@@ -310,11 +363,13 @@ impl Session {
             if let Err(d) = self.exec(st) {
                 self.emit(&d);
                 self.flush();
-                let (l, c) = d.line_col(&self.src);
-                return Outcome::Error(d.message.clone(), l, c);
+                return self.stop(&d);
             }
             let text = self.src[st.span.clone()].to_string();
             self.history.push(text);
+            // Each statement's output appears when it finishes, not when
+            // the run ends.
+            self.flush();
         }
         self.flush();
         if self.failed_expects > failed_before {
@@ -324,15 +379,35 @@ impl Session {
         }
     }
 
-    /// Everything the caller prints for `--json`.
+    /// Everything the caller prints for `--json`. The error object is the
+    /// diagnostic that ended the run (for failed expects, the first one),
+    /// with `errors` listing every diagnostic of the run.
     pub fn json_report(&self, outcome: &Outcome) -> Value {
-        let error = match outcome {
-            Outcome::Ok => Value::Null,
-            Outcome::Error(m, l, c) => json!({"message": m, "line": l, "column": c}),
+        let first_failed_expect = || self.diag_log.iter().find(|d| d["code"] == "E0401").cloned();
+        let (found, m, l, c) = match outcome {
+            Outcome::Ok => (None, None, None, None),
+            Outcome::Error(m, l, c) => {
+                (self.stopped_by.clone(), Some(m.clone()), Some(*l), Some(*c))
+            }
             Outcome::ExpectFailed => match &self.first_failure {
-                Some((m, l, c)) => json!({"message": m, "line": l, "column": c}),
-                None => json!({"message": "an expect failed", "line": null, "column": null}),
+                Some((m, l, c)) => (first_failed_expect(), Some(m.clone()), Some(*l), Some(*c)),
+                None => (None, Some("an expect failed".to_string()), None, None),
             },
+        };
+        let error = match m {
+            None => Value::Null,
+            Some(m) => {
+                let mut e =
+                    found.unwrap_or_else(|| json!({"code": null, "labels": [], "notes": []}));
+                e["message"] = json!(m);
+                e["line"] = json!(l);
+                e["column"] = json!(c);
+                e["errors"] = json!(self.diag_log);
+                if self.diags_omitted > 0 {
+                    e["errors_omitted"] = json!(self.diags_omitted);
+                }
+                e
+            }
         };
         json!({
             "ok": *outcome == Outcome::Ok,

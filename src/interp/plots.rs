@@ -259,7 +259,7 @@ fn axis_points(
         return Err(Diag::error("E0403", format!("{which} recorded no path"))
             .at(st.span.clone(), "too many parameters to record every point"));
     }
-    if p.points.len() % n != 0 {
+    if !p.points.len().is_multiple_of(n) {
         // Guarded, not assumed: a mismatch would misplace every point.
         return Err(Diag::error(
             "E0403",

@@ -20,7 +20,7 @@ const SIDE: f64 = 480.0;
 /// the colour bar readable.
 const WASH: f64 = 0.22;
 const LEVEL_GREY: Rgb = Rgb(128, 128, 128);
-const LEVEL_DASH: [f64; 2] = [5.5, 2.4];
+const LEVEL_DASH: [f64; 2] = [6.5, 2.8];
 const SINGLE_PATH: Rgb = Rgb(0, 0, 255);
 /// Path colours when several share a map: matplotlib's cycle without its
 /// green and red (they mark the start and end) and grey (the level lines),
@@ -166,8 +166,12 @@ fn grid_to_data(grid: &[f64], c: f64) -> f64 {
 }
 
 /// Everything drawn inside the plotting area, in pixels.
+/// Closed rings in pixels: a band's outer boundaries and holes.
+type Rings = Vec<Vec<(f64, f64)>>;
+
 struct Layers {
-    bands: Vec<(usize, Vec<Vec<(f64, f64)>>)>,
+    /// Band index and its rings.
+    bands: Vec<(usize, Rings)>,
     lines: Vec<Vec<(f64, f64)>>,
 }
 
@@ -341,7 +345,7 @@ pub(super) fn scene(p: &ContourPlot) -> Result<Scene, PlotError> {
     for (k, rings) in lay.bands {
         scene.polygon(rings, band_colour(k, nb), true, Role::Band);
     }
-    let level_stroke = Stroke::dashed(LEVEL_GREY, 1.5, &LEVEL_DASH);
+    let level_stroke = Stroke::dashed(LEVEL_GREY, 1.8, &LEVEL_DASH);
     for l in &lay.lines {
         scene.polyline(l, level_stroke.clone(), true, Role::Level);
     }

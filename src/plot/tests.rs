@@ -172,7 +172,7 @@ fn contour_bands_are_polygons_and_levels_lie_on_the_contour() {
     let levels = elements(&svg, "polyline", "level");
     let on_map: Vec<&&str> = levels
         .iter()
-        .filter(|e| attr(e, "clip-path") != "")
+        .filter(|e| !attr(e, "clip-path").is_empty())
         .collect();
     assert!(!on_map.is_empty());
     for e in on_map {

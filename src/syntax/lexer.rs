@@ -258,6 +258,14 @@ impl fmt::Display for Tok {
     }
 }
 
+/// Every keyword (SPEC section 2), the one list the REPL's completion,
+/// highlighting and `:help` use; a test below holds it to the tokens.
+pub const KEYWORDS: &[&str] = &[
+    "param", "let", "fn", "minimize", "maximize", "with", "for", "steps", "from", "in", "fixed",
+    "print", "expect", "within", "seed", "hesse", "minos", "plot", "over", "to", "and", "or",
+    "not", "true", "false",
+];
+
 /// Brackets may nest this deep; deeper input is refused by the lexer, so no
 /// later recursive pass can overflow the stack on it.
 pub const MAX_NESTING: usize = 1000;
@@ -399,6 +407,22 @@ fn minuit_words(toks: &mut [Spanned]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_keyword_table_is_the_lexers() {
+        for k in KEYWORDS {
+            let (t, e) = lex(k);
+            assert!(e.is_empty() && t.len() == 1, "{k}");
+            assert!(!matches!(t[0].1, Tok::Ident(_)), "`{k}` lexes as a name");
+            assert_eq!(t[0].1.to_string(), format!("`{k}`"));
+        }
+        // Every word the lexer always treats as a keyword is in the table.
+        let words = "param let fn minimize maximize with for steps from in fixed print \
+                     expect within seed hesse minos plot over to and or not true false";
+        for w in words.split_whitespace() {
+            assert!(KEYWORDS.contains(&w), "{w}");
+        }
+    }
 
     fn kinds(src: &str) -> Vec<Tok> {
         let (t, e) = lex(src);

@@ -2,8 +2,8 @@
 //! lexer and parser error to a diagnostic with the tokens that were expected.
 
 use super::ast::{Expr, ExprKind, Program, MAX_DEPTH};
-use super::lexer::{lex, LexError, LexErrorKind, Tok};
-use crate::diagnostics::Diag;
+use super::lexer::{lex, LexError, LexErrorKind, Spanned, Tok};
+use crate::diagnostics::{Diag, LineIndex};
 use lalrpop_util::{lalrpop_mod, ErrorRecovery, ParseError};
 
 lalrpop_mod!(
@@ -51,24 +51,27 @@ pub fn parse_from(src: &str, base: usize) -> Result<Program, Vec<Diag>> {
         return Err(diags);
     }
     let mut recovered: Vec<ErrorRecovery<usize, Tok, LexError>> = Vec::new();
+    let toks = tokens.clone();
     let result = grammar::ProgramParser::new()
         .parse(&mut recovered, tokens.into_iter().map(Ok::<_, LexError>));
     // A bad token is already reported; the parser's complaint about the gap
     // it leaves on the same line would only repeat it.
-    let lex_lines: Vec<usize> = diags.iter().map(|d| d.line_col(src).0).collect();
+    let index = LineIndex::new(src);
+    let line_of = |d: &Diag| d.primary_span().map_or(1, |s| index.line(s.start));
+    let lex_lines: std::collections::HashSet<usize> = diags.iter().map(line_of).collect();
     let push = |d: Diag, diags: &mut Vec<Diag>| {
-        if !lex_lines.contains(&d.line_col(src).0) {
+        if !lex_lines.contains(&line_of(&d)) {
             diags.push(d);
         }
     };
     for r in recovered {
-        push(parse_diag(r.error, src), &mut diags);
+        push(parse_diag(r.error, src, &toks), &mut diags);
     }
     match result {
         Ok(p) if diags.is_empty() => Ok(p),
         Ok(_) => Err(diags),
         Err(e) => {
-            push(parse_diag(e, src), &mut diags);
+            push(parse_diag(e, src, &toks), &mut diags);
             if diags.is_empty() {
                 // Only possible if the error sat on a line with a lex error.
                 diags.extend(lex_errors.iter().map(lex_diag));
@@ -85,21 +88,20 @@ pub fn parse_expr(src: &str) -> Result<Expr, Vec<Diag>> {
         return Err(lex_errors.iter().map(lex_diag).collect());
     }
     let mut recovered = Vec::new();
+    let toks = tokens.clone();
     grammar::ExprParser::new()
         .parse(&mut recovered, tokens.into_iter().map(Ok::<_, LexError>))
-        .map_err(|e| vec![parse_diag(e, src)])
+        .map_err(|e| vec![parse_diag(e, src, &toks)])
 }
 
-/// Whether `src` is an unfinished statement: more input could complete it
-/// (the REPL's continuation prompt).
+/// Whether `src` is an unfinished statement that more input could complete
+/// (the REPL's continuation prompt): a bracket is open, or the text ends
+/// where a statement cannot (after an operator, `=`, `with`, ...). Text
+/// that could end here with a `;` is complete (the REPL adds the `;`); so
+/// is text with a lexer error, an unterminated string included, since
+/// strings end on their own line.
 pub fn is_incomplete(src: &str) -> bool {
     let (tokens, lex_errors) = lex(src);
-    if lex_errors
-        .iter()
-        .any(|e| e.kind == LexErrorKind::UnterminatedString)
-    {
-        return true;
-    }
     if !lex_errors.is_empty() {
         return false;
     }
@@ -115,11 +117,12 @@ pub fn is_incomplete(src: &str) -> bool {
         return true;
     }
     let mut recovered = Vec::new();
-    matches!(
-        grammar::ProgramParser::new()
-            .parse(&mut recovered, tokens.into_iter().map(Ok::<_, LexError>)),
-        Err(ParseError::UnrecognizedEof { .. })
-    )
+    match grammar::ProgramParser::new()
+        .parse(&mut recovered, tokens.into_iter().map(Ok::<_, LexError>))
+    {
+        Err(ParseError::UnrecognizedEof { expected, .. }) => !expected.iter().any(|x| x == "\";\""),
+        _ => false,
+    }
 }
 
 fn lex_diag(e: &LexError) -> Diag {
@@ -172,7 +175,7 @@ fn expected_list(expected: &[String]) -> String {
     }
 }
 
-fn parse_diag(e: Error, src: &str) -> Diag {
+fn parse_diag(e: Error, src: &str, toks: &[Spanned]) -> Diag {
     match e {
         ParseError::InvalidToken { location } => {
             Diag::error("E0100", "invalid token").at(location..location + 1, "here")
@@ -192,17 +195,7 @@ fn parse_diag(e: Error, src: &str) -> Diag {
         ParseError::UnrecognizedToken {
             token: (l, tok, r),
             expected,
-        } => {
-            let mut d = Diag::error("E0100", format!("unexpected {tok}"))
-                .at(l..r, format!("expected {}", expected_list(&expected)));
-            if expected.iter().any(|x| x == "\";\"") && expected.len() <= 3 {
-                d = d.note("help: is a `;` missing at the end of the previous statement?");
-            }
-            if tok == Tok::Assign && expected.iter().any(|x| x == "\"==\"") {
-                d = d.note("help: to compare, write `==`");
-            }
-            d
-        }
+        } => unexpected_token(src, toks, (l, tok, r), &expected),
         ParseError::ExtraToken { token: (l, tok, r) } => {
             Diag::error("E0100", format!("unexpected {tok}")).at(l..r, "extra token")
         }
@@ -219,6 +212,58 @@ fn parse_diag(e: Error, src: &str) -> Diag {
             }
         }
     }
+}
+
+/// The diagnostic for an unexpected token, with a hint for the mistakes
+/// people make: a `;` forgotten at the end of a line, `=` to compare,
+/// chained comparisons, torch's Python API, `100 steps` without `for`.
+fn unexpected_token(src: &str, toks: &[Spanned], token: Spanned, expected: &[String]) -> Diag {
+    let (l, tok, r) = token;
+    let wants = |t: &str| expected.iter().any(|x| x.trim_matches('"') == t);
+    let at = toks.partition_point(|t| t.0 < l);
+    let prev = at.checked_sub(1).and_then(|i| toks.get(i));
+    // The statement the error is in: from the token after the last `;`.
+    let start = toks[..at]
+        .iter()
+        .rposition(|t| t.1 == Tok::Semi)
+        .map_or(0, |i| i + 1);
+    let stmt = &toks[start..at];
+    // A `;` expected before a token on a later line: the line above it is
+    // a finished statement that lacks its `;` (rustc's hint, at the place
+    // the `;` belongs).
+    if let Some((_, _, pend)) = prev {
+        if wants(";") && src.get(*pend..l).is_some_and(|gap| gap.contains('\n')) {
+            return Diag::error("E0100", format!("missing `;` before {tok}"))
+                .at(*pend..*pend, "add `;` here")
+                .at(l..r, "the next statement starts here")
+                .note("help: every statement ends with `;`");
+        }
+    }
+    let mut d = Diag::error("E0100", format!("unexpected {tok}"))
+        .at(l..r, format!("expected {}", expected_list(expected)));
+    let first = stmt.first().map(|t| &t.1);
+    let is_cmp = |t: &Tok| {
+        matches!(
+            t,
+            Tok::Lt | Tok::Le | Tok::Gt | Tok::Ge | Tok::EqEq | Tok::NotEq
+        )
+    };
+    if tok == Tok::Assign && (first == Some(&Tok::Expect) || wants("==")) {
+        d = d.note("help: use `==` to compare, as in `expect x == 2 within 0.01;`");
+    } else if is_cmp(&tok) && stmt.iter().any(|t| is_cmp(&t.1)) {
+        d = d.note("help: comparisons do not chain; use `and`, as in `a < b and b < c`");
+    } else if matches!(first, Some(Tok::Ident(n)) if n == "torch" || n == "optim") {
+        d = d.note(
+            "help: there are no torch objects here; write `minimize EXPR with adam(lr=0.1);`",
+        );
+    } else if matches!(tok, Tok::Num(_))
+        && wants("for")
+        && toks.get(at + 1).is_some_and(|t| t.1 == Tok::Steps)
+    {
+        let n = &src[l..r];
+        d = d.note(format!("help: write `for {n} steps`"));
+    }
+    d
 }
 
 #[cfg(test)]
@@ -321,11 +366,64 @@ mod tests {
         assert_eq!(parse(&src).unwrap_err()[0].code, "E0102");
     }
 
+    /// The hint's first line, for the tests below.
+    fn first_error(src: &str) -> Diag {
+        parse(src).unwrap_err().remove(0)
+    }
+
+    #[test]
+    fn a_missing_semicolon_is_pointed_at_where_it_belongs() {
+        let src = "param x = 1\nparam y = 2;\n";
+        let d = first_error(src);
+        assert_eq!(d.message, "missing `;` before `param`");
+        // The primary label is the end of line 1, not `param` on line 2.
+        assert_eq!(d.labels[0].0, 11..11);
+        assert_eq!(d.line_col(src), (1, 12));
+    }
+
+    #[test]
+    fn no_semicolon_hint_where_it_would_be_wrong() {
+        for src in [
+            "torch.optim.Adam(params, lr=0.1);",
+            "let a = 1; let b = 2; a, b;",
+            "param x = 1; minimize x^2 with adam(lr=0.1) 100 steps;",
+        ] {
+            let d = first_error(src);
+            assert!(!d.message.contains("missing"), "{src}: {d:?}");
+            assert!(d.notes.iter().all(|n| !n.contains("`;`")), "{src}: {d:?}");
+        }
+    }
+
+    #[test]
+    fn hints_for_common_mistakes() {
+        let cases = [
+            (
+                "param x = 1;\nexpect x = 2 within 0.01;",
+                "use `==` to compare",
+            ),
+            ("print 1 < 2 < 3;", "comparisons do not chain; use `and`"),
+            (
+                "torch.optim.Adam(params, lr=0.1);",
+                "minimize EXPR with adam(lr=0.1)",
+            ),
+            (
+                "param x = 1; minimize x^2 with adam(lr=0.1) 100 steps;",
+                "write `for 100 steps`",
+            ),
+        ];
+        for (src, hint) in cases {
+            let d = first_error(src);
+            assert!(d.notes.iter().any(|n| n.contains(hint)), "{src}: {d:?}");
+        }
+    }
+
     #[test]
     fn incomplete_input() {
         assert!(is_incomplete("minimize (x"));
         assert!(is_incomplete("print 1 +"));
         assert!(!is_incomplete("print 1;"));
+        assert!(!is_incomplete("print 1"));
         assert!(!is_incomplete("print );"));
+        assert!(!is_incomplete("print \"abc"));
     }
 }

@@ -127,23 +127,48 @@ pub fn fmt_num(v: f64) -> String {
     s
 }
 
+/// Tensors with more elements than this print summarized, as NumPy and
+/// torch do: the first and last `EDGE_ITEMS` along each long axis, `...`
+/// between. `--json` always carries every value.
+pub const SUMMARY_THRESHOLD: usize = 1000;
+/// How many leading and trailing entries a summarized axis shows.
+pub const EDGE_ITEMS: usize = 3;
+
 impl fmt::Display for Tensor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fn rec(f: &mut fmt::Formatter<'_>, shape: &[usize], data: &[f64]) -> fmt::Result {
+        fn rec(
+            f: &mut fmt::Formatter<'_>,
+            shape: &[usize],
+            data: &[f64],
+            summarize: bool,
+        ) -> fmt::Result {
             if shape.is_empty() {
                 return f.write_str(&fmt_num(data[0]));
             }
             let inner: usize = shape[1..].iter().product();
+            let n = shape[0];
+            let skip = summarize && n > 2 * EDGE_ITEMS;
             f.write_str("[")?;
-            for i in 0..shape[0] {
+            for i in 0..n {
+                if skip && i == EDGE_ITEMS {
+                    f.write_str(", ...")?;
+                }
+                if skip && (EDGE_ITEMS..n - EDGE_ITEMS).contains(&i) {
+                    continue;
+                }
                 if i > 0 {
                     f.write_str(", ")?;
                 }
-                rec(f, &shape[1..], &data[i * inner..(i + 1) * inner])?;
+                rec(f, &shape[1..], &data[i * inner..(i + 1) * inner], summarize)?;
             }
             f.write_str("]")
         }
-        rec(f, &self.shape, &self.data)
+        rec(
+            f,
+            &self.shape,
+            &self.data,
+            self.data.len() > SUMMARY_THRESHOLD,
+        )
     }
 }
 
@@ -175,5 +200,27 @@ mod tests {
             data: vec![1.0, 2.0, 3.0, 4.5],
         };
         assert_eq!(t.to_string(), "[[1.0, 2.0], [3.0, 4.5]]");
+    }
+
+    #[test]
+    fn large_tensors_print_summarized() {
+        let t = Tensor {
+            shape: vec![100, 100],
+            data: (0..10_000).map(f64::from).collect(),
+        };
+        assert_eq!(
+            t.to_string(),
+            "[[0.0, 1.0, 2.0, ..., 97.0, 98.0, 99.0], [100.0, 101.0, 102.0, ..., 197.0, 198.0, 199.0], \
+             [200.0, 201.0, 202.0, ..., 297.0, 298.0, 299.0], ..., \
+             [9700.0, 9701.0, 9702.0, ..., 9797.0, 9798.0, 9799.0], \
+             [9800.0, 9801.0, 9802.0, ..., 9897.0, 9898.0, 9899.0], \
+             [9900.0, 9901.0, 9902.0, ..., 9997.0, 9998.0, 9999.0]]"
+        );
+        // At the threshold every value is shown.
+        let t = Tensor {
+            shape: vec![1000],
+            data: vec![0.5; 1000],
+        };
+        assert_eq!(t.to_string().matches("0.5").count(), 1000);
     }
 }

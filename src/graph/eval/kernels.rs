@@ -101,9 +101,38 @@ pub(super) fn reduce(red: Red, x: &[f64], out: &mut [f64], outer: usize, n: usiz
                         a.min(v)
                     }
                 }),
+                Red::LogSumExp => logsumexp(it),
+                Red::ArgMax => arg_best(it, |v, b| v > b),
+                Red::ArgMin => arg_best(it, |v, b| v < b),
             };
         }
     }
+}
+
+/// torch.logsumexp of one fibre: the largest element m (0 if it is
+/// infinite), then log(sum(exp(x - m))) + m.
+fn logsumexp(it: impl Iterator<Item = f64> + Clone) -> f64 {
+    let m = it.clone().fold(f64::NEG_INFINITY, |a, v| {
+        if v.is_nan() || a.is_nan() {
+            f64::NAN
+        } else {
+            a.max(v)
+        }
+    });
+    let m = if m.is_infinite() { 0.0 } else { m };
+    it.map(|v| (v - m).exp()).sum::<f64>().ln() + m
+}
+
+/// The position of the first element that beats all before it (nan beats
+/// everything and stays), as torch.argmax / argmin.
+fn arg_best(it: impl Iterator<Item = f64>, beats: impl Fn(f64, f64) -> bool) -> f64 {
+    let mut best = (0usize, f64::NAN);
+    for (i, v) in it.enumerate() {
+        if i == 0 || (!best.1.is_nan() && (v.is_nan() || beats(v, best.1))) {
+            best = (i, v);
+        }
+    }
+    best.0 as f64
 }
 
 pub(super) fn prod_excl(x: &[f64], out: &mut [f64], outer: usize, n: usize, inner: usize) {
@@ -216,7 +245,8 @@ pub(super) fn elementwise(op: Op, args: &[View], out: &mut [f64]) {
         Op::Mul => bin(args, out, |x, y| x * y),
         Op::Div => bin(args, out, |x, y| x / y),
         Op::Un(f) => unfns!(f; Abs, Sqrt, Exp, Log, Log1p, Expm1, Sin, Cos, Tan, Asin, Acos,
-            Atan, Sinh, Cosh, Tanh, Sigmoid, Relu, Softplus, Sign, Floor, Ceil, Round, StdSqrt),
+            Atan, Sinh, Cosh, Tanh, Sigmoid, Relu, Softplus, Sign, Floor, Ceil, Round, StdSqrt,
+            Erf, Erfc, Erfinv, Lgamma, Digamma, Trigamma, Hardsigmoid),
         Op::Cmp(c) => {
             let m = |v: bool| if v { 1.0 } else { 0.0 };
             match c {
@@ -228,11 +258,11 @@ pub(super) fn elementwise(op: Op, args: &[View], out: &mut [f64]) {
                 Cmp::Ne => bin(args, out, |x, y| m(x != y)),
             }
         }
-        Op::Clamp => tern(
-            args,
-            out,
-            |x, l, h| if x.is_nan() { x } else { x.max(l).min(h) },
-        ),
+        Op::Clamp | Op::ClampST => tern(args, out, crate::graph::ops::clamp),
+        Op::Xlogy => bin(args, out, crate::graph::ops::xlogy),
+        Op::LogAddExp => bin(args, out, crate::graph::ops::logaddexp),
+        Op::Bce => bin(args, out, crate::graph::ops::bce),
+        Op::Celu => bin(args, out, crate::graph::ops::celu),
         Op::Where => tern(args, out, |c, a, b| if c != 0.0 { a } else { b }),
         // Not elementwise; never compiled as a group step.
         _ => {}

@@ -10,6 +10,8 @@
 //! before anything is lowered.
 
 mod builtins;
+mod functional;
+mod losses;
 pub mod names;
 pub(super) mod tensor;
 
@@ -326,6 +328,9 @@ impl<'a> Lowerer<'a> {
             }
             Kind::Grad => self.grad(pos[0], pos[1]),
             Kind::Tensor => builtins::lower_builtin(self, name, &call, whole),
+            Kind::Activation => functional::activation(self, name, &call, span),
+            Kind::AlongAxis => functional::along_axis(self, name, &call, span),
+            Kind::Loss => losses::loss(self, name, &call, span),
         }
     }
 

@@ -167,7 +167,7 @@ pub fn run(s: &mut Session, m: &MinimizeStmt, st: &Stmt, line: usize) -> Result<
             if !(v >= 1.0 && v.fract() == 0.0 && v <= 1e9) {
                 return Err(Diag::error(
                     "E0304",
-                    "the number of steps must be a whole number >= 1",
+                    "the number of steps must be a whole number from 1 to 1000000000 (1e9)",
                 )
                 .at(e.span.clone(), format!("this is {}", fmt_num(v))));
             }

@@ -249,7 +249,7 @@ pub(super) fn run_steps(
     s.records.push(rec.to_json());
     s.last_path = Some(RunPath {
         title,
-        names: RunPath::element_names(&s.params, &free),
+        names: RunPath::element_names(&s.params, free),
         losses,
         points: flat,
     });

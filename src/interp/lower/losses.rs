@@ -1,0 +1,562 @@
+//! Lowering of torch.nn.functional's losses, each with `reduction=`. Every
+//! loss is composed of graph ops following torch's formulas (torch's
+//! functional.py and its ATen kernels), so values and derivatives are
+//! torch's: class-index targets become a constant one-hot mask, the
+//! weighted mean divides by the total weight of the targets, and the
+//! clamps torch applies under no_grad keep their pass-through derivative.
+
+use super::functional::{
+    axis_of, bool_opt, check_classes, choice_opt, log_softmax, logsigmoid, num_opt, F, R,
+};
+use super::tensor::{const_tensor, err402, shape_diag};
+use super::{LVal, Lowerer};
+use crate::builtins::Call;
+use crate::diagnostics::{Diag, Span};
+use crate::graph::ops::Cmp;
+use crate::graph::{Graph, NodeId, Op, Red, UnFn};
+use crate::syntax::ast::Expr;
+use crate::tensor::{broadcast, numel, shape_str, Tensor};
+
+const REDUCTIONS: &[&str] = &["mean", "sum", "none"];
+
+/// torch's apply_loss_reduction.
+fn reduce(f: &mut F, loss: NodeId, mode: &str) -> R {
+    match mode {
+        "none" => Ok(loss),
+        "sum" => f.sum_all(loss),
+        _ => {
+            let n = f.k(f.g.numel(loss) as f64);
+            let s = f.sum_all(loss)?;
+            f.div(s, n)
+        }
+    }
+}
+
+/// A target (or other second operand) whose shape must broadcast with the
+/// input's; `exact` when torch requires the very same shape.
+fn fits(g: &Graph, x: NodeId, t: NodeId, te: &Expr, what: &str, exact: bool) -> Result<(), Diag> {
+    let (xs, ts) = (g.shape(x), g.shape(t));
+    let ok = if exact {
+        xs == ts
+    } else {
+        broadcast(xs, ts).is_some()
+    };
+    if ok {
+        return Ok(());
+    }
+    Err(err402(
+        format!(
+            "a {what} of shape {} does not fit an input of shape {}",
+            shape_str(ts),
+            shape_str(xs)
+        ),
+        &te.span,
+        format!("shape {}", shape_str(ts)),
+    )
+    .note(if exact {
+        format!(
+            "help: the {what} must have the input's shape {}",
+            shape_str(xs)
+        )
+    } else {
+        format!(
+            "help: the {what} must broadcast with the input's shape {}",
+            shape_str(xs)
+        )
+    }))
+}
+
+fn opt_span(call: &Call, name: &str, span: &Span) -> Span {
+    call.opt(name)
+        .map(|e| e.span.clone())
+        .unwrap_or(span.clone())
+}
+
+/// Checks a constant value lies in [lo, hi] (values that vary are checked by torch at run time; here only constants can be).
+fn check_range(
+    l: &mut Lowerer,
+    n: NodeId,
+    e: &Expr,
+    lo: f64,
+    hi: f64,
+    what: &str,
+) -> Result<(), Diag> {
+    if l.g.varying[n as usize] {
+        return Ok(());
+    }
+    let t = const_tensor(l, e, what)?;
+    if let Some(v) = t.data.iter().find(|v| !(**v >= lo && **v <= hi)) {
+        return Err(err402(
+            format!("{what} must lie in [{lo}, {hi}], and {v} does not"),
+            &e.span,
+            "out of range",
+        ));
+    }
+    Ok(())
+}
+
+/// Every loss.
+pub fn loss(l: &mut Lowerer, name: &str, call: &Call, span: &Span) -> Result<LVal, Diag> {
+    if matches!(name, "cross_entropy" | "nll_loss") {
+        return class_loss(l, name, call, span);
+    }
+    let (xe, te) = (call.pos[0], call.pos[1]);
+    let x = l.num(xe)?;
+    let t = l.num(te)?;
+    let allowed: &[&str] = if name == "kl_div" {
+        &["mean", "sum", "none", "batchmean"]
+    } else {
+        REDUCTIONS
+    };
+    let mode = if name == "cosine_similarity" {
+        "none"
+    } else {
+        choice_opt(call, name, "reduction", allowed)?
+    };
+    let sd = |e| shape_diag(e, span);
+    let exact = matches!(
+        name,
+        "binary_cross_entropy" | "binary_cross_entropy_with_logits"
+    );
+    let what = if name == "cosine_similarity" {
+        "second vector"
+    } else {
+        "target"
+    };
+    fits(l.g, x, t, te, what, exact)?;
+    let n = match name {
+        "mse_loss" | "l1_loss" => {
+            let mut f = F { g: l.g };
+            let d = f.sub(x, t).map_err(sd)?;
+            if name == "mse_loss" {
+                let two = f.k(2.0);
+                f.op(Op::PowC, &[d, two])
+            } else {
+                f.un(UnFn::Abs, d)
+            }
+        }
+        "smooth_l1_loss" | "huber_loss" => {
+            let huber = name == "huber_loss";
+            let key = if huber { "delta" } else { "beta" };
+            let b = num_opt(l, call, key, 1.0)?;
+            if b < 0.0 || (huber && b == 0.0) {
+                let want = if huber { "> 0" } else { ">= 0" };
+                return Err(err402(
+                    format!("{name}'s {key} must be {want}, not {b}"),
+                    &opt_span(call, key, span),
+                    "out of range",
+                ));
+            }
+            smooth_l1(&mut F { g: l.g }, x, t, b, huber)
+        }
+        "binary_cross_entropy" => {
+            check_range(l, x, xe, 0.0, 1.0, "binary_cross_entropy's input")?;
+            let mut f = F { g: l.g };
+            f.op(Op::Bce, &[x, t])
+        }
+        "binary_cross_entropy_with_logits" => {
+            let pw = match call.opt("pos_weight") {
+                Some(e) => {
+                    let p = l.num(e)?;
+                    fits(l.g, x, p, e, "pos_weight", false)?;
+                    Some(p)
+                }
+                None => None,
+            };
+            bce_logits(&mut F { g: l.g }, x, t, pw)
+        }
+        "kl_div" => {
+            let log_t = bool_opt(call, "log_target", false)?;
+            let mut f = F { g: l.g };
+            let r = if log_t {
+                // exp(target) * (target - input)
+                f.un(UnFn::Exp, t).and_then(|e| {
+                    let d = f.sub(t, x)?;
+                    f.mul(e, d)
+                })
+            } else {
+                // xlogy(target, target) - target * input
+                f.op(Op::Xlogy, &[t, t]).and_then(|a| {
+                    let b = f.mul(t, x)?;
+                    f.sub(a, b)
+                })
+            };
+            let r = r.map_err(sd)?;
+            if mode == "batchmean" {
+                let rows = f.g.shape(r).first().copied().unwrap_or(1);
+                let s = f.sum_all(r).map_err(sd)?;
+                let k = f.k(rows as f64);
+                return Ok(LVal::Num(f.div(s, k).map_err(sd)?));
+            }
+            Ok(r)
+        }
+        "poisson_nll_loss" => {
+            let log_input = bool_opt(call, "log_input", true)?;
+            let full = bool_opt(call, "full", false)?;
+            let eps = num_opt(l, call, "eps", 1e-8)?;
+            poisson(&mut F { g: l.g }, x, t, log_input, full, eps)
+        }
+        "gaussian_nll_loss" => return gaussian(l, call, x, t, mode, span),
+        "cosine_similarity" => return cosine(l, call, x, t, span),
+        _ => {
+            return Err(
+                Diag::error("E0205", format!("`{name}` is not supported yet"))
+                    .at(span.clone(), "here"),
+            )
+        }
+    };
+    let n = n.map_err(sd)?;
+    let n = match call.opt("weight") {
+        Some(e) => {
+            let w = l.num(e)?;
+            fits(l.g, x, w, e, "weight", false)?;
+            F { g: l.g }.mul(n, w).map_err(sd)?
+        }
+        None => n,
+    };
+    let r = reduce(&mut F { g: l.g }, n, mode).map_err(sd)?;
+    Ok(LVal::Num(r))
+}
+
+/// torch's smooth_l1 (|d| < beta ? 0.5 d^2 / beta : |d| - beta / 2) and
+/// huber (|d| < delta ? 0.5 d^2 : delta (|d| - delta / 2)).
+fn smooth_l1(f: &mut F, x: NodeId, t: NodeId, b: f64, huber: bool) -> R {
+    let d = f.sub(x, t)?;
+    let z = f.un(UnFn::Abs, d)?;
+    if b == 0.0 {
+        // torch: smooth_l1 with beta 0 is l1 (no 0 / 0 in the derivative)
+        return Ok(z);
+    }
+    let (kb, half) = (f.k(b), f.k(0.5));
+    let inside = f.cmp(Cmp::Lt, z, kb)?;
+    let hz = f.mul(half, z)?;
+    let sq = f.mul(hz, z)?;
+    let hb = f.k(0.5 * b);
+    let lin = f.sub(z, hb)?;
+    let (sq, lin) = if huber {
+        (sq, f.mul(kb, lin)?)
+    } else {
+        (f.div(sq, kb)?, lin)
+    };
+    f.wh(inside, sq, lin)
+}
+
+/// torch: (1 - t) * x - logsigmoid(x) * ((pos_weight - 1) * t + 1).
+fn bce_logits(f: &mut F, x: NodeId, t: NodeId, pw: Option<NodeId>) -> R {
+    let one = f.k(1.0);
+    let mut ls = logsigmoid(f, x)?;
+    if let Some(p) = pw {
+        let pm = f.sub(p, one)?;
+        let lw = f.mul(pm, t).and_then(|m| f.add(m, one))?;
+        ls = f.mul(ls, lw)?;
+    }
+    let a = f.sub(one, t).and_then(|a| f.mul(a, x))?;
+    f.sub(a, ls)
+}
+
+/// torch.poisson_nll_loss, Stirling's term where target > 1 with `full`.
+fn poisson(f: &mut F, x: NodeId, t: NodeId, log_input: bool, full: bool, eps: f64) -> R {
+    let mut loss = if log_input {
+        let e = f.un(UnFn::Exp, x)?;
+        let tx = f.mul(t, x)?;
+        f.sub(e, tx)?
+    } else {
+        let ke = f.k(eps);
+        let lg = f.add(x, ke).and_then(|s| f.un(UnFn::Log, s))?;
+        let tl = f.mul(t, lg)?;
+        f.sub(x, tl)?
+    };
+    if full {
+        let lt = f.un(UnFn::Log, t)?;
+        let a = f.mul(t, lt).and_then(|a| f.sub(a, t))?;
+        let tau = f.k(2.0 * std::f64::consts::PI);
+        let half = f.k(0.5);
+        let b = f
+            .mul(tau, t)
+            .and_then(|m| f.un(UnFn::Log, m))
+            .and_then(|lg| f.mul(half, lg))?;
+        let st = f.add(a, b)?;
+        let (one, zero) = (f.k(1.0), f.k(0.0));
+        let big = f.cmp(Cmp::Gt, t, one)?;
+        let st = f.wh(big, st, zero)?;
+        loss = f.add(loss, st)?;
+    }
+    Ok(loss)
+}
+
+/// torch's gaussian_nll_loss: var shaped like input, like input without its
+/// last axis, or with a last axis of 1; clamped at eps under no_grad.
+fn gaussian(
+    l: &mut Lowerer,
+    call: &Call,
+    x: NodeId,
+    t: NodeId,
+    mode: &str,
+    span: &Span,
+) -> Result<LVal, Diag> {
+    let ve = call.pos[2];
+    let mut v = l.num(ve)?;
+    let full = bool_opt(call, "full", false)?;
+    let eps = num_opt(l, call, "eps", 1e-6)?;
+    let xs = l.g.shape(x).to_vec();
+    let vs = l.g.shape(v).to_vec();
+    if vs != xs {
+        let r = xs.len();
+        if r >= 1 && vs == xs[..r - 1] {
+            let mut s = vs.clone();
+            s.push(1);
+            v = l.g.reshape(v, &s).map_err(|e| shape_diag(e, span))?;
+        } else if !(r >= 1 && vs.len() == r && vs[..r - 1] == xs[..r - 1] && vs[r - 1] == 1) {
+            return Err(err402(
+                format!("a var of shape {} does not fit an input of shape {}", shape_str(&vs), shape_str(&xs)),
+                &ve.span,
+                "var is of incorrect size",
+            )
+            .note("help: var is shaped like the input, like the input without its last axis, or with a last axis of 1"));
+        }
+    }
+    check_range(l, v, ve, 0.0, f64::INFINITY, "gaussian_nll_loss's var")?;
+    let mut f = F { g: l.g };
+    let r = (|| {
+        let (ke, inf) = (f.k(eps), f.k(f64::INFINITY));
+        let vc = f.op(Op::ClampST, &[v, ke, inf])?;
+        let lv = f.un(UnFn::Log, vc)?;
+        let two = f.k(2.0);
+        let d = f.sub(x, t)?;
+        let d2 = f.op(Op::PowC, &[d, two])?;
+        let q = f.div(d2, vc)?;
+        let half = f.k(0.5);
+        let mut loss = f.add(lv, q).and_then(|s| f.mul(half, s))?;
+        if full {
+            let c = f.k(0.5 * (2.0 * std::f64::consts::PI).ln());
+            loss = f.add(loss, c)?;
+        }
+        reduce(&mut f, loss, mode)
+    })();
+    Ok(LVal::Num(r.map_err(|e| shape_diag(e, span))?))
+}
+
+/// torch's cosine_similarity: sum((a / max(|a|, eps)) * (b / max(|b|, eps)))
+/// along the axis, the norms clamped under no_grad.
+fn cosine(l: &mut Lowerer, call: &Call, a: NodeId, b: NodeId, span: &Span) -> Result<LVal, Diag> {
+    let eps = num_opt(l, call, "eps", 1e-8)?;
+    let common = broadcast(l.g.shape(a), l.g.shape(b)).unwrap_or_default();
+    let ax = axis_of(l, call.opt("axis"), &common, Some(1))?;
+    let mut f = F { g: l.g };
+    let r = (|| {
+        let a = f.g.expand(a, &common)?;
+        let b = f.g.expand(b, &common)?;
+        let (ke, inf) = (f.k(eps), f.k(f64::INFINITY));
+        let na = f.reduce_keep(Red::Norm, a, ax)?;
+        let na = f.op(Op::ClampST, &[na, ke, inf])?;
+        let nb = f.reduce_keep(Red::Norm, b, ax)?;
+        let nb = f.op(Op::ClampST, &[nb, ke, inf])?;
+        let p = f.div(a, na)?;
+        let q = f.div(b, nb)?;
+        let m = f.mul(p, q)?;
+        f.g.reduce(Red::Sum, m, ax)
+    })();
+    Ok(LVal::Num(r.map_err(|e| shape_diag(e, span))?))
+}
+
+/// cross_entropy and nll_loss: class indices or (cross_entropy only)
+/// class probabilities; the class axis is 1 (0 for an input of rank 1).
+fn class_loss(l: &mut Lowerer, name: &str, call: &Call, span: &Span) -> Result<LVal, Diag> {
+    let (xe, te) = (call.pos[0], call.pos[1]);
+    let x = l.num(xe)?;
+    let xs = l.g.shape(x).to_vec();
+    if xs.is_empty() {
+        return Err(err402(
+            format!("{name} needs an input with a class axis, not a scalar"),
+            &xe.span,
+            "a scalar",
+        )
+        .note("help: the input is [C] or [N, C] (or [N, C, d1, ...]) with C classes"));
+    }
+    let cax = usize::from(xs.len() > 1);
+    let c = xs[cax];
+    let mode = choice_opt(call, name, "reduction", REDUCTIONS)?;
+    let ls = num_opt(l, call, "label_smoothing", 0.0)?;
+    if !(0.0..=1.0).contains(&ls) {
+        return Err(err402(
+            format!("label_smoothing must be between 0 and 1, not {ls}"),
+            &opt_span(call, "label_smoothing", span),
+            "out of range",
+        ));
+    }
+    let mut bshape = vec![1; xs.len()];
+    bshape[cax] = c;
+    let weight = match call.opt("weight") {
+        Some(e) => {
+            let w = l.num(e)?;
+            if l.g.shape(w) != [c] {
+                return Err(err402(
+                    format!(
+                        "a weight of shape {} for {c} classes",
+                        shape_str(l.g.shape(w))
+                    ),
+                    &e.span,
+                    format!("shape {}", shape_str(l.g.shape(w))),
+                )
+                .note(format!(
+                    "help: weight holds one number per class: shape [{c}]"
+                )));
+            }
+            Some(l.g.reshape(w, &bshape).map_err(|e| shape_diag(e, span))?)
+        }
+        None => None,
+    };
+    let t = l.num(te)?;
+    let ts = l.g.shape(t).to_vec();
+    let mut idx_shape = xs.clone();
+    idx_shape.remove(cax);
+    let sd = |e| shape_diag(e, span);
+    if ts == xs && name == "cross_entropy" {
+        let mut f = F { g: l.g };
+        let input = log_softmax(&mut f, x, cax as u8).map_err(sd)?;
+        let r = prob_loss(&mut f, input, t, weight, cax as u8, ls, mode).map_err(sd)?;
+        return Ok(LVal::Num(r));
+    }
+    if ts != idx_shape {
+        let probs = if name == "cross_entropy" {
+            format!(", or class probabilities of shape {}", shape_str(&xs))
+        } else {
+            String::new()
+        };
+        return Err(err402(
+            format!(
+                "a target of shape {} does not fit an input of shape {}",
+                shape_str(&ts),
+                shape_str(&xs)
+            ),
+            &te.span,
+            format!("shape {}", shape_str(&ts)),
+        )
+        .note(format!(
+            "help: the target holds class indices of shape {}{probs}",
+            shape_str(&idx_shape)
+        )));
+    }
+    let tv = const_tensor(l, te, "class indices")?;
+    check_classes(&tv, c, te, "class indices")?;
+    let mask = one_hot_mask(&tv, &xs, cax);
+    let m = l.g.constant(mask);
+    let mut f = F { g: l.g };
+    let input = if name == "cross_entropy" {
+        log_softmax(&mut f, x, cax as u8).map_err(sd)?
+    } else {
+        x
+    };
+    let r = index_loss(&mut f, input, m, weight, cax as u8, c, ls, mode).map_err(sd)?;
+    Ok(LVal::Num(r))
+}
+
+/// A constant mask shaped like the input: 1 where the class is the target's.
+fn one_hot_mask(t: &Tensor, xs: &[usize], cax: usize) -> Tensor {
+    let c = xs[cax];
+    let inner: usize = xs[cax + 1..].iter().product();
+    let outer: usize = xs[..cax].iter().product();
+    let mut data = vec![0.0; numel(xs)];
+    for o in 0..outer {
+        for i in 0..inner {
+            let k = t.data[o * inner + i] as usize;
+            data[(o * c + k) * inner + i] = 1.0;
+        }
+    }
+    Tensor {
+        shape: xs.to_vec(),
+        data,
+    }
+}
+
+/// torch's nll_loss on log-probabilities `input` at the mask's classes,
+/// with label smoothing as cross_entropy adds it.
+#[allow(clippy::too_many_arguments)]
+fn index_loss(
+    f: &mut F,
+    input: NodeId,
+    m: NodeId,
+    w: Option<NodeId>,
+    cax: u8,
+    c: usize,
+    ls: f64,
+    mode: &str,
+) -> R {
+    let zero = f.k(0.0);
+    let picked = f
+        .wh(m, input, zero)
+        .and_then(|p| f.g.reduce(Red::Sum, p, cax))?;
+    let (nll, total) = match w {
+        Some(w) => {
+            let wt = f
+                .wh(m, w, zero)
+                .and_then(|p| f.g.reduce(Red::Sum, p, cax))?;
+            let nll = f.mul(picked, wt).and_then(|p| f.neg(p))?;
+            (nll, f.sum_all(wt)?)
+        }
+        None => {
+            let n = f.k(f.g.numel(picked) as f64);
+            (f.neg(picked)?, n)
+        }
+    };
+    let red = |f: &mut F, v: NodeId| -> R {
+        match mode {
+            "none" => Ok(v),
+            "sum" => f.sum_all(v),
+            _ => {
+                let s = f.sum_all(v)?;
+                f.div(s, total)
+            }
+        }
+    };
+    let nll = red(f, nll)?;
+    if ls == 0.0 {
+        return Ok(nll);
+    }
+    let iw = match w {
+        Some(w) => f.mul(input, w)?,
+        None => input,
+    };
+    let smooth = f.g.reduce(Red::Sum, iw, cax).and_then(|s| f.neg(s))?;
+    let smooth = red(f, smooth)?;
+    let a = f.k(1.0 - ls);
+    let b = f.k(ls / c as f64);
+    let p = f.mul(a, nll)?;
+    let q = f.mul(smooth, b)?;
+    f.add(p, q)
+}
+
+/// torch's cross_entropy with class probabilities: mean divides by the
+/// number of samples, whatever the weights.
+fn prob_loss(
+    f: &mut F,
+    input: NodeId,
+    t: NodeId,
+    w: Option<NodeId>,
+    cax: u8,
+    ls: f64,
+    mode: &str,
+) -> R {
+    let c = f.g.shape(input)[cax as usize];
+    let t = if ls > 0.0 {
+        let a = f.k(1.0 - ls);
+        let b = f.k(ls / c as f64);
+        f.mul(t, a).and_then(|s| f.add(s, b))?
+    } else {
+        t
+    };
+    let mut p = f.mul(input, t)?;
+    if let Some(w) = w {
+        p = f.mul(p, w)?;
+    }
+    let loss = f.g.reduce(Red::Sum, p, cax).and_then(|s| f.neg(s))?;
+    match mode {
+        "none" => Ok(loss),
+        "sum" => f.sum_all(loss),
+        _ => {
+            let n = f.k((f.g.numel(input) / c.max(1)) as f64);
+            let s = f.sum_all(loss)?;
+            f.div(s, n)
+        }
+    }
+}

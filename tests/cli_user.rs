@@ -1,0 +1,268 @@
+//! The command line as a user meets it (issue 12): output that streams as
+//! statements finish, a closed pipe, Ctrl-C, flags that must go together,
+//! the complete `--json` error object, every syntax error (capped) in
+//! linear time, and the small rules (a BOM, the seed range, the step limit,
+//! summarized tensors, the hint for an undeclared assignment).
+
+use serde_json::Value;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_losslang");
+
+/// A script in a temporary folder.
+fn script(text: &[u8]) -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.loss");
+    std::fs::write(&path, text).unwrap();
+    let p = path.to_string_lossy().into_owned();
+    (dir, p)
+}
+
+fn run(args: &[&str]) -> (String, String, Option<i32>) {
+    let out = Command::new(BIN)
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.code(),
+    )
+}
+
+/// A run long enough to be caught in the middle (several seconds).
+const LONG: &str = "print \"starting\";\nparam w[100] = 0;\n\
+    minimize sum((w-1)^2) with adam(lr=0.001) for 5000000 steps;\nprint \"done\";\n";
+
+#[test]
+fn output_appears_when_its_statement_finishes() {
+    let (_d, path) = script(LONG.as_bytes());
+    let mut child = Command::new(BIN)
+        .args(["run", &path])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let still_running = child.try_wait().unwrap().is_none();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(first, "starting\n");
+    assert!(still_running, "`starting` came only after the run ended");
+}
+
+#[test]
+fn stdout_and_stderr_stay_in_statement_order() {
+    let (_d, path) = script(b"print 1;\nprint 2;\nlet b = qqq(1);\n");
+    let out = Command::new("sh")
+        .args(["-c", &format!("'{BIN}' run '{path}' 2>&1")])
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = text.lines().take(3).collect();
+    assert_eq!(lines[..2], ["1.0", "2.0"], "{text}");
+    assert!(lines[2].starts_with("error[E0200]"), "{text}");
+}
+
+#[test]
+fn a_closed_pipe_ends_the_run_quietly() {
+    let (_d, path) = script(
+        b"param x = -1;\nparam y = 2;\n\
+          minimize (1.5 - x + x*y)^2 + (2.25 - x + x*y^2)^2 with adam(lr=0.01) for 20000 steps;\n",
+    );
+    for args in [vec!["run", &path, "--json", "--trace"], vec!["run", &path]] {
+        let mut child = Command::new(BIN)
+            .args(&args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut head = [0u8; 600];
+        let mut stdout = child.stdout.take().unwrap();
+        let _ = stdout.read(&mut head);
+        drop(stdout); // `| head -c 600` exits
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !stderr.contains("panicked") && !stderr.contains("internal failure"),
+            "{args:?}: {stderr}"
+        );
+        assert!(
+            matches!(out.status.code(), Some(0) | Some(141)),
+            "{:?}",
+            out.status
+        );
+    }
+}
+
+#[test]
+fn ctrl_c_exits_130_after_keeping_the_best_point() {
+    let (_d, path) = script(LONG.as_bytes());
+    let mut child = Command::new(BIN)
+        .args(["run", &path])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let mut rest = String::new();
+    stdout.read_to_string(&mut rest).unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130), "{rest}");
+    // The minimization stopped, reported, and the script went on.
+    assert!(rest.contains("interrupted"), "{rest}");
+    assert!(rest.ends_with("done\n"), "{rest}");
+}
+
+#[test]
+fn trace_without_json_is_a_command_line_error() {
+    let (_d, path) = script(b"print 1;\n");
+    let (out, err, code) = run(&["run", &path, "--trace"]);
+    assert_eq!(code, Some(2), "{out}{err}");
+    assert!(err.contains("--json"), "{err}");
+}
+
+#[test]
+fn json_time_goes_into_the_object() {
+    let (_d, path) = script(b"print 1;\n");
+    let (out, _, code) = run(&["run", &path, "--json", "--time"]);
+    assert_eq!(code, Some(0));
+    let v: Value = serde_json::from_str(out.trim()).expect("stdout is one JSON object");
+    assert!(v["time_ms"].as_f64().is_some_and(|t| t >= 0.0), "{v}");
+}
+
+#[test]
+fn the_json_error_object_is_complete() {
+    let (_d, path) = script(b"param x = 1;\nlet a = ;\nprint x +* 2;\n");
+    let (out, _, code) = run(&["run", &path, "--json"]);
+    assert_eq!(code, Some(1));
+    let v: Value = serde_json::from_str(out.trim()).unwrap();
+    let e = &v["error"];
+    assert_eq!(e["code"], "E0100", "{e}");
+    assert_eq!(
+        (e["line"].as_u64(), e["column"].as_u64()),
+        (Some(2), Some(9))
+    );
+    assert_eq!(
+        (e["end_line"].as_u64(), e["end_column"].as_u64()),
+        (Some(2), Some(10))
+    );
+    assert_eq!(e["message"], "unexpected `;`");
+    assert_eq!(e["labels"][0]["primary"], true, "{e}");
+    assert!(e["labels"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("expected"));
+    assert!(e["notes"].is_array() && e.get("help").is_some(), "{e}");
+    let errors = e["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 2, "{e}");
+    assert_eq!(errors[1]["line"], 3);
+    // A runtime error and a failed expect carry the same fields.
+    let (_d, path) = script(b"param x = 1;\nlet a = qqq(1);\n");
+    let (out, _, _) = run(&["run", &path, "--json"]);
+    let v: Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(v["error"]["code"], "E0200");
+    assert!(v["error"]["help"].as_str().is_some(), "{v}");
+    let (_d, path) = script(b"param x = 1;\nexpect x == 2;\nexpect x == 3;\n");
+    let (out, _, _) = run(&["run", &path, "--json"]);
+    let v: Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(
+        (v["error"]["code"].as_str(), v["error"]["line"].as_u64()),
+        (Some("E0401"), Some(2))
+    );
+    assert_eq!(v["error"]["errors"].as_array().map(Vec::len), Some(2));
+}
+
+#[test]
+fn syntax_errors_are_capped_at_20_and_fast() {
+    let (_d, path) = script("print ](1);\n".repeat(25).as_bytes());
+    let (_, err, code) = run(&["run", &path]);
+    assert_eq!(code, Some(1));
+    assert_eq!(err.matches("error[E0100]").count(), 20, "{err}");
+    assert!(err.contains("and 5 more syntax errors"), "{err}");
+    let (_d, path) = script("print ](1);\n".repeat(40_000).as_bytes());
+    let t = Instant::now();
+    let (_, err, code) = run(&["run", &path]);
+    assert_eq!(code, Some(1));
+    assert!(
+        err.contains("and 39980 more"),
+        "{}",
+        &err[err.len().saturating_sub(200)..]
+    );
+    assert!(t.elapsed() < Duration::from_secs(8), "{:?}", t.elapsed());
+    // 4,000 errors on one 48 KB line: the line is clipped, not reprinted.
+    let (_d, path) = script("print ](1); ".repeat(4000).as_bytes());
+    let (_, err, _) = run(&["run", &path]);
+    assert!(err.len() < 20_000, "{} bytes of diagnostics", err.len());
+}
+
+#[test]
+fn small_rules() {
+    // A byte order mark is not part of the script.
+    let (_d, path) = script(b"\xef\xbb\xbfprint 1;\n");
+    assert_eq!(run(&["run", &path]).0, "1.0\n");
+    // `seed` takes what `--seed` takes.
+    let (_d, path) = script(b"seed 18446744073709551615;\nprint rand([1]);\n");
+    let (a, err, code) = run(&["run", &path]);
+    assert_eq!(code, Some(0), "{err}");
+    let (_d, path) = script(b"print rand([1]);\n");
+    let (b, _, _) = run(&["run", &path, "--seed", "18446744073709551615"]);
+    assert_eq!(a, b);
+    // The step limit is named.
+    let (_d, path) = script(b"param x = 1;\nminimize x^2 with sgd for 10000000000 steps;\n");
+    let (_, err, _) = run(&["run", &path]);
+    assert!(err.contains("1000000000 (1e9)"), "{err}");
+    // Big tensors print summarized; --json keeps every value.
+    let (_d, path) = script(b"print zeros([100, 100]);\n");
+    let (out, _, _) = run(&["run", &path]);
+    assert!(out.len() < 1000 && out.contains(", ..., "), "{out}");
+    let (out, _, _) = run(&["run", &path, "--json"]);
+    let v: Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(
+        v["results"][0]["values"][0].as_array().map(Vec::len),
+        Some(100)
+    );
+    // Python's `x = 3` on an undeclared name.
+    let (_d, path) = script(b"x = 3;\n");
+    let (_, err, _) = run(&["run", &path]);
+    assert!(err.contains("declare it with `param x = 3;`"), "{err}");
+}
+
+#[test]
+fn stdin_script_with_json_error_from_the_command_line() {
+    // A script that cannot be read still gives the complete object.
+    let (out, _, code) = run(&["run", "/nonexistent/x.loss", "--json"]);
+    assert_eq!(code, Some(1));
+    let v: Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(v["error"]["code"], "E0500");
+    assert_eq!(v["error"]["errors"].as_array().map(Vec::len), Some(1));
+    let mut child = Command::new(BIN)
+        .args(["run", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"print 2;\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "2.0\n");
+}

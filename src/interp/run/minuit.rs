@@ -415,7 +415,10 @@ pub(super) fn run_minuit(
         algorithm: alg,
         sign,
     };
-    push_block(&mut text, &run.report().text());
+    if !s.opts.json {
+        // the text report of a large fit is big: only built when shown
+        push_block(&mut text, &run.report().text());
+    }
     s.say(text.trim_end());
     let mut run = run;
     let (min, specs, fcn) = (&run.min, &run.specs, &mut run.fcn);
@@ -503,5 +506,33 @@ pub(super) fn errors_record(specs: &[ParamSpec], min: &FunctionMinimum) -> Error
                 .collect()
         }),
         free: free.iter().map(|&k| specs[k].name.clone()).collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_call_record_is_bounded() {
+        // 1000 parameters: about 2000 calls kept, the rest counted
+        let mut r = CallRecord::new(1000, true);
+        let x = vec![0.5; 1000];
+        for k in 0..10_000 {
+            r.push(k as f64, &x);
+        }
+        assert_eq!(r.losses.len(), RECORD_NUMBERS / 1001);
+        assert_eq!(r.losses.len() + r.dropped, 10_000);
+        assert!(r.points.capacity() + r.losses.capacity() <= 2 * RECORD_NUMBERS);
+        assert_eq!(r.calls().count(), r.losses.len());
+        // losses only: points take no memory
+        let mut r = CallRecord::new(1000, false);
+        for k in 0..10_000 {
+            r.push(k as f64, &x);
+        }
+        assert_eq!(r.losses.len(), 10_000);
+        assert_eq!(r.points.capacity(), 0);
+        r.clear();
+        assert_eq!((r.losses.len(), r.dropped), (0, 0));
     }
 }

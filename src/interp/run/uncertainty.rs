@@ -93,6 +93,7 @@ fn free_param(run: &MinuitRun, n: &Ident, what: &str) -> Result<usize, Diag> {
 
 /// `hesse;`
 pub fn hesse(s: &mut Session, st: &Stmt, line: usize) -> Result<(), Diag> {
+    let json = s.opts.json;
     let Some(run) = s.last_minuit.as_mut() else {
         return Err(no_minimum(&st.span, "hesse"));
     };
@@ -102,7 +103,10 @@ pub fn hesse(s: &mut Session, st: &Stmt, line: usize) -> Result<(), Diag> {
     run.nfcn_total += nfcn;
     run.ngrad_total += ngrad;
     let mut text = String::from("hesse\n");
-    push_block(&mut text, &run.report().text());
+    if !json {
+        // the text report of a large fit is big: only built when shown
+        push_block(&mut text, &run.report().text());
+    }
     let mut rec = Map::new();
     rec.insert("kind".into(), json!("hesse"));
     rec.insert("line".into(), json!(line));
@@ -167,6 +171,7 @@ pub fn minos(
     let mut r = reader("minos", &args, &st.span)?;
     let cl = read_cl(&mut r, &st.span)?;
     r.finish().map_err(|e| opt_diag(e, &st.span))?;
+    let json = s.opts.json;
     let run = valid_run(s, st, "MINOS")?;
     let mut targets = Vec::new();
     if names.is_empty() {
@@ -200,7 +205,10 @@ pub fn minos(
     }
     run.nfcn_total += total;
     let mut text = String::from("minos\n");
-    push_block(&mut text, &run.report().text());
+    if !json {
+        // the text report of a large fit is big: only built when shown
+        push_block(&mut text, &run.report().text());
+    }
     s.say(text.trim_end());
     s.records.push(
         json!({"kind": "minos", "line": line, "nfcn": total, "cl": num_json(cl.unwrap_or(1.0)),

@@ -6,7 +6,7 @@
 //! The report is deterministic: iminuit's "time = ... sec" field is always
 //! left empty.
 
-use super::pdg::{format_g, matrix_format, pdg_format};
+use super::pdg::{format_g, matrix_cell, pdg_format};
 use super::ParamRow;
 use crate::minuit::{FunctionMinimum, Matrix, MinosError};
 
@@ -291,39 +291,45 @@ pub fn matrix_table(names: &[String], m: &Matrix) -> String {
     let names: Vec<&str> = (0..n)
         .map(|i| names.get(i).map(String::as_str).unwrap_or(""))
         .collect();
-    let nums = matrix_format(m);
-    let ncol = m.ncols();
+    // two passes over the numbers (widths, then rows) so a large matrix is
+    // never held as one string per cell
     let first_row_width = names.iter().map(|s| nchars(s)).max().unwrap_or(0);
-    let row_width = nums
-        .iter()
-        .map(|s| nchars(s))
-        .max()
-        .unwrap_or(0)
-        .max(first_row_width);
-    let row_fmt = |args: &[String]| -> String {
-        let mut s = format!("│ {} │", args[0]);
-        for x in &args[1..] {
-            s.push(' ');
-            s.push_str(x);
+    let mut row_width = first_row_width;
+    for i in 0..n {
+        for j in 0..n {
+            row_width = row_width.max(nchars(&matrix_cell(m, i, j)));
         }
-        s.push_str(" │");
-        s
-    };
-    let w = [first_row_width as i32 + 2, ((row_width + 1) * n + 1) as i32];
-    let mut header = vec![" ".repeat(first_row_width)];
-    header.extend(names.iter().map(|s| rjust(s, row_width)));
-    let mut lines = vec![
-        format_line(&w, "┌┬┐"),
-        row_fmt(&header),
-        format_line(&w, "├┼┤"),
-    ];
-    for (i, name) in names.iter().enumerate() {
-        let mut row = vec![rjust(name, first_row_width)];
-        row.extend((0..n).map(|j| rjust(&nums[ncol * i + j], row_width)));
-        lines.push(row_fmt(&row));
     }
-    lines.push(format_line(&w, "└┴┘"));
-    lines.join("\n")
+    let w = [first_row_width as i32 + 2, ((row_width + 1) * n + 1) as i32];
+    let mut out = String::new();
+    let row = |out: &mut String, first: &str, cells: &mut dyn Iterator<Item = String>| {
+        out.push_str("│ ");
+        out.push_str(first);
+        out.push_str(" │");
+        for c in cells {
+            out.push(' ');
+            out.push_str(&rjust(&c, row_width));
+        }
+        out.push_str(" │\n");
+    };
+    out.push_str(&format_line(&w, "┌┬┐"));
+    out.push('\n');
+    row(
+        &mut out,
+        &" ".repeat(first_row_width),
+        &mut names.iter().map(|s| s.to_string()),
+    );
+    out.push_str(&format_line(&w, "├┼┤"));
+    out.push('\n');
+    for (i, name) in names.iter().enumerate() {
+        row(
+            &mut out,
+            &rjust(name, first_row_width),
+            &mut (0..n).map(|j| matrix_cell(m, i, j)),
+        );
+    }
+    out.push_str(&format_line(&w, "└┴┘"));
+    out
 }
 
 /// The correlation matrix `cov_ij / sqrt(cov_ii cov_jj)` of a covariance

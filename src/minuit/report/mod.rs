@@ -13,7 +13,7 @@ mod pdg;
 pub use boxes::{
     correlation, correlation_table, fmin_block, fmin_fields, matrix_table, minos_table, param_table,
 };
-pub use pdg::{format_g, matrix_format, pdg_format};
+pub use pdg::{format_g, matrix_cell, matrix_format, pdg_format};
 
 use super::{FunctionMinimum, Matrix, MinosError, ParamSpec};
 

@@ -267,14 +267,19 @@ pub fn matrix_format(m: &Matrix) -> Vec<String> {
     let mut r = Vec::with_capacity(m.nrows() * m.ncols());
     for i in 0..m.nrows() {
         for j in 0..m.ncols() {
-            if i == j {
-                r.push(format_g(m[(i, i)], 3));
-            } else {
-                r.push(pdg_format(Some(m[(i, j)]), &[m[(i, i)], m[(j, j)]]).swap_remove(0));
-            }
+            r.push(matrix_cell(m, i, j));
         }
     }
     r
+}
+
+/// One number of `matrix_format`: element (i, j).
+pub fn matrix_cell(m: &Matrix, i: usize, j: usize) -> String {
+    if i == j {
+        format_g(m[(i, i)], 3)
+    } else {
+        pdg_format(Some(m[(i, j)]), &[m[(i, i)], m[(j, j)]]).swap_remove(0)
+    }
 }
 
 #[cfg(test)]

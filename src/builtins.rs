@@ -583,3 +583,21 @@ mod tests {
         assert_eq!(d.labels[0].1, "2 arguments");
     }
 }
+
+#[cfg(test)]
+mod doc_tests {
+    #[test]
+    fn the_reference_lists_every_builtin() {
+        let p = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/reference.md");
+        let text = std::fs::read_to_string(p).expect("docs/reference.md");
+        // every word written as code (between backticks)
+        let words: std::collections::HashSet<&str> = text
+            .split('`')
+            .skip(1)
+            .step_by(2)
+            .flat_map(|code| code.split(|c: char| !(c.is_alphanumeric() || c == '_')))
+            .collect();
+        let missing: Vec<&str> = super::names().filter(|n| !words.contains(n)).collect();
+        assert!(missing.is_empty(), "not in docs/reference.md: {missing:?}");
+    }
+}

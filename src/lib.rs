@@ -9,6 +9,7 @@ pub mod check;
 pub mod diagnostics;
 pub mod graph;
 pub mod interp;
+pub mod jupyter;
 pub mod minuit;
 pub mod optim;
 pub mod plot;

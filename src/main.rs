@@ -80,6 +80,24 @@ enum Cmd {
     CheckRun { file: PathBuf },
     /// The interactive REPL, after running FILE if given
     Repl { file: Option<PathBuf> },
+    /// The Jupyter kernel: install its kernelspec, or run it
+    #[command(subcommand)]
+    Jupyter(JupyterCmd),
+}
+
+#[derive(Subcommand)]
+enum JupyterCmd {
+    /// Write the kernelspec (default: the active environment, else system-wide)
+    Install {
+        /// In the user's Jupyter data directory
+        #[arg(long, conflicts_with = "prefix")]
+        user: bool,
+        /// Under DIR/share/jupyter/kernels
+        #[arg(long, value_name = "DIR")]
+        prefix: Option<PathBuf>,
+    },
+    /// Run the kernel (Jupyter starts this with its connection file)
+    Kernel { connection_file: PathBuf },
 }
 
 /// Reads a script: `-` is standard input. Errors are ready to print.
@@ -291,6 +309,17 @@ fn real_main(cli: Cli) -> i32 {
         }),
         Some(Cmd::CheckRun { file }) => check::runner::child_main(&file),
         Some(Cmd::Repl { file }) => losslang::repl::run(file.as_deref()),
+        Some(Cmd::Jupyter(JupyterCmd::Install { user, prefix })) => {
+            use losslang::jupyter::Target;
+            losslang::jupyter::install(&match (user, prefix) {
+                (true, _) => Target::User,
+                (false, Some(p)) => Target::Prefix(p),
+                (false, None) => Target::Default,
+            })
+        }
+        Some(Cmd::Jupyter(JupyterCmd::Kernel { connection_file })) => {
+            losslang::jupyter::run_kernel(&connection_file)
+        }
         None => match cli.file {
             Some(file) => run_file(&file, &cli.flags),
             None => losslang::repl::run(None),
@@ -304,6 +333,11 @@ fn main() -> ExitCode {
     // ends the program.
     let _ = ctrlc::set_handler(|| {
         use std::sync::atomic::Ordering;
+        // The Jupyter kernel's interrupt (interrupt_mode "signal") never ends it.
+        if losslang::jupyter::ACTIVE.load(Ordering::SeqCst) {
+            losslang::interp::INTERRUPT.store(true, Ordering::SeqCst);
+            return;
+        }
         // In the REPL a second Ctrl-C must not end the session.
         if losslang::repl::ACTIVE.load(Ordering::SeqCst) {
             losslang::repl::on_ctrl_c();

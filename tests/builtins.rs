@@ -111,3 +111,30 @@ fn nested_function_calls_are_inlined_once() {
     assert_eq!(out.code, Some(0), "{}", out.describe());
     assert_eq!(out.stdout.trim(), "134217728.0 67108864.0");
 }
+
+#[test]
+fn repl_help_knows_every_builtin_through_the_registry() {
+    let out = run_args(&["repl"], Some(b":help cross_entropy\n:help\n"));
+    assert!(
+        out.stdout.contains(
+            "cross_entropy(input, target, weight=none, reduction=\"mean\", label_smoothing=0)"
+        ),
+        "{}",
+        out.describe()
+    );
+    for name in [
+        "erfinv",
+        "log_softmax",
+        "binary_cross_entropy_with_logits",
+        "one_hot",
+    ] {
+        assert!(out.stdout.contains(name), "{name}: {}", out.describe());
+    }
+    let bad = run_args(&["repl"], Some(b":help nosuch\n"));
+    assert!(
+        bad.stderr
+            .contains("no built-in function or constant `nosuch`"),
+        "{}",
+        bad.describe()
+    );
+}

@@ -266,3 +266,43 @@ fn stdin_script_with_json_error_from_the_command_line() {
     let out = child.wait_with_output().unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout), "2.0\n");
 }
+
+#[test]
+fn missing_files_and_folders_are_named_in_full() {
+    let (d, path) = script(b"let t = csv(\"nodata.csv\");\n");
+    let (_, err, code) = run(&["run", &path]);
+    assert_eq!(code, Some(1));
+    let full = d.path().join("nodata.csv");
+    assert!(
+        err.contains(&format!("there is no file `{}`", full.display())),
+        "{err}"
+    );
+    let (d, path) = script(b"plot sin(t) over t in [0, 1] to \"nofolder/a.svg\";\n");
+    let (_, err, code) = run(&["run", &path]);
+    assert_eq!(code, Some(1));
+    let full = d.path().join("nofolder");
+    assert!(
+        err.contains(&format!("there is no folder `{}`", full.display())),
+        "{err}"
+    );
+    assert!(err.contains("mkdir -p nofolder"), "{err}");
+}
+
+#[test]
+fn maximize_is_one_truth_in_text_and_json() {
+    let (_d, path) = script(b"param x = 0;\nmaximize -(x - 1)^2 with adam(lr=0.1) for 5 steps;\n");
+    let (out, _, code) = run(&["run", &path]);
+    assert_eq!(code, Some(0));
+    assert!(
+        out.contains("maximize=true") && !out.contains("maximize=false"),
+        "{out}"
+    );
+    let (out, _, _) = run(&["run", &path, "--json"]);
+    let v: Value = serde_json::from_str(out.trim()).unwrap();
+    let r = &v["results"][0];
+    assert_eq!(
+        (&r["maximize"], &r["options"]["maximize"]),
+        (&Value::Bool(true), &Value::Bool(true)),
+        "{r}"
+    );
+}

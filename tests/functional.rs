@@ -165,7 +165,8 @@ fn gradients_agree_with_central_differences_on_random_shapes() {
             let fp = common::num(&vals[1 + 2 * i]).unwrap_or(f64::NAN);
             let fm = common::num(&vals[2 + 2 * i]).unwrap_or(f64::NAN);
             let fd = (fp - fm) / (2.0 * h);
-            if !((g[i] - fd).abs() <= 1e-6 * (1.0 + g[i].abs())) {
+            let ok = (g[i] - fd).abs() <= 1e-6 * (1.0 + g[i].abs());
+            if !ok {
                 failures.push(format!(
                     "{expr} on {shape:?}: element {i}: grad {} vs differences {fd}",
                     g[i]
@@ -368,4 +369,31 @@ fn softmax_family_is_stable_for_large_inputs() {
         out.trim(),
         "1000.6931471805599 [0.5000000000000275, 0.5000000000000275, 0.0] [-1000.0, 0.0]"
     );
+}
+
+#[test]
+fn a_minimization_starting_outside_the_domain_is_refused() {
+    for (script, words, line) in [
+        (
+            "param x = 2;\nminimize erfinv(x / 4) + (erfinv(x))^2;\n",
+            "erfinv's argument must lie in [-1, 1], and 2 does not",
+            2,
+        ),
+        (
+            "param z = [0.5, 1.5];\nminimize binary_cross_entropy(z, [1, 0]);\n",
+            "binary_cross_entropy's input must lie in [0, 1], and 1.5 does not",
+            2,
+        ),
+    ] {
+        let (_, err, code) = run_text(script);
+        assert_eq!(code, 1, "{err}");
+        assert!(err.contains(words), "{err}");
+        assert!(err.contains("help: torch refuses this value"), "{err}");
+        assert_eq!(locations(&err).first().map(|l| l.1), Some(line), "{err}");
+    }
+    // inside the domain it runs, and printing outside gives torch's nan
+    let (out, err, code) =
+        run_text("param x = 0.5;\nminimize (erfinv(x) - 1)^2;\nx = 2;\nprint erfinv(x);\n");
+    assert_eq!(code, 0, "{err}");
+    assert!(out.trim_end().ends_with("nan"), "{out}");
 }

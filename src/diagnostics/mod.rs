@@ -405,7 +405,7 @@ pub const CODES: &[(&str, &str)] = &[
         "E0404",
         "a csv file that cannot be read, a bad cell, or a column it does not have",
     ),
-    ("E0406", "a plot that cannot be written (unknown extension, missing directory)"),
+    ("E0406", "a plot that cannot be written (unknown extension, missing directory), or a script's plot without a file"),
     (
         "E0500",
         "the script cannot be read (missing, a directory, not UTF-8)",

@@ -82,6 +82,20 @@ pub struct Graph {
     aux_ids: HashMap<Aux, u32>,
     /// Constant tables (`csv(...)`) by node: file name and column names.
     pub tables: HashMap<NodeId, (String, Vec<String>)>,
+    /// Ranges that varying values must lie in when a minimization starts
+    /// (torch checks them when it runs: erfinv's argument, a probability).
+    pub checks: Vec<Check>,
+}
+
+/// A varying node whose every element must lie in [lo, hi]; `span` is the
+/// source of the argument it came from, `what` names it.
+#[derive(Clone, Debug)]
+pub struct Check {
+    pub node: NodeId,
+    pub lo: f64,
+    pub hi: f64,
+    pub span: std::ops::Range<usize>,
+    pub what: String,
 }
 
 impl Graph {

@@ -121,12 +121,14 @@ impl Session {
                 self.rng = std::cell::RefCell::new(crate::tensor::random::Rng::new(self.seed));
                 Ok(())
             }
-            StmtKind::Plot(kind, file) => plots::run(self, kind, file, st),
+            StmtKind::Plot(kind, file) => plots::run(self, kind, file.as_ref(), st),
             StmtKind::Expr(e) => {
                 if self.opts.repl {
                     let v = self.lower_eval(e)?;
                     let text = v.0;
-                    self.say(&text);
+                    if !self.show(super::Display::Value(&text)) {
+                        self.say(&text);
+                    }
                     Ok(())
                 } else {
                     Err(Diag::error("E0208", "this expression's value is not used")

@@ -10,6 +10,7 @@
 //! `plots` present the results. This file holds the session's data and its
 //! public entry points.
 
+mod display;
 mod exec;
 mod lower;
 mod params;
@@ -17,6 +18,7 @@ mod plots;
 mod report;
 mod run;
 
+pub use display::{Display, DisplaySink};
 pub use lower::names;
 pub use lower::{eval_node, LVal, Lowerer};
 
@@ -136,6 +138,8 @@ pub struct Session {
     pub records: Vec<Value>,
     out: Box<dyn Write>,
     err: Box<dyn Write>,
+    /// Where rich output goes (the Jupyter kernel); `None` prints text only.
+    display: Option<Box<dyn DisplaySink>>,
     pub failed_expects: usize,
     /// The first failed expect, for `--json`'s error.
     pub first_failure: Option<(String, usize, usize)>,
@@ -198,6 +202,7 @@ impl Session {
             records: Vec::new(),
             out,
             err,
+            display: None,
             failed_expects: 0,
             first_failure: None,
             last_path: None,
@@ -245,6 +250,24 @@ impl Session {
         }
     }
 
+    /// Sends rich output to `sink` from now on (see `display`).
+    pub fn set_display(&mut self, sink: Box<dyn DisplaySink>) {
+        self.display = Some(sink);
+    }
+
+    /// Whether a plot can be shown without a file (`plot ...;` without `to`).
+    pub fn shows_inline(&self) -> bool {
+        self.display.is_some()
+    }
+
+    /// Offers rich output to the display sink; true when it was shown.
+    pub(crate) fn show(&mut self, item: Display<'_>) -> bool {
+        match &mut self.display {
+            Some(sink) if !self.opts.json => sink.show(item),
+            _ => false,
+        }
+    }
+
     /// Renders a diagnostic on the error stream (after flushing what the
     /// statements before it printed, so the two streams stay in order).
     pub fn emit(&mut self, d: &Diag) {
@@ -266,7 +289,7 @@ impl Session {
 
     /// Draws (or, with `None`, clears) the progress line on stderr.
     pub(crate) fn progress(&mut self, line: Option<&str>) {
-        if !self.opts.progress || self.opts.json {
+        if !self.opts.progress || self.opts.json || self.show(Display::Progress(line)) {
             return;
         }
         let _ = match line {

@@ -9,26 +9,27 @@ use crate::diagnostics::{Diag, Span};
 use crate::graph::{Graph, Tape};
 use crate::plot::{self, ContourPlot, LinePlot, PathSeries, Plot};
 use crate::syntax::ast::{Expr, PathMode, PlotKind, PlotRange, Stmt};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Grid points per axis of a contour, and samples of a curve plot.
 const GRID: usize = 100;
 const SAMPLES: usize = 1001;
 
-pub fn run(s: &mut Session, kind: &PlotKind, file: &Expr, st: &Stmt) -> Result<(), Diag> {
-    let path = target(s, file)?;
+/// Runs a plot statement. With `to`, the figure is written to the file;
+/// without it (only where the session shows pictures, as in a notebook) it
+/// is shown inline only. A session that shows pictures shows every plot.
+pub fn run(s: &mut Session, kind: &PlotKind, file: Option<&Expr>, st: &Stmt) -> Result<(), Diag> {
+    let (path, shown, span) = match file {
+        Some(f) => (Some(target(s, f)?), display(s, f), f.span.clone()),
+        None if s.shows_inline() => (None, "(inline)".to_string(), st.span.clone()),
+        None => return Err(needs_file(st)),
+    };
     // A file name that picks no format fails before any work is done.
-    if !matches!(
-        path.extension()
-            .and_then(|e| e.to_str())
-            .map(str::to_ascii_lowercase)
-            .as_deref(),
-        Some("svg" | "png")
-    ) {
-        let e = plot::PlotError::UnknownExtension { path: path.clone() };
-        return Err(plot_error(e, &display(s, file), file));
-    }
-    let result = match kind {
+    let format = match &path {
+        Some(p) => plot::Format::of(p).map_err(|e| plot_error(e, &shown, &span))?,
+        None => plot::Format::Svg,
+    };
+    let figure = match kind {
         PlotKind::Loss => {
             let Some(p) = &s.last_path else {
                 return Err(no_run(&st.span, "plot loss"));
@@ -39,7 +40,7 @@ pub fn run(s: &mut Session, kind: &PlotKind, file: &Expr, st: &Stmt) -> Result<(
                 ("step", "step")
             };
             let title = format!("loss per {per}: {}", optimizer_label(&p.title));
-            Plot::Lines(LinePlot::loss(&p.losses, &title, xlabel)).save(&path)
+            Ok(Plot::Lines(LinePlot::loss(&p.losses, &title, xlabel)))
         }
         PlotKind::Curves { exprs, range } => {
             let (lo, hi) = bounds(s, range)?;
@@ -76,8 +77,7 @@ pub fn run(s: &mut Session, kind: &PlotKind, file: &Expr, st: &Stmt) -> Result<(
             let names: Vec<&str> = series.iter().map(|(n, _)| n.as_str()).collect();
             let ylabel = if names.len() == 1 { names[0] } else { "value" };
             let title = format!("{} over {}", names.join(", "), range.var.name);
-            LinePlot::curves(&t, &series, &title, &range.var.name, ylabel)
-                .and_then(|p| Plot::Lines(p).save(&path))
+            LinePlot::curves(&t, &series, &title, &range.var.name, ylabel).map(Plot::Lines)
         }
         PlotKind::Contour {
             objective,
@@ -96,7 +96,7 @@ pub fn run(s: &mut Session, kind: &PlotKind, file: &Expr, st: &Stmt) -> Result<(
             let z = grid_values(s, objective, x, y, &xs, &ys)?;
             let text = source(s, objective);
             let (paths, title) = contour_paths(s, *mode, &text, x, y, st)?;
-            let r = Plot::Contour(ContourPlot {
+            Ok(Plot::Contour(ContourPlot {
                 xs,
                 ys,
                 z,
@@ -106,24 +106,36 @@ pub fn run(s: &mut Session, kind: &PlotKind, file: &Expr, st: &Stmt) -> Result<(
                 title,
                 xlabel: x.var.name.clone(),
                 ylabel: y.var.name.clone(),
-            })
-            .save(&path);
-            if r.is_ok() && *mode == PathMode::All {
-                // The next `with paths` plot of this objective starts afresh.
-                let key = compact(&text);
-                s.runs.retain(|(o, _)| *o != key);
-            }
-            r
+            }))
         }
-        PlotKind::MnContour { x, y, opts } => {
-            super::run::uncertainty::mncontour_figure(s, x, y, opts, st)?.save(&path)
-        }
+        PlotKind::MnContour { x, y, opts } => Ok(super::run::uncertainty::mncontour_figure(
+            s, x, y, opts, st,
+        )?),
         PlotKind::Profile { x, opts } => {
-            super::run::uncertainty::profile_figure(s, x, opts, st)?.save(&path)
+            Ok(super::run::uncertainty::profile_figure(s, x, opts, st)?)
         }
     };
-    let shown = display(s, file);
-    result.map_err(|e| plot_error(e, &shown, file))?;
+    let figure = figure.map_err(|e| plot_error(e, &shown, &span))?;
+    let bytes = figure
+        .render(format)
+        .map_err(|e| plot_error(e, &shown, &span))?;
+    if let Some(p) = &path {
+        plot::write_atomic(p, &bytes).map_err(|e| plot_error(e, &shown, &span))?;
+    }
+    s.show(super::Display::Image {
+        mime: format.mime(),
+        data: &bytes,
+    });
+    if let PlotKind::Contour {
+        objective,
+        path: PathMode::All,
+        ..
+    } = kind
+    {
+        // The next `with paths` plot of this objective starts afresh.
+        let key = compact(&source(s, objective));
+        s.runs.retain(|(o, _)| *o != key);
+    }
     let line = crate::diagnostics::line_col(&s.src, st.span.start).0;
     let what = match kind {
         PlotKind::Loss => "loss",
@@ -132,10 +144,19 @@ pub fn run(s: &mut Session, kind: &PlotKind, file: &Expr, st: &Stmt) -> Result<(
         PlotKind::MnContour { .. } => "mncontour",
         PlotKind::Profile { .. } => "profile",
     };
+    let file_json = file.map(|_| shown.clone());
     s.records
-        .push(serde_json::json!({"kind": "plot", "line": line, "plot": what, "file": shown}));
-    s.say(&format!("plot written to {shown}"));
+        .push(serde_json::json!({"kind": "plot", "line": line, "plot": what, "file": file_json}));
+    if file.is_some() {
+        s.say(&format!("plot written to {shown}"));
+    }
     Ok(())
+}
+
+fn needs_file(st: &Stmt) -> Diag {
+    Diag::error("E0406", "a plot in a script needs a file")
+        .at(st.span.clone(), "no `to \"...\"`")
+        .note("help: add `to \"plot.svg\"` (or .png); only a notebook cell can show a plot without one")
 }
 
 /// How many minimizations `with paths` remembers, and how many recorded
@@ -309,25 +330,25 @@ pub(crate) fn optimizer_label(title: &str) -> String {
 }
 
 /// A plot that could not be made, named by the file as the script wrote it.
-fn plot_error(e: plot::PlotError, shown: &str, file: &Expr) -> Diag {
+fn plot_error(e: plot::PlotError, shown: &str, span: &Span) -> Diag {
     use plot::PlotError as P;
     match e {
         P::UnknownExtension { .. } => Diag::error(
             "E0406",
             format!("cannot tell the image format of \"{shown}\""),
         )
-        .at(file.span.clone(), "not a .svg or .png file")
+        .at(span.clone(), "not a .svg or .png file")
         .note("help: end the file name in .svg or .png"),
         P::Write { source, .. } => Diag::error(
             "E0406",
             format!("cannot write the plot to \"{shown}\": {source}"),
         )
-        .at(file.span.clone(), "this file"),
+        .at(span.clone(), "this file"),
         other => Diag::error(
             "E0406",
             format!("cannot draw the plot \"{shown}\": {other}"),
         )
-        .at(file.span.clone(), "this file"),
+        .at(span.clone(), "this file"),
     }
 }
 
@@ -355,11 +376,30 @@ fn target(s: &Session, file: &Expr) -> Result<PathBuf, Diag> {
         );
     };
     let p = PathBuf::from(f);
-    Ok(if p.is_absolute() {
+    let p = if p.is_absolute() {
         p
     } else {
         s.base_dir.join(p)
-    })
+    };
+    // A missing folder is named before anything is drawn.
+    if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
+        if !dir.is_dir() {
+            let shown = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+            return Err(Diag::error(
+                "E0406",
+                format!(
+                    "cannot write the plot: there is no folder `{}`",
+                    shown.display()
+                ),
+            )
+            .at(file.span.clone(), "in this folder")
+            .note(format!(
+                "help: create it first (`mkdir -p {}`), or write the plot beside the script",
+                Path::new(f).parent().unwrap_or(dir).display()
+            )));
+        }
+    }
+    Ok(p)
 }
 
 fn bounds(s: &Session, r: &PlotRange) -> Result<(f64, f64), Diag> {

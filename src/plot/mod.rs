@@ -295,7 +295,7 @@ pub fn sparkline(values: &[f64], width: usize) -> String {
 
 /// Writes `bytes` to a temporary sibling of `file` and renames it into place;
 /// on failure the temporary file is removed.
-fn write_atomic(file: &Path, bytes: &[u8]) -> Result<(), PlotError> {
+pub fn write_atomic(file: &Path, bytes: &[u8]) -> Result<(), PlotError> {
     static COUNTER: AtomicUsize = AtomicUsize::new(0);
     let werr = |source| PlotError::Write {
         path: file.to_path_buf(),

@@ -35,6 +35,8 @@ pub use crate::minuit::options::ALGORITHMS as MINUIT;
 #[derive(Clone, Debug, PartialEq)]
 pub enum Command {
     Help,
+    /// `:help NAME`: a built-in's documentation from the registry.
+    HelpOn(String),
     Params,
     Reset,
     Load(PathBuf),
@@ -76,6 +78,19 @@ impl FromStr for Command {
             }
         };
         match cmd {
+            ":help" | ":h" | ":?" if !arg.is_empty() => {
+                if crate::builtins::doc(arg).is_some() {
+                    Ok(Command::HelpOn(arg.to_string()))
+                } else {
+                    let at = t.len() - arg.len();
+                    Err(Diag::error(
+                        E_COMMAND,
+                        format!("no built-in function or constant `{arg}`"),
+                    )
+                    .at(at..t.len(), "not a built-in")
+                    .note("help: `:help` lists them"))
+                }
+            }
             ":help" | ":h" | ":?" => no_arg(Command::Help),
             ":params" | ":p" => no_arg(Command::Params),
             ":reset" => no_arg(Command::Reset),
@@ -137,8 +152,21 @@ pub fn help_text() -> String {
         out.push('\n');
         out
     };
-    let builtins: Vec<&str> = crate::builtins::names().collect();
-    s.push_str(&wrap("Built-in functions", &builtins));
+    let mut sections: Vec<&str> = Vec::new();
+    for b in crate::builtins::BUILTINS {
+        if !sections.contains(&b.kind.section()) {
+            sections.push(b.kind.section());
+        }
+    }
+    for sec in sections {
+        let names: Vec<&str> = crate::builtins::BUILTINS
+            .iter()
+            .filter(|b| b.kind.section() == sec)
+            .map(|b| b.name)
+            .collect();
+        s.push_str(&wrap(&format!("Built-in functions: {sec}"), &names));
+    }
+    s.push_str("\n`:help NAME` shows a built-in's signature and what it computes.\n");
     let consts: Vec<&str> = CONSTANTS.iter().map(|(n, _)| *n).collect();
     s.push_str(&wrap("Constants", &consts));
     s.push_str(&wrap("Optimizers (torch.optim)", optim::NAMES));

@@ -196,6 +196,7 @@ impl Repl {
     fn command(&mut self, cmd: Command, input: &str) -> Flow {
         match cmd {
             Command::Help => println!("{}", help_text()),
+            Command::HelpOn(name) => println!("{}", crate::builtins::doc(&name).unwrap_or("")),
             Command::Params => print!("{}", params_table(&self.session)),
             Command::Reset => {
                 self.session.reset();

@@ -266,7 +266,9 @@ pub enum StmtKind {
         points: Option<Expr>,
     },
     Seed(Expr),
-    Plot(PlotKind, Expr),
+    /// A plot and its file (`to "f.svg"`); without one (allowed only where
+    /// plots are shown inline, as in a notebook) it is drawn inline only.
+    Plot(PlotKind, Option<Expr>),
     /// A bare expression (the REPL prints its value).
     Expr(Expr),
     /// A statement that failed to parse; its error has been recorded.

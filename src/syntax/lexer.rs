@@ -325,7 +325,10 @@ fn contextual(toks: &mut [Spanned]) {
             Tok::Ident(n)
                 if n == "loss"
                     && is_plot_prev
-                    && matches!(toks.get(i + 1).map(|t| &t.1), Some(Tok::To)) =>
+                    && matches!(
+                        toks.get(i + 1).map(|t| &t.1),
+                        Some(Tok::To | Tok::Semi) | None
+                    ) =>
             {
                 toks[i].1 = Tok::Loss
             }
@@ -483,6 +486,8 @@ mod tests {
     fn contextual_words() {
         assert_eq!(kinds("let loss = 1;")[1], Tok::Ident("loss".into()));
         assert_eq!(kinds("plot loss to \"a.svg\";")[1], Tok::Loss);
+        // Without `to` (a notebook's inline plot).
+        assert_eq!(kinds("plot loss;")[1], Tok::Loss);
         let k = kinds("plot contour f over x in [0, 1], y in [0, 1] with path to \"a\";");
         assert_eq!(k[1], Tok::Contour);
         assert!(k.contains(&Tok::Path));

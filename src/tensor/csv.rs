@@ -26,7 +26,18 @@ impl Table {
 /// Reads `path` (shown in messages as `shown`). Errors name the file, and
 /// the line and column where there is one.
 pub fn read(path: &Path, shown: &str, max_elements: usize) -> Result<Table, String> {
-    let file = std::fs::File::open(path).map_err(|e| format!("cannot open `{shown}`: {e}"))?;
+    let file = std::fs::File::open(path).map_err(|e| {
+        // Relative names are relative to the script's folder: say where
+        // the file was looked for.
+        let resolved = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        match e.kind() {
+            std::io::ErrorKind::NotFound => format!(
+                "cannot open `{shown}`: there is no file `{}`",
+                resolved.display()
+            ),
+            _ => format!("cannot open `{shown}` (`{}`): {e}", resolved.display()),
+        }
+    })?;
     let mut rd = csv::ReaderBuilder::new()
         .has_headers(true)
         .trim(csv::Trim::All)

@@ -72,29 +72,6 @@ fn opt_span(call: &Call, name: &str, span: &Span) -> Span {
         .unwrap_or(span.clone())
 }
 
-/// Checks a constant value lies in [lo, hi] (values that vary are checked by torch at run time; here only constants can be).
-fn check_range(
-    l: &mut Lowerer,
-    n: NodeId,
-    e: &Expr,
-    lo: f64,
-    hi: f64,
-    what: &str,
-) -> Result<(), Diag> {
-    if l.g.varying[n as usize] {
-        return Ok(());
-    }
-    let t = const_tensor(l, e, what)?;
-    if let Some(v) = t.data.iter().find(|v| !(**v >= lo && **v <= hi)) {
-        return Err(err402(
-            format!("{what} must lie in [{lo}, {hi}], and {v} does not"),
-            &e.span,
-            "out of range",
-        ));
-    }
-    Ok(())
-}
-
 /// Every loss.
 pub fn loss(l: &mut Lowerer, name: &str, call: &Call, span: &Span) -> Result<LVal, Diag> {
     if matches!(name, "cross_entropy" | "nll_loss") {
@@ -150,7 +127,7 @@ pub fn loss(l: &mut Lowerer, name: &str, call: &Call, span: &Span) -> Result<LVa
             smooth_l1(&mut F { g: l.g }, x, t, b, huber)
         }
         "binary_cross_entropy" => {
-            check_range(l, x, xe, 0.0, 1.0, "binary_cross_entropy's input")?;
+            l.check_range(x, xe, 0.0, 1.0, "binary_cross_entropy's input")?;
             let mut f = F { g: l.g };
             f.op(Op::Bce, &[x, t])
         }
@@ -315,7 +292,7 @@ fn gaussian(
             .note("help: var is shaped like the input, like the input without its last axis, or with a last axis of 1"));
         }
     }
-    check_range(l, v, ve, 0.0, f64::INFINITY, "gaussian_nll_loss's var")?;
+    l.check_range(v, ve, 0.0, f64::INFINITY, "gaussian_nll_loss's var")?;
     let mut f = F { g: l.g };
     let r = (|| {
         let (ke, inf) = (f.k(eps), f.k(f64::INFINITY));

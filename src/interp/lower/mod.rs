@@ -291,6 +291,11 @@ impl<'a> Lowerer<'a> {
         match b.kind {
             Kind::Unary(f) => {
                 let x = self.num(pos[0])?;
+                if f == crate::graph::UnFn::Erfinv && self.g.varying[x as usize] {
+                    // torch's erfinv gives nan outside [-1, 1]; only a
+                    // minimization starting there is refused
+                    self.check_range(x, pos[0], -1.0, 1.0, "erfinv's argument")?;
+                }
                 Ok(LVal::Num(self.node(Op::Un(f), &[x], span)?))
             }
             Kind::Elementwise(op) => {
@@ -334,6 +339,31 @@ impl<'a> Lowerer<'a> {
         }
     }
 
+    /// Every element of `n` (lowered from `e`) must lie in [lo, hi]: checked
+    /// now if it is constant, else when a minimization starts.
+    pub(super) fn check_range(
+        &mut self,
+        n: NodeId,
+        e: &Expr,
+        lo: f64,
+        hi: f64,
+        what: &str,
+    ) -> Result<(), Diag> {
+        let c = crate::graph::Check {
+            node: n,
+            lo,
+            hi,
+            span: e.span.clone(),
+            what: what.to_string(),
+        };
+        if self.g.varying[n as usize] {
+            self.g.checks.push(c);
+            return Ok(());
+        }
+        let t = eval_node(self.s, self.g, n, &[]);
+        out_of_range(&c, &t)
+    }
+
     fn grad(&mut self, f: &Expr, wrt: &Expr) -> Result<LVal, Diag> {
         let ExprKind::Name(n) = &wrt.kind else {
             return Err(
@@ -366,6 +396,33 @@ impl<'a> Lowerer<'a> {
         }
         Ok(LVal::Num(autodiff::grad(self.g, out, &[target])[0]))
     }
+}
+
+/// The diagnostic for a value of `t` outside the check's range, if any.
+pub fn out_of_range(c: &crate::graph::Check, t: &Tensor) -> Result<(), Diag> {
+    match t.data.iter().find(|v| !(**v >= c.lo && **v <= c.hi)) {
+        None => Ok(()),
+        Some(v) => Err(Diag::error(
+            "E0402",
+            format!(
+                "{} must lie in [{}, {}], and {v} does not",
+                c.what, c.lo, c.hi
+            ),
+        )
+        .at(c.span.clone(), "out of range")),
+    }
+}
+
+/// Checks every range recorded while `g` was lowered, at the session's
+/// current parameter values (the start of a minimization).
+pub fn check_ranges(s: &Session, g: &Graph) -> Result<(), Diag> {
+    for c in &g.checks {
+        let t = eval_node(s, g, c.node, &[]);
+        out_of_range(c, &t).map_err(|d| {
+            d.note("help: torch refuses this value; start the minimization where it is allowed")
+        })?;
+    }
+    Ok(())
 }
 
 /// Evaluates a lowered node once at the session's current parameter values.

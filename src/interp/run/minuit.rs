@@ -10,7 +10,7 @@ use crate::graph::{autodiff, NodeId, Tape};
 use crate::interp::report::{
     optimizer_text, ErrorsRecord, MinimizeRecord, MinimizerFields, MinuitFields, PathPoint,
 };
-use crate::interp::{RunPath, Session};
+use crate::interp::{Display, RunPath, Session};
 use crate::minuit::options::Algorithm;
 use crate::minuit::{self, report as mreport, Fcn, FunctionMinimum, MigradOptions, ParamSpec};
 use crate::optim::{self, OptArg, OptValue};
@@ -398,7 +398,7 @@ pub(super) fn run_minuit(
         .cloned()
         .collect();
     let title = optimizer_text(aname, &explicit);
-    let mut text = format!(
+    let text = format!(
         "{} with {}\n",
         if maximize { "maximize" } else { "minimize" },
         optimizer_text(aname, &options)
@@ -415,11 +415,9 @@ pub(super) fn run_minuit(
         algorithm: alg,
         sign,
     };
-    if !s.opts.json {
-        // the text report of a large fit is big: only built when shown
-        push_block(&mut text, &run.report().text());
-    }
-    s.say(text.trim_end());
+    // the report of a large fit is big: only built when shown
+    let report = (!s.opts.json).then(|| run.report());
+    say_report(s, text, report.as_ref());
     let mut run = run;
     let (min, specs, fcn) = (&run.min, &run.specs, &mut run.fcn);
 
@@ -484,6 +482,21 @@ pub(super) fn run_minuit(
 }
 
 /// Appends a report box on its own lines.
+/// Prints `head` and the report's text, or, when the display sink shows
+/// it, hands the sink that text with the report it is drawn from.
+pub(super) fn say_report(s: &mut Session, mut head: String, report: Option<&mreport::FitReport>) {
+    if let Some(r) = report {
+        push_block(&mut head, &r.text());
+    }
+    let text = head.trim_end();
+    if let Some(r) = report {
+        if s.show(Display::Minuit { text, report: r }) {
+            return;
+        }
+    }
+    s.say(text);
+}
+
 pub(super) fn push_block(text: &mut String, block: &str) {
     if !text.is_empty() && !text.ends_with('\n') {
         text.push('\n');

@@ -114,6 +114,7 @@ fn build_objective(s: &Session, m: &MinimizeStmt) -> Result<Objective, Diag> {
         .at(m.objective.span.clone(), "not a scalar")
         .note("help: reduce it, e.g. with sum(...) or mean(...)"));
     }
+    super::lower::check_ranges(s, &g)?;
     let tape = Tape::new(&g, &[out]);
     let mut involved: Vec<usize> = tape.param_slots().map(|(s, _)| s as usize).collect();
     involved.sort_unstable();

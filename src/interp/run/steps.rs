@@ -33,6 +33,14 @@ pub(super) fn run_steps(
 ) -> Result<(), Diag> {
     let maximize = m.maximize || built.maximize;
     let sign = if maximize { -1.0 } else { 1.0 };
+    let mut built = built;
+    // One truth: `maximize EXPR with adam` is the optimizer's maximize too,
+    // in the report's options and in the JSON record.
+    for (k, v) in built.options.iter_mut() {
+        if *k == "maximize" {
+            *v = crate::optim::OptValue::Bool(maximize);
+        }
+    }
     let mut opt = built.optimizer;
     let pnodes: Vec<NodeId> = free
         .iter()

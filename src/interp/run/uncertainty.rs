@@ -6,7 +6,7 @@
 //! JSON record. MINOS, contours and profiles refuse an invalid minimum, as
 //! iminuit does, with the reason.
 
-use super::minuit::{errors_record, push_block, MinuitRun};
+use super::minuit::{errors_record, say_report, MinuitRun};
 use super::{opt_diag, option_args};
 use crate::diagnostics::{Diag, Span};
 use crate::interp::report::num_json;
@@ -102,11 +102,8 @@ pub fn hesse(s: &mut Session, st: &Stmt, line: usize) -> Result<(), Diag> {
     run.min = min;
     run.nfcn_total += nfcn;
     run.ngrad_total += ngrad;
-    let mut text = String::from("hesse\n");
-    if !json {
-        // the text report of a large fit is big: only built when shown
-        push_block(&mut text, &run.report().text());
-    }
+    // the report of a large fit is big: only built when shown
+    let report = (!json).then(|| run.report());
     let mut rec = Map::new();
     rec.insert("kind".into(), json!("hesse"));
     rec.insert("line".into(), json!(line));
@@ -129,7 +126,7 @@ pub fn hesse(s: &mut Session, st: &Stmt, line: usize) -> Result<(), Diag> {
             s.params[i].error = Some(e);
         }
     }
-    s.say(text.trim_end());
+    say_report(s, "hesse\n".to_string(), report.as_ref());
     s.records.push(Value::Object(rec));
     Ok(())
 }
@@ -204,12 +201,9 @@ pub fn minos(
         run.minos.push((run.specs[k].name.clone(), e));
     }
     run.nfcn_total += total;
-    let mut text = String::from("minos\n");
-    if !json {
-        // the text report of a large fit is big: only built when shown
-        push_block(&mut text, &run.report().text());
-    }
-    s.say(text.trim_end());
+    // the report of a large fit is big: only built when shown
+    let report = (!json).then(|| run.report());
+    say_report(s, "minos\n".to_string(), report.as_ref());
     s.records.push(
         json!({"kind": "minos", "line": line, "nfcn": total, "cl": num_json(cl.unwrap_or(1.0)),
         "errors": errors, "valid": valid}),

@@ -6,20 +6,7 @@
 //! how a Minuit report becomes HTML, or a picture an inline image, is the
 //! front end's business.
 
-use crate::minuit::report::ParamRow;
-use crate::minuit::{FunctionMinimum, Matrix, MinosError};
-
-/// The tables of one Minuit report, the same data its text form is drawn
-/// from (any part may be missing: HESSE shows no minimum box, MINOS no
-/// covariance).
-pub struct MinuitTables<'a> {
-    /// The minimum and the algorithm's title ("Migrad", "Simplex", ...).
-    pub fmin: Option<(&'a FunctionMinimum, &'a str)>,
-    pub params: &'a [ParamRow],
-    pub minos: &'a [(String, MinosError)],
-    /// Free parameter names and their covariance.
-    pub covariance: Option<(&'a [String], &'a Matrix)>,
-}
+use crate::minuit::report::FitReport;
 
 /// One item of rich output.
 pub enum Display<'a> {
@@ -27,10 +14,11 @@ pub enum Display<'a> {
     Value(&'a str),
     /// A picture: its MIME type (`image/svg+xml`, `image/png`) and bytes.
     Image { mime: &'static str, data: &'a [u8] },
-    /// A Minuit report: the text the session would print, and its tables.
+    /// A Minuit report: the text the session would print, and the
+    /// `FitReport` that text is drawn from (the same numbers and flags).
     Minuit {
         text: &'a str,
-        tables: MinuitTables<'a>,
+        report: &'a FitReport,
     },
     /// The progress line of a long minimization; `None` when it is done.
     Progress(Option<&'a str>),

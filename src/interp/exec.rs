@@ -81,8 +81,12 @@ impl Session {
                 plots::log_run(self, &m.objective);
                 Ok(())
             }
-            StmtKind::Hesse => run::minuit::hesse(self, st, line),
-            StmtKind::Minos(names) => run::minuit::minos(self, names, st, line),
+            StmtKind::Hesse => run::uncertainty::hesse(self, st, line),
+            StmtKind::Minos(names, opts) => run::uncertainty::minos(self, names, opts, st, line),
+            StmtKind::Contour { x, y, opts } => {
+                run::uncertainty::contour(self, x, y, opts, st, line)
+            }
+            StmtKind::Profile { x, opts } => run::uncertainty::profile(self, x, opts, st, line),
             StmtKind::Print(items) => self.print(items, line),
             StmtKind::Expect {
                 cond,

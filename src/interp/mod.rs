@@ -20,7 +20,7 @@ mod run;
 #[cfg(test)]
 mod testutil;
 
-pub use display::{Display, DisplaySink, MinuitTables};
+pub use display::{Display, DisplaySink};
 pub use lower::names;
 pub use lower::{eval_node, LVal, Lowerer};
 
@@ -53,6 +53,8 @@ pub struct ParamInfo {
     pub span: Span,
     /// Parabolic errors from the last Minuit fit that moved this parameter.
     pub error: Option<f64>,
+    /// `step S`: Minuit's initial step size (iminuit's `errors`).
+    pub step: Option<f64>,
 }
 
 /// A named definition other than a parameter.

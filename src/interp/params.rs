@@ -44,6 +44,20 @@ impl Session {
                 );
             }
         }
+        let step = match &d.step {
+            None => None,
+            Some(e) => {
+                let v = self.const_scalar(e)?;
+                if !(v > 0.0 && v.is_finite()) {
+                    return Err(Diag::error("E0207", "a step must be > 0")
+                        .at(e.span.clone(), format!("this is {}", fmt_num(v)))
+                        .note(
+                            "help: `step S` is Minuit's initial step size (iminuit's `errors`)",
+                        ));
+                }
+                Some(v)
+            }
+        };
         self.params.push(ParamInfo {
             name: d.name.name.clone(),
             value,
@@ -52,6 +66,7 @@ impl Session {
             fixed: d.fixed,
             span: d.name.span.clone(),
             error: None,
+            step,
         });
         Ok(())
     }

@@ -127,6 +127,12 @@ pub fn run(s: &mut Session, kind: &PlotKind, file: Option<&Expr>, st: &Stmt) -> 
                 ylabel: y.var.name.clone(),
             }))
         }
+        PlotKind::MnContour { x, y, opts } => Ok(super::run::uncertainty::mncontour_figure(
+            s, x, y, opts, st,
+        )?),
+        PlotKind::Profile { x, opts } => {
+            Ok(super::run::uncertainty::profile_figure(s, x, opts, st)?)
+        }
     };
     let figure = figure.map_err(|e| plot_error(e, &shown, &span))?;
     let bytes = figure
@@ -155,6 +161,8 @@ pub fn run(s: &mut Session, kind: &PlotKind, file: Option<&Expr>, st: &Stmt) -> 
         PlotKind::Lr => "lr",
         PlotKind::Curves { .. } => "curves",
         PlotKind::Contour { .. } => "contour",
+        PlotKind::MnContour { .. } => "mncontour",
+        PlotKind::Profile { .. } => "profile",
     };
     let file_json = file.map(|_| shown.clone());
     s.records

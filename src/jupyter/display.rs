@@ -175,8 +175,8 @@ impl DisplaySink for Streams {
                 d[mime] = payload;
                 self.display(d);
             }
-            Display::Minuit { text, tables } => {
-                let html = minuit_html::to_html(&tables);
+            Display::Minuit { text, report } => {
+                let html = minuit_html::to_html(report);
                 self.display(json!({"text/plain": text, "text/html": html}));
             }
             Display::Progress(line) => self.progress(line),

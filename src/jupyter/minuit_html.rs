@@ -6,13 +6,13 @@
 //! coloured by its correlation (blue -1, white 0, red +1) and the
 //! correlation shown beside the number.
 //!
-//! It reads the same data the text report draws (`FunctionMinimum`,
-//! `ParamRow`, `MinosError`, the covariance `Matrix`) and takes its words
-//! and numbers from the text report's own helpers, so the two forms of one
-//! report never disagree.
+//! It reads the `FitReport` the text report is drawn from and takes its
+//! words and numbers from the text report's own helpers, so the two forms
+//! of one report never disagree.
 
-use crate::interp::MinuitTables;
-use crate::minuit::report::{fmin_fields, format_g, matrix_format, pdg_format, ParamRow};
+use crate::minuit::report::{
+    fmin_fields, format_g, matrix_format, pdg_format, FitReport, ParamRow,
+};
 use crate::minuit::{FunctionMinimum, Matrix, MinosError};
 
 const GOOD: &str = "background-color:#92CCA6;color:black";
@@ -332,20 +332,21 @@ pub fn matrix_html(names: &[String], m: &Matrix) -> String {
     table(&rows)
 }
 
-/// The whole report, in iminuit's order.
-pub fn to_html(t: &MinuitTables) -> String {
+/// The whole report, in iminuit's order (`Minuit._repr_html_`): the
+/// minimum box, the parameters, the MINOS errors, the covariance.
+pub fn to_html(r: &FitReport) -> String {
     let mut s = String::new();
-    if let Some((m, algorithm)) = t.fmin {
-        s.push_str(&fmin_html(m, algorithm));
+    if let Some(f) = &r.fmin {
+        s.push_str(&fmin_html(&f.min, &f.algorithm));
     }
-    if !t.params.is_empty() {
-        s.push_str(&params_html(t.params));
+    if !r.params.is_empty() {
+        s.push_str(&params_html(&r.params));
     }
-    if !t.minos.is_empty() {
-        s.push_str(&minos_html(t.minos));
+    if !r.merrors.is_empty() {
+        s.push_str(&minos_html(&r.merrors));
     }
-    if let Some((names, cov)) = t.covariance {
-        s.push_str(&matrix_html(names, cov));
+    if let Some(c) = &r.covariance {
+        s.push_str(&matrix_html(&c.names, &c.matrix));
     }
     s
 }

@@ -206,7 +206,15 @@ pub fn run_migrad(
     if ctx.calls() >= maxfcn {
         return (seed, EndStatus::CallLimit);
     }
-    if !seed.is_valid() || seed.edm < 0.0 || seed.edm.is_nan() {
+    if seed.edm < 0.0 {
+        // VariableMetricBuilder: "Initial matrix not pos.def." -- the seed
+        // is returned as the minimum, which iminuit shows as INVALID with
+        // "Hesse FAILED" and "Covariance NOT pos. def."
+        let mut seed = seed;
+        seed.status = ErrStatus::HesseFailed;
+        return (seed, EndStatus::Ok);
+    }
+    if !seed.is_valid() || seed.edm.is_nan() {
         return (seed, EndStatus::Ok);
     }
     let mut maxfcn_eff = maxfcn;
@@ -285,7 +293,10 @@ pub fn migrad(fcn: &mut dyn Fcn, params: &[ParamSpec], opts: &MigradOptions) -> 
     let (mut st, mut end) = run_migrad(&mut ctx, &x0, None, &strat, maxfcn, opts.tol, exact);
     let mut tries = 5;
     let mut cur_trafo = trafo.clone();
+    // a seed whose matrix is not positive definite ends the fit (iminuit
+    // does not retry it either)
     while (!st.is_valid() || end != EndStatus::Ok)
+        && st.status != ErrStatus::HesseFailed
         && !ctx.saw_nan
         && end != EndStatus::CallLimit
         && tries > 1

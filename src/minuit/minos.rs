@@ -12,7 +12,7 @@ use crate::minuit::linesearch::Parabola;
 
 /// How a crossing search ended (Minuit2's MnCross).
 #[derive(Clone, Copy, Debug, PartialEq)]
-enum Cross {
+pub(crate) enum Cross {
     Valid(f64),
     ParLimit,
     FcnLimit,
@@ -21,26 +21,80 @@ enum Cross {
 }
 
 /// The parameters and matrix an inner MIGRAD continues from (MnMigrad's
-/// state between calls).
-struct Inner {
-    params: Vec<ParamSpec>,
-    cov: Option<Matrix>,
-    par: usize,
-    strat: Strategy,
-    maxcalls: usize,
-    tol: f64,
-    exact: bool,
+/// state between calls), with the parameters MnFunctionCross moves fixed.
+pub(crate) struct Inner {
+    pub(crate) params: Vec<ParamSpec>,
+    pub(crate) cov: Option<Matrix>,
+    /// External indices of the fixed parameters the crossing moves.
+    pub(crate) pars: Vec<usize>,
+    pub(crate) strat: Strategy,
+    pub(crate) maxcalls: usize,
+    pub(crate) tol: f64,
+    pub(crate) exact: bool,
 }
 
-struct InnerResult {
-    fval: f64,
-    valid: bool,
-    call_limit: bool,
+/// What a crossing search needs of one inner fit.
+pub(crate) struct InnerResult {
+    pub(crate) fval: f64,
+    pub(crate) valid: bool,
+    pub(crate) call_limit: bool,
 }
 
 impl Inner {
-    fn run(&mut self, ctx: &mut Ctx, value: f64) -> InnerResult {
-        self.params[self.par].value = value;
+    /// The inner state at a minimum: every parameter at its fitted value
+    /// and error, `pars` fixed (their rows squeezed out of the matrix).
+    pub(crate) fn at_minimum(
+        params: &[ParamSpec],
+        min: &FunctionMinimum,
+        pars: &[usize],
+        strat: Strategy,
+        tol: f64,
+        exact: bool,
+    ) -> Inner {
+        let trafo = Transform::new(params);
+        let mut upar: Vec<ParamSpec> = params.to_vec();
+        for (i, q) in upar.iter_mut().enumerate() {
+            q.value = min.values[i];
+            if !q.fixed && min.errors[i] > 0.0 && min.errors[i].is_finite() {
+                q.error = min.errors[i];
+            }
+        }
+        let mut ints: Vec<usize> = pars.iter().filter_map(|&p| trafo.int_of_ext(p)).collect();
+        for &p in pars {
+            upar[p].fixed = true;
+        }
+        let nvar = trafo.n_free();
+        let cov = match &min.internal.inv_hessian {
+            Some(v) if nvar > ints.len() => {
+                ints.sort_unstable();
+                squeeze_many(v, &ints)
+            }
+            _ => None,
+        };
+        let nfree = nvar.saturating_sub(pars.len());
+        Inner {
+            params: upar,
+            cov,
+            pars: pars.to_vec(),
+            strat,
+            maxcalls: super::migrad::default_ncall(nfree),
+            tol,
+            exact,
+        }
+    }
+
+    /// The fit with the moved parameters at `pmid + a * pdir`.
+    fn run_line(&mut self, ctx: &mut Ctx, pmid: &[f64], pdir: &[f64], a: f64) -> InnerResult {
+        let values: Vec<f64> = pmid.iter().zip(pdir).map(|(m, d)| m + a * d).collect();
+        self.run(ctx, &values)
+    }
+
+    /// The fit with the moved parameters at `values`; the state (values,
+    /// errors, matrix) carries over to the next call as in MnMigrad.
+    pub(crate) fn run(&mut self, ctx: &mut Ctx, values: &[f64]) -> InnerResult {
+        for (&p, &v) in self.pars.iter().zip(values) {
+            self.params[p].value = v;
+        }
         let trafo = Transform::new(&self.params);
         ctx.set_trafo(trafo.clone());
         let x0 = Vector::from_vec(trafo.initial_internal());
@@ -80,9 +134,16 @@ impl Inner {
 /// Removes row and column k from an inverse Hessian by going through the
 /// Hessian (MnCovarianceSqueeze).
 fn squeeze(v: &Matrix, k: usize) -> Option<Matrix> {
-    let h = super::state::invert(v)?;
-    let h2 = h.remove_row(k).remove_column(k);
-    super::state::invert(&h2)
+    squeeze_many(v, &[k])
+}
+
+/// `squeeze` for several indices (sorted ascending).
+fn squeeze_many(v: &Matrix, ks: &[usize]) -> Option<Matrix> {
+    let mut h = super::state::invert(v)?;
+    for &k in ks.iter().rev() {
+        h = h.remove_row(k).remove_column(k);
+    }
+    super::state::invert(&h)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -158,13 +219,13 @@ fn find_cross(
     let mut inner = Inner {
         params: upar,
         cov,
-        par,
+        pars: vec![par],
         strat: strat.next_lower(),
         maxcalls,
         tol: 0.5 * toler,
         exact,
     };
-    function_cross(ctx, &mut inner, p, min.fval, val, err)
+    function_cross(ctx, &mut inner, params, min.fval, &[val], &[err])
 }
 
 /// `aopt` capped at the parameter limit `aulim` (a NaN stays), and whether
@@ -186,14 +247,15 @@ fn a_tolerance(tlr: f64, aopt: f64) -> f64 {
     }
 }
 
-/// MnFunctionCross for one parameter: pmid + a * pdir crossing fmin + up.
-fn function_cross(
+/// MnFunctionCross: the `a` where the function minimized with `inner.pars`
+/// fixed at `pmid + a * pdir` crosses fmin + up (`ctx.up`).
+pub(crate) fn function_cross(
     ctx: &mut Ctx,
     inner: &mut Inner,
-    p: &ParamSpec,
+    params: &[ParamSpec],
     fval: f64,
-    pmid: f64,
-    pdir: f64,
+    pmid: &[f64],
+    pdir: &[f64],
 ) -> Cross {
     let prec = *ctx.trafo.precision();
     let tlr = 0.01;
@@ -209,30 +271,30 @@ fn function_cross(
     let mut alsb = [0.0f64; 3];
     let mut flsb = [0.0f64; 3];
     let mut aulim: f64 = 100.0;
-    if pdir > 0.0 {
-        if let Some(zlim) = p.upper {
-            if pdir.abs() < prec.eps {
-                if (zlim - pmid).abs() < prec.eps {
+    for (k, &par) in inner.pars.iter().enumerate() {
+        let p = &params[par];
+        let (zmid, zdir) = (pmid[k], pdir[k]);
+        let zlim = if zdir > 0.0 {
+            p.upper
+        } else if zdir < 0.0 {
+            p.lower
+        } else {
+            None
+        };
+        if let Some(zlim) = zlim {
+            if zdir.abs() < prec.eps {
+                if (zlim - zmid).abs() < prec.eps {
                     limset = true;
                 }
             } else {
-                aulim = aulim.min((zlim - pmid) / pdir);
-            }
-        }
-    } else if pdir < 0.0 {
-        if let Some(zlim) = p.lower {
-            if pdir.abs() < prec.eps {
-                if (zlim - pmid).abs() < prec.eps {
-                    limset = true;
-                }
-            } else {
-                aulim = aulim.min((zlim - pmid) / pdir);
+                aulim = aulim.min((zlim - zmid) / zdir);
             }
         }
     }
-    if limset {
+    if limset && inner.pars.len() == 1 {
         return Cross::ParLimit;
     }
+
     if aulim < aopt + tla {
         limset = true;
     }
@@ -252,7 +314,7 @@ fn function_cross(
         }
         None
     };
-    let min0 = inner.run(ctx, pmid + aopt * pdir);
+    let min0 = inner.run_line(ctx, pmid, pdir, aopt);
     if let Some(c) = check(&min0, limset) {
         return c;
     }
@@ -265,7 +327,7 @@ fn function_cross(
     }
     aopt = aopt.clamp(-0.5, 1.0);
     (aopt, limset) = cap_at(aopt, aulim);
-    let mut min1 = inner.run(ctx, pmid + aopt * pdir);
+    let mut min1 = inner.run_line(ctx, pmid, pdir, aopt);
     if let Some(c) = check(&min1, limset) {
         return c;
     }
@@ -283,7 +345,7 @@ fn function_cross(
                     flsb[0] = flsb[1];
                     aopt = alsb[0] + 0.2 * (it + 1) as f64;
                     (aopt, limset) = cap_at(aopt, aulim);
-                    min1 = inner.run(ctx, pmid + aopt * pdir);
+                    min1 = inner.run_line(ctx, pmid, pdir, aopt);
                     if let Some(c) = check(&min1, limset) {
                         return c;
                     }
@@ -324,7 +386,7 @@ fn function_cross(
             if !aopt.is_finite() {
                 return Cross::Invalid;
             }
-            let min2 = inner.run(ctx, pmid + aopt * pdir);
+            let min2 = inner.run_line(ctx, pmid, pdir, aopt);
             if let Some(c) = check(&min2, limset) {
                 return c;
             }
@@ -441,7 +503,7 @@ fn function_cross(
                 if !aopt.is_finite() {
                     return Cross::Invalid;
                 }
-                let min2 = inner.run(ctx, pmid + aopt * pdir);
+                let min2 = inner.run_line(ctx, pmid, pdir, aopt);
                 if let Some(c) = check(&min2, limset) {
                     return c;
                 }
@@ -466,6 +528,29 @@ pub fn minos(
     min: &FunctionMinimum,
     index: usize,
     numeric: bool,
+) -> MinosError {
+    minos_at(
+        fcn,
+        params,
+        min,
+        index,
+        numeric,
+        min.errordef,
+        min.internal.tol,
+    )
+}
+
+/// MINOS at the level `up` (errordef times iminuit's `cl` factor: the
+/// function rises by `up` at the crossings), with MnMinos's tolerance
+/// `toler`.
+pub fn minos_at(
+    fcn: &mut dyn Fcn,
+    params: &[ParamSpec],
+    min: &FunctionMinimum,
+    index: usize,
+    numeric: bool,
+    up: f64,
+    toler: f64,
 ) -> MinosError {
     let name = params
         .get(index)
@@ -496,8 +581,7 @@ pub fn minos(
     }
     let exact = !numeric && fcn.has_gradient();
     let strat = Strategy::new(min.internal.strategy);
-    let toler = min.internal.tol;
-    let mut ctx = Ctx::new(fcn, trafo, min.errordef);
+    let mut ctx = Ctx::new(fcn, trafo, up);
     let value = min.values[index];
     let p = &params[index];
     let upc = find_cross(&mut ctx, params, min, index, 1.0, &strat, toler, exact);

@@ -9,12 +9,16 @@
 //! run over the free parameters only, in declaration order, in external
 //! coordinates.
 
+pub mod contours;
 pub mod hesse;
+pub mod level;
 pub mod linesearch;
 pub mod migrad;
 pub mod minos;
 pub mod numgrad;
+pub mod options;
 pub mod posdef;
+pub mod profile;
 #[cfg(test)]
 mod reftests;
 pub mod seed;

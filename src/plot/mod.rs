@@ -23,6 +23,8 @@ mod axes;
 mod contour;
 mod geom;
 mod lines;
+mod mncontour;
+mod profile;
 mod raster;
 mod scene;
 mod svg;
@@ -372,3 +374,6 @@ fn viridis(t: f64) -> (f64, f64, f64) {
 
 #[cfg(test)]
 mod tests;
+
+pub use mncontour::{cl_label, mncontour_plot};
+pub use profile::profile_plot;

@@ -28,12 +28,8 @@ pub const COMMANDS: &[(&str, &str)] = &[
     (":quit", "leave (so does Ctrl-D)"),
 ];
 
-/// The Minuit minimizers and their options (in the order run/minuit.rs reads them).
-pub const MINUIT: &[(&str, &[&str])] = &[
-    ("migrad", &["tol", "strategy", "errordef", "ncall", "grad"]),
-    ("simplex", &["tol", "errordef", "ncall"]),
-    ("scan", &["n", "errordef"]),
-];
+/// The Minuit minimizers and their options: Minuit's one table.
+pub use crate::minuit::options::ALGORITHMS as MINUIT;
 
 /// One `:` command, parsed.
 #[derive(Clone, Debug, PartialEq)]
@@ -174,7 +170,7 @@ pub fn help_text() -> String {
     let consts: Vec<&str> = CONSTANTS.iter().map(|(n, _)| *n).collect();
     s.push_str(&wrap("Constants", &consts));
     s.push_str(&wrap("Optimizers (torch.optim)", optim::NAMES));
-    let minuit: Vec<&str> = MINUIT.iter().map(|(n, _)| *n).collect();
+    let minuit: Vec<&str> = MINUIT.iter().map(|a| a.name).collect();
     s.push_str(&wrap("Minuit", &minuit));
     s.push_str("\nTab completes keywords, names and, inside `with adam(`, option names.\n");
     s.push_str("Ctrl-C abandons the line or stops a running minimization; Ctrl-D leaves.");

@@ -34,7 +34,8 @@ pub fn option_names(name: &str) -> Option<Vec<String>> {
         let opts = optim::schedule::options(name);
         return Some(opts.iter().map(|s| s.to_string()).collect());
     }
-    if let Some((_, opts)) = MINUIT.iter().find(|(n, _)| *n == name) {
+    if let Some(a) = MINUIT.iter().find(|a| a.name == name) {
+        let opts = a.options;
         return Some(opts.iter().map(|s| s.to_string()).collect());
     }
     if !optim::is_optimizer(name) {
@@ -106,7 +107,7 @@ impl LossHelper {
             all.extend(optim::schedule::NAMES);
         } else if prev == Some(&Tok::With) {
             all.extend(optim::NAMES);
-            all.extend(MINUIT.iter().map(|(n, _)| *n));
+            all.extend(MINUIT.iter().map(|a| a.name));
         } else {
             if prev.is_none() || prev == Some(&Tok::Semi) {
                 all.extend(STATEMENT_KEYWORDS);

@@ -161,6 +161,8 @@ pub struct ParamDecl {
     pub dims: Option<Vec<Expr>>,
     pub init: ParamInit,
     pub limits: Option<Limits>,
+    /// `step S`: Minuit's initial step size.
+    pub step: Option<Expr>,
     pub fixed: bool,
 }
 
@@ -246,6 +248,19 @@ pub enum PlotKind {
         exprs: Vec<Expr>,
         range: PlotRange,
     },
+    /// `plot mncontour X, Y [cl=[C, ...]] [points=N]`: MINOS contours of the
+    /// last fit (iminuit's `draw_mncontour`).
+    MnContour {
+        x: Ident,
+        y: Ident,
+        opts: Vec<Arg>,
+    },
+    /// `plot profile X [points=N] [bound=K]`: the MINOS profile of the last
+    /// fit (iminuit's `draw_mnprofile`).
+    Profile {
+        x: Ident,
+        opts: Vec<Arg>,
+    },
 }
 
 #[allow(clippy::large_enum_variant)]
@@ -257,7 +272,19 @@ pub enum StmtKind {
     Assign(Ident, Expr),
     Minimize(MinimizeStmt),
     Hesse,
-    Minos(Vec<Ident>),
+    /// `minos [NAME, ...] [cl=C]`: the names and the `name=value` options.
+    Minos(Vec<Ident>, Vec<Arg>),
+    /// `contour X, Y [cl=C] [points=N]` (MnContours).
+    Contour {
+        x: Ident,
+        y: Ident,
+        opts: Vec<Arg>,
+    },
+    /// `profile X [points=N] [bound=K]` (iminuit's mnprofile).
+    Profile {
+        x: Ident,
+        opts: Vec<Arg>,
+    },
     Print(Vec<Expr>),
     /// `expect COND ["message"] [points N]` or `expect A == B within TOL ["message"] [points N]`.
     Expect {

@@ -136,6 +136,7 @@ pub enum Tok {
     Lr,
     Schedule,
     Per,
+    /// `step` after `per` in a schedule, or after an expression in a `param` statement.
     Step,
     Epochs,
     Batch,
@@ -144,6 +145,15 @@ pub enum Tok {
     Watch,
     /// `paths` right after `with` in a plot statement.
     Paths,
+    /// `mncontour` right after `plot`, before a name.
+    MnContour,
+    /// `profile` starting a statement, or right after `plot`, before a name.
+    Profile,
+    /// `contour` starting a statement, before a name (MINOS contour).
+    ContourStmt,
+    /// A name right before `=` in a `minos`, `contour` or `profile`
+    /// statement: an option.
+    OptName(String),
 
     #[regex(r"[A-Za-z_][A-Za-z0-9_]*", |lex| lex.slice().to_string())]
     Ident(String),
@@ -246,6 +256,10 @@ impl fmt::Display for Tok {
             Tok::DropLast => "`drop_last`",
             Tok::Watch => "`watch`",
             Tok::Paths => "`paths`",
+            Tok::Profile => "`profile`",
+            Tok::MnContour => "`mncontour`",
+            Tok::ContourStmt => "`contour`",
+            Tok::OptName(n) => return write!(f, "option `{n}`"),
             Tok::LParen => "`(`",
             Tok::RParen => "`)`",
             Tok::LBracket => "`[`",
@@ -382,7 +396,10 @@ fn training_words(toks: &mut [Spanned]) {
 }
 
 /// Turns `contour`, `loss` and `path` into keywords where a plot statement
-/// gives them meaning, and leaves them names everywhere else.
+/// gives them meaning, and leaves them names everywhere else; likewise the
+/// Minuit words `contour`/`profile` (starting a statement), `step` (after
+/// an expression in `param`) and option names in MINOS statements (see
+/// `minuit_words`).
 fn contextual(toks: &mut [Spanned]) {
     let mut in_plot = false;
     for i in 0..toks.len() {
@@ -412,6 +429,74 @@ fn contextual(toks: &mut [Spanned]) {
             }
             Tok::Ident(n) if n == "path" && in_plot && is_with_prev => toks[i].1 = Tok::Path,
             Tok::Ident(n) if n == "paths" && in_plot && is_with_prev => toks[i].1 = Tok::Paths,
+            _ => {}
+        }
+    }
+    minuit_words(toks);
+}
+
+/// Whether a token can end an expression (so a following `step` is the
+/// keyword, not a name).
+fn ends_expr(t: &Tok) -> bool {
+    matches!(
+        t,
+        Tok::Num(_) | Tok::Ident(_) | Tok::RParen | Tok::RBracket | Tok::True | Tok::False
+    )
+}
+
+/// The contextual words of Minuit's statements: `contour X, Y ...` and
+/// `profile X ...` at a statement's start, `plot mncontour` and `plot
+/// profile`, `step` in a `param` declaration, and `NAME =` options inside
+/// those statements and `minos`.
+fn minuit_words(toks: &mut [Spanned]) {
+    // the first token of the current statement (after any rewriting)
+    let mut first: Option<Tok> = None;
+    // inside `plot mncontour ...` or `plot profile ...`
+    let mut minuit_plot = false;
+    for i in 0..toks.len() {
+        let start = i == 0 || toks[i - 1].1 == Tok::Semi;
+        let next_is_name = matches!(toks.get(i + 1).map(|t| &t.1), Some(Tok::Ident(_)));
+        let next_is_assign = matches!(toks.get(i + 1).map(|t| &t.1), Some(Tok::Assign));
+        let mut plot_kind = false;
+        if i > 0 && toks[i - 1].1 == Tok::Plot && first == Some(Tok::Plot) {
+            if let Tok::Ident(n) = &toks[i].1 {
+                if next_is_name && (n == "mncontour" || n == "profile") {
+                    toks[i].1 = if n == "mncontour" {
+                        Tok::MnContour
+                    } else {
+                        Tok::Profile
+                    };
+                    plot_kind = true;
+                }
+            }
+        }
+        if plot_kind {
+            minuit_plot = true;
+            continue;
+        }
+        if start {
+            minuit_plot = false;
+            if let Tok::Ident(n) = &toks[i].1 {
+                if next_is_name && n == "contour" {
+                    toks[i].1 = Tok::ContourStmt;
+                } else if next_is_name && n == "profile" {
+                    toks[i].1 = Tok::Profile;
+                }
+            }
+            first = Some(toks[i].1.clone());
+            continue;
+        }
+        let takes_opts = matches!(
+            first,
+            Some(Tok::Minos) | Some(Tok::ContourStmt) | Some(Tok::Profile)
+        ) || minuit_plot;
+        match &toks[i].1 {
+            Tok::Ident(n) if takes_opts && next_is_assign => toks[i].1 = Tok::OptName(n.clone()),
+            Tok::Ident(n)
+                if n == "step" && first == Some(Tok::Param) && ends_expr(&toks[i - 1].1) =>
+            {
+                toks[i].1 = Tok::Step
+            }
             _ => {}
         }
     }

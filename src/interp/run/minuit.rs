@@ -1,26 +1,28 @@
 //! Minuit in the interpreter: the objective's tapes as an `Fcn` (value,
-//! exact gradient, exact Hessian, recording every evaluation), MIGRAD,
-//! SIMPLEX and SCAN runs with their options and reports, and the `hesse`
-//! and `minos` statements that continue from the last minimum.
+//! exact gradient, exact Hessian), the opt-in record of its calls, and the
+//! MIGRAD, SIMPLEX and SCAN runs with their options and reports. The
+//! statements that continue from the minimum (`hesse`, `minos`, `contour`,
+//! `profile`) are in `uncertainty.rs`.
 
-use super::{opt_diag, params_record, Objective, MINUIT};
+use super::{opt_diag, params_record, Objective};
 use crate::diagnostics::{Diag, Span};
 use crate::graph::{autodiff, NodeId, Tape};
 use crate::interp::report::{
-    num_json, optimizer_text, ErrorsRecord, MinimizeRecord, MinimizerFields, MinuitFields,
-    PathPoint,
+    optimizer_text, ErrorsRecord, MinimizeRecord, MinimizerFields, MinuitFields, PathPoint,
 };
-use crate::interp::{Display, MinuitTables, RunPath, Session};
+use crate::interp::{Display, RunPath, Session};
+use crate::minuit::options::Algorithm;
 use crate::minuit::{self, report as mreport, Fcn, FunctionMinimum, MigradOptions, ParamSpec};
 use crate::optim::{self, OptArg, OptValue};
-use crate::syntax::ast::{Ident, MinimizeStmt, Stmt};
+use crate::syntax::ast::MinimizeStmt;
 use crate::tensor::{fmt_num, Tensor};
-use serde_json::{json, Map, Value};
+use serde_json::json;
 
 /// The most parameter elements a Minuit minimization takes.
 const MINUIT_MAX_ELEMENTS: usize = 1000;
 
-/// The last Minuit minimization, for `hesse` and `minos`.
+/// The last Minuit minimization, for `hesse`, `minos`, `contour` and
+/// `profile`.
 pub struct MinuitRun {
     pub min: FunctionMinimum,
     pub specs: Vec<ParamSpec>,
@@ -29,11 +31,98 @@ pub struct MinuitRun {
     pub fcn: GraphFcn,
     pub numeric: bool,
     pub minos: Vec<(String, minuit::MinosError)>,
-    pub algorithm: &'static str,
+    pub algorithm: &'static Algorithm,
+    /// +1 minimizing, -1 maximizing (Minuit minimized `sign * objective`).
+    pub sign: f64,
+    /// Every value and gradient call of this fit so far (MIGRAD's, then
+    /// HESSE's, MINOS's, ...), as iminuit's `fmin.nfcn` and `fmin.ngrad`.
+    pub nfcn_total: usize,
+    pub ngrad_total: usize,
+}
+
+impl MinuitRun {
+    /// iminuit's `print(m)` at this point: the minimum with the running
+    /// call counts, the parameters, MINOS's errors and the covariance.
+    pub fn report(&self) -> mreport::FitReport {
+        let mut shown = self.min.clone();
+        shown.fval *= self.sign;
+        shown.nfcn = self.nfcn_total;
+        shown.ngrad = self.ngrad_total;
+        mreport::FitReport::new(self.algorithm.title, &self.specs, shown, &self.minos)
+    }
+}
+
+/// The most numbers a call record keeps (16 MB): a fit with more calls
+/// keeps the first ones and says it dropped the rest.
+const RECORD_NUMBERS: usize = 2_000_000;
+/// Parameters of every call are kept without `--trace` only for this few
+/// parameters (the plots draw paths of two); their losses always.
+const RECORD_POINTS_UP_TO: usize = 64;
+
+/// The calls of a fit, as `--trace` and `plot ... with path` show them: an
+/// observer the Fcn feeds, bounded by `RECORD_NUMBERS`.
+#[derive(Debug, Default)]
+pub struct CallRecord {
+    /// Values per point (every parameter element); 0 records losses only.
+    width: usize,
+    /// The most calls kept.
+    limit: usize,
+    pub losses: Vec<f64>,
+    /// Flat: call k is `points[k * width..(k + 1) * width]`.
+    pub points: Vec<f64>,
+    /// Calls not kept.
+    pub dropped: usize,
+}
+
+impl CallRecord {
+    /// A record of calls over `n` parameter elements; points are kept when
+    /// `with_points`.
+    pub fn new(n: usize, with_points: bool) -> CallRecord {
+        let width = if with_points { n } else { 0 };
+        CallRecord {
+            width,
+            limit: RECORD_NUMBERS / (width + 1),
+            ..Default::default()
+        }
+    }
+
+    fn push(&mut self, loss: f64, x: &[f64]) {
+        if self.losses.len() >= self.limit {
+            self.dropped += 1;
+            return;
+        }
+        self.losses.push(loss);
+        if self.width > 0 {
+            self.points.extend_from_slice(&x[..self.width]);
+        }
+    }
+
+    /// Forgets the calls (HESSE and MINOS are not part of the path).
+    pub fn clear(&mut self) {
+        self.losses.clear();
+        self.points.clear();
+        self.dropped = 0;
+    }
+
+    /// The recorded calls, each with its parameters (empty when points are
+    /// not kept).
+    pub fn calls(&self) -> impl Iterator<Item = (f64, &[f64])> {
+        let w = self.width;
+        self.losses.iter().enumerate().map(move |(k, &l)| {
+            (
+                l,
+                if w > 0 {
+                    &self.points[k * w..(k + 1) * w]
+                } else {
+                    &[][..]
+                },
+            )
+        })
+    }
 }
 
 /// The objective as Minuit sees it: value, exact gradient and exact Hessian
-/// from tapes over one graph, recording every evaluation.
+/// from tapes over one graph; value calls feed `record`.
 pub struct GraphFcn {
     f: Tape,
     fg: Tape,
@@ -42,7 +131,7 @@ pub struct GraphFcn {
     fg_slots: Vec<usize>,
     h_slots: Vec<usize>,
     sign: f64,
-    pub path: Vec<(f64, Vec<f64>)>,
+    pub record: CallRecord,
 }
 
 /// Buffer offsets of parameter elements (slot, element) in a tape.
@@ -66,7 +155,7 @@ impl Fcn for GraphFcn {
         set(&mut self.f, &self.slots, x);
         self.f.forward();
         let v = self.f.output(0)[0];
-        self.path.push((v, x.to_vec()));
+        self.record.push(v, x);
         self.sign * v
     }
     fn has_gradient(&self) -> bool {
@@ -92,6 +181,7 @@ impl Fcn for GraphFcn {
     }
 }
 
+/// iminuit's initial step when none is given.
 fn initial_error(v: f64) -> f64 {
     if v == 0.0 {
         0.1
@@ -103,7 +193,7 @@ fn initial_error(v: f64) -> f64 {
 pub(super) fn run_minuit(
     s: &mut Session,
     m: &MinimizeStmt,
-    oname: &str,
+    alg: &'static Algorithm,
     args: &[OptArg],
     ospan: &Span,
     mut obj: Objective,
@@ -149,7 +239,7 @@ pub(super) fn run_minuit(
                     format!("{}[{k}]", p.name)
                 },
                 value: v,
-                error: initial_error(v),
+                error: p.step.unwrap_or_else(|| initial_error(v)),
                 lower: p.lower,
                 upper: p.upper,
                 fixed: p.fixed,
@@ -157,11 +247,7 @@ pub(super) fn run_minuit(
         })
         .collect();
     let nfree = specs.iter().filter(|p| !p.fixed).count();
-    let aname: &'static str = MINUIT
-        .iter()
-        .copied()
-        .find(|n| *n == oname)
-        .unwrap_or("migrad");
+    let aname = alg.name;
     let mut r = optim::OptReader::new(aname, args).map_err(|e| opt_diag(e, ospan))?;
     let rd = |e| opt_diag(e, ospan);
     let mut mo = MigradOptions::default();
@@ -218,6 +304,7 @@ pub(super) fn run_minuit(
         mo.numeric_grad = g.as_deref() == Some("numeric");
     }
     let options = r.finish().map_err(rd)?;
+    debug_assert!(options.iter().map(|o| o.0).eq(alg.options.iter().copied()));
     let maximize = m.maximize;
     let sign = if maximize { -1.0 } else { 1.0 };
 
@@ -263,7 +350,10 @@ pub(super) fn run_minuit(
         fg,
         h,
         sign,
-        path: Vec::new(),
+        record: CallRecord::new(
+            specs.len(),
+            s.opts.trace || specs.len() <= RECORD_POINTS_UP_TO,
+        ),
     };
     let min = match aname {
         "migrad" => minuit::migrad(&mut fcn, &specs, &mo),
@@ -301,11 +391,6 @@ pub(super) fn run_minuit(
         }
     }
     let numeric = mo.numeric_grad;
-    let free_names: Vec<String> = specs
-        .iter()
-        .filter(|p| !p.fixed)
-        .map(|p| p.name.clone())
-        .collect();
     let fval = sign * min.fval;
     let explicit: Vec<(&str, OptValue)> = options
         .iter()
@@ -313,33 +398,34 @@ pub(super) fn run_minuit(
         .cloned()
         .collect();
     let title = optimizer_text(aname, &explicit);
-    let mut text = format!(
+    let text = format!(
         "{} with {}\n",
         if maximize { "maximize" } else { "minimize" },
         optimizer_text(aname, &options)
     );
-    let mut shown = min.clone();
-    shown.fval = fval;
-    let algorithm = algorithm_title(aname);
-    push_block(&mut text, &mreport::fmin_block(&shown, &algorithm));
-    let rows = param_rows(&specs, &min, &[]);
-    push_block(&mut text, &mreport::param_table(&rows));
-    if let Some(c) = &min.covariance {
-        push_block(&mut text, &mreport::correlation_table(&free_names, c));
-    }
-    let tables = MinuitTables {
-        fmin: Some((&shown, &algorithm)),
-        params: &rows,
-        minos: &[],
-        covariance: min.covariance.as_ref().map(|c| (&free_names[..], c)),
+    let run = MinuitRun {
+        nfcn_total: min.nfcn,
+        ngrad_total: min.ngrad,
+        min,
+        specs,
+        index: elems.iter().map(|&(i, _)| i).collect(),
+        fcn,
+        numeric,
+        minos: Vec::new(),
+        algorithm: alg,
+        sign,
     };
-    say_report(s, &text, tables);
+    // the report of a large fit is big: only built when shown
+    let report = (!s.opts.json).then(|| run.report());
+    say_report(s, text, report.as_ref());
+    let mut run = run;
+    let (min, specs, fcn) = (&run.min, &run.specs, &mut run.fcn);
 
     let path = s.opts.trace.then(|| {
-        fcn.path
-            .iter()
+        fcn.record
+            .calls()
             .map(|(loss, x)| PathPoint {
-                loss: *loss,
+                loss,
                 values: specs
                     .iter()
                     .enumerate()
@@ -369,37 +455,50 @@ pub(super) fn run_minuit(
             at_limit: min.at_limit,
             call_limit: min.call_limit,
             above_max_edm: min.above_max_edm,
-            errors: errors_record(&specs, &min),
+            errors: errors_record(specs, min),
         }),
     };
-    s.records.push(rec.to_json());
+    let mut json = rec.to_json();
+    if s.opts.trace {
+        // a fit with more calls than the record keeps says so
+        json["path_dropped"] = json!(fcn.record.dropped);
+    }
+    s.records.push(json);
     let fnames: Vec<usize> = (0..specs.len()).filter(|&k| !specs[k].fixed).collect();
     s.last_path = Some(RunPath {
         title,
         names: fnames.iter().map(|&k| specs[k].name.clone()).collect(),
-        losses: fcn.path.iter().map(|p| p.0).collect(),
+        losses: fcn.record.losses.clone(),
         points: fcn
-            .path
-            .iter()
-            .flat_map(|p| fnames.iter().map(|&k| p.1[k]))
+            .record
+            .calls()
+            .filter(|(_, x)| !x.is_empty())
+            .flat_map(|(_, x)| fnames.iter().map(move |&k| x[k]))
             .collect(),
         ..Default::default()
     });
-    fcn.path.clear();
-    s.last_minuit = Some(MinuitRun {
-        min,
-        specs,
-        index: elems.iter().map(|&(i, _)| i).collect(),
-        fcn,
-        numeric,
-        minos: Vec::new(),
-        algorithm: aname,
-    });
+    fcn.record.clear();
+    s.last_minuit = Some(run);
     Ok(())
 }
 
 /// Appends a report box on its own lines.
-fn push_block(text: &mut String, block: &str) {
+/// Prints `head` and the report's text, or, when the display sink shows
+/// it, hands the sink that text with the report it is drawn from.
+pub(super) fn say_report(s: &mut Session, mut head: String, report: Option<&mreport::FitReport>) {
+    if let Some(r) = report {
+        push_block(&mut head, &r.text());
+    }
+    let text = head.trim_end();
+    if let Some(r) = report {
+        if s.show(Display::Minuit { text, report: r }) {
+            return;
+        }
+    }
+    s.say(text);
+}
+
+pub(super) fn push_block(text: &mut String, block: &str) {
     if !text.is_empty() && !text.ends_with('\n') {
         text.push('\n');
     }
@@ -407,16 +506,8 @@ fn push_block(text: &mut String, block: &str) {
     text.push('\n');
 }
 
-fn algorithm_title(a: &str) -> String {
-    match a {
-        "migrad" => "Migrad".into(),
-        "simplex" => "Simplex".into(),
-        _ => "Scan".into(),
-    }
-}
-
 /// Errors, covariance and free names at a minimum, for a record.
-fn errors_record(specs: &[ParamSpec], min: &FunctionMinimum) -> ErrorsRecord {
+pub(super) fn errors_record(specs: &[ParamSpec], min: &FunctionMinimum) -> ErrorsRecord {
     let free: Vec<usize> = (0..specs.len()).filter(|&k| !specs[k].fixed).collect();
     ErrorsRecord {
         errors: free
@@ -432,159 +523,30 @@ fn errors_record(specs: &[ParamSpec], min: &FunctionMinimum) -> ErrorsRecord {
     }
 }
 
-/// Prints a report's text, unless the display sink shows it with its tables.
-fn say_report(s: &mut Session, text: &str, tables: MinuitTables<'_>) {
-    let text = text.trim_end();
-    if !s.show(Display::Minuit { text, tables }) {
-        s.say(text);
-    }
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// The rows of the parameter table.
-fn param_rows(
-    specs: &[ParamSpec],
-    min: &FunctionMinimum,
-    minos: &[(String, minuit::MinosError)],
-) -> Vec<mreport::ParamRow> {
-    specs
-        .iter()
-        .enumerate()
-        .map(|(k, p)| mreport::ParamRow {
-            name: p.name.clone(),
-            value: min.values[k],
-            error: Some(if p.fixed { p.error } else { min.errors[k] }),
-            minos: minos
-                .iter()
-                .find(|(n, _)| *n == p.name)
-                .map(|(_, e)| (e.lower, e.upper)),
-            lower: p.lower,
-            upper: p.upper,
-            fixed: p.fixed,
-        })
-        .collect()
-}
-
-fn no_minimum(span: &Span, what: &str) -> Diag {
-    Diag::error("E0403", format!("{what} needs a Minuit minimum"))
-        .at(span.clone(), "no Minuit minimization ran before this")
-        .note("help: run `minimize ... with migrad;` first")
-}
-
-/// `hesse;`
-pub fn hesse(s: &mut Session, st: &Stmt, line: usize) -> Result<(), Diag> {
-    let Some(run) = s.last_minuit.as_mut() else {
-        return Err(no_minimum(&st.span, "hesse"));
-    };
-    let (min, nfcn, ngrad) = minuit::hesse(&mut run.fcn, &run.specs, &run.min, run.numeric);
-    run.fcn.path.clear();
-    run.min = min;
-    let run = s.last_minuit.as_ref().expect("set above");
-    let free_names: Vec<String> = run
-        .specs
-        .iter()
-        .filter(|p| !p.fixed)
-        .map(|p| p.name.clone())
-        .collect();
-    let mut text = String::from("hesse\n");
-    let rows = param_rows(&run.specs, &run.min, &run.minos);
-    push_block(&mut text, &mreport::param_table(&rows));
-    if let Some(c) = &run.min.covariance {
-        push_block(&mut text, &mreport::correlation_table(&free_names, c));
-    }
-    let covariance = run.min.covariance.clone();
-    let mut rec = Map::new();
-    rec.insert("kind".into(), json!("hesse"));
-    rec.insert("line".into(), json!(line));
-    rec.insert("nfcn".into(), json!(nfcn));
-    rec.insert("ngrad".into(), json!(ngrad));
-    errors_record(&run.specs, &run.min).insert_into(&mut rec);
-    rec.insert(
-        "valid".into(),
-        json!(run.min.valid && run.min.covariance.is_some()),
-    );
-    let updates: Vec<(usize, f64)> = run
-        .index
-        .iter()
-        .enumerate()
-        .filter(|(k, _)| !run.specs[*k].fixed)
-        .map(|(k, &i)| (i, run.min.errors[k]))
-        .collect();
-    for (i, e) in updates {
-        if s.params[i].value.is_scalar() {
-            s.params[i].error = Some(e);
+    #[test]
+    fn the_call_record_is_bounded() {
+        // 1000 parameters: about 2000 calls kept, the rest counted
+        let mut r = CallRecord::new(1000, true);
+        let x = vec![0.5; 1000];
+        for k in 0..10_000 {
+            r.push(k as f64, &x);
         }
-    }
-    let tables = MinuitTables {
-        fmin: None,
-        params: &rows,
-        minos: &[],
-        covariance: covariance.as_ref().map(|c| (&free_names[..], c)),
-    };
-    say_report(s, &text, tables);
-    s.records.push(Value::Object(rec));
-    Ok(())
-}
-
-/// `minos [names];`
-pub fn minos(s: &mut Session, names: &[Ident], st: &Stmt, line: usize) -> Result<(), Diag> {
-    let Some(run) = s.last_minuit.as_ref() else {
-        return Err(no_minimum(&st.span, "minos"));
-    };
-    let mut targets = Vec::new();
-    if names.is_empty() {
-        targets.extend((0..run.specs.len()).filter(|&k| !run.specs[k].fixed));
-    }
-    for n in names {
-        match run.specs.iter().position(|p| p.name == n.name) {
-            Some(k) if run.specs[k].fixed => {
-                return Err(Diag::error("E0403", format!("`{}` is fixed", n.name))
-                    .at(n.span.clone(), "MINOS needs a free parameter"))
-            }
-            Some(k) => targets.push(k),
-            None => {
-                let known: Vec<&str> = run.specs.iter().map(|p| p.name.as_str()).collect();
-                let mut d = Diag::error(
-                    "E0403",
-                    format!("`{}` is not a parameter of the last fit", n.name),
-                )
-                .at(n.span.clone(), "unknown here");
-                if let Some(sg) = crate::interp::names::suggest(&n.name, known.iter().copied()) {
-                    d = d.note(format!("help: did you mean `{sg}`?"));
-                }
-                return Err(d.note(format!("the fit's parameters: {}", known.join(", "))));
-            }
+        assert_eq!(r.losses.len(), RECORD_NUMBERS / 1001);
+        assert_eq!(r.losses.len() + r.dropped, 10_000);
+        assert!(r.points.capacity() + r.losses.capacity() <= 2 * RECORD_NUMBERS);
+        assert_eq!(r.calls().count(), r.losses.len());
+        // losses only: points take no memory
+        let mut r = CallRecord::new(1000, false);
+        for k in 0..10_000 {
+            r.push(k as f64, &x);
         }
+        assert_eq!(r.losses.len(), 10_000);
+        assert_eq!(r.points.capacity(), 0);
+        r.clear();
+        assert_eq!((r.losses.len(), r.dropped), (0, 0));
     }
-    let run = s.last_minuit.as_mut().expect("checked above");
-    let mut total = 0;
-    let mut errors = Map::new();
-    let mut valid = Map::new();
-    for k in targets {
-        let e = minuit::minos(&mut run.fcn, &run.specs, &run.min, k, run.numeric);
-        run.fcn.path.clear();
-        total += e.nfcn;
-        errors.insert(
-            run.specs[k].name.clone(),
-            json!([num_json(e.lower), num_json(e.upper)]),
-        );
-        valid.insert(run.specs[k].name.clone(), json!(e.is_valid()));
-        run.minos.retain(|(n, _)| *n != run.specs[k].name);
-        run.minos.push((run.specs[k].name.clone(), e));
-    }
-    let mut text = String::from("minos\n");
-    push_block(&mut text, &mreport::minos_table(&run.minos));
-    let rows = param_rows(&run.specs, &run.min, &run.minos);
-    push_block(&mut text, &mreport::param_table(&rows));
-    let minos = run.minos.clone();
-    let tables = MinuitTables {
-        fmin: None,
-        params: &rows,
-        minos: &minos,
-        covariance: None,
-    };
-    say_report(s, &text, tables);
-    s.records.push(
-        json!({"kind": "minos", "line": line, "nfcn": total, "errors": errors, "valid": valid}),
-    );
-    Ok(())
 }

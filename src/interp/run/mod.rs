@@ -7,6 +7,7 @@ pub(super) mod minuit;
 mod schedule;
 mod steps;
 mod steps_report;
+pub(super) mod uncertainty;
 
 use super::{Lowerer, Session};
 use crate::diagnostics::{Diag, Span};
@@ -15,7 +16,7 @@ use crate::optim::{self, OptArg, OptError, OptValue, ParamLayout};
 use crate::syntax::ast::{Arg, Expr, ExprKind, MinimizeStmt, Stmt};
 use crate::tensor::{fmt_num, Tensor};
 
-pub(super) const MINUIT: &[&str] = &["migrad", "simplex", "scan"];
+use crate::minuit::options::{algorithm, ALGORITHMS};
 
 /// Turns `name=value` arguments of `with OPT(...)` into option values.
 pub(super) fn option_args(s: &Session, args: &[Arg]) -> Result<Vec<OptArg>, Diag> {
@@ -155,7 +156,7 @@ pub fn run(s: &mut Session, m: &MinimizeStmt, st: &Stmt, line: usize) -> Result<
     };
     let args = option_args(s, oargs)?;
     let obj = build_objective(s, m)?;
-    if MINUIT.contains(&oname) {
+    if let Some(alg) = algorithm(oname) {
         if let Some(e) = &m.epochs {
             return Err(Diag::error(
                 "E0304",
@@ -182,7 +183,7 @@ pub fn run(s: &mut Session, m: &MinimizeStmt, st: &Stmt, line: usize) -> Result<
             .at(e.span.clone(), "Minuit decides when it has converged")
             .note("help: limit its calls with `ncall=N` instead"));
         }
-        return minuit::run_minuit(s, m, oname, &args, &ospan, obj, line);
+        return minuit::run_minuit(s, m, alg, &args, &ospan, obj, line);
     }
     let length = match steps::epoch_plan(s, m)? {
         Some(plan) => steps::Length::Epochs(plan),
@@ -254,7 +255,7 @@ fn build_optimizer(
         }
         None => {
             let mut all: Vec<&str> = optim::NAMES.to_vec();
-            all.extend(MINUIT);
+            all.extend(ALGORITHMS.iter().map(|a| a.name));
             let name_span = m
                 .with
                 .as_ref()

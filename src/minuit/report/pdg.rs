@@ -1,0 +1,387 @@
+//! Numbers as iminuit's text report writes them: Python's `%f`, `%g`,
+//! `round` and `str` for floats, and the PDG rounding of a value with its
+//! uncertainties (`pdg_format.py`, `_repr_text.pdg_format`).
+//!
+//! The smallest non-zero error decides the number of digits (two significant
+//! digits when its three leading digits are below 355, one otherwise,
+//! 950..999 rounds up to 1000), the value gets the same decimals, and a
+//! shared exponent (a multiple of three) is shown as a suffix `eN` when the
+//! numbers are very large or very small. Kept apart from the box layout
+//! (`boxes.rs`) because the notebook's HTML tables use the same numbers.
+
+use crate::minuit::Matrix;
+
+/// Python's `"%.{n}f" % x` (`nan`, `inf`, `-inf` for non-finite values).
+fn fmt_f(x: f64, n: i32) -> String {
+    if x.is_nan() {
+        return "nan".to_string();
+    }
+    if x.is_infinite() {
+        return if x > 0.0 { "inf" } else { "-inf" }.to_string();
+    }
+    format!("{:.*}", n.max(0) as usize, x)
+}
+
+/// Python's `round(x, n)` for a float and `n >= 0`: correctly rounded,
+/// ties to even on the exact binary value.
+fn py_round(x: f64, n: usize) -> f64 {
+    if !x.is_finite() {
+        return x;
+    }
+    format!("{:.*}", n, x).parse().unwrap_or(x)
+}
+
+/// Python's `str(x)` for a float (shortest round-trip digits, exponent form
+/// below 1e-4 or from 1e16 on).
+pub(crate) fn py_str(x: f64) -> String {
+    if x.is_nan() {
+        return "nan".to_string();
+    }
+    if x.is_infinite() {
+        return if x > 0.0 { "inf" } else { "-inf" }.to_string();
+    }
+    if x == 0.0 {
+        return if x.is_sign_negative() { "-0.0" } else { "0.0" }.to_string();
+    }
+    let sci = format!("{:e}", x);
+    let (mant, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    if (-4..16).contains(&exp) {
+        let s = format!("{}", x);
+        if s.contains('.') {
+            s
+        } else {
+            s + ".0"
+        }
+    } else {
+        format!(
+            "{}e{}{:02}",
+            mant,
+            if exp < 0 { '-' } else { '+' },
+            exp.abs()
+        )
+    }
+}
+
+/// Python's `format(x, ".{prec}g")` (also `"%g"` with `prec = 6`).
+pub fn format_g(x: f64, prec: usize) -> String {
+    if x.is_nan() {
+        return "nan".to_string();
+    }
+    if x.is_infinite() {
+        return if x > 0.0 { "inf" } else { "-inf" }.to_string();
+    }
+    let p = prec.max(1);
+    if x == 0.0 {
+        return if x.is_sign_negative() { "-0" } else { "0" }.to_string();
+    }
+    let sci = format!("{:.*e}", p - 1, x);
+    let (mant, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let strip = |s: &str| -> String {
+        if s.contains('.') {
+            s.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            s.to_string()
+        }
+    };
+    if exp >= -4 && exp < p as i32 {
+        let decimals = (p as i32 - 1 - exp).max(0) as usize;
+        strip(&format!("{:.*}", decimals, x))
+    } else {
+        format!(
+            "{}e{}{:02}",
+            strip(mant),
+            if exp < 0 { '-' } else { '+' },
+            exp.abs()
+        )
+    }
+}
+
+/// `10**k` as Python computes it for integer `k` (exact for `k >= 0`).
+fn pow10(k: i32) -> f64 {
+    10f64.powf(k as f64)
+}
+
+/// iminuit's `pdg_format._round` with no leader and no external exponent:
+/// the formatted numbers and the shared exponent.
+fn pdg_round(values: &[f64]) -> (Vec<String>, i32) {
+    // the smallest non-zero finite error leads
+    let mut leader: Option<usize> = None;
+    let mut lerror = f64::INFINITY;
+    for (i, x) in values.iter().enumerate().skip(1) {
+        let a = x.abs();
+        if a > 0.0 && a < lerror {
+            lerror = a;
+            leader = Some(i);
+        }
+    }
+    let v0 = values.first().copied().unwrap_or(0.0);
+    let v0_ok = v0.is_finite() && v0 != 0.0;
+
+    let Some(leader) = leader else {
+        if v0_ok {
+            let n_exp = v0.abs().log10().floor() as i32;
+            let scale = pow10(-n_exp);
+            return (values.iter().map(|v| fmt_f(v * scale, 4)).collect(), n_exp);
+        }
+        return (values.iter().map(|&v| py_str(v)).collect(), 0);
+    };
+
+    let n_exp = lerror.log10().floor() as i32 + 1;
+    let scale = pow10(-n_exp);
+    let mut digits = py_round(lerror * scale, 3);
+    let n_digits: i32;
+    if digits < 0.355 {
+        n_digits = 2;
+        digits = py_round(digits, 2);
+    } else {
+        n_digits = 1;
+        digits = if digits < 0.95 {
+            py_round(digits, 1)
+        } else {
+            1.0
+        };
+    }
+
+    let mut n_exp_extern = if n_exp.abs() > 2 {
+        ((n_exp as f64 / 3.0).round_ties_even() * 3.0) as i32
+    } else {
+        0
+    };
+    if v0_ok {
+        let n = ((v0.abs().log10() / 3.0).floor() * 3.0) as i32;
+        if n > n_exp_extern {
+            n_exp_extern = n;
+        }
+    }
+    let shift = n_exp - n_exp_extern;
+    let factor = pow10(shift);
+    let strings = values
+        .iter()
+        .enumerate()
+        .map(|(i, &x)| {
+            let y = if i != leader {
+                py_round(x * scale, n_digits as usize)
+            } else {
+                digits.copysign(values[leader])
+            };
+            fmt_f(y * factor, n_digits - shift)
+        })
+        .collect();
+    (strings, n_exp - shift)
+}
+
+/// iminuit's `pdg_format._strip`: drop the trailing zeros (and then the
+/// dot) that all numbers with a dot share; turn a leading "-0" into "0".
+fn pdg_strip(mut items: Vec<String>) -> Vec<String> {
+    let mask: Vec<usize> = (0..items.len())
+        .filter(|&i| items[i].contains('.'))
+        .collect();
+    if mask.is_empty() || items.is_empty() {
+        return items;
+    }
+    let char_from_end = |s: &str, i: usize| -> Option<u8> {
+        let b = s.as_bytes();
+        if i < b.len() {
+            Some(b[b.len() - 1 - i])
+        } else {
+            None
+        }
+    };
+    let first_len = items[mask[0]].len();
+    let mut i = 0;
+    while i < first_len
+        && mask
+            .iter()
+            .all(|&k| char_from_end(&items[k], i) == Some(b'0'))
+    {
+        i += 1;
+    }
+    if i > 0
+        && mask
+            .iter()
+            .all(|&k| char_from_end(&items[k], i) == Some(b'.'))
+    {
+        i += 1;
+    }
+    if i > 0 {
+        for &k in &mask {
+            let len = items[k].len();
+            items[k].truncate(len.saturating_sub(i));
+        }
+    }
+    if items[0] == "-0" {
+        items[0] = "0".to_string();
+    }
+    items
+}
+
+/// iminuit's text-report `pdg_format(value, *errors)`: the value (when
+/// given) and each error rounded by the PDG rule, with a shared exponent
+/// written as an `eN` suffix on each number.
+///
+/// ```text
+/// pdg_format(Some(1.2567), &[0.1234]) == ["1.26", "0.12"]
+/// pdg_format(Some(1.2567e4), &[0.1234e4]) == ["12.6e3", "1.2e3"]
+/// ```
+pub fn pdg_format(value: Option<f64>, errors: &[f64]) -> Vec<String> {
+    let mut vals = Vec::with_capacity(errors.len() + 1);
+    vals.push(value.unwrap_or(0.0));
+    vals.extend_from_slice(errors);
+    let (mut strings, nexp) = pdg_round(&vals);
+    if value.is_none() {
+        strings.remove(0);
+    }
+    // as iminuit does: without a value, the first error takes the value's
+    // place in the stripping and in the "-0" rule below
+    let mut strings = pdg_strip(strings);
+    if nexp != 0 {
+        for (i, s) in strings.iter_mut().enumerate() {
+            if s.ends_with('f') || s.ends_with('n') {
+                continue;
+            }
+            if i == 0 && is_signed_zero_decimal(s) {
+                *s = if s.starts_with('-') { "-0" } else { "0" }.to_string();
+                continue;
+            }
+            s.push_str(&format!("e{}", nexp));
+        }
+    }
+    strings
+}
+
+/// Whether `s` matches the regex `-?0\.0+$`.
+fn is_signed_zero_decimal(s: &str) -> bool {
+    let t = s.strip_prefix('-').unwrap_or(s);
+    match t.strip_prefix("0.") {
+        Some(rest) => !rest.is_empty() && rest.bytes().all(|b| b == b'0'),
+        None => false,
+    }
+}
+
+/// The numbers of a matrix as iminuit shows them: the diagonal with three
+/// significant digits, each off-diagonal element rounded like a value
+/// whose errors are the two diagonal elements. Row-major.
+pub fn matrix_format(m: &Matrix) -> Vec<String> {
+    let mut r = Vec::with_capacity(m.nrows() * m.ncols());
+    for i in 0..m.nrows() {
+        for j in 0..m.ncols() {
+            r.push(matrix_cell(m, i, j));
+        }
+    }
+    r
+}
+
+/// One number of `matrix_format`: element (i, j).
+pub fn matrix_cell(m: &Matrix, i: usize, j: usize) -> String {
+    if i == j {
+        format_g(m[(i, i)], 3)
+    } else {
+        pdg_format(Some(m[(i, j)]), &[m[(i, i)], m[(j, j)]]).swap_remove(0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::minuit::report::golden::*;
+
+    fn s(v: &[&str]) -> Vec<String> {
+        v.iter().map(|x| x.to_string()).collect()
+    }
+
+    #[test]
+    fn pdg_format_iminuit_cases() {
+        let nan = f64::NAN;
+        let inf = f64::INFINITY;
+        let p = |v: f64, e: &[f64]| pdg_format(Some(v), e);
+        assert_eq!(p(1.2567, &[0.1234]), s(&["1.26", "0.12"]));
+        assert_eq!(p(1.2567e3, &[0.1234e3]), s(&["1.26e3", "0.12e3"]));
+        assert_eq!(p(1.2567e4, &[0.1234e4]), s(&["12.6e3", "1.2e3"]));
+        assert_eq!(p(1.2567e-1, &[0.1234e-1]), s(&["0.126", "0.012"]));
+        assert_eq!(p(1.2567e-2, &[0.1234e-2]), s(&["0.0126", "0.0012"]));
+        assert_eq!(p(1.0, &[0.0, 0.25]), s(&["1.00", "0.00", "0.25"]));
+        assert_eq!(p(0.0, &[1.0, -1.0]), s(&["0", "1", "-1"]));
+        assert_eq!(p(2.0, &[-1.0, 1.0]), s(&["2", "-1", "1"]));
+        assert_eq!(p(2.01, &[-1.01, 1.01]), s(&["2", "-1", "1"]));
+        assert_eq!(p(1.999, &[-0.999, 0.999]), s(&["2", "-1", "1"]));
+        assert_eq!(p(1.0, &[0.5, -0.5]), s(&["1.0", "0.5", "-0.5"]));
+        assert_eq!(p(1.0, &[1e-3]), s(&["1.000", "0.001"]));
+        assert_eq!(p(1.0, &[1e-4]), s(&["1.0000", "0.0001"]));
+        assert_eq!(p(1.0, &[1e-5]), s(&["1.00000", "0.00001"]));
+        assert_eq!(p(-1.234567e-22, &[1.234567e-11]), s(&["-0", "0.012e-9"]));
+        assert_eq!(p(nan, &[1.23e-2]), s(&["nan", "0.012"]));
+        assert_eq!(p(nan, &[1.23e10]), s(&["nan", "0.012e12"]));
+        assert_eq!(p(nan, &[-nan]), s(&["nan", "nan"]));
+        assert_eq!(p(inf, &[1.23e10]), s(&["inf", "0.012e12"]));
+    }
+
+    #[test]
+    fn pdg_format_himmelblau() {
+        assert_eq!(
+            pdg_format(Some(2.999956530631724), &[0.17926876364450897]),
+            s(&["3.00", "0.18"])
+        );
+        assert_eq!(
+            pdg_format(Some(2.0000728063904454), &[0.2644548196688126]),
+            s(&["2.00", "0.26"])
+        );
+    }
+
+    #[test]
+    fn matrix_numbers() {
+        let m = Matrix::from_row_slice(2, 2, &[1e1, 2e2, -3e3, -4e4]);
+        assert_eq!(matrix_format(&m), s(&["10", "200", "-3.00e3", "-4e+04"]));
+    }
+
+    #[test]
+    fn python_g() {
+        assert_eq!(format_g(0.005417526275975615, 4), "0.005418");
+        assert_eq!(format_g(1.23456e-10, 3), "1.23e-10");
+        assert_eq!(format_g(0.1, 3), "0.1");
+        assert_eq!(format_g(-4e4, 3), "-4e+04");
+        assert_eq!(format_g(123456.0, 6), "123456");
+        assert_eq!(format_g(1234567.0, 6), "1.23457e+06");
+        assert_eq!(format_g(0.0001, 3), "0.0001");
+        assert_eq!(format_g(0.00001, 3), "1e-05");
+        assert_eq!(format_g(9.9999, 3), "10");
+        assert_eq!(format_g(-0.0, 3), "-0");
+        assert_eq!(format_g(f64::NAN, 3), "nan");
+        assert_eq!(format_g(f64::NEG_INFINITY, 3), "-inf");
+    }
+
+    #[test]
+    fn python_str() {
+        assert_eq!(py_str(0.0), "0.0");
+        assert_eq!(py_str(-0.0), "-0.0");
+        assert_eq!(py_str(1.5), "1.5");
+        assert_eq!(py_str(3.0), "3.0");
+        assert_eq!(py_str(1e-20), "1e-20");
+        assert_eq!(py_str(1e16), "1e+16");
+        assert_eq!(py_str(0.0001), "0.0001");
+    }
+
+    #[test]
+    fn golden_pdg_format() {
+        let g = golden();
+        let cases = g["pdg"].as_array().unwrap();
+        assert!(cases.len() > 1000, "{}", cases.len());
+        for c in cases {
+            let value = opt(&c[0]);
+            let errors: Vec<f64> = c[1].as_array().unwrap().iter().map(num).collect();
+            let want: Vec<String> = names(&c[2]);
+            assert_eq!(pdg_format(value, &errors), want, "{value:?} {errors:?}");
+        }
+    }
+
+    #[test]
+    fn golden_format_g() {
+        let g = golden();
+        for c in g["g"].as_array().unwrap() {
+            let x = num(&c[0]);
+            let p = c[1].as_u64().unwrap() as usize;
+            assert_eq!(format_g(x, p), c[2].as_str().unwrap(), "{x:e} {p}");
+        }
+    }
+}

@@ -64,7 +64,7 @@ codes! {
     E0400 => "a non-finite loss or gradient during a minimization",
     E0401 => "a failed `expect`",
     E0402 => "a runtime error in an expression (shape, domain, size)",
-    E0403 => "HESSE or MINOS without a Minuit minimum, or on an unknown or fixed name; `plot loss` or `plot ... with path` without a minimization",
+    E0403 => "HESSE, MINOS, `contour` or `profile` without a Minuit minimum, on an invalid minimum, or on an unknown, fixed or repeated name; `plot loss` or `plot ... with path` without a minimization",
     E0404 => "a csv file that cannot be read, a bad cell, or a column it does not have",
     E0406 => "a plot file that cannot be written, or whose name does not end in `.svg` or `.png`; a plot without a file in a script",
     E0500 => "the script cannot be read (missing, a directory, not UTF-8)",

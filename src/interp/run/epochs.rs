@@ -231,14 +231,14 @@ impl<'a> EpochLog<'a> {
 
 impl Observer for EpochLog<'_> {
     fn before_step(&mut self, k: usize, _x: &[f64], opt: &dyn Optimizer) {
-        if k % self.per_epoch == 0 {
+        if k.is_multiple_of(self.per_epoch) {
             self.lrs.push(opt.lr());
         }
     }
 
     fn after_step(&mut self, s: &StepInfo<'_>, opt: &mut dyn Optimizer) -> Control {
         self.sum += s.loss;
-        if (s.k + 1) % self.per_epoch != 0 {
+        if !(s.k + 1).is_multiple_of(self.per_epoch) {
             return Control::Continue;
         }
         let mean = self.sum / self.per_epoch as f64;

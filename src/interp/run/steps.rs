@@ -125,7 +125,7 @@ impl Problem for TapeProblem<'_> {
     fn begin_step(&mut self, k: usize) {
         let Some(f) = &mut self.feed else { return };
         let plan = f.plan;
-        if plan.shuffle && k % plan.per_epoch == 0 {
+        if plan.shuffle && k.is_multiple_of(plan.per_epoch) {
             f.rng.permute(&mut f.order);
         }
         let (start, rows) = plan.batch_of(k);

@@ -134,7 +134,9 @@ fn batches(p: &Plan) -> String {
     let mut t = format!("batch {} of {}", p.batch, p.n);
     match p.ragged {
         Some(r) => t.push_str(&format!(", the last {r}")),
-        None if p.n % p.batch != 0 => t.push_str(&format!(", {} rows dropped", p.n % p.batch)),
+        None if !p.n.is_multiple_of(p.batch) => {
+            t.push_str(&format!(", {} rows dropped", p.n % p.batch))
+        }
         None => {}
     }
     if p.shuffle {

@@ -32,11 +32,9 @@ fn momentum_check(ctx: &Context, name: &str, span: &Span) -> Result<(), SchedErr
             span,
             format!("{name} cycles the momentum, and {} has none", ctx.optimizer),
             "cycle_momentum is on by default",
-            format!(
-                "give `cycle_momentum=false`, or use an optimizer with momentum or betas (sgd, rmsprop, adam, ...); torch refuses this too"
-            ),
+            "give `cycle_momentum=false`, or use an optimizer with momentum or betas (sgd, rmsprop, adam, ...); torch refuses this too".to_string(),
         )),
-        Some((MomentumKind::Momentum, m)) if m == 0.0 => Err(SchedError::invalid(
+        Some((MomentumKind::Momentum, 0.0)) => Err(SchedError::invalid(
             span,
             format!("{name} would switch on the momentum of {}, which has momentum=0", ctx.optimizer),
             "cycle_momentum is on by default",

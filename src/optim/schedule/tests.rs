@@ -84,8 +84,11 @@ fn assert_follows(id: &str, got: &[f64]) {
     }
 }
 
-/// (case suffix, lr, momentum) of the two optimizers of training.json.
-fn both() -> [(&'static str, f64, Option<(MomentumKind, f64)>); 2] {
+/// An optimizer of training.json: (case suffix, lr, momentum).
+type Case = (&'static str, f64, Option<(MomentumKind, f64)>);
+
+/// The two optimizers of training.json.
+fn both() -> [Case; 2] {
     [
         ("sgd", 0.01, Some((MomentumKind::Momentum, 0.9))),
         ("adam", 0.1, Some((MomentumKind::Beta1, 0.9))),

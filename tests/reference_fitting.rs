@@ -20,24 +20,7 @@ use common::*;
 use serde_json::Value;
 
 /// Cases that do not match yet: (id, mode, start of the failure message).
-const KNOWN: &[(&str, &str, &str)] = &[
-    // our MINOS makes 3 calls fewer for y than Minuit2's (39 vs 42): the
-    // errors and every table but the Nfcn cell are identical
-    (
-        "himmelblau-origin",
-        "numeric",
-        "report_minos: no table like iminuit's",
-    ),
-    (
-        "himmelblau-minus2",
-        "numeric",
-        "report_minos: no table like iminuit's",
-    ),
-    // with x at its limit, the inner fits of MINOS do not leave the limit
-    // when y rises with the numerical gradient (iminuit: +0.61, ours: the
-    // parabolic +0.447); with the exact gradient they do
-    ("booth-limits", "numeric", "minos y"),
-];
+const KNOWN: &[(&str, &str, &str)] = &[];
 
 /// refcheck.py's `boxes`: the box-drawn tables of a text report.
 fn boxes(text: &str) -> Vec<Vec<String>> {

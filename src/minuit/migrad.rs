@@ -91,10 +91,9 @@ fn iterate(
     let prec = *ctx.trafo.precision();
     let mut s0 = start.clone();
     let mut edm_c = s0.edm * (1.0 + 3.0 * s0.dcovar);
+    // do-while, as VariableMetricBuilder: at least one step is taken even
+    // when the starting point already meets the EDM goal
     loop {
-        if !(edm_c > edmval && ctx.calls() < maxfcn) {
-            break;
-        }
         let mut step = -(&s0.v * &s0.grad.g);
         if s0.grad.g.dot(&s0.grad.g) <= 0.0 {
             break;
@@ -156,6 +155,9 @@ fn iterate(
             nfcn: ctx.calls(),
         };
         edm_c = e * (1.0 + 3.0 * dcov);
+        if !(edm_c > edmval && ctx.calls() < maxfcn) {
+            break;
+        }
     }
     finish(ctx, s0, edm_c, edmval, maxfcn, &prec)
 }

@@ -386,14 +386,24 @@ pub fn hesse(
         hesse_numeric(&mut ctx, &st, &strat, 0)
     };
     let (nf, ng) = (ctx.nfcn, ctx.ngrad);
+    if new.status == ErrStatus::Unset {
+        // no matrix: the minimum stays as it was (iminuit's update_fmin)
+        return (min.clone(), nf, ng);
+    }
+    // iminuit's update_fmin: the EDM of the new matrix decides again
+    // whether the minimum is above the EDM limit (as MIGRAD's last step
+    // does), and a HESSE that ran out of calls says so
+    let end = if new.edm > 10.0 * min.edm_goal {
+        EndStatus::AboveMaxEdm
+    } else if new.status == ErrStatus::CallLimit {
+        EndStatus::CallLimit
+    } else {
+        EndStatus::Ok
+    };
     let mut out = to_function_minimum(
         &trafo,
         &new,
-        if new.status == ErrStatus::CallLimit {
-            EndStatus::CallLimit
-        } else {
-            EndStatus::Ok
-        },
+        end,
         min.errordef,
         min.edm_goal,
         min.nfcn,

@@ -210,10 +210,9 @@ pub fn run_migrad(
     }
     if seed.edm < 0.0 {
         // VariableMetricBuilder: "Initial matrix not pos.def." -- the seed
-        // is returned as the minimum, which iminuit shows as INVALID with
-        // "Hesse FAILED" and "Covariance NOT pos. def."
-        let mut seed = seed;
-        seed.status = ErrStatus::HesseFailed;
+        // (status NotPosDef) is returned as the minimum, which iminuit shows
+        // as INVALID (negative EDM) with "Hesse FAILED" and "Covariance NOT
+        // pos. def."
         return (seed, EndStatus::Ok);
     }
     if !seed.is_valid() || seed.edm.is_nan() {
@@ -295,10 +294,10 @@ pub fn migrad(fcn: &mut dyn Fcn, params: &[ParamSpec], opts: &MigradOptions) -> 
     let (mut st, mut end) = run_migrad(&mut ctx, &x0, None, &strat, maxfcn, opts.tol, exact);
     let mut tries = 5;
     let mut cur_trafo = trafo.clone();
-    // a seed whose matrix is not positive definite ends the fit (iminuit
-    // does not retry it either)
+    // iminuit retries while Minuit2's FunctionMinimum::IsValid is false; a
+    // seed whose matrix is not positive definite counts as valid there (only
+    // iminuit's own negative-EDM check calls it invalid), so it ends the fit
     while (!st.is_valid() || end != EndStatus::Ok)
-        && st.status != ErrStatus::HesseFailed
         && !ctx.saw_nan
         && end != EndStatus::CallLimit
         && tries > 1

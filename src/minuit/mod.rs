@@ -131,6 +131,11 @@ pub struct InternalState {
     pub g2: Vec<f64>,
     pub gstep: Vec<f64>,
     pub inv_hessian: Option<Matrix>,
+    /// The status of `inv_hessian` (Minuit2's MinimumError status), which
+    /// the user-facing flags only summarize.
+    pub status: state::ErrStatus,
+    /// Minuit2's Dcovar of `inv_hessian` (0 for a fresh HESSE matrix).
+    pub dcovar: f64,
     pub strategy: u32,
     pub tol: f64,
 }

@@ -199,6 +199,8 @@ pub fn scan(
             g2: st.grad.g2.as_slice().to_vec(),
             gstep: st.grad.gstep.as_slice().to_vec(),
             inv_hessian: None,
+            status: super::state::ErrStatus::Unset,
+            dcovar: 1.0,
             strategy: 1,
             tol: 0.1,
         },

@@ -380,6 +380,8 @@ fn finish(
             g2: guess.g2.as_slice().to_vec(),
             gstep: guess.gstep.as_slice().to_vec(),
             inv_hessian: None,
+            status: super::state::ErrStatus::Unset,
+            dcovar: 1.0,
             strategy: 1,
             tol,
         },

@@ -215,7 +215,10 @@ pub fn run_migrad(
         // pos. def."
         return (seed, EndStatus::Ok);
     }
-    if !seed.is_valid() || seed.edm.is_nan() {
+    // a seed whose strategy-2 HESSE failed still starts the iterations (its
+    // matrix is HESSE's diagonal fallback), as in the Minuit2 of iminuit
+    // 2.33; only a seed without a usable value or EDM ends the fit here
+    if !seed.fval.is_finite() || seed.edm.is_nan() {
         return (seed, EndStatus::Ok);
     }
     let mut maxfcn_eff = maxfcn;
@@ -319,7 +322,7 @@ pub fn migrad(fcn: &mut dyn Fcn, params: &[ParamSpec], opts: &MigradOptions) -> 
         let mut p2 = params.to_vec();
         for (i, p) in p2.iter_mut().enumerate() {
             p.value = fm.values[i];
-            if !p.fixed && fm.errors[i] > 0.0 && fm.errors[i].is_finite() {
+            if !p.fixed && fm.errors[i] >= 0.0 && fm.errors[i].is_finite() {
                 p.error = fm.errors[i];
             }
         }
@@ -334,7 +337,7 @@ pub fn migrad(fcn: &mut dyn Fcn, params: &[ParamSpec], opts: &MigradOptions) -> 
         }
         for (i, p) in p2.iter_mut().enumerate() {
             p.value = sm.values[i];
-            if !p.fixed && sm.errors[i] > 0.0 && sm.errors[i].is_finite() {
+            if !p.fixed && sm.errors[i] >= 0.0 && sm.errors[i].is_finite() {
                 p.error = sm.errors[i];
             }
         }

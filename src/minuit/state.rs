@@ -300,7 +300,9 @@ pub fn to_function_minimum(
             // NaN for a negative diagonal, as Minuit2 shows it
             (2.0 * up * st.v[(i, i)]).sqrt()
         } else {
-            st.grad.gstep[i].abs()
+            // MnUserParameterState takes the parameters' Dirin, which a
+            // MIGRAD or HESSE state does not have
+            0.0
         };
         errors[e] = trafo.int2ext_error(i, st.x[i], ierr);
     }

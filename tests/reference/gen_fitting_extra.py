@@ -138,8 +138,9 @@ def case(cid, params, expr, steps, errordef=1.0, options="", mode="exact", autog
 
 
 def linear_rank1_zero(n=5, m=10):
-    # MGH problem 34: x1 and xn appear in no residual
-    inner = " + ".join(f"{j}*x{j}" for j in range(2, n))
+    # MGH problem 34: the matrix's first and last columns are zero, so x1 and
+    # xn do not change the function
+    inner = " + ".join(f"{j if 1 < j < n else 0}*x{j}" for j in range(1, n + 1))
     terms = ["(-1)^2", "(-1)^2"]
     for i in range(2, m):
         terms.append(f"({i - 1}*({inner}) - 1)^2")

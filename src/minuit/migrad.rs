@@ -4,10 +4,11 @@
 //! HESSE check of the matrix when it changed too much (always at strategy
 //! 2), and iminuit's retries at strategy 2 when the first result is invalid.
 
-use super::hesse::{hesse_exact, hesse_numeric};
+use super::hesse::{exact_hessian, hesse_exact, hesse_numeric};
 use super::linesearch::line_search;
 use super::numgrad::numerical_gradient;
 use super::posdef::pos_def_error;
+use super::saddle;
 use super::seed::{seed_exact, seed_numeric};
 use super::state::{
     edm, to_function_minimum, Ctx, EndStatus, ErrStatus, Grad, State, Strategy, Vector,
@@ -351,6 +352,10 @@ pub fn migrad(fcn: &mut dyn Fcn, params: &[ParamSpec], opts: &MigradOptions) -> 
         end = r.1;
         tries -= 1;
     }
+    let mut saddle = false;
+    if exact && n > 0 {
+        (st, end, saddle) = leave_saddles(&mut ctx, st, end, &strat, maxfcn, opts.tol);
+    }
     let mut fm = to_function_minimum(
         &cur_trafo,
         &st,
@@ -366,5 +371,52 @@ pub fn migrad(fcn: &mut dyn Fcn, params: &[ParamSpec], opts: &MigradOptions) -> 
         // a NaN objective value anywhere makes the fit invalid
         fm.valid = false;
     }
+    if saddle {
+        fm.saddle = true;
+        fm.valid = false;
+    }
     fm
+}
+
+/// Autograd mode: where MIGRAD converged with a matrix that had to be
+/// forced positive definite, the exact Hessian is asked whether the point
+/// is a saddle; a saddle is left along its direction of negative curvature
+/// and MIGRAD goes on from there (at most `MAX_ESCAPES` times). Returns the
+/// final state and whether it is a saddle that could not be left. A matrix
+/// that is positive definite as computed needs no check (and costs no
+/// extra Hessian).
+fn leave_saddles(
+    ctx: &mut Ctx,
+    mut st: State,
+    mut end: EndStatus,
+    strat: &Strategy,
+    maxfcn: usize,
+    tol: f64,
+) -> (State, EndStatus, bool) {
+    let prec = *ctx.trafo.precision();
+    for round in 0..=saddle::MAX_ESCAPES {
+        let suspect = matches!(st.status, ErrStatus::MadePosDef | ErrStatus::NotPosDef);
+        if !(suspect && st.is_valid() && end == EndStatus::Ok && st.edm >= 0.0) {
+            return (st, end, false);
+        }
+        let g = if st.grad.analytical {
+            st.grad.g.clone()
+        } else {
+            ctx.gradient(&st.x)
+        };
+        let Some(h) = exact_hessian(ctx, &st.x, &g) else {
+            return (st, end, false);
+        };
+        let Some((d, c)) = saddle::negative_curvature(&h, &prec) else {
+            return (st, end, false);
+        };
+        if round == saddle::MAX_ESCAPES {
+            break;
+        }
+        let Some((x1, _)) = saddle::leave(ctx, &st.x, st.fval, &g, &d, c) else {
+            return (st, end, true);
+        };
+        (st, end) = run_migrad(ctx, &x1, None, strat, maxfcn, tol, true);
+    }
+    (st, end, true)
 }

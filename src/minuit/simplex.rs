@@ -371,6 +371,7 @@ fn finish(
         at_limit: trafo.at_limit(&values, &errors),
         call_limit: end == End::CallLimit,
         above_max_edm: end == End::AboveMaxEdm,
+        saddle: false,
         values,
         errors,
         covariance: None,

@@ -339,6 +339,7 @@ pub fn to_function_minimum(
         at_limit: trafo.at_limit(&values, &errors),
         call_limit: end == EndStatus::CallLimit,
         above_max_edm: end == EndStatus::AboveMaxEdm,
+        saddle: false,
         values,
         errors,
         covariance,

@@ -31,7 +31,7 @@ def pyexpr(expr):
 
 def make_fcn(names, expr):
     code = compile(pyexpr(expr), "<objective>", "eval")
-    env = {"exp": math.exp, "log": math.log, "sqrt": math.sqrt}
+    env = {"exp": math.exp, "log": math.log, "sqrt": math.sqrt, "sin": math.sin, "floor": math.floor}
 
     def fcn(*xs):
         return eval(code, env, dict(zip(names, xs)))
@@ -196,6 +196,11 @@ def main():
     cases.append(case("scan-grid", grid, "(x - 3.2)^2 + (y - 6.1)^2 + 0.5*x*y",
                       [("scan", 10), ("hesse",)], mode="masked",
                       note="a grid needs no gradient; a point inside the limits is not at a limit"))
+    s = "sin(12.9898*x + 78.233*y + 1)*43758.5453"
+    cases.append(case("scan-table", [{"name": "x", "value": 0.0, "limits": [0.0, 9.0]},
+                                     {"name": "y", "value": 0.0, "limits": [0.0, 9.0]}],
+                      f"floor(2001*({s} - floor({s}))) - 1000", [("scan", 10)], mode="exact",
+                      note="examples/minimum-search.loss: a table without a gradient to follow"))
     cases.append(case("contour-at-limit",
                       [{"name": "x", "value": 1.0, "limits": [0.0, 2.0]}, {"name": "y", "value": 1.0}],
                       "(x - 0.3)^2/0.04 + (y - 1)^2 + 0.5*(x - 0.3)*(y - 1)/0.2",

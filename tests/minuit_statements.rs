@@ -213,7 +213,11 @@ fn plot_mncontour_and_profile_write_their_files() {
         "{svg}"
     );
     let svg = std::fs::read_to_string(&p).expect("profile written");
-    assert!(svg.contains("MINOS interval"));
+    // the MINOS interval shaded (draw_mnprofile's axvspan) and in the title
+    assert!(
+        svg.contains("class=\"span\"") && svg.contains("MINOS profile of"),
+        "{svg}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
     fails_at(
         "param x = 1;\nplot mncontour x, y to \"c.svg\";\n",

@@ -15,6 +15,8 @@ const WIDTH: f64 = 720.0;
 const HEIGHT: f64 = 480.0;
 const LINE_WIDTH: f64 = 2.0;
 const ZERO_GREY: Rgb = Rgb(211, 211, 211);
+/// matplotlib's grey "0.8".
+const BAND_GREY: Rgb = Rgb(204, 204, 204);
 
 impl LinePlot {
     /// The loss of each step (step 0 first), or of each evaluation when
@@ -37,6 +39,7 @@ impl LinePlot {
             zero_lines: false,
             integer_x: true,
             legend: false,
+            bands: Vec::new(),
         }
     }
 
@@ -71,6 +74,7 @@ impl LinePlot {
             zero_lines: true,
             integer_x: false,
             legend: true,
+            bands: Vec::new(),
         })
     }
 }
@@ -122,6 +126,17 @@ pub(super) fn scene(p: &LinePlot) -> Result<Scene, PlotError> {
     let mut scene = Scene::new(width as u32, HEIGHT as u32);
     scene.clip = area;
     axes::draw_title(&mut scene, area, &p.title);
+    for &(a, b) in &p.bands {
+        let (pa, pb) = (f.x.px(a.min(b)), f.x.px(a.max(b)));
+        if pa.is_finite() && pb.is_finite() {
+            let (l, t, r, bottom) = f.area;
+            let (x0, x1) = (pa.max(l), pb.min(r));
+            if x1 > x0 {
+                let ring = vec![(x0, t), (x1, t), (x1, bottom), (x0, bottom)];
+                scene.polygon(vec![ring], BAND_GREY, true, Role::Span);
+            }
+        }
+    }
     if p.zero_lines {
         zero_lines(&mut scene, &f);
     }

@@ -35,6 +35,7 @@ pub fn mncontour_plot(
         zero_lines: false,
         integer_x: false,
         legend: true,
+        bands: Vec::new(),
     }
 }
 

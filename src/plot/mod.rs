@@ -178,6 +178,9 @@ pub struct LinePlot {
     pub integer_x: bool,
     /// Show a legend naming each series.
     pub legend: bool,
+    /// Shaded x ranges behind the series (a MINOS interval), light grey as
+    /// matplotlib's `axvspan(..., facecolor="0.8")`.
+    pub bands: Vec<(f64, f64)>,
 }
 
 /// Any figure this module draws.

@@ -1,6 +1,6 @@
 //! The figure of `plot profile` (iminuit's `draw_mnprofile`): the MINOS
 //! profile with its minimum subtracted, a vertical line at the fitted
-//! value, and the MINOS interval's ends when MINOS ran on the parameter.
+//! value, and the MINOS interval shaded when MINOS ran on the parameter.
 
 use super::{LinePlot, Series};
 
@@ -30,7 +30,7 @@ pub fn profile_plot(
         1.0
     };
     let vline = |x: f64| vec![(x, 0.0), (x, top)];
-    let mut series = vec![
+    let series = vec![
         Series {
             label: "profile".into(),
             points: values
@@ -46,18 +46,13 @@ pub fn profile_plot(
             markers: false,
         },
     ];
-    if let Some((lo, hi)) = minos {
-        let mut pts = vline(value + lo);
-        pts.push((f64::NAN, f64::NAN));
-        pts.extend(vline(value + hi));
-        series.push(Series {
-            label: "MINOS interval".into(),
-            points: pts,
-            markers: false,
-        });
-    }
+    let g = |v: f64| crate::minuit::report::format_g(v, 3);
+    let title = match minos {
+        Some((lo, hi)) => format!("MINOS profile of {name}: {} {} +{}", g(value), g(lo), g(hi)),
+        None => format!("MINOS profile of {name}"),
+    };
     LinePlot {
-        title: format!("MINOS profile of {name}"),
+        title,
         xlabel: name.to_string(),
         ylabel: "FCN - min".into(),
         series,
@@ -65,6 +60,9 @@ pub fn profile_plot(
         zero_lines: false,
         integer_x: false,
         legend: true,
+        bands: minos
+            .map(|(lo, hi)| vec![(value + lo, value + hi)])
+            .unwrap_or_default(),
     }
 }
 
@@ -82,9 +80,12 @@ mod tests {
             Some((-1.0, 1.0)),
         );
         assert_eq!(p.series[0].points, vec![(0.0, 1.0), (1.0, 0.0), (2.0, 1.0)]);
-        assert_eq!(p.series.len(), 3);
-        assert!(super::super::Plot::Lines(p)
+        assert_eq!(p.series.len(), 2);
+        assert_eq!(p.bands, vec![(0.0, 2.0)]);
+        let svg = super::super::Plot::Lines(p)
             .render(super::super::Format::Svg)
-            .is_ok());
+            .expect("an svg");
+        let text = String::from_utf8_lossy(&svg);
+        assert!(text.contains("class=\"span\""), "no shaded interval");
     }
 }

@@ -68,6 +68,8 @@ impl Stroke {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Role {
     Band,
+    /// A shaded x range of a line plot (a MINOS interval).
+    Span,
     Level,
     Path,
     Marker,
@@ -80,6 +82,7 @@ impl Role {
     pub fn class(self) -> &'static str {
         match self {
             Role::Band => "band",
+            Role::Span => "span",
             Role::Level => "level",
             Role::Path => "path",
             Role::Marker => "marker",

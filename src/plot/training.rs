@@ -24,6 +24,7 @@ pub fn lr_plot(lrs: &[f64], title: &str) -> LinePlot {
         zero_lines: false,
         integer_x: true,
         legend: false,
+        bands: Vec::new(),
     }
 }
 

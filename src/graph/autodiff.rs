@@ -6,7 +6,7 @@
 //! adjoints are ordinary nodes, hash-consed with the rest, so the gradient
 //! shares the forward pass's subexpressions and can itself be differentiated.
 
-use super::ops::{Cmp, Op, Red, UnFn, AXIS_ALL};
+use super::ops::{Axis, Cmp, Op, Red, UnFn};
 use super::{Aux, Graph, Ix, NodeId};
 
 /// The gradient of scalar node `output` with respect to each node of `wrt`
@@ -307,17 +307,17 @@ fn contribution(g: &mut Graph, n: NodeId, k: usize, gi: NodeId) -> Option<NodeId
 
 /// A value reduced from `x` along `ax`, reshaped with the axis kept as 1 so
 /// that it broadcasts against `x`.
-fn keepdim(g: &mut Graph, r: NodeId, x: NodeId, ax: u8) -> NodeId {
-    let s = Graph::keepdim_shape(g.shape(x), ax);
-    if ax == AXIS_ALL {
+fn keepdim(g: &mut Graph, r: NodeId, x: NodeId, ax: Axis) -> NodeId {
+    if ax == Axis::All {
         // a scalar broadcasts as it is
         return r;
     }
+    let s = ax.keepdim_shape(g.shape(x));
     g.reshape(r, &s).unwrap_or(r)
 }
 
 /// torch's derivatives of the reductions.
-fn reduce_adj(g: &mut Graph, r: Red, ax: u8, y: NodeId, x: NodeId, gi: NodeId) -> Option<NodeId> {
+fn reduce_adj(g: &mut Graph, r: Red, ax: Axis, y: NodeId, x: NodeId, gi: NodeId) -> Option<NodeId> {
     let xs = g.shape(x).to_vec();
     let gk = keepdim(g, gi, x, ax);
     let zero = g.scalar(0.0);

@@ -16,9 +16,9 @@ pub mod eval;
 pub mod ops;
 
 pub use eval::Tape;
-pub use ops::{Op, Red, UnFn, AXIS_ALL};
+pub use ops::{Axis, Op, Red, UnFn};
 
-use crate::tensor::{broadcast, max_elements, numel, shape_str, Shape, Tensor};
+use crate::tensor::{broadcast, max_elements, numel, shape_str, Shape, Tensor, MAX_RANK};
 use std::collections::HashMap;
 
 /// Index of a node in its graph.
@@ -276,23 +276,19 @@ impl Graph {
         self.node(Op::Index(a), &[n])
     }
 
-    /// A reduction along `axis` (`AXIS_ALL` for all elements).
-    pub fn reduce(&mut self, r: Red, n: NodeId, axis: u8) -> Result<NodeId, ShapeError> {
+    /// A reduction along `axis`.
+    pub fn reduce(&mut self, r: Red, n: NodeId, axis: Axis) -> Result<NodeId, ShapeError> {
         self.node(Op::Reduce(r, axis), &[n])
-    }
-
-    /// The shape of `shape` reduced along `axis` with the axis kept as 1.
-    pub fn keepdim_shape(shape: &[usize], axis: u8) -> Shape {
-        if axis == AXIS_ALL {
-            return vec![1; shape.len()];
-        }
-        let mut s = shape.to_vec();
-        s[axis as usize] = 1;
-        s
     }
 
     fn infer_shape(&self, op: Op, args: &[NodeId]) -> Result<Shape, ShapeError> {
         let shape = self.infer_shape_inner(op, args)?;
+        if shape.len() > MAX_RANK {
+            return Err(ShapeError(format!(
+                "the result would have {} axes, more than the limit of {MAX_RANK}",
+                shape.len()
+            )));
+        }
         let n = shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
         match n {
             Some(n) if n <= max_elements() => Ok(shape),
@@ -309,18 +305,19 @@ impl Graph {
         match op {
             Op::Reduce(_, ax) | Op::ProdExcl(ax) => {
                 let s = self.shape(args[0]);
-                if ax != AXIS_ALL && ax as usize >= s.len() {
+                let d = ax.index();
+                if let Some(d) = d.filter(|&d| d >= s.len()) {
                     return err(format!(
-                        "axis {ax} is out of range for shape {}",
+                        "axis {d} is out of range for shape {}",
                         shape_str(s)
                     ));
                 }
-                return Ok(match op {
-                    Op::ProdExcl(_) => s.to_vec(),
-                    _ if ax == AXIS_ALL => Vec::new(),
-                    _ => {
+                return Ok(match (op, d) {
+                    (Op::ProdExcl(_), _) => s.to_vec(),
+                    (_, None) => Vec::new(),
+                    (_, Some(d)) => {
                         let mut v = s.to_vec();
-                        v.remove(ax as usize);
+                        v.remove(d);
                         v
                     }
                 });

@@ -6,19 +6,10 @@
 
 use super::strided::{broadcast_strided, index_strided, strides, Strided};
 use super::{GArg, GStep, Instr, Kind, Loc, Tape, BLOCK};
-use crate::graph::ops::{Op, Red, AXIS_ALL};
+use crate::graph::ops::{Axis, Op, Red};
 use crate::graph::{Aux, Graph, NodeId};
 use crate::tensor::numel;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-
-/// [outer, n, inner] of a reduction of `shape` along `axis`.
-fn split3(shape: &[usize], axis: u8) -> (usize, usize, usize) {
-    if axis == AXIS_ALL {
-        return (1, numel(shape), 1);
-    }
-    let a = axis as usize;
-    (numel(&shape[..a]), shape[a], numel(&shape[a + 1..]))
-}
 
 /// Whether `perm` swaps the last two axes and keeps the others.
 fn swaps_last(perm: &[usize]) -> bool {
@@ -133,7 +124,7 @@ impl Tape {
         let is_free =
             |i: usize| matches!(g.nodes[i].op, Op::Const(_) | Op::Param(_) | Op::Reshape(_));
         let is_sink = |i: usize| {
-            matches!(g.nodes[i].op, Op::SumTo | Op::Reduce(Red::Sum, AXIS_ALL))
+            matches!(g.nodes[i].op, Op::SumTo | Op::Reduce(Red::Sum, Axis::All))
                 && len_of(rargs[i][0]) > 1
         };
         let key = |i: usize| -> Option<usize> {
@@ -496,7 +487,7 @@ impl Tape {
                 }
                 Op::Stack => Kind::Stack(rargs[i].iter().map(|&a| (off(a), len_of(a))).collect()),
                 Op::Reduce(red, ax) => {
-                    let (outer, n, inner) = split3(shape0, ax);
+                    let (outer, n, inner) = ax.split3(shape0);
                     Kind::Reduce {
                         red,
                         src: off0,
@@ -506,7 +497,7 @@ impl Tape {
                     }
                 }
                 Op::ProdExcl(ax) => {
-                    let (outer, n, inner) = split3(shape0, ax);
+                    let (outer, n, inner) = ax.split3(shape0);
                     Kind::ProdExcl {
                         src: off0,
                         outer,

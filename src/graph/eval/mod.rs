@@ -399,7 +399,7 @@ impl Tape {
 mod tests {
     use super::super::autodiff::grad;
     use super::super::ops::UnFn;
-    use super::super::{Graph, AXIS_ALL};
+    use super::super::{Axis, Graph};
     use super::*;
 
     #[test]
@@ -461,7 +461,7 @@ mod tests {
         let d = g.node(Op::Sub, &[x, w]).unwrap();
         let e = g.node(Op::Un(UnFn::Exp), &[d]).unwrap();
         let s = g.node(Op::Mul, &[e, d]).unwrap();
-        let r = g.reduce(Red::Sum, s, AXIS_ALL).unwrap();
+        let r = g.reduce(Red::Sum, s, Axis::All).unwrap();
         let gr = grad(&mut g, r, &[w]);
         let mut t = Tape::new(&g, &[r, gr[0]]);
         let wv = [0.5, -0.25, 1.0, 2.0];

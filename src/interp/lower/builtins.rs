@@ -154,6 +154,9 @@ pub fn lower_builtin(
                     dims.push(k as usize);
                 }
             }
+            if dims.len() > crate::tensor::MAX_RANK {
+                return Err(too_big(&dims, &pos[1].span));
+            }
             let known = checked_numel(&dims).unwrap_or(usize::MAX);
             if let Some(h) = hole {
                 if known == 0 || !total.is_multiple_of(known) {

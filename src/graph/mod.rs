@@ -244,6 +244,17 @@ impl Graph {
         self.node(Op::Expand(a), &[n])
     }
 
+    /// `n` summed down to `shape`, which it must broadcast from (the
+    /// adjoint of broadcasting), through the same hash-consing as every
+    /// other node.
+    pub fn sum_to(&mut self, n: NodeId, shape: &[usize]) -> Result<NodeId, ShapeError> {
+        if self.shape(n) == shape {
+            return Ok(n);
+        }
+        let a = self.intern(Aux::Shape(shape.to_vec()));
+        self.node(Op::SumTo(a), &[n])
+    }
+
     /// `n` with its axes permuted: axis d of the result is axis perm[d] of n.
     pub fn permute(&mut self, n: NodeId, perm: &[usize]) -> Result<NodeId, ShapeError> {
         if perm.iter().enumerate().all(|(i, &p)| i == p) {
@@ -328,6 +339,18 @@ impl Graph {
                     return err(format!(
                         "cannot reshape {} into {}",
                         shape_str(self.shape(args[0])),
+                        shape_str(&s)
+                    ));
+                }
+                return Ok(s);
+            }
+            Op::SumTo(a) => {
+                let s = self.aux_shape(a).to_vec();
+                let from = self.shape(args[0]);
+                if broadcast(&s, from).as_deref() != Some(from) {
+                    return err(format!(
+                        "shape {} does not sum down to {}",
+                        shape_str(from),
                         shape_str(&s)
                     ));
                 }

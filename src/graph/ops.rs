@@ -178,8 +178,9 @@ pub enum Op {
     And,
     Or,
     Not,
-    /// Sums its argument down to this node's shape (the adjoint of broadcasting).
-    SumTo,
+    /// Sums its argument down to a shape it broadcasts from (the adjoint of
+    /// broadcasting; `Graph::aux` holds the shape).
+    SumTo(u32),
     /// A reduction along one axis (`Axis::All`: over every element), the
     /// axis removed from the shape (NumPy's keepdims=False).
     Reduce(Red, Axis),
@@ -310,7 +311,7 @@ impl Op {
             self,
             Op::Const(_)
                 | Op::Param(_)
-                | Op::SumTo
+                | Op::SumTo(_)
                 | Op::Reduce(..)
                 | Op::ProdExcl(_)
                 | Op::Reshape(_)
@@ -469,7 +470,7 @@ pub fn eval_scalar(op: Op, a: &[f64]) -> f64 {
     match op {
         Op::Const(_)
         | Op::Param(_)
-        | Op::SumTo
+        | Op::SumTo(_)
         | Op::Reshape(_)
         | Op::Expand(_)
         | Op::Permute(_)

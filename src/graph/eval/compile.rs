@@ -124,8 +124,10 @@ impl Tape {
         let is_free =
             |i: usize| matches!(g.nodes[i].op, Op::Const(_) | Op::Param(_) | Op::Reshape(_));
         let is_sink = |i: usize| {
-            matches!(g.nodes[i].op, Op::SumTo | Op::Reduce(Red::Sum, Axis::All))
-                && len_of(rargs[i][0]) > 1
+            matches!(
+                g.nodes[i].op,
+                Op::SumTo(_) | Op::Reduce(Red::Sum, Axis::All)
+            ) && len_of(rargs[i][0]) > 1
         };
         let key = |i: usize| -> Option<usize> {
             let op = g.nodes[i].op;
@@ -345,7 +347,7 @@ impl Tape {
                     if is_sink(n) {
                         let a = rargs[n][0];
                         let src = loc(a, &slot_of);
-                        if node.op == Op::SumTo {
+                        if matches!(node.op, Op::SumTo(_)) {
                             init.push((off(n), len_of(n), 0.0));
                             let sh = &g.nodes[a].shape;
                             // the summed shape broadcast from the result's
@@ -449,7 +451,7 @@ impl Tape {
                         n: rargs[i].len(),
                     }
                 }
-                Op::SumTo => Kind::Scatter {
+                Op::SumTo(_) => Kind::Scatter {
                     src: off0,
                     src_len: len_of(a0),
                     map: broadcast_strided(&node.shape, shape0),

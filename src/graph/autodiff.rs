@@ -251,7 +251,7 @@ fn contribution(g: &mut Graph, n: NodeId, k: usize, gi: NodeId) -> Option<NodeId
             let nl = g.must(Op::Neg, &[lg]);
             g.mul(nl, gi)
         }
-        (Op::Const(_) | Op::Param(_), _) => return None,
+        (Op::Const(_) | Op::Param(_) | Op::Input(_), _) => return None,
         // broadcast back to the summed value's shape
         (Op::SumTo(_), _) => {
             let s = g.shape(a).to_vec();

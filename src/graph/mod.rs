@@ -75,13 +75,12 @@ pub struct Graph {
     pub consts: Vec<Tensor>,
     memo: HashMap<(Op, Vec<NodeId>), NodeId>,
     scalar_consts: HashMap<u64, NodeId>,
-    /// For each node: does it depend on any `Param`/`Var` node?
+    /// For each node: does it depend on any `Param` or `Input` node (is it
+    /// not known until the tape runs)?
     pub varying: Vec<bool>,
     /// Extra data of shape ops (see `Aux`).
     pub aux: Vec<Aux>,
     aux_ids: HashMap<Aux, u32>,
-    /// Constant tables (`csv(...)`) by node: file name and column names.
-    pub tables: HashMap<NodeId, (String, Vec<String>)>,
     /// Ranges that varying values must lie in when a minimization starts
     /// (torch checks them when it runs: erfinv's argument, a probability).
     pub checks: Vec<Check>,
@@ -124,7 +123,8 @@ impl Graph {
     }
 
     fn push(&mut self, op: Op, args: Vec<NodeId>, shape: Shape) -> NodeId {
-        let varying = matches!(op, Op::Param(_)) || args.iter().any(|&a| self.varying[a as usize]);
+        let varying = matches!(op, Op::Param(_) | Op::Input(_))
+            || args.iter().any(|&a| self.varying[a as usize]);
         let id = self.nodes.len() as NodeId;
         self.nodes.push(Node {
             op,
@@ -179,6 +179,15 @@ impl Graph {
             return id;
         }
         self.push(Op::Param(slot), Vec::new(), shape)
+    }
+
+    /// A data input slot of `shape`: its value is set on the tape batch by
+    /// batch (`Tape::set_input`), numbered apart from the parameters.
+    pub fn input(&mut self, slot: u32, shape: Shape) -> NodeId {
+        if let Some(&id) = self.memo.get(&(Op::Input(slot), Vec::new())) {
+            return id;
+        }
+        self.push(Op::Input(slot), Vec::new(), shape)
     }
 
     /// Makes (or finds) the node `op(args)`, folding constants.
@@ -509,5 +518,55 @@ impl Graph {
         slots.sort_unstable();
         slots.dedup();
         slots
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// sum((w - x)^2) for a parameter w [1] and a data input x [3], with
+    /// the gradient, in one tape.
+    fn loss_over_input() -> (Graph, NodeId, NodeId, NodeId) {
+        let mut g = Graph::new();
+        let w = g.param(0, vec![1]);
+        let x = g.input(0, vec![3]);
+        let d = g.node(Op::Sub, &[w, x]).unwrap();
+        let two = g.scalar(2.0);
+        let sq = g.node(Op::Pow, &[d, two]).unwrap();
+        let f = g.reduce(Red::Sum, sq, Axis::All).unwrap();
+        let gw = autodiff::grad(&mut g, f, &[w])[0];
+        (g, f, gw, x)
+    }
+
+    #[test]
+    fn an_input_is_apart_from_the_parameters() {
+        let (mut g, f, _, x) = loss_over_input();
+        // input slot 0 and parameter slot 0 are different nodes
+        assert_ne!(g.param(0, vec![1]), x);
+        assert_eq!(g.input(0, vec![3]), x);
+        // not a parameter the objective uses, whatever the bound
+        assert_eq!(g.params_reached(f, u32::MAX), vec![0]);
+        // varying (not known when the graph is built), so never folded
+        assert!(g.varying[x as usize] && g.const_value(x).is_none());
+    }
+
+    #[test]
+    fn one_tape_is_refed_batch_after_batch() {
+        let (g, f, gw, _) = loss_over_input();
+        let mut t = Tape::new(&g, &[f, gw]);
+        t.set_param(0, &[1.0]);
+        let mut seen = Vec::new();
+        for batch in [[1.0, 2.0, 3.0], [0.0, 0.0, 0.0], [1.0, 1.0, 1.0]] {
+            t.set_input(0, &batch);
+            t.forward();
+            seen.push((t.output(0)[0], t.output(1)[0]));
+        }
+        // (1-1)^2+(1-2)^2+(1-3)^2 = 5, d/dw = 2*(0-1-2) = -6; then 3, 6; then 0, 0
+        assert_eq!(seen, [(5.0, -6.0), (3.0, 6.0), (0.0, 0.0)]);
+        // setting a parameter slot does not touch the input of the same number
+        t.set_param(0, &[2.0]);
+        t.forward();
+        assert_eq!(t.output(0)[0], 3.0);
     }
 }

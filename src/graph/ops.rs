@@ -156,6 +156,10 @@ pub enum Op {
     Const(u32),
     /// A parameter (or plot variable) slot, read from the evaluator's inputs.
     Param(u32),
+    /// A data input slot (a minibatch of rows), numbered apart from the
+    /// parameters: set with `Tape::set_input` before each step, so one tape
+    /// is re-fed batch after batch. Never differentiated.
+    Input(u32),
     Neg,
     Add,
     Sub,
@@ -311,6 +315,7 @@ impl Op {
             self,
             Op::Const(_)
                 | Op::Param(_)
+                | Op::Input(_)
                 | Op::SumTo(_)
                 | Op::Reduce(..)
                 | Op::ProdExcl(_)
@@ -470,6 +475,7 @@ pub fn eval_scalar(op: Op, a: &[f64]) -> f64 {
     match op {
         Op::Const(_)
         | Op::Param(_)
+        | Op::Input(_)
         | Op::SumTo(_)
         | Op::Reshape(_)
         | Op::Expand(_)

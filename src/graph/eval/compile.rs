@@ -121,8 +121,12 @@ impl Tape {
             }
             v
         };
-        let is_free =
-            |i: usize| matches!(g.nodes[i].op, Op::Const(_) | Op::Param(_) | Op::Reshape(_));
+        let is_free = |i: usize| {
+            matches!(
+                g.nodes[i].op,
+                Op::Const(_) | Op::Param(_) | Op::Input(_) | Op::Reshape(_)
+            )
+        };
         let is_sink = |i: usize| {
             matches!(
                 g.nodes[i].op,
@@ -265,7 +269,7 @@ impl Tape {
         // Permanent storage: constants, parameters, outputs.
         let mut permanent = vec![false; nn];
         for &i in &free_order {
-            if matches!(g.nodes[i].op, Op::Const(_) | Op::Param(_)) {
+            if matches!(g.nodes[i].op, Op::Const(_) | Op::Param(_) | Op::Input(_)) {
                 permanent[i] = true;
             }
         }
@@ -288,6 +292,7 @@ impl Tape {
         let mut alloc = Alloc::default();
         let mut vals_init: Vec<(usize, usize)> = Vec::new(); // (offset, const index)
         let mut params = Vec::new();
+        let mut inputs = Vec::new();
         for &i in &free_order {
             match g.nodes[i].op {
                 Op::Const(c) => {
@@ -297,6 +302,10 @@ impl Tape {
                 Op::Param(slot) => {
                     offset[i] = alloc.take(len_of(i));
                     params.push((slot, offset[i], len_of(i)));
+                }
+                Op::Input(slot) => {
+                    offset[i] = alloc.take(len_of(i));
+                    inputs.push((slot, offset[i], len_of(i)));
                 }
                 _ => {}
             }
@@ -552,6 +561,7 @@ impl Tape {
             vals,
             scratch: vec![0.0; max_slots * BLOCK],
             params,
+            inputs,
             outputs: outputs_loc,
             output_shapes: outputs.iter().map(|&o| g.shape(o).to_vec()).collect(),
             live_nodes,

@@ -118,8 +118,7 @@ pub fn lower_tensor_expr(l: &mut Lowerer, e: &Expr) -> Result<LVal, Diag> {
         ExprKind::Array(items) => array(l, items, &e.span),
         ExprKind::Index(a, idx) => index(l, a, idx, &e.span),
         ExprKind::Field(a, name) => {
-            let n = l.num(a)?;
-            let Some((file, names)) = l.g.tables.get(&n).cloned() else {
+            let LVal::Table(n, table) = l.lower(a)? else {
                 return Err(Diag::error(
                     "E0206",
                     format!("`.{}`: only a csv table has fields", name.name),
@@ -127,6 +126,7 @@ pub fn lower_tensor_expr(l: &mut Lowerer, e: &Expr) -> Result<LVal, Diag> {
                 .at(a.span.clone(), "not a table")
                 .note("help: read a table with `let d = csv(\"file.csv\");`, then `d.x`"));
             };
+            let (file, names) = &*table;
             let Some(k) = names.iter().position(|c| *c == name.name) else {
                 let mut d = Diag::error("E0404", format!("{file} has no column `{}`", name.name))
                     .at(name.span.clone(), "no such column")

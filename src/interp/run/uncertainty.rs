@@ -37,6 +37,9 @@ pub fn invalid_reason(min: &FunctionMinimum) -> Option<String> {
     if min.has_covariance && !min.has_posdef_covar && !min.has_made_posdef_covar {
         why.push("covariance NOT pos. def.");
     }
+    if min.saddle {
+        why.push("a saddle point: the Hessian has a negative eigenvalue");
+    }
     if min.above_max_edm {
         why.push("EDM ABOVE threshold (goal x 10)");
     }

@@ -11,6 +11,7 @@
 
 use super::epochs::{self, EpochLog, Plan, Watched};
 use super::steps_report::{self, Outcome};
+use super::stopped::{values_replay, Replay};
 use super::Objective;
 use crate::diagnostics::Diag;
 use crate::graph::{autodiff, Graph, NodeId, Tape};
@@ -328,12 +329,11 @@ pub(super) fn run_steps(s: &mut Session, r: StepRun<'_>) -> Result<(), Diag> {
     if let Some(f) = &problem.feed {
         *s.rng.borrow_mut() = f.rng.clone();
     }
-    if let Some(bad) = end.nonfinite {
-        write_back(s, &free, &ranges, &x);
-        return Err(steps_report::nonfinite(s, m, &free, &ranges, &bad));
-    }
+    // Ctrl-C or a non-finite value: back to the best point seen (the start
+    // when no step had a finite loss).
     let interrupted = stop.hit;
-    if interrupted {
+    let stopped = interrupted || end.nonfinite.is_some();
+    if stopped {
         x.copy_from_slice(&best.x);
     }
     // The loss at the result, on all the data (not counted: the optimizer did not ask for it).
@@ -349,11 +349,18 @@ pub(super) fn run_steps(s: &mut Session, r: StepRun<'_>) -> Result<(), Diag> {
         t.output(0)[0]
     };
     path.finish(&x, final_loss);
-    if !interrupted && best.improves(final_loss) {
+    if !stopped && best.improves(final_loss) {
         best.loss = final_loss;
         best.step = end.ran;
     }
+    let bad = end
+        .nonfinite
+        .as_ref()
+        .map(|b| steps_report::nonfinite(s, m, &free, &ranges, b));
     write_back(s, &free, &ranges, &x);
+    if stopped {
+        s.replay = Some(replay(s, m, &free, best.step, interrupted));
+    }
     let epochs = log.map(|l| steps_report::Epochs {
         plan: plan.expect("a log only for epochs"),
         losses: l.losses,
@@ -371,6 +378,7 @@ pub(super) fn run_steps(s: &mut Session, r: StepRun<'_>) -> Result<(), Diag> {
             maximize,
             ran: end.ran,
             interrupted,
+            nonfinite: end.nonfinite.as_ref().map(|b| b.step),
             nfcn: problem.nfcn,
             final_loss,
             best_loss: best.loss,
@@ -381,7 +389,34 @@ pub(super) fn run_steps(s: &mut Session, r: StepRun<'_>) -> Result<(), Diag> {
             line,
         },
     );
-    Ok(())
+    match bad {
+        Some(d) => Err(d),
+        None => Ok(()),
+    }
+}
+
+/// What `:save` keeps for a run cut short at the best point, which is where
+/// `best_step` steps from the start lead: the same statement `for K steps`
+/// when that reproduces it (steps, no schedule, whose length the run
+/// depends on), otherwise the values reached.
+fn replay(s: &Session, m: &MinimizeStmt, free: &[usize], best_step: usize, ctrl_c: bool) -> Replay {
+    let why = format!(
+        "{} {}",
+        if m.maximize { "maximize" } else { "minimize" },
+        if ctrl_c {
+            "was interrupted"
+        } else {
+            "stopped on a non-finite value"
+        }
+    );
+    if m.epochs.is_some() || m.schedule.is_some() || best_step == 0 {
+        return values_replay(s, free, &why);
+    }
+    let k = best_step.to_string();
+    match &m.steps {
+        Some(n) => Replay::Edit(n.span.clone(), k),
+        None => Replay::Append(format!(" for {k} steps")),
+    }
 }
 
 /// A tape for each `watch` name over the full data.

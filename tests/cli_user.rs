@@ -306,3 +306,49 @@ fn maximize_is_one_truth_in_text_and_json() {
         "{r}"
     );
 }
+
+#[test]
+fn a_nan_stop_keeps_the_best_finite_point_and_reports_what_ran() {
+    // sgd(lr=1) on sqrt(x) from 1: x = 0.5 (loss 0.707), then -0.207 (nan)
+    let (_d, path) =
+        script(b"param x = 1;\nminimize sqrt(x) with sgd(lr=1) for 10 steps;\nprint x;\n");
+    let (out, err, code) = run(&["run", &path]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        out.starts_with("minimize with sgd(")
+            && out.contains(
+                ": 2 steps (stopped at step 3 by a non-finite value: kept the best finite point)"
+            )
+            && out.contains("x = 0.5\n"),
+        "{out}"
+    );
+    assert!(
+        err.contains("error[E0400]: minimization stopped at step 3: the loss is nan")
+            && err.contains("the parameters are left at the best finite point"),
+        "{err}"
+    );
+    // the print after it did not run: the error ends the script
+    assert!(!out.ends_with("0.5\n0.5\n"), "{out}");
+    let (out, _, code) = run(&["run", &path, "--json"]);
+    assert_eq!(code, Some(1));
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let rec = &v["results"][0];
+    assert_eq!(rec["kind"], "minimize");
+    assert_eq!(rec["stopped"], "nonfinite");
+    assert_eq!(rec["steps"], 2);
+    assert_eq!(rec["params"]["x"], 0.5);
+    assert_eq!(rec["loss"].as_f64(), Some(0.5f64.sqrt()));
+    assert_eq!(v["error"]["code"], "E0400");
+}
+
+#[test]
+fn a_nan_at_the_start_leaves_the_parameters_unchanged() {
+    let (_d, path) = script(b"param x = -1;\nminimize sqrt(x) with adam for 10 steps;\n");
+    let (out, err, code) = run(&["run", &path, "--json"]);
+    assert_eq!(code, Some(1), "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["results"], serde_json::json!([]), "{v}");
+    let (out, err, _) = run(&["run", &path]);
+    assert_eq!(out, "");
+    assert!(err.contains("= the parameters are unchanged"), "{err}");
+}

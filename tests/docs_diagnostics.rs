@@ -24,10 +24,7 @@ const NO_EXAMPLE: &[(&str, &str)] = &[
         "E0005",
         "reserved: a too-large literal reads as inf, so nothing produces it",
     ),
-    (
-        "E0407",
-        "needs a Ctrl-C during a contour: tests/repl.rs covers the interrupt",
-    ),
+    ("E0407", "needs a Ctrl-C during a contour"),
     (
         "E0600",
         "REPL commands only: the examples run scripts (tests/repl_user.rs covers it)",

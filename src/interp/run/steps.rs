@@ -331,6 +331,10 @@ pub(super) fn run_steps(s: &mut Session, r: StepRun<'_>) -> Result<(), Diag> {
     }
     // Ctrl-C or a non-finite value: back to the best point seen (the start
     // when no step had a finite loss).
+    if let Some(b) = end.nonfinite.as_ref().filter(|_| end.ran == 0) {
+        // not one step ran: nothing to report, nothing changed
+        return Err(steps_report::nonfinite(s, m, &free, &ranges, b, 0));
+    }
     let interrupted = stop.hit;
     let stopped = interrupted || end.nonfinite.is_some();
     if stopped {
@@ -356,7 +360,7 @@ pub(super) fn run_steps(s: &mut Session, r: StepRun<'_>) -> Result<(), Diag> {
     let bad = end
         .nonfinite
         .as_ref()
-        .map(|b| steps_report::nonfinite(s, m, &free, &ranges, b));
+        .map(|b| steps_report::nonfinite(s, m, &free, &ranges, b, end.ran));
     write_back(s, &free, &ranges, &x);
     if stopped {
         s.replay = Some(replay(s, m, &free, best.step, interrupted));

@@ -72,12 +72,8 @@ pub(super) fn report(s: &mut Session, o: Outcome<'_>) {
         "{verb} with {full}: {length}{}",
         match (o.interrupted, o.nonfinite) {
             (true, _) => " (interrupted: kept the best parameters)".to_string(),
-            (_, Some(k)) if o.best_loss.is_finite() => format!(
-                " (stopped at step {k} by a non-finite value: kept the best finite point)"
-            ),
-            (_, Some(k)) => format!(
-                " (stopped at step {k} by a non-finite value: the parameters are unchanged)"
-            ),
+            (_, Some(k)) =>
+                format!(" (stopped at step {k} by a non-finite value: kept the best finite point)"),
             _ => String::new(),
         }
     );
@@ -255,6 +251,7 @@ pub(super) fn nonfinite(
     free: &[usize],
     ranges: &[Range<usize>],
     bad: &NonFinite,
+    ran: usize,
 ) -> Diag {
     let what = match bad.which {
         None => format!("the loss is {}", fmt_num(bad.loss)),
@@ -295,6 +292,10 @@ pub(super) fn nonfinite(
     )
     .at(m.objective.span.clone(), "this objective")
     .note(format!("at {}", vals.join(", ")))
-    .note("the parameters are left at the best finite point seen (the report above)")
+    .note(if ran > 0 {
+        "the parameters are left at the best finite point seen (the report above)"
+    } else {
+        "the parameters are unchanged"
+    })
     .note("help: try a smaller learning rate, another starting point, or limits `in [lo, hi]`")
 }

@@ -7,8 +7,8 @@
 use super::minuit::GraphFcn;
 use super::params_record;
 use crate::diagnostics::{Diag, Span};
-use crate::interp::report::{optimizer_text, ErrorsRecord, MinimizeRecord, MinimizerFields};
 use crate::interp::report::MinuitFields;
+use crate::interp::report::{optimizer_text, ErrorsRecord, MinimizeRecord, MinimizerFields};
 use crate::interp::Session;
 use crate::minuit::ParamSpec;
 use crate::optim::OptValue;
@@ -208,7 +208,9 @@ pub fn minuit_stopped(
             Some(_) => "the parameters are left at the best finite point seen (the report above)",
             None => "the parameters are unchanged",
         })
-        .note("help: start from a point where the objective is finite, or add limits `in [lo, hi]`")),
+        .note(
+            "help: start from a point where the objective is finite, or add limits `in [lo, hi]`",
+        )),
     }
 }
 
@@ -218,8 +220,10 @@ pub fn uncertainty_interrupted(s: &mut Session, what: &str, calls: usize, line: 
     s.say(&format!(
         "{what}: interrupted after {calls} calls (the minimum and its errors are unchanged)"
     ));
-    s.records.push(serde_json::json!({"kind": what, "line": line, "nfcn": calls,
-        "interrupted": true}));
+    s.records.push(
+        serde_json::json!({"kind": what, "line": line, "nfcn": calls,
+        "interrupted": true}),
+    );
     s.replay = Some(Replay::Text(format!(
         "# {what} was interrupted: it changed nothing"
     )));
@@ -227,9 +231,12 @@ pub fn uncertainty_interrupted(s: &mut Session, what: &str, calls: usize, line: 
 
 /// A contour or profile stopped by Ctrl-C has no result to show.
 pub fn interrupted_diag(what: &str, calls: usize, span: &Span) -> Diag {
-    Diag::error("E0407", format!("{what} was interrupted after {calls} calls"))
-        .at(span.clone(), "stopped by Ctrl-C")
-        .note("nothing is shown or drawn; the minimum is unchanged")
+    Diag::error(
+        "E0407",
+        format!("{what} was interrupted after {calls} calls"),
+    )
+    .at(span.clone(), "stopped by Ctrl-C")
+    .note("nothing is shown or drawn; the minimum is unchanged")
 }
 
 #[cfg(test)]
@@ -259,7 +266,10 @@ mod tests {
         let text = "minimize x^2 with sgd(lr=0.1) for 100 steps;";
         // the source starts at 10: the span of `100` is 44..47
         let e = Replay::Edit(44..47, "7".into());
-        assert_eq!(e.apply(text, 10), "minimize x^2 with sgd(lr=0.1) for 7 steps;");
+        assert_eq!(
+            e.apply(text, 10),
+            "minimize x^2 with sgd(lr=0.1) for 7 steps;"
+        );
         let a = Replay::Append(" for 3 steps".into());
         assert_eq!(
             a.apply("minimize x^2 with sgd(lr=0.1) ;", 0),

@@ -352,3 +352,44 @@ fn a_nan_at_the_start_leaves_the_parameters_unchanged() {
     assert_eq!(out, "");
     assert!(err.contains("= the parameters are unchanged"), "{err}");
 }
+
+#[test]
+fn a_run_that_walks_off_ends_with_a_warning() {
+    let (_d, path) = script(b"param x = 1;\nmaximize x^3 with adam(lr=0.1);\nprint \"after\";\n");
+    let (out, err, code) = run(&["run", &path]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.ends_with("after\n"), "{out}");
+    assert!(
+        err.starts_with("warning[E0408]: the loss was still rising fast after 1000 steps: the objective may have no maximum")
+            && err.contains("help: give the parameters limits"),
+        "{err}"
+    );
+    // a parameter that walks off is named; `--json` stays ok
+    let (_d, path) =
+        script(b"param w[3] = 1;\nminimize -sum(w) + 0*w[0] with adam(lr=0.5) for 1000 steps;\n");
+    let (out, err, code) = run(&["run", &path, "--json"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        err.contains("`w[0]` was still growing fast after 1000 steps"),
+        "{err}"
+    );
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["ok"], true);
+}
+
+#[test]
+fn converging_and_limited_runs_get_no_runaway_warning() {
+    for text in [
+        // converges far from its start: (x - 500)^2
+        "param x = 0;\nminimize (x - 500)^2 with adam(lr=10) for 2000 steps;\n",
+        // the same walk as above, but the limits stop it
+        "param x = 1 in [-300, 300];\nmaximize x^3 with adam(lr=0.1);\n",
+        // too short to judge
+        "param x = 1;\nmaximize x^3 with sgd(lr=0.01) for 10 steps;\n",
+    ] {
+        let (_d, path) = script(text.as_bytes());
+        let (_, err, code) = run(&["run", &path]);
+        assert_eq!(code, Some(0), "{text}: {err}");
+        assert!(!err.contains("E0408"), "{text}: {err}");
+    }
+}

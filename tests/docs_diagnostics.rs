@@ -26,6 +26,10 @@ const NO_EXAMPLE: &[(&str, &str)] = &[
     ),
     ("E0407", "needs a Ctrl-C during a contour"),
     (
+        "E0408",
+        "a warning: the examples here are scripts that fail (tests/cli_user.rs checks it)",
+    ),
+    (
         "E0600",
         "REPL commands only: the examples run scripts (tests/repl_user.rs covers it)",
     ),

@@ -4,6 +4,7 @@
 
 mod epochs;
 pub(super) mod minuit;
+mod runaway;
 mod schedule;
 mod steps;
 mod steps_report;

@@ -10,6 +10,7 @@
 //! agree).
 
 use super::epochs::{self, EpochLog, Plan, Watched};
+use super::runaway::{self, Finding, Runaway};
 use super::steps_report::{self, Outcome};
 use super::stopped::{values_replay, Replay};
 use super::Objective;
@@ -280,6 +281,7 @@ pub(super) fn run_steps(s: &mut Session, r: StepRun<'_>) -> Result<(), Diag> {
     };
 
     let mut best = Best::new(maximize, &x);
+    let mut runaway = Runaway::new(steps, &x, maximize);
     let mut path = PathRecorder::new(n, s.opts.trace || n <= PATH_LIMIT, PATH_BUDGET);
     let mut stop = Interrupt {
         flag: &INTERRUPT,
@@ -310,7 +312,7 @@ pub(super) fn run_steps(s: &mut Session, r: StepRun<'_>) -> Result<(), Diag> {
             None => s.progress(None),
         };
         let mut progress = Progress::new(&mut say);
-        let mut obs: Vec<&mut dyn Observer> = vec![&mut path, &mut best];
+        let mut obs: Vec<&mut dyn Observer> = vec![&mut path, &mut best, &mut runaway];
         if let Some(l) = log.as_mut() {
             obs.push(l);
         }
@@ -393,10 +395,40 @@ pub(super) fn run_steps(s: &mut Session, r: StepRun<'_>) -> Result<(), Diag> {
             line,
         },
     );
-    match bad {
-        Some(d) => Err(d),
-        None => Ok(()),
+    if let Some(d) = bad {
+        return Err(d);
     }
+    if !stopped {
+        let unlimited: Vec<bool> = bounds
+            .iter()
+            .map(|b| !b.0.is_finite() && !b.1.is_finite())
+            .collect();
+        if let Some(f) = runaway.judge(end.ran, &x, final_loss, &unlimited) {
+            let name = match &f {
+                Finding::Param { elem, .. } => element_name(s, &free, &ranges, *elem),
+                Finding::Loss { .. } => String::new(),
+            };
+            let span = m.objective.span.clone();
+            s.emit(&runaway::warning(&f, &name, end.ran, maximize, span));
+        }
+    }
+    Ok(())
+}
+
+/// `w[3]` or `x`: the name of element `j` of the free parameters.
+fn element_name(s: &Session, free: &[usize], ranges: &[Range<usize>], j: usize) -> String {
+    free.iter()
+        .zip(ranges)
+        .find(|(_, r)| r.contains(&j))
+        .map(|(&i, r)| {
+            let name = &s.params[i].name;
+            if r.len() > 1 {
+                format!("{name}[{}]", j - r.start)
+            } else {
+                name.clone()
+            }
+        })
+        .unwrap_or_default()
 }
 
 /// What `:save` keeps for a run cut short at the best point, which is where

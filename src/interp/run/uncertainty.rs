@@ -101,7 +101,8 @@ pub fn hesse(s: &mut Session, st: &Stmt, line: usize) -> Result<(), Diag> {
     let (min, nfcn, ngrad) = minuit::hesse(&mut run.fcn, &run.specs, &run.min, run.numeric);
     run.fcn.record.clear();
     if let Some(n) = run.fcn.interrupted() {
-        return Ok(super::stopped::uncertainty_interrupted(s, "hesse", n, line));
+        super::stopped::uncertainty_interrupted(s, "hesse", n, line);
+        return Ok(());
     }
     run.min = min;
     run.nfcn_total += nfcn;
@@ -199,7 +200,8 @@ pub fn minos(
         if let Some(n) = run.fcn.interrupted() {
             // the errors of the parameters done before stay
             run.nfcn_total += total + n;
-            return Ok(super::stopped::uncertainty_interrupted(s, "minos", n, line));
+            super::stopped::uncertainty_interrupted(s, "minos", n, line);
+            return Ok(());
         }
         total += e.nfcn;
         errors.insert(

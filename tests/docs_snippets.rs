@@ -150,7 +150,10 @@ fn every_snippet_prints_what_its_doc_shows() {
             }
         }
     }
-    assert!(checked >= 10, "only {checked} snippets have an output block");
+    assert!(
+        checked >= 10,
+        "only {checked} snippets have an output block"
+    );
     assert!(stale.is_empty(), "{}", stale.join("\n---\n"));
 }
 

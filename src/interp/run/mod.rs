@@ -4,9 +4,11 @@
 
 mod epochs;
 pub(super) mod minuit;
+mod runaway;
 mod schedule;
 mod steps;
 mod steps_report;
+mod stopped;
 pub(super) mod uncertainty;
 
 use super::{Lowerer, Session};
@@ -17,6 +19,7 @@ use crate::syntax::ast::{Arg, Expr, ExprKind, MinimizeStmt, Stmt};
 use crate::tensor::{fmt_num, Tensor};
 
 use crate::minuit::options::{algorithm, ALGORITHMS};
+pub use stopped::Replay;
 
 /// Turns `name=value` arguments of `with OPT(...)` into option values.
 pub(super) fn option_args(s: &Session, args: &[Arg]) -> Result<Vec<OptArg>, Diag> {

@@ -229,7 +229,7 @@ fn check_contour(case: &Value, out: &Value, script: &str) -> Option<String> {
     for (&(x, y), v) in pts.iter().zip(&fs) {
         let on_level = (v - fmin - delta).abs() <= 2e-3 * delta;
         let at_limit = x == xl.0 || x == xl.1 || y == yl.0 || y == yl.1;
-        if !on_level && !(at_limit && v - fmin < delta) {
+        if !(on_level || (at_limit && v - fmin < delta)) {
             return Some(format!(
                 "contour point ({x}, {y}) has FCN - min = {}, want {delta}",
                 v - fmin

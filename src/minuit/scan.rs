@@ -305,14 +305,15 @@ mod tests {
     }
 
     #[test]
-    fn exact_gradient_seed() {
+    fn a_grid_asks_for_no_gradient() {
         let p = [
             spec("a", Some(-1.0), Some(1.0)),
             spec("b", Some(-1.0), Some(1.0)),
         ];
         let m = scan(&mut Quad, &p, 11, 1.0).unwrap();
-        assert!(m.nfcn >= 121);
-        assert!(m.ngrad >= 1);
+        assert!(m.nfcn > 121);
+        // the best point is judged by the numerical seed, as iminuit does
+        assert_eq!(m.ngrad, 0);
         assert!((m.values[0] - 0.3).abs() < 0.11 && (m.values[1] + 0.2).abs() < 0.11);
         assert!(m.errors.iter().all(|e| e.is_finite() && *e > 0.0));
     }

@@ -551,8 +551,7 @@ mod tests {
         assert!(matches!(lower("", "\"a\"").1, Ok(LVal::Str(_))));
         let e = lower("param x = 1;", "(x > 0) + 1")
             .1
-            .err()
-            .expect("an error");
+            .expect_err("an error");
         assert!(e.message.contains("mask"), "{}", e.message);
     }
 }

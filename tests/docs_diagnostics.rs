@@ -25,6 +25,10 @@ const NO_EXAMPLE: &[(&str, &str)] = &[
         "reserved: a too-large literal reads as inf, so nothing produces it",
     ),
     (
+        "E0408",
+        "the budget depends on the machine: tests/budget.rs runs it under LOSSLANG_MEMORY",
+    ),
+    (
         "E0600",
         "REPL commands only: the examples run scripts (tests/repl_user.rs covers it)",
     ),

@@ -4,7 +4,7 @@
 //! handed to their stages (`params`, `run`, `plots`).
 
 use super::names::NameError;
-use super::{eval_node, names, plots, report, run, Def, LVal, Lowerer, Session};
+use super::{eval_node, names, plots, report, run, Def, LVal, Lowerer, Session, TableNames};
 use crate::diagnostics::{Diag, Span};
 use crate::graph::Graph;
 use crate::syntax::ast::{Expr, ExprKind, Stmt, StmtKind};
@@ -168,7 +168,7 @@ impl Session {
         let v = Lowerer::new(self, &mut g).lower(e)?;
         Ok(match v {
             LVal::Str(s) => (s.clone(), Value::String(s)),
-            LVal::Num(n) => {
+            LVal::Num(n) | LVal::Table(n, _) => {
                 let t = eval_node(self, &g, n, &[], &e.span)?;
                 (t.to_string(), report::tensor_json(&t))
             }
@@ -308,9 +308,6 @@ impl Session {
     }
 }
 
-/// A table's file and column names.
-pub type TableNames = (String, Vec<String>);
-
 /// A `let` whose value is constant is computed once, when it is made (so
 /// random values and csv tables are drawn and read once). Copying a
 /// constant is checked against the memory budget.
@@ -320,7 +317,11 @@ pub fn let_as_data(
     v: &LVal,
     e: &Expr,
 ) -> Result<Option<(Tensor, Option<TableNames>)>, Diag> {
-    let LVal::Num(n) = *v else { return Ok(None) };
+    let (n, table) = match v {
+        LVal::Num(n) => (*n, None),
+        LVal::Table(n, t) => (*n, Some(TableNames::clone(t))),
+        _ => return Ok(None),
+    };
     if g.varying[n as usize] {
         return Ok(None);
     }
@@ -334,7 +335,7 @@ pub fn let_as_data(
         }
         None => eval_node(s, g, n, &[], &e.span)?,
     };
-    Ok(Some((t, g.tables.get(&n).cloned())))
+    Ok(Some((t, table)))
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
 //! The memory budget: how much memory a statement may still take, and the
-//! checks that refuse a large buffer with a diagnostic (E0408) instead of
+//! checks that refuse a large buffer with a diagnostic (E0409) instead of
 //! letting the allocator abort the process.
 //!
 //! The budget is the smallest of
@@ -15,7 +15,7 @@
 //! before allocating. Small requests (under [`SMALL`]) are not checked, so
 //! the common case never reads `/proc`. What slips past those checks meets
 //! [`Guarded`], the binary's global allocator: a failed allocation prints
-//! an E0408 line and exits with status 1 instead of aborting on signal 6.
+//! an E0409 line and exits with status 1 instead of aborting on signal 6.
 
 use crate::diagnostics::{Diag, Span};
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -76,7 +76,7 @@ impl Refused {
     pub fn diag(&self, span: Span, what: &str) -> Diag {
         match self {
             Refused::BadEnv(BadSize(v)) => {
-                Diag::error("E0408", format!("{ENV}=`{v}` is not a size"))
+                Diag::error("E0409", format!("{ENV}=`{v}` is not a size"))
                     .at(span, "the memory budget is checked here")
                     .note(format!(
                         "help: write a size such as {ENV}=512M, {ENV}=2G or {ENV}=1000000 (bytes)"
@@ -84,7 +84,7 @@ impl Refused {
             }
             Refused::TooBig(n) => {
                 let mut d = Diag::error(
-                    "E0408",
+                    "E0409",
                     format!(
                         "not enough memory: {what} needs {}, the budget leaves {}",
                         human(n.bytes),
@@ -345,7 +345,7 @@ fn out_of_memory(size: usize) -> ! {
     let mut cur = std::io::Cursor::new(&mut buf[..]);
     let _ = write!(
         cur,
-        "error[E0408]: out of memory: an allocation of {size} bytes failed\n  = help: set {ENV} (e.g. {ENV}=2G) to have large statements refused with their line\n"
+        "error[E0409]: out of memory: an allocation of {size} bytes failed\n  = help: set {ENV} (e.g. {ENV}=2G) to have large statements refused with their line\n"
     );
     let n = cur.position() as usize;
     let _ = std::io::stderr().write_all(&buf[..n]);
@@ -385,7 +385,7 @@ mod tests {
         };
         assert_eq!(n.bytes, 8 << 60);
         let d = e.with_largest(&[1 << 30, 1 << 30]).diag(3..7, "this");
-        assert_eq!(d.code.as_str(), "E0408");
+        assert_eq!(d.code.as_str(), "E0409");
         assert!(
             d.message
                 .starts_with("not enough memory: this needs 8.0 EiB, the budget leaves "),

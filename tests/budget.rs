@@ -48,7 +48,7 @@ fn refused(r: &Run) {
     assert_eq!(r.signal, None, "killed by a signal: {}", r.stderr);
     assert_eq!(r.code, Some(1), "{}", r.stderr);
     assert!(
-        r.stderr.contains("error[E0408]: not enough memory"),
+        r.stderr.contains("error[E0409]: not enough memory"),
         "{}",
         r.stderr
     );
@@ -92,7 +92,7 @@ fn losslang_memory_sets_the_budget() {
         &["run", f.path_str(), "--json"],
     );
     let v: Value = serde_json::from_str(r.stdout.trim()).expect("one JSON object");
-    assert_eq!(v["error"]["code"], "E0408", "{v}");
+    assert_eq!(v["error"]["code"], "E0409", "{v}");
     assert_eq!(v["error"]["line"], 1);
     // A value that is not a size is an error, not ignored.
     let f = TempScript::new("print sum(ones([3]));\n");
@@ -100,7 +100,7 @@ fn losslang_memory_sets_the_budget() {
     assert_eq!(r.code, Some(1), "{}", r.stderr);
     assert!(
         r.stderr
-            .contains("error[E0408]: LOSSLANG_MEMORY=`lots` is not a size"),
+            .contains("error[E0409]: LOSSLANG_MEMORY=`lots` is not a size"),
         "{}",
         r.stderr
     );

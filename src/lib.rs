@@ -5,6 +5,7 @@
 //! (`optim`) or Minuit's (`minuit`).
 
 pub mod atomic;
+pub mod budget;
 pub mod builtins;
 pub mod check;
 pub mod diagnostics;

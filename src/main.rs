@@ -8,6 +8,10 @@ use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+/// A failed allocation exits 1 with E0408, not an abort (src/budget.rs).
+#[global_allocator]
+static ALLOC: losslang::budget::Guarded = losslang::budget::Guarded;
+
 #[derive(Parser)]
 #[command(
     name = "losslang",

@@ -30,6 +30,10 @@ const NO_EXAMPLE: &[(&str, &str)] = &[
         "a warning: the examples here are scripts that fail (tests/cli_user.rs checks it)",
     ),
     (
+        "E0409",
+        "the budget depends on the machine: tests/budget.rs runs it under LOSSLANG_MEMORY",
+    ),
+    (
         "E0600",
         "REPL commands only: the examples run scripts (tests/repl_user.rs covers it)",
     ),

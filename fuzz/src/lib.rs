@@ -18,14 +18,18 @@ pub const MAX_LITERAL: f64 = 64.0;
 /// Longest `run_source` input, in bytes (bounds the number of statements).
 pub const MAX_LEN: usize = 4096;
 
-/// A scratch directory for the process: the session's base directory, and
-/// the working directory, so plots and `csv(...)` only touch files there.
+/// A scratch directory for the process: the session's base directory, so
+/// plots and `csv(...)` (both relative to it) only touch files there. The
+/// working directory is left alone: libFuzzer writes new inputs to the
+/// corpus directory it was given, often a relative path. Also sets the
+/// memory budget below libFuzzer's `-rss_limit_mb=2048`, so a large tensor
+/// is the E0408 diagnostic it would be for a user, not an rss finding.
 pub fn scratch() -> &'static PathBuf {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
+        std::env::set_var("LOSSLANG_MEMORY", "1G");
         let d = std::env::temp_dir().join(format!("losslang-fuzz-{}", std::process::id()));
         std::fs::create_dir_all(&d).expect("create the fuzz scratch directory");
-        std::env::set_current_dir(&d).expect("enter the fuzz scratch directory");
         d
     })
 }

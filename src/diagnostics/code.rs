@@ -69,6 +69,7 @@ codes! {
     E0406 => "a plot file that cannot be written, or whose name does not end in `.svg` or `.png`; a plot without a file in a script",
     E0407 => "a contour or profile stopped by Ctrl-C before it was complete",
     E0408 => "(a warning) a step-based run whose loss or parameters kept running away: the objective may have no minimum",
+    E0409 => "a statement that needs more memory than the budget (LOSSLANG_MEMORY or the available memory) allows",
     E0500 => "the script cannot be read (missing, a directory, not UTF-8)",
     E0600 => "a REPL command that is unknown, lacks its file name, or cannot write its file",
 }

@@ -23,7 +23,7 @@ impl Session {
                 let mut g = Graph::new();
                 let v = Lowerer::new(self, &mut g).lower(e)?;
                 // Random values and csv tables are made once, here.
-                if let Some((t, table)) = let_as_data(self, &g, &v, e) {
+                if let Some((t, table)) = let_as_data(self, &g, &v, e)? {
                     if let Some(table) = table {
                         self.tables.insert(n.name.clone(), table);
                     }
@@ -169,11 +169,11 @@ impl Session {
         Ok(match v {
             LVal::Str(s) => (s.clone(), Value::String(s)),
             LVal::Num(n) | LVal::Table(n, _) => {
-                let t = eval_node(self, &g, n, &[]);
+                let t = eval_node(self, &g, n, &[], &e.span)?;
                 (t.to_string(), report::tensor_json(&t))
             }
             LVal::Mask(n) => {
-                let t = eval_node(self, &g, n, &[]);
+                let t = eval_node(self, &g, n, &[], &e.span)?;
                 (report::mask_text(&t), report::mask_json(&t))
             }
         })
@@ -258,7 +258,7 @@ impl Session {
                         .at(cond.span.clone(), "not a comparison")
                         .note("help: write e.g. `expect x > 0;` or `expect x == 3 within 0.01;`"));
                 };
-                let t = eval_node(self, &g, n, &[]);
+                let t = eval_node(self, &g, n, &[], &cond.span)?;
                 let ok = t.data.iter().all(|&v| v != 0.0);
                 let detail = match &cond.kind {
                     ExprKind::Binary(op, a, b) if op.is_comparison() => {
@@ -309,26 +309,33 @@ impl Session {
 }
 
 /// A `let` whose value is constant is computed once, when it is made (so
-/// random values and csv tables are drawn and read once).
+/// random values and csv tables are drawn and read once). Copying a
+/// constant is checked against the memory budget.
 pub fn let_as_data(
     s: &Session,
     g: &Graph,
     v: &LVal,
-    _e: &Expr,
-) -> Option<(Tensor, Option<TableNames>)> {
+    e: &Expr,
+) -> Result<Option<(Tensor, Option<TableNames>)>, Diag> {
     let (n, table) = match v {
         LVal::Num(n) => (*n, None),
         LVal::Table(n, t) => (*n, Some(TableNames::clone(t))),
-        _ => return None,
+        _ => return Ok(None),
     };
     if g.varying[n as usize] {
-        return None;
+        return Ok(None);
     }
     let t = match g.const_value(n) {
-        Some(t) => t.clone(),
-        None => eval_node(s, g, n, &[]),
+        Some(t) => {
+            crate::budget::check_f64(t.data.len()).map_err(|r| {
+                r.with_largest(&t.shape)
+                    .diag(e.span.clone(), "keeping this value")
+            })?;
+            t.clone()
+        }
+        None => eval_node(s, g, n, &[], &e.span)?,
     };
-    Some((t, table))
+    Ok(Some((t, table)))
 }
 
 #[cfg(test)]

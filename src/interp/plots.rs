@@ -79,7 +79,8 @@ pub fn run(s: &mut Session, kind: &PlotKind, file: Option<&Expr>, st: &Stmt) -> 
                     )
                     .at(e.span.clone(), "not a scalar"));
                 }
-                let mut tape = Tape::new(&g, &[n]);
+                let mut tape =
+                    Tape::try_new(&g, &[n]).map_err(|r| r.diag(e.span.clone(), "this curve"))?;
                 for (i, p) in s.params.iter().enumerate() {
                     tape.set_param(i as u32, &p.value.data);
                 }
@@ -468,7 +469,8 @@ fn grid_values(
     }
     if let Ok(node) = l.num(objective) {
         if g.shape(node) == [n] {
-            let mut tape = Tape::new(&g, &[node]);
+            let mut tape = Tape::try_new(&g, &[node])
+                .map_err(|r| r.diag(objective.span.clone(), "this contour's grid"))?;
             for (i, p) in s.params.iter().enumerate() {
                 if !slots.contains(&(i as u32)) {
                     tape.set_param(i as u32, &p.value.data);
@@ -495,7 +497,8 @@ fn grid_values(
         return Err(Diag::error("E0402", "a contour needs a scalar objective")
             .at(objective.span.clone(), "not a scalar"));
     }
-    let mut tape = Tape::new(&g, &[node]);
+    let mut tape =
+        Tape::try_new(&g, &[node]).map_err(|r| r.diag(objective.span.clone(), "this contour"))?;
     for (i, p) in s.params.iter().enumerate() {
         tape.set_param(i as u32, &p.value.data);
     }

@@ -195,6 +195,17 @@ impl MinimizeRecord {
     }
 }
 
+/// About how many bytes one point of a `--trace` path takes on its way
+/// out: the `PathPoint`, its JSON values (every parameter, as `params`
+/// has) and its text. Measured: a 1-parameter path of 2.8 million points
+/// peaked at 8 GB, about 2.9 KB a point.
+pub fn path_point_cost(params: &[crate::interp::ParamInfo]) -> u64 {
+    1024 + params
+        .iter()
+        .map(|p| 2048 + p.name.len() as u64 + 64 * p.value.data.len() as u64)
+        .sum::<u64>()
+}
+
 /// A number as SPEC 1.1 wants it: a JSON number that reads back as the same
 /// f64, or "inf", "-inf", "nan".
 pub fn num_json(v: f64) -> Value {

@@ -1,7 +1,53 @@
-//! `csv("file.csv")`: a table of numbers with a header row.
+//! `csv("file.csv")`: a table of numbers with a header row. A read is
+//! bounded: at most [`MAX_BYTES`] of text (less when the memory budget is
+//! smaller), so a huge file or a device such as `/dev/zero` ends in an
+//! error, not in memory exhaustion.
 
 use super::Tensor;
+use std::cell::Cell;
+use std::io::Read;
 use std::path::Path;
+use std::rc::Rc;
+
+/// The most bytes of text a csv file may have (1 GiB).
+pub const MAX_BYTES: u64 = 1 << 30;
+
+/// The byte limit of a read: [`MAX_BYTES`], or a sixteenth of the memory
+/// budget when that is less (values take 8 bytes for as few as 2 bytes of
+/// text, and the vector holding them grows by doubling).
+pub fn byte_limit() -> u64 {
+    match crate::budget::free() {
+        Ok(Some((free, _))) => MAX_BYTES.min(free / 16),
+        _ => MAX_BYTES,
+    }
+}
+
+/// A reader that fails once more than `left` bytes have been read, and
+/// says so in `hit`.
+struct Limited<R> {
+    inner: R,
+    left: u64,
+    hit: Rc<Cell<bool>>,
+}
+
+impl<R: Read> Read for Limited<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.left == 0 {
+            // One byte past the limit tells a file of exactly the limit
+            // from a longer one.
+            let mut one = [0u8; 1];
+            if self.inner.read(&mut one)? == 0 {
+                return Ok(0);
+            }
+            self.hit.set(true);
+            return Err(std::io::Error::other("the csv size limit"));
+        }
+        let want = buf.len().min(self.left.min(usize::MAX as u64) as usize);
+        let n = self.inner.read(&mut buf[..want])?;
+        self.left -= n as u64;
+        Ok(n)
+    }
+}
 
 /// A table read from a csv file: `[rows, columns]` values and column names.
 #[derive(Clone, Debug, PartialEq)]
@@ -26,6 +72,16 @@ impl Table {
 /// Reads `path` (shown in messages as `shown`). Errors name the file, and
 /// the line and column where there is one.
 pub fn read(path: &Path, shown: &str, max_elements: usize) -> Result<Table, String> {
+    read_limited(path, shown, max_elements, byte_limit())
+}
+
+/// [`read`] with a byte limit of its own.
+pub fn read_limited(
+    path: &Path,
+    shown: &str,
+    max_elements: usize,
+    max_bytes: u64,
+) -> Result<Table, String> {
     let file = std::fs::File::open(path).map_err(|e| {
         // Relative names are relative to the script's folder: say where
         // the file was looked for.
@@ -38,14 +94,28 @@ pub fn read(path: &Path, shown: &str, max_elements: usize) -> Result<Table, Stri
             _ => format!("cannot open `{shown}` (`{}`): {e}", resolved.display()),
         }
     })?;
+    let hit = Rc::new(Cell::new(false));
     let mut rd = csv::ReaderBuilder::new()
         .has_headers(true)
         .trim(csv::Trim::All)
-        .from_reader(file);
+        .from_reader(Limited {
+            inner: file,
+            left: max_bytes,
+            hit: hit.clone(),
+        });
+    let too_big = || {
+        format!(
+            "`{shown}` is larger than the limit of {} for a csv file",
+            crate::budget::human(max_bytes)
+        )
+    };
     let pos_of = |e: &csv::Error| e.position().map(|p| p.line()).unwrap_or(0);
     let names: Vec<String> = rd
         .headers()
-        .map_err(|e| format!("{shown}:{}: {e}", pos_of(&e).max(1)))?
+        .map_err(|e| match hit.get() {
+            true => too_big(),
+            false => format!("{shown}:{}: {e}", pos_of(&e).max(1)),
+        })?
         .iter()
         .map(str::to_string)
         .collect();
@@ -64,6 +134,7 @@ pub fn read(path: &Path, shown: &str, max_elements: usize) -> Result<Table, Stri
     let mut rows = 0;
     for rec in rd.records() {
         let rec = rec.map_err(|e| match e.kind() {
+            _ if hit.get() => too_big(),
             csv::ErrorKind::UnequalLengths {
                 pos,
                 expected_len,
@@ -143,5 +214,21 @@ mod tests {
         assert!(e.starts_with("p.csv:3:"), "{e}");
         let e = read(Path::new("/nonexistent/q.csv"), "q.csv", 100).unwrap_err();
         assert!(e.starts_with("cannot open `q.csv`"), "{e}");
+    }
+
+    #[test]
+    fn a_read_stops_at_its_byte_limit() {
+        let f = write("x,y\n1,2\n3,4\n");
+        // 12 bytes: exactly the limit is fine, one byte less is not.
+        assert!(read_limited(f.path(), "p.csv", 100, 12).is_ok());
+        let e = read_limited(f.path(), "p.csv", 100, 11).unwrap_err();
+        assert_eq!(e, "`p.csv` is larger than the limit of 11 B for a csv file");
+        // A header that never ends (a device of zeros).
+        let e = read_limited(Path::new("/dev/zero"), "z.csv", 100, 1 << 16).unwrap_err();
+        assert_eq!(
+            e,
+            "`z.csv` is larger than the limit of 64.0 KiB for a csv file"
+        );
+        assert!(byte_limit() <= MAX_BYTES);
     }
 }

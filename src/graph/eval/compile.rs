@@ -61,8 +61,16 @@ impl Alloc {
 }
 
 impl Tape {
-    /// Compiles the evaluation of `outputs`.
+    /// Compiles the evaluation of `outputs`; panics if its buffers do not
+    /// fit the memory budget (the interpreter uses [`Tape::try_new`]).
     pub fn new(g: &Graph, outputs: &[NodeId]) -> Tape {
+        Tape::try_new(g, outputs).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Compiles the evaluation of `outputs`, or refuses when its value
+    /// buffer does not fit the memory budget (src/budget.rs), naming the
+    /// largest value's shape.
+    pub fn try_new(g: &Graph, outputs: &[NodeId]) -> Result<Tape, crate::budget::Refused> {
         let nn = g.len();
         let len_of = |i: usize| numel(&g.nodes[i].shape);
         // Arguments as evaluated: broadcasts read through by elementwise ops,
@@ -327,7 +335,13 @@ impl Tape {
                 alloc.give(offset[d], len_of(d));
             }
         }
-        let mut vals = vec![0.0; alloc.top];
+        // The value buffer is the tape's memory (scratch is a few blocks).
+        let mut vals = crate::budget::zeroed(alloc.top).map_err(|e| {
+            let big = (0..nn)
+                .filter(|&i| live[i] && !internal[i])
+                .max_by_key(|&i| len_of(i));
+            e.with_largest(big.map_or(&[][..], |i| &g.nodes[i].shape))
+        })?;
         for &(off, c) in &vals_init {
             let data = &g.consts[c].data;
             vals[off..off + data.len()].copy_from_slice(data);
@@ -556,7 +570,7 @@ impl Tape {
             .iter()
             .map(|&o| (off(o as usize), g.numel(o)))
             .collect();
-        Tape {
+        Ok(Tape {
             instrs,
             vals,
             scratch: vec![0.0; max_slots * BLOCK],
@@ -565,7 +579,7 @@ impl Tape {
             outputs: outputs_loc,
             output_shapes: outputs.iter().map(|&o| g.shape(o).to_vec()).collect(),
             live_nodes,
-        }
+        })
     }
 }
 

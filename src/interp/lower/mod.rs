@@ -404,7 +404,7 @@ impl<'a> Lowerer<'a> {
             self.g.checks.push(c);
             return Ok(());
         }
-        let t = eval_node(self.s, self.g, n, &[]);
+        let t = eval_node(self.s, self.g, n, &[], &e.span)?;
         out_of_range(&c, &t)
     }
 
@@ -457,7 +457,7 @@ pub fn out_of_range(c: &crate::graph::Check, t: &Tensor) -> Result<(), Diag> {
 /// current parameter values (the start of a minimization).
 pub fn check_ranges(s: &Session, g: &Graph) -> Result<(), Diag> {
     for c in &g.checks {
-        let t = eval_node(s, g, c.node, &[]);
+        let t = eval_node(s, g, c.node, &[], &c.span)?;
         out_of_range(c, &t).map_err(|d| {
             d.note("help: torch refuses this value; start the minimization where it is allowed")
         })?;
@@ -465,9 +465,17 @@ pub fn check_ranges(s: &Session, g: &Graph) -> Result<(), Diag> {
     Ok(())
 }
 
-/// Evaluates a lowered node once at the session's current parameter values.
-pub fn eval_node(s: &Session, g: &Graph, n: NodeId, extra: &[(u32, f64)]) -> Tensor {
-    let mut tape = crate::graph::Tape::new(g, &[n]);
+/// Evaluates a lowered node once at the session's current parameter values;
+/// a tape too big for the memory budget is E0409 at `span`.
+pub fn eval_node(
+    s: &Session,
+    g: &Graph,
+    n: NodeId,
+    extra: &[(u32, f64)],
+    span: &Span,
+) -> Result<Tensor, Diag> {
+    let mut tape = crate::graph::Tape::try_new(g, &[n])
+        .map_err(|r| r.diag(span.clone(), "evaluating this"))?;
     for (i, p) in s.params.iter().enumerate() {
         tape.set_param(i as u32, &p.value.data);
     }
@@ -475,10 +483,10 @@ pub fn eval_node(s: &Session, g: &Graph, n: NodeId, extra: &[(u32, f64)]) -> Ten
         tape.set_param(slot, &[v]);
     }
     tape.forward();
-    Tensor {
+    Ok(Tensor {
         shape: tape.output_shape(0).to_vec(),
         data: tape.output(0).to_vec(),
-    }
+    })
 }
 
 impl Session {
@@ -486,7 +494,7 @@ impl Session {
     pub fn eval(&self, e: &Expr) -> Result<Tensor, Diag> {
         let mut g = Graph::new();
         let n = Lowerer::new(self, &mut g).num(e)?;
-        Ok(eval_node(self, &g, n, &[]))
+        eval_node(self, &g, n, &[], &e.span)
     }
 
     /// Evaluates an expression that must not depend on any parameter.
@@ -497,7 +505,7 @@ impl Session {
             return Err(Diag::error("E0207", format!("{what} must be constant"))
                 .at(e.span.clone(), "depends on a parameter"));
         }
-        Ok(eval_node(self, &g, n, &[]))
+        eval_node(self, &g, n, &[], &e.span)
     }
 
     pub fn const_scalar(&self, e: &Expr) -> Result<f64, Diag> {

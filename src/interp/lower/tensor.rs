@@ -53,7 +53,7 @@ pub(crate) fn const_tensor(l: &mut Lowerer, e: &Expr, what: &str) -> Result<Tens
     if let Some(t) = l.g.const_value(n) {
         return Ok(t.clone());
     }
-    Ok(eval_node(l.s, l.g, n, &[]))
+    eval_node(l.s, l.g, n, &[], &e.span)
 }
 
 pub(crate) fn const_num(l: &mut Lowerer, e: &Expr, what: &str) -> Result<f64, Diag> {
@@ -106,9 +106,11 @@ pub(crate) fn shape_arg(l: &mut Lowerer, e: &Expr) -> Result<Shape, Diag> {
         }
         shape.push(k as usize);
     }
-    if checked_numel(&shape).is_none() {
+    let Some(n) = checked_numel(&shape) else {
         return Err(too_big(&shape, &e.span));
-    }
+    };
+    crate::budget::check_f64(n)
+        .map_err(|r| r.diag(e.span.clone(), &format!("a {} tensor", shape_str(&shape))))?;
     Ok(shape)
 }
 

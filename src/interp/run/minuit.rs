@@ -9,7 +9,8 @@ use super::{opt_diag, params_record, Objective};
 use crate::diagnostics::{Diag, Span};
 use crate::graph::{autodiff, NodeId, Tape};
 use crate::interp::report::{
-    optimizer_text, ErrorsRecord, MinimizeRecord, MinimizerFields, MinuitFields, PathPoint,
+    optimizer_text, path_point_cost, ErrorsRecord, MinimizeRecord, MinimizerFields, MinuitFields,
+    PathPoint,
 };
 use crate::interp::{Display, RunPath, Session};
 use crate::minuit::options::Algorithm;
@@ -392,11 +393,14 @@ pub(super) fn run_minuit(
     } else {
         None
     };
-    let mut f = Tape::new(&obj.g, &[obj.out]);
+    let tape = |outs: &[NodeId]| {
+        Tape::try_new(&obj.g, outs).map_err(|r| r.diag(m.objective.span.clone(), "this objective"))
+    };
+    let mut f = tape(&[obj.out])?;
     let mut fg_outs = vec![obj.out];
     fg_outs.extend(&grads);
-    let mut fg = Tape::new(&obj.g, &fg_outs);
-    let mut h = hess.map(|h| Tape::new(&obj.g, &h));
+    let mut fg = tape(&fg_outs)?;
+    let mut h = hess.map(|h| tape(&h)).transpose()?;
     for (i, p) in s.params.iter().enumerate() {
         f.set_param(i as u32, &p.value.data);
         fg.set_param(i as u32, &p.value.data);
@@ -491,9 +495,13 @@ pub(super) fn run_minuit(
     let mut run = run;
     let (min, specs, fcn) = (&run.min, &run.specs, &mut run.fcn);
 
+    // As for a step run: the JSON path is cut to a quarter of the memory budget.
+    let recorded = fcn.record.losses.len();
+    let keep = crate::budget::fits(recorded, path_point_cost(&s.params));
     let path = s.opts.trace.then(|| {
         fcn.record
             .calls()
+            .take(keep)
             .map(|(loss, x)| PathPoint {
                 loss,
                 values: specs
@@ -531,7 +539,7 @@ pub(super) fn run_minuit(
     let mut json = rec.to_json();
     if s.opts.trace {
         // a fit with more calls than the record keeps says so
-        json["path_dropped"] = json!(fcn.record.dropped);
+        json["path_dropped"] = json!(fcn.record.dropped + (recorded - keep));
     }
     s.records.push(json);
     let fnames: Vec<usize> = (0..specs.len()).filter(|&k| !specs[k].fixed).collect();

@@ -110,7 +110,8 @@ fn compile_lambda(s: &Session, a: &Arg) -> Result<(LambdaFn, String), Diag> {
                 .note("help: a schedule is a function of `epoch`, the scheduler's count, only"),
         );
     }
-    let mut tape = Tape::new(&g, &[n]);
+    let mut tape =
+        Tape::try_new(&g, &[n]).map_err(|r| r.diag(a.value.span.clone(), "this schedule"))?;
     let f = move |epoch: f64| {
         tape.set_param(slot, &[epoch]);
         tape.forward();

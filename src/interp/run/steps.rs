@@ -91,7 +91,8 @@ fn compile(
     let grads = autodiff::grad(&mut g, out, &pnodes);
     let mut outs = vec![out];
     outs.extend(&grads);
-    let mut tape = Tape::new(&g, &outs);
+    let mut tape = Tape::try_new(&g, &outs)
+        .map_err(|r| r.diag(m.objective.span.clone(), "this objective and its gradient"))?;
     for (i, p) in s.params.iter().enumerate() {
         tape.set_param(i as u32, &p.value.data);
     }
@@ -344,7 +345,8 @@ pub(super) fn run_steps(s: &mut Session, r: StepRun<'_>) -> Result<(), Diag> {
     }
     // The loss at the result, on all the data (not counted: the optimizer did not ask for it).
     let final_loss = {
-        let mut t = Tape::new(&obj.g, &[obj.out]);
+        let mut t = Tape::try_new(&obj.g, &[obj.out])
+            .map_err(|r| r.diag(m.objective.span.clone(), "the final loss"))?;
         for (i, p) in s.params.iter().enumerate() {
             t.set_param(i as u32, &p.value.data);
         }
@@ -478,7 +480,8 @@ fn watch_tapes(
                 .at(w.span.clone(), format!("shape {}", crate::tensor::shape_str(g.shape(n))))
                 .note("help: watch a scalar such as a validation loss, e.g. `let val_loss = mean((f(xv) - yv)^2);`"));
         }
-        let mut tape = Tape::new(&g, &[n]);
+        let mut tape =
+            Tape::try_new(&g, &[n]).map_err(|r| r.diag(w.span.clone(), "this watched value"))?;
         for (i, p) in s.params.iter().enumerate() {
             tape.set_param(i as u32, &p.value.data);
         }

@@ -8,7 +8,8 @@ use super::epochs::{table_rows, Plan};
 use super::params_record;
 use crate::diagnostics::Diag;
 use crate::interp::report::{
-    optimizer_text, EpochFields, MinimizeRecord, MinimizerFields, PathPoint, TrainingFields,
+    optimizer_text, path_point_cost, EpochFields, MinimizeRecord, MinimizerFields, PathPoint,
+    TrainingFields,
 };
 use crate::interp::{RunPath, Session, TrainingCurves};
 use crate::optim::run::{NonFinite, PathRecorder};
@@ -176,11 +177,15 @@ fn epoch_table(e: &Epochs<'_>) -> String {
 }
 
 fn record(s: &mut Session, o: &Outcome<'_>) {
+    // The JSON form of a path is far bigger than its record: what does
+    // not fit a quarter of the memory budget is cut (and `path_cut` says so).
+    let keep = crate::budget::fits(o.path.losses.len(), path_point_cost(&s.params));
     let path = s.opts.trace.then(|| {
         let n: usize = o.ranges.last().map_or(0, |r| r.end);
         o.path
             .losses
             .iter()
+            .take(keep)
             .zip(o.path.points.chunks(n.max(1)))
             .map(|(&loss, p)| PathPoint {
                 loss,
@@ -203,7 +208,10 @@ fn record(s: &mut Session, o: &Outcome<'_>) {
             .collect()
     });
     let training = TrainingFields {
-        lr: s.opts.trace.then(|| o.path.lrs.clone()),
+        lr: s
+            .opts
+            .trace
+            .then(|| o.path.lrs[..keep.min(o.path.lrs.len())].to_vec()),
         schedule: o
             .schedule
             .as_ref()
@@ -214,7 +222,7 @@ fn record(s: &mut Session, o: &Outcome<'_>) {
             epoch_loss: e.losses.clone(),
             watch: e.watch.clone(),
         }),
-        path_cut: s.opts.trace && o.path.cut,
+        path_cut: s.opts.trace && (o.path.cut || keep < o.path.losses.len()),
     };
     let rec = MinimizeRecord {
         line: o.line,

@@ -2,7 +2,7 @@
 //! along an axis, products of the other elements, and the elementwise ops
 //! over a block, each argument either a slice or one broadcast element.
 
-use crate::graph::ops::{eval_scalar, Cmp, Op, Red, UnFn};
+use crate::graph::ops::{self, Cmp, Op, Red, UnFn};
 
 /// c = a @ b for row-major [m, k] and [k, n] blocks.
 pub fn matmul(a: &[f64], b: &[f64], c: &mut [f64], m: usize, k: usize, n: usize) {
@@ -86,21 +86,9 @@ pub(super) fn reduce(red: Red, x: &[f64], out: &mut [f64], outer: usize, n: usiz
                 Red::Sum => it.sum(),
                 Red::Prod => it.product(),
                 Red::Norm => it.map(|v| v * v).sum::<f64>().sqrt(),
-                // torch.amax/amin propagate nan
-                Red::Max => it.fold(f64::NEG_INFINITY, |a, v| {
-                    if v.is_nan() || a.is_nan() {
-                        f64::NAN
-                    } else {
-                        a.max(v)
-                    }
-                }),
-                Red::Min => it.fold(f64::INFINITY, |a, v| {
-                    if v.is_nan() || a.is_nan() {
-                        f64::NAN
-                    } else {
-                        a.min(v)
-                    }
-                }),
+                // torch.amax/amin propagate nan (as torch.maximum does)
+                Red::Max => it.fold(f64::NEG_INFINITY, ops::maximum),
+                Red::Min => it.fold(f64::INFINITY, ops::minimum),
                 Red::LogSumExp => logsumexp(it),
                 Red::ArgMax => arg_best(it, |v, b| v > b),
                 Red::ArgMin => arg_best(it, |v, b| v < b),
@@ -112,13 +100,7 @@ pub(super) fn reduce(red: Red, x: &[f64], out: &mut [f64], outer: usize, n: usiz
 /// torch.logsumexp of one fibre: the largest element m (0 if it is
 /// infinite), then log(sum(exp(x - m))) + m.
 fn logsumexp(it: impl Iterator<Item = f64> + Clone) -> f64 {
-    let m = it.clone().fold(f64::NEG_INFINITY, |a, v| {
-        if v.is_nan() || a.is_nan() {
-            f64::NAN
-        } else {
-            a.max(v)
-        }
-    });
+    let m = it.clone().fold(f64::NEG_INFINITY, ops::maximum);
     let m = if m.is_infinite() { 0.0 } else { m };
     it.map(|v| (v - m).exp()).sum::<f64>().ln() + m
 }
@@ -228,18 +210,18 @@ pub(super) fn elementwise(op: Op, args: &[View], out: &mut [f64]) {
                 if e == 2.0 {
                     return un(args, out, |x| x * x);
                 }
-                return un(args, out, |x| crate::graph::ops::pow_const(x, e));
+                return un(args, out, |x| ops::pow_const(x, e));
             }
-            bin(args, out, crate::graph::ops::pow_const)
+            bin(args, out, ops::pow_const)
         }
         Op::Pow => bin(args, out, f64::powf),
-        Op::Min => bin(args, out, |x, y| eval_scalar(Op::Min, &[x, y])),
-        Op::Max => bin(args, out, |x, y| eval_scalar(Op::Max, &[x, y])),
+        Op::Min => bin(args, out, ops::minimum),
+        Op::Max => bin(args, out, ops::maximum),
         Op::Atan2 => bin(args, out, f64::atan2),
-        Op::And => bin(args, out, |x, y| eval_scalar(Op::And, &[x, y])),
-        Op::Or => bin(args, out, |x, y| eval_scalar(Op::Or, &[x, y])),
+        Op::And => bin(args, out, ops::and),
+        Op::Or => bin(args, out, ops::or),
         Op::Neg => un(args, out, |x| -x),
-        Op::Not => un(args, out, |x| if x == 0.0 { 1.0 } else { 0.0 }),
+        Op::Not => un(args, out, ops::not),
         Op::Add => bin(args, out, |x, y| x + y),
         Op::Sub => bin(args, out, |x, y| x - y),
         Op::Mul => bin(args, out, |x, y| x * y),
@@ -247,23 +229,21 @@ pub(super) fn elementwise(op: Op, args: &[View], out: &mut [f64]) {
         Op::Un(f) => unfns!(f; Abs, Sqrt, Exp, Log, Log1p, Expm1, Sin, Cos, Tan, Asin, Acos,
             Atan, Sinh, Cosh, Tanh, Sigmoid, Relu, Softplus, Sign, Floor, Ceil, Round, StdSqrt,
             Erf, Erfc, Erfinv, Lgamma, Digamma, Trigamma, Hardsigmoid),
-        Op::Cmp(c) => {
-            let m = |v: bool| if v { 1.0 } else { 0.0 };
-            match c {
-                Cmp::Lt => bin(args, out, |x, y| m(x < y)),
-                Cmp::Le => bin(args, out, |x, y| m(x <= y)),
-                Cmp::Gt => bin(args, out, |x, y| m(x > y)),
-                Cmp::Ge => bin(args, out, |x, y| m(x >= y)),
-                Cmp::Eq => bin(args, out, |x, y| m(x == y)),
-                Cmp::Ne => bin(args, out, |x, y| m(x != y)),
-            }
-        }
-        Op::Clamp | Op::ClampST => tern(args, out, crate::graph::ops::clamp),
-        Op::Xlogy => bin(args, out, crate::graph::ops::xlogy),
-        Op::LogAddExp => bin(args, out, crate::graph::ops::logaddexp),
-        Op::Bce => bin(args, out, crate::graph::ops::bce),
-        Op::Celu => bin(args, out, crate::graph::ops::celu),
-        Op::Where => tern(args, out, |c, a, b| if c != 0.0 { a } else { b }),
+        Op::Cmp(c) => match c {
+            // one arm per comparison so each loop is monomorphic
+            Cmp::Lt => bin(args, out, |x, y| Cmp::Lt.mask(x, y)),
+            Cmp::Le => bin(args, out, |x, y| Cmp::Le.mask(x, y)),
+            Cmp::Gt => bin(args, out, |x, y| Cmp::Gt.mask(x, y)),
+            Cmp::Ge => bin(args, out, |x, y| Cmp::Ge.mask(x, y)),
+            Cmp::Eq => bin(args, out, |x, y| Cmp::Eq.mask(x, y)),
+            Cmp::Ne => bin(args, out, |x, y| Cmp::Ne.mask(x, y)),
+        },
+        Op::Clamp | Op::ClampST => tern(args, out, ops::clamp),
+        Op::Xlogy => bin(args, out, ops::xlogy),
+        Op::LogAddExp => bin(args, out, ops::logaddexp),
+        Op::Bce => bin(args, out, ops::bce),
+        Op::Celu => bin(args, out, ops::celu),
+        Op::Where => tern(args, out, ops::select),
         // Not elementwise; never compiled as a group step.
         _ => {}
     }

@@ -80,12 +80,14 @@ impl UnFn {
         Self::ALL.iter().find(|(n, _)| *n == name).map(|(_, f)| *f)
     }
 
+    /// exp, tanh and sigmoid are `tensor::vmath`'s, the same bits as the
+    /// vectorized block kernels.
     #[inline(always)]
     pub fn apply(self, x: f64) -> f64 {
         match self {
             UnFn::Abs => x.abs(),
             UnFn::Sqrt | UnFn::StdSqrt => x.sqrt(),
-            UnFn::Exp => x.exp(),
+            UnFn::Exp => crate::tensor::vmath::exp(x),
             UnFn::Log => x.ln(),
             UnFn::Log1p => x.ln_1p(),
             UnFn::Expm1 => x.exp_m1(),
@@ -97,9 +99,9 @@ impl UnFn {
             UnFn::Atan => x.atan(),
             UnFn::Sinh => x.sinh(),
             UnFn::Cosh => x.cosh(),
-            UnFn::Tanh => x.tanh(),
+            UnFn::Tanh => crate::tensor::vmath::tanh(x),
             // torch: 1 / (1 + exp(-x))
-            UnFn::Sigmoid => 1.0 / (1.0 + (-x).exp()),
+            UnFn::Sigmoid => crate::tensor::vmath::sigmoid(x),
             UnFn::Relu => {
                 if x > 0.0 || x.is_nan() {
                     x

@@ -2,7 +2,9 @@
 //! along an axis, products of the other elements, and the elementwise ops
 //! over a block, each argument either a slice or one broadcast element.
 
+use super::parallel::{for_each, Shared};
 use crate::graph::ops::{self, Cmp, Op, Red, UnFn};
+use crate::tensor::vmath;
 
 /// c = a @ b for row-major [m, k] and [k, n] blocks.
 pub fn matmul(a: &[f64], b: &[f64], c: &mut [f64], m: usize, k: usize, n: usize) {
@@ -58,6 +60,160 @@ pub(super) fn matmul_strided(
             n as isize,
             1,
         );
+    }
+}
+
+/// Rows of the result per piece of a split matmul.
+const MM_ROWS: usize = 128;
+/// Rows per piece of a split matrix-vector product.
+const MV_ROWS: usize = 1024;
+/// The least work (multiply-adds) worth splitting across threads.
+const PAR_WORK: usize = 1 << 17;
+
+/// c = a @ b as `matmul_strided`, for the tape: a matrix-vector product
+/// (n == 1, or m == 1) by `gemv` rather than packing a whole matrix, and
+/// large products split into fixed pieces of rows that may run on several
+/// threads (each element of c is computed the same way in any piece).
+///
+/// SAFETY: as `matmul_strided`: `a`, `b` hold the operands with the given
+/// strides and c (m * n elements, row-major) overlaps neither.
+#[allow(clippy::too_many_arguments)]
+pub(super) unsafe fn matmul_tape(
+    a: *const f64,
+    ast: (isize, isize),
+    b: *const f64,
+    bst: (isize, isize),
+    c: *mut f64,
+    m: usize,
+    k: usize,
+    n: usize,
+) {
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 {
+        unsafe { std::slice::from_raw_parts_mut(c, m * n) }.fill(0.0);
+        return;
+    }
+    if n == 1 {
+        return unsafe { gemv(a, ast.0, ast.1, b, bst.0, c, m, k) };
+    }
+    if m == 1 {
+        // c[j] = sum_p a[p] b[p, j]: b's transpose times a
+        return unsafe { gemv(b, bst.1, bst.0, a, ast.1, c, n, k) };
+    }
+    let pieces = if m * k * n >= PAR_WORK {
+        m.div_ceil(MM_ROWS)
+    } else {
+        1
+    };
+    let rows = m.div_ceil(pieces);
+    let (pa, pb, pc) = (Shared(a as *mut f64), Shared(b as *mut f64), Shared(c));
+    for_each(pieces, &|p, _| {
+        let (r0, r1) = (p * rows, ((p + 1) * rows).min(m));
+        // SAFETY: rows r0..r1 of a and of c; pieces write disjoint rows.
+        unsafe {
+            matrixmultiply::dgemm(
+                r1 - r0,
+                k,
+                n,
+                1.0,
+                pa.ptr().offset(r0 as isize * ast.0),
+                ast.0,
+                ast.1,
+                pb.ptr(),
+                bst.0,
+                bst.1,
+                0.0,
+                pc.ptr().add(r0 * n),
+                n as isize,
+                1,
+            )
+        }
+    });
+}
+
+/// y[i] = sum_p m[i, p] x[p] for i < rows, p < k (m's element (i, p) at
+/// i * rs + p * cs, x's p at p * xs), each sum in the order of p.
+///
+/// SAFETY: the operands hold those elements; y (rows elements) overlaps
+/// neither.
+#[allow(clippy::too_many_arguments)]
+unsafe fn gemv(
+    m: *const f64,
+    rs: isize,
+    cs: isize,
+    x: *const f64,
+    xs: isize,
+    y: *mut f64,
+    rows: usize,
+    k: usize,
+) {
+    if rs == 1 && cs != 1 {
+        // columns contiguous: y += x[p] * column p, all rows at once
+        let y = unsafe { std::slice::from_raw_parts_mut(y, rows) };
+        y.fill(0.0);
+        for p in 0..k {
+            let xp = unsafe { *x.offset(p as isize * xs) };
+            let col = unsafe { std::slice::from_raw_parts(m.offset(p as isize * cs), rows) };
+            for (o, &v) in y.iter_mut().zip(col) {
+                *o += v * xp;
+            }
+        }
+        return;
+    }
+    let pieces = if rows * k >= PAR_WORK {
+        rows.div_ceil(MV_ROWS)
+    } else {
+        1
+    };
+    let (pm, px, py) = (Shared(m as *mut f64), Shared(x as *mut f64), Shared(y));
+    for_each(pieces, &|p, _| {
+        let (r0, r1) = (p * MV_ROWS, ((p + 1) * MV_ROWS).min(rows));
+        let r1 = if pieces == 1 { rows } else { r1 };
+        // SAFETY: rows r0..r1 of m and y; pieces write disjoint rows.
+        unsafe { dots(pm.ptr(), rs, cs, px.ptr(), xs, py.ptr(), r0, r1, k) }
+    });
+}
+
+/// y[i] = m[i, :] . x for i in r0..r1, four rows at a time (four
+/// independent sums in flight, each in the order of p).
+///
+/// SAFETY: as `gemv`.
+#[allow(clippy::too_many_arguments)]
+unsafe fn dots(
+    m: *const f64,
+    rs: isize,
+    cs: isize,
+    x: *const f64,
+    xs: isize,
+    y: *mut f64,
+    r0: usize,
+    r1: usize,
+    k: usize,
+) {
+    let at = |i: usize, p: usize| unsafe { *m.offset(i as isize * rs + p as isize * cs) };
+    let xv = |p: usize| unsafe { *x.offset(p as isize * xs) };
+    let mut i = r0;
+    while i + 4 <= r1 {
+        let mut acc = [0.0f64; 4];
+        for p in 0..k {
+            let v = xv(p);
+            for (r, a) in acc.iter_mut().enumerate() {
+                *a += at(i + r, p) * v;
+            }
+        }
+        for (r, a) in acc.iter().enumerate() {
+            unsafe { *y.add(i + r) = *a };
+        }
+        i += 4;
+    }
+    for i in i..r1 {
+        let mut acc = 0.0;
+        for p in 0..k {
+            acc += at(i, p) * xv(p);
+        }
+        unsafe { *y.add(i) = acc };
     }
 }
 
@@ -203,6 +359,14 @@ pub(super) fn elementwise(op: Op, args: &[View], out: &mut [f64]) {
                 $(UnFn::$v => un(args, out, |x| UnFn::$v.apply(x)),)*
             }
         };
+    }
+    if let (Op::Un(f), [View::Slice(a)]) = (op, args) {
+        match f {
+            UnFn::Exp => return vmath::exp_slice(a, out),
+            UnFn::Sigmoid => return vmath::sigmoid_slice(a, out),
+            UnFn::Tanh => return vmath::tanh_slice(a, out),
+            _ => {}
+        }
     }
     match op {
         Op::PowC => {

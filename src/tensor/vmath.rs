@@ -11,7 +11,10 @@
 //! (Rust never contracts `a * b + c`), so the AVX2 and the plain builds
 //! agree to the bit as well.
 //!
-//! Accuracy (the tests below hold it): within 1 ulp of glibc.
+//! Accuracy (the tests below hold it): exp within 1 ulp of glibc's; tanh
+//! and sigmoid within 2 ulp of glibc's tanh and of 1 / (1 + glibc exp(-x))
+//! (glibc's tanh is itself a 2-ulp function; the sigmoid's division adds a
+//! rounding to exp's ulp).
 //! - exp: fdlibm's method (e_exp.c): x = k ln2 + r with |r| <= ln2 / 2,
 //!   a Remez rational approximation of exp(r), then 2^k; < 1 ulp.
 //! - tanh: the odd Taylor series up to x^39 where |x| < 0.55 (its tail is
@@ -106,7 +109,8 @@ pub fn tanh(x: f64) -> f64 {
     for &c in TANH_SERIES[..18].iter().rev() {
         p = c + s * p;
     }
-    let series = x + x * (s * p);
+    // (the sign again: at -0 the sum would be +0)
+    let series = (x + x * (s * p)).copysign(x);
     // tanh(20) rounds to 1, and 2 * 20 is inside exp_core's range
     let e = exp_core(2.0 * a.min(20.0));
     let big = (1.0 - 2.0 / (e + 1.0)).copysign(x);
@@ -245,12 +249,18 @@ mod tests {
         v
     }
 
-    fn check(name: &str, ours: impl Fn(f64) -> f64, std: impl Fn(f64) -> f64, xs: &[f64]) {
+    fn check(
+        name: &str,
+        ours: impl Fn(f64) -> f64,
+        std: impl Fn(f64) -> f64,
+        xs: &[f64],
+        most: u64,
+    ) {
         let mut worst = (0u64, 0.0);
         for &x in xs {
             let (a, b) = (ours(x), std(x));
             assert!(
-                a.is_nan() == b.is_nan() && (b.is_finite() || a == b),
+                a.is_nan() == b.is_nan() && (b.is_finite() || b.is_nan() || a == b),
                 "{name}({x:e}) = {a:e}, std {b:e}"
             );
             let d = ulps(a, b);
@@ -258,12 +268,12 @@ mod tests {
                 worst = (d, x);
             }
         }
-        assert!(worst.0 <= 1, "{name}: {} ulp at {:e}", worst.0, worst.1);
+        assert!(worst.0 <= most, "{name}: {} ulp at {:e}", worst.0, worst.1);
     }
 
     #[test]
     fn exp_within_one_ulp_of_glibc() {
-        check("exp", exp, f64::exp, &points(-760.0, 720.0));
+        check("exp", exp, f64::exp, &points(-760.0, 720.0), 1);
         // signs and exact values
         assert_eq!(exp(0.0), 1.0);
         assert_eq!(exp(-0.0), 1.0);
@@ -272,10 +282,13 @@ mod tests {
     }
 
     #[test]
-    fn tanh_and_sigmoid_within_one_ulp_of_glibc() {
+    fn tanh_and_sigmoid_within_two_ulp_of_glibc() {
         let xs = points(-30.0, 30.0);
-        check("tanh", tanh, f64::tanh, &xs);
-        check("sigmoid", sigmoid, |x| 1.0 / (1.0 + (-x).exp()), &xs);
+        // glibc's tanh is itself good to 2 ulp; between 0.55 and ~3 the
+        // two can differ by 2
+        check("tanh", tanh, f64::tanh, &xs, 2);
+        // 1 / (1 + e) carries exp's 1 ulp and one more rounding
+        check("sigmoid", sigmoid, |x| 1.0 / (1.0 + (-x).exp()), &xs, 2);
         assert!(tanh(-0.0).is_sign_negative() && tanh(-0.0) == 0.0);
         assert_eq!(tanh(f64::INFINITY), 1.0);
         assert_eq!(tanh(-1e300), -1.0);

@@ -63,8 +63,11 @@ pub(super) fn matmul_strided(
     }
 }
 
-/// Rows of the result per piece of a split matmul.
+/// Rows of the result per piece of a split matmul, at least.
 const MM_ROWS: usize = 128;
+/// Pieces of a split matmul, at most: matrixmultiply allocates its packing
+/// buffers on every call, so few calls (and enough for 8 cores).
+const MM_PIECES: usize = 8;
 /// Rows per piece of a split matrix-vector product.
 const MV_ROWS: usize = 1024;
 /// The least work (multiply-adds) worth splitting across threads.
@@ -102,13 +105,33 @@ pub(super) unsafe fn matmul_tape(
         // c[j] = sum_p a[p] b[p, j]: b's transpose times a
         return unsafe { gemv(b, bst.1, bst.0, a, ast.1, c, n, k) };
     }
+    let (pa, pb, pc) = (Shared(a as *mut f64), Shared(b as *mut f64), Shared(c));
+    if k == 1 {
+        // an outer product: c[i, j] = a[i] b[j] (what the product of one
+        // term rounds to), row pieces without packing
+        let pieces = if m * n >= PAR_WORK {
+            m.div_ceil(MV_ROWS)
+        } else {
+            1
+        };
+        let rows = m.div_ceil(pieces);
+        return for_each(pieces, &|p, _| {
+            for i in p * rows..((p + 1) * rows).min(m) {
+                // SAFETY: row i of c is this piece's; a[i], b[j] are operands.
+                let ai = unsafe { *pa.ptr().offset(i as isize * ast.0) };
+                let row = unsafe { std::slice::from_raw_parts_mut(pc.ptr().add(i * n), n) };
+                for (j, o) in row.iter_mut().enumerate() {
+                    *o = ai * unsafe { *pb.ptr().offset(j as isize * bst.1) };
+                }
+            }
+        });
+    }
     let pieces = if m * k * n >= PAR_WORK {
-        m.div_ceil(MM_ROWS)
+        m.div_ceil(MM_ROWS).min(MM_PIECES)
     } else {
         1
     };
     let rows = m.div_ceil(pieces);
-    let (pa, pb, pc) = (Shared(a as *mut f64), Shared(b as *mut f64), Shared(c));
     for_each(pieces, &|p, _| {
         let (r0, r1) = (p * rows, ((p + 1) * rows).min(m));
         // SAFETY: rows r0..r1 of a and of c; pieces write disjoint rows.
@@ -351,8 +374,25 @@ fn tern<F: Fn(f64, f64, f64) -> f64>(args: &[View], out: &mut [f64], f: F) {
     }
 }
 
-/// An elementwise op over a block.
+/// An elementwise op over a block, compiled for AVX2 where the CPU has it
+/// (the same operations, so the same bits, four lanes at a time).
 pub(super) fn elementwise(op: Op, args: &[View], out: &mut [f64]) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2 (checked just above).
+        return unsafe { elementwise_avx2(op, args, out) };
+    }
+    elementwise_body(op, args, out)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn elementwise_avx2(op: Op, args: &[View], out: &mut [f64]) {
+    elementwise_body(op, args, out)
+}
+
+#[inline(always)]
+fn elementwise_body(op: Op, args: &[View], out: &mut [f64]) {
     macro_rules! unfns {
         ($f:expr; $($v:ident),*) => {
             match $f {

@@ -8,7 +8,7 @@ use super::group::Sink;
 use super::parallel::threads;
 use super::strided::{broadcast_strided, index_strided, strides, Strided};
 use super::{GArg, GStep, Instr, Kind, Loc, Tape, BLOCK};
-use crate::graph::ops::{Op, Red, AXIS_ALL};
+use crate::graph::ops::{Axis, Op, Red};
 use crate::graph::{Aux, Graph, NodeId};
 use crate::tensor::numel;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -19,15 +19,6 @@ const CHUNK_BLOCKS: usize = 16;
 /// The largest `SumTo` result a split group keeps a partial copy of per
 /// piece; a group with a larger one is not split.
 const MAX_PARTIAL: usize = 4096;
-
-/// [outer, n, inner] of a reduction of `shape` along `axis`.
-fn split3(shape: &[usize], axis: u8) -> (usize, usize, usize) {
-    if axis == AXIS_ALL {
-        return (1, numel(shape), 1);
-    }
-    let a = axis as usize;
-    (numel(&shape[..a]), shape[a], numel(&shape[a + 1..]))
-}
 
 /// Whether `perm` swaps the last two axes and keeps the others.
 fn swaps_last(perm: &[usize]) -> bool {
@@ -139,11 +130,17 @@ impl Tape {
             }
             v
         };
-        let is_free =
-            |i: usize| matches!(g.nodes[i].op, Op::Const(_) | Op::Param(_) | Op::Reshape(_));
+        let is_free = |i: usize| {
+            matches!(
+                g.nodes[i].op,
+                Op::Const(_) | Op::Param(_) | Op::Input(_) | Op::Reshape(_)
+            )
+        };
         let is_sink = |i: usize| {
-            matches!(g.nodes[i].op, Op::SumTo | Op::Reduce(Red::Sum, AXIS_ALL))
-                && len_of(rargs[i][0]) > 1
+            matches!(
+                g.nodes[i].op,
+                Op::SumTo(_) | Op::Reduce(Red::Sum, Axis::All)
+            ) && len_of(rargs[i][0]) > 1
         };
         let key = |i: usize| -> Option<usize> {
             let op = g.nodes[i].op;
@@ -281,7 +278,7 @@ impl Tape {
         // Permanent storage: constants, parameters, outputs.
         let mut permanent = vec![false; nn];
         for &i in &free_order {
-            if matches!(g.nodes[i].op, Op::Const(_) | Op::Param(_)) {
+            if matches!(g.nodes[i].op, Op::Const(_) | Op::Param(_) | Op::Input(_)) {
                 permanent[i] = true;
             }
         }
@@ -304,6 +301,7 @@ impl Tape {
         let mut alloc = Alloc::default();
         let mut vals_init: Vec<(usize, usize)> = Vec::new(); // (offset, const index)
         let mut params = Vec::new();
+        let mut inputs = Vec::new();
         for &i in &free_order {
             match g.nodes[i].op {
                 Op::Const(c) => {
@@ -313,6 +311,10 @@ impl Tape {
                 Op::Param(slot) => {
                     offset[i] = alloc.take(len_of(i));
                     params.push((slot, offset[i], len_of(i)));
+                }
+                Op::Input(slot) => {
+                    offset[i] = alloc.take(len_of(i));
+                    inputs.push((slot, offset[i], len_of(i)));
                 }
                 _ => {}
             }
@@ -368,7 +370,7 @@ impl Tape {
                         let src = loc(a, &slot_of);
                         let part = record;
                         record += len_of(n);
-                        if node.op == Op::SumTo {
+                        if matches!(node.op, Op::SumTo(_)) {
                             sinks.push(Sink {
                                 out: off(n),
                                 len: len_of(n),
@@ -497,7 +499,7 @@ impl Tape {
                         n: rargs[i].len(),
                     }
                 }
-                Op::SumTo => Kind::Scatter {
+                Op::SumTo(_) => Kind::Scatter {
                     src: off0,
                     src_len: len_of(a0),
                     map: broadcast_strided(&node.shape, shape0),
@@ -535,7 +537,7 @@ impl Tape {
                 }
                 Op::Stack => Kind::Stack(rargs[i].iter().map(|&a| (off(a), len_of(a))).collect()),
                 Op::Reduce(red, ax) => {
-                    let (outer, n, inner) = split3(shape0, ax);
+                    let (outer, n, inner) = ax.split3(shape0);
                     Kind::Reduce {
                         red,
                         src: off0,
@@ -545,7 +547,7 @@ impl Tape {
                     }
                 }
                 Op::ProdExcl(ax) => {
-                    let (outer, n, inner) = split3(shape0, ax);
+                    let (outer, n, inner) = ax.split3(shape0);
                     Kind::ProdExcl {
                         src: off0,
                         outer,
@@ -600,6 +602,7 @@ impl Tape {
             scratch_stride: max_slots * BLOCK,
             partials: vec![0.0; partials],
             params,
+            inputs,
             outputs: outputs_loc,
             output_shapes: outputs.iter().map(|&o| g.shape(o).to_vec()).collect(),
             live_nodes,

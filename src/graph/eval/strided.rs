@@ -98,7 +98,7 @@ impl Strided {
     #[inline(always)]
     fn rows(&self, start: usize, count: usize) -> Option<(usize, usize, usize, usize)> {
         match self.dims[..] {
-            [(_, s0), (e1, s1)] if start % e1 == 0 && count % e1 == 0 => {
+            [(_, s0), (e1, s1)] if start.is_multiple_of(e1) && count.is_multiple_of(e1) => {
                 Some((start / e1, e1, s0, s1))
             }
             _ => None,

@@ -29,7 +29,7 @@
 const EXP_SAFE: f64 = 708.0;
 const LN2HI: f64 = 6.931_471_803_691_238_164_90e-1;
 const LN2LO: f64 = 1.908_214_929_270_587_700_02e-10;
-const INVLN2: f64 = 1.442_695_040_888_963_387_00;
+const INVLN2: f64 = std::f64::consts::LOG2_E;
 /// 1.5 * 2^52: adding it rounds to an integer kept in the low mantissa bits.
 const SHIFT: f64 = 6_755_399_441_055_744.0;
 const P1: f64 = 1.666_666_666_666_660_190_37e-1;

@@ -2,20 +2,32 @@
 //! minimization for few and for many steps; the number of allocations must
 //! not grow with the number of steps (everything is made before the first
 //! step: the tape, the optimizer's state, the reserved path).
+//!
+//! Every thread's allocations count, the tape's worker threads included:
+//! the tests take turns (one lock) so that no other test's allocations are
+//! counted with theirs, and they run with two threads so that large tapes
+//! are evaluated in parallel.
 
 use losslang::interp::{Options, Session};
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard};
 
 struct Counting;
 
-thread_local! {
-    /// Allocations made by this thread (other test threads do not count).
-    static ALLOCS: Cell<usize> = const { Cell::new(0) };
-}
+/// Allocations made by any thread of the process.
+static ALLOCS: AtomicUsize = AtomicUsize::new(0);
 
 fn count() {
-    ALLOCS.with(|c| c.set(c.get() + 1));
+    ALLOCS.fetch_add(1, Ordering::Relaxed);
+}
+
+/// One test at a time, with two tape threads.
+fn turn() -> MutexGuard<'static, ()> {
+    static TURN: Mutex<()> = Mutex::new(());
+    let guard = TURN.lock().unwrap_or_else(|e| e.into_inner());
+    std::env::set_var("LOSSLANG_THREADS", "2");
+    guard
 }
 
 unsafe impl GlobalAlloc for Counting {
@@ -44,9 +56,9 @@ fn allocations(script: &str) -> usize {
         Box::new(std::io::sink()),
         Box::new(std::io::sink()),
     );
-    let before = ALLOCS.with(Cell::get);
+    let before = ALLOCS.load(Ordering::SeqCst);
     let outcome = s.run_source("t.loss", script);
-    let after = ALLOCS.with(Cell::get);
+    let after = ALLOCS.load(Ordering::SeqCst);
     assert_eq!(outcome.exit_code(), 0, "{script}");
     after - before
 }
@@ -54,16 +66,21 @@ fn allocations(script: &str) -> usize {
 /// 2000 more steps may cost a few allocations more in the report (longer
 /// numbers to format), never one per step.
 fn same_for_few_and_many(template: &str) {
-    let few = allocations(&template.replace("STEPS", "2000"));
-    let many = allocations(&template.replace("STEPS", "4000"));
+    same_for(template, 2000, 4000);
+}
+
+fn same_for(template: &str, few_steps: usize, many_steps: usize) {
+    let few = allocations(&template.replace("STEPS", &few_steps.to_string()));
+    let many = allocations(&template.replace("STEPS", &many_steps.to_string()));
     assert!(
         many.abs_diff(few) <= 16,
-        "allocations grow with the steps: {few} for 2000 steps, {many} for 4000\n{template}"
+        "allocations grow with the steps: {few} for {few_steps} steps, {many} for {many_steps}\n{template}"
     );
 }
 
 #[test]
 fn adam_on_beale_allocates_nothing_per_step() {
+    let _turn = turn();
     same_for_few_and_many(
         "param x = -1; param y = 2;\n\
          minimize (1.5 - x + x*y)^2 + (2.25 - x + x*y^2)^2 + (2.625 - x + x*y^3)^2\n\
@@ -73,6 +90,7 @@ fn adam_on_beale_allocates_nothing_per_step() {
 
 #[test]
 fn every_optimizer_allocates_nothing_per_step() {
+    let _turn = turn();
     for opt in [
         "sgd(lr=0.001, momentum=0.9)",
         "adamw(lr=0.01)",
@@ -96,10 +114,29 @@ fn every_optimizer_allocates_nothing_per_step() {
 
 #[test]
 fn a_tensor_fit_allocates_nothing_per_step() {
+    let _turn = turn();
     same_for_few_and_many(
         "let xs = linspace(-1, 1, 200);\n\
          let ys = sin(3 * xs);\n\
          param w[3] = [0.1, 0.2, 0.3];\n\
          minimize mean((w[0] + w[1] * xs + w[2] * xs^2 - ys)^2) with adam(lr=0.01) for STEPS steps;\n",
     );
+}
+
+/// 100,000 points by 10 sigmoids: the fused groups and the matmuls are
+/// split into pieces that run on two threads; 200 more steps still cost no
+/// allocation. (The first run makes this thread's pool of workers.)
+#[test]
+fn a_parallel_tape_allocates_nothing_per_step() {
+    let _turn = turn();
+    let template = "let n = 100000;\n\
+         let xs = linspace(-2, 2, n);\n\
+         let ys = 1 / (1 + exp(-xs / 0.3)) + 0.3 * sin(3 * xs);\n\
+         param c[10] = 0.1;\n\
+         param alpha[10] = linspace(-1.8, 1.8, 10);\n\
+         param beta[10] = 0.5;\n\
+         let model = (1 / (1 + exp((reshape(xs, [n, 1]) - alpha) / beta))) @ c;\n\
+         minimize mean((model - ys)^2) with adam(lr=0.005) for STEPS steps;\n";
+    allocations(&template.replace("STEPS", "2"));
+    same_for(template, 20, 220);
 }

@@ -109,13 +109,15 @@ impl UnFn {
         Self::ALL.iter().find(|(n, _)| *n == name).map(|(_, f)| *f)
     }
 
-    /// The function's value at `x`, computed as torch's CPU kernel does.
+    /// The function's value at `x`, computed as torch's CPU kernel does;
+    /// exp, tanh and sigmoid are `tensor::vmath`'s, the same bits as the
+    /// vectorized block kernels.
     #[inline(always)]
     pub fn apply(self, x: f64) -> f64 {
         match self {
             UnFn::Abs => x.abs(),
             UnFn::Sqrt | UnFn::StdSqrt => x.sqrt(),
-            UnFn::Exp => x.exp(),
+            UnFn::Exp => crate::tensor::vmath::exp(x),
             UnFn::Log => x.ln(),
             UnFn::Log1p => x.ln_1p(),
             UnFn::Expm1 => x.exp_m1(),
@@ -127,9 +129,9 @@ impl UnFn {
             UnFn::Atan => x.atan(),
             UnFn::Sinh => x.sinh(),
             UnFn::Cosh => x.cosh(),
-            UnFn::Tanh => x.tanh(),
+            UnFn::Tanh => crate::tensor::vmath::tanh(x),
             // torch: 1 / (1 + exp(-x))
-            UnFn::Sigmoid => 1.0 / (1.0 + (-x).exp()),
+            UnFn::Sigmoid => crate::tensor::vmath::sigmoid(x),
             UnFn::Relu => {
                 if x > 0.0 || x.is_nan() {
                     x
@@ -518,11 +520,76 @@ pub fn celu(x: f64, alpha: f64) -> f64 {
     }
 }
 
+/// A mask value: 1.0 for true, 0.0 for false.
+#[inline(always)]
 fn b(v: bool) -> f64 {
     if v {
         1.0
     } else {
         0.0
+    }
+}
+
+/// torch.minimum: the smaller, nan if either is nan.
+#[inline(always)]
+pub fn minimum(x: f64, y: f64) -> f64 {
+    if x.is_nan() || y.is_nan() {
+        f64::NAN
+    } else {
+        x.min(y)
+    }
+}
+
+/// torch.maximum: the larger, nan if either is nan.
+#[inline(always)]
+pub fn maximum(x: f64, y: f64) -> f64 {
+    if x.is_nan() || y.is_nan() {
+        f64::NAN
+    } else {
+        x.max(y)
+    }
+}
+
+/// torch.where on a mask: `a` where `c` is nonzero (nan counts as true), else `b`.
+#[inline(always)]
+pub fn select(c: f64, a: f64, b: f64) -> f64 {
+    if c != 0.0 {
+        a
+    } else {
+        b
+    }
+}
+
+/// Logical not of a mask: 1 where x == 0, else 0.
+#[inline(always)]
+pub fn not(x: f64) -> f64 {
+    b(x == 0.0)
+}
+
+/// Logical and of two masks (nonzero is true).
+#[inline(always)]
+pub fn and(x: f64, y: f64) -> f64 {
+    b(x != 0.0 && y != 0.0)
+}
+
+/// Logical or of two masks (nonzero is true).
+#[inline(always)]
+pub fn or(x: f64, y: f64) -> f64 {
+    b(x != 0.0 || y != 0.0)
+}
+
+impl Cmp {
+    /// The comparison's mask: 1.0 where it holds (never for nan, except `!=`).
+    #[inline(always)]
+    pub fn mask(self, x: f64, y: f64) -> f64 {
+        b(match self {
+            Cmp::Lt => x < y,
+            Cmp::Le => x <= y,
+            Cmp::Gt => x > y,
+            Cmp::Ge => x >= y,
+            Cmp::Eq => x == y,
+            Cmp::Ne => x != y,
+        })
     }
 }
 
@@ -551,45 +618,19 @@ pub fn eval_scalar(op: Op, a: &[f64]) -> f64 {
         Op::Pow => a[0].powf(a[1]),
         Op::PowC => pow_const(a[0], a[1]),
         Op::Un(f) => f.apply(a[0]),
-        // torch.minimum / maximum propagate nan
-        Op::Min => {
-            if a[0].is_nan() || a[1].is_nan() {
-                f64::NAN
-            } else {
-                a[0].min(a[1])
-            }
-        }
-        Op::Max => {
-            if a[0].is_nan() || a[1].is_nan() {
-                f64::NAN
-            } else {
-                a[0].max(a[1])
-            }
-        }
+        Op::Min => minimum(a[0], a[1]),
+        Op::Max => maximum(a[0], a[1]),
         Op::Atan2 => a[0].atan2(a[1]),
         Op::Clamp | Op::ClampST => clamp(a[0], a[1], a[2]),
         Op::Xlogy => xlogy(a[0], a[1]),
         Op::LogAddExp => logaddexp(a[0], a[1]),
         Op::Bce => bce(a[0], a[1]),
         Op::Celu => celu(a[0], a[1]),
-        Op::Where => {
-            if a[0] != 0.0 {
-                a[1]
-            } else {
-                a[2]
-            }
-        }
-        Op::Cmp(c) => b(match c {
-            Cmp::Lt => a[0] < a[1],
-            Cmp::Le => a[0] <= a[1],
-            Cmp::Gt => a[0] > a[1],
-            Cmp::Ge => a[0] >= a[1],
-            Cmp::Eq => a[0] == a[1],
-            Cmp::Ne => a[0] != a[1],
-        }),
-        Op::And => b(a[0] != 0.0 && a[1] != 0.0),
-        Op::Or => b(a[0] != 0.0 || a[1] != 0.0),
-        Op::Not => b(a[0] == 0.0),
+        Op::Where => select(a[0], a[1], a[2]),
+        Op::Cmp(c) => c.mask(a[0], a[1]),
+        Op::And => and(a[0], a[1]),
+        Op::Or => or(a[0], a[1]),
+        Op::Not => not(a[0]),
     }
 }
 

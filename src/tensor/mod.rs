@@ -7,6 +7,7 @@ use std::fmt;
 pub mod csv;
 pub mod init;
 pub mod random;
+pub mod vmath;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 

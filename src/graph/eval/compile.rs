@@ -4,12 +4,21 @@
 //! reused once dead, group-internal values in scratch slots), and the
 //! instructions that come out.
 
+use super::group::Sink;
+use super::parallel::threads;
 use super::strided::{broadcast_strided, index_strided, strides, Strided};
 use super::{GArg, GStep, Instr, Kind, Loc, Tape, BLOCK};
 use crate::graph::ops::{Axis, Op, Red};
 use crate::graph::{Aux, Graph, NodeId};
 use crate::tensor::numel;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// Blocks per piece of a split group: groups of more elements than one
+/// piece are evaluated piece by piece (on several threads where there are).
+const CHUNK_BLOCKS: usize = 16;
+/// The largest `SumTo` result a split group keeps a partial copy of per
+/// piece; a group with a larger one is not split.
+const MAX_PARTIAL: usize = 4096;
 
 /// Whether `perm` swaps the last two axes and keeps the others.
 fn swaps_last(perm: &[usize]) -> bool {
@@ -351,6 +360,8 @@ impl Tape {
         // Instructions.
         let mut instrs = Vec::with_capacity(units.len());
         let mut max_slots = 0;
+        let mut partials = 0;
+        let mut split = false;
         for (t, u) in units.iter().enumerate() {
             if unit_is_group[t] {
                 let len = key(u[0]).expect("group key");
@@ -358,7 +369,8 @@ impl Tape {
                 let mut nslots = 0;
                 let mut gathers = Vec::new();
                 let mut body = Vec::new();
-                let mut init = Vec::new();
+                let mut sinks: Vec<Sink> = Vec::new();
+                let mut record = 0;
                 let loc = |n: usize, slot_of: &HashMap<usize, usize>| -> Loc {
                     match slot_of.get(&n) {
                         Some(&s) if internal[n] => Loc::Scratch(s),
@@ -370,8 +382,15 @@ impl Tape {
                     if is_sink(n) {
                         let a = rargs[n][0];
                         let src = loc(a, &slot_of);
+                        let part = record;
+                        record += len_of(n);
                         if matches!(node.op, Op::SumTo(_)) {
-                            init.push((off(n), len_of(n), 0.0));
+                            sinks.push(Sink {
+                                out: off(n),
+                                len: len_of(n),
+                                init: 0.0,
+                                part,
+                            });
                             let sh = &g.nodes[a].shape;
                             // the summed shape broadcast from the result's
                             let mut st = broadcast_strided(&node.shape, sh);
@@ -381,10 +400,20 @@ impl Tape {
                                 out: off(n),
                                 out_len: len_of(n),
                                 map: st,
+                                part,
                             });
                         } else {
-                            init.push((off(n), 1, std::iter::empty::<f64>().sum()));
-                            body.push(GStep::SumAll { src, out: off(n) });
+                            sinks.push(Sink {
+                                out: off(n),
+                                len: 1,
+                                init: std::iter::empty::<f64>().sum(),
+                                part,
+                            });
+                            body.push(GStep::SumAll {
+                                src,
+                                out: off(n),
+                                part,
+                            });
                         }
                         continue;
                     }
@@ -444,6 +473,14 @@ impl Tape {
                     }
                 }
                 gathers.extend(body);
+                let chunk = CHUNK_BLOCKS * block;
+                let chunk = if len > chunk && sinks.iter().all(|s| s.len <= MAX_PARTIAL) {
+                    partials = partials.max(len.div_ceil(chunk) * record);
+                    split = true;
+                    chunk
+                } else {
+                    0
+                };
                 instrs.push(Instr {
                     out: 0,
                     len,
@@ -451,7 +488,9 @@ impl Tape {
                         len,
                         block,
                         steps: gathers,
-                        init,
+                        sinks,
+                        chunk,
+                        record,
                     },
                 });
                 continue;
@@ -573,7 +612,9 @@ impl Tape {
         Ok(Tape {
             instrs,
             vals,
-            scratch: vec![0.0; max_slots * BLOCK],
+            scratch: vec![0.0; max_slots * BLOCK * if split { threads() } else { 1 }],
+            scratch_stride: max_slots * BLOCK,
+            partials: vec![0.0; partials],
             params,
             inputs,
             outputs: outputs_loc,

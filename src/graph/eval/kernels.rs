@@ -2,7 +2,9 @@
 //! along an axis, products of the other elements, and the elementwise ops
 //! over a block, each argument either a slice or one broadcast element.
 
-use crate::graph::ops::{eval_scalar, Cmp, Op, Red, UnFn};
+use super::parallel::{for_each, Shared};
+use crate::graph::ops::{self, Cmp, Op, Red, UnFn};
+use crate::tensor::vmath;
 
 /// c = a @ b for row-major [m, k] and [k, n] blocks.
 pub fn matmul(a: &[f64], b: &[f64], c: &mut [f64], m: usize, k: usize, n: usize) {
@@ -61,6 +63,183 @@ pub(super) fn matmul_strided(
     }
 }
 
+/// Rows of the result per piece of a split matmul, at least.
+const MM_ROWS: usize = 128;
+/// Pieces of a split matmul, at most: matrixmultiply allocates its packing
+/// buffers on every call, so few calls (and enough for 8 cores).
+const MM_PIECES: usize = 8;
+/// Rows per piece of a split matrix-vector product.
+const MV_ROWS: usize = 1024;
+/// The least work (multiply-adds) worth splitting across threads.
+const PAR_WORK: usize = 1 << 17;
+
+/// c = a @ b as `matmul_strided`, for the tape: a matrix-vector product
+/// (n == 1, or m == 1) by `gemv` rather than packing a whole matrix, and
+/// large products split into fixed pieces of rows that may run on several
+/// threads (each element of c is computed the same way in any piece).
+///
+/// SAFETY: as `matmul_strided`: `a`, `b` hold the operands with the given
+/// strides and c (m * n elements, row-major) overlaps neither.
+#[allow(clippy::too_many_arguments)]
+pub(super) unsafe fn matmul_tape(
+    a: *const f64,
+    ast: (isize, isize),
+    b: *const f64,
+    bst: (isize, isize),
+    c: *mut f64,
+    m: usize,
+    k: usize,
+    n: usize,
+) {
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 {
+        unsafe { std::slice::from_raw_parts_mut(c, m * n) }.fill(0.0);
+        return;
+    }
+    if n == 1 {
+        return unsafe { gemv(a, ast.0, ast.1, b, bst.0, c, m, k) };
+    }
+    if m == 1 {
+        // c[j] = sum_p a[p] b[p, j]: b's transpose times a
+        return unsafe { gemv(b, bst.1, bst.0, a, ast.1, c, n, k) };
+    }
+    let (pa, pb, pc) = (Shared(a as *mut f64), Shared(b as *mut f64), Shared(c));
+    if k == 1 {
+        // an outer product: c[i, j] = a[i] b[j] (what the product of one
+        // term rounds to), row pieces without packing
+        let pieces = if m * n >= PAR_WORK {
+            m.div_ceil(MV_ROWS)
+        } else {
+            1
+        };
+        let rows = m.div_ceil(pieces);
+        return for_each(pieces, &|p, _| {
+            for i in p * rows..((p + 1) * rows).min(m) {
+                // SAFETY: row i of c is this piece's; a[i], b[j] are operands.
+                let ai = unsafe { *pa.ptr().offset(i as isize * ast.0) };
+                let row = unsafe { std::slice::from_raw_parts_mut(pc.ptr().add(i * n), n) };
+                for (j, o) in row.iter_mut().enumerate() {
+                    *o = ai * unsafe { *pb.ptr().offset(j as isize * bst.1) };
+                }
+            }
+        });
+    }
+    let pieces = if m * k * n >= PAR_WORK {
+        m.div_ceil(MM_ROWS).min(MM_PIECES)
+    } else {
+        1
+    };
+    let rows = m.div_ceil(pieces);
+    for_each(pieces, &|p, _| {
+        let (r0, r1) = (p * rows, ((p + 1) * rows).min(m));
+        // SAFETY: rows r0..r1 of a and of c; pieces write disjoint rows.
+        unsafe {
+            matrixmultiply::dgemm(
+                r1 - r0,
+                k,
+                n,
+                1.0,
+                pa.ptr().offset(r0 as isize * ast.0),
+                ast.0,
+                ast.1,
+                pb.ptr(),
+                bst.0,
+                bst.1,
+                0.0,
+                pc.ptr().add(r0 * n),
+                n as isize,
+                1,
+            )
+        }
+    });
+}
+
+/// y[i] = sum_p m[i, p] x[p] for i < rows, p < k (m's element (i, p) at
+/// i * rs + p * cs, x's p at p * xs), each sum in the order of p.
+///
+/// SAFETY: the operands hold those elements; y (rows elements) overlaps
+/// neither.
+#[allow(clippy::too_many_arguments)]
+unsafe fn gemv(
+    m: *const f64,
+    rs: isize,
+    cs: isize,
+    x: *const f64,
+    xs: isize,
+    y: *mut f64,
+    rows: usize,
+    k: usize,
+) {
+    if rs == 1 && cs != 1 {
+        // columns contiguous: y += x[p] * column p, all rows at once
+        let y = unsafe { std::slice::from_raw_parts_mut(y, rows) };
+        y.fill(0.0);
+        for p in 0..k {
+            let xp = unsafe { *x.offset(p as isize * xs) };
+            let col = unsafe { std::slice::from_raw_parts(m.offset(p as isize * cs), rows) };
+            for (o, &v) in y.iter_mut().zip(col) {
+                *o += v * xp;
+            }
+        }
+        return;
+    }
+    let pieces = if rows * k >= PAR_WORK {
+        rows.div_ceil(MV_ROWS)
+    } else {
+        1
+    };
+    let (pm, px, py) = (Shared(m as *mut f64), Shared(x as *mut f64), Shared(y));
+    for_each(pieces, &|p, _| {
+        let (r0, r1) = (p * MV_ROWS, ((p + 1) * MV_ROWS).min(rows));
+        let r1 = if pieces == 1 { rows } else { r1 };
+        // SAFETY: rows r0..r1 of m and y; pieces write disjoint rows.
+        unsafe { dots(pm.ptr(), rs, cs, px.ptr(), xs, py.ptr(), r0, r1, k) }
+    });
+}
+
+/// y[i] = m[i, :] . x for i in r0..r1, four rows at a time (four
+/// independent sums in flight, each in the order of p).
+///
+/// SAFETY: as `gemv`.
+#[allow(clippy::too_many_arguments)]
+unsafe fn dots(
+    m: *const f64,
+    rs: isize,
+    cs: isize,
+    x: *const f64,
+    xs: isize,
+    y: *mut f64,
+    r0: usize,
+    r1: usize,
+    k: usize,
+) {
+    let at = |i: usize, p: usize| unsafe { *m.offset(i as isize * rs + p as isize * cs) };
+    let xv = |p: usize| unsafe { *x.offset(p as isize * xs) };
+    let mut i = r0;
+    while i + 4 <= r1 {
+        let mut acc = [0.0f64; 4];
+        for p in 0..k {
+            let v = xv(p);
+            for (r, a) in acc.iter_mut().enumerate() {
+                *a += at(i + r, p) * v;
+            }
+        }
+        for (r, a) in acc.iter().enumerate() {
+            unsafe { *y.add(i + r) = *a };
+        }
+        i += 4;
+    }
+    for i in i..r1 {
+        let mut acc = 0.0;
+        for p in 0..k {
+            acc += at(i, p) * xv(p);
+        }
+        unsafe { *y.add(i) = acc };
+    }
+}
+
 pub(super) fn reduce(red: Red, x: &[f64], out: &mut [f64], outer: usize, n: usize, inner: usize) {
     if red == Red::Sum && inner > 1 {
         // Row by row over contiguous slices; each result still adds its
@@ -86,21 +265,9 @@ pub(super) fn reduce(red: Red, x: &[f64], out: &mut [f64], outer: usize, n: usiz
                 Red::Sum => it.sum(),
                 Red::Prod => it.product(),
                 Red::Norm => it.map(|v| v * v).sum::<f64>().sqrt(),
-                // torch.amax/amin propagate nan
-                Red::Max => it.fold(f64::NEG_INFINITY, |a, v| {
-                    if v.is_nan() || a.is_nan() {
-                        f64::NAN
-                    } else {
-                        a.max(v)
-                    }
-                }),
-                Red::Min => it.fold(f64::INFINITY, |a, v| {
-                    if v.is_nan() || a.is_nan() {
-                        f64::NAN
-                    } else {
-                        a.min(v)
-                    }
-                }),
+                // torch.amax/amin propagate nan (as torch.maximum does)
+                Red::Max => it.fold(f64::NEG_INFINITY, ops::maximum),
+                Red::Min => it.fold(f64::INFINITY, ops::minimum),
                 Red::LogSumExp => logsumexp(it),
                 Red::ArgMax => arg_best(it, |v, b| v > b),
                 Red::ArgMin => arg_best(it, |v, b| v < b),
@@ -112,13 +279,7 @@ pub(super) fn reduce(red: Red, x: &[f64], out: &mut [f64], outer: usize, n: usiz
 /// torch.logsumexp of one fibre: the largest element m (0 if it is
 /// infinite), then log(sum(exp(x - m))) + m.
 fn logsumexp(it: impl Iterator<Item = f64> + Clone) -> f64 {
-    let m = it.clone().fold(f64::NEG_INFINITY, |a, v| {
-        if v.is_nan() || a.is_nan() {
-            f64::NAN
-        } else {
-            a.max(v)
-        }
-    });
+    let m = it.clone().fold(f64::NEG_INFINITY, ops::maximum);
     let m = if m.is_infinite() { 0.0 } else { m };
     it.map(|v| (v - m).exp()).sum::<f64>().ln() + m
 }
@@ -213,8 +374,25 @@ fn tern<F: Fn(f64, f64, f64) -> f64>(args: &[View], out: &mut [f64], f: F) {
     }
 }
 
-/// An elementwise op over a block.
+/// An elementwise op over a block, compiled for AVX2 where the CPU has it
+/// (the same operations, so the same bits, four lanes at a time).
 pub(super) fn elementwise(op: Op, args: &[View], out: &mut [f64]) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2 (checked just above).
+        return unsafe { elementwise_avx2(op, args, out) };
+    }
+    elementwise_body(op, args, out)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn elementwise_avx2(op: Op, args: &[View], out: &mut [f64]) {
+    elementwise_body(op, args, out)
+}
+
+#[inline(always)]
+fn elementwise_body(op: Op, args: &[View], out: &mut [f64]) {
     macro_rules! unfns {
         ($f:expr; $($v:ident),*) => {
             match $f {
@@ -222,24 +400,32 @@ pub(super) fn elementwise(op: Op, args: &[View], out: &mut [f64]) {
             }
         };
     }
+    if let (Op::Un(f), [View::Slice(a)]) = (op, args) {
+        match f {
+            UnFn::Exp => return vmath::exp_slice(a, out),
+            UnFn::Sigmoid => return vmath::sigmoid_slice(a, out),
+            UnFn::Tanh => return vmath::tanh_slice(a, out),
+            _ => {}
+        }
+    }
     match op {
         Op::PowC => {
             if let View::One(e) = args[1] {
                 if e == 2.0 {
                     return un(args, out, |x| x * x);
                 }
-                return un(args, out, |x| crate::graph::ops::pow_const(x, e));
+                return un(args, out, |x| ops::pow_const(x, e));
             }
-            bin(args, out, crate::graph::ops::pow_const)
+            bin(args, out, ops::pow_const)
         }
         Op::Pow => bin(args, out, f64::powf),
-        Op::Min => bin(args, out, |x, y| eval_scalar(Op::Min, &[x, y])),
-        Op::Max => bin(args, out, |x, y| eval_scalar(Op::Max, &[x, y])),
+        Op::Min => bin(args, out, ops::minimum),
+        Op::Max => bin(args, out, ops::maximum),
         Op::Atan2 => bin(args, out, f64::atan2),
-        Op::And => bin(args, out, |x, y| eval_scalar(Op::And, &[x, y])),
-        Op::Or => bin(args, out, |x, y| eval_scalar(Op::Or, &[x, y])),
+        Op::And => bin(args, out, ops::and),
+        Op::Or => bin(args, out, ops::or),
         Op::Neg => un(args, out, |x| -x),
-        Op::Not => un(args, out, |x| if x == 0.0 { 1.0 } else { 0.0 }),
+        Op::Not => un(args, out, ops::not),
         Op::Add => bin(args, out, |x, y| x + y),
         Op::Sub => bin(args, out, |x, y| x - y),
         Op::Mul => bin(args, out, |x, y| x * y),
@@ -247,23 +433,21 @@ pub(super) fn elementwise(op: Op, args: &[View], out: &mut [f64]) {
         Op::Un(f) => unfns!(f; Abs, Sqrt, Exp, Log, Log1p, Expm1, Sin, Cos, Tan, Asin, Acos,
             Atan, Sinh, Cosh, Tanh, Sigmoid, Relu, Softplus, Sign, Floor, Ceil, Round, StdSqrt,
             Erf, Erfc, Erfinv, Lgamma, Digamma, Trigamma, Hardsigmoid),
-        Op::Cmp(c) => {
-            let m = |v: bool| if v { 1.0 } else { 0.0 };
-            match c {
-                Cmp::Lt => bin(args, out, |x, y| m(x < y)),
-                Cmp::Le => bin(args, out, |x, y| m(x <= y)),
-                Cmp::Gt => bin(args, out, |x, y| m(x > y)),
-                Cmp::Ge => bin(args, out, |x, y| m(x >= y)),
-                Cmp::Eq => bin(args, out, |x, y| m(x == y)),
-                Cmp::Ne => bin(args, out, |x, y| m(x != y)),
-            }
-        }
-        Op::Clamp | Op::ClampST => tern(args, out, crate::graph::ops::clamp),
-        Op::Xlogy => bin(args, out, crate::graph::ops::xlogy),
-        Op::LogAddExp => bin(args, out, crate::graph::ops::logaddexp),
-        Op::Bce => bin(args, out, crate::graph::ops::bce),
-        Op::Celu => bin(args, out, crate::graph::ops::celu),
-        Op::Where => tern(args, out, |c, a, b| if c != 0.0 { a } else { b }),
+        Op::Cmp(c) => match c {
+            // one arm per comparison so each loop is monomorphic
+            Cmp::Lt => bin(args, out, |x, y| Cmp::Lt.mask(x, y)),
+            Cmp::Le => bin(args, out, |x, y| Cmp::Le.mask(x, y)),
+            Cmp::Gt => bin(args, out, |x, y| Cmp::Gt.mask(x, y)),
+            Cmp::Ge => bin(args, out, |x, y| Cmp::Ge.mask(x, y)),
+            Cmp::Eq => bin(args, out, |x, y| Cmp::Eq.mask(x, y)),
+            Cmp::Ne => bin(args, out, |x, y| Cmp::Ne.mask(x, y)),
+        },
+        Op::Clamp | Op::ClampST => tern(args, out, ops::clamp),
+        Op::Xlogy => bin(args, out, ops::xlogy),
+        Op::LogAddExp => bin(args, out, ops::logaddexp),
+        Op::Bce => bin(args, out, ops::bce),
+        Op::Celu => bin(args, out, ops::celu),
+        Op::Where => tern(args, out, ops::select),
         // Not elementwise; never compiled as a group step.
         _ => {}
     }

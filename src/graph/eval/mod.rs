@@ -23,17 +23,27 @@
 //! Every element is computed by the same operations in the same order as an
 //! op-by-op evaluation would, so fusion changes no bit of any result.
 //!
-//! The parts: `compile` (building a `Tape` from a graph), `strided` (the
-//! strided views), `kernels` (matmul, reductions, elementwise blocks); this
-//! file holds the instruction set and `forward`, which runs it.
+//! Large groups and matmuls are split into pieces of fixed size that may
+//! run on several threads (`parallel`); partial sums are combined in piece
+//! order, so the thread count changes no bit of any result.
+//!
+//! The parts: `compile` (building a `Tape` from a graph), `group` (running
+//! a fused group), `parallel` (the threads), `strided` (the strided views),
+//! `kernels` (matmul, reductions, elementwise blocks); this file holds the
+//! instruction set and `forward`, which runs it.
 
 mod compile;
+mod group;
 mod kernels;
+mod parallel;
 mod strided;
 
 pub use kernels::matmul;
+pub use parallel::threads;
 
-use self::kernels::{elementwise, matmul_strided, prod_excl, reduce, View};
+use self::group::{Bufs, Group, Sink};
+use self::kernels::{matmul_tape, prod_excl, reduce};
+use self::parallel::Shared;
 use self::strided::Strided;
 use super::ops::{eval_scalar, Op, Red};
 use crate::tensor::Shape;
@@ -78,9 +88,11 @@ enum GStep {
         out: Loc,
     },
     /// out += every element of the block, in order (`Reduce(Sum)` over all).
+    /// `part`: where a piece's partial sum goes in its record.
     SumAll {
         src: Loc,
         out: usize,
+        part: usize,
     },
     /// out[map(i)] += src[i], in order (`SumTo`).
     SumTo {
@@ -88,6 +100,7 @@ enum GStep {
         out: usize,
         out_len: usize,
         map: Strided,
+        part: usize,
     },
 }
 
@@ -96,13 +109,16 @@ enum GStep {
 enum Kind {
     /// One element of an elementwise op.
     Scalar { op: Op, args: [usize; 3], n: usize },
-    /// Elementwise ops (and sums) over `len` elements, run block by block.
-    /// `init` lists the sums' results with their starting value.
+    /// Elementwise ops (and sums) over `len` elements, run block by block
+    /// (see `group`); `chunk`: elements per piece (0: not split), `record`:
+    /// partial sums per piece.
     Group {
         len: usize,
         block: usize,
         steps: Vec<GStep>,
-        init: Vec<(usize, usize, f64)>,
+        sinks: Vec<Sink>,
+        chunk: usize,
+        record: usize,
     },
     /// out[i] = src[map(i)] (Expand, Permute, Index).
     Gather {
@@ -161,8 +177,12 @@ struct Instr {
 pub struct Tape {
     instrs: Vec<Instr>,
     vals: Vec<f64>,
-    /// Block-sized slots of the fused groups.
+    /// Block-sized slots of the fused groups, `scratch_stride` elements
+    /// for each worker thread.
     scratch: Vec<f64>,
+    scratch_stride: usize,
+    /// The pieces' partial sums of split groups.
+    partials: Vec<f64>,
     /// (slot, offset, len) of every parameter node the outputs read.
     params: Vec<(u32, usize, usize)>,
     /// (slot, offset, len) of every data input node the outputs read.
@@ -230,7 +250,13 @@ impl Tape {
     pub fn forward(&mut self) {
         let total = self.vals.len();
         let p = self.vals.as_mut_ptr();
-        let sp = self.scratch.as_mut_ptr();
+        let bufs = Bufs {
+            vals: Shared(p),
+            total,
+            scratch: Shared(self.scratch.as_mut_ptr()),
+            scratch_stride: self.scratch_stride,
+            partials: Shared(self.partials.as_mut_ptr()),
+        };
         // SAFETY (all `rd`/`wr` below): every range lies inside the buffer
         // (offsets and lengths come from the compiled layout), and the
         // range an instruction writes never overlaps a range it reads:
@@ -256,73 +282,21 @@ impl Tape {
                     len,
                     block,
                     steps,
-                    init,
+                    sinks,
+                    chunk,
+                    record,
                 } => {
-                    for &(o, l, v) in init {
-                        wr(o, l).fill(v);
-                    }
-                    let srd = |slot: usize, l: usize| -> &[f64] {
-                        unsafe { std::slice::from_raw_parts(sp.add(slot * BLOCK), l) }
+                    let group = Group {
+                        len: *len,
+                        block: *block,
+                        steps,
+                        sinks,
+                        chunk: *chunk,
+                        record: *record,
                     };
-                    let swr = |slot: usize, l: usize| -> &mut [f64] {
-                        unsafe { std::slice::from_raw_parts_mut(sp.add(slot * BLOCK), l) }
-                    };
-                    let blk = |l: Loc, start: usize, bl: usize| -> &[f64] {
-                        match l {
-                            Loc::Mem(o) => rd(o + start, bl),
-                            Loc::Scratch(s) => srd(s, bl),
-                        }
-                    };
-                    let mut start = 0;
-                    while start < *len {
-                        let bl = (*block).min(len - start);
-                        for st in steps {
-                            match st {
-                                GStep::Gather {
-                                    src,
-                                    src_len,
-                                    map,
-                                    slot,
-                                    once,
-                                } => {
-                                    if !*once || start == 0 {
-                                        map.gather(rd(*src, *src_len), start, swr(*slot, bl))
-                                    }
-                                }
-                                GStep::Elem { op, args, out } => {
-                                    let mut v = [View::One(0.0), View::One(0.0), View::One(0.0)];
-                                    for (k, a) in args.iter().enumerate() {
-                                        v[k] = match *a {
-                                            GArg::One(o) => View::One(rd(o, 1)[0]),
-                                            GArg::Block(l) => View::Slice(blk(l, start, bl)),
-                                        };
-                                    }
-                                    let o = match *out {
-                                        Loc::Mem(o) => wr(o + start, bl),
-                                        Loc::Scratch(s) => swr(s, bl),
-                                    };
-                                    elementwise(*op, &v[..args.len()], o);
-                                }
-                                GStep::SumAll { src, out } => {
-                                    let o = wr(*out, 1);
-                                    let mut acc = o[0];
-                                    for &x in blk(*src, start, bl) {
-                                        acc += x;
-                                    }
-                                    o[0] = acc;
-                                }
-                                GStep::SumTo {
-                                    src,
-                                    out,
-                                    out_len,
-                                    map,
-                                } => {
-                                    map.scatter_add(blk(*src, start, bl), start, wr(*out, *out_len))
-                                }
-                            }
-                        }
-                        start += bl;
-                    }
+                    // SAFETY: as for `rd`/`wr`; the scratch and partial
+                    // buffers are sized for every worker and piece.
+                    unsafe { group.run(bufs) };
                 }
                 Kind::Gather { src, src_len, map } => {
                     map.gather(rd(*src, *src_len), 0, wr(ins.out, ins.len))
@@ -380,16 +354,21 @@ impl Tape {
                 } => {
                     let (pa, pb, pc) = (rd(a, a_len), rd(b, b_len), wr(ins.out, ins.len));
                     for bi in 0..batch {
-                        matmul_strided(
-                            &pa[bi * ast.2..(bi + 1) * ast.2],
-                            ast,
-                            &pb[bi * bst.2..(bi + 1) * bst.2],
-                            bst,
-                            &mut pc[bi * m * n..(bi + 1) * m * n],
-                            m,
-                            k,
-                            n,
-                        );
+                        assert!((bi + 1) * ast.2 <= a_len && (bi + 1) * bst.2 <= b_len);
+                        // SAFETY: product bi's operands lie in `pa`, `pb`
+                        // (asserted), its result in `pc`, which overlaps neither.
+                        unsafe {
+                            matmul_tape(
+                                pa[bi * ast.2..].as_ptr(),
+                                (ast.0, ast.1),
+                                pb[bi * bst.2..].as_ptr(),
+                                (bst.0, bst.1),
+                                pc[bi * m * n..(bi + 1) * m * n].as_mut_ptr(),
+                                m,
+                                k,
+                                n,
+                            )
+                        };
                     }
                 }
             }
@@ -479,17 +458,19 @@ mod tests {
         let wv = [0.5, -0.25, 1.0, 2.0];
         t.set_param(0, &wv);
         t.forward();
-        // the same sum, element by element in row-major order
-        let mut want = std::iter::empty::<f64>().sum::<f64>();
+        // the same sum, element by element in row-major order, in pieces
+        // of 16 blocks whose sums are then added in order
+        let mut parts = [std::iter::empty::<f64>().sum::<f64>(); 2];
         let mut dw = [0.0; 4];
-        for &xi in &xs {
+        for (i, &xi) in xs.iter().enumerate() {
             for j in 0..4 {
                 let dv = xi - wv[j];
-                want += dv.exp() * dv;
-                dw[j] -= dv.exp() * (dv + 1.0);
+                let e = crate::tensor::vmath::exp(dv);
+                parts[(i * 4 + j) / (16 * BLOCK)] += e * dv;
+                dw[j] -= e * (dv + 1.0);
             }
         }
-        assert_eq!(t.output(0), &[want]);
+        assert_eq!(t.output(0), &[parts[0] + parts[1]]);
         for (got, want) in t.output(1).iter().zip(dw) {
             assert!((got - want).abs() <= 1e-9 * want.abs());
         }

@@ -90,9 +90,39 @@ impl Strided {
         Some(self.dims[k..].iter().map(|d| d.0).product())
     }
 
+    /// The rows `start..start + count` cover when the view has two axes
+    /// and they are whole rows: (first row, row length, row stride,
+    /// element stride). Broadcasts of a column or a row over a matrix and
+    /// their sums are of this kind, and a loop per row is much cheaper than
+    /// the general walk for short rows.
+    #[inline(always)]
+    fn rows(&self, start: usize, count: usize) -> Option<(usize, usize, usize, usize)> {
+        match self.dims[..] {
+            [(_, s0), (e1, s1)] if start.is_multiple_of(e1) && count.is_multiple_of(e1) => {
+                Some((start / e1, e1, s0, s1))
+            }
+            _ => None,
+        }
+    }
+
     /// out[j] = src[at(start + j)].
     #[inline]
     pub(super) fn gather(&self, src: &[f64], start: usize, out: &mut [f64]) {
+        if let Some((r0, e1, s0, s1)) = self.rows(start, out.len()) {
+            for (r, row) in out.chunks_exact_mut(e1).enumerate() {
+                let base = self.base + (r0 + r) * s0;
+                match s1 {
+                    0 => row.fill(src[base]),
+                    1 => row.copy_from_slice(&src[base..base + e1]),
+                    _ => {
+                        for (j, v) in row.iter_mut().enumerate() {
+                            *v = src[base + j * s1];
+                        }
+                    }
+                }
+            }
+            return;
+        }
         self.runs(start, out.len(), |j, off, run, st| {
             let o = &mut out[j..j + run];
             match st {
@@ -116,6 +146,31 @@ impl Strided {
     /// out[at(start + j)] += x[j], in the order of j.
     #[inline]
     pub(super) fn scatter_add(&self, x: &[f64], start: usize, out: &mut [f64]) {
+        if let Some((r0, e1, s0, s1)) = self.rows(start, x.len()) {
+            for (r, row) in x.chunks_exact(e1).enumerate() {
+                let base = self.base + (r0 + r) * s0;
+                match s1 {
+                    0 => {
+                        let mut acc = out[base];
+                        for &v in row {
+                            acc += v;
+                        }
+                        out[base] = acc;
+                    }
+                    1 => {
+                        for (o, &v) in out[base..base + e1].iter_mut().zip(row) {
+                            *o += v;
+                        }
+                    }
+                    _ => {
+                        for (j, &v) in row.iter().enumerate() {
+                            out[base + j * s1] += v;
+                        }
+                    }
+                }
+            }
+            return;
+        }
         self.runs(start, x.len(), |j, off, run, st| {
             let xs = &x[j..j + run];
             match st {

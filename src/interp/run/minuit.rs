@@ -497,7 +497,10 @@ pub(super) fn run_minuit(
 
     // As for a step run: the JSON path is cut to a quarter of the memory budget.
     let recorded = fcn.record.losses.len();
-    let keep = crate::budget::fits(recorded, path_point_cost(&s.params));
+    let keep = match s.opts.trace {
+        true => crate::budget::fits(recorded, path_point_cost(&s.params)),
+        false => recorded,
+    };
     let path = s.opts.trace.then(|| {
         fcn.record
             .calls()

@@ -179,7 +179,11 @@ fn epoch_table(e: &Epochs<'_>) -> String {
 fn record(s: &mut Session, o: &Outcome<'_>) {
     // The JSON form of a path is far bigger than its record: what does
     // not fit a quarter of the memory budget is cut (and `path_cut` says so).
-    let keep = crate::budget::fits(o.path.losses.len(), path_point_cost(&s.params));
+    // (Only with --trace: asking the system for its free memory allocates.)
+    let keep = match s.opts.trace {
+        true => crate::budget::fits(o.path.losses.len(), path_point_cost(&s.params)),
+        false => o.path.losses.len(),
+    };
     let path = s.opts.trace.then(|| {
         let n: usize = o.ranges.last().map_or(0, |r| r.end);
         o.path

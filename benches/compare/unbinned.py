@@ -28,7 +28,7 @@ def run(reps, folder):
     nll = nll_of(benchdata.column(folder, "unbinned.csv"))
     t = time.perf_counter()
     for _ in range(reps):
-        m = Minuit(nll, f=0.5, mu=4.5, sigma=1, tau=3)
+        m = Minuit(nll, f=0.5, mu=5, sigma=1, tau=4)
         m.errordef = Minuit.LIKELIHOOD
         m.limits["f"] = (0, 1)
         m.limits["sigma"] = (0.1, 5)

@@ -7,6 +7,7 @@ pub(super) mod minuit;
 mod schedule;
 mod steps;
 mod steps_report;
+pub(super) mod tape_cache;
 pub(super) mod uncertainty;
 
 use super::{Lowerer, Session};

@@ -11,6 +11,7 @@
 
 use super::epochs::{self, EpochLog, Plan, Watched};
 use super::steps_report::{self, Outcome};
+use super::tape_cache::Purpose;
 use super::Objective;
 use crate::diagnostics::Diag;
 use crate::graph::{autodiff, Graph, NodeId, Tape};
@@ -51,23 +52,18 @@ fn locate(tape: &Tape, free: &[usize], ranges: &[Range<usize>]) -> Vec<(usize, R
         .collect()
 }
 
-/// The objective and its gradient in one tape; the data names (if any)
-/// are input slots of `rows` rows.
+/// The objective and its gradient in one tape for a minibatch: the data
+/// names are input slots of `rows` rows.
 fn compile(
     s: &Session,
     m: &MinimizeStmt,
     free: &[usize],
     ranges: &[Range<usize>],
-    batch: Option<(&Plan, usize)>,
-    obj: Option<&Objective>,
+    (plan, rows): (&Plan, usize),
 ) -> Result<Compiled, Diag> {
     let mut g = Graph::new();
-    let (out, data_slots) = match (batch, obj) {
-        (None, Some(o)) => {
-            g = o.g.clone();
-            (o.out, Vec::new())
-        }
-        (Some((plan, rows)), _) => {
+    let (out, data_slots) = {
+        {
             let mut l = Lowerer::new(s, &mut g);
             let slots: Vec<u32> = plan
                 .data
@@ -80,16 +76,65 @@ fn compile(
                 .collect();
             (l.num(&m.objective)?, slots)
         }
-        (None, None) => unreachable!("compile needs an objective or a batch"),
     };
+    let shapes = param_shapes(s, free);
+    let tape = value_and_grad(&mut g, out, free, &shapes);
+    Ok(finish(s, tape, free, ranges, data_slots))
+}
+
+fn param_shapes(s: &Session, free: &[usize]) -> Vec<crate::tensor::Shape> {
+    free.iter()
+        .map(|&i| s.params[i].value.shape.clone())
+        .collect()
+}
+
+/// One tape of `out` and its gradient against the parameters `free`.
+fn value_and_grad(
+    g: &mut Graph,
+    out: NodeId,
+    free: &[usize],
+    shapes: &[crate::tensor::Shape],
+) -> Tape {
     let pnodes: Vec<NodeId> = free
         .iter()
-        .map(|&i| g.param(i as u32, s.params[i].value.shape.clone()))
+        .zip(shapes)
+        .map(|(&i, sh)| g.param(i as u32, sh.clone()))
         .collect();
-    let grads = autodiff::grad(&mut g, out, &pnodes);
+    let grads = autodiff::grad(g, out, &pnodes);
     let mut outs = vec![out];
     outs.extend(&grads);
-    let mut tape = Tape::new(&g, &outs);
+    Tape::new(g, &outs)
+}
+
+/// The whole-data objective and its gradient (kept in the session's tape
+/// cache: the same objective again compiles nothing).
+fn compile_objective(
+    s: &mut Session,
+    obj: &mut Objective,
+    free: &[usize],
+    ranges: &[Range<usize>],
+) -> Compiled {
+    let shapes = param_shapes(s, free);
+    let out = obj.out;
+    let tape = s
+        .tapes
+        .get_or_make(Purpose::Steps, &mut obj.g, out, free, |g| {
+            vec![Some(value_and_grad(&mut g.clone(), out, free, &shapes))]
+        })
+        .pop()
+        .flatten()
+        .expect("one tape");
+    finish(s, tape, free, ranges, Vec::new())
+}
+
+/// The tape with the session's parameter values and the parameters' places.
+fn finish(
+    s: &Session,
+    mut tape: Tape,
+    free: &[usize],
+    ranges: &[Range<usize>],
+    data_slots: Vec<u32>,
+) -> Compiled {
     for (i, p) in s.params.iter().enumerate() {
         tape.set_param(i as u32, &p.value.data);
     }
@@ -98,11 +143,11 @@ fn compile(
         .zip(ranges)
         .map(|(&i, r)| (tape.param_offset(i as u32).unwrap_or(0), r.clone()))
         .collect();
-    Ok(Compiled {
+    Compiled {
         tape,
         locs,
         data_slots,
-    })
+    }
 }
 
 /// The objective over its tapes, fed batch after batch.
@@ -181,7 +226,7 @@ pub(super) fn run_steps(s: &mut Session, r: StepRun<'_>) -> Result<(), Diag> {
         given,
         free,
         layout,
-        obj,
+        mut obj,
         length,
         line,
     } = r;
@@ -228,11 +273,11 @@ pub(super) fn run_steps(s: &mut Session, r: StepRun<'_>) -> Result<(), Diag> {
     // The tapes, all compiled before the first step.
     let mut tapes = Vec::new();
     match plan {
-        None => tapes.push(compile(s, m, &free, &ranges, None, Some(&obj))?),
+        None => tapes.push(compile_objective(s, &mut obj, &free, &ranges)),
         Some(p) => {
-            tapes.push(compile(s, m, &free, &ranges, Some((p, p.batch)), None)?);
+            tapes.push(compile(s, m, &free, &ranges, (p, p.batch))?);
             if let Some(rows) = p.ragged {
-                tapes.push(compile(s, m, &free, &ranges, Some((p, rows)), None)?);
+                tapes.push(compile(s, m, &free, &ranges, (p, rows))?);
             }
         }
     }
@@ -338,7 +383,15 @@ pub(super) fn run_steps(s: &mut Session, r: StepRun<'_>) -> Result<(), Diag> {
     }
     // The loss at the result, on all the data (not counted: the optimizer did not ask for it).
     let final_loss = {
-        let mut t = Tape::new(&obj.g, &[obj.out]);
+        let out = obj.out;
+        let mut t = s
+            .tapes
+            .get_or_make(Purpose::Value, &mut obj.g, out, &[], |g| {
+                vec![Some(Tape::new(g, &[out]))]
+            })
+            .pop()
+            .flatten()
+            .expect("one tape");
         for (i, p) in s.params.iter().enumerate() {
             t.set_param(i as u32, &p.value.data);
         }

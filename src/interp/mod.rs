@@ -241,6 +241,12 @@ impl Session {
         }
     }
 
+    /// Time spent differentiating and compiling the minimizations' tapes
+    /// (`--time` reports it).
+    pub fn compile_time(&self) -> std::time::Duration {
+        self.tapes.compile_time()
+    }
+
     /// Forgets everything declared and done (the REPL's `:reset`); the
     /// options, writers and base directory stay.
     pub fn reset(&mut self) {

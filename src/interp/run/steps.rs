@@ -272,6 +272,7 @@ pub(super) fn run_steps(s: &mut Session, r: StepRun<'_>) -> Result<(), Diag> {
     };
     // The tapes, all compiled before the first step.
     let mut tapes = Vec::new();
+    let compiling = std::time::Instant::now();
     match plan {
         None => tapes.push(compile_objective(s, &mut obj, &free, &ranges)),
         Some(p) => {
@@ -283,7 +284,11 @@ pub(super) fn run_steps(s: &mut Session, r: StepRun<'_>) -> Result<(), Diag> {
     }
     let watched = match plan {
         None => Vec::new(),
-        Some(_) => watch_tapes(s, m, &free, &ranges)?,
+        Some(_) => {
+            let w = watch_tapes(s, m, &free, &ranges)?;
+            s.tapes.add_compile_time(compiling.elapsed());
+            w
+        }
     };
     let feed = plan.map(|p| Feed {
         plan: p,

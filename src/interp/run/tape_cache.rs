@@ -21,6 +21,7 @@
 //! used first out.
 
 use crate::graph::{Aux, Graph, NodeId, Op, Tape};
+use std::time::{Duration, Instant};
 
 /// Entries kept.
 const MAX_ENTRIES: usize = 16;
@@ -128,6 +129,8 @@ pub struct TapeCache {
     /// Least recently used first.
     entries: Vec<(Key, Vec<Option<Tape>>)>,
     hits: usize,
+    /// Time spent differentiating and compiling minimizations' tapes.
+    compiling: Duration,
 }
 
 impl TapeCache {
@@ -154,7 +157,9 @@ impl TapeCache {
             return tapes;
         }
         let key = Key::of(purpose, g, out, params);
+        let t = Instant::now();
         let tapes = make(g);
+        self.compiling += t.elapsed();
         let size: usize = tapes
             .iter()
             .flatten()
@@ -173,8 +178,21 @@ impl TapeCache {
     }
 
     /// How many lookups found their tapes (for tests).
+    #[cfg(test)]
     pub fn hits(&self) -> usize {
         self.hits
+    }
+
+    /// Counts compiling done outside the cache (minibatch tapes) in
+    /// `compile_time`.
+    pub(super) fn add_compile_time(&mut self, d: Duration) {
+        self.compiling += d;
+    }
+
+    /// Time spent differentiating and compiling the tapes of minimizations
+    /// so far (`--time` shows it).
+    pub fn compile_time(&self) -> Duration {
+        self.compiling
     }
 
     /// Forgets every tape (the REPL's `:reset`).

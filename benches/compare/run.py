@@ -46,13 +46,13 @@ class Losslang:
             f.write(text)
         return path
 
-    def wall(self, name, text, runs=None):
+    def wall(self, name, text, runs=None, flags=()):
         """Best wall-clock seconds of `losslang run` on `text`."""
         path = self._write(name, text)
         best = float("inf")
         for _ in range(runs or self.runs):
             t = time.perf_counter()
-            r = subprocess.run([self.binary, "run", path], cwd=self.folder,
+            r = subprocess.run([self.binary, "run", path, *flags], cwd=self.folder,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
             el = time.perf_counter() - t
             if r.returncode != 0:
@@ -60,10 +60,10 @@ class Losslang:
             best = min(best, el)
         return best
 
-    def per_unit(self, name, make, small, big):
+    def per_unit(self, name, make, small, big, flags=()):
         """(make(big) - make(small)) / (big - small), each the best of runs."""
-        t_small = self.wall(f"{name}-{small}.loss", make(small))
-        t_big = self.wall(f"{name}-{big}.loss", make(big))
+        t_small = self.wall(f"{name}-{small}.loss", make(small), flags=flags)
+        t_big = self.wall(f"{name}-{big}.loss", make(big), flags=flags)
         return (t_big - t_small) / (big - small)
 
     def results(self, name, text):
@@ -166,12 +166,13 @@ def step_workload(ll, name, small, big, runs, folder, check_loss, peer_steps=Non
     return ours, t2[0], t1[0], check
 
 
-def himmelblau(ll, runs, vary):
+def himmelblau(ll, runs, vary, json=False):
     import himmelblau as twin
 
     text = open(os.path.join(HERE, "himmelblau.loss")).read()
     ours = ll.per_unit("himmelblau" + ("-new" if vary else ""),
-                       lambda k: repeated(text, k, vary), 20, 420)
+                       lambda k: repeated(text, k, vary), 20, 420,
+                       flags=("--json",) if json else ())
     twin.run(20)
     reps = 200
     el, m = best_of(runs, lambda: twin.run(reps))
@@ -235,6 +236,8 @@ WORKLOADS = [
     ("himmelblau", "MIGRAD + HESSE on Himmelblau, the same statement again", "iminuit", "time"),
     ("himmelblau_new", "MIGRAD + HESSE on Himmelblau, a new objective each time", "iminuit",
      "time"),
+    ("himmelblau_json", "MIGRAD + HESSE on Himmelblau again, `--json` (no text report)",
+     "iminuit", "time"),
     ("unbinned", "unbinned NLL, 100k events, 4 params, MIGRAD+HESSE+MINOS", "iminuit", "time"),
     ("startup", "start-up", "import torch", "time"),
     ("memory", "peak memory, adaptive basis", "torch", "bytes"),
@@ -255,6 +258,8 @@ def measure(name, ll, runs, folder):
         return himmelblau(ll, runs, vary=False)
     if name == "himmelblau_new":
         return himmelblau(ll, runs, vary=True)
+    if name == "himmelblau_json":
+        return himmelblau(ll, runs, vary=False, json=True)
     if name == "unbinned":
         return unbinned(ll, runs, folder)
     if name == "startup":

@@ -18,8 +18,22 @@ fn nchars(s: &str) -> usize {
     s.chars().count()
 }
 
+/// Appends `n` copies of `unit` (one character) from `run`, a run of
+/// them: a slice copy instead of a character at a time.
+fn repeat_into(out: &mut String, run: &str, unit: &str, n: usize) {
+    let mut left = n * unit.len();
+    while left > 0 {
+        let k = left.min(run.len());
+        out.push_str(&run[..k]);
+        left -= k;
+    }
+}
+
+const SPACES: &str = "                                                                ";
+const RULE: &str = "────────────────────────────────────────────────────────────────";
+
 fn pad(out: &mut String, n: usize) {
-    out.extend(std::iter::repeat_n(' ', n));
+    repeat_into(out, SPACES, " ", n);
 }
 
 /// Appends `s` centred in `w` characters (extra space on the right, as
@@ -81,7 +95,7 @@ fn format_line(widths: &[i32], edges: &str) -> String {
         s.push(c);
     }
     for &w in widths {
-        s.extend(std::iter::repeat_n('─', w.unsigned_abs() as usize));
+        repeat_into(&mut s, RULE, "─", w.unsigned_abs() as usize);
         if let Some(c) = e.next() {
             s.push(c);
         }

@@ -891,3 +891,70 @@ fn a_shape_mismatch_names_both_shapes_and_points_at_the_operator() {
     assert_eq!((locs[0].1, locs[0].2), (2, 9), "{err}");
     assert!(err.contains("in this `+`"), "{err}");
 }
+
+/// `[1, 1, ..., 1]` with `n` ones: the dimensions of a rank-`n` parameter.
+fn ones_dims(n: usize) -> String {
+    vec!["1"; n].join(", ")
+}
+
+#[test]
+fn a_rank_past_the_cap_is_refused_where_the_shape_is_made() {
+    // The case: a rank-266 tensor used to exist, and then
+    // `axis=257` reduced axis 1 and `axis=255` reduced everything.
+    let script = format!(
+        "param z[{}] = 1;\nprint sum(z, axis=257);\n",
+        ones_dims(266)
+    );
+    let (_out, err, code) = common::run_text(&script);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("E0402") && err.contains("266 axes"), "{err}");
+    assert!(err.contains("limit of 64"), "{err}");
+    let locs = common::locations(&err);
+    assert_eq!((locs[0].1, locs[0].2), (1, 9), "{err}");
+    for (src, col) in [
+        ("print zeros([{d}]);", 13),
+        ("print reshape(zeros(1), [{d}]);", 25),
+    ] {
+        let script = src.replace("{d}", &ones_dims(65));
+        let (_out, err, code) = common::run_text(&script);
+        assert_eq!(code, 1, "{script}: {err}");
+        assert!(err.contains("65 axes"), "{script}: {err}");
+        let locs = common::locations(&err);
+        assert_eq!((locs[0].1, locs[0].2), (1, col), "{err}");
+    }
+    // one more axis than the cap, made by an array literal
+    let script = format!("param z[{}] = 1;\nprint [z];\n", ones_dims(64));
+    let (_out, err, code) = common::run_text(&script);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("65 axes"), "{err}");
+}
+
+#[test]
+fn an_axis_past_the_rank_is_a_diagnostic_at_the_axis() {
+    // On the largest rank allowed, neither 255 (the old "every element")
+    // nor 257 (axis 1 after wrapping a byte) is an axis.
+    let decl = format!("param z[{}] = 1;\n", ones_dims(64));
+    for (call, col) in [
+        ("sum(z, axis=257)", 19),
+        ("sum(z, axis=255)", 19),
+        ("sum(z, axis=64)", 19),
+        ("mean(z, axis=-65)", 20),
+        ("logsumexp(z, axis=255)", 25),
+        ("softmax(z, axis=257)", 23),
+    ] {
+        let script = format!("{decl}print {call};\n");
+        let (_out, err, code) = common::run_text(&script);
+        assert_eq!(code, 1, "{call}: {err}");
+        assert!(
+            err.contains("E0402") && err.contains("out of range") && err.contains("no such axis"),
+            "{call}: {err}"
+        );
+        assert!(err.contains("axes run from -64 to 63"), "{call}: {err}");
+        let locs = common::locations(&err);
+        assert_eq!((locs[0].1, locs[0].2), (2, col), "{call}: {err}");
+    }
+    let script = format!("{decl}print sum(z, axis=63), sum(z, axis=-64);\n");
+    let (out, err, code) = common::run_text(&script);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("1.0"), "{out}");
+}

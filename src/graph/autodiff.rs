@@ -5,8 +5,11 @@
 //! half to each side, `where` differentiates the branch it took). The
 //! adjoints are ordinary nodes, hash-consed with the rest, so the gradient
 //! shares the forward pass's subexpressions and can itself be differentiated.
+//! Every adjoint node, the sums back down to a broadcast argument's shape
+//! included, is made through `Graph::node`, so nothing here bypasses the
+//! hash-consing.
 
-use super::ops::{Cmp, Op, Red, UnFn, AXIS_ALL};
+use super::ops::{Axis, Cmp, Op, Red, UnFn};
 use super::{Aux, Graph, Ix, NodeId};
 
 /// The gradient of scalar node `output` with respect to each node of `wrt`
@@ -72,19 +75,12 @@ fn zeros_like(g: &mut Graph, n: NodeId) -> NodeId {
 /// Reduces a contribution shaped like the consumer to its argument's shape
 /// (the adjoint of broadcasting).
 fn sum_to(g: &mut Graph, c: NodeId, arg: NodeId) -> NodeId {
-    if g.shape(c) == g.shape(arg) {
-        return c;
-    }
     let shape = g.shape(arg).to_vec();
-    let id = g.nodes.len() as NodeId;
-    g.nodes.push(super::Node {
-        op: Op::SumTo,
-        args: vec![c],
-        shape,
-    });
-    let v = g.varying[c as usize];
-    g.varying.push(v);
-    id
+    match g.sum_to(c, &shape) {
+        Ok(n) => n,
+        // `arg` broadcast to the consumer's shape, so this cannot fail
+        Err(e) => panic!("internal shape error in derivative: {}", e.0),
+    }
 }
 
 /// The adjoint that node `n` sends to its argument number `k`, given the
@@ -255,9 +251,9 @@ fn contribution(g: &mut Graph, n: NodeId, k: usize, gi: NodeId) -> Option<NodeId
             let nl = g.must(Op::Neg, &[lg]);
             g.mul(nl, gi)
         }
-        (Op::Const(_) | Op::Param(_), _) => return None,
+        (Op::Const(_) | Op::Param(_) | Op::Input(_), _) => return None,
         // broadcast back to the summed value's shape
-        (Op::SumTo, _) => {
+        (Op::SumTo(_), _) => {
             let s = g.shape(a).to_vec();
             g.expand(gi, &s).ok()?
         }
@@ -307,17 +303,17 @@ fn contribution(g: &mut Graph, n: NodeId, k: usize, gi: NodeId) -> Option<NodeId
 
 /// A value reduced from `x` along `ax`, reshaped with the axis kept as 1 so
 /// that it broadcasts against `x`.
-fn keepdim(g: &mut Graph, r: NodeId, x: NodeId, ax: u8) -> NodeId {
-    let s = Graph::keepdim_shape(g.shape(x), ax);
-    if ax == AXIS_ALL {
+fn keepdim(g: &mut Graph, r: NodeId, x: NodeId, ax: Axis) -> NodeId {
+    if ax == Axis::All {
         // a scalar broadcasts as it is
         return r;
     }
+    let s = ax.keepdim_shape(g.shape(x));
     g.reshape(r, &s).unwrap_or(r)
 }
 
 /// torch's derivatives of the reductions.
-fn reduce_adj(g: &mut Graph, r: Red, ax: u8, y: NodeId, x: NodeId, gi: NodeId) -> Option<NodeId> {
+fn reduce_adj(g: &mut Graph, r: Red, ax: Axis, y: NodeId, x: NodeId, gi: NodeId) -> Option<NodeId> {
     let xs = g.shape(x).to_vec();
     let gk = keepdim(g, gi, x, ax);
     let zero = g.scalar(0.0);
@@ -510,4 +506,60 @@ fn unary(g: &mut Graph, f: UnFn, y: NodeId, x: NodeId, gi: NodeId) -> Option<Nod
             g.must(Op::Where, &[inside, t, zero])
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::Tape;
+    use crate::tensor::Tensor;
+
+    /// How many nodes of `g` are sums down to a broadcast argument's shape.
+    fn sum_tos(g: &Graph) -> usize {
+        g.nodes
+            .iter()
+            .filter(|n| matches!(n.op, Op::SumTo(_)))
+            .count()
+    }
+
+    #[test]
+    fn a_repeated_broadcast_adjoint_is_one_node() {
+        // sum(w + x) + sum(w - x) with w [3] broadcast against x [2, 3]:
+        // both terms send w the same adjoint (ones of [2, 3]) summed down
+        // to [3], which must be one node, as any other repeated
+        // subexpression is.
+        let mut g = Graph::new();
+        let w = g.param(0, vec![3]);
+        let x = g.constant(Tensor {
+            shape: vec![2, 3],
+            data: vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
+        });
+        let a = g.node(Op::Add, &[w, x]).unwrap();
+        let b = g.node(Op::Sub, &[w, x]).unwrap();
+        let sa = g.reduce(Red::Sum, a, Axis::All).unwrap();
+        let sb = g.reduce(Red::Sum, b, Axis::All).unwrap();
+        let f = g.node(Op::Add, &[sa, sb]).unwrap();
+        let gw = grad(&mut g, f, &[w])[0];
+        assert_eq!(sum_tos(&g), 1);
+        assert_eq!(g.shape(gw), &[3]);
+        let mut t = Tape::new(&g, &[gw]);
+        t.set_param(0, &[0.0, 0.0, 0.0]);
+        t.forward();
+        assert_eq!(t.output(0), &[4.0, 4.0, 4.0]);
+        // asking again builds nothing new
+        let n = g.len();
+        let again = grad(&mut g, f, &[w])[0];
+        assert_eq!((again, g.len()), (gw, n));
+    }
+
+    #[test]
+    fn sum_to_refuses_a_shape_it_does_not_broadcast_from() {
+        let mut g = Graph::new();
+        let w = g.param(0, vec![2, 3]);
+        assert!(g.sum_to(w, &[2]).is_err());
+        assert_eq!(g.sum_to(w, &[2, 3]), Ok(w));
+        let s = g.sum_to(w, &[1, 3]).unwrap();
+        assert_eq!(g.shape(s), &[1, 3]);
+        assert_eq!(g.sum_to(w, &[1, 3]), Ok(s));
+    }
 }

@@ -16,9 +16,9 @@ pub mod eval;
 pub mod ops;
 
 pub use eval::Tape;
-pub use ops::{Op, Red, UnFn, AXIS_ALL};
+pub use ops::{Axis, Op, Red, UnFn};
 
-use crate::tensor::{broadcast, max_elements, numel, shape_str, Shape, Tensor};
+use crate::tensor::{broadcast, max_elements, numel, shape_str, Shape, Tensor, MAX_RANK};
 use std::collections::HashMap;
 
 /// Index of a node in its graph.
@@ -75,13 +75,12 @@ pub struct Graph {
     pub consts: Vec<Tensor>,
     memo: HashMap<(Op, Vec<NodeId>), NodeId>,
     scalar_consts: HashMap<u64, NodeId>,
-    /// For each node: does it depend on any `Param`/`Var` node?
+    /// For each node: does it depend on any `Param` or `Input` node (is it
+    /// not known until the tape runs)?
     pub varying: Vec<bool>,
     /// Extra data of shape ops (see `Aux`).
     pub aux: Vec<Aux>,
     aux_ids: HashMap<Aux, u32>,
-    /// Constant tables (`csv(...)`) by node: file name and column names.
-    pub tables: HashMap<NodeId, (String, Vec<String>)>,
     /// Ranges that varying values must lie in when a minimization starts
     /// (torch checks them when it runs: erfinv's argument, a probability).
     pub checks: Vec<Check>,
@@ -124,7 +123,8 @@ impl Graph {
     }
 
     fn push(&mut self, op: Op, args: Vec<NodeId>, shape: Shape) -> NodeId {
-        let varying = matches!(op, Op::Param(_)) || args.iter().any(|&a| self.varying[a as usize]);
+        let varying = matches!(op, Op::Param(_) | Op::Input(_))
+            || args.iter().any(|&a| self.varying[a as usize]);
         let id = self.nodes.len() as NodeId;
         self.nodes.push(Node {
             op,
@@ -179,6 +179,15 @@ impl Graph {
             return id;
         }
         self.push(Op::Param(slot), Vec::new(), shape)
+    }
+
+    /// A data input slot of `shape`: its value is set on the tape batch by
+    /// batch (`Tape::set_input`), numbered apart from the parameters.
+    pub fn input(&mut self, slot: u32, shape: Shape) -> NodeId {
+        if let Some(&id) = self.memo.get(&(Op::Input(slot), Vec::new())) {
+            return id;
+        }
+        self.push(Op::Input(slot), Vec::new(), shape)
     }
 
     /// Makes (or finds) the node `op(args)`, folding constants.
@@ -244,6 +253,17 @@ impl Graph {
         self.node(Op::Expand(a), &[n])
     }
 
+    /// `n` summed down to `shape`, which it must broadcast from (the
+    /// adjoint of broadcasting), through the same hash-consing as every
+    /// other node.
+    pub fn sum_to(&mut self, n: NodeId, shape: &[usize]) -> Result<NodeId, ShapeError> {
+        if self.shape(n) == shape {
+            return Ok(n);
+        }
+        let a = self.intern(Aux::Shape(shape.to_vec()));
+        self.node(Op::SumTo(a), &[n])
+    }
+
     /// `n` with its axes permuted: axis d of the result is axis perm[d] of n.
     pub fn permute(&mut self, n: NodeId, perm: &[usize]) -> Result<NodeId, ShapeError> {
         if perm.iter().enumerate().all(|(i, &p)| i == p) {
@@ -276,23 +296,19 @@ impl Graph {
         self.node(Op::Index(a), &[n])
     }
 
-    /// A reduction along `axis` (`AXIS_ALL` for all elements).
-    pub fn reduce(&mut self, r: Red, n: NodeId, axis: u8) -> Result<NodeId, ShapeError> {
+    /// A reduction along `axis`.
+    pub fn reduce(&mut self, r: Red, n: NodeId, axis: Axis) -> Result<NodeId, ShapeError> {
         self.node(Op::Reduce(r, axis), &[n])
-    }
-
-    /// The shape of `shape` reduced along `axis` with the axis kept as 1.
-    pub fn keepdim_shape(shape: &[usize], axis: u8) -> Shape {
-        if axis == AXIS_ALL {
-            return vec![1; shape.len()];
-        }
-        let mut s = shape.to_vec();
-        s[axis as usize] = 1;
-        s
     }
 
     fn infer_shape(&self, op: Op, args: &[NodeId]) -> Result<Shape, ShapeError> {
         let shape = self.infer_shape_inner(op, args)?;
+        if shape.len() > MAX_RANK {
+            return Err(ShapeError(format!(
+                "the result would have {} axes, more than the limit of {MAX_RANK}",
+                shape.len()
+            )));
+        }
         let n = shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
         match n {
             Some(n) if n <= max_elements() => Ok(shape),
@@ -309,18 +325,19 @@ impl Graph {
         match op {
             Op::Reduce(_, ax) | Op::ProdExcl(ax) => {
                 let s = self.shape(args[0]);
-                if ax != AXIS_ALL && ax as usize >= s.len() {
+                let d = ax.index();
+                if let Some(d) = d.filter(|&d| d >= s.len()) {
                     return err(format!(
-                        "axis {ax} is out of range for shape {}",
+                        "axis {d} is out of range for shape {}",
                         shape_str(s)
                     ));
                 }
-                return Ok(match op {
-                    Op::ProdExcl(_) => s.to_vec(),
-                    _ if ax == AXIS_ALL => Vec::new(),
-                    _ => {
+                return Ok(match (op, d) {
+                    (Op::ProdExcl(_), _) => s.to_vec(),
+                    (_, None) => Vec::new(),
+                    (_, Some(d)) => {
                         let mut v = s.to_vec();
-                        v.remove(ax as usize);
+                        v.remove(d);
                         v
                     }
                 });
@@ -331,6 +348,18 @@ impl Graph {
                     return err(format!(
                         "cannot reshape {} into {}",
                         shape_str(self.shape(args[0])),
+                        shape_str(&s)
+                    ));
+                }
+                return Ok(s);
+            }
+            Op::SumTo(a) => {
+                let s = self.aux_shape(a).to_vec();
+                let from = self.shape(args[0]);
+                if broadcast(&s, from).as_deref() != Some(from) {
+                    return err(format!(
+                        "shape {} does not sum down to {}",
+                        shape_str(from),
                         shape_str(&s)
                     ));
                 }
@@ -489,5 +518,55 @@ impl Graph {
         slots.sort_unstable();
         slots.dedup();
         slots
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// sum((w - x)^2) for a parameter w [1] and a data input x [3], with
+    /// the gradient, in one tape.
+    fn loss_over_input() -> (Graph, NodeId, NodeId, NodeId) {
+        let mut g = Graph::new();
+        let w = g.param(0, vec![1]);
+        let x = g.input(0, vec![3]);
+        let d = g.node(Op::Sub, &[w, x]).unwrap();
+        let two = g.scalar(2.0);
+        let sq = g.node(Op::Pow, &[d, two]).unwrap();
+        let f = g.reduce(Red::Sum, sq, Axis::All).unwrap();
+        let gw = autodiff::grad(&mut g, f, &[w])[0];
+        (g, f, gw, x)
+    }
+
+    #[test]
+    fn an_input_is_apart_from_the_parameters() {
+        let (mut g, f, _, x) = loss_over_input();
+        // input slot 0 and parameter slot 0 are different nodes
+        assert_ne!(g.param(0, vec![1]), x);
+        assert_eq!(g.input(0, vec![3]), x);
+        // not a parameter the objective uses, whatever the bound
+        assert_eq!(g.params_reached(f, u32::MAX), vec![0]);
+        // varying (not known when the graph is built), so never folded
+        assert!(g.varying[x as usize] && g.const_value(x).is_none());
+    }
+
+    #[test]
+    fn one_tape_is_refed_batch_after_batch() {
+        let (g, f, gw, _) = loss_over_input();
+        let mut t = Tape::new(&g, &[f, gw]);
+        t.set_param(0, &[1.0]);
+        let mut seen = Vec::new();
+        for batch in [[1.0, 2.0, 3.0], [0.0, 0.0, 0.0], [1.0, 1.0, 1.0]] {
+            t.set_input(0, &batch);
+            t.forward();
+            seen.push((t.output(0)[0], t.output(1)[0]));
+        }
+        // (1-1)^2+(1-2)^2+(1-3)^2 = 5, d/dw = 2*(0-1-2) = -6; then 3, 6; then 0, 0
+        assert_eq!(seen, [(5.0, -6.0), (3.0, 6.0), (0.0, 0.0)]);
+        // setting a parameter slot does not touch the input of the same number
+        t.set_param(0, &[2.0]);
+        t.forward();
+        assert_eq!(t.output(0)[0], 3.0);
     }
 }

@@ -156,6 +156,10 @@ pub enum Op {
     Const(u32),
     /// A parameter (or plot variable) slot, read from the evaluator's inputs.
     Param(u32),
+    /// A data input slot (a minibatch of rows), numbered apart from the
+    /// parameters: set with `Tape::set_input` before each step, so one tape
+    /// is re-fed batch after batch. Never differentiated.
+    Input(u32),
     Neg,
     Add,
     Sub,
@@ -178,14 +182,15 @@ pub enum Op {
     And,
     Or,
     Not,
-    /// Sums its argument down to this node's shape (the adjoint of broadcasting).
-    SumTo,
-    /// A reduction along one axis (`AXIS_ALL`: over every element), the axis
-    /// removed from the shape (NumPy's keepdims=False).
-    Reduce(Red, u8),
+    /// Sums its argument down to a shape it broadcasts from (the adjoint of
+    /// broadcasting; `Graph::aux` holds the shape).
+    SumTo(u32),
+    /// A reduction along one axis (`Axis::All`: over every element), the
+    /// axis removed from the shape (NumPy's keepdims=False).
+    Reduce(Red, Axis),
     /// For each element, the product of the other elements along the axis
     /// (the derivative of `prod`, exact with zeros).
-    ProdExcl(u8),
+    ProdExcl(Axis),
     /// The same elements in a new shape (`Graph::aux` holds the shape).
     Reshape(u32),
     /// Broadcast to a larger shape (`Graph::aux` holds the shape).
@@ -235,8 +240,68 @@ pub enum Red {
     ArgMin,
 }
 
-/// The `axis` of a reduction over every element.
-pub const AXIS_ALL: u8 = u8::MAX;
+/// What a reduction runs along: every element, or one axis of the
+/// argument. A type rather than a number with a reserved value, so "every
+/// element" cannot be mistaken for an axis (nor an axis for it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Axis {
+    /// Over every element: the result is a scalar.
+    All,
+    /// Along axis `d` (0-based, below `tensor::MAX_RANK`).
+    Dim(u8),
+}
+
+impl Axis {
+    /// The axis `k` of a value of rank `rank`, negative `k` counting from
+    /// the end as in torch; None when out of range.
+    pub fn of(k: i64, rank: usize) -> Option<Axis> {
+        if rank > crate::tensor::MAX_RANK {
+            return None;
+        }
+        let r = i64::try_from(rank).ok()?;
+        let kk = if k < 0 { k + r } else { k };
+        if kk < 0 || kk >= r {
+            return None;
+        }
+        u8::try_from(kk).ok().map(Axis::Dim)
+    }
+
+    /// The axis index, None for `All`.
+    pub fn index(self) -> Option<usize> {
+        match self {
+            Axis::All => None,
+            Axis::Dim(d) => Some(usize::from(d)),
+        }
+    }
+
+    /// `shape` viewed as [outer, n, inner] around this axis (all of it as
+    /// `n` for `All`): how the kernels walk a reduction.
+    pub fn split3(self, shape: &[usize]) -> (usize, usize, usize) {
+        let p = |s: &[usize]| s.iter().product::<usize>();
+        match self.index() {
+            None => (1, p(shape), 1),
+            Some(a) => (p(&shape[..a]), shape[a], p(&shape[a + 1..])),
+        }
+    }
+
+    /// The number of elements a reduction of `shape` combines into one.
+    pub fn count(self, shape: &[usize]) -> usize {
+        self.split3(shape).1
+    }
+
+    /// The shape of `shape` reduced along this axis with it kept as 1
+    /// (every axis 1 for `All`), so the result broadcasts back.
+    pub fn keepdim_shape(self, shape: &[usize]) -> Vec<usize> {
+        match self.index() {
+            None => vec![1; shape.len()],
+            Some(a) => {
+                let mut s = shape.to_vec();
+                s[a] = 1;
+                s
+            }
+        }
+    }
+}
 
 impl Op {
     /// Whether the op yields a mask rather than a number.
@@ -250,7 +315,8 @@ impl Op {
             self,
             Op::Const(_)
                 | Op::Param(_)
-                | Op::SumTo
+                | Op::Input(_)
+                | Op::SumTo(_)
                 | Op::Reduce(..)
                 | Op::ProdExcl(_)
                 | Op::Reshape(_)
@@ -409,7 +475,8 @@ pub fn eval_scalar(op: Op, a: &[f64]) -> f64 {
     match op {
         Op::Const(_)
         | Op::Param(_)
-        | Op::SumTo
+        | Op::Input(_)
+        | Op::SumTo(_)
         | Op::Reshape(_)
         | Op::Expand(_)
         | Op::Permute(_)
@@ -490,6 +557,24 @@ mod tests {
         assert_eq!(UnFn::Round.apply(2.5), 2.0);
         assert!(eval_scalar(Op::Max, &[f64::NAN, 1.0]).is_nan());
         assert_eq!(eval_scalar(Op::Clamp, &[5.0, 0.0, 1.0]), 1.0);
+    }
+
+    #[test]
+    fn an_axis_is_checked_against_the_rank_and_never_wraps() {
+        assert_eq!(Axis::of(0, 2), Some(Axis::Dim(0)));
+        assert_eq!(Axis::of(-1, 2), Some(Axis::Dim(1)));
+        assert_eq!(Axis::of(2, 2), None);
+        assert_eq!(Axis::of(-3, 2), None);
+        assert_eq!(Axis::of(63, 64), Some(Axis::Dim(63)));
+        // past the rank cap nothing is an axis, so no byte can wrap
+        assert_eq!(Axis::of(1, 266), None);
+        assert_eq!(Axis::of(255, 266), None);
+        assert_eq!(Axis::of(257, 266), None);
+        assert_eq!(Axis::Dim(1).split3(&[2, 3, 4]), (2, 3, 4));
+        assert_eq!(Axis::All.split3(&[2, 3, 4]), (1, 24, 1));
+        assert_eq!(Axis::Dim(0).keepdim_shape(&[2, 3]), vec![1, 3]);
+        assert_eq!(Axis::All.keepdim_shape(&[2, 3]), vec![1, 1]);
+        assert_eq!(Axis::Dim(1).count(&[2, 3]), 3);
     }
 }
 

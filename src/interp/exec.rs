@@ -4,7 +4,7 @@
 //! handed to their stages (`params`, `run`, `plots`).
 
 use super::names::NameError;
-use super::{eval_node, names, plots, report, run, Def, LVal, Lowerer, Session};
+use super::{eval_node, names, plots, report, run, Def, LVal, Lowerer, Session, TableNames};
 use crate::diagnostics::{Diag, Span};
 use crate::graph::Graph;
 use crate::syntax::ast::{Expr, ExprKind, Stmt, StmtKind};
@@ -168,7 +168,7 @@ impl Session {
         let v = Lowerer::new(self, &mut g).lower(e)?;
         Ok(match v {
             LVal::Str(s) => (s.clone(), Value::String(s)),
-            LVal::Num(n) => {
+            LVal::Num(n) | LVal::Table(n, _) => {
                 let t = eval_node(self, &g, n, &[]);
                 (t.to_string(), report::tensor_json(&t))
             }
@@ -308,9 +308,6 @@ impl Session {
     }
 }
 
-/// A table's file and column names.
-pub type TableNames = (String, Vec<String>);
-
 /// A `let` whose value is constant is computed once, when it is made (so
 /// random values and csv tables are drawn and read once).
 pub fn let_as_data(
@@ -319,7 +316,11 @@ pub fn let_as_data(
     v: &LVal,
     _e: &Expr,
 ) -> Option<(Tensor, Option<TableNames>)> {
-    let LVal::Num(n) = *v else { return None };
+    let (n, table) = match v {
+        LVal::Num(n) => (*n, None),
+        LVal::Table(n, t) => (*n, Some(TableNames::clone(t))),
+        _ => return None,
+    };
     if g.varying[n as usize] {
         return None;
     }
@@ -327,7 +328,7 @@ pub fn let_as_data(
         Some(t) => t.clone(),
         None => eval_node(s, g, n, &[]),
     };
-    Some((t, g.tables.get(&n).cloned()))
+    Some((t, table))
 }
 
 #[cfg(test)]

@@ -22,7 +22,7 @@ mod testutil;
 
 pub use display::{Display, DisplaySink};
 pub use lower::names;
-pub use lower::{eval_node, LVal, Lowerer};
+pub use lower::{eval_node, LVal, Lowerer, TableNames};
 
 use crate::diagnostics::{render_in, Diag, LineIndex, Span};
 use crate::syntax::ast::{Expr, Program};

@@ -16,14 +16,27 @@ pub struct Adadelta {
     acc_delta: Vec<f64>,
 }
 
-/// `adadelta(lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, maximize=false)`.
+optim_config! {
+    /// `adadelta(...)`'s options with torch's defaults.
+    pub struct AdadeltaConfig {
+        lr: f64 = 1.0,
+        rho: f64 = 0.9,
+        eps: f64 = 1e-6,
+        weight_decay: f64 = 0.0,
+        /// Applied by the caller, which negates the objective.
+        maximize: bool = false,
+    }
+}
+
+/// Reads the options, validates them as torch does, allocates the state.
 pub fn build(r: &mut OptReader, layout: &ParamLayout) -> Result<Box<dyn Optimizer>, OptError> {
-    let lr = r.num("lr", 1.0)?;
-    let rho = r.num("rho", 0.9)?;
-    let eps = r.num("eps", 1e-6)?;
-    let weight_decay = r.num("weight_decay", 0.0)?;
-    // Applied by the caller, which negates the objective.
-    let _maximize = r.bool("maximize", false)?;
+    let AdadeltaConfig {
+        lr,
+        rho,
+        eps,
+        weight_decay,
+        maximize: _,
+    } = AdadeltaConfig::read(r)?;
     check_nonneg(r, "lr", lr)?;
     r.check(
         "rho",

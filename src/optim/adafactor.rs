@@ -16,7 +16,7 @@
 use std::ops::Range;
 
 use super::common::{check_nonneg, py_max, py_min};
-use super::{Closure, OptError, OptReader, OptValue, Optimizer, ParamLayout};
+use super::{Closure, OptError, OptField, OptReader, OptValue, Optimizer, ParamLayout};
 
 /// Reads `adafactor(...)` options in torch's constructor order, validates
 /// them as torch does, and allocates the state for `layout`.
@@ -26,12 +26,14 @@ use super::{Closure, OptError, OptReader, OptValue, Optimizer, ParamLayout};
 /// is not accepted (it changes nothing here). `maximize` is read but not
 /// applied: the caller negates the objective.
 pub fn build(r: &mut OptReader, layout: &ParamLayout) -> Result<Box<dyn Optimizer>, OptError> {
-    let lr = r.num("lr", 1e-2)?;
-    let beta2_decay = r.num("beta2_decay", -0.8)?;
-    let (eps1, eps2) = read_eps(r)?;
-    let d = r.num("d", 1.0)?;
-    let weight_decay = r.num("weight_decay", 0.0)?;
-    let _maximize = r.bool("maximize", false)?;
+    let AdafactorConfig {
+        lr,
+        beta2_decay,
+        eps: Eps(eps1, eps2),
+        d,
+        weight_decay,
+        maximize: _,
+    } = AdafactorConfig::read(r)?;
 
     check_nonneg(r, "lr", lr)?;
     r.check(
@@ -74,22 +76,43 @@ pub fn build(r: &mut OptReader, layout: &ParamLayout) -> Result<Box<dyn Optimize
     )))
 }
 
-/// Reads `eps=(eps1, eps2)` and records it; torch's default is `(None, 1e-3)`.
-fn read_eps(r: &mut OptReader) -> Result<(Option<f64>, f64), OptError> {
-    let eps = match r.raw("eps") {
-        None => (None, 1e-3),
-        Some(a) => match &a.value {
-            OptValue::Tuple(vs) => match vs.as_slice() {
-                [OptValue::Num(e1), OptValue::Num(e2)] => (Some(*e1), *e2),
-                [OptValue::None, OptValue::Num(e2)] => (None, *e2),
+/// Adafactor's `eps=(eps1, eps2)`: a pair whose first entry may be torch's
+/// `None` (the machine epsilon of float64).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Eps(pub Option<f64>, pub f64);
+
+impl OptField for Eps {
+    /// Reads `eps` and records it as given, `None` included.
+    fn read(r: &mut OptReader, name: &'static str, default: Eps) -> Result<Eps, OptError> {
+        let eps = match r.raw(name) {
+            None => default,
+            Some(a) => match &a.value {
+                OptValue::Tuple(vs) => match vs.as_slice() {
+                    [OptValue::Num(e1), OptValue::Num(e2)] => Eps(Some(*e1), *e2),
+                    [OptValue::None, OptValue::Num(e2)] => Eps(None, *e2),
+                    _ => return Err(eps_type_error(a)),
+                },
                 _ => return Err(eps_type_error(a)),
             },
-            _ => return Err(eps_type_error(a)),
-        },
-    };
-    let first = eps.0.map(OptValue::Num).unwrap_or(OptValue::None);
-    r.record("eps", OptValue::Tuple(vec![first, OptValue::Num(eps.1)]));
-    Ok(eps)
+        };
+        let first = eps.0.map(OptValue::Num).unwrap_or(OptValue::None);
+        r.record(name, OptValue::Tuple(vec![first, OptValue::Num(eps.1)]));
+        Ok(eps)
+    }
+}
+
+optim_config! {
+    /// `adafactor(...)`'s options with torch.optim.Adafactor's defaults, as
+    /// the script gives them (`Config` is what they resolve to).
+    pub struct AdafactorConfig {
+        lr: f64 = 1e-2,
+        beta2_decay: f64 = -0.8,
+        eps: Eps = Eps(None, 1e-3),
+        d: f64 = 1.0,
+        weight_decay: f64 = 0.0,
+        /// Read but not applied: the caller negates the objective.
+        maximize: bool = false,
+    }
 }
 
 fn eps_type_error(a: &super::OptArg) -> OptError {

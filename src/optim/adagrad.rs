@@ -16,16 +16,29 @@ pub struct Adagrad {
     sum: Vec<f64>,
 }
 
-/// `adagrad(lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0,
-/// eps=1e-10, maximize=false)`.
+optim_config! {
+    /// `adagrad(...)`'s options with torch's defaults.
+    pub struct AdagradConfig {
+        lr: f64 = 1e-2,
+        lr_decay: f64 = 0.0,
+        weight_decay: f64 = 0.0,
+        initial_accumulator_value: f64 = 0.0,
+        eps: f64 = 1e-10,
+        /// Applied by the caller, which negates the objective.
+        maximize: bool = false,
+    }
+}
+
+/// Reads the options, validates them as torch does, allocates the state.
 pub fn build(r: &mut OptReader, layout: &ParamLayout) -> Result<Box<dyn Optimizer>, OptError> {
-    let lr = r.num("lr", 1e-2)?;
-    let lr_decay = r.num("lr_decay", 0.0)?;
-    let weight_decay = r.num("weight_decay", 0.0)?;
-    let initial = r.num("initial_accumulator_value", 0.0)?;
-    let eps = r.num("eps", 1e-10)?;
-    // Applied by the caller, which negates the objective.
-    let _maximize = r.bool("maximize", false)?;
+    let AdagradConfig {
+        lr,
+        lr_decay,
+        weight_decay,
+        initial_accumulator_value: initial,
+        eps,
+        maximize: _,
+    } = AdagradConfig::read(r)?;
     check_nonneg(r, "lr", lr)?;
     check_nonneg(r, "lr_decay", lr_decay)?;
     check_nonneg(r, "weight_decay", weight_decay)?;

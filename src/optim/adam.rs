@@ -31,29 +31,52 @@ impl Adam {
     }
 }
 
-/// `adam(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
-/// amsgrad=false, maximize=false, decoupled_weight_decay=false)`.
+optim_config! {
+    /// `adam(...)`'s options with torch.optim.Adam's defaults.
+    pub struct AdamConfig {
+        lr: f64 = 1e-3,
+        betas: (f64, f64) = (0.9, 0.999),
+        eps: f64 = 1e-8,
+        weight_decay: f64 = 0.0,
+        amsgrad: bool = false,
+        /// Applied by the caller, which negates the objective.
+        maximize: bool = false,
+        decoupled_weight_decay: bool = false,
+    }
+}
+
+optim_config! {
+    /// `adamw(...)`'s options with torch.optim.AdamW's defaults: Adam with
+    /// decoupled weight decay, 0.01 by default.
+    pub struct AdamWConfig {
+        lr: f64 = 1e-3,
+        betas: (f64, f64) = (0.9, 0.999),
+        eps: f64 = 1e-8,
+        weight_decay: f64 = 1e-2,
+        amsgrad: bool = false,
+        /// Applied by the caller, which negates the objective.
+        maximize: bool = false,
+    }
+}
+
+/// Reads `adam(...)`, validates it as torch does, allocates the state.
 pub fn build(r: &mut OptReader, layout: &ParamLayout) -> Result<Box<dyn Optimizer>, OptError> {
-    let o = AdamOptions::read(r, 1e-3, 0.0)?;
-    let amsgrad = r.bool("amsgrad", false)?;
-    // Applied by the caller, which negates the objective.
-    let _maximize = r.bool("maximize", false)?;
-    let decoupled = r.bool("decoupled_weight_decay", false)?;
+    let c = AdamConfig::read(r)?;
+    let o = AdamOptions::new(c.lr, c.betas, c.eps, c.weight_decay);
     o.validate(r)?;
+    let (amsgrad, decoupled) = (c.amsgrad, c.decoupled_weight_decay);
     Ok(Box::new(Adam::new(layout.len(), o, amsgrad, decoupled)))
 }
 
-/// `adamw(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01,
-/// amsgrad=false, maximize=false)`: Adam with decoupled weight decay.
+/// Reads `adamw(...)`, validates it as torch does, allocates the state.
 pub fn build_adamw(
     r: &mut OptReader,
     layout: &ParamLayout,
 ) -> Result<Box<dyn Optimizer>, OptError> {
-    let o = AdamOptions::read(r, 1e-3, 1e-2)?;
-    let amsgrad = r.bool("amsgrad", false)?;
-    let _maximize = r.bool("maximize", false)?;
+    let c = AdamWConfig::read(r)?;
+    let o = AdamOptions::new(c.lr, c.betas, c.eps, c.weight_decay);
     o.validate(r)?;
-    Ok(Box::new(Adam::new(layout.len(), o, amsgrad, true)))
+    Ok(Box::new(Adam::new(layout.len(), o, c.amsgrad, true)))
 }
 
 impl Optimizer for Adam {

@@ -13,12 +13,22 @@ pub struct Adamax {
     exp_inf: Vec<f64>,
 }
 
-/// `adamax(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
-/// maximize=false)`.
+optim_config! {
+    /// `adamax(...)`'s options with torch.optim.Adamax's defaults.
+    pub struct AdamaxConfig {
+        lr: f64 = 2e-3,
+        betas: (f64, f64) = (0.9, 0.999),
+        eps: f64 = 1e-8,
+        weight_decay: f64 = 0.0,
+        /// Applied by the caller, which negates the objective.
+        maximize: bool = false,
+    }
+}
+
+/// Reads `adamax(...)`, validates it as torch does, allocates the state.
 pub fn build(r: &mut OptReader, layout: &ParamLayout) -> Result<Box<dyn Optimizer>, OptError> {
-    let o = AdamOptions::read(r, 2e-3, 0.0)?;
-    // Applied by the caller, which negates the objective.
-    let _maximize = r.bool("maximize", false)?;
+    let c = AdamaxConfig::read(r)?;
+    let o = AdamOptions::new(c.lr, c.betas, c.eps, c.weight_decay);
     o.validate(r)?;
     let n = layout.len();
     Ok(Box::new(Adamax {

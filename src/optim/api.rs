@@ -448,3 +448,79 @@ pub trait Optimizer {
     /// closure evaluation, as torch's `step` does.
     fn step(&mut self, params: &mut [f64], closure: &mut Closure<'_>) -> f64;
 }
+
+/// A type an optimizer option can hold: read from the script's options by
+/// name, `default` (torch's) when absent, and recorded for the report.
+pub trait OptField: Sized {
+    fn read(r: &mut OptReader, name: &'static str, default: Self) -> Result<Self, OptError>;
+}
+
+impl OptField for f64 {
+    fn read(r: &mut OptReader, name: &'static str, default: f64) -> Result<f64, OptError> {
+        r.num(name, default)
+    }
+}
+
+impl OptField for bool {
+    fn read(r: &mut OptReader, name: &'static str, default: bool) -> Result<bool, OptError> {
+        r.bool(name, default)
+    }
+}
+
+impl OptField for i64 {
+    fn read(r: &mut OptReader, name: &'static str, default: i64) -> Result<i64, OptError> {
+        r.int(name, default)
+    }
+}
+
+impl OptField for Option<i64> {
+    fn read(r: &mut OptReader, name: &'static str, default: Self) -> Result<Self, OptError> {
+        r.opt_int(name, default)
+    }
+}
+
+impl OptField for (f64, f64) {
+    fn read(r: &mut OptReader, name: &'static str, default: Self) -> Result<Self, OptError> {
+        r.pair(name, default)
+    }
+}
+
+/// Declares an optimizer's typed configuration in one table: each field is
+/// an option of the same name with its type and torch's default. The
+/// macro makes the struct, its `Default` (torch's defaults, the one place
+/// they are written) and `read`, which takes every option in field order
+/// (torch's constructor order, so the resolved list comes out in it);
+/// unknown and ill-typed options keep `OptReader`'s diagnostics.
+macro_rules! optim_config {
+    (
+        $(#[$m:meta])*
+        pub struct $name:ident {
+            $( $(#[$fm:meta])* $field:ident : $ty:ty = $default:expr, )*
+        }
+    ) => {
+        $(#[$m])*
+        #[derive(Clone, Debug, PartialEq)]
+        pub struct $name {
+            $( $(#[$fm])* pub $field: $ty, )*
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                $name { $( $field: $default, )* }
+            }
+        }
+
+        impl $name {
+            /// The script's options, each absent one at torch's default
+            /// (read in field order: struct fields evaluate as written).
+            pub fn read(
+                r: &mut $crate::optim::OptReader,
+            ) -> Result<Self, $crate::optim::OptError> {
+                let d = Self::default();
+                Ok($name {
+                    $( $field: $crate::optim::OptField::read(r, stringify!($field), d.$field)?, )*
+                })
+            }
+        }
+    };
+}

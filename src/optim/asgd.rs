@@ -21,16 +21,29 @@ pub struct Asgd {
     ax: Vec<f64>,
 }
 
-/// `asgd(lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0,
-/// maximize=false)`.
+optim_config! {
+    /// `asgd(...)`'s options with torch's defaults.
+    pub struct AsgdConfig {
+        lr: f64 = 1e-2,
+        lambd: f64 = 1e-4,
+        alpha: f64 = 0.75,
+        t0: f64 = 1e6,
+        weight_decay: f64 = 0.0,
+        /// Applied by the caller, which negates the objective.
+        maximize: bool = false,
+    }
+}
+
+/// Reads the options, validates them as torch does, allocates the state.
 pub fn build(r: &mut OptReader, layout: &ParamLayout) -> Result<Box<dyn Optimizer>, OptError> {
-    let lr = r.num("lr", 1e-2)?;
-    let lambd = r.num("lambd", 1e-4)?;
-    let alpha = r.num("alpha", 0.75)?;
-    let t0 = r.num("t0", 1e6)?;
-    let weight_decay = r.num("weight_decay", 0.0)?;
-    // Applied by the caller, which negates the objective.
-    let _maximize = r.bool("maximize", false)?;
+    let AsgdConfig {
+        lr,
+        lambd,
+        alpha,
+        t0,
+        weight_decay,
+        maximize: _,
+    } = AsgdConfig::read(r)?;
     check_nonneg(r, "lr", lr)?;
     check_nonneg(r, "lambd", lambd)?;
     check_nonneg(r, "alpha", alpha)?;

@@ -89,20 +89,16 @@ pub(super) struct AdamOptions {
 }
 
 impl AdamOptions {
-    /// Reads the four options with torch's defaults (betas (0.9, 0.999), eps
-    /// 1e-8); the caller reads the rest and then calls [`Self::validate`].
-    pub fn read(r: &mut OptReader, lr: f64, weight_decay: f64) -> Result<Self, OptError> {
-        let lr = r.num("lr", lr)?;
-        let betas = r.pair("betas", (0.9, 0.999))?;
-        let eps = r.num("eps", 1e-8)?;
-        let weight_decay = r.num("weight_decay", weight_decay)?;
-        Ok(AdamOptions {
+    /// The four options as an optimizer's config read them; the caller
+    /// then calls [`Self::validate`].
+    pub fn new(lr: f64, betas: (f64, f64), eps: f64, weight_decay: f64) -> Self {
+        AdamOptions {
             lr,
             beta1: betas.0,
             beta2: betas.1,
             eps,
             weight_decay,
-        })
+        }
     }
 
     /// torch's checks of the four options, in torch's order.

@@ -18,7 +18,7 @@
 //! `history_size` pairs, and is reused after that.
 
 use super::common::{check_nonneg, py_max, py_min};
-use super::{Closure, OptError, OptReader, Optimizer, ParamLayout};
+use super::{Closure, OptError, OptField, OptReader, Optimizer, ParamLayout};
 
 /// Sufficient-decrease constant of torch's `_strong_wolfe`.
 const C1: f64 = 1e-4;
@@ -30,16 +30,50 @@ const LS_TOLERANCE_CHANGE: f64 = 1e-9;
 /// Up to this many history elements (`history_size * n`) are allocated up front.
 const PREALLOCATE_LIMIT: usize = 1 << 20;
 
+/// `line_search_fn`: torch's `None` (a fixed step `lr`) or "strong_wolfe".
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LineSearchFn {
+    None,
+    StrongWolfe,
+}
+
+impl OptField for LineSearchFn {
+    fn read(r: &mut OptReader, name: &'static str, default: Self) -> Result<Self, OptError> {
+        let d = (default == LineSearchFn::StrongWolfe).then_some("strong_wolfe");
+        Ok(match r.choice(name, d, &["strong_wolfe"])? {
+            Some(_) => LineSearchFn::StrongWolfe,
+            None => LineSearchFn::None,
+        })
+    }
+}
+
+optim_config! {
+    /// `lbfgs(...)`'s options with torch.optim.LBFGS's defaults, as the
+    /// script gives them (`Config` is what they resolve to).
+    pub struct LbfgsConfig {
+        lr: f64 = 1.0,
+        max_iter: i64 = 20,
+        /// torch's None: `max_iter * 5 // 4`.
+        max_eval: Option<i64> = None,
+        tolerance_grad: f64 = 1e-7,
+        tolerance_change: f64 = 1e-9,
+        history_size: i64 = 100,
+        line_search_fn: LineSearchFn = LineSearchFn::None,
+    }
+}
+
 /// Reads `lbfgs(...)` options in torch's constructor order, validates them
 /// and allocates the optimizer's state for `layout`.
 pub fn build(r: &mut OptReader, layout: &ParamLayout) -> Result<Box<dyn Optimizer>, OptError> {
-    let lr = r.num("lr", 1.0)?;
-    let max_iter = r.int("max_iter", 20)?;
-    let max_eval = r.opt_int("max_eval", None)?;
-    let tolerance_grad = r.num("tolerance_grad", 1e-7)?;
-    let tolerance_change = r.num("tolerance_change", 1e-9)?;
-    let history_size = r.int("history_size", 100)?;
-    let line_search_fn = r.choice("line_search_fn", None, &["strong_wolfe"])?;
+    let LbfgsConfig {
+        lr,
+        max_iter,
+        max_eval,
+        tolerance_grad,
+        tolerance_change,
+        history_size,
+        line_search_fn,
+    } = LbfgsConfig::read(r)?;
 
     check_nonneg(r, "lr", lr)?;
     // torch accepts these but then fails inside step (popping from an empty
@@ -51,7 +85,7 @@ pub fn build(r: &mut OptReader, layout: &ParamLayout) -> Result<Box<dyn Optimize
         "history_size must be >= 1",
     )?;
     let max_eval = max_eval.unwrap_or_else(|| default_max_eval(max_iter));
-    let strong_wolfe = line_search_fn.is_some();
+    let strong_wolfe = line_search_fn == LineSearchFn::StrongWolfe;
     if strong_wolfe {
         r.check(
             "max_eval",
@@ -620,6 +654,17 @@ mod tests {
     use super::super::testutil::{self, arg, follow_case, himmelblau};
     use super::super::{OptArg, OptError, OptReader, OptValue, ParamLayout};
     use super::*;
+
+    #[test]
+    fn the_config_defaults_are_torchs() {
+        let d = LbfgsConfig::default();
+        assert_eq!(
+            (d.lr, d.max_iter, d.max_eval, d.history_size),
+            (1.0, 20, None, 100)
+        );
+        assert_eq!((d.tolerance_grad, d.tolerance_change), (1e-7, 1e-9));
+        assert_eq!(d.line_search_fn, LineSearchFn::None);
+    }
 
     fn make(args: &[OptArg], n: usize) -> Result<Box<dyn Optimizer>, OptError> {
         testutil::make("lbfgs", args, &ParamLayout::scalars(n))

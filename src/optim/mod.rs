@@ -1,15 +1,19 @@
 //! Step-based minimizers: the torch.optim suite, one file per optimizer
 //! behind the one `Optimizer` trait of `api.rs`. Each optimizer module has
 //! `pub fn build(r: &mut OptReader, layout: &ParamLayout) -> Result<Box<dyn Optimizer>, OptError>`
-//! which reads its options in torch's constructor order (so the resolved list
-//! comes out in that order), validates them as torch does, and allocates its
-//! state once.
+//! which reads its options into a typed config declared with
+//! `optim_config!` (api.rs): one table per optimizer giving each option's
+//! name, type and torch's default (the config's `Default`, the one place the
+//! defaults are written), in torch's constructor order, so the resolved list
+//! comes out in that order. It then validates them as torch does and
+//! allocates its state once.
 //!
 //! `maximize` (the statement or torch's `maximize=True`) is applied by the
 //! caller, which negates the objective and its gradient: torch's maximize
 //! negates the gradient before anything else, and only LBFGS (which has no
 //! maximize option) uses the loss value, so the two are the same.
 
+#[macro_use]
 mod api;
 pub use api::*;
 mod common;

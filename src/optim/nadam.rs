@@ -18,14 +18,25 @@ pub struct NAdam {
     moments: Moments,
 }
 
-/// `nadam(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
-/// momentum_decay=4e-3, decoupled_weight_decay=false, maximize=false)`.
+optim_config! {
+    /// `nadam(...)`'s options with torch.optim.NAdam's defaults.
+    pub struct NAdamConfig {
+        lr: f64 = 2e-3,
+        betas: (f64, f64) = (0.9, 0.999),
+        eps: f64 = 1e-8,
+        weight_decay: f64 = 0.0,
+        momentum_decay: f64 = 4e-3,
+        decoupled_weight_decay: bool = false,
+        /// Applied by the caller, which negates the objective.
+        maximize: bool = false,
+    }
+}
+
+/// Reads `nadam(...)`, validates it as torch does, allocates the state.
 pub fn build(r: &mut OptReader, layout: &ParamLayout) -> Result<Box<dyn Optimizer>, OptError> {
-    let o = AdamOptions::read(r, 2e-3, 0.0)?;
-    let momentum_decay = r.num("momentum_decay", 4e-3)?;
-    let decoupled_weight_decay = r.bool("decoupled_weight_decay", false)?;
-    // Applied by the caller, which negates the objective.
-    let _maximize = r.bool("maximize", false)?;
+    let c = NAdamConfig::read(r)?;
+    let o = AdamOptions::new(c.lr, c.betas, c.eps, c.weight_decay);
+    let (momentum_decay, decoupled_weight_decay) = (c.momentum_decay, c.decoupled_weight_decay);
     o.validate(r)?;
     check_nonneg(r, "momentum_decay", momentum_decay)?;
     let n = layout.len();

@@ -15,13 +15,24 @@ pub struct RAdam {
     moments: Moments,
 }
 
-/// `radam(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
-/// decoupled_weight_decay=false, maximize=false)`.
+optim_config! {
+    /// `radam(...)`'s options with torch.optim.RAdam's defaults.
+    pub struct RAdamConfig {
+        lr: f64 = 1e-3,
+        betas: (f64, f64) = (0.9, 0.999),
+        eps: f64 = 1e-8,
+        weight_decay: f64 = 0.0,
+        decoupled_weight_decay: bool = false,
+        /// Applied by the caller, which negates the objective.
+        maximize: bool = false,
+    }
+}
+
+/// Reads `radam(...)`, validates it as torch does, allocates the state.
 pub fn build(r: &mut OptReader, layout: &ParamLayout) -> Result<Box<dyn Optimizer>, OptError> {
-    let o = AdamOptions::read(r, 1e-3, 0.0)?;
-    let decoupled_weight_decay = r.bool("decoupled_weight_decay", false)?;
-    // Applied by the caller, which negates the objective.
-    let _maximize = r.bool("maximize", false)?;
+    let c = RAdamConfig::read(r)?;
+    let o = AdamOptions::new(c.lr, c.betas, c.eps, c.weight_decay);
+    let decoupled_weight_decay = c.decoupled_weight_decay;
     o.validate(r)?;
     let n = layout.len();
     Ok(Box::new(RAdam {

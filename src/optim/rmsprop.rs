@@ -19,17 +19,31 @@ pub struct RmsProp {
     grad_avg: Vec<f64>,
 }
 
-/// `rmsprop(lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
-/// centered=false, maximize=false)`.
+optim_config! {
+    /// `rmsprop(...)`'s options with torch's defaults.
+    pub struct RmspropConfig {
+        lr: f64 = 1e-2,
+        alpha: f64 = 0.99,
+        eps: f64 = 1e-8,
+        weight_decay: f64 = 0.0,
+        momentum: f64 = 0.0,
+        centered: bool = false,
+        /// Applied by the caller, which negates the objective.
+        maximize: bool = false,
+    }
+}
+
+/// Reads the options, validates them as torch does, allocates the state.
 pub fn build(r: &mut OptReader, layout: &ParamLayout) -> Result<Box<dyn Optimizer>, OptError> {
-    let lr = r.num("lr", 1e-2)?;
-    let alpha = r.num("alpha", 0.99)?;
-    let eps = r.num("eps", 1e-8)?;
-    let weight_decay = r.num("weight_decay", 0.0)?;
-    let momentum = r.num("momentum", 0.0)?;
-    let centered = r.bool("centered", false)?;
-    // Applied by the caller, which negates the objective.
-    let _maximize = r.bool("maximize", false)?;
+    let RmspropConfig {
+        lr,
+        alpha,
+        eps,
+        weight_decay,
+        momentum,
+        centered,
+        maximize: _,
+    } = RmspropConfig::read(r)?;
     check_nonneg(r, "lr", lr)?;
     check_nonneg(r, "eps", eps)?;
     check_nonneg(r, "momentum", momentum)?;

@@ -40,13 +40,25 @@ fn clamp(x: f64, lo: f64, hi: f64) -> f64 {
     }
 }
 
-/// `rprop(lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50), maximize=false)`.
+optim_config! {
+    /// `rprop(...)`'s options with torch's defaults.
+    pub struct RpropConfig {
+        lr: f64 = 1e-2,
+        etas: (f64, f64) = (0.5, 1.2),
+        step_sizes: (f64, f64) = (1e-6, 50.0),
+        /// Applied by the caller, which negates the objective.
+        maximize: bool = false,
+    }
+}
+
+/// Reads the options, validates them as torch does, allocates the state.
 pub fn build(r: &mut OptReader, layout: &ParamLayout) -> Result<Box<dyn Optimizer>, OptError> {
-    let lr = r.num("lr", 1e-2)?;
-    let etas = r.pair("etas", (0.5, 1.2))?;
-    let step_sizes = r.pair("step_sizes", (1e-6, 50.0))?;
-    // Applied by the caller, which negates the objective.
-    let _maximize = r.bool("maximize", false)?;
+    let RpropConfig {
+        lr,
+        etas,
+        step_sizes,
+        maximize: _,
+    } = RpropConfig::read(r)?;
     check_nonneg(r, "lr", lr)?;
     r.check(
         "etas",

@@ -18,16 +18,29 @@ pub struct Sgd {
     buf: Vec<f64>,
 }
 
-/// `sgd(lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=false,
-/// maximize=false)`.
+optim_config! {
+    /// `sgd(...)`'s options with torch.optim.SGD's defaults.
+    pub struct SgdConfig {
+        lr: f64 = 1e-3,
+        momentum: f64 = 0.0,
+        dampening: f64 = 0.0,
+        weight_decay: f64 = 0.0,
+        nesterov: bool = false,
+        /// Applied by the caller, which negates the objective.
+        maximize: bool = false,
+    }
+}
+
+/// Reads `sgd(...)`, validates it as torch does, allocates the state.
 pub fn build(r: &mut OptReader, layout: &ParamLayout) -> Result<Box<dyn Optimizer>, OptError> {
-    let lr = r.num("lr", 1e-3)?;
-    let momentum = r.num("momentum", 0.0)?;
-    let dampening = r.num("dampening", 0.0)?;
-    let weight_decay = r.num("weight_decay", 0.0)?;
-    let nesterov = r.bool("nesterov", false)?;
-    // Applied by the caller, which negates the objective.
-    let _maximize = r.bool("maximize", false)?;
+    let SgdConfig {
+        lr,
+        momentum,
+        dampening,
+        weight_decay,
+        nesterov,
+        maximize: _,
+    } = SgdConfig::read(r)?;
     check_nonneg(r, "lr", lr)?;
     check_nonneg(r, "momentum", momentum)?;
     check_nonneg(r, "weight_decay", weight_decay)?;
@@ -105,7 +118,56 @@ impl Optimizer for Sgd {
 #[cfg(test)]
 mod tests {
     use super::super::testutil::{arg, defaults, err, follow_case, range_err};
-    use super::super::{OptError, OptValue};
+    use super::super::{OptError, OptReader, OptValue};
+    use super::SgdConfig;
+
+    #[test]
+    fn the_config_table_reads_options_over_torchs_defaults() {
+        let d = SgdConfig::default();
+        assert_eq!(
+            (d.lr, d.momentum, d.nesterov, d.maximize),
+            (1e-3, 0.0, false, false)
+        );
+        let args = [
+            arg("momentum", OptValue::Num(0.9)),
+            arg("lr", OptValue::Num(0.5)),
+        ];
+        let mut r = OptReader::new("sgd", &args).unwrap();
+        let c = SgdConfig::read(&mut r).unwrap();
+        assert_eq!(
+            c,
+            SgdConfig {
+                lr: 0.5,
+                momentum: 0.9,
+                ..SgdConfig::default()
+            }
+        );
+        // every option resolved, in the table's (torch's) order
+        let names: Vec<_> = r.finish().unwrap().into_iter().map(|(n, _)| n).collect();
+        assert_eq!(
+            names,
+            [
+                "lr",
+                "momentum",
+                "dampening",
+                "weight_decay",
+                "nesterov",
+                "maximize"
+            ]
+        );
+        // an ill-typed option keeps its diagnostic
+        let bad = [arg("nesterov", OptValue::Num(1.0))];
+        let mut r = OptReader::new("sgd", &bad).unwrap();
+        match SgdConfig::read(&mut r) {
+            Err(OptError::Type { name, expected, .. }) => {
+                assert_eq!(
+                    (name.as_str(), expected.as_str()),
+                    ("nesterov", "true or false")
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+    }
 
     #[test]
     fn reference_cases() {

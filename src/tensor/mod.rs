@@ -26,8 +26,17 @@ pub fn set_max_elements(n: usize) {
     MAX_ELEMENTS.store(n, Ordering::Relaxed);
 }
 
-/// The number of elements of `shape`, or None past the limit (or overflow).
+/// The most axes a tensor may have: NumPy 2's `NPY_MAXDIMS`. Shapes with
+/// more are refused where they are made (a declaration, a shape argument,
+/// an array literal, a graph node), so an axis always fits in a byte.
+pub const MAX_RANK: usize = 64;
+
+/// The number of elements of `shape`, or None past the limits (more than
+/// `max_elements()` elements, overflow, or more than `MAX_RANK` axes).
 pub fn checked_numel(shape: &[usize]) -> Option<usize> {
+    if shape.len() > MAX_RANK {
+        return None;
+    }
     let n = shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d))?;
     (n <= max_elements()).then_some(n)
 }

@@ -6,19 +6,10 @@
 
 use super::strided::{broadcast_strided, index_strided, strides, Strided};
 use super::{GArg, GStep, Instr, Kind, Loc, Tape, BLOCK};
-use crate::graph::ops::{Op, Red, AXIS_ALL};
+use crate::graph::ops::{Axis, Op, Red};
 use crate::graph::{Aux, Graph, NodeId};
 use crate::tensor::numel;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-
-/// [outer, n, inner] of a reduction of `shape` along `axis`.
-fn split3(shape: &[usize], axis: u8) -> (usize, usize, usize) {
-    if axis == AXIS_ALL {
-        return (1, numel(shape), 1);
-    }
-    let a = axis as usize;
-    (numel(&shape[..a]), shape[a], numel(&shape[a + 1..]))
-}
 
 /// Whether `perm` swaps the last two axes and keeps the others.
 fn swaps_last(perm: &[usize]) -> bool {
@@ -130,11 +121,17 @@ impl Tape {
             }
             v
         };
-        let is_free =
-            |i: usize| matches!(g.nodes[i].op, Op::Const(_) | Op::Param(_) | Op::Reshape(_));
+        let is_free = |i: usize| {
+            matches!(
+                g.nodes[i].op,
+                Op::Const(_) | Op::Param(_) | Op::Input(_) | Op::Reshape(_)
+            )
+        };
         let is_sink = |i: usize| {
-            matches!(g.nodes[i].op, Op::SumTo | Op::Reduce(Red::Sum, AXIS_ALL))
-                && len_of(rargs[i][0]) > 1
+            matches!(
+                g.nodes[i].op,
+                Op::SumTo(_) | Op::Reduce(Red::Sum, Axis::All)
+            ) && len_of(rargs[i][0]) > 1
         };
         let key = |i: usize| -> Option<usize> {
             let op = g.nodes[i].op;
@@ -272,7 +269,7 @@ impl Tape {
         // Permanent storage: constants, parameters, outputs.
         let mut permanent = vec![false; nn];
         for &i in &free_order {
-            if matches!(g.nodes[i].op, Op::Const(_) | Op::Param(_)) {
+            if matches!(g.nodes[i].op, Op::Const(_) | Op::Param(_) | Op::Input(_)) {
                 permanent[i] = true;
             }
         }
@@ -295,6 +292,7 @@ impl Tape {
         let mut alloc = Alloc::default();
         let mut vals_init: Vec<(usize, usize)> = Vec::new(); // (offset, const index)
         let mut params = Vec::new();
+        let mut inputs = Vec::new();
         for &i in &free_order {
             match g.nodes[i].op {
                 Op::Const(c) => {
@@ -304,6 +302,10 @@ impl Tape {
                 Op::Param(slot) => {
                     offset[i] = alloc.take(len_of(i));
                     params.push((slot, offset[i], len_of(i)));
+                }
+                Op::Input(slot) => {
+                    offset[i] = alloc.take(len_of(i));
+                    inputs.push((slot, offset[i], len_of(i)));
                 }
                 _ => {}
             }
@@ -354,7 +356,7 @@ impl Tape {
                     if is_sink(n) {
                         let a = rargs[n][0];
                         let src = loc(a, &slot_of);
-                        if node.op == Op::SumTo {
+                        if matches!(node.op, Op::SumTo(_)) {
                             init.push((off(n), len_of(n), 0.0));
                             let sh = &g.nodes[a].shape;
                             // the summed shape broadcast from the result's
@@ -458,7 +460,7 @@ impl Tape {
                         n: rargs[i].len(),
                     }
                 }
-                Op::SumTo => Kind::Scatter {
+                Op::SumTo(_) => Kind::Scatter {
                     src: off0,
                     src_len: len_of(a0),
                     map: broadcast_strided(&node.shape, shape0),
@@ -496,7 +498,7 @@ impl Tape {
                 }
                 Op::Stack => Kind::Stack(rargs[i].iter().map(|&a| (off(a), len_of(a))).collect()),
                 Op::Reduce(red, ax) => {
-                    let (outer, n, inner) = split3(shape0, ax);
+                    let (outer, n, inner) = ax.split3(shape0);
                     Kind::Reduce {
                         red,
                         src: off0,
@@ -506,7 +508,7 @@ impl Tape {
                     }
                 }
                 Op::ProdExcl(ax) => {
-                    let (outer, n, inner) = split3(shape0, ax);
+                    let (outer, n, inner) = ax.split3(shape0);
                     Kind::ProdExcl {
                         src: off0,
                         outer,
@@ -559,6 +561,7 @@ impl Tape {
             vals,
             scratch: vec![0.0; max_slots * BLOCK],
             params,
+            inputs,
             outputs: outputs_loc,
             output_shapes: outputs.iter().map(|&o| g.shape(o).to_vec()).collect(),
             live_nodes,

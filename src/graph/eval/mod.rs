@@ -165,6 +165,8 @@ pub struct Tape {
     scratch: Vec<f64>,
     /// (slot, offset, len) of every parameter node the outputs read.
     params: Vec<(u32, usize, usize)>,
+    /// (slot, offset, len) of every data input node the outputs read.
+    inputs: Vec<(u32, usize, usize)>,
     outputs: Vec<(usize, usize)>,
     output_shapes: Vec<Shape>,
     /// Number of graph nodes the tape evaluates (for tests and benchmarks).
@@ -189,6 +191,16 @@ impl Tape {
     /// Sets a parameter's value (a slot the tape does not read is ignored).
     pub fn set_param(&mut self, slot: u32, value: &[f64]) {
         for &(s, off, len) in &self.params {
+            if s == slot {
+                self.vals[off..off + len].copy_from_slice(&value[..len]);
+            }
+        }
+    }
+
+    /// Sets a data input's value, a batch of `len` elements (a slot the
+    /// tape does not read is ignored).
+    pub fn set_input(&mut self, slot: u32, value: &[f64]) {
+        for &(s, off, len) in &self.inputs {
             if s == slot {
                 self.vals[off..off + len].copy_from_slice(&value[..len]);
             }
@@ -399,7 +411,7 @@ impl Tape {
 mod tests {
     use super::super::autodiff::grad;
     use super::super::ops::UnFn;
-    use super::super::{Graph, AXIS_ALL};
+    use super::super::{Axis, Graph};
     use super::*;
 
     #[test]
@@ -461,7 +473,7 @@ mod tests {
         let d = g.node(Op::Sub, &[x, w]).unwrap();
         let e = g.node(Op::Un(UnFn::Exp), &[d]).unwrap();
         let s = g.node(Op::Mul, &[e, d]).unwrap();
-        let r = g.reduce(Red::Sum, s, AXIS_ALL).unwrap();
+        let r = g.reduce(Red::Sum, s, Axis::All).unwrap();
         let gr = grad(&mut g, r, &[w]);
         let mut t = Tape::new(&g, &[r, gr[0]]);
         let wv = [0.5, -0.25, 1.0, 2.0];

@@ -154,6 +154,9 @@ pub fn lower_builtin(
                     dims.push(k as usize);
                 }
             }
+            if dims.len() > crate::tensor::MAX_RANK {
+                return Err(too_big(&dims, &pos[1].span));
+            }
             let known = checked_numel(&dims).unwrap_or(usize::MAX);
             if let Some(h) = hole {
                 if known == 0 || !total.is_multiple_of(known) {
@@ -202,8 +205,7 @@ pub fn lower_builtin(
             let t = crate::tensor::csv::read(&path, &p, max_elements())
                 .map_err(|m| Diag::error("E0404", m).at(pos[0].span.clone(), "this file"))?;
             let n = l.g.constant(t.values);
-            l.g.tables.insert(n, (t.file, t.names));
-            Ok(LVal::Num(n))
+            Ok(LVal::Table(n, std::rc::Rc::new((t.file, t.names))))
         }
         _ => Err(
             Diag::error("E0205", format!("`{name}` is not supported yet")).at(span.clone(), "here"),

@@ -11,9 +11,9 @@ use super::{LVal, Lowerer};
 use crate::builtins::Call;
 use crate::diagnostics::{Diag, Span};
 use crate::graph::ops::Cmp;
-use crate::graph::{Graph, NodeId, Op, Red, ShapeError, UnFn, AXIS_ALL};
+use crate::graph::{Axis, Graph, NodeId, Op, Red, ShapeError, UnFn};
 use crate::syntax::ast::{Expr, ExprKind};
-use crate::tensor::{shape_str, Tensor};
+use crate::tensor::Tensor;
 
 /// Graph building with shape errors carried to one place.
 pub(super) type R = Result<NodeId, ShapeError>;
@@ -56,16 +56,16 @@ impl F<'_> {
     }
     /// Sum of every element.
     pub fn sum_all(&mut self, a: NodeId) -> R {
-        self.g.reduce(Red::Sum, a, AXIS_ALL)
+        self.g.reduce(Red::Sum, a, Axis::All)
     }
     /// A reduction along `ax`, the axis kept as 1 so it broadcasts back.
-    pub fn reduce_keep(&mut self, r: Red, a: NodeId, ax: u8) -> R {
-        let s = Graph::keepdim_shape(self.g.shape(a), ax);
+    pub fn reduce_keep(&mut self, r: Red, a: NodeId, ax: Axis) -> R {
+        let s = ax.keepdim_shape(self.g.shape(a));
         let n = self.g.reduce(r, a, ax)?;
-        if ax == AXIS_ALL {
-            return Ok(n);
+        match ax {
+            Axis::All => Ok(n),
+            Axis::Dim(_) => self.g.reshape(n, &s),
         }
-        self.g.reshape(n, &s)
     }
 }
 
@@ -129,30 +129,19 @@ pub(super) fn axis_of(
     e: Option<&Expr>,
     shape: &[usize],
     default: Option<i64>,
-) -> Result<u8, Diag> {
+) -> Result<Axis, Diag> {
     let k = match (e, default) {
-        (None, None) => return Ok(AXIS_ALL),
+        (None, None) => return Ok(Axis::All),
         (None, Some(d)) => d,
         (Some(e), _) => super::tensor::const_int(l, e, "an axis")?,
     };
-    let r = shape.len() as i64;
-    if r == 0 && (k == 0 || k == -1) {
-        return Ok(AXIS_ALL);
+    if shape.is_empty() && (k == 0 || k == -1) {
+        return Ok(Axis::All);
     }
-    let kk = if k < 0 { k + r } else { k };
-    if kk < 0 || kk >= r {
+    Axis::of(k, shape.len()).ok_or_else(|| {
         let span = e.map(|e| e.span.clone()).unwrap_or_default();
-        return Err(err402(
-            format!(
-                "axis {k} is out of range for a value of shape {}",
-                shape_str(shape)
-            ),
-            &span,
-            "no such axis",
-        )
-        .note(format!("help: axes run from {} to {}", -r, r - 1)));
-    }
-    Ok(kk as u8)
+        super::tensor::no_such_axis(k, shape, &span)
+    })
 }
 
 /// leaky_relu elu selu celu gelu silu mish softplus (with options)
@@ -341,7 +330,7 @@ pub(super) fn logsigmoid(f: &mut F, x: NodeId) -> R {
 }
 
 /// log_softmax along `ax`: x - logsumexp(x) (torch's numbers and derivative).
-pub(super) fn log_softmax(f: &mut F, x: NodeId, ax: u8) -> R {
+pub(super) fn log_softmax(f: &mut F, x: NodeId, ax: Axis) -> R {
     let lse = f.reduce_keep(Red::LogSumExp, x, ax)?;
     f.sub(x, lse)
 }
@@ -355,11 +344,7 @@ pub fn along_axis(l: &mut Lowerer, name: &str, call: &Call, span: &Span) -> Resu
     let shape = l.g.shape(x).to_vec();
     let default = matches!(name, "softmax" | "log_softmax").then_some(-1);
     let ax = axis_of(l, call.opt("axis"), &shape, default)?;
-    let count = if ax == AXIS_ALL {
-        crate::tensor::numel(&shape)
-    } else {
-        shape[ax as usize]
-    };
+    let count = ax.count(&shape);
     if count == 0 && matches!(name, "argmax" | "argmin") {
         return Err(err402(
             format!("`{name}` of an empty tensor"),

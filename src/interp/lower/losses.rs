@@ -13,7 +13,7 @@ use super::{LVal, Lowerer};
 use crate::builtins::Call;
 use crate::diagnostics::{Diag, Span};
 use crate::graph::ops::Cmp;
-use crate::graph::{Graph, NodeId, Op, Red, UnFn};
+use crate::graph::{Axis, Graph, NodeId, Op, Red, UnFn};
 use crate::syntax::ast::Expr;
 use crate::tensor::{broadcast, numel, shape_str, Tensor};
 
@@ -352,6 +352,8 @@ fn class_loss(l: &mut Lowerer, name: &str, call: &Call, span: &Span) -> Result<L
     }
     let cax = usize::from(xs.len() > 1);
     let c = xs[cax];
+    // the class axis as a reduction axis (0 or 1, so it fits)
+    let ax = Axis::Dim(u8::from(xs.len() > 1));
     let mode = choice_opt(call, name, "reduction", REDUCTIONS)?;
     let ls = num_opt(l, call, "label_smoothing", 0.0)?;
     if !(0.0..=1.0).contains(&ls) {
@@ -390,8 +392,8 @@ fn class_loss(l: &mut Lowerer, name: &str, call: &Call, span: &Span) -> Result<L
     let sd = |e| shape_diag(e, span);
     if ts == xs && name == "cross_entropy" {
         let mut f = F { g: l.g };
-        let input = log_softmax(&mut f, x, cax as u8).map_err(sd)?;
-        let r = prob_loss(&mut f, input, t, weight, cax as u8, ls, mode).map_err(sd)?;
+        let input = log_softmax(&mut f, x, ax).map_err(sd)?;
+        let r = prob_loss(&mut f, input, t, weight, ax, ls, mode).map_err(sd)?;
         return Ok(LVal::Num(r));
     }
     if ts != idx_shape {
@@ -420,11 +422,11 @@ fn class_loss(l: &mut Lowerer, name: &str, call: &Call, span: &Span) -> Result<L
     let m = l.g.constant(mask);
     let mut f = F { g: l.g };
     let input = if name == "cross_entropy" {
-        log_softmax(&mut f, x, cax as u8).map_err(sd)?
+        log_softmax(&mut f, x, ax).map_err(sd)?
     } else {
         x
     };
-    let r = index_loss(&mut f, input, m, weight, cax as u8, c, ls, mode).map_err(sd)?;
+    let r = index_loss(&mut f, input, m, weight, ax, c, ls, mode).map_err(sd)?;
     Ok(LVal::Num(r))
 }
 
@@ -454,7 +456,7 @@ fn index_loss(
     input: NodeId,
     m: NodeId,
     w: Option<NodeId>,
-    cax: u8,
+    cax: Axis,
     c: usize,
     ls: f64,
     mode: &str,
@@ -510,11 +512,11 @@ fn prob_loss(
     input: NodeId,
     t: NodeId,
     w: Option<NodeId>,
-    cax: u8,
+    cax: Axis,
     ls: f64,
     mode: &str,
 ) -> R {
-    let c = f.g.shape(input)[cax as usize];
+    let c = cax.count(f.g.shape(input));
     let t = if ls > 0.0 {
         let a = f.k(1.0 - ls);
         let b = f.k(ls / c as f64);

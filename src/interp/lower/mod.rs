@@ -25,6 +25,7 @@ use crate::syntax::ast::{BinOp, Expr, ExprKind, UnOp};
 use crate::tensor::Tensor;
 use names::{Callee, NameError};
 use std::collections::HashMap;
+use std::rc::Rc;
 
 /// A lowered value.
 #[derive(Clone, Debug)]
@@ -35,7 +36,14 @@ pub enum LVal {
     Mask(NodeId),
     /// A string (print, plot files, csv paths).
     Str(String),
+    /// A csv table: the node of its values (a constant, or a batch of its
+    /// rows as a graph input) and its file and column names, which only
+    /// the interpreter needs (`d.x`), so the graph does not carry them.
+    Table(NodeId, Rc<TableNames>),
 }
+
+/// A table's file and column names.
+pub type TableNames = (String, Vec<String>);
 
 /// An `LVal` as a hash key (for the cache of inlined calls).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -48,7 +56,7 @@ enum LKey {
 impl LKey {
     fn of(v: &LVal) -> LKey {
         match v {
-            LVal::Num(n) => LKey::Num(*n),
+            LVal::Num(n) | LVal::Table(n, _) => LKey::Num(*n),
             LVal::Mask(n) => LKey::Mask(*n),
             LVal::Str(s) => LKey::Str(s.clone()),
         }
@@ -70,7 +78,7 @@ pub struct Lowerer<'a> {
     pub shape_override: HashMap<u32, crate::tensor::Shape>,
     /// Data names that mean a graph input here (a minibatch's rows), also
     /// inside `let` bodies and functions.
-    pub data_inputs: HashMap<String, NodeId>,
+    pub data_inputs: HashMap<String, LVal>,
 }
 
 fn mask_as_number(span: Span) -> Diag {
@@ -99,16 +107,17 @@ impl<'a> Lowerer<'a> {
         self.bind_var_shaped(name, Vec::new())
     }
 
-    /// Makes data name `name` an input slot of `shape` (a batch of its
-    /// rows) wherever it is used; a csv table keeps its columns. Returns the slot.
+    /// Makes data name `name` a graph input of `shape` (a batch of its
+    /// rows) wherever it is used; a csv table keeps its columns. Returns
+    /// the input slot (numbered from 0, apart from the parameters).
     pub fn bind_data(&mut self, name: &str, shape: crate::tensor::Shape) -> u32 {
-        let slot = self.s.params.len() as u32 + self.extra_slots;
-        self.extra_slots += 1;
-        let n = self.g.param(slot, shape);
-        if let Some(table) = self.s.tables.get(name) {
-            self.g.tables.insert(n, table.clone());
-        }
-        self.data_inputs.insert(name.to_string(), n);
+        let slot = self.data_inputs.len() as u32;
+        let n = self.g.input(slot, shape);
+        let v = match self.s.tables.get(name) {
+            Some(table) => LVal::Table(n, Rc::new(table.clone())),
+            None => LVal::Num(n),
+        };
+        self.data_inputs.insert(name.to_string(), v);
         slot
     }
 
@@ -131,7 +140,7 @@ impl<'a> Lowerer<'a> {
     /// Lowers `e` to a numeric node.
     pub fn num(&mut self, e: &Expr) -> Result<NodeId, Diag> {
         match self.lower(e)? {
-            LVal::Num(n) => Ok(n),
+            LVal::Num(n) | LVal::Table(n, _) => Ok(n),
             LVal::Mask(_) => Err(mask_as_number(e.span.clone())),
             LVal::Str(_) => {
                 Err(Diag::error("E0206", "a string is not a number").at(e.span.clone(), "string"))
@@ -183,8 +192,8 @@ impl<'a> Lowerer<'a> {
         if let Some((_, v)) = self.locals.iter().rev().find(|(l, _)| l == n) {
             return Ok(v.clone());
         }
-        if let Some(&d) = self.data_inputs.get(n) {
-            return Ok(LVal::Num(d));
+        if let Some(d) = self.data_inputs.get(n) {
+            return Ok(d.clone());
         }
         if let Some(i) = self.s.param_index(n) {
             let shape = match self.shape_override.get(&(i as u32)) {
@@ -207,10 +216,10 @@ impl<'a> Lowerer<'a> {
         }
         if let Some(Def::Data(t)) = self.s.defs.get(n) {
             let c = self.g.constant(t.clone());
-            if let Some(table) = self.s.tables.get(n) {
-                self.g.tables.insert(c, table.clone());
-            }
-            return Ok(LVal::Num(c));
+            return Ok(match self.s.tables.get(n) {
+                Some(table) => LVal::Table(c, Rc::new(table.clone())),
+                None => LVal::Num(c),
+            });
         }
         if let Some(v) = names::constant(n) {
             return Ok(LVal::Num(self.g.scalar(v)));

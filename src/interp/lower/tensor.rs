@@ -5,9 +5,9 @@
 
 use super::{eval_node, LVal, Lowerer};
 use crate::diagnostics::{Diag, Span};
-use crate::graph::{Graph, Ix, NodeId, Op, Red, ShapeError, AXIS_ALL};
+use crate::graph::{Axis, Graph, Ix, NodeId, Op, Red, ShapeError};
 use crate::syntax::ast::{Expr, ExprKind, IndexArg};
-use crate::tensor::{checked_numel, max_elements, shape_str, Shape, Tensor};
+use crate::tensor::{checked_numel, max_elements, shape_str, Shape, Tensor, MAX_RANK};
 
 pub(crate) fn shape_diag(e: ShapeError, span: &Span) -> Diag {
     Diag::error("E0402", format!("shape mismatch: {}", e.0)).at(span.clone(), "in this operation")
@@ -18,6 +18,19 @@ pub(crate) fn err402(msg: impl Into<String>, span: &Span, label: impl Into<Strin
 }
 
 pub(crate) fn too_big(shape: &[usize], span: &Span) -> Diag {
+    if shape.len() > MAX_RANK {
+        return err402(
+            format!(
+                "a tensor with {} axes has more than the limit of {MAX_RANK}",
+                shape.len()
+            ),
+            span,
+            "too many axes",
+        )
+        .note(format!(
+            "help: a tensor has at most {MAX_RANK} axes, as in NumPy"
+        ));
+    }
     err402(
         format!(
             "a tensor of shape {} has more than {} elements",
@@ -105,8 +118,7 @@ pub fn lower_tensor_expr(l: &mut Lowerer, e: &Expr) -> Result<LVal, Diag> {
         ExprKind::Array(items) => array(l, items, &e.span),
         ExprKind::Index(a, idx) => index(l, a, idx, &e.span),
         ExprKind::Field(a, name) => {
-            let n = l.num(a)?;
-            let Some((file, names)) = l.g.tables.get(&n).cloned() else {
+            let LVal::Table(n, table) = l.lower(a)? else {
                 return Err(Diag::error(
                     "E0206",
                     format!("`.{}`: only a csv table has fields", name.name),
@@ -114,6 +126,7 @@ pub fn lower_tensor_expr(l: &mut Lowerer, e: &Expr) -> Result<LVal, Diag> {
                 .at(a.span.clone(), "not a table")
                 .note("help: read a table with `let d = csv(\"file.csv\");`, then `d.x`"));
             };
+            let (file, names) = &*table;
             let Some(k) = names.iter().position(|c| *c == name.name) else {
                 let mut d = Diag::error("E0404", format!("{file} has no column `{}`", name.name))
                     .at(name.span.clone(), "no such column")
@@ -304,6 +317,20 @@ pub fn matmul(l: &mut Lowerer, a: &Expr, b: &Expr, span: &Span) -> Result<LVal, 
     Ok(LVal::Num(n))
 }
 
+/// The diagnostic of axis `k` given for a value of `shape`.
+pub(crate) fn no_such_axis(k: i64, shape: &[usize], span: &Span) -> Diag {
+    let r = shape.len() as i64;
+    err402(
+        format!(
+            "axis {k} is out of range for a value of shape {}",
+            shape_str(shape)
+        ),
+        span,
+        "no such axis",
+    )
+    .note(format!("help: axes run from {} to {}", -r, r - 1))
+}
+
 /// A reduction of `x` along `axis` (None: all elements).
 pub(crate) fn reduction(
     l: &mut Lowerer,
@@ -314,30 +341,13 @@ pub(crate) fn reduction(
 ) -> Result<NodeId, Diag> {
     let shape = l.g.shape(x).to_vec();
     let ax = match axis {
-        None => AXIS_ALL,
+        None => Axis::All,
         Some(e) => {
             let k = const_int(l, e, "an axis")?;
-            let r = shape.len() as i64;
-            let kk = if k < 0 { k + r } else { k };
-            if kk < 0 || kk >= r {
-                return Err(err402(
-                    format!(
-                        "axis {k} is out of range for a value of shape {}",
-                        shape_str(&shape)
-                    ),
-                    &e.span,
-                    "no such axis",
-                )
-                .note(format!("help: axes run from {} to {}", -r, r - 1)));
-            }
-            kk as u8
+            Axis::of(k, shape.len()).ok_or_else(|| no_such_axis(k, &shape, &e.span))?
         }
     };
-    let count = if ax == AXIS_ALL {
-        crate::tensor::numel(&shape)
-    } else {
-        shape[ax as usize]
-    };
+    let count = ax.count(&shape);
     let g = &mut *l.g;
     let sd = |e: ShapeError| shape_diag(e, span);
     let mean = |g: &mut Graph, v: NodeId| -> Result<NodeId, ShapeError> {
@@ -347,10 +357,9 @@ pub(crate) fn reduction(
     };
     let var = |g: &mut Graph| -> Result<NodeId, ShapeError> {
         let m = mean(g, x)?;
-        let mk = if ax == AXIS_ALL {
-            m
-        } else {
-            g.reshape(m, &Graph::keepdim_shape(&shape, ax))?
+        let mk = match ax {
+            Axis::All => m,
+            Axis::Dim(_) => g.reshape(m, &ax.keepdim_shape(&shape))?,
         };
         let d = g.node(Op::Sub, &[x, mk])?;
         let dd = g.node(Op::Mul, &[d, d])?;

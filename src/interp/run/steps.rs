@@ -40,7 +40,7 @@ struct Compiled {
     tape: Tape,
     /// (tape offset, flat range in x) of each free parameter.
     locs: Vec<(usize, Range<usize>)>,
-    /// The input slot of each data name (epochs only).
+    /// The graph input slot of each data name (epochs only).
     data_slots: Vec<u32>,
 }
 
@@ -183,10 +183,10 @@ impl Problem for TapeProblem<'_> {
                     buf[j * d.row..(j + 1) * d.row]
                         .copy_from_slice(&d.value.data[r * d.row..(r + 1) * d.row]);
                 }
-                c.tape.set_param(slot, &buf[..len]);
+                c.tape.set_input(slot, &buf[..len]);
             } else {
                 c.tape
-                    .set_param(slot, &d.value.data[start * d.row..start * d.row + len]);
+                    .set_input(slot, &d.value.data[start * d.row..start * d.row + len]);
             }
         }
     }

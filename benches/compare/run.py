@@ -1,7 +1,7 @@
 """losslang next to PyTorch and iminuit, side by side in one run.
 
     /work/venv/bin/python benches/compare/run.py [--runs N] [--only NAME,...]
-        [--bin target/release/losslang] [--markdown]
+        [--bin target/release/losslang] [--instructions]
 
 Python with torch, iminuit and numpy. It writes the data (data.py) and copies
 of the .loss scripts into a temporary folder, then for each workload runs
@@ -75,6 +75,17 @@ class Losslang:
         if not out["ok"]:
             sys.exit(f"losslang failed on {name}: {out['error']}")
         return out["results"]
+
+    def instructions(self, name, text):
+        """Instructions of one run under callgrind (stable on a busy machine)."""
+        path = self._write(name, text)
+        r = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
+                            self.binary, "run", path], cwd=self.folder,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        m = re.search(r"Collected : (\d+)", r.stderr)
+        if r.returncode != 0 or not m:
+            sys.exit(f"callgrind failed on {name}:\n{r.stderr}")
+        return int(m.group(1))
 
     def max_rss(self, name, text):
         """Peak resident set size (bytes) of one run."""
@@ -181,6 +192,14 @@ def himmelblau(ll, runs, vary, json=False):
     return ours, el / reps, None, f"minimum: |diff| {d:.1e}"
 
 
+def himmelblau_instructions(ll):
+    """Instructions per MIGRAD + HESSE statement, text and --json."""
+    text = open(os.path.join(HERE, "himmelblau.loss")).read()
+    a = ll.instructions("himmelblau-i1.loss", repeated(text, 1))
+    b = ll.instructions("himmelblau-i51.loss", repeated(text, 51))
+    return (b - a) / 50
+
+
 def unbinned(ll, runs, folder):
     import unbinned as twin
 
@@ -284,6 +303,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=3, help="best of this many runs (3)")
     ap.add_argument("--only", default="", help="comma-separated workload names")
+    ap.add_argument("--instructions", action="store_true",
+                    help="also count MIGRAD + HESSE's instructions per statement (valgrind)")
     ap.add_argument("--bin", default=os.path.join(HERE, "..", "..", "target", "release",
                                                   "losslang"))
     args = ap.parse_args()
@@ -313,6 +334,10 @@ def main():
             ratio = p2 / ours if ours > 0 else float("inf")
             print(f"| {label} | {fmt(ours)} | {peer} {fmt(p2)} | {fmt(p1)} | "
                   f"{ratio:.3g}× | {check} |", flush=True)
+        if args.instructions:
+            n = himmelblau_instructions(ll)
+            print(f"\nMIGRAD + HESSE on Himmelblau, the same statement again: {n / 1e3:.0f}k "
+                  "instructions per statement (callgrind, difference of 51 and 1 statements)")
         print()
         print(f"# load average at the end {os.getloadavg()[0]:.2f}")
     finally:

@@ -4,7 +4,7 @@
 //! of a few runs; doubling the graph may at most about double the time
 //! (a factor of 3 allowed, for a loaded machine; a quadratic step gives 4).
 
-use losslang::graph::{autodiff, Graph, NodeId, Op, Red, Tape, UnFn, AXIS_ALL};
+use losslang::graph::{autodiff, Axis, Graph, NodeId, Op, Red, Tape, UnFn};
 use std::time::Instant;
 
 /// A sum of `n` terms `sin(c_i * x_(i mod p)) * x_((i+1) mod p)` over
@@ -26,7 +26,7 @@ fn graph(n: usize, shape: &[usize]) -> (Graph, Vec<NodeId>) {
     }
     let mut out = acc.unwrap();
     if !shape.is_empty() {
-        out = g.reduce(Red::Sum, out, AXIS_ALL).unwrap();
+        out = g.reduce(Red::Sum, out, Axis::All).unwrap();
     }
     let mut outs = vec![out];
     outs.extend(autodiff::grad(&mut g, out, &xs));

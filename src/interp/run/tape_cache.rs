@@ -298,7 +298,7 @@ mod tests {
         let mut g = Graph::new();
         let x = g.param(0, vec![MAX_VALUES]);
         let out = g
-            .reduce(crate::graph::Red::Sum, x, crate::graph::AXIS_ALL)
+            .reduce(crate::graph::Red::Sum, x, crate::graph::Axis::All)
             .unwrap();
         for _ in 0..2 {
             c.get_or_make(Purpose::Value, &mut g, out, &[], |g| make(g, out));

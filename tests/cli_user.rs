@@ -330,3 +330,90 @@ fn maximize_is_one_truth_in_text_and_json() {
         "{r}"
     );
 }
+
+#[test]
+fn a_nan_stop_keeps_the_best_finite_point_and_reports_what_ran() {
+    // sgd(lr=1) on sqrt(x) from 1: x = 0.5 (loss 0.707), then -0.207 (nan)
+    let (_d, path) =
+        script(b"param x = 1;\nminimize sqrt(x) with sgd(lr=1) for 10 steps;\nprint x;\n");
+    let (out, err, code) = run(&["run", &path]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        out.starts_with("minimize with sgd(")
+            && out.contains(
+                ": 2 steps (stopped at step 3 by a non-finite value: kept the best finite point)"
+            )
+            && out.contains("x = 0.5\n"),
+        "{out}"
+    );
+    assert!(
+        err.contains("error[E0400]: minimization stopped at step 3: the loss is nan")
+            && err.contains("the parameters are left at the best finite point"),
+        "{err}"
+    );
+    // the print after it did not run: the error ends the script
+    assert!(!out.ends_with("0.5\n0.5\n"), "{out}");
+    let (out, _, code) = run(&["run", &path, "--json"]);
+    assert_eq!(code, Some(1));
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let rec = &v["results"][0];
+    assert_eq!(rec["kind"], "minimize");
+    assert_eq!(rec["stopped"], "nonfinite");
+    assert_eq!(rec["steps"], 2);
+    assert_eq!(rec["params"]["x"], 0.5);
+    assert_eq!(rec["loss"].as_f64(), Some(0.5f64.sqrt()));
+    assert_eq!(v["error"]["code"], "E0400");
+}
+
+#[test]
+fn a_nan_at_the_start_leaves_the_parameters_unchanged() {
+    let (_d, path) = script(b"param x = -1;\nminimize sqrt(x) with adam for 10 steps;\n");
+    let (out, err, code) = run(&["run", &path, "--json"]);
+    assert_eq!(code, Some(1), "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["results"], serde_json::json!([]), "{v}");
+    let (out, err, _) = run(&["run", &path]);
+    assert_eq!(out, "");
+    assert!(err.contains("= the parameters are unchanged"), "{err}");
+}
+
+#[test]
+fn a_run_that_walks_off_ends_with_a_warning() {
+    let (_d, path) = script(b"param x = 1;\nmaximize x^3 with adam(lr=0.1);\nprint \"after\";\n");
+    let (out, err, code) = run(&["run", &path]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.ends_with("after\n"), "{out}");
+    assert!(
+        err.starts_with("warning[E0408]: the loss was still rising fast after 1000 steps: the objective may have no maximum")
+            && err.contains("help: give the parameters limits"),
+        "{err}"
+    );
+    // a parameter that walks off is named; `--json` stays ok
+    let (_d, path) =
+        script(b"param w[3] = 1;\nminimize -sum(w) + 0*w[0] with adam(lr=0.5) for 1000 steps;\n");
+    let (out, err, code) = run(&["run", &path, "--json"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        err.contains("`w[0]` was still growing fast after 1000 steps"),
+        "{err}"
+    );
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["ok"], true);
+}
+
+#[test]
+fn converging_and_limited_runs_get_no_runaway_warning() {
+    for text in [
+        // converges far from its start: (x - 500)^2
+        "param x = 0;\nminimize (x - 500)^2 with adam(lr=10) for 2000 steps;\n",
+        // the same walk as above, but the limits stop it
+        "param x = 1 in [-300, 300];\nmaximize x^3 with adam(lr=0.1);\n",
+        // too short to judge
+        "param x = 1;\nmaximize x^3 with sgd(lr=0.01) for 10 steps;\n",
+    ] {
+        let (_d, path) = script(text.as_bytes());
+        let (_, err, code) = run(&["run", &path]);
+        assert_eq!(code, Some(0), "{text}: {err}");
+        assert!(!err.contains("E0408"), "{text}: {err}");
+    }
+}

@@ -24,6 +24,11 @@ const NO_EXAMPLE: &[(&str, &str)] = &[
         "E0005",
         "reserved: a too-large literal reads as inf, so nothing produces it",
     ),
+    ("E0407", "needs a Ctrl-C during a contour"),
+    (
+        "E0408",
+        "a warning: the examples here are scripts that fail (tests/cli_user.rs checks it)",
+    ),
     (
         "E0600",
         "REPL commands only: the examples run scripts (tests/repl_user.rs covers it)",

@@ -16,109 +16,12 @@
 
 mod common;
 
+use common::tables::{boxes, masked};
 use common::*;
 use serde_json::Value;
 
 /// Cases that do not match yet: (id, mode, start of the failure message).
-const KNOWN: &[(&str, &str, &str)] = &[
-    // our MINOS makes 3 calls fewer for y than Minuit2's (39 vs 42): the
-    // errors and every table but the Nfcn cell are identical
-    (
-        "himmelblau-origin",
-        "numeric",
-        "report_minos: no table like iminuit's",
-    ),
-    (
-        "himmelblau-minus2",
-        "numeric",
-        "report_minos: no table like iminuit's",
-    ),
-    // with x at its limit, the inner fits of MINOS do not leave the limit
-    // when y rises with the numerical gradient (iminuit: +0.61, ours: the
-    // parabolic +0.447); with the exact gradient they do
-    ("booth-limits", "numeric", "minos y"),
-];
-
-/// refcheck.py's `boxes`: the box-drawn tables of a text report.
-fn boxes(text: &str) -> Vec<Vec<String>> {
-    let mut out = Vec::new();
-    let mut cur: Option<Vec<String>> = None;
-    for line in text.lines() {
-        let line = line.trim_end().to_string();
-        if line.starts_with('┌') {
-            cur = Some(vec![line]);
-        } else if let Some(c) = cur.as_mut() {
-            let end = line.starts_with('└');
-            c.push(line);
-            if end {
-                out.push(cur.take().unwrap_or_default());
-            }
-        }
-    }
-    out
-}
-
-/// refcheck.py's `masked`: numbers as `#`, runs of rule characters and of
-/// white space collapsed.
-fn masked(block: &[String]) -> Vec<String> {
-    block
-        .iter()
-        .map(|l| {
-            let mut out = String::new();
-            let cs: Vec<char> = l.chars().collect();
-            let mut i = 0;
-            while i < cs.len() {
-                let c = cs[i];
-                let starts_num = c.is_ascii_digit()
-                    || (c == '-' && cs.get(i + 1).is_some_and(|d| d.is_ascii_digit()));
-                if starts_num {
-                    i += 1;
-                    while i < cs.len() && cs[i].is_ascii_digit() {
-                        i += 1;
-                    }
-                    if cs.get(i) == Some(&'.') && cs.get(i + 1).is_some_and(|d| d.is_ascii_digit())
-                    {
-                        i += 1;
-                        while i < cs.len() && cs[i].is_ascii_digit() {
-                            i += 1;
-                        }
-                    }
-                    if cs.get(i) == Some(&'e') {
-                        let mut j = i + 1;
-                        if matches!(cs.get(j), Some('-') | Some('+')) {
-                            j += 1;
-                        }
-                        if cs.get(j).is_some_and(|d| d.is_ascii_digit()) {
-                            i = j;
-                            while i < cs.len() && cs[i].is_ascii_digit() {
-                                i += 1;
-                            }
-                        }
-                    }
-                    out.push('#');
-                    continue;
-                }
-                if c == '─' {
-                    while cs.get(i) == Some(&'─') {
-                        i += 1;
-                    }
-                    out.push('─');
-                    continue;
-                }
-                if c.is_whitespace() {
-                    while cs.get(i).is_some_and(|d| d.is_whitespace()) {
-                        i += 1;
-                    }
-                    out.push(' ');
-                    continue;
-                }
-                out.push(c);
-                i += 1;
-            }
-            out.trim().to_string()
-        })
-        .collect()
-}
+const KNOWN: &[(&str, &str, &str)] = &[];
 
 /// refcheck.py's `level_delta` (iminuit's convention for 2 parameters).
 fn level_delta(cl: Option<f64>, errordef: f64) -> f64 {

@@ -67,6 +67,8 @@ codes! {
     E0403 => "HESSE, MINOS, `contour` or `profile` without a Minuit minimum, on an invalid minimum, or on an unknown, fixed or repeated name; `plot loss` or `plot ... with path` without a minimization",
     E0404 => "a csv file that cannot be read, a bad cell, or a column it does not have",
     E0406 => "a plot file that cannot be written, or whose name does not end in `.svg` or `.png`; a plot without a file in a script",
+    E0407 => "a contour or profile stopped by Ctrl-C before it was complete",
+    E0408 => "(a warning) a step-based run whose loss or parameters kept running away: the objective may have no minimum",
     E0500 => "the script cannot be read (missing, a directory, not UTF-8)",
     E0600 => "a REPL command that is unknown, lacks its file name, or cannot write its file",
 }

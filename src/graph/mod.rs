@@ -11,8 +11,11 @@
 //! every common subexpression between the loss and its gradient, and
 //! `grad(grad(...))` (second order, Minuit's exact Hessian) comes for free.
 
+/// Symbolic reverse-mode differentiation on the graph.
 pub mod autodiff;
+/// The compiled tape that evaluates outputs of a graph.
 pub mod eval;
+/// The operations and their forward semantics on scalars.
 pub mod ops;
 
 pub use eval::Tape;
@@ -24,10 +27,14 @@ use std::collections::HashMap;
 /// Index of a node in its graph.
 pub type NodeId = u32;
 
+/// One node: an op, its arguments (earlier nodes) and its result's shape.
 #[derive(Clone, Debug)]
 pub struct Node {
+    /// What the node computes.
     pub op: Op,
+    /// Its arguments, all made before it.
     pub args: Vec<NodeId>,
+    /// The shape of its value, known when the node is made.
     pub shape: Shape,
 }
 
@@ -70,6 +77,7 @@ pub struct ShapeError(pub String);
 /// parameter slots that `Param` nodes read.
 #[derive(Clone, Debug, Default)]
 pub struct Graph {
+    /// The nodes, arguments before their users (a topological order).
     pub nodes: Vec<Node>,
     /// Values of `Op::Const(i)` nodes.
     pub consts: Vec<Tensor>,
@@ -90,34 +98,45 @@ pub struct Graph {
 /// source of the argument it came from, `what` names it.
 #[derive(Clone, Debug)]
 pub struct Check {
+    /// The checked node.
     pub node: NodeId,
+    /// The smallest allowed value.
     pub lo: f64,
+    /// The largest allowed value.
     pub hi: f64,
+    /// Source of the argument, for the diagnostic.
     pub span: std::ops::Range<usize>,
+    /// The argument's name in the message ("erfinv's argument").
     pub what: String,
 }
 
 impl Graph {
+    /// An empty graph.
     pub fn new() -> Graph {
         Graph::default()
     }
 
+    /// The number of nodes.
     pub fn len(&self) -> usize {
         self.nodes.len()
     }
 
+    /// Whether the graph has no nodes.
     pub fn is_empty(&self) -> bool {
         self.nodes.is_empty()
     }
 
+    /// The shape of node `n`'s value.
     pub fn shape(&self, n: NodeId) -> &[usize] {
         &self.nodes[n as usize].shape
     }
 
+    /// The op of node `n`.
     pub fn op(&self, n: NodeId) -> Op {
         self.nodes[n as usize].op
     }
 
+    /// The arguments of node `n`.
     pub fn args(&self, n: NodeId) -> &[NodeId] {
         &self.nodes[n as usize].args
     }
@@ -228,6 +247,7 @@ impl Graph {
         i
     }
 
+    /// The shape (or permutation) interned as aux data `i`.
     pub fn aux_shape(&self, i: u32) -> &[usize] {
         match &self.aux[i as usize] {
             Aux::Shape(s) | Aux::Index(s, _) => s,
@@ -492,6 +512,7 @@ impl Graph {
         self.must(Op::Mul, &[a, b])
     }
 
+    /// The number of elements of node `n`'s value.
     pub fn numel(&self, n: NodeId) -> usize {
         numel(self.shape(n))
     }

@@ -6,36 +6,63 @@
 /// Elementwise functions of one argument.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum UnFn {
+    /// `abs(x)`
     Abs,
+    /// `sqrt(x)`
     Sqrt,
+    /// `exp(x)`
     Exp,
+    /// `log(x)`, the natural logarithm
     Log,
+    /// `log1p(x)` = log(1 + x)
     Log1p,
+    /// `expm1(x)` = exp(x) - 1
     Expm1,
+    /// `sin(x)`
     Sin,
+    /// `cos(x)`
     Cos,
+    /// `tan(x)`
     Tan,
+    /// `asin(x)`
     Asin,
+    /// `acos(x)`
     Acos,
+    /// `atan(x)`
     Atan,
+    /// `sinh(x)`
     Sinh,
+    /// `cosh(x)`
     Cosh,
+    /// `tanh(x)`
     Tanh,
+    /// `sigmoid(x)` = 1 / (1 + exp(-x))
     Sigmoid,
+    /// `relu(x)` = max(x, 0)
     Relu,
+    /// `softplus(x)` = log(1 + exp(x)) (beta 1, threshold 20)
     Softplus,
+    /// `sign(x)`: -1, 0 or 1
     Sign,
+    /// `floor(x)`
     Floor,
+    /// `ceil(x)`
     Ceil,
+    /// `round(x)`, half to even
     Round,
     /// The square root inside `std`: torch's std_backward gives 0 where the
     /// result is 0 (no name: not callable from scripts).
     StdSqrt,
     // torch.special and torch.nn.functional (the loss-function library).
+    /// `erf(x)`
     Erf,
+    /// `erfc(x)` = 1 - erf(x)
     Erfc,
+    /// `erfinv(x)`, the inverse of erf on (-1, 1)
     Erfinv,
+    /// `lgamma(x)` = log|Γ(x)|
     Lgamma,
+    /// `digamma(x)`, the derivative of lgamma
     Digamma,
     /// polygamma(1, x), the derivative of digamma (no name).
     Trigamma,
@@ -45,6 +72,7 @@ pub enum UnFn {
 }
 
 impl UnFn {
+    /// Each function callable from scripts, by its name.
     pub const ALL: &'static [(&'static str, UnFn)] = &[
         ("abs", UnFn::Abs),
         ("sqrt", UnFn::Sqrt),
@@ -76,10 +104,12 @@ impl UnFn {
         ("hardsigmoid", UnFn::Hardsigmoid),
     ];
 
+    /// The function a script calls `name`, if any.
     pub fn from_name(name: &str) -> Option<UnFn> {
         Self::ALL.iter().find(|(n, _)| *n == name).map(|(_, f)| *f)
     }
 
+    /// The function's value at `x`, computed as torch's CPU kernel does.
     #[inline(always)]
     pub fn apply(self, x: f64) -> f64 {
         match self {
@@ -142,14 +172,23 @@ impl UnFn {
 /// Comparisons give masks (1.0 true, 0.0 false).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Cmp {
+    /// `<`
     Lt,
+    /// `<=`
     Le,
+    /// `>`
     Gt,
+    /// `>=`
     Ge,
+    /// `==`
     Eq,
+    /// `!=`
     Ne,
 }
 
+/// A graph operation. `Op` stays `Copy` and hashable (the hash-consing
+/// key); data that does not fit (shapes, permutations, indices) is interned
+/// in `Graph::aux` and referred to by index.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Op {
     /// A constant: `Graph::consts[i]`.
@@ -160,27 +199,40 @@ pub enum Op {
     /// parameters: set with `Tape::set_input` before each step, so one tape
     /// is re-fed batch after batch. Never differentiated.
     Input(u32),
+    /// `-a`
     Neg,
+    /// `a + b` (broadcasting, as every elementwise op)
     Add,
+    /// `a - b`
     Sub,
+    /// `a * b`
     Mul,
+    /// `a / b`
     Div,
     /// `a ^ b` with a varying exponent: `powf`.
     Pow,
     /// `a ^ c` with a constant exponent c (second argument): torch's
     /// specialized pow kernel.
     PowC,
+    /// An elementwise function of one argument.
     Un(UnFn),
+    /// `min(a, b)` elementwise; nan propagates
     Min,
+    /// `max(a, b)` elementwise; nan propagates
     Max,
+    /// `atan2(y, x)`
     Atan2,
     /// clamp(x, lo, hi)
     Clamp,
     /// where(mask, a, b)
     Where,
+    /// A comparison, giving a mask.
     Cmp(Cmp),
+    /// `a and b` of two masks
     And,
+    /// `a or b` of two masks
     Or,
+    /// `not m` of a mask
     Not,
     /// Sums its argument down to a shape it broadcasts from (the adjoint of
     /// broadcasting; `Graph::aux` holds the shape).
@@ -227,10 +279,15 @@ pub enum Op {
 /// Reductions kept as single ops (mean, var and std are built from them).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Red {
+    /// The sum.
     Sum,
+    /// The product.
     Prod,
+    /// The smallest element (amin: a tie shares the gradient).
     Min,
+    /// The largest element (amax: a tie shares the gradient).
     Max,
+    /// The Euclidean norm.
     Norm,
     /// log(sum(exp(x))), computed as torch does from the largest element.
     LogSumExp,

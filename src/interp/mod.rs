@@ -185,6 +185,10 @@ pub struct Session {
     diags_omitted: usize,
     /// The diagnostic that stopped the run, as JSON.
     stopped_by: Option<Value>,
+    /// What `history` keeps for the statement running now, when its text
+    /// would not reproduce what it did (a run cut short by Ctrl-C or a
+    /// non-finite value): set by the statement, taken after it.
+    pub(crate) replay: Option<run::Replay>,
 }
 
 /// At most this many syntax errors are shown (then "and N more"), and at
@@ -238,6 +242,7 @@ impl Session {
             diag_log: Vec::new(),
             diags_omitted: 0,
             stopped_by: None,
+            replay: None,
         }
     }
 
@@ -418,13 +423,21 @@ impl Session {
     fn run_program(&mut self, program: &Program) -> Outcome {
         let failed_before = self.failed_expects;
         for st in &program.stmts {
-            if let Err(d) = self.exec(st) {
+            self.replay = None;
+            let done = self.exec(st);
+            let text = &self.src[st.span.clone()];
+            // a statement that failed after changing the parameters (a run
+            // stopped by a NaN) is kept in the form that reproduces them
+            match (self.replay.take(), &done) {
+                (Some(r), _) => self.history.push(r.apply(text, st.span.start)),
+                (None, Ok(())) => self.history.push(text.to_string()),
+                (None, Err(_)) => {}
+            }
+            if let Err(d) = done {
                 self.emit(&d);
                 self.flush();
                 return self.stop(&d);
             }
-            let text = self.src[st.span.clone()].to_string();
-            self.history.push(text);
             // Each statement's output appears when it finishes, not when
             // the run ends.
             self.flush();

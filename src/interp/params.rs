@@ -377,3 +377,71 @@ fn initializer(s: &Session, e: &Expr, shape: &[usize], n: usize) -> Result<Vec<f
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::diagnostics::Code;
+    use crate::interp::testutil::{first_error, run};
+    use crate::interp::Outcome;
+
+    /// The primary label's source text in `src`.
+    fn at<'a>(src: &'a str, d: &crate::diagnostics::Diag) -> &'a str {
+        &src[d.labels[0].0.clone()]
+    }
+
+    #[test]
+    fn a_declaration_sets_value_limits_and_step() {
+        let r =
+            run("param x = 1 in [0, 2]; param w[2, 3] = 4; param z = 1 step 0.5; print x, sum(w);");
+        assert_eq!(r.outcome, Outcome::Ok, "{}", r.err);
+        assert_eq!(r.out, "1.0 24.0\n");
+        let p = &r.session.params;
+        assert_eq!((p[0].lower, p[0].upper), (Some(0.0), Some(2.0)));
+        assert_eq!(p[1].value.shape, vec![2, 3]);
+    }
+
+    #[test]
+    fn bad_declarations_point_at_their_part() {
+        // an initial value outside the limits is labelled at the name
+        let src = "param x = 3 in [0, 2];";
+        let d = first_error(src);
+        assert_eq!((d.code, at(src, &d)), (Code::E0207, "x"));
+        let src = "param x = 1 in [2, 0];";
+        let d = first_error(src);
+        assert_eq!(
+            (d.code, d.message.as_str()),
+            (Code::E0207, "invalid limits")
+        );
+        let src = "param w[2, 0];";
+        let d = first_error(src);
+        assert_eq!((d.code, at(src, &d)), (Code::E0207, "0"));
+        let src = "param w[2] = [1, 2, 3];";
+        let d = first_error(src);
+        assert_eq!((d.code, at(src, &d)), (Code::E0402, "[1, 2, 3]"));
+        assert_eq!(first_error("param x = 1 step 0;").code, Code::E0207);
+    }
+
+    #[test]
+    fn the_rank_cap_is_checked_at_the_dimensions() {
+        let dims = vec!["1"; 65].join(", ");
+        let src = format!("param w[{dims}];");
+        let d = first_error(&src);
+        assert_eq!(d.code, Code::E0402);
+        assert!(d.message.contains("65 axes"), "{}", d.message);
+        assert_eq!(at(&src, &d), dims);
+    }
+
+    #[test]
+    fn an_assignment_keeps_shape_and_limits() {
+        let r = run("param x = 1 in [0, 2]; x = 1.5; print x;");
+        assert_eq!(r.out, "1.5\n");
+        assert_eq!(
+            first_error("param x = 1 in [0, 2]; x = 3;").code,
+            Code::E0207
+        );
+        assert_eq!(
+            first_error("param w[2] = 0; w = [1, 2, 3];").code,
+            Code::E0402
+        );
+    }
+}

@@ -372,6 +372,7 @@ mod tests {
             at_limit: false,
             call_limit: !valid,
             above_max_edm: false,
+            saddle: false,
             values: vec![1.0, 2.0],
             errors: vec![0.1, 0.2],
             covariance: None,

@@ -296,7 +296,7 @@ pub fn hesse_exact(ctx: &mut Ctx, st: &State) -> State {
             ..st.clone()
         };
     };
-    state_from_hessian(
+    let new = state_from_hessian(
         &st.x,
         st.fval,
         g,
@@ -304,11 +304,18 @@ pub fn hesse_exact(ctx: &mut Ctx, st: &State) -> State {
         st.grad.gstep.clone(),
         &prec,
         ctx.calls(),
-    )
+    );
+    if new.status == ErrStatus::HesseFailed {
+        // a failed HESSE keeps the state's EDM (MnHesse)
+        return State { edm: st.edm, ..new };
+    }
+    new
 }
 
 /// A state whose inverse Hessian comes from the Hessian `h` (made positive
-/// definite if needed).
+/// definite if needed). A parameter without curvature (a zero diagonal
+/// element) fails as Minuit2's numerical HESSE does ("2nd derivative zero"):
+/// status HesseFailed with the diagonal fallback matrix.
 pub fn state_from_hessian(
     x: &Vector,
     fval: f64,
@@ -320,13 +327,27 @@ pub fn state_from_hessian(
 ) -> State {
     let n = x.len();
     let g2 = Vector::from_iterator(n, (0..n).map(|i| h[(i, i)]));
-    let (pd, what) = make_pos_def(&h, prec);
     let grad = Grad {
         g,
         g2,
         gstep,
         analytical: true,
     };
+    if super::saddle::zero_curvature(&h) {
+        let v = diag_fallback(&grad.g2, prec.eps2);
+        let e = edm(&grad.g, &v);
+        return State {
+            x: x.clone(),
+            fval,
+            grad,
+            v,
+            dcovar: 1.0,
+            status: ErrStatus::HesseFailed,
+            edm: e,
+            nfcn,
+        };
+    }
+    let (pd, what) = make_pos_def(&h, prec);
     let Some(inv) = invert(&pd) else {
         return State {
             x: x.clone(),
@@ -386,14 +407,24 @@ pub fn hesse(
         hesse_numeric(&mut ctx, &st, &strat, 0)
     };
     let (nf, ng) = (ctx.nfcn, ctx.ngrad);
+    if new.status == ErrStatus::Unset {
+        // no matrix: the minimum stays as it was (iminuit's update_fmin)
+        return (min.clone(), nf, ng);
+    }
+    // iminuit's update_fmin: the EDM of the new matrix decides again
+    // whether the minimum is above the EDM limit (as MIGRAD's last step
+    // does), and a HESSE that ran out of calls says so
+    let end = if new.edm > 10.0 * min.edm_goal {
+        EndStatus::AboveMaxEdm
+    } else if new.status == ErrStatus::CallLimit {
+        EndStatus::CallLimit
+    } else {
+        EndStatus::Ok
+    };
     let mut out = to_function_minimum(
         &trafo,
         &new,
-        if new.status == ErrStatus::CallLimit {
-            EndStatus::CallLimit
-        } else {
-            EndStatus::Ok
-        },
+        end,
         min.errordef,
         min.edm_goal,
         min.nfcn,

@@ -4,10 +4,11 @@
 //! HESSE check of the matrix when it changed too much (always at strategy
 //! 2), and iminuit's retries at strategy 2 when the first result is invalid.
 
-use super::hesse::{hesse_exact, hesse_numeric};
+use super::hesse::{exact_hessian, hesse_exact, hesse_numeric};
 use super::linesearch::line_search;
 use super::numgrad::numerical_gradient;
 use super::posdef::pos_def_error;
+use super::saddle;
 use super::seed::{seed_exact, seed_numeric};
 use super::state::{
     edm, to_function_minimum, Ctx, EndStatus, ErrStatus, Grad, State, Strategy, Vector,
@@ -91,10 +92,9 @@ fn iterate(
     let prec = *ctx.trafo.precision();
     let mut s0 = start.clone();
     let mut edm_c = s0.edm * (1.0 + 3.0 * s0.dcovar);
+    // do-while, as VariableMetricBuilder: at least one step is taken even
+    // when the starting point already meets the EDM goal
     loop {
-        if !(edm_c > edmval && ctx.calls() < maxfcn) {
-            break;
-        }
         let mut step = -(&s0.v * &s0.grad.g);
         if s0.grad.g.dot(&s0.grad.g) <= 0.0 {
             break;
@@ -156,6 +156,9 @@ fn iterate(
             nfcn: ctx.calls(),
         };
         edm_c = e * (1.0 + 3.0 * dcov);
+        if !(edm_c > edmval && ctx.calls() < maxfcn) {
+            break;
+        }
     }
     finish(ctx, s0, edm_c, edmval, maxfcn, &prec)
 }
@@ -208,13 +211,15 @@ pub fn run_migrad(
     }
     if seed.edm < 0.0 {
         // VariableMetricBuilder: "Initial matrix not pos.def." -- the seed
-        // is returned as the minimum, which iminuit shows as INVALID with
-        // "Hesse FAILED" and "Covariance NOT pos. def."
-        let mut seed = seed;
-        seed.status = ErrStatus::HesseFailed;
+        // (status NotPosDef) is returned as the minimum, which iminuit shows
+        // as INVALID (negative EDM) with "Hesse FAILED" and "Covariance NOT
+        // pos. def."
         return (seed, EndStatus::Ok);
     }
-    if !seed.is_valid() || seed.edm.is_nan() {
+    // a seed whose strategy-2 HESSE failed still starts the iterations (its
+    // matrix is HESSE's diagonal fallback), as in the Minuit2 of iminuit
+    // 2.33; only a seed without a usable value or EDM ends the fit here
+    if !seed.fval.is_finite() || seed.edm.is_nan() {
         return (seed, EndStatus::Ok);
     }
     let mut maxfcn_eff = maxfcn;
@@ -293,10 +298,10 @@ pub fn migrad(fcn: &mut dyn Fcn, params: &[ParamSpec], opts: &MigradOptions) -> 
     let (mut st, mut end) = run_migrad(&mut ctx, &x0, None, &strat, maxfcn, opts.tol, exact);
     let mut tries = 5;
     let mut cur_trafo = trafo.clone();
-    // a seed whose matrix is not positive definite ends the fit (iminuit
-    // does not retry it either)
+    // iminuit retries while Minuit2's FunctionMinimum::IsValid is false; a
+    // seed whose matrix is not positive definite counts as valid there (only
+    // iminuit's own negative-EDM check calls it invalid), so it ends the fit
     while (!st.is_valid() || end != EndStatus::Ok)
-        && st.status != ErrStatus::HesseFailed
         && !ctx.saw_nan
         && end != EndStatus::CallLimit
         && tries > 1
@@ -318,7 +323,7 @@ pub fn migrad(fcn: &mut dyn Fcn, params: &[ParamSpec], opts: &MigradOptions) -> 
         let mut p2 = params.to_vec();
         for (i, p) in p2.iter_mut().enumerate() {
             p.value = fm.values[i];
-            if !p.fixed && fm.errors[i] > 0.0 && fm.errors[i].is_finite() {
+            if !p.fixed && fm.errors[i] >= 0.0 && fm.errors[i].is_finite() {
                 p.error = fm.errors[i];
             }
         }
@@ -333,7 +338,7 @@ pub fn migrad(fcn: &mut dyn Fcn, params: &[ParamSpec], opts: &MigradOptions) -> 
         }
         for (i, p) in p2.iter_mut().enumerate() {
             p.value = sm.values[i];
-            if !p.fixed && sm.errors[i] > 0.0 && sm.errors[i].is_finite() {
+            if !p.fixed && sm.errors[i] >= 0.0 && sm.errors[i].is_finite() {
                 p.error = sm.errors[i];
             }
         }
@@ -346,6 +351,10 @@ pub fn migrad(fcn: &mut dyn Fcn, params: &[ParamSpec], opts: &MigradOptions) -> 
         st = r.0;
         end = r.1;
         tries -= 1;
+    }
+    let mut saddle = false;
+    if exact && n > 0 {
+        (st, end, saddle) = leave_saddles(&mut ctx, st, end, &strat, maxfcn, opts.tol);
     }
     let mut fm = to_function_minimum(
         &cur_trafo,
@@ -362,5 +371,52 @@ pub fn migrad(fcn: &mut dyn Fcn, params: &[ParamSpec], opts: &MigradOptions) -> 
         // a NaN objective value anywhere makes the fit invalid
         fm.valid = false;
     }
+    if saddle {
+        fm.saddle = true;
+        fm.valid = false;
+    }
     fm
+}
+
+/// Autograd mode: where MIGRAD converged with a matrix that had to be
+/// forced positive definite, the exact Hessian is asked whether the point
+/// is a saddle; a saddle is left along its direction of negative curvature
+/// and MIGRAD goes on from there (at most `MAX_ESCAPES` times). Returns the
+/// final state and whether it is a saddle that could not be left. A matrix
+/// that is positive definite as computed needs no check (and costs no
+/// extra Hessian).
+fn leave_saddles(
+    ctx: &mut Ctx,
+    mut st: State,
+    mut end: EndStatus,
+    strat: &Strategy,
+    maxfcn: usize,
+    tol: f64,
+) -> (State, EndStatus, bool) {
+    let prec = *ctx.trafo.precision();
+    for round in 0..=saddle::MAX_ESCAPES {
+        let suspect = matches!(st.status, ErrStatus::MadePosDef | ErrStatus::NotPosDef);
+        if !(suspect && st.is_valid() && end == EndStatus::Ok && st.edm >= 0.0) {
+            return (st, end, false);
+        }
+        let g = if st.grad.analytical {
+            st.grad.g.clone()
+        } else {
+            ctx.gradient(&st.x)
+        };
+        let Some(h) = exact_hessian(ctx, &st.x, &g) else {
+            return (st, end, false);
+        };
+        let Some((d, c)) = saddle::negative_curvature(&h, &prec) else {
+            return (st, end, false);
+        };
+        if round == saddle::MAX_ESCAPES {
+            break;
+        }
+        let Some((x1, _)) = saddle::leave(ctx, &st.x, st.fval, &g, &d, c) else {
+            return (st, end, true);
+        };
+        (st, end) = run_migrad(ctx, &x1, None, strat, maxfcn, tol, true);
+    }
+    (st, end, true)
 }

@@ -21,6 +21,7 @@ pub mod posdef;
 pub mod profile;
 #[cfg(test)]
 mod reftests;
+pub mod saddle;
 pub mod seed;
 pub mod state;
 pub mod transform;
@@ -112,6 +113,10 @@ pub struct FunctionMinimum {
     pub at_limit: bool,
     pub call_limit: bool,
     pub above_max_edm: bool,
+    /// MIGRAD stopped at a saddle it could not leave: the exact Hessian has
+    /// a negative eigenvalue there (autograd mode only; such a minimum is
+    /// not valid).
+    pub saddle: bool,
     /// Every parameter, external coordinates.
     pub values: Vec<f64>,
     /// Every parameter's parabolic error (0 for fixed ones).
@@ -131,6 +136,11 @@ pub struct InternalState {
     pub g2: Vec<f64>,
     pub gstep: Vec<f64>,
     pub inv_hessian: Option<Matrix>,
+    /// The status of `inv_hessian` (Minuit2's MinimumError status), which
+    /// the user-facing flags only summarize.
+    pub status: state::ErrStatus,
+    /// Minuit2's Dcovar of `inv_hessian` (0 for a fresh HESSE matrix).
+    pub dcovar: f64,
     pub strategy: u32,
     pub tol: f64,
 }

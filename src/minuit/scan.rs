@@ -12,7 +12,9 @@
 //! line search away from negative curvature) gives the EDM estimate and the
 //! errors `sqrt(2 errordef / G2)`; the minimum is valid when that EDM is
 //! below the goal `max(0.1 * errordef, eps2)` (iminuit's default `tol`).
-//! With an exact gradient the exact-derivative seed is used instead.
+//! The seed is the numerical one even when the objective has an exact
+//! gradient: a grid search asks for no derivative, and the numbers are
+//! then iminuit's.
 //!
 //! `n` is the number of points per free parameter, so the grid costs
 //! `n^k` calls for `k` free parameters. iminuit's `scan(ncall)` takes a
@@ -22,7 +24,7 @@
 
 use thiserror::Error;
 
-use super::seed::{seed_exact, seed_numeric};
+use super::seed::seed_numeric;
 use super::state::{Ctx, Strategy, Vector};
 use super::transform::Transform;
 use super::{Fcn, FunctionMinimum, InternalState, ParamSpec};
@@ -158,14 +160,11 @@ pub fn scan(
         }
     };
     let strategy = Strategy::new(1);
-    let exact = fcn.has_gradient();
     let mut ctx = Ctx::new(fcn, trafo.clone(), up);
     let x0 = Vector::from_vec(trafo.initial_internal());
-    let st = if exact {
-        seed_exact(&mut ctx, &x0, None, &strategy)
-    } else {
-        seed_numeric(&mut ctx, &x0, None, &strategy)
-    };
+    // the grid needs no derivative, and iminuit judges its best point with
+    // the numerical seed, whatever the objective offers
+    let st = seed_numeric(&mut ctx, &x0, None, &strategy);
 
     let values = trafo.external(st.x.as_slice());
     let mut errors = vec![0.0; params.len()];
@@ -190,6 +189,7 @@ pub fn scan(
         at_limit: trafo.at_limit(&values, &errors),
         call_limit: false,
         above_max_edm: !valid,
+        saddle: false,
         values,
         errors,
         covariance: None,
@@ -199,6 +199,8 @@ pub fn scan(
             g2: st.grad.g2.as_slice().to_vec(),
             gstep: st.grad.gstep.as_slice().to_vec(),
             inv_hessian: None,
+            status: super::state::ErrStatus::Unset,
+            dcovar: 1.0,
             strategy: 1,
             tol: 0.1,
         },

@@ -204,6 +204,40 @@ pub fn seed_exact(ctx: &mut Ctx, x0: &Vector, cov: Option<&Matrix>, strat: &Stra
         }
     }
     match (h, cov) {
+        (Some(hm), _) if (0..n).any(|i| hm[(i, i)] < 0.0) => {
+            // negative curvature left after the line searches: Minuit2's
+            // seed matrix is diag(1/G2), not positive definite, and MIGRAD
+            // stops at once ("Initial matrix not pos.def.")
+            let g2 = Vector::from_iterator(n, (0..n).map(|i| hm[(i, i)]));
+            let mut v = Matrix::zeros(n, n);
+            for i in 0..n {
+                v[(i, i)] = if g2[i].abs() > prec.eps2 {
+                    1.0 / g2[i]
+                } else {
+                    1.0
+                };
+            }
+            let e = edm(&g, &v);
+            State {
+                x,
+                fval: f,
+                grad: Grad {
+                    g,
+                    g2,
+                    gstep: Vector::from_element(n, 1.0),
+                    analytical: true,
+                },
+                v,
+                dcovar: 1.0,
+                status: if e < 0.0 {
+                    ErrStatus::NotPosDef
+                } else {
+                    ErrStatus::PosDef
+                },
+                edm: e,
+                nfcn: ctx.calls(),
+            }
+        }
         (Some(hm), _) => {
             let gstep = Vector::from_element(n, 1.0);
             state_from_hessian(&x, f, g, hm, gstep, &prec, ctx.calls())

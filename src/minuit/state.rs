@@ -198,8 +198,9 @@ impl Strategy {
 }
 
 /// Status of an inverse Hessian (Minuit2's MinimumError status).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum ErrStatus {
+    #[default]
     Unset,
     PosDef,
     MadePosDef,
@@ -296,9 +297,12 @@ pub fn to_function_minimum(
     let cov_valid = st.is_valid();
     for (i, &e) in trafo.free_indices().iter().enumerate() {
         let ierr = if cov_valid {
-            (2.0 * up * st.v[(i, i)]).max(0.0).sqrt()
+            // NaN for a negative diagonal, as Minuit2 shows it
+            (2.0 * up * st.v[(i, i)]).sqrt()
         } else {
-            st.grad.gstep[i].abs()
+            // MnUserParameterState takes the parameters' Dirin, which a
+            // MIGRAD or HESSE state does not have
+            0.0
         };
         errors[e] = trafo.int2ext_error(i, st.x[i], ierr);
     }
@@ -307,7 +311,15 @@ pub fn to_function_minimum(
     } else {
         None
     };
-    let valid = st.is_valid() && end == EndStatus::Ok && st.fval.is_finite() && st.edm.is_finite();
+    // Minuit2's FunctionMinimum::IsValid, and iminuit's extra condition
+    // that the EDM is not negative (a matrix that is not positive definite)
+    let valid = st.is_valid()
+        && end == EndStatus::Ok
+        && st.fval.is_finite()
+        && st.edm.is_finite()
+        && st.edm >= 0.0;
+    let posdef = st.status == ErrStatus::PosDef;
+    let made_posdef = st.status == ErrStatus::MadePosDef;
     FunctionMinimum {
         fval: st.fval,
         edm: st.edm,
@@ -318,12 +330,16 @@ pub fn to_function_minimum(
         valid,
         accurate: st.is_accurate(),
         has_covariance: has_cov,
-        has_posdef_covar: st.status == ErrStatus::PosDef,
-        has_made_posdef_covar: st.status == ErrStatus::MadePosDef,
-        hesse_failed: st.status == ErrStatus::HesseFailed,
+        has_posdef_covar: posdef,
+        has_made_posdef_covar: made_posdef,
+        // iminuit's `hesse_failed`: a matrix exists but is neither positive
+        // definite nor made so (HESSE failed, its inversion failed, it hit
+        // the call limit, or the matrix is not positive definite)
+        hesse_failed: has_cov && !(posdef || made_posdef),
         at_limit: trafo.at_limit(&values, &errors),
         call_limit: end == EndStatus::CallLimit,
         above_max_edm: end == EndStatus::AboveMaxEdm,
+        saddle: false,
         values,
         errors,
         covariance,
@@ -333,6 +349,8 @@ pub fn to_function_minimum(
             g2: st.grad.g2.as_slice().to_vec(),
             gstep: st.grad.gstep.as_slice().to_vec(),
             inv_hessian: if has_cov { Some(st.v.clone()) } else { None },
+            status: st.status,
+            dcovar: st.dcovar,
             strategy,
             tol,
         },
@@ -347,14 +365,8 @@ pub fn state_from_minimum(min: &FunctionMinimum, analytical: bool) -> State {
         .inv_hessian
         .clone()
         .unwrap_or_else(|| Matrix::identity(n, n));
-    let status = if min.hesse_failed {
-        ErrStatus::HesseFailed
-    } else if min.has_made_posdef_covar {
-        ErrStatus::MadePosDef
-    } else if min.has_posdef_covar {
-        ErrStatus::PosDef
-    } else if min.internal.inv_hessian.is_some() {
-        ErrStatus::NotPosDef
+    let status = if min.internal.inv_hessian.is_some() {
+        min.internal.status
     } else {
         ErrStatus::Unset
     };
@@ -375,7 +387,7 @@ pub fn state_from_minimum(min: &FunctionMinimum, analytical: bool) -> State {
             analytical,
         },
         v,
-        dcovar: if min.accurate { 0.0 } else { 1.0 },
+        dcovar: min.internal.dcovar,
         status,
         edm: min.edm,
         nfcn: min.nfcn,

@@ -7,6 +7,7 @@ use logos::Logos;
 use std::fmt;
 use std::ops::Range;
 
+/// A byte range of the source text.
 pub type Span = Range<usize>;
 
 /// Why a piece of text is not a token (the message of its diagnostic;
@@ -32,7 +33,9 @@ pub enum LexErrorKind {
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 #[error("{kind}")]
 pub struct LexError {
+    /// What is wrong.
     pub kind: LexErrorKind,
+    /// Where.
     pub span: Span,
 }
 
@@ -69,59 +72,88 @@ fn number(lex: &mut logos::Lexer<Tok>) -> Result<f64, LexErrorKind> {
     }
 }
 
+/// A token of the language. Keywords are reserved everywhere except the
+/// context words (`contour`, `loss`, `lr`, the training words, ...), which
+/// a pass after lexing (`contextual`, `training_words`) makes keywords only
+/// where the grammar expects them.
 #[derive(Logos, Clone, Debug, PartialEq)]
 #[logos(error = LexErrorKind)]
 #[logos(skip r"[ \t\r\n\f]+")]
 #[logos(skip r"#[^\n]*")]
 pub enum Tok {
+    /// the keyword `param`
     #[token("param")]
     Param,
+    /// the keyword `let`
     #[token("let")]
     Let,
+    /// the keyword `fn`
     #[token("fn")]
     Fn,
+    /// the keyword `minimize`
     #[token("minimize")]
     Minimize,
+    /// the keyword `maximize`
     #[token("maximize")]
     Maximize,
+    /// the keyword `with`
     #[token("with")]
     With,
+    /// the keyword `for`
     #[token("for")]
     For,
+    /// the keyword `steps`
     #[token("steps")]
     Steps,
+    /// the keyword `from`
     #[token("from")]
     From,
+    /// the keyword `in`
     #[token("in")]
     In,
+    /// the keyword `fixed`
     #[token("fixed")]
     Fixed,
+    /// the keyword `print`
     #[token("print")]
     Print,
+    /// the keyword `expect`
     #[token("expect")]
     Expect,
+    /// the keyword `within`
     #[token("within")]
     Within,
+    /// the keyword `seed`
     #[token("seed")]
     Seed,
+    /// the keyword `hesse`
     #[token("hesse")]
     Hesse,
+    /// the keyword `minos`
     #[token("minos")]
     Minos,
+    /// the keyword `plot`
     #[token("plot")]
     Plot,
+    /// the keyword `over`
     #[token("over")]
     Over,
+    /// the keyword `to`
     #[token("to")]
     To,
+    /// the keyword `and`
     #[token("and")]
     And,
+    /// the keyword `or`
     #[token("or")]
     Or,
+    /// the keyword `not`
     #[token("not")]
     Not,
+    /// the keyword `true`
     #[token("true")]
     True,
+    /// the keyword `false`
     #[token("false")]
     False,
     /// `contour` right after `plot`.
@@ -130,18 +162,25 @@ pub enum Tok {
     Loss,
     /// `path` right after `with` in a plot statement.
     Path,
-    /// The training words of a minimize statement (see `training_words`):
-    /// `schedule`, `per`, `step`, `epochs`, `batch`, `shuffle`, `drop_last`, `watch`.
     /// `lr` right after `plot` (and before `to`).
     Lr,
+    // The training words of a minimize statement (see `training_words`)
+    // are keywords only there; elsewhere they are names.
+    /// `schedule` in a minimize statement.
     Schedule,
+    /// `per` in `schedule ... per step`.
     Per,
     /// `step` after `per` in a schedule, or after an expression in a `param` statement.
     Step,
+    /// `epochs` in `for N epochs`.
     Epochs,
+    /// `batch` in `for N epochs batch B`.
     Batch,
+    /// `shuffle` in a `for N epochs` clause.
     Shuffle,
+    /// `drop_last` in a `for N epochs` clause.
     DropLast,
+    /// `watch` in a `for N epochs` clause.
     Watch,
     /// `paths` right after `with` in a plot statement.
     Paths,
@@ -155,57 +194,83 @@ pub enum Tok {
     /// statement: an option.
     OptName(String),
 
+    /// A name: a parameter, `let`, function, builtin or option.
     #[regex(r"[A-Za-z_][A-Za-z0-9_]*", |lex| lex.slice().to_string())]
     Ident(String),
+    /// A number literal (no sign: `-` is an operator).
     #[regex(r"[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?", number)]
     Num(f64),
+    /// A string literal, its escapes resolved.
     #[regex(r#""([^"\\\n]|\\.)*""#, unescape)]
     Str(String),
+    /// A string with no closing quote on its line (an error the parser reports).
     #[regex(r#""([^"\\\n]|\\.)*"#, unterminated)]
     UnterminatedStr,
 
+    /// the symbol `(`
     #[token("(")]
     LParen,
+    /// the symbol `)`
     #[token(")")]
     RParen,
+    /// the symbol `[`
     #[token("[")]
     LBracket,
+    /// the symbol `]`
     #[token("]")]
     RBracket,
+    /// the symbol `,`
     #[token(",")]
     Comma,
+    /// the symbol `;`
     #[token(";")]
     Semi,
+    /// the symbol `:`
     #[token(":")]
     Colon,
+    /// the symbol `.`
     #[token(".")]
     Dot,
+    /// the symbol `~`
     #[token("~")]
     Tilde,
+    /// the symbol `=`
     #[token("=")]
     Assign,
+    /// the symbol `==`
     #[token("==")]
     EqEq,
+    /// the symbol `!=`
     #[token("!=")]
     NotEq,
+    /// the symbol `<`
     #[token("<")]
     Lt,
+    /// the symbol `<=`
     #[token("<=")]
     Le,
+    /// the symbol `>`
     #[token(">")]
     Gt,
+    /// the symbol `>=`
     #[token(">=")]
     Ge,
+    /// the symbol `+`
     #[token("+")]
     Plus,
+    /// the symbol `-`
     #[token("-")]
     Minus,
+    /// the symbol `*`
     #[token("*")]
     Star,
+    /// the symbol `/`
     #[token("/")]
     Slash,
+    /// the symbol `@`
     #[token("@")]
     At,
+    /// the symbol `^` (also `**`)
     #[token("^")]
     #[token("**")]
     Caret,
@@ -299,6 +364,7 @@ pub const KEYWORDS: &[&str] = &[
 /// later recursive pass can overflow the stack on it.
 pub const MAX_NESTING: usize = 1000;
 
+/// A token with its start and end byte offsets, as LALRPOP takes them.
 pub type Spanned = (usize, Tok, usize);
 
 /// Lexes the whole source. Errors do not stop lexing: every bad token is

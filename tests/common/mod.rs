@@ -7,6 +7,8 @@
 //! `dead_code` allowance.
 #![allow(dead_code)]
 
+pub mod tables;
+
 use serde_json::Value;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};

@@ -507,3 +507,51 @@ impl Session {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{LVal, Lowerer};
+    use crate::graph::{Graph, Op};
+    use crate::interp::testutil::run;
+
+    /// Lowers `expr` in a session that has run `decls`.
+    fn lower(decls: &str, expr: &str) -> (Graph, Result<LVal, crate::diagnostics::Diag>) {
+        let r = run(decls);
+        let e = crate::syntax::parse_expr(expr).expect("parses");
+        let mut g = Graph::new();
+        let v = Lowerer::new(&r.session, &mut g).lower(&e);
+        (g, v)
+    }
+
+    #[test]
+    fn a_repeated_subexpression_is_one_node() {
+        let (g, v) = lower("param x = 1; param y = 2;", "(x * y) + sin(x * y)");
+        assert!(matches!(v, Ok(LVal::Num(_))));
+        let muls = g.nodes.iter().filter(|n| n.op == Op::Mul).count();
+        assert_eq!(muls, 1);
+    }
+
+    #[test]
+    fn parameters_are_slots_and_constants_fold() {
+        let (g, v) = lower("param x = 1;", "x + 2 * 3");
+        let Ok(LVal::Num(n)) = v else { panic!() };
+        assert!(g.varying[n as usize]);
+        assert_eq!(g.params_reached(n, 1), vec![0]);
+        let (g, v) = lower("", "2 * 3 + 1");
+        let Ok(LVal::Num(n)) = v else { panic!() };
+        assert_eq!(g.const_scalar(n), Some(7.0));
+    }
+
+    #[test]
+    fn masks_and_strings_are_their_own_values() {
+        assert!(matches!(
+            lower("param x = 1;", "x > 0").1,
+            Ok(LVal::Mask(_))
+        ));
+        assert!(matches!(lower("", "\"a\"").1, Ok(LVal::Str(_))));
+        let e = lower("param x = 1;", "(x > 0) + 1")
+            .1
+            .expect_err("an error");
+        assert!(e.message.contains("mask"), "{}", e.message);
+    }
+}

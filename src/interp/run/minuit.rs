@@ -4,6 +4,7 @@
 //! statements that continue from the minimum (`hesse`, `minos`, `contour`,
 //! `profile`) are in `uncertainty.rs`.
 
+use super::stopped::{minuit_stopped, MinuitStop, StoppedFit};
 use super::tape_cache::Purpose;
 use super::{opt_diag, params_record, Objective};
 use crate::diagnostics::{Diag, Span};
@@ -16,7 +17,7 @@ use crate::minuit::options::Algorithm;
 use crate::minuit::{self, report as mreport, Fcn, FunctionMinimum, MigradOptions, ParamSpec};
 use crate::optim::{self, OptArg, OptValue};
 use crate::syntax::ast::MinimizeStmt;
-use crate::tensor::{fmt_num, Tensor};
+use crate::tensor::Tensor;
 use serde_json::json;
 
 /// The most parameter elements a Minuit minimization takes.
@@ -124,6 +125,12 @@ impl CallRecord {
 
 /// The objective as Minuit sees it: value, exact gradient and exact Hessian
 /// from tapes over one graph; value calls feed `record`.
+///
+/// Ctrl-C: every value call polls the interrupt flag. Once it is taken the
+/// Fcn stops evaluating and answers NaN at once (no gradient, no Hessian),
+/// which ends MIGRAD, SIMPLEX, SCAN, HESSE and MINOS within their call
+/// limits in no time; the statement then reports `interrupted()` and the
+/// best finite point seen (`best`) instead of the algorithm's result.
 pub struct GraphFcn {
     f: Tape,
     fg: Tape,
@@ -133,6 +140,41 @@ pub struct GraphFcn {
     h_slots: Vec<usize>,
     sign: f64,
     pub record: CallRecord,
+    /// Value and gradient calls since `arm`, and the value calls when
+    /// Ctrl-C was taken.
+    calls: usize,
+    grads: usize,
+    stopped_at: Option<usize>,
+    /// The lowest `sign * value` seen since `arm`, and where.
+    best: Option<(f64, Vec<f64>)>,
+}
+
+impl GraphFcn {
+    /// Starts a statement: forgets an earlier interrupt and best point.
+    pub fn arm(&mut self) {
+        self.calls = 0;
+        self.grads = 0;
+        self.stopped_at = None;
+        self.best = None;
+    }
+
+    /// The value and gradient calls that ran since `arm`.
+    pub fn counts(&self) -> (usize, usize) {
+        (self.calls, self.grads)
+    }
+
+    /// The value calls made before Ctrl-C stopped this statement, if it did.
+    pub fn interrupted(&self) -> Option<usize> {
+        self.stopped_at
+    }
+
+    /// The best finite point seen since `arm` (external coordinates) with
+    /// its objective value (not negated for a maximization).
+    pub fn best(&self) -> Option<(f64, &[f64])> {
+        self.best
+            .as_ref()
+            .map(|(v, x)| (self.sign * v, x.as_slice()))
+    }
 }
 
 /// Buffer offsets of parameter elements (slot, element) in a tape.
@@ -153,16 +195,39 @@ fn set(t: &mut Tape, offs: &[usize], x: &[f64]) {
 
 impl Fcn for GraphFcn {
     fn value(&mut self, x: &[f64]) -> f64 {
+        if self.stopped_at.is_some() {
+            return f64::NAN;
+        }
+        if crate::interp::take_interrupt() {
+            self.stopped_at = Some(self.calls);
+            return f64::NAN;
+        }
+        self.calls += 1;
         set(&mut self.f, &self.slots, x);
         self.f.forward();
         let v = self.f.output(0)[0];
         self.record.push(v, x);
-        self.sign * v
+        let fv = self.sign * v;
+        if fv.is_finite() && self.best.as_ref().is_none_or(|(b, _)| fv < *b) {
+            match &mut self.best {
+                Some((b, bx)) => {
+                    *b = fv;
+                    bx.copy_from_slice(x);
+                }
+                None => self.best = Some((fv, x.to_vec())),
+            }
+        }
+        fv
     }
     fn has_gradient(&self) -> bool {
         true
     }
     fn gradient(&mut self, x: &[f64], g: &mut [f64]) {
+        if self.stopped_at.is_some() {
+            g.fill(f64::NAN);
+            return;
+        }
+        self.grads += 1;
         set(&mut self.fg, &self.fg_slots, x);
         self.fg.forward();
         for (i, gi) in g.iter_mut().enumerate() {
@@ -170,7 +235,7 @@ impl Fcn for GraphFcn {
         }
     }
     fn hessian(&mut self, x: &[f64], h: &mut [f64]) -> bool {
-        let Some(t) = self.h.as_mut() else {
+        let Some(t) = self.h.as_mut().filter(|_| self.stopped_at.is_none()) else {
             return false;
         };
         set(t, &self.h_slots, x);
@@ -350,6 +415,10 @@ pub(super) fn run_minuit(
             specs.len(),
             s.opts.trace || specs.len() <= RECORD_POINTS_UP_TO,
         ),
+        calls: 0,
+        grads: 0,
+        stopped_at: None,
+        best: None,
     };
     let min = match aname {
         "migrad" => minuit::migrad(&mut fcn, &specs, &mo),
@@ -360,24 +429,25 @@ pub(super) fn run_minuit(
                 .note("help: scan needs limits `in [lo, hi]` on every free parameter")
         })?,
     };
-    if !min.fval.is_finite() || min.values.iter().any(|v| !v.is_finite()) {
-        let at: Vec<String> = specs
-            .iter()
-            .zip(&min.values)
-            .map(|(p, v)| format!("{} = {}", p.name, fmt_num(*v)))
-            .collect();
-        return Err(Diag::error(
-            "E0400",
-            format!(
-                "{aname} stopped: the objective is {} at its last point",
-                fmt_num(sign * min.fval)
-            ),
-        )
-        .at(m.objective.span.clone(), "this objective")
-        .note(format!("at {}", at.join(", ")))
-        .note(
-            "help: start from a point where the objective is finite, or add limits `in [lo, hi]`",
-        ));
+    // Ctrl-C, or a non-finite end: the best point seen, and a report of what ran.
+    let nonfinite = !min.fval.is_finite() || min.values.iter().any(|v| !v.is_finite());
+    let stop = match fcn.interrupted() {
+        Some(n) => Some(MinuitStop::Interrupted(n)),
+        None => nonfinite.then_some(MinuitStop::NonFinite(sign * min.fval)),
+    };
+    if let Some(stop) = stop {
+        let (nfcn, ngrad) = fcn.counts();
+        let f = StoppedFit {
+            m,
+            aname,
+            options: &options,
+            specs: &specs,
+            elems: &elems,
+            nfcn,
+            ngrad,
+            line,
+        };
+        return minuit_stopped(s, f, &fcn, stop);
     }
     // Values back into the session.
     for (k, &(i, e)) in elems.iter().enumerate() {

@@ -4,9 +4,11 @@
 
 mod epochs;
 pub(super) mod minuit;
+mod runaway;
 mod schedule;
 mod steps;
 mod steps_report;
+mod stopped;
 pub(super) mod tape_cache;
 pub(super) mod uncertainty;
 
@@ -18,6 +20,7 @@ use crate::syntax::ast::{Arg, Expr, ExprKind, MinimizeStmt, Stmt};
 use crate::tensor::{fmt_num, Tensor};
 
 use crate::minuit::options::{algorithm, ALGORITHMS};
+pub use stopped::Replay;
 
 /// Turns `name=value` arguments of `with OPT(...)` into option values.
 pub(super) fn option_args(s: &Session, args: &[Arg]) -> Result<Vec<OptArg>, Diag> {
@@ -277,4 +280,42 @@ pub(super) fn params_record(s: &Session) -> Vec<(String, Tensor)> {
         .iter()
         .map(|p| (p.name.clone(), p.value.clone()))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::diagnostics::Code;
+    use crate::interp::testutil::{first_error, run};
+    use crate::interp::Outcome;
+
+    /// The code of the error that stops `src` and its primary label's text.
+    fn err_at(src: &str) -> (Code, &str) {
+        let d = first_error(src);
+        (d.code, &src[d.labels[0].0.clone()])
+    }
+
+    #[test]
+    fn the_objective_is_checked_before_running() {
+        assert_eq!(err_at("param w[2] = 0; minimize w;"), (Code::E0305, "w"));
+        assert_eq!(err_at("let a = 1; minimize a^2;"), (Code::E0305, "a^2"));
+    }
+
+    #[test]
+    fn options_are_checked_at_the_option() {
+        let src = "param x = 1; minimize x^2 with adam(lr=0.1, foo=1) for 3 steps;";
+        assert_eq!(err_at(src), (Code::E0301, "foo=1"));
+        let src = "param x = 1; minimize x^2 with adam(lr=true) for 3 steps;";
+        assert_eq!(err_at(src), (Code::E0302, "lr=true"));
+        let src = "param x = 1; minimize x^2 with adam for 0 steps;";
+        assert_eq!(err_at(src), (Code::E0304, "0"));
+    }
+
+    #[test]
+    fn a_run_updates_only_the_free_parameters() {
+        let r = run("param x = 3; param y = 5 fixed;
+            minimize (x - 1)^2 + y with sgd(lr=0.25) for 2 steps; print x, y;");
+        assert_eq!(r.outcome, Outcome::Ok, "{}", r.err);
+        // x - 1 halves each step: 3 -> 2 -> 1.5
+        assert!(r.out.ends_with("1.5 5.0\n"), "{}", r.out);
+    }
 }

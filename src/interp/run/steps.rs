@@ -10,7 +10,9 @@
 //! agree).
 
 use super::epochs::{self, EpochLog, Plan, Watched};
+use super::runaway::{self, Finding, Runaway};
 use super::steps_report::{self, Outcome};
+use super::stopped::{values_replay, Replay};
 use super::tape_cache::Purpose;
 use super::Objective;
 use crate::diagnostics::Diag;
@@ -329,6 +331,7 @@ pub(super) fn run_steps(s: &mut Session, r: StepRun<'_>) -> Result<(), Diag> {
     };
 
     let mut best = Best::new(maximize, &x);
+    let mut runaway = Runaway::new(steps, &x, maximize);
     let mut path = PathRecorder::new(n, s.opts.trace || n <= PATH_LIMIT, PATH_BUDGET);
     let mut stop = Interrupt {
         flag: &INTERRUPT,
@@ -359,7 +362,7 @@ pub(super) fn run_steps(s: &mut Session, r: StepRun<'_>) -> Result<(), Diag> {
             None => s.progress(None),
         };
         let mut progress = Progress::new(&mut say);
-        let mut obs: Vec<&mut dyn Observer> = vec![&mut path, &mut best];
+        let mut obs: Vec<&mut dyn Observer> = vec![&mut path, &mut best, &mut runaway];
         if let Some(l) = log.as_mut() {
             obs.push(l);
         }
@@ -378,12 +381,15 @@ pub(super) fn run_steps(s: &mut Session, r: StepRun<'_>) -> Result<(), Diag> {
     if let Some(f) = &problem.feed {
         *s.rng.borrow_mut() = f.rng.clone();
     }
-    if let Some(bad) = end.nonfinite {
-        write_back(s, &free, &ranges, &x);
-        return Err(steps_report::nonfinite(s, m, &free, &ranges, &bad));
+    // Ctrl-C or a non-finite value: back to the best point seen (the start
+    // when no step had a finite loss).
+    if let Some(b) = end.nonfinite.as_ref().filter(|_| end.ran == 0) {
+        // not one step ran: nothing to report, nothing changed
+        return Err(steps_report::nonfinite(s, m, &free, &ranges, b, 0));
     }
     let interrupted = stop.hit;
-    if interrupted {
+    let stopped = interrupted || end.nonfinite.is_some();
+    if stopped {
         x.copy_from_slice(&best.x);
     }
     // The loss at the result, on all the data (not counted: the optimizer did not ask for it).
@@ -407,11 +413,18 @@ pub(super) fn run_steps(s: &mut Session, r: StepRun<'_>) -> Result<(), Diag> {
         t.output(0)[0]
     };
     path.finish(&x, final_loss);
-    if !interrupted && best.improves(final_loss) {
+    if !stopped && best.improves(final_loss) {
         best.loss = final_loss;
         best.step = end.ran;
     }
+    let bad = end
+        .nonfinite
+        .as_ref()
+        .map(|b| steps_report::nonfinite(s, m, &free, &ranges, b, end.ran));
     write_back(s, &free, &ranges, &x);
+    if stopped {
+        s.replay = Some(replay(s, m, &free, best.step, interrupted));
+    }
     let epochs = log.map(|l| steps_report::Epochs {
         plan: plan.expect("a log only for epochs"),
         losses: l.losses,
@@ -429,6 +442,7 @@ pub(super) fn run_steps(s: &mut Session, r: StepRun<'_>) -> Result<(), Diag> {
             maximize,
             ran: end.ran,
             interrupted,
+            nonfinite: end.nonfinite.as_ref().map(|b| b.step),
             nfcn: problem.nfcn,
             final_loss,
             best_loss: best.loss,
@@ -439,7 +453,64 @@ pub(super) fn run_steps(s: &mut Session, r: StepRun<'_>) -> Result<(), Diag> {
             line,
         },
     );
+    if let Some(d) = bad {
+        return Err(d);
+    }
+    if !stopped {
+        let unlimited: Vec<bool> = bounds
+            .iter()
+            .map(|b| !b.0.is_finite() && !b.1.is_finite())
+            .collect();
+        if let Some(f) = runaway.judge(end.ran, &x, final_loss, &unlimited) {
+            let name = match &f {
+                Finding::Param { elem, .. } => element_name(s, &free, &ranges, *elem),
+                Finding::Loss { .. } => String::new(),
+            };
+            let span = m.objective.span.clone();
+            s.emit(&runaway::warning(&f, &name, end.ran, maximize, span));
+        }
+    }
     Ok(())
+}
+
+/// `w[3]` or `x`: the name of element `j` of the free parameters.
+fn element_name(s: &Session, free: &[usize], ranges: &[Range<usize>], j: usize) -> String {
+    free.iter()
+        .zip(ranges)
+        .find(|(_, r)| r.contains(&j))
+        .map(|(&i, r)| {
+            let name = &s.params[i].name;
+            if r.len() > 1 {
+                format!("{name}[{}]", j - r.start)
+            } else {
+                name.clone()
+            }
+        })
+        .unwrap_or_default()
+}
+
+/// What `:save` keeps for a run cut short at the best point, which is where
+/// `best_step` steps from the start lead: the same statement `for K steps`
+/// when that reproduces it (steps, no schedule, whose length the run
+/// depends on), otherwise the values reached.
+fn replay(s: &Session, m: &MinimizeStmt, free: &[usize], best_step: usize, ctrl_c: bool) -> Replay {
+    let why = format!(
+        "{} {}",
+        if m.maximize { "maximize" } else { "minimize" },
+        if ctrl_c {
+            "was interrupted"
+        } else {
+            "stopped on a non-finite value"
+        }
+    );
+    if m.epochs.is_some() || m.schedule.is_some() || best_step == 0 {
+        return values_replay(s, free, &why);
+    }
+    let k = best_step.to_string();
+    match &m.steps {
+        Some(n) => Replay::Edit(n.span.clone(), k),
+        None => Replay::Append(format!(" for {k} steps")),
+    }
 }
 
 /// A tape for each `watch` name over the full data.

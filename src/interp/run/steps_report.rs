@@ -35,6 +35,8 @@ pub(super) struct Outcome<'a> {
     pub maximize: bool,
     pub ran: usize,
     pub interrupted: bool,
+    /// The step at which a non-finite value stopped the run.
+    pub nonfinite: Option<usize>,
     pub nfcn: usize,
     pub final_loss: f64,
     pub best_loss: f64,
@@ -68,10 +70,11 @@ pub(super) fn report(s: &mut Session, o: Outcome<'_>) {
     };
     let mut text = format!(
         "{verb} with {full}: {length}{}",
-        if o.interrupted {
-            " (interrupted: kept the best parameters)"
-        } else {
-            ""
+        match (o.interrupted, o.nonfinite) {
+            (true, _) => " (interrupted: kept the best parameters)".to_string(),
+            (_, Some(k)) =>
+                format!(" (stopped at step {k} by a non-finite value: kept the best finite point)"),
+            _ => String::new(),
         }
     );
     if let Some((sched, per_step)) = &o.schedule {
@@ -232,7 +235,14 @@ fn record(s: &mut Session, o: &Outcome<'_>) {
             training,
         },
     };
-    s.records.push(rec.to_json());
+    let mut json = rec.to_json();
+    if o.interrupted {
+        json["interrupted"] = serde_json::json!(true);
+    }
+    if o.nonfinite.is_some() {
+        json["stopped"] = serde_json::json!("nonfinite");
+    }
+    s.records.push(json);
 }
 
 pub(super) fn nonfinite(
@@ -241,6 +251,7 @@ pub(super) fn nonfinite(
     free: &[usize],
     ranges: &[Range<usize>],
     bad: &NonFinite,
+    ran: usize,
 ) -> Diag {
     let what = match bad.which {
         None => format!("the loss is {}", fmt_num(bad.loss)),
@@ -281,5 +292,10 @@ pub(super) fn nonfinite(
     )
     .at(m.objective.span.clone(), "this objective")
     .note(format!("at {}", vals.join(", ")))
+    .note(if ran > 0 {
+        "the parameters are left at the best finite point seen (the report above)"
+    } else {
+        "the parameters are unchanged"
+    })
     .note("help: try a smaller learning rate, another starting point, or limits `in [lo, hi]`")
 }

@@ -37,6 +37,9 @@ pub fn invalid_reason(min: &FunctionMinimum) -> Option<String> {
     if min.has_covariance && !min.has_posdef_covar && !min.has_made_posdef_covar {
         why.push("covariance NOT pos. def.");
     }
+    if min.saddle {
+        why.push("a saddle point: the Hessian has a negative eigenvalue");
+    }
     if min.above_max_edm {
         why.push("EDM ABOVE threshold (goal x 10)");
     }
@@ -97,8 +100,13 @@ pub fn hesse(s: &mut Session, st: &Stmt, line: usize) -> Result<(), Diag> {
     let Some(run) = s.last_minuit.as_mut() else {
         return Err(no_minimum(&st.span, "hesse"));
     };
+    run.fcn.arm();
     let (min, nfcn, ngrad) = minuit::hesse(&mut run.fcn, &run.specs, &run.min, run.numeric);
     run.fcn.record.clear();
+    if let Some(n) = run.fcn.interrupted() {
+        super::stopped::uncertainty_interrupted(s, "hesse", n, line);
+        return Ok(());
+    }
     run.min = min;
     run.nfcn_total += nfcn;
     run.ngrad_total += ngrad;
@@ -186,11 +194,18 @@ pub fn minos(
     let mut total = 0;
     let mut errors = Map::new();
     let mut valid = Map::new();
+    run.fcn.arm();
     for k in targets {
         let tol = run.min.internal.tol;
         let e =
             minuit::minos::minos_at(&mut run.fcn, &run.specs, &run.min, k, run.numeric, up, tol);
         run.fcn.record.clear();
+        if let Some(n) = run.fcn.interrupted() {
+            // the errors of the parameters done before stay
+            run.nfcn_total += total + n;
+            super::stopped::uncertainty_interrupted(s, "minos", n, line);
+            return Ok(());
+        }
         total += e.nfcn;
         errors.insert(
             run.specs[k].name.clone(),
@@ -249,6 +264,7 @@ pub fn compute_contour(
         );
     }
     let up = run.min.errordef * level::cl_factor(cl, 2);
+    run.fcn.arm();
     let c = minuit::contours::contour(
         &mut run.fcn,
         &run.specs,
@@ -260,6 +276,9 @@ pub fn compute_contour(
         up,
     );
     run.fcn.record.clear();
+    if let Some(n) = run.fcn.interrupted() {
+        return Err(super::stopped::interrupted_diag("the contour", n, &st.span));
+    }
     run.nfcn_total += c.nfcn;
     let names = [run.specs[px].name.clone(), run.specs[py].name.clone()];
     Ok((c, names))
@@ -343,8 +362,12 @@ pub fn compute_profile(
     let run = valid_run(s, st, "a profile")?;
     let k = free_param(run, x, "a profile")?;
     let grid = minuit::profile::grid(run.min.values[k], run.min.errors[k], points, bound);
+    run.fcn.arm();
     let p = minuit::profile::profile(&mut run.fcn, &run.specs, &run.min, k, &grid, run.numeric);
     run.fcn.record.clear();
+    if let Some(n) = run.fcn.interrupted() {
+        return Err(super::stopped::interrupted_diag("the profile", n, &st.span));
+    }
     Ok((p, run.specs[k].name.clone()))
 }
 

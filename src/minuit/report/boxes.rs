@@ -427,6 +427,7 @@ mod tests {
                 at_limit: c["has_parameters_at_limit"].as_bool().unwrap(),
                 call_limit: c["has_reached_call_limit"].as_bool().unwrap(),
                 above_max_edm: c["is_above_max_edm"].as_bool().unwrap(),
+                saddle: false,
                 values: vec![],
                 errors: vec![],
                 covariance: None,

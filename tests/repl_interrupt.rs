@@ -1,0 +1,183 @@
+//! Ctrl-C in a pseudo-terminal (rexpect) during Minuit statements and after
+//! it: the statement stops at the objective's next call, keeps the best
+//! point seen and reports what ran; the session goes on; `:save` writes what
+//! ran, so the saved file reproduces the session's state. Also a script
+//! interrupted in HESSE (SIGINT) exits 130 and goes on.
+
+use rexpect::session::{spawn_command, PtySession};
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+const BIN: &str = env!("CARGO_BIN_EXE_losslang");
+const PROMPT: &str = "loss> ";
+
+/// A least-squares objective over 200 parameters with a 3000-row matrix:
+/// a numeric-gradient MIGRAD on it takes tens of seconds.
+const SETUP: [&str; 3] = [
+    "let X = randn([3000, 200])",
+    "let y = randn([3000])",
+    "param w[200] = 0.1",
+];
+const OBJECTIVE: &str = "mean((X @ w - y)^2) + sum(w^4)";
+
+fn spawn_in(home: &Path) -> PtySession {
+    let mut c = Command::new(BIN);
+    c.env("HOME", home)
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env("TERM", "xterm")
+        .env("NO_COLOR", "1");
+    let mut p = spawn_command(c, Some(60_000)).expect("spawn the REPL");
+    p.exp_string(PROMPT).expect("the first prompt");
+    p
+}
+
+fn line(p: &mut PtySession, text: &str) -> String {
+    p.send_line(text).unwrap();
+    p.exp_string(PROMPT)
+        .unwrap_or_else(|e| panic!("no prompt after `{text}`: {e}"))
+}
+
+/// The last number printed in `out` (a `print` of one value).
+fn last_number(out: &str) -> f64 {
+    out.lines()
+        .filter_map(|l| l.trim().parse::<f64>().ok())
+        .next_back()
+        .unwrap_or_else(|| panic!("no number in {out:?}"))
+}
+
+/// Runs a saved script with one more statement and returns its last number.
+fn run_saved_then(script: &Path, more: &str) -> f64 {
+    let mut text = std::fs::read_to_string(script).unwrap();
+    text.push_str(more);
+    std::fs::write(script, &text).unwrap();
+    let out = Command::new(BIN).arg("run").arg(script).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    last_number(&String::from_utf8_lossy(&out.stdout))
+}
+
+#[test]
+fn ctrl_c_stops_migrad_keeps_the_best_point_and_save_reproduces_it() {
+    let home = tempfile::tempdir().unwrap();
+    let mut p = spawn_in(home.path());
+    for l in SETUP {
+        line(&mut p, l);
+    }
+    let start = last_number(&line(&mut p, &format!("print {OBJECTIVE}")));
+    p.send_line(&format!(
+        "minimize {OBJECTIVE} with migrad(grad=\"numeric\")"
+    ))
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(2500));
+    p.send_control('c').unwrap();
+    let out = p.exp_string(PROMPT).unwrap();
+    assert!(
+        out.contains("interrupted after") && out.contains("kept the best point seen"),
+        "{out}"
+    );
+    // the report's loss is the objective at the parameters the session has
+    let best: f64 = out
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("loss "))
+        .and_then(|l| l.strip_suffix(" at the best point"))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no best loss in {out}"));
+    let now = last_number(&line(&mut p, &format!("print {OBJECTIVE}")));
+    // (the report's value comes from the fit's tape, `print` from the evaluator)
+    assert!((now - best).abs() <= 1e-12 * best.abs(), "{now} vs {best}");
+    assert!(best < start, "{best} !< {start}");
+    // there is no minimum to continue from
+    let out = line(&mut p, "hesse");
+    assert!(out.contains("E0403"), "{out}");
+    // the session goes on, and a later fit is not stopped by the old Ctrl-C
+    let out = line(&mut p, "param z = 3");
+    assert!(!out.contains("error"), "{out}");
+    let out = line(&mut p, "minimize (z - 1)^2 with migrad");
+    assert!(out.contains("Valid Minimum"), "{out}");
+    // `:save` writes the values reached, not the fit that was cut short
+    let script = home.path().join("session.loss");
+    line(&mut p, &format!(":save {}", script.display()));
+    let saved = std::fs::read_to_string(&script).unwrap();
+    assert!(
+        saved.contains("# minimize with migrad was interrupted") && saved.contains("\nw = ["),
+        "{saved}"
+    );
+    p.send_line(":quit").unwrap();
+    p.exp_eof().unwrap();
+    let again = run_saved_then(&script, &format!("print {OBJECTIVE};\n"));
+    assert_eq!(again, now);
+}
+
+#[test]
+fn save_after_an_interrupted_step_run_writes_the_steps_it_took() {
+    let home = tempfile::tempdir().unwrap();
+    let mut p = spawn_in(home.path());
+    line(&mut p, "param x = 1");
+    p.send_line("minimize x^2 + 0*sin(x) with sgd(lr=1e-9) for 100000000 steps")
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    p.send_control('c').unwrap();
+    let out = p.exp_string(PROMPT).unwrap();
+    assert!(out.contains("interrupted"), "{out}");
+    let x = last_number(&line(&mut p, "print x"));
+    assert!(x < 1.0, "{x}");
+    let script = home.path().join("steps.loss");
+    line(&mut p, &format!(":save {}", script.display()));
+    p.send_line(":quit").unwrap();
+    p.exp_eof().unwrap();
+    let saved = std::fs::read_to_string(&script).unwrap();
+    let k: usize = saved
+        .split("for ")
+        .nth(1)
+        .and_then(|t| t.split(' ').next())
+        .and_then(|t| t.parse().ok())
+        .unwrap_or_else(|| panic!("no `for K steps` in {saved}"));
+    assert!((1..100_000_000).contains(&k), "{saved}");
+    assert_eq!(run_saved_then(&script, ""), x, "{saved}");
+}
+
+#[test]
+fn sigint_in_hesse_keeps_the_minimum_and_exits_130() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hesse.loss");
+    let mut text: String = SETUP.iter().map(|l| format!("{l};\n")).collect();
+    text.push_str(&format!(
+        "minimize {OBJECTIVE} with migrad(grad=\"numeric\", ncall=500);\nprint \"hesse\";\nhesse;\nprint \"done\";\n"
+    ));
+    std::fs::write(&path, text).unwrap();
+    let mut child = Command::new(BIN)
+        .arg("run")
+        .arg(&path)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut seen = String::new();
+    while !seen.ends_with("hesse\n") {
+        let mut l = String::new();
+        assert!(stdout.read_line(&mut l).unwrap() > 0, "{seen}");
+        seen.push_str(&l);
+    }
+    std::thread::sleep(Duration::from_millis(1000));
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let mut rest = String::new();
+    stdout.read_to_string(&mut rest).unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130), "{rest}");
+    assert!(
+        rest.starts_with("hesse: interrupted after ")
+            && rest.contains("the minimum and its errors are unchanged"),
+        "{rest}"
+    );
+    assert!(rest.ends_with("done\n"), "{rest}");
+}

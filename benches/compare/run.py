@@ -93,11 +93,13 @@ class Losslang:
 
 
 def max_rss(argv, cwd):
-    proc = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.DEVNULL)
-    _, status, usage = os.wait4(proc.pid, 0)
-    if status != 0:
-        sys.exit(f"{argv} failed")
-    return usage.ru_maxrss * 1024  # kilobytes on Linux
+    # /usr/bin/time, not wait4 here: a child forked from this process (torch
+    # loaded) would count this process's pages as its own before its exec
+    r = subprocess.run(["/usr/bin/time", "-f", "%M", *argv], cwd=cwd,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if r.returncode != 0:
+        sys.exit(f"{argv} failed:\n{r.stderr}")
+    return int(r.stderr.strip().splitlines()[-1]) * 1024  # kilobytes
 
 
 def with_steps(text, steps):

@@ -221,15 +221,20 @@ fn run_file(file: &Path, flags: &RunFlags) -> i32 {
     let outcome = session.run_source(&name, &src);
     session.flush();
     let ms = start.elapsed().as_secs_f64() * 1e3;
+    let compile_ms = session.compile_time().as_secs_f64() * 1e3;
     let mut stdout = Stdout::new();
     if flags.json {
         let mut report = session.json_report(&outcome);
         if flags.time {
             report["time_ms"] = serde_json::json!(ms);
+            report["compile_ms"] = serde_json::json!(compile_ms);
         }
         let _ = writeln!(stdout, "{report}");
     } else if flags.time {
-        let _ = writeln!(stdout, "time: {ms:.3} ms");
+        let _ = writeln!(
+            stdout,
+            "time: {ms:.3} ms (compiling tapes: {compile_ms:.3} ms)"
+        );
     }
     let _ = stdout.flush();
     if INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst) {

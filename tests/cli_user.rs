@@ -147,6 +147,30 @@ fn json_time_goes_into_the_object() {
 }
 
 #[test]
+fn time_reports_the_compile_time_of_the_tapes() {
+    let (_d, path) = script(
+        b"param x = 1;\nminimize (x - 2)^2 with adam(lr=0.1) for 5 steps;\nminimize x^4 + x;\n",
+    );
+    let (out, _, code) = run(&["run", &path, "--json", "--time"]);
+    assert_eq!(code, Some(0));
+    let v: Value = serde_json::from_str(out.trim()).expect("stdout is one JSON object");
+    let (total, compile) = (v["time_ms"].as_f64(), v["compile_ms"].as_f64());
+    assert!(
+        compile.zip(total).is_some_and(|(c, t)| c > 0.0 && c <= t),
+        "{v}"
+    );
+    let (out, _, code) = run(&["run", &path, "--time"]);
+    assert_eq!(code, Some(0));
+    let last = out.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("time: ")
+            && last.contains(" ms (compiling tapes: ")
+            && last.ends_with(" ms)"),
+        "{last}"
+    );
+}
+
+#[test]
 fn the_json_error_object_is_complete() {
     let (_d, path) = script(b"param x = 1;\nlet a = ;\nprint x +* 2;\n");
     let (out, _, code) = run(&["run", &path, "--json"]);

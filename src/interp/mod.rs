@@ -165,6 +165,8 @@ pub struct Session {
     /// `plot contour ... with paths` (bounded: see `plots::MAX_RUNS`).
     pub runs: Vec<(String, RunPath)>,
     pub last_minuit: Option<run::minuit::MinuitRun>,
+    /// Compiled tapes of recent objectives (`run/tape_cache.rs`).
+    pub(crate) tapes: run::tape_cache::TapeCache,
     /// Directory that relative paths in the script are relative to.
     pub base_dir: PathBuf,
     /// The source statements run so far (for the REPL's `:save`).
@@ -231,6 +233,7 @@ impl Session {
             last_path: None,
             runs: Vec::new(),
             last_minuit: None,
+            tapes: Default::default(),
             base_dir: PathBuf::from("."),
             history: Vec::new(),
             segments: Vec::new(),
@@ -241,6 +244,12 @@ impl Session {
             stopped_by: None,
             replay: None,
         }
+    }
+
+    /// Time spent differentiating and compiling the minimizations' tapes
+    /// (`--time` reports it).
+    pub fn compile_time(&self) -> std::time::Duration {
+        self.tapes.compile_time()
     }
 
     /// Forgets everything declared and done (the REPL's `:reset`); the
@@ -257,6 +266,7 @@ impl Session {
         self.last_path = None;
         self.runs.clear();
         self.last_minuit = None;
+        self.tapes.clear();
         self.history.clear();
         self.diag_log.clear();
         self.diags_omitted = 0;

@@ -5,9 +5,10 @@
 //! `profile`) are in `uncertainty.rs`.
 
 use super::stopped::{minuit_stopped, MinuitStop, StoppedFit};
+use super::tape_cache::Purpose;
 use super::{opt_diag, params_record, Objective};
 use crate::diagnostics::{Diag, Span};
-use crate::graph::{autodiff, NodeId, Tape};
+use crate::graph::{autodiff, Graph, NodeId, Tape};
 use crate::interp::report::{
     optimizer_text, path_point_cost, ErrorsRecord, MinimizeRecord, MinimizerFields, MinuitFields,
     PathPoint,
@@ -374,33 +375,26 @@ pub(super) fn run_minuit(
     let maximize = m.maximize;
     let sign = if maximize { -1.0 } else { 1.0 };
 
-    // Gradient and Hessian nodes over every involved parameter.
-    let pnodes: Vec<NodeId> = obj
-        .involved
-        .iter()
-        .map(|&i| obj.g.param(i as u32, s.params[i].value.shape.clone()))
-        .collect();
-    let grads = autodiff::grad(&mut obj.g, obj.out, &pnodes);
-    let grads = crate::interp::lower::tensor::elements(&mut obj.g, &grads);
-    let np = grads.len();
-    let hess = if np <= 40 {
-        let mut h = Vec::with_capacity(np * np);
-        for &gi in &grads {
-            let row = autodiff::grad(&mut obj.g, gi, &pnodes);
-            h.extend(crate::interp::lower::tensor::elements(&mut obj.g, &row));
-        }
-        Some(h)
-    } else {
-        None
+    // The value, gradient and Hessian tapes (kept for the same objective).
+    let (shapes, involved) = (
+        obj.involved
+            .iter()
+            .map(|&i| s.params[i].value.shape.clone())
+            .collect::<Vec<_>>(),
+        obj.involved.clone(),
+    );
+    let mut tapes = s
+        .tapes
+        .get_or_make(Purpose::Minuit, &mut obj.g, obj.out, &involved, |g| {
+            minuit_tapes(g, obj.out, &involved, &shapes)
+        })
+        .map_err(|r| r.diag(m.objective.span.clone(), "this objective"))?
+        .into_iter();
+    let (Some(Some(mut f)), Some(Some(mut fg)), Some(mut h)) =
+        (tapes.next(), tapes.next(), tapes.next())
+    else {
+        unreachable!("minuit_tapes makes three tapes");
     };
-    let tape = |outs: &[NodeId]| {
-        Tape::try_new(&obj.g, outs).map_err(|r| r.diag(m.objective.span.clone(), "this objective"))
-    };
-    let mut f = tape(&[obj.out])?;
-    let mut fg_outs = vec![obj.out];
-    fg_outs.extend(&grads);
-    let mut fg = tape(&fg_outs)?;
-    let mut h = hess.map(|h| tape(&h)).transpose()?;
     for (i, p) in s.params.iter().enumerate() {
         f.set_param(i as u32, &p.value.data);
         fg.set_param(i as u32, &p.value.data);
@@ -561,6 +555,40 @@ pub(super) fn run_minuit(
     fcn.record.clear();
     s.last_minuit = Some(run);
     Ok(())
+}
+
+/// The value tape, the value-and-gradient tape and (up to 40 parameter
+/// elements) the exact Hessian's tape of `out` over the parameters
+/// `involved` (of `shapes`).
+fn minuit_tapes(
+    g: &mut Graph,
+    out: NodeId,
+    involved: &[usize],
+    shapes: &[crate::tensor::Shape],
+) -> Result<Vec<Option<Tape>>, crate::budget::Refused> {
+    let pnodes: Vec<NodeId> = involved
+        .iter()
+        .zip(shapes)
+        .map(|(&i, sh)| g.param(i as u32, sh.clone()))
+        .collect();
+    let grads = autodiff::grad(g, out, &pnodes);
+    let grads = crate::interp::lower::tensor::elements(g, &grads);
+    let np = grads.len();
+    let hess = (np <= 40).then(|| {
+        let mut h = Vec::with_capacity(np * np);
+        for &gi in &grads {
+            let row = autodiff::grad(g, gi, &pnodes);
+            h.extend(crate::interp::lower::tensor::elements(g, &row));
+        }
+        h
+    });
+    let mut fg_outs = vec![out];
+    fg_outs.extend(&grads);
+    Ok(vec![
+        Some(Tape::try_new(g, &[out])?),
+        Some(Tape::try_new(g, &fg_outs)?),
+        hess.map(|h| Tape::try_new(g, &h)).transpose()?,
+    ])
 }
 
 /// Appends a report box on its own lines.

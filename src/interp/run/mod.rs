@@ -9,6 +9,7 @@ mod schedule;
 mod steps;
 mod steps_report;
 mod stopped;
+pub(super) mod tape_cache;
 pub(super) mod uncertainty;
 
 use super::{Lowerer, Session};

@@ -13,8 +13,10 @@ use super::epochs::{self, EpochLog, Plan, Watched};
 use super::runaway::{self, Finding, Runaway};
 use super::steps_report::{self, Outcome};
 use super::stopped::{values_replay, Replay};
+use super::tape_cache::Purpose;
 use super::Objective;
-use crate::diagnostics::Diag;
+use crate::budget::Refused;
+use crate::diagnostics::{Diag, Span};
 use crate::graph::{autodiff, Graph, NodeId, Tape};
 use crate::interp::{Lowerer, Session, INTERRUPT};
 use crate::optim::run::{
@@ -53,23 +55,18 @@ fn locate(tape: &Tape, free: &[usize], ranges: &[Range<usize>]) -> Vec<(usize, R
         .collect()
 }
 
-/// The objective and its gradient in one tape; the data names (if any)
-/// are input slots of `rows` rows.
+/// The objective and its gradient in one tape for a minibatch: the data
+/// names are input slots of `rows` rows.
 fn compile(
     s: &Session,
     m: &MinimizeStmt,
     free: &[usize],
     ranges: &[Range<usize>],
-    batch: Option<(&Plan, usize)>,
-    obj: Option<&Objective>,
+    (plan, rows): (&Plan, usize),
 ) -> Result<Compiled, Diag> {
     let mut g = Graph::new();
-    let (out, data_slots) = match (batch, obj) {
-        (None, Some(o)) => {
-            g = o.g.clone();
-            (o.out, Vec::new())
-        }
-        (Some((plan, rows)), _) => {
+    let (out, data_slots) = {
+        {
             let mut l = Lowerer::new(s, &mut g);
             let slots: Vec<u32> = plan
                 .data
@@ -82,17 +79,73 @@ fn compile(
                 .collect();
             (l.num(&m.objective)?, slots)
         }
-        (None, None) => unreachable!("compile needs an objective or a batch"),
     };
+    let shapes = param_shapes(s, free);
+    let tape = value_and_grad(&mut g, out, free, &shapes)
+        .map_err(|r| r.diag(m.objective.span.clone(), "this objective and its gradient"))?;
+    Ok(finish(s, tape, free, ranges, data_slots))
+}
+
+fn param_shapes(s: &Session, free: &[usize]) -> Vec<crate::tensor::Shape> {
+    free.iter()
+        .map(|&i| s.params[i].value.shape.clone())
+        .collect()
+}
+
+/// One tape of `out` and its gradient against the parameters `free`.
+fn value_and_grad(
+    g: &mut Graph,
+    out: NodeId,
+    free: &[usize],
+    shapes: &[crate::tensor::Shape],
+) -> Result<Tape, Refused> {
     let pnodes: Vec<NodeId> = free
         .iter()
-        .map(|&i| g.param(i as u32, s.params[i].value.shape.clone()))
+        .zip(shapes)
+        .map(|(&i, sh)| g.param(i as u32, sh.clone()))
         .collect();
-    let grads = autodiff::grad(&mut g, out, &pnodes);
+    let grads = autodiff::grad(g, out, &pnodes);
     let mut outs = vec![out];
     outs.extend(&grads);
-    let mut tape = Tape::try_new(&g, &outs)
-        .map_err(|r| r.diag(m.objective.span.clone(), "this objective and its gradient"))?;
+    Tape::try_new(g, &outs)
+}
+
+/// The whole-data objective and its gradient (kept in the session's tape
+/// cache: the same objective again compiles nothing).
+fn compile_objective(
+    s: &mut Session,
+    obj: &mut Objective,
+    free: &[usize],
+    ranges: &[Range<usize>],
+    span: &Span,
+) -> Result<Compiled, Diag> {
+    let shapes = param_shapes(s, free);
+    let out = obj.out;
+    let tape = s
+        .tapes
+        .get_or_make(Purpose::Steps, &mut obj.g, out, free, |g| {
+            Ok(vec![Some(value_and_grad(
+                &mut g.clone(),
+                out,
+                free,
+                &shapes,
+            )?)])
+        })
+        .map_err(|r: Refused| r.diag(span.clone(), "this objective and its gradient"))?
+        .pop()
+        .flatten()
+        .expect("one tape");
+    Ok(finish(s, tape, free, ranges, Vec::new()))
+}
+
+/// The tape with the session's parameter values and the parameters' places.
+fn finish(
+    s: &Session,
+    mut tape: Tape,
+    free: &[usize],
+    ranges: &[Range<usize>],
+    data_slots: Vec<u32>,
+) -> Compiled {
     for (i, p) in s.params.iter().enumerate() {
         tape.set_param(i as u32, &p.value.data);
     }
@@ -101,11 +154,11 @@ fn compile(
         .zip(ranges)
         .map(|(&i, r)| (tape.param_offset(i as u32).unwrap_or(0), r.clone()))
         .collect();
-    Ok(Compiled {
+    Compiled {
         tape,
         locs,
         data_slots,
-    })
+    }
 }
 
 /// The objective over its tapes, fed batch after batch.
@@ -184,7 +237,7 @@ pub(super) fn run_steps(s: &mut Session, r: StepRun<'_>) -> Result<(), Diag> {
         given,
         free,
         layout,
-        obj,
+        mut obj,
         length,
         line,
     } = r;
@@ -230,18 +283,29 @@ pub(super) fn run_steps(s: &mut Session, r: StepRun<'_>) -> Result<(), Diag> {
     };
     // The tapes, all compiled before the first step.
     let mut tapes = Vec::new();
+    let compiling = std::time::Instant::now();
     match plan {
-        None => tapes.push(compile(s, m, &free, &ranges, None, Some(&obj))?),
+        None => tapes.push(compile_objective(
+            s,
+            &mut obj,
+            &free,
+            &ranges,
+            &m.objective.span,
+        )?),
         Some(p) => {
-            tapes.push(compile(s, m, &free, &ranges, Some((p, p.batch)), None)?);
+            tapes.push(compile(s, m, &free, &ranges, (p, p.batch))?);
             if let Some(rows) = p.ragged {
-                tapes.push(compile(s, m, &free, &ranges, Some((p, rows)), None)?);
+                tapes.push(compile(s, m, &free, &ranges, (p, rows))?);
             }
         }
     }
     let watched = match plan {
         None => Vec::new(),
-        Some(_) => watch_tapes(s, m, &free, &ranges)?,
+        Some(_) => {
+            let w = watch_tapes(s, m, &free, &ranges)?;
+            s.tapes.add_compile_time(compiling.elapsed());
+            w
+        }
     };
     let feed = plan.map(|p| Feed {
         plan: p,
@@ -345,8 +409,16 @@ pub(super) fn run_steps(s: &mut Session, r: StepRun<'_>) -> Result<(), Diag> {
     }
     // The loss at the result, on all the data (not counted: the optimizer did not ask for it).
     let final_loss = {
-        let mut t = Tape::try_new(&obj.g, &[obj.out])
-            .map_err(|r| r.diag(m.objective.span.clone(), "the final loss"))?;
+        let out = obj.out;
+        let mut t = s
+            .tapes
+            .get_or_make(Purpose::Value, &mut obj.g, out, &[], |g| {
+                Ok(vec![Some(Tape::try_new(g, &[out])?)])
+            })
+            .map_err(|r: Refused| r.diag(m.objective.span.clone(), "the final loss"))?
+            .pop()
+            .flatten()
+            .expect("one tape");
         for (i, p) in s.params.iter().enumerate() {
             t.set_param(i as u32, &p.value.data);
         }

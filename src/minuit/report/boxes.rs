@@ -18,46 +18,64 @@ fn nchars(s: &str) -> usize {
     s.chars().count()
 }
 
-/// Centre `s` in `w` characters (extra space on the right, as Python's
-/// `"{:^w}"` does); no truncation.
-fn center(s: &str, w: usize) -> String {
-    let n = nchars(s);
-    if n >= w {
-        return s.to_string();
+/// Appends `n` copies of `unit` (one character) from `run`, a run of
+/// them: a slice copy instead of a character at a time.
+fn repeat_into(out: &mut String, run: &str, unit: &str, n: usize) {
+    let mut left = n * unit.len();
+    while left > 0 {
+        let k = left.min(run.len());
+        out.push_str(&run[..k]);
+        left -= k;
     }
-    let left = (w - n) / 2;
-    let right = w - n - left;
-    format!("{}{}{}", " ".repeat(left), s, " ".repeat(right))
 }
 
-fn ljust(s: &str, w: usize) -> String {
-    let n = nchars(s);
-    if n >= w {
-        return s.to_string();
-    }
-    format!("{}{}", s, " ".repeat(w - n))
+const SPACES: &str = "                                                                ";
+const RULE: &str = "────────────────────────────────────────────────────────────────";
+
+fn pad(out: &mut String, n: usize) {
+    repeat_into(out, SPACES, " ", n);
 }
 
-fn rjust(s: &str, w: usize) -> String {
+/// Appends `s` centred in `w` characters (extra space on the right, as
+/// Python's `"{:^w}"` does); no truncation. (The report is written into one
+/// string, without a string per cell: it is most of a small fit's time.)
+fn push_center(out: &mut String, s: &str, w: usize) {
     let n = nchars(s);
-    if n >= w {
-        return s.to_string();
-    }
-    format!("{}{}", " ".repeat(w - n), s)
+    let left = w.saturating_sub(n) / 2;
+    pad(out, left);
+    out.push_str(s);
+    pad(out, w.saturating_sub(n) - left);
+}
+
+/// Appends `s` left-aligned in `w` characters; no truncation.
+fn push_ljust(out: &mut String, s: &str, w: usize) {
+    out.push_str(s);
+    pad(out, w.saturating_sub(nchars(s)));
+}
+
+/// Appends `s` right-aligned in `w` characters; no truncation.
+fn push_rjust(out: &mut String, s: &str, w: usize) {
+    pad(out, w.saturating_sub(nchars(s)));
+    out.push_str(s);
 }
 
 /// A row of cells: a positive width centres, a negative width `-w`
 /// left-aligns after one space in `w - 1` characters.
 fn format_row<S: AsRef<str>>(widths: &[i32], args: &[S]) -> String {
-    let mut s = String::new();
+    let mut s = String::with_capacity(
+        4 * widths
+            .iter()
+            .map(|w| w.unsigned_abs() as usize + 1)
+            .sum::<usize>(),
+    );
     for (&w, a) in widths.iter().zip(args) {
         let a = a.as_ref();
         s.push('│');
         if w > 0 {
-            s.push_str(&center(a, w as usize));
+            push_center(&mut s, a, w as usize);
         } else {
             s.push(' ');
-            s.push_str(&ljust(a, (-w - 1).max(0) as usize));
+            push_ljust(&mut s, a, (-w - 1).max(0) as usize);
         }
     }
     s.push('│');
@@ -67,12 +85,17 @@ fn format_row<S: AsRef<str>>(widths: &[i32], args: &[S]) -> String {
 /// A horizontal rule: `edges` has one more character than `widths`.
 fn format_line(widths: &[i32], edges: &str) -> String {
     let mut e = edges.chars();
-    let mut s = String::new();
+    let mut s = String::with_capacity(
+        4 * widths
+            .iter()
+            .map(|w| w.unsigned_abs() as usize + 1)
+            .sum::<usize>(),
+    );
     if let Some(c) = e.next() {
         s.push(c);
     }
     for &w in widths {
-        s.push_str(&"─".repeat(w.unsigned_abs() as usize));
+        repeat_into(&mut s, RULE, "─", w.unsigned_abs() as usize);
         if let Some(c) = e.next() {
             s.push(c);
         }
@@ -294,38 +317,34 @@ pub fn matrix_table(names: &[String], m: &Matrix) -> String {
     // two passes over the numbers (widths, then rows) so a large matrix is
     // never held as one string per cell
     let first_row_width = names.iter().map(|s| nchars(s)).max().unwrap_or(0);
-    let mut row_width = first_row_width;
-    for i in 0..n {
-        for j in 0..n {
-            row_width = row_width.max(nchars(&matrix_cell(m, i, j)));
-        }
-    }
+    // every cell once, row-major
+    let cells: Vec<String> = (0..n * n).map(|k| matrix_cell(m, k / n, k % n)).collect();
+    let row_width = cells
+        .iter()
+        .map(|c| nchars(c))
+        .fold(first_row_width, usize::max);
     let w = [first_row_width as i32 + 2, ((row_width + 1) * n + 1) as i32];
     let mut out = String::new();
-    let row = |out: &mut String, first: &str, cells: &mut dyn Iterator<Item = String>| {
+    let row = |out: &mut String, first: &str, cells: &mut dyn Iterator<Item = &str>| {
         out.push_str("│ ");
-        out.push_str(first);
+        push_rjust(out, first, first_row_width);
         out.push_str(" │");
         for c in cells {
             out.push(' ');
-            out.push_str(&rjust(&c, row_width));
+            push_rjust(out, c, row_width);
         }
         out.push_str(" │\n");
     };
     out.push_str(&format_line(&w, "┌┬┐"));
     out.push('\n');
-    row(
-        &mut out,
-        &" ".repeat(first_row_width),
-        &mut names.iter().map(|s| s.to_string()),
-    );
+    row(&mut out, "", &mut names.iter().copied());
     out.push_str(&format_line(&w, "├┼┤"));
     out.push('\n');
     for (i, name) in names.iter().enumerate() {
         row(
             &mut out,
-            &rjust(name, first_row_width),
-            &mut (0..n).map(|j| matrix_cell(m, i, j)),
+            name,
+            &mut cells[i * n..(i + 1) * n].iter().map(String::as_str),
         );
     }
     out.push_str(&format_line(&w, "└┴┘"));

@@ -1,0 +1,20 @@
+"""PyTorch twin of mlp_wide.loss: 1-256-256-1 tanh, 4,096 points, Adam(lr=0.001)."""
+import sys
+
+import torch
+
+import data as benchdata
+import mlp
+
+_cache = {}
+
+
+def run(steps, folder):
+    if folder not in _cache:
+        _cache[folder] = mlp.load(folder, "mlp_wide", benchdata.MLP_WIDE["layers"])
+    xs, ys, init = _cache[folder]
+    return mlp.train(xs, ys, init, torch.tanh, 0.001, steps)
+
+
+if __name__ == "__main__":
+    print(run(int(sys.argv[2]) if len(sys.argv) > 2 else 20, sys.argv[1]))

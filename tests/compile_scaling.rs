@@ -1,0 +1,68 @@
+//! `Tape::new` on large generated graphs: its time grows about linearly
+//! with the graph's size (a script with thousands of terms, or Minuit's
+//! Hessian of many parameters, compiles big graphs). Each size is the best
+//! of a few runs; doubling the graph may at most about double the time
+//! (a factor of 3 allowed, for a loaded machine; a quadratic step gives 4).
+
+use losslang::graph::{autodiff, Axis, Graph, NodeId, Op, Red, Tape, UnFn};
+use std::time::Instant;
+
+/// A sum of `n` terms `sin(c_i * x_(i mod p)) * x_((i+1) mod p)` over
+/// parameters of `shape`, and its gradient.
+fn graph(n: usize, shape: &[usize]) -> (Graph, Vec<NodeId>) {
+    let mut g = Graph::new();
+    let p = 16;
+    let xs: Vec<NodeId> = (0..p).map(|i| g.param(i, shape.to_vec())).collect();
+    let mut acc: Option<NodeId> = None;
+    for i in 0..n {
+        let c = g.scalar(1.0 + i as f64 * 1e-3);
+        let a = g.node(Op::Mul, &[c, xs[i % p as usize]]).unwrap();
+        let s = g.node(Op::Un(UnFn::Sin), &[a]).unwrap();
+        let t = g.node(Op::Mul, &[s, xs[(i + 1) % p as usize]]).unwrap();
+        acc = Some(match acc {
+            None => t,
+            Some(u) => g.node(Op::Add, &[u, t]).unwrap(),
+        });
+    }
+    let mut out = acc.unwrap();
+    if !shape.is_empty() {
+        out = g.reduce(Red::Sum, out, Axis::All).unwrap();
+    }
+    let mut outs = vec![out];
+    outs.extend(autodiff::grad(&mut g, out, &xs));
+    (g, outs)
+}
+
+fn compile_seconds(n: usize, shape: &[usize]) -> f64 {
+    let (g, outs) = graph(n, shape);
+    (0..3)
+        .map(|_| {
+            let t = Instant::now();
+            let tape = Tape::new(&g, &outs);
+            let el = t.elapsed().as_secs_f64();
+            assert!(tape.live_nodes > n);
+            el
+        })
+        .fold(f64::INFINITY, f64::min)
+}
+
+fn assert_linear(shape: &[usize]) {
+    let small = compile_seconds(5_000, shape);
+    let big = compile_seconds(10_000, shape);
+    assert!(
+        big < 3.0 * small,
+        "shape {shape:?}: 5k terms {:.1} ms, 10k terms {:.1} ms",
+        small * 1e3,
+        big * 1e3
+    );
+}
+
+#[test]
+fn scalar_graphs_compile_in_linear_time() {
+    assert_linear(&[]);
+}
+
+#[test]
+fn tensor_graphs_compile_in_about_linear_time() {
+    assert_linear(&[4]);
+}

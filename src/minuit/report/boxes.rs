@@ -18,64 +18,46 @@ fn nchars(s: &str) -> usize {
     s.chars().count()
 }
 
-/// Appends `n` copies of `unit` (one character) from `run`, a run of
-/// them: a slice copy instead of a character at a time.
-fn repeat_into(out: &mut String, run: &str, unit: &str, n: usize) {
-    let mut left = n * unit.len();
-    while left > 0 {
-        let k = left.min(run.len());
-        out.push_str(&run[..k]);
-        left -= k;
-    }
-}
-
-const SPACES: &str = "                                                                ";
-const RULE: &str = "────────────────────────────────────────────────────────────────";
-
-fn pad(out: &mut String, n: usize) {
-    repeat_into(out, SPACES, " ", n);
-}
-
-/// Appends `s` centred in `w` characters (extra space on the right, as
-/// Python's `"{:^w}"` does); no truncation. (The report is written into one
-/// string, without a string per cell: it is most of a small fit's time.)
-fn push_center(out: &mut String, s: &str, w: usize) {
+/// Centre `s` in `w` characters (extra space on the right, as Python's
+/// `"{:^w}"` does); no truncation.
+fn center(s: &str, w: usize) -> String {
     let n = nchars(s);
-    let left = w.saturating_sub(n) / 2;
-    pad(out, left);
-    out.push_str(s);
-    pad(out, w.saturating_sub(n) - left);
+    if n >= w {
+        return s.to_string();
+    }
+    let left = (w - n) / 2;
+    let right = w - n - left;
+    format!("{}{}{}", " ".repeat(left), s, " ".repeat(right))
 }
 
-/// Appends `s` left-aligned in `w` characters; no truncation.
-fn push_ljust(out: &mut String, s: &str, w: usize) {
-    out.push_str(s);
-    pad(out, w.saturating_sub(nchars(s)));
+fn ljust(s: &str, w: usize) -> String {
+    let n = nchars(s);
+    if n >= w {
+        return s.to_string();
+    }
+    format!("{}{}", s, " ".repeat(w - n))
 }
 
-/// Appends `s` right-aligned in `w` characters; no truncation.
-fn push_rjust(out: &mut String, s: &str, w: usize) {
-    pad(out, w.saturating_sub(nchars(s)));
-    out.push_str(s);
+fn rjust(s: &str, w: usize) -> String {
+    let n = nchars(s);
+    if n >= w {
+        return s.to_string();
+    }
+    format!("{}{}", " ".repeat(w - n), s)
 }
 
 /// A row of cells: a positive width centres, a negative width `-w`
 /// left-aligns after one space in `w - 1` characters.
 fn format_row<S: AsRef<str>>(widths: &[i32], args: &[S]) -> String {
-    let mut s = String::with_capacity(
-        4 * widths
-            .iter()
-            .map(|w| w.unsigned_abs() as usize + 1)
-            .sum::<usize>(),
-    );
+    let mut s = String::new();
     for (&w, a) in widths.iter().zip(args) {
         let a = a.as_ref();
         s.push('│');
         if w > 0 {
-            push_center(&mut s, a, w as usize);
+            s.push_str(&center(a, w as usize));
         } else {
             s.push(' ');
-            push_ljust(&mut s, a, (-w - 1).max(0) as usize);
+            s.push_str(&ljust(a, (-w - 1).max(0) as usize));
         }
     }
     s.push('│');
@@ -85,17 +67,12 @@ fn format_row<S: AsRef<str>>(widths: &[i32], args: &[S]) -> String {
 /// A horizontal rule: `edges` has one more character than `widths`.
 fn format_line(widths: &[i32], edges: &str) -> String {
     let mut e = edges.chars();
-    let mut s = String::with_capacity(
-        4 * widths
-            .iter()
-            .map(|w| w.unsigned_abs() as usize + 1)
-            .sum::<usize>(),
-    );
+    let mut s = String::new();
     if let Some(c) = e.next() {
         s.push(c);
     }
     for &w in widths {
-        repeat_into(&mut s, RULE, "─", w.unsigned_abs() as usize);
+        s.push_str(&"─".repeat(w.unsigned_abs() as usize));
         if let Some(c) = e.next() {
             s.push(c);
         }
@@ -317,34 +294,38 @@ pub fn matrix_table(names: &[String], m: &Matrix) -> String {
     // two passes over the numbers (widths, then rows) so a large matrix is
     // never held as one string per cell
     let first_row_width = names.iter().map(|s| nchars(s)).max().unwrap_or(0);
-    // every cell once, row-major
-    let cells: Vec<String> = (0..n * n).map(|k| matrix_cell(m, k / n, k % n)).collect();
-    let row_width = cells
-        .iter()
-        .map(|c| nchars(c))
-        .fold(first_row_width, usize::max);
+    let mut row_width = first_row_width;
+    for i in 0..n {
+        for j in 0..n {
+            row_width = row_width.max(nchars(&matrix_cell(m, i, j)));
+        }
+    }
     let w = [first_row_width as i32 + 2, ((row_width + 1) * n + 1) as i32];
     let mut out = String::new();
-    let row = |out: &mut String, first: &str, cells: &mut dyn Iterator<Item = &str>| {
+    let row = |out: &mut String, first: &str, cells: &mut dyn Iterator<Item = String>| {
         out.push_str("│ ");
-        push_rjust(out, first, first_row_width);
+        out.push_str(first);
         out.push_str(" │");
         for c in cells {
             out.push(' ');
-            push_rjust(out, c, row_width);
+            out.push_str(&rjust(&c, row_width));
         }
         out.push_str(" │\n");
     };
     out.push_str(&format_line(&w, "┌┬┐"));
     out.push('\n');
-    row(&mut out, "", &mut names.iter().copied());
+    row(
+        &mut out,
+        &" ".repeat(first_row_width),
+        &mut names.iter().map(|s| s.to_string()),
+    );
     out.push_str(&format_line(&w, "├┼┤"));
     out.push('\n');
     for (i, name) in names.iter().enumerate() {
         row(
             &mut out,
-            name,
-            &mut cells[i * n..(i + 1) * n].iter().map(String::as_str),
+            &rjust(name, first_row_width),
+            &mut (0..n).map(|j| matrix_cell(m, i, j)),
         );
     }
     out.push_str(&format_line(&w, "└┴┘"));

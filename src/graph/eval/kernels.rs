@@ -230,12 +230,11 @@ unsafe fn dots(
             while i < r1 {
                 let nr = (r1 - i).min(4);
                 let mut acc = [[0.0f64; 4]; 4];
-                for r in 0..nr {
+                for (r, a) in acc.iter_mut().enumerate().take(nr) {
                     let mr = row(i + r);
-                    let a = &mut acc[r];
                     for (mc, xc) in mr[..k4].chunks_exact(4).zip(xv[..k4].chunks_exact(4)) {
-                        for l in 0..4 {
-                            a[l] += mc[l] * xc[l];
+                        for ((l, &mv), &xl) in a.iter_mut().zip(mc).zip(xc) {
+                            *l += mv * xl;
                         }
                     }
                 }

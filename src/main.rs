@@ -229,7 +229,9 @@ fn run_file(file: &Path, flags: &RunFlags) -> i32 {
             report["time_ms"] = serde_json::json!(ms);
             report["compile_ms"] = serde_json::json!(compile_ms);
         }
-        let _ = writeln!(stdout, "{report}");
+        // straight to the buffered stdout, not through `Display`'s adapter
+        let _ = serde_json::to_writer(&mut stdout, &report);
+        let _ = writeln!(stdout);
     } else if flags.time {
         let _ = writeln!(
             stdout,

@@ -175,6 +175,11 @@ impl Write for Stdout {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         Stdout::check(self.0.write(buf))
     }
+    // BufWriter's own `write_all` (the default one loops over `write`):
+    // `--json` output arrives in thousands of small pieces
+    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        Stdout::check(self.0.write_all(buf))
+    }
     fn flush(&mut self) -> std::io::Result<()> {
         Stdout::check(self.0.flush())
     }

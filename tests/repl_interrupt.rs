@@ -2,15 +2,18 @@
 //! it: the statement stops at the objective's next call, keeps the best
 //! point seen and reports what ran; the session goes on; `:save` writes what
 //! ran, so the saved file reproduces the session's state. Also a script
-//! interrupted in HESSE (SIGINT) exits 130 and goes on.
+//! interrupted in HESSE (SIGINT) exits 130 and goes on; a contour or
+//! profile stopped this way is E0407 and shows nothing.
 
+mod common;
+
+use common::interrupt::Running;
+use common::BIN;
 use rexpect::session::{spawn_command, PtySession};
-use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
-const BIN: &str = env!("CARGO_BIN_EXE_losslang");
 const PROMPT: &str = "loss> ";
 
 /// A least-squares objective over 200 parameters with a 3000-row matrix:
@@ -150,34 +153,81 @@ fn sigint_in_hesse_keeps_the_minimum_and_exits_130() {
         "minimize {OBJECTIVE} with migrad(grad=\"numeric\", ncall=500);\nprint \"hesse\";\nhesse;\nprint \"done\";\n"
     ));
     std::fs::write(&path, text).unwrap();
-    let mut child = Command::new(BIN)
-        .arg("run")
-        .arg(&path)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut seen = String::new();
-    while !seen.ends_with("hesse\n") {
-        let mut l = String::new();
-        assert!(stdout.read_line(&mut l).unwrap() > 0, "{seen}");
-        seen.push_str(&l);
-    }
-    std::thread::sleep(Duration::from_millis(1000));
-    let sent = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(sent.success());
-    let mut rest = String::new();
-    stdout.read_to_string(&mut rest).unwrap();
-    let status = child.wait().unwrap();
-    assert_eq!(status.code(), Some(130), "{rest}");
+    let mut run = Running::start(&path, false);
+    run.read_until_line("hesse");
+    let (rest, _) = run.interrupt_expecting_130(Duration::from_millis(1000));
     assert!(
         rest.starts_with("hesse: interrupted after ")
             && rest.contains("the minimum and its errors are unchanged"),
         "{rest}"
     );
     assert!(rest.ends_with("done\n"), "{rest}");
+}
+
+/// Two parameters over 300,000 data points: MIGRAD takes a fraction of a
+/// second, a contour or profile of thousands of points many seconds.
+const CONTOUR_SETUP: [&str; 4] = [
+    "let d = randn([300000])",
+    "param a = 1",
+    "param b = 0.5",
+    "minimize sum((d - a)^2 / (1 + b^2)) / 2 + 150000*log(1 + b^2) with migrad",
+];
+
+#[test]
+fn ctrl_c_in_a_contour_or_profile_is_e0407_and_changes_nothing() {
+    let home = tempfile::tempdir().unwrap();
+    let mut p = spawn_in(home.path());
+    for l in CONTOUR_SETUP {
+        line(&mut p, l);
+    }
+    let before = line(&mut p, ":params");
+    assert!(before.contains("a ") && before.contains("b "), "{before}");
+    for (statement, what) in [
+        ("contour a, b points=5000", "contour"),
+        ("profile a points=5000", "profile"),
+    ] {
+        p.send_line(statement).unwrap();
+        std::thread::sleep(Duration::from_millis(1500));
+        p.send_control('c').unwrap();
+        let out = p.exp_string(PROMPT).unwrap();
+        assert!(
+            out.contains(&format!("error[E0407]: the {what} was interrupted after "))
+                && out.contains("stopped by Ctrl-C")
+                && out.contains("nothing is shown or drawn; the minimum is unchanged"),
+            "{out}"
+        );
+        // no partial result: no contour header (`contour a, b (cl=0.68)`)
+        // or profile header (`profile a`) after the echoed input
+        let shown = out
+            .lines()
+            .any(|l| l.contains("(cl=") || l.trim_end() == "profile a");
+        assert!(!shown, "{out}");
+        // the parameters and their errors are as the fit left them
+        let after = line(&mut p, ":params");
+        assert_eq!(after.trim(), before.trim(), "after the {what}");
+    }
+    // the minimum is still there to continue from
+    let out = line(&mut p, "hesse");
+    assert!(!out.contains("error"), "{out}");
+    p.send_line(":quit").unwrap();
+    p.exp_eof().unwrap();
+}
+
+#[test]
+fn sigint_in_a_contour_of_a_script_is_e0407_and_exits_130() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("contour.loss");
+    let mut text: String = CONTOUR_SETUP.iter().map(|l| format!("{l};\n")).collect();
+    text.push_str("print \"contour\";\ncontour a, b points=5000;\nprint \"done\";\n");
+    std::fs::write(&path, text).unwrap();
+    let mut run = Running::start(&path, true);
+    run.read_until_line("contour");
+    let (rest, err) = run.interrupt_expecting_130(Duration::from_millis(1000));
+    // nothing shown, and the error ends the script
+    assert_eq!(rest, "", "{err}");
+    assert!(
+        err.starts_with("error[E0407]: the contour was interrupted after ")
+            && err.contains("contour.loss:6:1"),
+        "{err}"
+    );
 }

@@ -7,6 +7,7 @@
 //! `dead_code` allowance.
 #![allow(dead_code)]
 
+pub mod interrupt;
 pub mod tables;
 
 use serde_json::Value;

@@ -8,7 +8,7 @@ mod common;
 
 use common::interrupt::Running;
 use serde_json::Value;
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -252,20 +252,8 @@ fn stdin_script_with_json_error_from_the_command_line() {
     let v: Value = serde_json::from_str(out.trim()).unwrap();
     assert_eq!(v["error"]["code"], "E0500");
     assert_eq!(v["error"]["errors"].as_array().map(Vec::len), Some(1));
-    let mut child = Command::new(BIN)
-        .args(["run", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"print 2;\n")
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "2.0\n");
+    let out = common::run_args(&["run", "-"], Some(b"print 2;\n"));
+    assert_eq!(out.stdout, "2.0\n");
 }
 
 #[test]

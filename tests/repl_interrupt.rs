@@ -8,13 +8,11 @@
 mod common;
 
 use common::interrupt::Running;
+use common::repl::{interrupt_a_long_step_run, line, spawn_repl, PROMPT};
 use common::BIN;
-use rexpect::session::{spawn_command, PtySession};
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
-
-const PROMPT: &str = "loss> ";
 
 /// A least-squares objective over 200 parameters with a 3000-row matrix:
 /// a numeric-gradient MIGRAD on it takes tens of seconds.
@@ -24,23 +22,6 @@ const SETUP: [&str; 3] = [
     "param w[200] = 0.1",
 ];
 const OBJECTIVE: &str = "mean((X @ w - y)^2) + sum(w^4)";
-
-fn spawn_in(home: &Path) -> PtySession {
-    let mut c = Command::new(BIN);
-    c.env("HOME", home)
-        .env("XDG_DATA_HOME", home.join("data"))
-        .env("TERM", "xterm")
-        .env("NO_COLOR", "1");
-    let mut p = spawn_command(c, Some(60_000)).expect("spawn the REPL");
-    p.exp_string(PROMPT).expect("the first prompt");
-    p
-}
-
-fn line(p: &mut PtySession, text: &str) -> String {
-    p.send_line(text).unwrap();
-    p.exp_string(PROMPT)
-        .unwrap_or_else(|e| panic!("no prompt after `{text}`: {e}"))
-}
 
 /// The last number printed in `out` (a `print` of one value).
 fn last_number(out: &str) -> f64 {
@@ -67,7 +48,7 @@ fn run_saved_then(script: &Path, more: &str) -> f64 {
 #[test]
 fn ctrl_c_stops_migrad_keeps_the_best_point_and_save_reproduces_it() {
     let home = tempfile::tempdir().unwrap();
-    let mut p = spawn_in(home.path());
+    let mut p = spawn_repl(home.path(), &[]);
     for l in SETUP {
         line(&mut p, l);
     }
@@ -119,14 +100,9 @@ fn ctrl_c_stops_migrad_keeps_the_best_point_and_save_reproduces_it() {
 #[test]
 fn save_after_an_interrupted_step_run_writes_the_steps_it_took() {
     let home = tempfile::tempdir().unwrap();
-    let mut p = spawn_in(home.path());
+    let mut p = spawn_repl(home.path(), &[]);
     line(&mut p, "param x = 1");
-    p.send_line("minimize x^2 + 0*sin(x) with sgd(lr=1e-9) for 100000000 steps")
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(1500));
-    p.send_control('c').unwrap();
-    let out = p.exp_string(PROMPT).unwrap();
-    assert!(out.contains("interrupted"), "{out}");
+    interrupt_a_long_step_run(&mut p);
     let x = last_number(&line(&mut p, "print x"));
     assert!(x < 1.0, "{x}");
     let script = home.path().join("steps.loss");
@@ -176,7 +152,7 @@ const CONTOUR_SETUP: [&str; 4] = [
 #[test]
 fn ctrl_c_in_a_contour_or_profile_is_e0407_and_changes_nothing() {
     let home = tempfile::tempdir().unwrap();
-    let mut p = spawn_in(home.path());
+    let mut p = spawn_repl(home.path(), &[]);
     for l in CONTOUR_SETUP {
         line(&mut p, l);
     }

@@ -8,6 +8,7 @@
 #![allow(dead_code)]
 
 pub mod interrupt;
+pub mod repl;
 pub mod tables;
 
 use serde_json::Value;

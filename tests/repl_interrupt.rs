@@ -31,6 +31,15 @@ fn last_number(out: &str) -> f64 {
         .unwrap_or_else(|| panic!("no number in {out:?}"))
 }
 
+/// The `loss V at the best point` of an interrupted Minuit run's report.
+fn best_loss(out: &str) -> f64 {
+    out.lines()
+        .find_map(|l| l.trim().strip_prefix("loss "))
+        .and_then(|l| l.strip_suffix(" at the best point"))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no best loss in {out}"))
+}
+
 /// Runs a saved script with one more statement and returns its last number.
 fn run_saved_then(script: &Path, more: &str) -> f64 {
     let mut text = std::fs::read_to_string(script).unwrap();
@@ -65,12 +74,7 @@ fn ctrl_c_stops_migrad_keeps_the_best_point_and_save_reproduces_it() {
         "{out}"
     );
     // the report's loss is the objective at the parameters the session has
-    let best: f64 = out
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("loss "))
-        .and_then(|l| l.strip_suffix(" at the best point"))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| panic!("no best loss in {out}"));
+    let best = best_loss(&out);
     let now = last_number(&line(&mut p, &format!("print {OBJECTIVE}")));
     // (the report's value comes from the fit's tape, `print` from the evaluator)
     assert!((now - best).abs() <= 1e-12 * best.abs(), "{now} vs {best}");
@@ -206,4 +210,73 @@ fn sigint_in_a_contour_of_a_script_is_e0407_and_exits_130() {
             && err.contains("contour.loss:6:1"),
         "{err}"
     );
+}
+
+/// Sends `statement`, presses Ctrl-C after 1.5 s and returns what the
+/// REPL printed up to its next prompt.
+fn interrupt(p: &mut rexpect::session::PtySession, statement: &str) -> String {
+    p.send_line(statement).unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    p.send_control('c').unwrap();
+    p.exp_string(PROMPT)
+        .unwrap_or_else(|e| panic!("no prompt after Ctrl-C in `{statement}`: {e}"))
+}
+
+#[test]
+fn ctrl_c_stops_simplex_scan_and_minos_and_the_session_goes_on() {
+    let home = tempfile::tempdir().unwrap();
+    let mut p = spawn_repl(home.path(), &[]);
+    for l in SETUP {
+        line(&mut p, l);
+    }
+    let start = last_number(&line(&mut p, &format!("print {OBJECTIVE}")));
+    // SIMPLEX with a tolerance it takes many seconds to reach
+    let out = interrupt(
+        &mut p,
+        &format!("minimize {OBJECTIVE} with simplex(tol=1e-9)"),
+    );
+    assert!(
+        out.contains("minimize with simplex(")
+            && out.contains(": interrupted after ")
+            && out.contains("(kept the best point seen)"),
+        "{out}"
+    );
+    let now = last_number(&line(&mut p, &format!("print {OBJECTIVE}")));
+    assert!(now < start, "{now} !< {start}");
+    // SCAN of 400^3 points
+    line(&mut p, "param a = 0.5 in [-1, 1]");
+    line(&mut p, "param b = 0.5 in [-1, 1]");
+    line(&mut p, "param c = 0.5 in [-1, 1]");
+    let out = interrupt(
+        &mut p,
+        "minimize (a - 0.3)^2 + (b + 0.2)^2 + (c - 0.1)^2 with scan(n=400)",
+    );
+    assert!(
+        out.contains("minimize with scan(") && out.contains("(kept the best point seen)"),
+        "{out}"
+    );
+    // the parameters are at the best grid point seen (SCAN, as iminuit's,
+    // does not evaluate the start, so that point can be worse than it)
+    let reported = best_loss(&out);
+    let now = last_number(&line(
+        &mut p,
+        "print (a - 0.3)^2 + (b + 0.2)^2 + (c - 0.1)^2",
+    ));
+    assert!((now - reported).abs() <= 1e-12, "{now} vs {reported}");
+    // MINOS after a valid minimum of the 200 parameters
+    let out = line(&mut p, &format!("minimize {OBJECTIVE} with migrad"));
+    assert!(out.contains("Valid Minimum"), "{out}");
+    let before = line(&mut p, "print w[0], w[199]");
+    let out = interrupt(&mut p, "minos");
+    assert!(
+        out.contains("minos: interrupted after ")
+            && out.contains("(the minimum and its errors are unchanged)"),
+        "{out}"
+    );
+    assert_eq!(line(&mut p, "print w[0], w[199]"), before);
+    // the minimum is still there: HESSE runs on it
+    let out = line(&mut p, "hesse");
+    assert!(!out.contains("error"), "{out}");
+    p.send_line(":quit").unwrap();
+    p.exp_eof().unwrap();
 }

@@ -497,3 +497,25 @@ fn a_big_parameter_is_summarized_in_its_report() {
     let w = v["results"][0]["params"]["w2"].as_array().map(Vec::len);
     assert_eq!(w, Some(256), "--json keeps every value");
 }
+
+#[test]
+fn on_a_terminal_output_streams_in_statement_order() {
+    use rexpect::process::wait::WaitStatus;
+    // the first line appears while the long minimization still runs
+    let (_d, path) = script(LONG.as_bytes());
+    let mut c = Command::new(BIN);
+    c.args(["run", &path]).env("NO_COLOR", "1");
+    let mut p = rexpect::session::spawn_command(c, Some(30_000)).unwrap();
+    p.exp_string("starting").unwrap();
+    assert_eq!(p.process.status(), Some(WaitStatus::StillAlive));
+    p.process.exit().unwrap();
+    // stdout and stderr on one terminal, in the order the statements ran
+    let (_d, path) = script(b"print 1;\nprint 2;\nlet b = qqq(1);\n");
+    let mut c = Command::new(BIN);
+    c.args(["run", &path]).env("NO_COLOR", "1");
+    let mut p = rexpect::session::spawn_command(c, Some(30_000)).unwrap();
+    let all = p.exp_eof().unwrap();
+    let lines: Vec<&str> = all.lines().map(str::trim_end).take(3).collect();
+    assert_eq!(lines[..2], ["1.0", "2.0"], "{all}");
+    assert!(lines[2].starts_with("error[E0200]"), "{all}");
+}

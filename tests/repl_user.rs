@@ -166,3 +166,24 @@ fn params_shows_the_values_and_errors_of_the_fit_table() {
     // a fixed parameter has no error
     assert_eq!(params("k").last().map(String::as_str), Some("-"), "{out}");
 }
+
+#[test]
+fn a_nan_stop_in_the_repl_keeps_the_best_finite_point() {
+    // the case: sgd(lr=1) on sqrt(x) from 1 steps to x = -0.207
+    let home = tempfile::tempdir().unwrap();
+    let (out, err, code) = piped(
+        home.path(),
+        b"param x = 1\nminimize sqrt(x) with sgd(lr=1)\nprint x\n",
+    );
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        out.starts_with("minimize with sgd(")
+            && out.contains("kept the best finite point")
+            && out.ends_with("  x = 0.5\n0.5\n"),
+        "{out}"
+    );
+    assert!(
+        err.contains("error[E0400]") && err.contains("┌─ <repl:2>:1:10"),
+        "{err}"
+    );
+}

@@ -1,4 +1,5 @@
-//! The REPL in a pseudo-terminal (rexpect), plus its piped mode.
+//! The REPL in a pseudo-terminal (rexpect), plus its piped mode; Tab
+//! completion by context.
 
 mod common;
 
@@ -227,4 +228,40 @@ fn piped_stdin_works_line_by_line() {
     assert!(!stdout.contains(PROMPT), "{stdout}");
     assert_eq!(stdout.lines().take(2).collect::<Vec<_>>(), ["3.0", "3.0"]);
     assert!(stdout.contains("x     3.0"), "{stdout}");
+}
+
+/// Types `text` (no Enter), waits for its echo, then presses Tab.
+fn type_then_tab(p: &mut PtySession, text: &str) {
+    p.send(text).unwrap();
+    p.flush().unwrap();
+    p.exp_string(text).unwrap();
+    p.send("\t").unwrap();
+    p.flush().unwrap();
+}
+
+#[test]
+fn tab_completes_by_context() {
+    let home = tempfile::tempdir().unwrap();
+    let mut p = spawn_repl(home.path(), &[]);
+    line(&mut p, "let zeta_value = 7");
+    // a declared name after `print`: the line is redrawn completed
+    type_then_tab(&mut p, "print zeta_v");
+    p.exp_string("print zeta_value").unwrap();
+    p.send_line("").unwrap();
+    p.exp_string("7.0").unwrap();
+    p.exp_string(PROMPT).unwrap();
+    // an optimizer right after `with` ...
+    line(&mut p, "param x = 1");
+    type_then_tab(&mut p, "minimize (x - 2)^2 with adag");
+    p.exp_string("with adagrad").unwrap();
+    p.send_line(" for 3 steps").unwrap();
+    p.exp_string("minimize with adagrad(").unwrap();
+    p.exp_string(PROMPT).unwrap();
+    // ... but not after `print`: `adag` stays as typed
+    type_then_tab(&mut p, "print adag");
+    p.send_line("").unwrap();
+    let before = p.exp_string("unknown name `adag`").unwrap();
+    assert!(!before.contains("adagrad"), "{before}");
+    p.exp_string(PROMPT).unwrap();
+    quit(p);
 }

@@ -70,7 +70,12 @@ fn a_closed_pipe_ends_the_run_quietly() {
         b"param x = -1;\nparam y = 2;\n\
           minimize (1.5 - x + x*y)^2 + (2.25 - x + x*y^2)^2 with adam(lr=0.01) for 20000 steps;\n",
     );
-    for args in [vec!["run", &path, "--json", "--trace"], vec!["run", &path]] {
+    // text output long enough that writes go on after the reader is gone
+    let (_t, prints) = script("print \"a line of text\";\n".repeat(20_000).as_bytes());
+    for args in [
+        vec!["run", &path, "--json", "--trace"],
+        vec!["run", &prints],
+    ] {
         let mut child = Command::new(BIN)
             .args(&args)
             .stdout(Stdio::piped())

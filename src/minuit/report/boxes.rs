@@ -23,10 +23,25 @@ fn nchars(s: &str) -> usize {
     }
 }
 
-/// Appends `n` copies of the one-character string `c`.
+/// Appends `n` copies of the one-character string `c` (a space or `─`),
+/// a slice of a ready-made run at a time.
 fn push_n(out: &mut String, c: &str, n: usize) {
-    for _ in 0..n {
-        out.push_str(c);
+    const SPACES: &str = "                                ";
+    const RULE: &str = "────────────────────────────────";
+    let run = match c {
+        " " => SPACES,
+        "─" => RULE,
+        _ => {
+            (0..n).for_each(|_| out.push_str(c));
+            return;
+        }
+    };
+    let (w, per) = (c.len(), run.len() / c.len());
+    let mut left = n;
+    while left > 0 {
+        let k = left.min(per);
+        out.push_str(&run[..k * w]);
+        left -= k;
     }
 }
 

@@ -66,7 +66,7 @@ fn scaled_int(ax: f64, k: i32) -> Option<u64> {
         -22..=-1 => ax / POW10[(-k) as usize],
         _ => return None,
     };
-    if !(y < 1e13) || ((y - y.floor()) - 0.5).abs() < 0.01 {
+    if !y.is_finite() || y >= 1e13 || ((y - y.floor()) - 0.5).abs() < 0.01 {
         return None;
     }
     Some(y.round() as u64)
@@ -562,7 +562,7 @@ mod tests {
             state ^= state >> 7;
             state ^= state << 17;
             let m = (state >> 11) as f64 / (1u64 << 53) as f64;
-            let e = (k % 40) as i32 - 20;
+            let e = (k % 40) - 20;
             let x = (m - 0.3) * 10f64.powi(e);
             v.push(x);
             v.push(py_round(x, (k % 5) as usize));

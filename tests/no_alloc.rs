@@ -6,7 +6,9 @@
 //! Every thread's allocations count, the tape's worker threads included:
 //! the tests take turns (one lock) so that no other test's allocations are
 //! counted with theirs, and they run with two threads so that large tapes
-//! are evaluated in parallel.
+//! are evaluated in parallel. Before each count the process is let settle
+//! (no allocation for a while), since a previous run's worker threads may
+//! still be tidying up (rayon's deques free their garbage lazily).
 
 use losslang::interp::{Options, Session};
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -50,12 +52,26 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
+/// Waits until no thread has allocated for 20 ms (at most about a second).
+fn settle() {
+    let mut last = ALLOCS.load(Ordering::SeqCst);
+    for _ in 0..50 {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        let now = ALLOCS.load(Ordering::SeqCst);
+        if now == last {
+            return;
+        }
+        last = now;
+    }
+}
+
 fn allocations(script: &str) -> usize {
     let mut s = Session::new(
         Options::default(),
         Box::new(std::io::sink()),
         Box::new(std::io::sink()),
     );
+    settle();
     let before = ALLOCS.load(Ordering::SeqCst);
     let outcome = s.run_source("t.loss", script);
     let after = ALLOCS.load(Ordering::SeqCst);

@@ -6,7 +6,7 @@
 
 use super::stopped::{minuit_stopped, MinuitStop, StoppedFit};
 use super::tape_cache::Purpose;
-use super::{opt_diag, params_record, Objective};
+use super::{opt_diag, params_record, Objective, RunError};
 use crate::diagnostics::{Diag, Span};
 use crate::graph::{autodiff, Graph, NodeId, Tape};
 use crate::interp::report::{
@@ -46,12 +46,29 @@ pub struct MinuitRun {
 impl MinuitRun {
     /// iminuit's `print(m)` at this point: the minimum with the running
     /// call counts, the parameters, MINOS's errors and the covariance.
+    ///
+    /// The box needs the minimum's numbers and flags only, so neither its
+    /// covariance nor the internal state (two n x n matrices: 16 MB for a
+    /// 1000-parameter fit) is copied: the covariance table is made once,
+    /// straight from the minimum's matrix.
     pub fn report(&self) -> mreport::FitReport {
-        let mut shown = self.min.clone();
-        shown.fval *= self.sign;
-        shown.nfcn = self.nfcn_total;
-        shown.ngrad = self.ngrad_total;
-        mreport::FitReport::new(self.algorithm.title, &self.specs, shown, &self.minos)
+        let m = &self.min;
+        let shown = FunctionMinimum {
+            fval: m.fval * self.sign,
+            nfcn: self.nfcn_total,
+            ngrad: self.ngrad_total,
+            values: m.values.clone(),
+            errors: m.errors.clone(),
+            covariance: None,
+            internal: Default::default(),
+            ..*m
+        };
+        let mut r = mreport::FitReport::new(self.algorithm.title, &self.specs, shown, &self.minos);
+        r.covariance = m.covariance.as_ref().map(|c| mreport::Covariance {
+            names: self.specs.iter().map(|p| p.name.clone()).collect(),
+            matrix: mreport::full_covariance(&self.specs, c),
+        });
+        r
     }
 }
 
@@ -271,28 +288,23 @@ pub(super) fn run_minuit(
     for &i in &obj.involved {
         let n = s.params[i].value.data.len();
         if n > MINUIT_MAX_ELEMENTS {
-            return Err(Diag::error(
-                "E0205",
-                format!(
-                    "Minuit handles at most {MINUIT_MAX_ELEMENTS} parameters, `{}` alone has {n}",
-                    s.params[i].name
-                ),
-            )
-            .at(s.params[i].span.clone(), format!("{n} elements"))
-            .note("help: use a step-based optimizer such as adam for large tensor parameters"));
+            return Err(RunError::MinuitParamTooLarge {
+                name: s.params[i].name.clone(),
+                n,
+                max: MINUIT_MAX_ELEMENTS,
+                span: s.params[i].span.clone(),
+            }
+            .into());
         }
         elems.extend((0..n).map(|k| (i, k)));
     }
     if elems.len() > MINUIT_MAX_ELEMENTS {
-        return Err(Diag::error(
-            "E0205",
-            format!(
-                "Minuit handles at most {MINUIT_MAX_ELEMENTS} parameters, this objective has {}",
-                elems.len()
-            ),
-        )
-        .at(m.objective.span.clone(), "too many parameter elements")
-        .note("help: use a step-based optimizer such as adam for large tensor parameters"));
+        return Err(RunError::MinuitTooMany {
+            n: elems.len(),
+            max: MINUIT_MAX_ELEMENTS,
+            span: m.objective.span.clone(),
+        }
+        .into());
     }
     let specs: Vec<ParamSpec> = elems
         .iter()
@@ -425,10 +437,11 @@ pub(super) fn run_minuit(
     let min = match aname {
         "migrad" => minuit::migrad(&mut fcn, &specs, &mo),
         "simplex" => minuit::simplex::simplex(&mut fcn, &specs, mo.tol, mo.ncall, mo.errordef),
-        _ => minuit::scan::scan(&mut fcn, &specs, scan_n, mo.errordef).map_err(|e| {
-            Diag::error("E0305", format!("scan: {e}"))
-                .at(m.objective.span.clone(), "cannot scan this objective")
-                .note("help: scan needs limits `in [lo, hi]` on every free parameter")
+        _ => minuit::scan::scan(&mut fcn, &specs, scan_n, mo.errordef).map_err(|error| {
+            RunError::Scan {
+                error,
+                span: m.objective.span.clone(),
+            }
         })?,
     };
     // Ctrl-C, or a non-finite end: the best point seen, and a report of what ran.
@@ -486,6 +499,7 @@ pub(super) fn run_minuit(
     // the report of a large fit is big: only built when shown
     let report = (!s.opts.json).then(|| run.report());
     say_report(s, text, report.as_ref());
+    drop(report);
     let mut run = run;
     let (min, specs, fcn) = (&run.min, &run.specs, &mut run.fcn);
 
@@ -540,16 +554,18 @@ pub(super) fn run_minuit(
     }
     s.records.push(json);
     let fnames: Vec<usize> = (0..specs.len()).filter(|&k| !specs[k].fixed).collect();
+    let points = fcn
+        .record
+        .calls()
+        .filter(|(_, x)| !x.is_empty())
+        .flat_map(|(_, x)| fnames.iter().map(move |&k| x[k]))
+        .collect();
+    // the losses move to the path (not copied: half a million for a large numeric fit)
     s.last_path = Some(RunPath {
         title,
         names: fnames.iter().map(|&k| specs[k].name.clone()).collect(),
-        losses: fcn.record.losses.clone(),
-        points: fcn
-            .record
-            .calls()
-            .filter(|(_, x)| !x.is_empty())
-            .flat_map(|(_, x)| fnames.iter().map(move |&k| x[k]))
-            .collect(),
+        losses: std::mem::take(&mut fcn.record.losses),
+        points,
         ..Default::default()
     });
     fcn.record.clear();

@@ -16,7 +16,7 @@ use super::stopped::{values_replay, Replay};
 use super::tape_cache::Purpose;
 use super::Objective;
 use crate::budget::Refused;
-use crate::diagnostics::{Diag, Span};
+use crate::diagnostics::{Diag, IntoDiagnostic, Span};
 use crate::graph::{autodiff, Graph, NodeId, Tape};
 use crate::interp::{Lowerer, Session, INTERRUPT};
 use crate::optim::run::{
@@ -259,14 +259,10 @@ pub(super) fn run_steps(s: &mut Session, r: StepRun<'_>) -> Result<(), Diag> {
     };
     if let Some(spec) = &m.schedule {
         if spec.per_step && plan.is_none() {
-            return Err(
-                Diag::error("E0306", "`per step` is for `for N epochs` runs")
-                    .at(
-                        spec.span.clone(),
-                        "a `for N steps` run steps its schedule after every step already",
-                    )
-                    .note("help: leave out `per step`"),
-            );
+            return Err(super::schedule::ScheduleError::PerStep {
+                span: spec.span.clone(),
+            }
+            .into());
         }
     }
     let per_step = m.schedule.as_ref().is_some_and(|sc| sc.per_step) || plan.is_none();
@@ -483,7 +479,14 @@ pub(super) fn run_steps(s: &mut Session, r: StepRun<'_>) -> Result<(), Diag> {
                 Finding::Loss { .. } => String::new(),
             };
             let span = m.objective.span.clone();
-            s.emit(&runaway::warning(&f, &name, end.ran, maximize, span));
+            let warning = runaway::RunawayWarning {
+                finding: f,
+                name,
+                steps: end.ran,
+                maximize,
+                span,
+            };
+            s.emit(&warning.into_diagnostic());
         }
     }
     Ok(())
@@ -548,9 +551,12 @@ fn watch_tapes(
         );
         let n = Lowerer::new(s, &mut g).num(&name)?;
         if !g.shape(n).is_empty() {
-            return Err(Diag::error("E0307", format!("`watch {}`: a watched value must be a number", w.name))
-                .at(w.span.clone(), format!("shape {}", crate::tensor::shape_str(g.shape(n))))
-                .note("help: watch a scalar such as a validation loss, e.g. `let val_loss = mean((f(xv) - yv)^2);`"));
+            return Err(epochs::EpochError::WatchNotScalar {
+                name: w.name.clone(),
+                shape: crate::tensor::shape_str(g.shape(n)),
+                span: w.span.clone(),
+            }
+            .into());
         }
         let mut tape =
             Tape::try_new(&g, &[n]).map_err(|r| r.diag(w.span.clone(), "this watched value"))?;

@@ -5,7 +5,7 @@
 //! of a run stopped by a non-finite value.
 
 use super::epochs::{table_rows, Plan};
-use super::params_record;
+use super::{params_record, NonFiniteWhat, RunError};
 use crate::diagnostics::Diag;
 use crate::interp::report::{
     optimizer_text, path_point_cost, EpochFields, MinimizeRecord, MinimizerFields, PathPoint,
@@ -266,7 +266,7 @@ pub(super) fn nonfinite(
     ran: usize,
 ) -> Diag {
     let what = match bad.which {
-        None => format!("the loss is {}", fmt_num(bad.loss)),
+        None => NonFiniteWhat::Loss(bad.loss),
         Some(j) => {
             let (pi, r) = free
                 .iter()
@@ -274,15 +274,13 @@ pub(super) fn nonfinite(
                 .find(|(_, r)| r.contains(&j))
                 .map(|(p, r)| (*p, r.clone()))
                 .unwrap_or((free[0], 0..1));
-            let name = &s.params[pi].name;
-            if r.len() > 1 {
-                format!("the gradient of {name}[{}] is not finite", j - r.start)
-            } else {
-                format!("the gradient with respect to {name} is not finite")
+            NonFiniteWhat::Gradient {
+                name: s.params[pi].name.clone(),
+                index: (r.len() > 1).then(|| j - r.start),
             }
         }
     };
-    let vals: Vec<String> = free
+    let at = free
         .iter()
         .zip(ranges)
         .map(|(&i, r)| {
@@ -298,16 +296,12 @@ pub(super) fn nonfinite(
             format!("{} = {v}", s.params[i].name)
         })
         .collect();
-    Diag::error(
-        "E0400",
-        format!("minimization stopped at step {}: {what}", bad.step),
-    )
-    .at(m.objective.span.clone(), "this objective")
-    .note(format!("at {}", vals.join(", ")))
-    .note(if ran > 0 {
-        "the parameters are left at the best finite point seen (the report above)"
-    } else {
-        "the parameters are unchanged"
-    })
-    .note("help: try a smaller learning rate, another starting point, or limits `in [lo, hi]`")
+    RunError::StepsNonFinite {
+        step: bad.step,
+        what,
+        at,
+        moved: ran > 0,
+        span: m.objective.span.clone(),
+    }
+    .into()
 }

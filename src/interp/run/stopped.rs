@@ -5,7 +5,7 @@
 //! statement as written would not.
 
 use super::minuit::GraphFcn;
-use super::params_record;
+use super::{params_record, RunError};
 use crate::diagnostics::{Diag, Span};
 use crate::interp::report::MinuitFields;
 use crate::interp::report::{optimizer_text, ErrorsRecord, MinimizeRecord, MinimizerFields};
@@ -195,22 +195,13 @@ pub fn minuit_stopped(
     s.replay = Some(values_replay(s, &involved, &why));
     match stop {
         MinuitStop::Interrupted(_) => Ok(()),
-        MinuitStop::NonFinite(v) => Err(Diag::error(
-            "E0400",
-            format!(
-                "{} stopped: the objective is {} at its last point",
-                f.aname,
-                fmt_num(v)
-            ),
-        )
-        .at(f.m.objective.span.clone(), "this objective")
-        .note(match best {
-            Some(_) => "the parameters are left at the best finite point seen (the report above)",
-            None => "the parameters are unchanged",
-        })
-        .note(
-            "help: start from a point where the objective is finite, or add limits `in [lo, hi]`",
-        )),
+        MinuitStop::NonFinite(v) => Err(RunError::MinuitNonFinite {
+            algorithm: f.aname,
+            value: v,
+            moved: best.is_some(),
+            span: f.m.objective.span.clone(),
+        }
+        .into()),
     }
 }
 
@@ -227,16 +218,6 @@ pub fn uncertainty_interrupted(s: &mut Session, what: &str, calls: usize, line: 
     s.replay = Some(Replay::Text(format!(
         "# {what} was interrupted: it changed nothing"
     )));
-}
-
-/// A contour or profile stopped by Ctrl-C has no result to show.
-pub fn interrupted_diag(what: &str, calls: usize, span: &Span) -> Diag {
-    Diag::error(
-        "E0407",
-        format!("{what} was interrupted after {calls} calls"),
-    )
-    .at(span.clone(), "stopped by Ctrl-C")
-    .note("nothing is shown or drawn; the minimum is unchanged")
 }
 
 #[cfg(test)]

@@ -74,49 +74,7 @@ fn whole(
 /// Checks `over`, `batch` and the epoch count, and plans the batches.
 pub(super) fn plan(s: &Session, e: &EpochSpec) -> Result<Plan, Diag> {
     let epochs = whole(s, &e.count, "the number of epochs", 1e9)?;
-    if e.over.is_empty() {
-        return Err(EpochError::NoData {
-            span: e.span.clone(),
-        }
-        .into());
-    }
-    let mut data: Vec<DataName> = Vec::new();
-    for name in &e.over {
-        if data.iter().any(|d| d.name == name.name) {
-            return Err(EpochError::NamedTwice {
-                name: name.name.clone(),
-                span: name.span.clone(),
-            }
-            .into());
-        }
-        let value = data_value(s, &name.name, &name.span)?;
-        let Some(&rows) = value.shape.first() else {
-            return Err(EpochError::Scalar {
-                name: name.name.clone(),
-                span: name.span.clone(),
-            }
-            .into());
-        };
-        if let Some(first) = data.first() {
-            let n0 = first.value.shape[0];
-            if rows != n0 {
-                return Err(EpochError::Lengths {
-                    rows,
-                    shape: shape_str(&value.shape),
-                    first: first.name.clone(),
-                    first_rows: n0,
-                    span: name.span.clone(),
-                }
-                .into());
-            }
-        }
-        let row = value.shape[1..].iter().product();
-        data.push(DataName {
-            name: name.name.clone(),
-            value,
-            row,
-        });
-    }
+    let data = data_names(s, e)?;
     let n = data[0].value.shape[0];
     if n == 0 {
         return Err(EpochError::NoRows {
@@ -159,11 +117,9 @@ pub(super) fn plan(s: &Session, e: &EpochSpec) -> Result<Plan, Diag> {
             Some(Def::Let(_)) | Some(Def::Data(_)) => {}
             _ if s.param_index(&w.name).is_some() => {}
             _ => {
+                let span = w.span.clone();
                 return Err(crate::interp::names::unknown_name(
-                    &w.name,
-                    w.span.clone(),
-                    s,
-                    "let name",
+                    &w.name, span, s, "let name",
                 ));
             }
         }
@@ -177,6 +133,45 @@ pub(super) fn plan(s: &Session, e: &EpochSpec) -> Result<Plan, Diag> {
         shuffle: e.shuffle,
         data,
     })
+}
+
+/// The names after `over`: each data (not a parameter, function or scalar),
+/// named once, all with the same number of rows.
+fn data_names(s: &Session, e: &EpochSpec) -> Result<Vec<DataName>, Diag> {
+    if e.over.is_empty() {
+        return Err(EpochError::NoData {
+            span: e.span.clone(),
+        }
+        .into());
+    }
+    let mut data: Vec<DataName> = Vec::new();
+    for name in &e.over {
+        let (n, span) = (name.name.clone(), name.span.clone());
+        if data.iter().any(|d| d.name == name.name) {
+            return Err(EpochError::NamedTwice { name: n, span }.into());
+        }
+        let value = data_value(s, &name.name, &name.span)?;
+        let Some(&rows) = value.shape.first() else {
+            return Err(EpochError::Scalar { name: n, span }.into());
+        };
+        if let Some(first) = data.first().filter(|f| f.value.shape[0] != rows) {
+            return Err(EpochError::Lengths {
+                rows,
+                shape: shape_str(&value.shape),
+                first: first.name.clone(),
+                first_rows: first.value.shape[0],
+                span,
+            }
+            .into());
+        }
+        let row = value.shape[1..].iter().product();
+        data.push(DataName {
+            name: n,
+            value,
+            row,
+        });
+    }
+    Ok(data)
 }
 
 /// The full value of a data name, or why it cannot be batched.

@@ -50,7 +50,6 @@ pub(super) struct Outcome<'a> {
 }
 
 pub(super) fn report(s: &mut Session, o: Outcome<'_>) {
-    let full = optimizer_text(o.oname, o.options);
     let explicit: Vec<(&str, OptValue)> = o
         .options
         .iter()
@@ -58,6 +57,33 @@ pub(super) fn report(s: &mut Session, o: Outcome<'_>) {
         .cloned()
         .collect();
     let title = optimizer_text(o.oname, &explicit);
+    let text = text(s, &o);
+    s.say(&text);
+    record(s, &o);
+    let curves = o.epochs.as_ref().map(|e| TrainingCurves {
+        per_epoch: e.plan.per_epoch,
+        epoch_loss: e.losses.clone(),
+        watch: e.watch.clone(),
+    });
+    let keep_points = o.path.records_points();
+    s.last_path = Some(RunPath {
+        title,
+        names: RunPath::element_names(&s.params, o.free),
+        losses: o.path.losses,
+        points: if keep_points {
+            o.path.points
+        } else {
+            Vec::new()
+        },
+        lrs: o.path.lrs,
+        training: curves,
+    });
+}
+
+/// The printed report: what ran and how it ended, the schedule, the loss
+/// and its sparkline, the epoch table, the parameters.
+fn text(s: &Session, o: &Outcome<'_>) -> String {
+    let full = optimizer_text(o.oname, o.options);
     let verb = if o.maximize { "maximize" } else { "minimize" };
     let length = match &o.epochs {
         Some(e) => format!(
@@ -111,26 +137,7 @@ pub(super) fn report(s: &mut Session, o: Outcome<'_>) {
     for &i in o.free {
         text.push_str(&format!("\n  {} = {}", s.params[i].name, s.params[i].value));
     }
-    s.say(&text);
-    record(s, &o);
-    let curves = o.epochs.as_ref().map(|e| TrainingCurves {
-        per_epoch: e.plan.per_epoch,
-        epoch_loss: e.losses.clone(),
-        watch: e.watch.clone(),
-    });
-    let keep_points = o.path.records_points();
-    s.last_path = Some(RunPath {
-        title,
-        names: RunPath::element_names(&s.params, o.free),
-        losses: o.path.losses,
-        points: if keep_points {
-            o.path.points
-        } else {
-            Vec::new()
-        },
-        lrs: o.path.lrs,
-        training: curves,
-    });
+    text
 }
 
 /// "batch 8 of 30, the last 6" and the like.

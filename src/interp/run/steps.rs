@@ -304,9 +304,8 @@ pub(super) fn run_steps(s: &mut Session, r: StepRun<'_>) -> Result<(), Diag> {
         runaway,
         stop,
         log,
-        per,
+        per: _,
     } = w;
-    drop(per);
     if let Some(f) = &problem.feed {
         *s.rng.borrow_mut() = f.rng.clone();
     }

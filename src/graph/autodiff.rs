@@ -90,6 +90,50 @@ fn contribution(g: &mut Graph, n: NodeId, k: usize, gi: NodeId) -> Option<NodeId
     let args = g.args(n).to_vec();
     let a = args[0];
     let zero = g.scalar(0.0);
+    match op {
+        Op::Neg | Op::Add | Op::Sub | Op::Mul | Op::Div | Op::PowC | Op::Pow => {
+            arithmetic(g, op, k, n, &args, gi, zero)
+        }
+        Op::Un(f) => unary(g, f, n, a, gi),
+        Op::Const(_) | Op::Param(_) | Op::Input(_) => None,
+        Op::SumTo(_)
+        | Op::Reduce(..)
+        | Op::ProdExcl(_)
+        | Op::Reshape(_)
+        | Op::Expand(_)
+        | Op::Permute(_)
+        | Op::Index(_)
+        | Op::IndexAdj(_)
+        | Op::Stack
+        | Op::MatMul => structural(g, op, k, n, &args, gi),
+        Op::Min
+        | Op::Max
+        | Op::Atan2
+        | Op::Clamp
+        | Op::Where
+        | Op::Cmp(_)
+        | Op::And
+        | Op::Or
+        | Op::Not
+        | Op::Xlogy
+        | Op::LogAddExp
+        | Op::Celu
+        | Op::ClampST
+        | Op::Bce => elementwise(g, op, k, &args, gi, zero),
+    }
+}
+
+/// The arithmetic ops: + - * / and the powers.
+fn arithmetic(
+    g: &mut Graph,
+    op: Op,
+    k: usize,
+    n: NodeId,
+    args: &[NodeId],
+    gi: NodeId,
+    zero: NodeId,
+) -> Option<NodeId> {
+    let a = args[0];
     let c = match (op, k) {
         (Op::Neg, _) => g.must(Op::Neg, &[gi]),
         (Op::Add, _) => gi,
@@ -140,7 +184,23 @@ fn contribution(g: &mut Graph, n: NodeId, k: usize, gi: NodeId) -> Option<NodeId
             let w = g.must(Op::Where, &[cond, zero, t]);
             g.mul(gi, w)
         }
-        (Op::Un(f), _) => return unary(g, f, n, a, gi),
+        _ => unreachable!("arithmetic is called for the arithmetic ops"),
+    };
+    Some(c)
+}
+
+/// The other elementwise ops: min and max, atan2, clamp, where, the
+/// comparisons, xlogy, logaddexp, celu, the clamp straight-through, bce.
+fn elementwise(
+    g: &mut Graph,
+    op: Op,
+    k: usize,
+    args: &[NodeId],
+    gi: NodeId,
+    zero: NodeId,
+) -> Option<NodeId> {
+    let a = args[0];
+    let c = match (op, k) {
         (Op::Min | Op::Max, _) => {
             // torch.maximum: where(self == other, grad / 2, grad), zeroed where the
             // other side wins (self < other for maximum's self, and so on).
@@ -251,7 +311,23 @@ fn contribution(g: &mut Graph, n: NodeId, k: usize, gi: NodeId) -> Option<NodeId
             let nl = g.must(Op::Neg, &[lg]);
             g.mul(nl, gi)
         }
-        (Op::Const(_) | Op::Param(_) | Op::Input(_), _) => return None,
+        _ => unreachable!("elementwise is called for the other elementwise ops"),
+    };
+    Some(c)
+}
+
+/// The ops that move, reduce or reshape values: their adjoints move the
+/// gradient back.
+fn structural(
+    g: &mut Graph,
+    op: Op,
+    k: usize,
+    n: NodeId,
+    args: &[NodeId],
+    gi: NodeId,
+) -> Option<NodeId> {
+    let a = args[0];
+    let c = match (op, k) {
         // broadcast back to the summed value's shape
         (Op::SumTo(_), _) => {
             let s = g.shape(a).to_vec();
@@ -297,6 +373,7 @@ fn contribution(g: &mut Graph, n: NodeId, k: usize, gi: NodeId) -> Option<NodeId
             let at = g.swap_last(a).ok()?;
             g.must(Op::MatMul, &[at, gi])
         }
+        _ => unreachable!("structural is called for the structural ops"),
     };
     Some(c)
 }
@@ -356,9 +433,31 @@ fn reduce_adj(g: &mut Graph, r: Red, ax: Axis, y: NodeId, x: NodeId, gi: NodeId)
     })
 }
 
+/// torch's derivatives of the one-argument functions, in three families.
 fn unary(g: &mut Graph, f: UnFn, y: NodeId, x: NodeId, gi: NodeId) -> Option<NodeId> {
+    use UnFn::*;
     let one = g.scalar(1.0);
     let zero = g.scalar(0.0);
+    let k = [one, zero];
+    match f {
+        Abs | Sqrt | StdSqrt | Exp | Log | Log1p | Expm1 | Sin | Cos | Tan | Asin | Acos | Atan => {
+            elementary(g, f, y, x, gi, k)
+        }
+        Sinh | Cosh | Tanh | Sigmoid | Relu | Softplus => activation(g, f, y, x, gi, k),
+        Sign | Floor | Ceil | Round | Erf | Erfc | Erfinv | Lgamma | Digamma | Trigamma
+        | Hardsigmoid => special(g, f, y, x, gi, k),
+    }
+}
+
+/// Roots, exponentials, logarithms and the trigonometric functions.
+fn elementary(
+    g: &mut Graph,
+    f: UnFn,
+    y: NodeId,
+    x: NodeId,
+    gi: NodeId,
+    [one, zero]: [NodeId; 2],
+) -> Option<NodeId> {
     Some(match f {
         UnFn::Abs => {
             let s = g.must(Op::Un(UnFn::Sign), &[x]);
@@ -424,6 +523,20 @@ fn unary(g: &mut Graph, f: UnFn, y: NodeId, x: NodeId, gi: NodeId) -> Option<Nod
             let d = g.must(Op::Add, &[xx, one]);
             g.must(Op::Div, &[gi, d])
         }
+        _ => unreachable!("elementary is called for the elementary functions"),
+    })
+}
+
+/// The hyperbolic functions and the activations built on them.
+fn activation(
+    g: &mut Graph,
+    f: UnFn,
+    y: NodeId,
+    x: NodeId,
+    gi: NodeId,
+    [one, zero]: [NodeId; 2],
+) -> Option<NodeId> {
+    Some(match f {
         UnFn::Sinh => {
             let c = g.must(Op::Un(UnFn::Cosh), &[x]);
             g.mul(gi, c)
@@ -459,6 +572,21 @@ fn unary(g: &mut Graph, f: UnFn, y: NodeId, x: NodeId, gi: NodeId) -> Option<Nod
             let big = g.must(Op::Cmp(Cmp::Gt), &[x, twenty]);
             g.must(Op::Where, &[big, gi, t])
         }
+        _ => unreachable!("activation is called for the activations"),
+    })
+}
+
+/// The piecewise-constant functions (no gradient), the error and gamma
+/// functions, hardsigmoid.
+fn special(
+    g: &mut Graph,
+    f: UnFn,
+    y: NodeId,
+    x: NodeId,
+    gi: NodeId,
+    [_, zero]: [NodeId; 2],
+) -> Option<NodeId> {
+    Some(match f {
         UnFn::Sign | UnFn::Floor | UnFn::Ceil | UnFn::Round => return None,
         UnFn::Erf | UnFn::Erfc => {
             // torch: (±M_2_SQRTPI * exp(-(self.pow(2)))) * grad
@@ -505,6 +633,7 @@ fn unary(g: &mut Graph, f: UnFn, y: NodeId, x: NodeId, gi: NodeId) -> Option<Nod
             let t = g.mul(gi, sixth);
             g.must(Op::Where, &[inside, t, zero])
         }
+        _ => unreachable!("special is called for the special functions"),
     })
 }
 

@@ -73,6 +73,10 @@ pub fn index_shape(shape: &[usize], ix: &[Ix]) -> Shape {
 #[derive(Clone, Debug, PartialEq)]
 pub struct ShapeError(pub String);
 
+fn shape_err<T>(message: String) -> Result<T, ShapeError> {
+    Err(ShapeError(message))
+}
+
 /// The graph: nodes in topological order, constant values, and the
 /// parameter slots that `Param` nodes read.
 #[derive(Clone, Debug, Default)]
@@ -340,141 +344,167 @@ impl Graph {
         }
     }
 
+    /// The shape of `op` over `args`, one rule per kind of op; every other
+    /// op broadcasts its arguments.
     fn infer_shape_inner(&self, op: Op, args: &[NodeId]) -> Result<Shape, ShapeError> {
-        let err = |m: String| Err(ShapeError(m));
         match op {
-            Op::Reduce(_, ax) | Op::ProdExcl(ax) => {
-                let s = self.shape(args[0]);
-                let d = ax.index();
-                if let Some(d) = d.filter(|&d| d >= s.len()) {
-                    return err(format!(
-                        "axis {d} is out of range for shape {}",
-                        shape_str(s)
-                    ));
-                }
-                return Ok(match (op, d) {
-                    (Op::ProdExcl(_), _) => s.to_vec(),
-                    (_, None) => Vec::new(),
-                    (_, Some(d)) => {
-                        let mut v = s.to_vec();
-                        v.remove(d);
-                        v
-                    }
-                });
-            }
-            Op::Reshape(a) => {
-                let s = self.aux_shape(a).to_vec();
-                if numel(&s) != self.numel(args[0]) {
-                    return err(format!(
-                        "cannot reshape {} into {}",
-                        shape_str(self.shape(args[0])),
-                        shape_str(&s)
-                    ));
-                }
-                return Ok(s);
-            }
-            Op::SumTo(a) => {
-                let s = self.aux_shape(a).to_vec();
-                let from = self.shape(args[0]);
-                if broadcast(&s, from).as_deref() != Some(from) {
-                    return err(format!(
-                        "shape {} does not sum down to {}",
-                        shape_str(from),
-                        shape_str(&s)
-                    ));
-                }
-                return Ok(s);
-            }
-            Op::Expand(a) => {
-                let s = self.aux_shape(a).to_vec();
-                let from = self.shape(args[0]);
-                if broadcast(from, &s).as_deref() != Some(&s[..]) {
-                    return err(format!(
-                        "shape {} does not broadcast to {}",
-                        shape_str(from),
-                        shape_str(&s)
-                    ));
-                }
-                return Ok(s);
-            }
-            Op::Permute(a) => {
-                let p = self.aux_shape(a);
-                let s = self.shape(args[0]);
-                let mut seen = vec![false; s.len()];
-                if p.len() != s.len()
-                    || p.iter()
-                        .any(|&d| d >= s.len() || std::mem::replace(&mut seen[d], true))
-                {
-                    return err(format!("bad axis permutation for shape {}", shape_str(s)));
-                }
-                return Ok(p.iter().map(|&d| s[d]).collect());
-            }
-            Op::Index(a) | Op::IndexAdj(a) => {
-                let Aux::Index(src, ix) = &self.aux[a as usize] else {
-                    return err("internal: index without index data".into());
-                };
-                if ix.len() > src.len() {
-                    return err(format!(
-                        "{} indices for a value of shape {}",
-                        ix.len(),
-                        shape_str(src)
-                    ));
-                }
-                for (d, i) in ix.iter().enumerate() {
-                    let ok = match *i {
-                        Ix::At(k) => k < src[d],
-                        Ix::Range(lo, hi) => lo <= hi && hi <= src[d],
-                    };
-                    if !ok {
-                        return err(format!(
-                            "index out of range for axis {d} of shape {}",
-                            shape_str(src)
-                        ));
-                    }
-                }
-                let out = index_shape(src, ix);
-                if op == Op::Index(a) {
-                    if self.shape(args[0]) != &src[..] {
-                        return err("internal: index of a value of another shape".into());
-                    }
-                    return Ok(out);
-                }
-                if self.shape(args[0]) != &out[..] {
-                    return err("internal: index adjoint of another shape".into());
-                }
-                return Ok(src.clone());
-            }
-            Op::Stack => {
-                let s0 = self.shape(args[0]).to_vec();
-                for &a in &args[1..] {
-                    if self.shape(a) != &s0[..] {
-                        return err(format!(
-                            "array elements have shapes {} and {}; all must have the same shape",
-                            shape_str(&s0),
-                            shape_str(self.shape(a))
-                        ));
-                    }
-                }
-                let mut s = vec![args.len()];
-                s.extend(s0);
-                return Ok(s);
-            }
-            Op::MatMul => {
-                let (a, b) = (self.shape(args[0]), self.shape(args[1]));
-                let (ra, rb) = (a.len(), b.len());
-                if ra < 2 || rb < 2 || a[..ra - 2] != b[..rb - 2] || a[ra - 1] != b[rb - 2] {
-                    return err(format!(
-                        "matmul: shapes {} and {} do not fit",
-                        shape_str(a),
-                        shape_str(b)
-                    ));
-                }
-                let mut s = a[..ra - 1].to_vec();
-                s.push(b[rb - 1]);
-                return Ok(s);
-            }
-            _ => {}
+            Op::Reduce(_, ax) => self.reduce_shape(args[0], ax, false),
+            Op::ProdExcl(ax) => self.reduce_shape(args[0], ax, true),
+            Op::Reshape(a) => self.reshape_shape(a, args[0]),
+            Op::SumTo(a) => self.sum_to_shape(a, args[0]),
+            Op::Expand(a) => self.expand_shape(a, args[0]),
+            Op::Permute(a) => self.permute_shape(a, args[0]),
+            Op::Index(a) => self.index_op_shape(a, args[0], false),
+            Op::IndexAdj(a) => self.index_op_shape(a, args[0], true),
+            Op::Stack => self.stack_shape(args),
+            Op::MatMul => self.matmul_shape(args[0], args[1]),
+            _ => self.broadcast_shape(args),
         }
+    }
+
+    /// A reduction over `ax` (all axes when it has none); ProdExcl
+    /// (`keep`) keeps the shape.
+    fn reduce_shape(&self, x: NodeId, ax: Axis, keep: bool) -> Result<Shape, ShapeError> {
+        let s = self.shape(x);
+        let d = ax.index();
+        if let Some(d) = d.filter(|&d| d >= s.len()) {
+            return shape_err(format!(
+                "axis {d} is out of range for shape {}",
+                shape_str(s)
+            ));
+        }
+        Ok(match (keep, d) {
+            (true, _) => s.to_vec(),
+            (false, None) => Vec::new(),
+            (false, Some(d)) => {
+                let mut v = s.to_vec();
+                v.remove(d);
+                v
+            }
+        })
+    }
+
+    fn reshape_shape(&self, a: u32, x: NodeId) -> Result<Shape, ShapeError> {
+        let s = self.aux_shape(a).to_vec();
+        if numel(&s) != self.numel(x) {
+            return shape_err(format!(
+                "cannot reshape {} into {}",
+                shape_str(self.shape(x)),
+                shape_str(&s)
+            ));
+        }
+        Ok(s)
+    }
+
+    fn sum_to_shape(&self, a: u32, x: NodeId) -> Result<Shape, ShapeError> {
+        let s = self.aux_shape(a).to_vec();
+        let from = self.shape(x);
+        if broadcast(&s, from).as_deref() != Some(from) {
+            return shape_err(format!(
+                "shape {} does not sum down to {}",
+                shape_str(from),
+                shape_str(&s)
+            ));
+        }
+        Ok(s)
+    }
+
+    fn expand_shape(&self, a: u32, x: NodeId) -> Result<Shape, ShapeError> {
+        let s = self.aux_shape(a).to_vec();
+        let from = self.shape(x);
+        if broadcast(from, &s).as_deref() != Some(&s[..]) {
+            return shape_err(format!(
+                "shape {} does not broadcast to {}",
+                shape_str(from),
+                shape_str(&s)
+            ));
+        }
+        Ok(s)
+    }
+
+    fn permute_shape(&self, a: u32, x: NodeId) -> Result<Shape, ShapeError> {
+        let p = self.aux_shape(a);
+        let s = self.shape(x);
+        let mut seen = vec![false; s.len()];
+        if p.len() != s.len()
+            || p.iter()
+                .any(|&d| d >= s.len() || std::mem::replace(&mut seen[d], true))
+        {
+            return shape_err(format!("bad axis permutation for shape {}", shape_str(s)));
+        }
+        Ok(p.iter().map(|&d| s[d]).collect())
+    }
+
+    /// An index of a value of the aux's source shape, or (`adjoint`) its
+    /// adjoint, which scatters the indexed shape back into the source's.
+    fn index_op_shape(&self, a: u32, x: NodeId, adjoint: bool) -> Result<Shape, ShapeError> {
+        let Aux::Index(src, ix) = &self.aux[a as usize] else {
+            return shape_err("internal: index without index data".into());
+        };
+        if ix.len() > src.len() {
+            return shape_err(format!(
+                "{} indices for a value of shape {}",
+                ix.len(),
+                shape_str(src)
+            ));
+        }
+        for (d, i) in ix.iter().enumerate() {
+            let ok = match *i {
+                Ix::At(k) => k < src[d],
+                Ix::Range(lo, hi) => lo <= hi && hi <= src[d],
+            };
+            if !ok {
+                return shape_err(format!(
+                    "index out of range for axis {d} of shape {}",
+                    shape_str(src)
+                ));
+            }
+        }
+        let out = index_shape(src, ix);
+        if !adjoint {
+            if self.shape(x) != &src[..] {
+                return shape_err("internal: index of a value of another shape".into());
+            }
+            return Ok(out);
+        }
+        if self.shape(x) != &out[..] {
+            return shape_err("internal: index adjoint of another shape".into());
+        }
+        Ok(src.clone())
+    }
+
+    fn stack_shape(&self, args: &[NodeId]) -> Result<Shape, ShapeError> {
+        let s0 = self.shape(args[0]).to_vec();
+        for &a in &args[1..] {
+            if self.shape(a) != &s0[..] {
+                return shape_err(format!(
+                    "array elements have shapes {} and {}; all must have the same shape",
+                    shape_str(&s0),
+                    shape_str(self.shape(a))
+                ));
+            }
+        }
+        let mut s = vec![args.len()];
+        s.extend(s0);
+        Ok(s)
+    }
+
+    fn matmul_shape(&self, x: NodeId, y: NodeId) -> Result<Shape, ShapeError> {
+        let (a, b) = (self.shape(x), self.shape(y));
+        let (ra, rb) = (a.len(), b.len());
+        if ra < 2 || rb < 2 || a[..ra - 2] != b[..rb - 2] || a[ra - 1] != b[rb - 2] {
+            return shape_err(format!(
+                "matmul: shapes {} and {} do not fit",
+                shape_str(a),
+                shape_str(b)
+            ));
+        }
+        let mut s = a[..ra - 1].to_vec();
+        s.push(b[rb - 1]);
+        Ok(s)
+    }
+
+    fn broadcast_shape(&self, args: &[NodeId]) -> Result<Shape, ShapeError> {
         let mut shape: Shape = Vec::new();
         for &a in args {
             let s = self.shape(a);

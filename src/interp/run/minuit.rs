@@ -6,7 +6,7 @@
 
 use super::stopped::{minuit_stopped, MinuitStop, StoppedFit};
 use super::tape_cache::Purpose;
-use super::{opt_diag, params_record, Objective};
+use super::{opt_diag, params_record, Objective, RunError};
 use crate::diagnostics::{Diag, Span};
 use crate::graph::{autodiff, Graph, NodeId, Tape};
 use crate::interp::report::{
@@ -46,12 +46,29 @@ pub struct MinuitRun {
 impl MinuitRun {
     /// iminuit's `print(m)` at this point: the minimum with the running
     /// call counts, the parameters, MINOS's errors and the covariance.
+    ///
+    /// The box needs the minimum's numbers and flags only, so neither its
+    /// covariance nor the internal state (two n x n matrices: 16 MB for a
+    /// 1000-parameter fit) is copied: the covariance table is made once,
+    /// straight from the minimum's matrix.
     pub fn report(&self) -> mreport::FitReport {
-        let mut shown = self.min.clone();
-        shown.fval *= self.sign;
-        shown.nfcn = self.nfcn_total;
-        shown.ngrad = self.ngrad_total;
-        mreport::FitReport::new(self.algorithm.title, &self.specs, shown, &self.minos)
+        let m = &self.min;
+        let shown = FunctionMinimum {
+            fval: m.fval * self.sign,
+            nfcn: self.nfcn_total,
+            ngrad: self.ngrad_total,
+            values: m.values.clone(),
+            errors: m.errors.clone(),
+            covariance: None,
+            internal: Default::default(),
+            ..*m
+        };
+        let mut r = mreport::FitReport::new(self.algorithm.title, &self.specs, shown, &self.minos);
+        r.covariance = m.covariance.as_ref().map(|c| mreport::Covariance {
+            names: self.specs.iter().map(|p| p.name.clone()).collect(),
+            matrix: mreport::full_covariance(&self.specs, c),
+        });
+        r
     }
 }
 
@@ -257,6 +274,9 @@ fn initial_error(v: f64) -> f64 {
     }
 }
 
+/// Runs MIGRAD, SIMPLEX or SCAN on the objective: plan (one Minuit
+/// parameter per element, the options), run, then report and keep the fit
+/// for the statements after it.
 pub(super) fn run_minuit(
     s: &mut Session,
     m: &MinimizeStmt,
@@ -266,35 +286,106 @@ pub(super) fn run_minuit(
     mut obj: Objective,
     line: usize,
 ) -> Result<(), Diag> {
-    // One Minuit parameter per element: `w[0]`, `w[1]`, ... for a tensor.
+    let elems = elements(s, m, &obj.involved)?;
+    let specs = param_specs(s, &elems);
+    let nfree = specs.iter().filter(|p| !p.fixed).count();
+    let opts = read_options(alg.name, args, ospan, nfree)?;
+    debug_assert!(opts
+        .resolved
+        .iter()
+        .map(|o| o.0)
+        .eq(alg.options.iter().copied()));
+    let sign = if m.maximize { -1.0 } else { 1.0 };
+    let mut fcn = make_fcn(s, m, &mut obj, &elems, sign)?;
+    let min = match alg.name {
+        "migrad" => minuit::migrad(&mut fcn, &specs, &opts.mo),
+        "simplex" => {
+            let mo = &opts.mo;
+            minuit::simplex::simplex(&mut fcn, &specs, mo.tol, mo.ncall, mo.errordef)
+        }
+        _ => minuit::scan::scan(&mut fcn, &specs, opts.scan_n, opts.mo.errordef).map_err(
+            |error| RunError::Scan {
+                error,
+                span: m.objective.span.clone(),
+            },
+        )?,
+    };
+    // Ctrl-C, or a non-finite end: the best point seen, and a report of what ran.
+    let nonfinite = !min.fval.is_finite() || min.values.iter().any(|v| !v.is_finite());
+    let stop = match fcn.interrupted() {
+        Some(n) => Some(MinuitStop::Interrupted(n)),
+        None => nonfinite.then_some(MinuitStop::NonFinite(sign * min.fval)),
+    };
+    if let Some(stop) = stop {
+        let (nfcn, ngrad) = fcn.counts();
+        let f = StoppedFit {
+            m,
+            aname: alg.name,
+            options: &opts.resolved,
+            specs: &specs,
+            elems: &elems,
+            nfcn,
+            ngrad,
+            line,
+        };
+        return minuit_stopped(s, f, &fcn, stop);
+    }
+    // Values back into the session.
+    for (k, &(i, e)) in elems.iter().enumerate() {
+        s.params[i].value.data[e] = min.values[k];
+        if s.params[i].value.is_scalar() {
+            s.params[i].error = (!specs[k].fixed).then_some(min.errors[k]);
+        }
+    }
+    let run = MinuitRun {
+        nfcn_total: min.nfcn,
+        ngrad_total: min.ngrad,
+        min,
+        specs,
+        index: elems.iter().map(|&(i, _)| i).collect(),
+        fcn,
+        numeric: opts.mo.numeric_grad,
+        minos: Vec::new(),
+        algorithm: alg,
+        sign,
+    };
+    finish(s, m, args, &opts.resolved, run, line);
+    Ok(())
+}
+
+/// (session parameter, element) of each Minuit parameter: one per element,
+/// `w[0]`, `w[1]`, ... for a tensor, at most `MINUIT_MAX_ELEMENTS`.
+fn elements(
+    s: &Session,
+    m: &MinimizeStmt,
+    involved: &[usize],
+) -> Result<Vec<(usize, usize)>, RunError> {
     let mut elems: Vec<(usize, usize)> = Vec::new();
-    for &i in &obj.involved {
+    for &i in involved {
         let n = s.params[i].value.data.len();
         if n > MINUIT_MAX_ELEMENTS {
-            return Err(Diag::error(
-                "E0205",
-                format!(
-                    "Minuit handles at most {MINUIT_MAX_ELEMENTS} parameters, `{}` alone has {n}",
-                    s.params[i].name
-                ),
-            )
-            .at(s.params[i].span.clone(), format!("{n} elements"))
-            .note("help: use a step-based optimizer such as adam for large tensor parameters"));
+            return Err(RunError::MinuitParamTooLarge {
+                name: s.params[i].name.clone(),
+                n,
+                max: MINUIT_MAX_ELEMENTS,
+                span: s.params[i].span.clone(),
+            });
         }
         elems.extend((0..n).map(|k| (i, k)));
     }
     if elems.len() > MINUIT_MAX_ELEMENTS {
-        return Err(Diag::error(
-            "E0205",
-            format!(
-                "Minuit handles at most {MINUIT_MAX_ELEMENTS} parameters, this objective has {}",
-                elems.len()
-            ),
-        )
-        .at(m.objective.span.clone(), "too many parameter elements")
-        .note("help: use a step-based optimizer such as adam for large tensor parameters"));
+        return Err(RunError::MinuitTooMany {
+            n: elems.len(),
+            max: MINUIT_MAX_ELEMENTS,
+            span: m.objective.span.clone(),
+        });
     }
-    let specs: Vec<ParamSpec> = elems
+    Ok(elems)
+}
+
+/// Minuit's view of each element: name, start, step, limits, fixed.
+fn param_specs(s: &Session, elems: &[(usize, usize)]) -> Vec<ParamSpec> {
+    elems
         .iter()
         .map(|&(i, k)| {
             let p = &s.params[i];
@@ -312,50 +403,53 @@ pub(super) fn run_minuit(
                 fixed: p.fixed,
             }
         })
-        .collect();
-    let nfree = specs.iter().filter(|p| !p.fixed).count();
-    let aname = alg.name;
+        .collect()
+}
+
+/// The options of a Minuit algorithm, read and checked.
+struct AlgOptions {
+    mo: MigradOptions,
+    /// SCAN's points per parameter.
+    scan_n: usize,
+    /// Every option with its value (given or default), in the algorithm's order.
+    resolved: Vec<(&'static str, OptValue)>,
+}
+
+/// Reads `aname`'s options with iminuit's defaults (`nfree` free
+/// parameters set the default `ncall` and SCAN's points).
+fn read_options(
+    aname: &'static str,
+    args: &[OptArg],
+    ospan: &Span,
+    nfree: usize,
+) -> Result<AlgOptions, Diag> {
     let mut r = optim::OptReader::new(aname, args).map_err(|e| opt_diag(e, ospan))?;
     let rd = |e| opt_diag(e, ospan);
     let mut mo = MigradOptions::default();
     let mut scan_n = 0;
-    match aname {
-        "migrad" => {
-            mo.tol = r.num("tol", 0.1).map_err(rd)?;
-            r.check("tol", mo.tol >= 0.0, mo.tol, "tol must be >= 0")
-                .map_err(rd)?;
-            let st = r.int("strategy", 1).map_err(rd)?;
-            r.check(
-                "strategy",
-                (0..=2).contains(&st),
-                st,
-                "strategy must be 0, 1 or 2",
-            )
+    if aname == "scan" {
+        let n = r
+            .int("n", minuit::scan::default_points(nfree) as i64)
             .map_err(rd)?;
-            mo.strategy = st as u32;
-        }
-        "simplex" => {
-            mo.tol = r.num("tol", 0.1).map_err(rd)?;
-            r.check("tol", mo.tol >= 0.0, mo.tol, "tol must be >= 0")
-                .map_err(rd)?;
-        }
-        _ => {
-            let n = r
-                .int("n", minuit::scan::default_points(nfree) as i64)
-                .map_err(rd)?;
-            r.check("n", n >= 2, n, "n must be >= 2 points per parameter")
-                .map_err(rd)?;
-            scan_n = n as usize;
-        }
+        r.check("n", n >= 2, n, "n must be >= 2 points per parameter")
+            .map_err(rd)?;
+        scan_n = n as usize;
+    } else {
+        mo.tol = r.num("tol", 0.1).map_err(rd)?;
+        r.check("tol", mo.tol >= 0.0, mo.tol, "tol must be >= 0")
+            .map_err(rd)?;
+    }
+    if aname == "migrad" {
+        let st = r.int("strategy", 1).map_err(rd)?;
+        let ok = (0..=2).contains(&st);
+        r.check("strategy", ok, st, "strategy must be 0, 1 or 2")
+            .map_err(rd)?;
+        mo.strategy = st as u32;
     }
     mo.errordef = r.num("errordef", 1.0).map_err(rd)?;
-    r.check(
-        "errordef",
-        mo.errordef > 0.0,
-        mo.errordef,
-        "errordef must be > 0",
-    )
-    .map_err(rd)?;
+    let ok = mo.errordef > 0.0;
+    r.check("errordef", ok, mo.errordef, "errordef must be > 0")
+        .map_err(rd)?;
     if aname != "scan" {
         let nc = r
             .int("ncall", minuit::migrad::default_ncall(nfree) as i64)
@@ -370,23 +464,33 @@ pub(super) fn run_minuit(
             .map_err(rd)?;
         mo.numeric_grad = g.as_deref() == Some("numeric");
     }
-    let options = r.finish().map_err(rd)?;
-    debug_assert!(options.iter().map(|o| o.0).eq(alg.options.iter().copied()));
-    let maximize = m.maximize;
-    let sign = if maximize { -1.0 } else { 1.0 };
+    let resolved = r.finish().map_err(rd)?;
+    Ok(AlgOptions {
+        mo,
+        scan_n,
+        resolved,
+    })
+}
 
-    // The value, gradient and Hessian tapes (kept for the same objective).
-    let (shapes, involved) = (
-        obj.involved
-            .iter()
-            .map(|&i| s.params[i].value.shape.clone())
-            .collect::<Vec<_>>(),
-        obj.involved.clone(),
-    );
+/// The objective's value, gradient and Hessian tapes (kept for the same
+/// objective) as an Fcn over the elements, at the parameters' values.
+fn make_fcn(
+    s: &mut Session,
+    m: &MinimizeStmt,
+    obj: &mut Objective,
+    elems: &[(usize, usize)],
+    sign: f64,
+) -> Result<GraphFcn, Diag> {
+    let involved = obj.involved.clone();
+    let shapes: Vec<_> = involved
+        .iter()
+        .map(|&i| s.params[i].value.shape.clone())
+        .collect();
+    let out = obj.out;
     let mut tapes = s
         .tapes
-        .get_or_make(Purpose::Minuit, &mut obj.g, obj.out, &involved, |g| {
-            minuit_tapes(g, obj.out, &involved, &shapes)
+        .get_or_make(Purpose::Minuit, &mut obj.g, out, &involved, |g| {
+            minuit_tapes(g, out, &involved, &shapes)
         })
         .map_err(|r| r.diag(m.objective.span.clone(), "this objective"))?
         .into_iter();
@@ -402,103 +506,91 @@ pub(super) fn run_minuit(
             h.set_param(i as u32, &p.value.data);
         }
     }
-    let mut fcn = GraphFcn {
-        slots: elem_offsets(&f, &elems),
-        fg_slots: elem_offsets(&fg, &elems),
+    Ok(GraphFcn {
+        slots: elem_offsets(&f, elems),
+        fg_slots: elem_offsets(&fg, elems),
         h_slots: h
             .as_ref()
-            .map(|t| elem_offsets(t, &elems))
+            .map(|t| elem_offsets(t, elems))
             .unwrap_or_default(),
         f,
         fg,
         h,
         sign,
         record: CallRecord::new(
-            specs.len(),
-            s.opts.trace || specs.len() <= RECORD_POINTS_UP_TO,
+            elems.len(),
+            s.opts.trace || elems.len() <= RECORD_POINTS_UP_TO,
         ),
         calls: 0,
         grads: 0,
         stopped_at: None,
         best: None,
-    };
-    let min = match aname {
-        "migrad" => minuit::migrad(&mut fcn, &specs, &mo),
-        "simplex" => minuit::simplex::simplex(&mut fcn, &specs, mo.tol, mo.ncall, mo.errordef),
-        _ => minuit::scan::scan(&mut fcn, &specs, scan_n, mo.errordef).map_err(|e| {
-            Diag::error("E0305", format!("scan: {e}"))
-                .at(m.objective.span.clone(), "cannot scan this objective")
-                .note("help: scan needs limits `in [lo, hi]` on every free parameter")
-        })?,
-    };
-    // Ctrl-C, or a non-finite end: the best point seen, and a report of what ran.
-    let nonfinite = !min.fval.is_finite() || min.values.iter().any(|v| !v.is_finite());
-    let stop = match fcn.interrupted() {
-        Some(n) => Some(MinuitStop::Interrupted(n)),
-        None => nonfinite.then_some(MinuitStop::NonFinite(sign * min.fval)),
-    };
-    if let Some(stop) = stop {
-        let (nfcn, ngrad) = fcn.counts();
-        let f = StoppedFit {
-            m,
-            aname,
-            options: &options,
-            specs: &specs,
-            elems: &elems,
-            nfcn,
-            ngrad,
-            line,
-        };
-        return minuit_stopped(s, f, &fcn, stop);
-    }
-    // Values back into the session.
-    for (k, &(i, e)) in elems.iter().enumerate() {
-        s.params[i].value.data[e] = min.values[k];
-        if s.params[i].value.is_scalar() {
-            s.params[i].error = (!specs[k].fixed).then_some(min.errors[k]);
-        }
-    }
-    let numeric = mo.numeric_grad;
-    let fval = sign * min.fval;
+    })
+}
+
+/// A finished fit: its report, its record, its path (for `plot ... with
+/// path`), and the fit itself kept for `hesse`, `minos`, ...
+fn finish(
+    s: &mut Session,
+    m: &MinimizeStmt,
+    args: &[OptArg],
+    options: &[(&'static str, OptValue)],
+    mut run: MinuitRun,
+    line: usize,
+) {
+    let aname = run.algorithm.name;
+    let text = format!(
+        "{} with {}\n",
+        if m.maximize { "maximize" } else { "minimize" },
+        optimizer_text(aname, options)
+    );
+    // the report of a large fit is big: only built when shown, and dropped once shown
+    let report = (!s.opts.json).then(|| run.report());
+    say_report(s, text, report.as_ref());
+    drop(report);
+    let json = fit_record(s, m, options, &run, line);
+    s.records.push(json);
     let explicit: Vec<(&str, OptValue)> = options
         .iter()
         .filter(|(k, _)| args.iter().any(|a| a.name == *k))
         .cloned()
         .collect();
-    let title = optimizer_text(aname, &explicit);
-    let text = format!(
-        "{} with {}\n",
-        if maximize { "maximize" } else { "minimize" },
-        optimizer_text(aname, &options)
-    );
-    let run = MinuitRun {
-        nfcn_total: min.nfcn,
-        ngrad_total: min.ngrad,
-        min,
-        specs,
-        index: elems.iter().map(|&(i, _)| i).collect(),
-        fcn,
-        numeric,
-        minos: Vec::new(),
-        algorithm: alg,
-        sign,
-    };
-    // the report of a large fit is big: only built when shown
-    let report = (!s.opts.json).then(|| run.report());
-    say_report(s, text, report.as_ref());
-    // a large fit's report (its covariance, twice) is not kept beside the record
-    drop(report);
-    let mut run = run;
-    let (min, specs, fcn) = (&run.min, &run.specs, &mut run.fcn);
+    let (specs, record) = (&run.specs, &mut run.fcn.record);
+    let fnames: Vec<usize> = (0..specs.len()).filter(|&k| !specs[k].fixed).collect();
+    let points = record
+        .calls()
+        .filter(|(_, x)| !x.is_empty())
+        .flat_map(|(_, x)| fnames.iter().map(move |&k| x[k]))
+        .collect();
+    // the losses move to the path (not copied: half a million for a large numeric fit)
+    s.last_path = Some(RunPath {
+        title: optimizer_text(aname, &explicit),
+        names: fnames.iter().map(|&k| specs[k].name.clone()).collect(),
+        losses: std::mem::take(&mut record.losses),
+        points,
+        ..Default::default()
+    });
+    record.clear();
+    s.last_minuit = Some(run);
+}
 
-    // As for a step run: the JSON path is cut to a quarter of the memory budget.
-    let recorded = fcn.record.losses.len();
+/// The fit's JSON record; with `--trace` its calls, cut to a quarter of
+/// the memory budget as for a step run.
+fn fit_record(
+    s: &Session,
+    m: &MinimizeStmt,
+    options: &[(&'static str, OptValue)],
+    run: &MinuitRun,
+    line: usize,
+) -> serde_json::Value {
+    let (min, specs, record) = (&run.min, &run.specs, &run.fcn.record);
+    let recorded = record.losses.len();
     let keep = match s.opts.trace {
         true => crate::budget::fits(recorded, path_point_cost(&s.params)),
         false => recorded,
     };
     let path = s.opts.trace.then(|| {
-        fcn.record
+        record
             .calls()
             .take(keep)
             .map(|(loss, x)| PathPoint {
@@ -513,13 +605,13 @@ pub(super) fn run_minuit(
     });
     let rec = MinimizeRecord {
         line,
-        optimizer: aname.to_string(),
+        optimizer: run.algorithm.name.to_string(),
         options: options
             .iter()
             .map(|(k, v)| (k.to_string(), v.clone()))
             .collect(),
-        maximize,
-        loss: fval,
+        maximize: m.maximize,
+        loss: run.sign * min.fval,
         params: params_record(s),
         nfcn: min.nfcn,
         ngrad: min.ngrad,
@@ -538,25 +630,9 @@ pub(super) fn run_minuit(
     let mut json = rec.to_json();
     if s.opts.trace {
         // a fit with more calls than the record keeps says so
-        json["path_dropped"] = json!(fcn.record.dropped + (recorded - keep));
+        json["path_dropped"] = json!(record.dropped + (recorded - keep));
     }
-    s.records.push(json);
-    let fnames: Vec<usize> = (0..specs.len()).filter(|&k| !specs[k].fixed).collect();
-    s.last_path = Some(RunPath {
-        title,
-        names: fnames.iter().map(|&k| specs[k].name.clone()).collect(),
-        losses: fcn.record.losses.clone(),
-        points: fcn
-            .record
-            .calls()
-            .filter(|(_, x)| !x.is_empty())
-            .flat_map(|(_, x)| fnames.iter().map(move |&k| x[k]))
-            .collect(),
-        ..Default::default()
-    });
-    fcn.record.clear();
-    s.last_minuit = Some(run);
-    Ok(())
+    json
 }
 
 /// The value tape, the value-and-gradient tape and (up to 40 parameter

@@ -3,6 +3,7 @@
 //! a torch.optim optimizer (`steps`) or to Minuit (`minuit`).
 
 mod epochs;
+mod error;
 pub(super) mod minuit;
 mod runaway;
 mod schedule;
@@ -17,7 +18,8 @@ use crate::diagnostics::{Diag, Span};
 use crate::graph::{Graph, NodeId};
 use crate::optim::{self, OptArg, OptError, OptValue, ParamLayout};
 use crate::syntax::ast::{Arg, Expr, ExprKind, MinimizeStmt, Stmt};
-use crate::tensor::{fmt_num, Tensor};
+use crate::tensor::Tensor;
+pub use error::{NonFiniteWhat, OptionError, RunError};
 
 use crate::minuit::options::{algorithm, ALGORITHMS};
 pub use stopped::Replay;
@@ -41,9 +43,10 @@ pub(super) fn option_args(s: &Session, args: &[Arg]) -> Result<Vec<OptArg>, Diag
     args.iter()
         .map(|a| {
             let Some(name) = &a.name else {
-                return Err(Diag::error("E0302", "optimizer options are named")
-                    .at(a.span.clone(), "no option name")
-                    .note("help: write e.g. `adam(lr=0.1)`"));
+                return Err(OptionError::NotNamed {
+                    span: a.span.clone(),
+                }
+                .into());
             };
             Ok(OptArg {
                 name: name.name.clone(),
@@ -54,50 +57,10 @@ pub(super) fn option_args(s: &Session, args: &[Arg]) -> Result<Vec<OptArg>, Diag
         .collect()
 }
 
+/// The optimizer module's error as a diagnostic, at its option or at
+/// `spec_span` (the whole `with OPT(...)`).
 pub(super) fn opt_diag(e: OptError, spec_span: &Span) -> Diag {
-    let span = e.span().unwrap_or_else(|| spec_span.clone());
-    match e {
-        OptError::Unknown {
-            optimizer,
-            name,
-            valid,
-            ..
-        } => {
-            let mut d = Diag::error("E0301", format!("unknown option `{name}` for {optimizer}"))
-                .at(span, "unknown option");
-            if let Some(s) = super::names::suggest(&name, valid.iter().copied()) {
-                d = d.note(format!("help: did you mean `{s}`?"));
-            }
-            d.note(format!("{optimizer} takes: {}", valid.join(", ")))
-        }
-        OptError::Duplicate { name, .. } => {
-            Diag::error("E0301", format!("option `{name}` is given twice")).at(span, "again here")
-        }
-        OptError::Type {
-            name,
-            expected,
-            got,
-            ..
-        } => Diag::error(
-            "E0302",
-            format!("option `{name}` expects {expected}, got {got}"),
-        )
-        .at(span, format!("this is {got}")),
-        OptError::Range {
-            name,
-            value,
-            allowed,
-            ..
-        } => Diag::error(
-            "E0303",
-            format!("invalid value {value} for option `{name}`"),
-        )
-        .at(span, "out of range")
-        .note(format!("help: {allowed}")),
-        OptError::Unsupported { message, hint } => Diag::error("E0300", message)
-            .at(span, "here")
-            .note(format!("help: {hint}")),
-    }
+    OptionError::from_optim(e, spec_span).into()
 }
 
 /// The objective's graph, with the involved parameters.
@@ -112,15 +75,11 @@ fn build_objective(s: &Session, m: &MinimizeStmt) -> Result<Objective, Diag> {
     let mut g = Graph::new();
     let out = Lowerer::new(s, &mut g).num(&m.objective)?;
     if !g.shape(out).is_empty() {
-        return Err(Diag::error(
-            "E0305",
-            format!(
-                "the objective must be a scalar, this one has shape {}",
-                crate::tensor::shape_str(g.shape(out))
-            ),
-        )
-        .at(m.objective.span.clone(), "not a scalar")
-        .note("help: reduce it, e.g. with sum(...) or mean(...)"));
+        return Err(RunError::NotScalar {
+            shape: crate::tensor::shape_str(g.shape(out)),
+            span: m.objective.span.clone(),
+        }
+        .into());
     }
     super::lower::check_ranges(s, &g)?;
     let involved: Vec<usize> = g
@@ -129,13 +88,11 @@ fn build_objective(s: &Session, m: &MinimizeStmt) -> Result<Objective, Diag> {
         .map(|i| i as usize)
         .collect();
     if !involved.iter().any(|&i| !s.params[i].fixed) {
-        let d = Diag::error("E0305", "the objective depends on no free parameter")
-            .at(m.objective.span.clone(), "nothing to minimize here");
-        return Err(if s.params.is_empty() {
-            d.note("help: declare one with `param x = 0;`")
-        } else {
-            d.note("help: fixed parameters do not move; remove `fixed` or use another parameter")
-        });
+        return Err(RunError::NoFreeParameter {
+            span: m.objective.span.clone(),
+            no_params: s.params.is_empty(),
+        }
+        .into());
     }
     Ok(Objective { g, out, involved })
 }
@@ -162,30 +119,25 @@ pub fn run(s: &mut Session, m: &MinimizeStmt, st: &Stmt, line: usize) -> Result<
     let obj = build_objective(s, m)?;
     if let Some(alg) = algorithm(oname) {
         if let Some(e) = &m.epochs {
-            return Err(Diag::error(
-                "E0304",
-                format!("`for ... epochs` does not apply to {oname}"),
-            )
-            .at(e.span.clone(), "Minuit minimizes over all the data at once")
-            .note(
-                "help: minibatch epochs are for the torch optimizers, e.g. `with adam(lr=0.01)`",
-            ));
+            return Err(RunError::MinuitEpochs {
+                algorithm: alg.name,
+                span: e.span.clone(),
+            }
+            .into());
         }
         if let Some(sc) = &m.schedule {
-            return Err(Diag::error(
-                "E0306",
-                format!("a learning-rate schedule does not apply to {oname}"),
-            )
-            .at(sc.span.clone(), "Minuit has no learning rate")
-            .note("help: schedules are for the torch optimizers, e.g. `with sgd(lr=0.1)`"));
+            return Err(schedule::ScheduleError::Minuit {
+                algorithm: alg.name,
+                span: sc.span.clone(),
+            }
+            .into());
         }
         if let Some(e) = &m.steps {
-            return Err(Diag::error(
-                "E0304",
-                format!("`for ... steps` does not apply to {oname}"),
-            )
-            .at(e.span.clone(), "Minuit decides when it has converged")
-            .note("help: limit its calls with `ncall=N` instead"));
+            return Err(RunError::MinuitSteps {
+                algorithm: alg.name,
+                span: e.span.clone(),
+            }
+            .into());
         }
         return minuit::run_minuit(s, m, alg, &args, &ospan, obj, line);
     }
@@ -229,11 +181,11 @@ fn run_length(s: &Session, m: &MinimizeStmt) -> Result<usize, Diag> {
         Some(e) => {
             let v = s.const_scalar(e)?;
             if !(v >= 1.0 && v.fract() == 0.0 && v <= 1e9) {
-                return Err(Diag::error(
-                    "E0304",
-                    "the number of steps must be a whole number from 1 to 1000000000 (1e9)",
-                )
-                .at(e.span.clone(), format!("this is {}", fmt_num(v))));
+                return Err(RunError::StepCount {
+                    value: v,
+                    span: e.span.clone(),
+                }
+                .into());
             }
             v as usize
         }
@@ -264,12 +216,13 @@ fn build_optimizer(
                 .with
                 .as_ref()
                 .map_or(ospan.clone(), |w| w.name.span.clone());
-            let mut d = Diag::error("E0300", format!("unknown optimizer `{oname}`"))
-                .at(name_span, "not an optimizer");
-            if let Some(sug) = super::names::suggest(oname, all.iter().copied()) {
-                d = d.note(format!("help: did you mean `{sug}`?"));
+            Err(OptionError::UnknownOptimizer {
+                name: oname.to_string(),
+                span: name_span,
+                suggestion: super::names::suggest(oname, all.iter().copied()),
+                all,
             }
-            Err(d.note(format!("the optimizers are: {}", all.join(", "))))
+            .into())
         }
     }
 }

@@ -21,7 +21,7 @@
 //!
 //! Runs cut short (Ctrl-C, a non-finite value) are not judged.
 
-use crate::diagnostics::{Diag, Sev};
+use crate::diagnostics::{Code, Diag, IntoDiagnostic, Sev};
 use crate::optim::run::{Control, Observer, StepInfo};
 use crate::optim::Optimizer;
 use crate::tensor::fmt_num;
@@ -126,43 +126,61 @@ impl Observer for Runaway {
     }
 }
 
-/// The warning for a finding; `name` names the parameter element.
-pub(super) fn warning(
-    f: &Finding,
-    name: &str,
-    steps: usize,
-    maximize: bool,
-    span: crate::diagnostics::Span,
-) -> Diag {
-    let (falling, fall, extremum) = if maximize {
-        ("rising", "grow", "maximum")
-    } else {
-        ("falling", "fall", "minimum")
-    };
-    let (message, note) = match f {
-        Finding::Loss { from, to } => (
-            format!("the loss was still {falling} fast after {steps} steps: the objective may have no {extremum}"),
-            format!(
+/// The warning for a finding (E0408): `name` names the parameter element,
+/// `steps` the steps that ran, `span` the objective.
+#[derive(Debug, PartialEq, thiserror::Error)]
+#[error("{}", self.message())]
+pub(super) struct RunawayWarning {
+    pub finding: Finding,
+    pub name: String,
+    pub steps: usize,
+    pub maximize: bool,
+    pub span: crate::diagnostics::Span,
+}
+
+impl RunawayWarning {
+    /// ("falling", "fall", "minimum") in the direction of the run.
+    fn words(&self) -> (&'static str, &'static str, &'static str) {
+        if self.maximize {
+            ("rising", "grow", "maximum")
+        } else {
+            ("falling", "fall", "minimum")
+        }
+    }
+
+    fn message(&self) -> String {
+        let (falling, _, extremum) = self.words();
+        let (steps, name) = (self.steps, &self.name);
+        match self.finding {
+            Finding::Loss { .. } => format!("the loss was still {falling} fast after {steps} steps: the objective may have no {extremum}"),
+            Finding::Param { .. } => format!("`{name}` was still growing fast after {steps} steps: the objective may have no {extremum}"),
+        }
+    }
+}
+
+impl IntoDiagnostic for RunawayWarning {
+    fn into_diagnostic(self) -> Diag {
+        let (_, fall, _) = self.words();
+        let name = &self.name;
+        let note = match self.finding {
+            Finding::Loss { from, to } => format!(
                 "it went from {} to {}, and the last quarter of the steps brought more than a tenth of that",
-                fmt_num(*from),
-                fmt_num(*to)
+                fmt_num(from),
+                fmt_num(to)
             ),
-        ),
-        Finding::Param { from, to, .. } => (
-            format!("`{name}` was still growing fast after {steps} steps: the objective may have no {extremum}"),
-            format!(
+            Finding::Param { from, to, .. } => format!(
                 "`{name}` went from {} to {} and kept moving away in the last quarter of steps",
-                fmt_num(*from),
-                fmt_num(*to)
+                fmt_num(from),
+                fmt_num(to)
             ),
-        ),
-    };
-    let mut d = Diag::error("E0408", message)
-        .at(span, format!("this objective may {fall} without bound"))
-        .note(note)
-        .note("help: give the parameters limits (`param x = 1 in [-10, 10];`), or check the objective's sign (`minimize` or `maximize`)");
-    d.severity = Sev::Warning;
-    d
+        };
+        let mut d = Diag::error(Code::E0408, self.to_string())
+            .at(self.span, format!("this objective may {fall} without bound"))
+            .note(note)
+            .note("help: give the parameters limits (`param x = 1 in [-10, 10];`), or check the objective's sign (`minimize` or `maximize`)");
+        d.severity = Sev::Warning;
+        d
+    }
 }
 
 #[cfg(test)]
@@ -228,5 +246,46 @@ mod tests {
         assert_eq!(judge(&path, (0.5, -20f64.exp()), false, false), None);
         // a short run is not judged
         assert_eq!(judge(&path[..10], (0.5, -1e30), false, true), None);
+    }
+
+    #[test]
+    fn the_warning_is_worded_for_the_direction_and_what_ran_away() {
+        let w = |finding, maximize| RunawayWarning {
+            finding,
+            name: "x".into(),
+            steps: 1000,
+            maximize,
+            span: 3..8,
+        };
+        let d = w(
+            Finding::Loss {
+                from: 1.0,
+                to: -5.0,
+            },
+            false,
+        )
+        .into_diagnostic();
+        assert_eq!((d.code, d.severity), (Code::E0408, Sev::Warning));
+        assert_eq!(
+            d.message,
+            "the loss was still falling fast after 1000 steps: the objective may have no minimum"
+        );
+        assert_eq!(
+            d.labels[0],
+            (3..8, "this objective may fall without bound".to_string())
+        );
+        let param = Finding::Param {
+            elem: 0,
+            from: 1.0,
+            to: 201.0,
+        };
+        let d = w(param, true).into_diagnostic();
+        assert!(
+            d.message.starts_with("`x` was still growing fast"),
+            "{}",
+            d.message
+        );
+        assert!(d.message.ends_with("may have no maximum"), "{}", d.message);
+        assert_eq!(d.labels[0].1, "this objective may grow without bound");
     }
 }

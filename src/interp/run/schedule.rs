@@ -2,10 +2,10 @@
 //! the optimizer module's `SchedSpec` (options as values, positional
 //! schedules as children, `lambda_lr`'s expression compiled once into a
 //! tape over the fresh name `epoch`), builds it against the optimizer, and
-//! maps its errors to diagnostics (E0306).
+//! maps its errors to diagnostics (E0306) through `ScheduleError`.
 
-use super::{opt_diag, option_args};
-use crate::diagnostics::{Diag, Span};
+use super::{option_args, OptionError};
+use crate::diagnostics::{Code, Diag, IntoDiagnostic, Span};
 use crate::graph::{Graph, Tape};
 use crate::interp::{names, Lowerer, Session};
 use crate::optim::schedule::{self, Context, LambdaFn, SchedError, SchedSpec, Schedule};
@@ -28,7 +28,8 @@ pub(super) fn build(
         momentum: opt.momentum(),
         total,
     };
-    let built = Schedule::build(sched, &ctx).map_err(|e| diag(e, &spec.call.span))?;
+    let built =
+        Schedule::build(sched, &ctx).map_err(|e| ScheduleError::from_sched(e, &spec.call.span))?;
     built.apply(opt);
     Ok(built)
 }
@@ -36,13 +37,14 @@ pub(super) fn build(
 fn to_spec(s: &Session, call: &OptimizerSpec) -> Result<SchedSpec, Diag> {
     let name = call.name.name.as_str();
     if !schedule::NAMES.contains(&name) {
-        return Err(diag(
+        return Err(ScheduleError::from_sched(
             SchedError::Unknown {
                 name: name.to_string(),
                 span: call.name.span.clone(),
             },
             &call.span,
-        ));
+        )
+        .into());
     }
     let (named, positional): (Vec<&Arg>, Vec<&Arg>) =
         call.args.iter().partition(|a| a.name.is_some());
@@ -85,10 +87,13 @@ fn to_spec(s: &Session, call: &OptimizerSpec) -> Result<SchedSpec, Diag> {
     })
 }
 
-fn positional_err(name: &str, span: &Span, wants: &str) -> Diag {
-    Diag::error("E0306", format!("{name} does not take this argument"))
-        .at(span.clone(), "unexpected here")
-        .note(format!("help: {name} takes {wants}"))
+fn positional_err(name: &str, span: &Span, wants: &'static str) -> Diag {
+    ScheduleError::Positional {
+        name: name.to_string(),
+        wants,
+        span: span.clone(),
+    }
+    .into()
 }
 
 /// `lambda_lr(EXPR)`: EXPR over the fresh scalar `epoch`, compiled once.
@@ -98,17 +103,16 @@ fn compile_lambda(s: &Session, a: &Arg) -> Result<(LambdaFn, String), Diag> {
     let slot = l.bind_var("epoch");
     let n = l.num(&a.value)?;
     if !g.shape(n).is_empty() {
-        return Err(
-            Diag::error("E0306", "the schedule's expression must be a number")
-                .at(a.value.span.clone(), "not a scalar"),
-        );
+        return Err(ScheduleError::LambdaNotScalar {
+            span: a.value.span.clone(),
+        }
+        .into());
     }
     if !g.params_reached(n, s.params.len() as u32).is_empty() {
-        return Err(
-            Diag::error("E0306", "the schedule's expression depends on a parameter")
-                .at(a.value.span.clone(), "depends on a parameter")
-                .note("help: a schedule is a function of `epoch`, the scheduler's count, only"),
-        );
+        return Err(ScheduleError::LambdaParameter {
+            span: a.value.span.clone(),
+        }
+        .into());
     }
     let mut tape =
         Tape::try_new(&g, &[n]).map_err(|r| r.diag(a.value.span.clone(), "this schedule"))?;
@@ -121,24 +125,162 @@ fn compile_lambda(s: &Session, a: &Arg) -> Result<(LambdaFn, String), Diag> {
     Ok((Box::new(f), src))
 }
 
-fn diag(e: SchedError, call_span: &Span) -> Diag {
-    match e {
-        SchedError::Option(o) => opt_diag(o, call_span),
-        SchedError::Unknown { name, span } => {
-            let mut d = Diag::error("E0306", format!("unknown schedule `{name}`"))
-                .at(span, "not a schedule");
-            if let Some(s) = names::suggest(&name, schedule::NAMES.iter().copied()) {
-                d = d.note(format!("help: did you mean `{s}`?"));
-            }
-            d.note(format!("the schedules are: {}", schedule::NAMES.join(", ")))
+/// A schedule that cannot be built or does not fit its run (E0306, or an
+/// option's code).
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum ScheduleError {
+    #[error(transparent)]
+    Option(#[from] OptionError),
+    #[error("unknown schedule `{name}`")]
+    Unknown {
+        name: String,
+        span: Span,
+        suggestion: Option<String>,
+    },
+    /// A positional argument to a schedule that takes `wants` instead.
+    #[error("{name} does not take this argument")]
+    Positional {
+        name: String,
+        wants: &'static str,
+        span: Span,
+    },
+    #[error("the schedule's expression must be a number")]
+    LambdaNotScalar { span: Span },
+    #[error("the schedule's expression depends on a parameter")]
+    LambdaParameter { span: Span },
+    /// A combination the schedule module refuses, in its words.
+    #[error("{message}")]
+    Invalid {
+        message: String,
+        span: Span,
+        label: String,
+        help: String,
+    },
+    /// `schedule ...` on a Minuit algorithm.
+    #[error("a learning-rate schedule does not apply to {algorithm}")]
+    Minuit { algorithm: &'static str, span: Span },
+    /// `per step` on a `for N steps` run.
+    #[error("`per step` is for `for N epochs` runs")]
+    PerStep { span: Span },
+}
+
+impl ScheduleError {
+    /// The schedule module's error, an option's at its option or at `call`.
+    pub fn from_sched(e: SchedError, call: &Span) -> ScheduleError {
+        match e {
+            SchedError::Option(o) => OptionError::from_optim(o, call).into(),
+            SchedError::Unknown { name, span } => ScheduleError::Unknown {
+                suggestion: names::suggest(&name, schedule::NAMES.iter().copied()),
+                name,
+                span,
+            },
+            SchedError::Invalid {
+                message,
+                span,
+                label,
+                help,
+            } => ScheduleError::Invalid {
+                message,
+                span,
+                label,
+                help,
+            },
         }
-        SchedError::Invalid {
-            message,
-            span,
-            label,
-            help,
-        } => Diag::error("E0306", message)
-            .at(span, label)
-            .note(format!("help: {help}")),
+    }
+}
+
+impl IntoDiagnostic for ScheduleError {
+    fn into_diagnostic(self) -> Diag {
+        let message = self.to_string();
+        let err = || Diag::error(Code::E0306, message.clone());
+        match self {
+            ScheduleError::Option(o) => o.into_diagnostic(),
+            ScheduleError::Unknown {
+                span, suggestion, ..
+            } => {
+                let mut d = err().at(span, "not a schedule");
+                if let Some(s) = suggestion {
+                    d = d.note(format!("help: did you mean `{s}`?"));
+                }
+                d.note(format!("the schedules are: {}", schedule::NAMES.join(", ")))
+            }
+            ScheduleError::Positional { name, wants, span } => err()
+                .at(span, "unexpected here")
+                .note(format!("help: {name} takes {wants}")),
+            ScheduleError::LambdaNotScalar { span } => err().at(span, "not a scalar"),
+            ScheduleError::LambdaParameter { span } => err()
+                .at(span, "depends on a parameter")
+                .note("help: a schedule is a function of `epoch`, the scheduler's count, only"),
+            ScheduleError::Invalid {
+                span, label, help, ..
+            } => err().at(span, label).note(format!("help: {help}")),
+            ScheduleError::Minuit { span, .. } => err()
+                .at(span, "Minuit has no learning rate")
+                .note("help: schedules are for the torch optimizers, e.g. `with sgd(lr=0.1)`"),
+            ScheduleError::PerStep { span } => err()
+                .at(
+                    span,
+                    "a `for N steps` run steps its schedule after every step already",
+                )
+                .note("help: leave out `per step`"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unknown_schedule_suggests_and_lists_them() {
+        let e = SchedError::Unknown {
+            name: "step_rl".into(),
+            span: 3..10,
+        };
+        let e = ScheduleError::from_sched(e, &(0..20));
+        assert!(
+            matches!(&e, ScheduleError::Unknown { suggestion: Some(s), span, .. }
+            if s == "step_lr" && *span == (3..10))
+        );
+        let d = e.into_diagnostic();
+        assert_eq!(d.code, Code::E0306);
+        assert_eq!(d.notes[0], "help: did you mean `step_lr`?");
+    }
+
+    #[test]
+    fn an_option_error_keeps_its_own_code() {
+        let e = SchedError::Option(crate::optim::OptError::Duplicate {
+            name: "gamma".into(),
+            span: 5..12,
+        });
+        let d = ScheduleError::from_sched(e, &(0..20)).into_diagnostic();
+        assert_eq!((d.code, d.labels[0].0.clone()), (Code::E0301, 5..12));
+    }
+
+    #[test]
+    fn schedule_mistakes_are_e0306_at_their_span() {
+        for e in [
+            ScheduleError::LambdaNotScalar { span: 1..4 },
+            ScheduleError::LambdaParameter { span: 1..4 },
+            ScheduleError::PerStep { span: 1..4 },
+            ScheduleError::Minuit {
+                algorithm: "migrad",
+                span: 1..4,
+            },
+        ] {
+            let d = e.into_diagnostic();
+            assert_eq!((d.code, d.labels[0].0.clone()), (Code::E0306, 1..4));
+        }
+        let d = ScheduleError::Positional {
+            name: "step_lr".into(),
+            wants: "named options, e.g. `gamma=0.5`",
+            span: 2..3,
+        }
+        .into_diagnostic();
+        assert_eq!(d.message, "step_lr does not take this argument");
+        assert_eq!(
+            d.notes,
+            ["help: step_lr takes named options, e.g. `gamma=0.5`"]
+        );
     }
 }

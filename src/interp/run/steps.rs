@@ -16,11 +16,11 @@ use super::stopped::{values_replay, Replay};
 use super::tape_cache::Purpose;
 use super::Objective;
 use crate::budget::Refused;
-use crate::diagnostics::{Diag, Span};
+use crate::diagnostics::{Diag, IntoDiagnostic, Span};
 use crate::graph::{autodiff, Graph, NodeId, Tape};
 use crate::interp::{Lowerer, Session, INTERRUPT};
 use crate::optim::run::{
-    Best, Interrupt, Observer, PathRecorder, PerStep, Problem, Progress, StepRunner,
+    Best, Interrupt, Observer, PathRecorder, PerStep, Problem, Progress, RunEnd, StepRunner,
 };
 use crate::optim::{self, ParamLayout};
 use crate::syntax::ast::MinimizeStmt;
@@ -229,11 +229,14 @@ pub(super) struct StepRun<'a> {
     pub line: usize,
 }
 
+/// Runs a torch optimizer: plan (schedule, tapes, start and bounds), run
+/// the steps under their observers, then write the result back, report it
+/// and judge whether the objective ran away.
 pub(super) fn run_steps(s: &mut Session, r: StepRun<'_>) -> Result<(), Diag> {
     let StepRun {
         m,
         oname,
-        built,
+        mut built,
         given,
         free,
         layout,
@@ -242,7 +245,6 @@ pub(super) fn run_steps(s: &mut Session, r: StepRun<'_>) -> Result<(), Diag> {
         line,
     } = r;
     let maximize = m.maximize || built.maximize;
-    let mut built = built;
     // One truth: `maximize EXPR with adam` is the optimizer's maximize too,
     // in the report's options and in the JSON record.
     for (k, v) in built.options.iter_mut() {
@@ -252,147 +254,58 @@ pub(super) fn run_steps(s: &mut Session, r: StepRun<'_>) -> Result<(), Diag> {
     }
     let mut opt = built.optimizer;
     let ranges = layout.ranges();
-    let n = layout.len();
     let (steps, plan) = match &length {
         Length::Steps(k) => (*k, None),
         Length::Epochs(p) => (p.steps(), Some(p)),
     };
-    if let Some(spec) = &m.schedule {
-        if spec.per_step && plan.is_none() {
-            return Err(
-                Diag::error("E0306", "`per step` is for `for N epochs` runs")
-                    .at(
-                        spec.span.clone(),
-                        "a `for N steps` run steps its schedule after every step already",
-                    )
-                    .note("help: leave out `per step`"),
-            );
-        }
-    }
-    let per_step = m.schedule.as_ref().is_some_and(|sc| sc.per_step) || plan.is_none();
-    let mut schedule = match &m.schedule {
-        None => None,
-        Some(spec) => {
-            let total = if per_step {
-                steps
-            } else {
-                plan.map_or(steps, |p| p.epochs)
-            };
-            Some(super::schedule::build(s, spec, oname, opt.as_mut(), total)?)
-        }
-    };
-    // The tapes, all compiled before the first step.
-    let mut tapes = Vec::new();
-    let compiling = std::time::Instant::now();
-    match plan {
-        None => tapes.push(compile_objective(
-            s,
-            &mut obj,
-            &free,
-            &ranges,
-            &m.objective.span,
-        )?),
-        Some(p) => {
-            tapes.push(compile(s, m, &free, &ranges, (p, p.batch))?);
-            if let Some(rows) = p.ragged {
-                tapes.push(compile(s, m, &free, &ranges, (p, rows))?);
-            }
-        }
-    }
-    let watched = match plan {
-        None => Vec::new(),
-        Some(_) => {
-            let w = watch_tapes(s, m, &free, &ranges)?;
-            s.tapes.add_compile_time(compiling.elapsed());
-            w
-        }
-    };
-    let feed = plan.map(|p| Feed {
-        plan: p,
-        order: (0..p.n).collect(),
-        bufs: p.data.iter().map(|d| vec![0.0; p.batch * d.row]).collect(),
-        rng: s.rng.borrow().clone(),
-    });
-    let mut problem = TapeProblem {
-        tapes,
-        cur: 0,
-        feed,
-        nfcn: 0,
-    };
-
+    let (mut schedule, per_step) = build_schedule(s, m, oname, opt.as_mut(), steps, plan)?;
+    let (mut problem, watched) = build_problem(s, m, &mut obj, &free, &ranges, plan)?;
     let mut x: Vec<f64> = free
         .iter()
         .flat_map(|&i| s.params[i].value.data.iter().copied())
         .collect();
-    let bounds: Vec<(f64, f64)> = free
-        .iter()
-        .zip(&ranges)
-        .flat_map(|(&i, r)| {
-            let p = &s.params[i];
-            std::iter::repeat_n(
-                (
-                    p.lower.unwrap_or(f64::NEG_INFINITY),
-                    p.upper.unwrap_or(f64::INFINITY),
-                ),
-                r.len(),
-            )
-        })
-        .collect();
+    let bounds = bounds(s, &free, &ranges);
     let has_bounds = bounds.iter().any(|b| b.0.is_finite() || b.1.is_finite());
     let runner = StepRunner {
         steps,
         maximize,
         bounds: if has_bounds { &bounds } else { &[] },
     };
-
-    let mut best = Best::new(maximize, &x);
-    let mut runaway = Runaway::new(steps, &x, maximize);
-    let mut path = PathRecorder::new(n, s.opts.trace || n <= PATH_LIMIT, PATH_BUDGET);
-    let mut stop = Interrupt {
-        flag: &INTERRUPT,
-        hit: false,
-    };
-    let per_epoch = plan.map(|p| p.per_epoch);
+    let n = layout.len();
     let (epoch_sched, step_sched) = match (&mut schedule, per_step) {
         (Some(sc), true) => (None, Some(sc)),
         (Some(sc), false) => (Some(sc), None),
         (None, _) => (None, None),
     };
-    let mut log = per_epoch.map(|pe| EpochLog::new(pe, watched, epoch_sched));
-    let mut per = step_sched.map(|schedule| PerStep { schedule });
-    let show = s.opts.progress && !s.opts.json;
-    let end = {
-        let mut say = |at: Option<(usize, f64)>| match at {
-            Some((k, loss)) => {
-                let what = match per_epoch {
-                    Some(pe) => format!("epoch {}/{}", (k - 1) / pe + 1, steps / pe),
-                    None => format!("step {k}/{steps}"),
-                };
-                s.progress(Some(&format!(
-                    "{oname}: {what} ({:.0}%), loss {}  (Ctrl-C stops and keeps the best)",
-                    100.0 * k as f64 / steps as f64,
-                    fmt_num(loss)
-                )));
-            }
-            None => s.progress(None),
-        };
-        let mut progress = Progress::new(&mut say);
-        let mut obs: Vec<&mut dyn Observer> = vec![&mut path, &mut best, &mut runaway];
-        if let Some(l) = log.as_mut() {
-            obs.push(l);
-        }
-        if let Some(p) = per.as_mut() {
-            obs.push(p);
-        }
-        obs.push(&mut stop);
-        if show {
-            obs.push(&mut progress);
-        }
-        let end = runner.run(opt.as_mut(), &mut problem, &mut x, &mut obs);
-        drop(obs);
-        progress.finish();
-        end
+    let mut w = Watchers {
+        path: PathRecorder::new(n, s.opts.trace || n <= PATH_LIMIT, PATH_BUDGET),
+        best: Best::new(maximize, &x),
+        runaway: Runaway::new(steps, &x, maximize),
+        stop: Interrupt {
+            flag: &INTERRUPT,
+            hit: false,
+        },
+        log: plan.map(|p| EpochLog::new(p.per_epoch, watched, epoch_sched)),
+        per: step_sched.map(|schedule| PerStep { schedule }),
     };
+    let end = drive(
+        s,
+        &runner,
+        oname,
+        plan,
+        opt.as_mut(),
+        &mut problem,
+        &mut x,
+        &mut w,
+    );
+    let Watchers {
+        mut path,
+        mut best,
+        runaway,
+        stop,
+        log,
+        per: _,
+    } = w;
     if let Some(f) = &problem.feed {
         *s.rng.borrow_mut() = f.rng.clone();
     }
@@ -407,27 +320,7 @@ pub(super) fn run_steps(s: &mut Session, r: StepRun<'_>) -> Result<(), Diag> {
     if stopped {
         x.copy_from_slice(&best.x);
     }
-    // The loss at the result, on all the data (not counted: the optimizer did not ask for it).
-    let final_loss = {
-        let out = obj.out;
-        let mut t = s
-            .tapes
-            .get_or_make(Purpose::Value, &mut obj.g, out, &[], |g| {
-                Ok(vec![Some(Tape::try_new(g, &[out])?)])
-            })
-            .map_err(|r: Refused| r.diag(m.objective.span.clone(), "the final loss"))?
-            .pop()
-            .flatten()
-            .expect("one tape");
-        for (i, p) in s.params.iter().enumerate() {
-            t.set_param(i as u32, &p.value.data);
-        }
-        for (off, r) in locate(&t, &free, &ranges) {
-            t.set_scalars_range(off, &x[r]);
-        }
-        t.forward();
-        t.output(0)[0]
-    };
+    let final_loss = final_loss(s, m, &mut obj, &free, &ranges, &x)?;
     path.finish(&x, final_loss);
     if !stopped && best.improves(final_loss) {
         best.loss = final_loss;
@@ -478,15 +371,206 @@ pub(super) fn run_steps(s: &mut Session, r: StepRun<'_>) -> Result<(), Diag> {
             .map(|b| !b.0.is_finite() && !b.1.is_finite())
             .collect();
         if let Some(f) = runaway.judge(end.ran, &x, final_loss, &unlimited) {
-            let name = match &f {
-                Finding::Param { elem, .. } => element_name(s, &free, &ranges, *elem),
-                Finding::Loss { .. } => String::new(),
-            };
-            let span = m.objective.span.clone();
-            s.emit(&runaway::warning(&f, &name, end.ran, maximize, span));
+            warn_runaway(s, m, f, &free, &ranges, end.ran, maximize);
         }
     }
     Ok(())
+}
+
+/// The observers of a run besides the progress line.
+struct Watchers<'a> {
+    path: PathRecorder,
+    best: Best,
+    runaway: Runaway,
+    stop: Interrupt<'static>,
+    log: Option<EpochLog<'a>>,
+    per: Option<PerStep<'a>>,
+}
+
+/// The schedule of the statement, built against the optimizer, and whether
+/// it steps after every step (`for N steps`, or `per step`).
+fn build_schedule(
+    s: &Session,
+    m: &MinimizeStmt,
+    oname: &'static str,
+    opt: &mut dyn optim::Optimizer,
+    steps: usize,
+    plan: Option<&Plan>,
+) -> Result<(Option<optim::schedule::Schedule>, bool), Diag> {
+    let Some(spec) = &m.schedule else {
+        return Ok((None, plan.is_none()));
+    };
+    if spec.per_step && plan.is_none() {
+        return Err(super::schedule::ScheduleError::PerStep {
+            span: spec.span.clone(),
+        }
+        .into());
+    }
+    let per_step = spec.per_step || plan.is_none();
+    let total = if per_step {
+        steps
+    } else {
+        plan.map_or(steps, |p| p.epochs)
+    };
+    let built = super::schedule::build(s, spec, oname, opt, total)?;
+    Ok((Some(built), per_step))
+}
+
+/// The tapes (all compiled before the first step), the watched values'
+/// tapes and the minibatch feeder.
+fn build_problem<'p>(
+    s: &mut Session,
+    m: &MinimizeStmt,
+    obj: &mut Objective,
+    free: &[usize],
+    ranges: &[Range<usize>],
+    plan: Option<&'p Plan>,
+) -> Result<(TapeProblem<'p>, Vec<Watched>), Diag> {
+    let mut tapes = Vec::new();
+    let compiling = std::time::Instant::now();
+    match plan {
+        None => tapes.push(compile_objective(s, obj, free, ranges, &m.objective.span)?),
+        Some(p) => {
+            tapes.push(compile(s, m, free, ranges, (p, p.batch))?);
+            if let Some(rows) = p.ragged {
+                tapes.push(compile(s, m, free, ranges, (p, rows))?);
+            }
+        }
+    }
+    let watched = match plan {
+        None => Vec::new(),
+        Some(_) => {
+            let w = watch_tapes(s, m, free, ranges)?;
+            s.tapes.add_compile_time(compiling.elapsed());
+            w
+        }
+    };
+    let feed = plan.map(|p| Feed {
+        plan: p,
+        order: (0..p.n).collect(),
+        bufs: p.data.iter().map(|d| vec![0.0; p.batch * d.row]).collect(),
+        rng: s.rng.borrow().clone(),
+    });
+    let problem = TapeProblem {
+        tapes,
+        cur: 0,
+        feed,
+        nfcn: 0,
+    };
+    Ok((problem, watched))
+}
+
+/// Each free element's limits, (-inf, inf) where it has none.
+fn bounds(s: &Session, free: &[usize], ranges: &[Range<usize>]) -> Vec<(f64, f64)> {
+    free.iter()
+        .zip(ranges)
+        .flat_map(|(&i, r)| {
+            let p = &s.params[i];
+            let lo = p.lower.unwrap_or(f64::NEG_INFINITY);
+            std::iter::repeat_n((lo, p.upper.unwrap_or(f64::INFINITY)), r.len())
+        })
+        .collect()
+}
+
+/// The step loop with every observer and, when shown, the progress line.
+#[allow(clippy::too_many_arguments)]
+fn drive(
+    s: &mut Session,
+    runner: &StepRunner<'_>,
+    oname: &str,
+    plan: Option<&Plan>,
+    opt: &mut dyn optim::Optimizer,
+    problem: &mut TapeProblem<'_>,
+    x: &mut [f64],
+    w: &mut Watchers<'_>,
+) -> RunEnd {
+    let steps = runner.steps;
+    let per_epoch = plan.map(|p| p.per_epoch);
+    let show = s.opts.progress && !s.opts.json;
+    let mut say = |at: Option<(usize, f64)>| match at {
+        Some((k, loss)) => {
+            let what = match per_epoch {
+                Some(pe) => format!("epoch {}/{}", (k - 1) / pe + 1, steps / pe),
+                None => format!("step {k}/{steps}"),
+            };
+            s.progress(Some(&format!(
+                "{oname}: {what} ({:.0}%), loss {}  (Ctrl-C stops and keeps the best)",
+                100.0 * k as f64 / steps as f64,
+                fmt_num(loss)
+            )));
+        }
+        None => s.progress(None),
+    };
+    let mut progress = Progress::new(&mut say);
+    let mut obs: Vec<&mut dyn Observer> = vec![&mut w.path, &mut w.best, &mut w.runaway];
+    if let Some(l) = w.log.as_mut() {
+        obs.push(l);
+    }
+    if let Some(p) = w.per.as_mut() {
+        obs.push(p);
+    }
+    obs.push(&mut w.stop);
+    if show {
+        obs.push(&mut progress);
+    }
+    let end = runner.run(opt, problem, x, &mut obs);
+    drop(obs);
+    progress.finish();
+    end
+}
+
+/// The loss at the result, on all the data (not counted: the optimizer did
+/// not ask for it).
+fn final_loss(
+    s: &mut Session,
+    m: &MinimizeStmt,
+    obj: &mut Objective,
+    free: &[usize],
+    ranges: &[Range<usize>],
+    x: &[f64],
+) -> Result<f64, Diag> {
+    let out = obj.out;
+    let mut t = s
+        .tapes
+        .get_or_make(Purpose::Value, &mut obj.g, out, &[], |g| {
+            Ok(vec![Some(Tape::try_new(g, &[out])?)])
+        })
+        .map_err(|r: Refused| r.diag(m.objective.span.clone(), "the final loss"))?
+        .pop()
+        .flatten()
+        .expect("one tape");
+    for (i, p) in s.params.iter().enumerate() {
+        t.set_param(i as u32, &p.value.data);
+    }
+    for (off, r) in locate(&t, free, ranges) {
+        t.set_scalars_range(off, &x[r]);
+    }
+    t.forward();
+    Ok(t.output(0)[0])
+}
+
+/// The E0408 warning for a run whose loss or parameters kept running away.
+fn warn_runaway(
+    s: &mut Session,
+    m: &MinimizeStmt,
+    finding: Finding,
+    free: &[usize],
+    ranges: &[Range<usize>],
+    steps: usize,
+    maximize: bool,
+) {
+    let name = match &finding {
+        Finding::Param { elem, .. } => element_name(s, free, ranges, *elem),
+        Finding::Loss { .. } => String::new(),
+    };
+    let warning = runaway::RunawayWarning {
+        finding,
+        name,
+        steps,
+        maximize,
+        span: m.objective.span.clone(),
+    };
+    s.emit(&warning.into_diagnostic());
 }
 
 /// `w[3]` or `x`: the name of element `j` of the free parameters.
@@ -548,9 +632,12 @@ fn watch_tapes(
         );
         let n = Lowerer::new(s, &mut g).num(&name)?;
         if !g.shape(n).is_empty() {
-            return Err(Diag::error("E0307", format!("`watch {}`: a watched value must be a number", w.name))
-                .at(w.span.clone(), format!("shape {}", crate::tensor::shape_str(g.shape(n))))
-                .note("help: watch a scalar such as a validation loss, e.g. `let val_loss = mean((f(xv) - yv)^2);`"));
+            return Err(epochs::EpochError::WatchNotScalar {
+                name: w.name.clone(),
+                shape: crate::tensor::shape_str(g.shape(n)),
+                span: w.span.clone(),
+            }
+            .into());
         }
         let mut tape =
             Tape::try_new(&g, &[n]).map_err(|r| r.diag(w.span.clone(), "this watched value"))?;

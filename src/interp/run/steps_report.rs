@@ -5,7 +5,7 @@
 //! of a run stopped by a non-finite value.
 
 use super::epochs::{table_rows, Plan};
-use super::params_record;
+use super::{params_record, NonFiniteWhat, RunError};
 use crate::diagnostics::Diag;
 use crate::interp::report::{
     optimizer_text, path_point_cost, EpochFields, MinimizeRecord, MinimizerFields, PathPoint,
@@ -50,7 +50,6 @@ pub(super) struct Outcome<'a> {
 }
 
 pub(super) fn report(s: &mut Session, o: Outcome<'_>) {
-    let full = optimizer_text(o.oname, o.options);
     let explicit: Vec<(&str, OptValue)> = o
         .options
         .iter()
@@ -58,6 +57,33 @@ pub(super) fn report(s: &mut Session, o: Outcome<'_>) {
         .cloned()
         .collect();
     let title = optimizer_text(o.oname, &explicit);
+    let text = text(s, &o);
+    s.say(&text);
+    record(s, &o);
+    let curves = o.epochs.as_ref().map(|e| TrainingCurves {
+        per_epoch: e.plan.per_epoch,
+        epoch_loss: e.losses.clone(),
+        watch: e.watch.clone(),
+    });
+    let keep_points = o.path.records_points();
+    s.last_path = Some(RunPath {
+        title,
+        names: RunPath::element_names(&s.params, o.free),
+        losses: o.path.losses,
+        points: if keep_points {
+            o.path.points
+        } else {
+            Vec::new()
+        },
+        lrs: o.path.lrs,
+        training: curves,
+    });
+}
+
+/// The printed report: what ran and how it ended, the schedule, the loss
+/// and its sparkline, the epoch table, the parameters.
+fn text(s: &Session, o: &Outcome<'_>) -> String {
+    let full = optimizer_text(o.oname, o.options);
     let verb = if o.maximize { "maximize" } else { "minimize" };
     let length = match &o.epochs {
         Some(e) => format!(
@@ -111,26 +137,7 @@ pub(super) fn report(s: &mut Session, o: Outcome<'_>) {
     for &i in o.free {
         text.push_str(&format!("\n  {} = {}", s.params[i].name, s.params[i].value));
     }
-    s.say(&text);
-    record(s, &o);
-    let curves = o.epochs.as_ref().map(|e| TrainingCurves {
-        per_epoch: e.plan.per_epoch,
-        epoch_loss: e.losses.clone(),
-        watch: e.watch.clone(),
-    });
-    let keep_points = o.path.records_points();
-    s.last_path = Some(RunPath {
-        title,
-        names: RunPath::element_names(&s.params, o.free),
-        losses: o.path.losses,
-        points: if keep_points {
-            o.path.points
-        } else {
-            Vec::new()
-        },
-        lrs: o.path.lrs,
-        training: curves,
-    });
+    text
 }
 
 /// "batch 8 of 30, the last 6" and the like.
@@ -266,7 +273,7 @@ pub(super) fn nonfinite(
     ran: usize,
 ) -> Diag {
     let what = match bad.which {
-        None => format!("the loss is {}", fmt_num(bad.loss)),
+        None => NonFiniteWhat::Loss(bad.loss),
         Some(j) => {
             let (pi, r) = free
                 .iter()
@@ -274,15 +281,13 @@ pub(super) fn nonfinite(
                 .find(|(_, r)| r.contains(&j))
                 .map(|(p, r)| (*p, r.clone()))
                 .unwrap_or((free[0], 0..1));
-            let name = &s.params[pi].name;
-            if r.len() > 1 {
-                format!("the gradient of {name}[{}] is not finite", j - r.start)
-            } else {
-                format!("the gradient with respect to {name} is not finite")
+            NonFiniteWhat::Gradient {
+                name: s.params[pi].name.clone(),
+                index: (r.len() > 1).then(|| j - r.start),
             }
         }
     };
-    let vals: Vec<String> = free
+    let at = free
         .iter()
         .zip(ranges)
         .map(|(&i, r)| {
@@ -298,16 +303,12 @@ pub(super) fn nonfinite(
             format!("{} = {v}", s.params[i].name)
         })
         .collect();
-    Diag::error(
-        "E0400",
-        format!("minimization stopped at step {}: {what}", bad.step),
-    )
-    .at(m.objective.span.clone(), "this objective")
-    .note(format!("at {}", vals.join(", ")))
-    .note(if ran > 0 {
-        "the parameters are left at the best finite point seen (the report above)"
-    } else {
-        "the parameters are unchanged"
-    })
-    .note("help: try a smaller learning rate, another starting point, or limits `in [lo, hi]`")
+    RunError::StepsNonFinite {
+        step: bad.step,
+        what,
+        at,
+        moved: ran > 0,
+        span: m.objective.span.clone(),
+    }
+    .into()
 }

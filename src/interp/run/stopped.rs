@@ -5,7 +5,7 @@
 //! statement as written would not.
 
 use super::minuit::GraphFcn;
-use super::params_record;
+use super::{params_record, RunError};
 use crate::diagnostics::{Diag, Span};
 use crate::interp::report::MinuitFields;
 use crate::interp::report::{optimizer_text, ErrorsRecord, MinimizeRecord, MinimizerFields};
@@ -126,13 +126,50 @@ pub fn minuit_stopped(
     // no minimum to continue from (hesse, minos), and no path to draw
     s.last_minuit = None;
     s.last_path = None;
+    let text = stopped_text(s, &f, &involved, best, &stop);
+    s.say(&text);
+    let mut json = stopped_record(s, &f, best).to_json();
+    let verb = if f.m.maximize { "maximize" } else { "minimize" };
+    let why = match stop {
+        MinuitStop::Interrupted(_) => {
+            json["interrupted"] = serde_json::json!(true);
+            format!("{verb} with {} was interrupted", f.aname)
+        }
+        MinuitStop::NonFinite(_) => {
+            json["stopped"] = serde_json::json!("nonfinite");
+            format!("{verb} with {} stopped on a non-finite value", f.aname)
+        }
+    };
+    s.records.push(json);
+    s.replay = Some(values_replay(s, &involved, &why));
+    match stop {
+        MinuitStop::Interrupted(_) => Ok(()),
+        MinuitStop::NonFinite(v) => Err(RunError::MinuitNonFinite {
+            algorithm: f.aname,
+            value: v,
+            moved: best.is_some(),
+            span: f.m.objective.span.clone(),
+        }
+        .into()),
+    }
+}
+
+/// What a stopped fit prints: why it stopped, the best loss seen and the
+/// parameters where they are left.
+fn stopped_text(
+    s: &Session,
+    f: &StoppedFit<'_>,
+    involved: &[usize],
+    best: Option<(f64, &[f64])>,
+    stop: &MinuitStop,
+) -> String {
     let verb = if f.m.maximize { "maximize" } else { "minimize" };
     let what = match stop {
         MinuitStop::Interrupted(n) => format!("interrupted after {n} calls"),
         MinuitStop::NonFinite(v) => format!(
             "stopped after {} calls: the objective is {} at its last point",
             f.nfcn,
-            fmt_num(v)
+            fmt_num(*v)
         ),
     };
     let kept = match best {
@@ -146,12 +183,16 @@ pub fn minuit_stopped(
     if let Some((v, _)) = best {
         text.push_str(&format!("\n  loss {} at the best point", fmt_num(v)));
     }
-    for &i in &involved {
+    for &i in involved {
         text.push_str(&format!("\n  {} = {}", s.params[i].name, s.params[i].value));
     }
-    s.say(&text);
+    text
+}
+
+/// The record of a stopped fit: the calls made, no minimum, no errors.
+fn stopped_record(s: &Session, f: &StoppedFit<'_>, best: Option<(f64, &[f64])>) -> MinimizeRecord {
     let free: Vec<&ParamSpec> = f.specs.iter().filter(|p| !p.fixed).collect();
-    let rec = MinimizeRecord {
+    MinimizeRecord {
         line: f.line,
         optimizer: f.aname.to_string(),
         options: f
@@ -179,38 +220,6 @@ pub fn minuit_stopped(
                 free: free.iter().map(|p| p.name.clone()).collect(),
             },
         }),
-    };
-    let mut json = rec.to_json();
-    let why = match stop {
-        MinuitStop::Interrupted(_) => {
-            json["interrupted"] = serde_json::json!(true);
-            format!("{verb} with {} was interrupted", f.aname)
-        }
-        MinuitStop::NonFinite(_) => {
-            json["stopped"] = serde_json::json!("nonfinite");
-            format!("{verb} with {} stopped on a non-finite value", f.aname)
-        }
-    };
-    s.records.push(json);
-    s.replay = Some(values_replay(s, &involved, &why));
-    match stop {
-        MinuitStop::Interrupted(_) => Ok(()),
-        MinuitStop::NonFinite(v) => Err(Diag::error(
-            "E0400",
-            format!(
-                "{} stopped: the objective is {} at its last point",
-                f.aname,
-                fmt_num(v)
-            ),
-        )
-        .at(f.m.objective.span.clone(), "this objective")
-        .note(match best {
-            Some(_) => "the parameters are left at the best finite point seen (the report above)",
-            None => "the parameters are unchanged",
-        })
-        .note(
-            "help: start from a point where the objective is finite, or add limits `in [lo, hi]`",
-        )),
     }
 }
 
@@ -227,16 +236,6 @@ pub fn uncertainty_interrupted(s: &mut Session, what: &str, calls: usize, line: 
     s.replay = Some(Replay::Text(format!(
         "# {what} was interrupted: it changed nothing"
     )));
-}
-
-/// A contour or profile stopped by Ctrl-C has no result to show.
-pub fn interrupted_diag(what: &str, calls: usize, span: &Span) -> Diag {
-    Diag::error(
-        "E0407",
-        format!("{what} was interrupted after {calls} calls"),
-    )
-    .at(span.clone(), "stopped by Ctrl-C")
-    .note("nothing is shown or drawn; the minimum is unchanged")
 }
 
 #[cfg(test)]

@@ -7,8 +7,8 @@
 //! iminuit does, with the reason.
 
 use super::minuit::{errors_record, say_report, MinuitRun};
-use super::{opt_diag, option_args};
-use crate::diagnostics::{Diag, Span};
+use super::{opt_diag, option_args, OptionError};
+use crate::diagnostics::{Code, Diag, IntoDiagnostic, Span};
 use crate::interp::report::num_json;
 use crate::interp::Session;
 use crate::minuit::{self, level, FunctionMinimum};
@@ -18,10 +18,12 @@ use crate::tensor::fmt_num;
 use serde_json::{json, Map, Value};
 use std::io::Write;
 
-fn no_minimum(span: &Span, what: &str) -> Diag {
-    Diag::error("E0403", format!("{what} needs a Minuit minimum"))
-        .at(span.clone(), "no Minuit minimization ran before this")
-        .note("help: run `minimize ... with migrad;` first")
+fn no_minimum(span: &Span, what: &'static str) -> Diag {
+    UncertaintyError::NoMinimum {
+        what,
+        span: span.clone(),
+    }
+    .into()
 }
 
 /// Why a minimum is not valid, in the words of iminuit's report; None for a
@@ -56,40 +58,40 @@ pub fn invalid_reason(min: &FunctionMinimum) -> Option<String> {
 }
 
 /// The last fit, refusing an invalid minimum for `what`.
-fn valid_run<'a>(s: &'a mut Session, st: &Stmt, what: &str) -> Result<&'a mut MinuitRun, Diag> {
+fn valid_run<'a>(
+    s: &'a mut Session,
+    st: &Stmt,
+    what: &'static str,
+) -> Result<&'a mut MinuitRun, Diag> {
     let Some(run) = s.last_minuit.as_mut() else {
         return Err(no_minimum(&st.span, what));
     };
     if let Some(why) = invalid_reason(&run.min) {
-        return Err(Diag::error(
-            "E0403",
-            format!("{what} needs a valid minimum; the last fit's is not valid"),
-        )
-        .at(st.span.clone(), why)
-        .note("help: start closer to the minimum, raise `ncall`, or try `strategy=2`"));
+        return Err(UncertaintyError::InvalidMinimum {
+            what,
+            why,
+            span: st.span.clone(),
+        }
+        .into());
     }
     Ok(run)
 }
 
 /// The index of parameter `n` of the last fit, free.
-fn free_param(run: &MinuitRun, n: &Ident, what: &str) -> Result<usize, Diag> {
+fn free_param(run: &MinuitRun, n: &Ident, what: &'static str) -> Result<usize, Diag> {
+    let (name, span) = (n.name.clone(), n.span.clone());
     match run.specs.iter().position(|p| p.name == n.name) {
-        Some(k) if run.specs[k].fixed => {
-            Err(Diag::error("E0403", format!("`{}` is fixed", n.name))
-                .at(n.span.clone(), format!("{what} needs a free parameter")))
-        }
+        Some(k) if run.specs[k].fixed => Err(UncertaintyError::Fixed { name, what, span }.into()),
         Some(k) => Ok(k),
         None => {
-            let known: Vec<&str> = run.specs.iter().map(|p| p.name.as_str()).collect();
-            let mut d = Diag::error(
-                "E0403",
-                format!("`{}` is not a parameter of the last fit", n.name),
-            )
-            .at(n.span.clone(), "unknown here");
-            if let Some(sg) = crate::interp::names::suggest(&n.name, known.iter().copied()) {
-                d = d.note(format!("help: did you mean `{sg}`?"));
+            let known: Vec<String> = run.specs.iter().map(|p| p.name.clone()).collect();
+            Err(UncertaintyError::NotInFit {
+                suggestion: crate::interp::names::suggest(&name, known.iter().map(String::as_str)),
+                name,
+                known,
+                span,
             }
-            Err(d.note(format!("the fit's parameters: {}", known.join(", "))))
+            .into())
         }
     }
 }
@@ -185,8 +187,11 @@ pub fn minos(
     for n in names {
         let k = free_param(run, n, "MINOS")?;
         if targets.contains(&k) {
-            return Err(Diag::error("E0403", format!("`{}` is named twice", n.name))
-                .at(n.span.clone(), "again here"));
+            return Err(UncertaintyError::NamedTwice {
+                name: n.name.clone(),
+                span: n.span.clone(),
+            }
+            .into());
         }
         targets.push(k);
     }
@@ -258,10 +263,11 @@ pub fn compute_contour(
     let px = free_param(run, x, "a contour")?;
     let py = free_param(run, y, "a contour")?;
     if px == py {
-        return Err(
-            Diag::error("E0403", "a contour needs two different parameters")
-                .at(y.span.clone(), format!("`{}` again", y.name)),
-        );
+        return Err(UncertaintyError::SameParameter {
+            name: y.name.clone(),
+            span: y.span.clone(),
+        }
+        .into());
     }
     let up = run.min.errordef * level::cl_factor(cl, 2);
     run.fcn.arm();
@@ -277,7 +283,7 @@ pub fn compute_contour(
     );
     run.fcn.record.clear();
     if let Some(n) = run.fcn.interrupted() {
-        return Err(super::stopped::interrupted_diag("the contour", n, &st.span));
+        return Err(interrupted("the contour", n, &st.span));
     }
     run.nfcn_total += c.nfcn;
     let names = [run.specs[px].name.clone(), run.specs[py].name.clone()];
@@ -366,7 +372,7 @@ pub fn compute_profile(
     let p = minuit::profile::profile(&mut run.fcn, &run.specs, &run.min, k, &grid, run.numeric);
     run.fcn.record.clear();
     if let Some(n) = run.fcn.interrupted() {
-        return Err(super::stopped::interrupted_diag("the profile", n, &st.span));
+        return Err(interrupted("the profile", n, &st.span));
     }
     Ok((p, run.specs[k].name.clone()))
 }
@@ -417,11 +423,10 @@ pub fn mncontour_figure(
     if let Some(a) = cls.first() {
         let t = s.const_value(&a.value, "a confidence level")?;
         if t.data.is_empty() || t.data.iter().any(|&c| !(c > 0.0 && c.is_finite())) {
-            return Err(Diag::error("E0303", "invalid value for option `cl`")
-                .at(a.span.clone(), "each level must be > 0")
-                .note(
-                    "a level below 1 is a probability, from 1 on a number of standard deviations",
-                ));
+            return Err(OptionError::Levels {
+                span: a.span.clone(),
+            }
+            .into());
         }
         levels = t.data.clone();
     }
@@ -494,4 +499,154 @@ pub fn profile_figure(
         run.min.values[k],
         me,
     )))
+}
+
+fn interrupted(what: &'static str, calls: usize, span: &Span) -> Diag {
+    UncertaintyError::Interrupted {
+        what,
+        calls,
+        span: span.clone(),
+    }
+    .into()
+}
+
+/// A mistake in a statement that continues from the last Minuit minimum
+/// (E0403), or one stopped before it had a result (E0407). `what` names the
+/// statement: "hesse", "MINOS", "a contour", "a profile".
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum UncertaintyError {
+    #[error("{what} needs a Minuit minimum")]
+    NoMinimum { what: &'static str, span: Span },
+    /// `why` is iminuit's reason, from `invalid_reason`.
+    #[error("{what} needs a valid minimum; the last fit's is not valid")]
+    InvalidMinimum {
+        what: &'static str,
+        why: String,
+        span: Span,
+    },
+    #[error("`{name}` is fixed")]
+    Fixed {
+        name: String,
+        what: &'static str,
+        span: Span,
+    },
+    /// `known` are the fit's parameters.
+    #[error("`{name}` is not a parameter of the last fit")]
+    NotInFit {
+        name: String,
+        suggestion: Option<String>,
+        known: Vec<String>,
+        span: Span,
+    },
+    #[error("`{name}` is named twice")]
+    NamedTwice { name: String, span: Span },
+    /// `contour x, x`.
+    #[error("a contour needs two different parameters")]
+    SameParameter { name: String, span: Span },
+    /// A contour or profile stopped by Ctrl-C has no result to show.
+    #[error("{what} was interrupted after {calls} calls")]
+    Interrupted {
+        what: &'static str,
+        calls: usize,
+        span: Span,
+    },
+}
+
+impl IntoDiagnostic for UncertaintyError {
+    fn into_diagnostic(self) -> Diag {
+        let code = match self {
+            UncertaintyError::Interrupted { .. } => Code::E0407,
+            _ => Code::E0403,
+        };
+        let d = Diag::error(code, self.to_string());
+        match self {
+            UncertaintyError::NoMinimum { span, .. } => d
+                .at(span, "no Minuit minimization ran before this")
+                .note("help: run `minimize ... with migrad;` first"),
+            UncertaintyError::InvalidMinimum { why, span, .. } => d
+                .at(span, why)
+                .note("help: start closer to the minimum, raise `ncall`, or try `strategy=2`"),
+            UncertaintyError::Fixed { what, span, .. } => {
+                d.at(span, format!("{what} needs a free parameter"))
+            }
+            UncertaintyError::NotInFit {
+                suggestion,
+                known,
+                span,
+                ..
+            } => {
+                let mut d = d.at(span, "unknown here");
+                if let Some(sg) = suggestion {
+                    d = d.note(format!("help: did you mean `{sg}`?"));
+                }
+                d.note(format!("the fit's parameters: {}", known.join(", ")))
+            }
+            UncertaintyError::NamedTwice { span, .. } => d.at(span, "again here"),
+            UncertaintyError::SameParameter { name, span } => d.at(span, format!("`{name}` again")),
+            UncertaintyError::Interrupted { span, .. } => d
+                .at(span, "stopped by Ctrl-C")
+                .note("nothing is shown or drawn; the minimum is unchanged"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::interp::testutil::first_error;
+
+    #[test]
+    fn the_statements_after_a_fit_need_a_minuit_minimum() {
+        let src = "param x = 1; minimize x^2 with adam for 3 steps; hesse;";
+        let d = first_error(src);
+        assert_eq!(
+            (d.code, &src[d.labels[0].0.clone()]),
+            (Code::E0403, "hesse;")
+        );
+        assert_eq!(d.message, "hesse needs a Minuit minimum");
+    }
+
+    #[test]
+    fn names_are_checked_against_the_fit() {
+        let src = "param x = 1; param y = 2 fixed; minimize x^2 + y with migrad; minos y;";
+        let d = first_error(src);
+        assert_eq!(
+            (d.message.as_str(), &src[d.labels[0].0.clone()]),
+            ("`y` is fixed", "y")
+        );
+        assert_eq!(d.labels[0].1, "MINOS needs a free parameter");
+        let src =
+            "param alpha = 1; param y = 2; minimize alpha^2 + y^2 with migrad; contour alpah, y;";
+        let d = first_error(src);
+        assert_eq!(d.message, "`alpah` is not a parameter of the last fit");
+        assert_eq!(
+            d.notes,
+            [
+                "help: did you mean `alpha`?",
+                "the fit's parameters: alpha, y"
+            ]
+        );
+        let src = "param x = 1; param y = 2; minimize x^2 + y^2 with migrad; contour x, x;";
+        let d = first_error(src);
+        assert_eq!(d.message, "a contour needs two different parameters");
+        assert_eq!(
+            d.labels[0],
+            (
+                src.rfind('x').unwrap()..src.len() - 1,
+                "`x` again".to_string()
+            )
+        );
+    }
+
+    #[test]
+    fn an_interrupted_contour_is_e0407() {
+        let e = UncertaintyError::Interrupted {
+            what: "the contour",
+            calls: 12,
+            span: 4..9,
+        };
+        let d = e.into_diagnostic();
+        assert_eq!((d.code, d.labels[0].0.clone()), (Code::E0407, 4..9));
+        assert_eq!(d.message, "the contour was interrupted after 12 calls");
+    }
 }

@@ -536,7 +536,9 @@ pub(super) fn run_minuit(
     let mut json = rec.to_json();
     if s.opts.trace {
         // a fit with more calls than the record keeps says so
-        json["path_dropped"] = json!(fcn.record.dropped + (recorded - keep));
+        let dropped = fcn.record.dropped + (recorded - keep);
+        json["path_dropped"] = json!(dropped);
+        json["path_cut"] = json!(dropped > 0);
     }
     s.records.push(json);
     let fnames: Vec<usize> = (0..specs.len()).filter(|&k| !specs[k].fixed).collect();

@@ -228,3 +228,26 @@ fn numeric_migrad_on_1000_parameters_stays_under_100_mb() {
         .expect("time's report");
     assert!(kb < 100_000, "{kb} KB");
 }
+
+/// Issue 20, finding 2: a billion-step run reserved its path for every step
+/// up front (512 GB for a 64-element parameter) and aborted on signal 6
+/// before its first step. Now the record grows as the run goes: this one
+/// stops at step 2 (the loss overflows) in a few megabytes, with or without
+/// `--trace`.
+#[test]
+fn a_billion_step_run_reserves_nothing_up_front() {
+    let f = TempScript::new(
+        "param w[64] ~ ones;\nminimize sum(w^2) with sgd(lr=1e300) for 1000000000 steps;\n",
+    );
+    for args in [
+        &["run", f.path_str()][..],
+        &["run", f.path_str(), "--json", "--trace"],
+    ] {
+        let r = run(Some(CAP_KB), &[], args);
+        assert_eq!(r.signal, None, "{}", r.stderr);
+        assert_eq!(r.code, Some(1), "{}{}", r.stdout, r.stderr);
+        let all = format!("{}{}", r.stdout, r.stderr);
+        assert!(all.contains("stopped at step 2"), "{all}");
+        assert!(!all.contains("E0409"), "{all}");
+    }
+}

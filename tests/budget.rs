@@ -7,7 +7,7 @@
 mod common;
 
 use common::{TempScript, BIN};
-use serde_json::Value;
+use serde_json::{json, Value};
 use std::os::unix::process::ExitStatusExt;
 use std::process::Command;
 
@@ -141,11 +141,15 @@ fn csv_of_dev_zero_ends_with_a_diagnostic() {
 }
 
 /// The JSON form of a long `--trace` path (about 3 KB a point) is cut to
-/// the budget, and says so.
+/// the budget, and says so: the first points are kept, `path_dropped`
+/// counts the rest and `path_cut` is true. 3,000,000 steps also pass the
+/// recorder's own bound (8M values), so both cuts meet here.
 #[test]
 fn a_long_trace_is_cut_to_the_budget() {
-    let f =
-        TempScript::new("param x = 1;\nminimize x^2 with sgd(lr=0.0000001) for 1000000 steps;\n");
+    let steps = 3_000_000;
+    let f = TempScript::new(&format!(
+        "param x = 1;\nminimize x^2 with sgd(lr=0.0000001) for {steps} steps;\n"
+    ));
     let r = run(
         Some(CAP_KB),
         &[],
@@ -159,6 +163,19 @@ fn a_long_trace_is_cut_to_the_budget() {
     assert!(kept > 1000 && kept < 1_000_000, "{kept} points");
     assert_eq!(m["lr"].as_array().map(Vec::len), Some(kept));
     assert_eq!(m["path_cut"], true, "{}", &r.stdout[..200]);
+    // Complete, the path would hold a point per step and the result.
+    let dropped = m["path_dropped"].as_u64().expect("path_dropped") as usize;
+    assert_eq!(kept + dropped, steps + 1, "{kept} + {dropped}");
+    // A short run's record is complete, and says that too.
+    let f = TempScript::new("param x = 1;\nminimize x^2 with sgd for 3 steps;\n");
+    let r = run(None, &[], &["run", f.path_str(), "--json", "--trace"]);
+    let v: Value = serde_json::from_str(r.stdout.trim()).expect("one JSON object");
+    let m = &v["results"][0];
+    assert_eq!(m["path"].as_array().map(Vec::len), Some(4));
+    assert_eq!(
+        (&m["path_dropped"], &m["path_cut"]),
+        (&json!(0), &json!(false))
+    );
 }
 
 /// A scan over two parameters records at most its call-record bound; as
@@ -184,6 +201,7 @@ fn a_scan_trace_is_cut_to_the_budget() {
     assert!(nfcn > 3000 * 3000, "{nfcn}");
     assert_eq!(kept + dropped, nfcn, "{kept} + {dropped}");
     assert!(kept > 1000, "{kept}");
+    assert_eq!(m["path_cut"], true);
 }
 
 /// 1000-parameter numeric MIGRAD stays under 100 MB (it took 8.1 GB when
@@ -209,4 +227,27 @@ fn numeric_migrad_on_1000_parameters_stays_under_100_mb() {
         .and_then(|v| v.trim().parse().ok())
         .expect("time's report");
     assert!(kb < 100_000, "{kb} KB");
+}
+
+/// Issue 20, finding 2: a billion-step run reserved its path for every step
+/// up front (512 GB for a 64-element parameter) and aborted on signal 6
+/// before its first step. Now the record grows as the run goes: this one
+/// stops at step 2 (the loss overflows) in a few megabytes, with or without
+/// `--trace`.
+#[test]
+fn a_billion_step_run_reserves_nothing_up_front() {
+    let f = TempScript::new(
+        "param w[64] ~ ones;\nminimize sum(w^2) with sgd(lr=1e300) for 1000000000 steps;\n",
+    );
+    for args in [
+        &["run", f.path_str()][..],
+        &["run", f.path_str(), "--json", "--trace"],
+    ] {
+        let r = run(Some(CAP_KB), &[], args);
+        assert_eq!(r.signal, None, "{}", r.stderr);
+        assert_eq!(r.code, Some(1), "{}{}", r.stdout, r.stderr);
+        let all = format!("{}{}", r.stdout, r.stderr);
+        assert!(all.contains("stopped at step 2"), "{all}");
+        assert!(!all.contains("E0409"), "{all}");
+    }
 }

@@ -23,7 +23,7 @@ pub const MAX_LEN: usize = 4096;
 /// working directory is left alone: libFuzzer writes new inputs to the
 /// corpus directory it was given, often a relative path. Also sets the
 /// memory budget below libFuzzer's `-rss_limit_mb=2048`, so a large tensor
-/// is the E0408 diagnostic it would be for a user, not an rss finding.
+/// is the E0409 diagnostic it would be for a user, not an rss finding.
 pub fn scratch() -> &'static PathBuf {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {

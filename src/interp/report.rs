@@ -60,8 +60,9 @@ pub struct TrainingFields {
     /// The schedule's text, and "step" or "epoch".
     pub schedule: Option<(String, &'static str)>,
     pub epochs: Option<EpochFields>,
-    /// The recorded path was cut at its bound.
-    pub path_cut: bool,
+    /// With `--trace`: the path entries the record left out (0 when it is
+    /// complete); written as `path_dropped` and `path_cut`, as Minuit's are.
+    pub path_dropped: Option<usize>,
 }
 
 /// A minibatch run's per-epoch record.
@@ -92,8 +93,9 @@ impl TrainingFields {
         if let Some(lr) = &self.lr {
             rec.insert("lr".into(), nums(lr));
         }
-        if self.path_cut {
-            rec.insert("path_cut".into(), json!(true));
+        if let Some(d) = self.path_dropped {
+            rec.insert("path_dropped".into(), json!(d));
+            rec.insert("path_cut".into(), json!(d > 0));
         }
     }
 }

@@ -630,7 +630,9 @@ fn fit_record(
     let mut json = rec.to_json();
     if s.opts.trace {
         // a fit with more calls than the record keeps says so
-        json["path_dropped"] = json!(record.dropped + (recorded - keep));
+        let dropped = record.dropped + (recorded - keep);
+        json["path_dropped"] = json!(dropped);
+        json["path_cut"] = json!(dropped > 0);
     }
     json
 }

@@ -185,7 +185,7 @@ fn epoch_table(e: &Epochs<'_>) -> String {
 
 fn record(s: &mut Session, o: &Outcome<'_>) {
     // The JSON form of a path is far bigger than its record: what does
-    // not fit a quarter of the memory budget is cut (and `path_cut` says so).
+    // not fit a quarter of the memory budget is cut (`path_dropped` counts it).
     // (Only with --trace: asking the system for its free memory allocates.)
     let keep = match s.opts.trace {
         true => crate::budget::fits(o.path.losses.len(), path_point_cost(&s.params)),
@@ -233,7 +233,15 @@ fn record(s: &mut Session, o: &Outcome<'_>) {
             epoch_loss: e.losses.clone(),
             watch: e.watch.clone(),
         }),
-        path_cut: s.opts.trace && (o.path.cut || keep < o.path.losses.len()),
+        // Complete, the path has a point per step and the result.
+        path_dropped: s.opts.trace.then(|| {
+            let total = if o.path.cut {
+                o.ran + 1
+            } else {
+                o.path.losses.len()
+            };
+            total.saturating_sub(keep.min(o.path.losses.len()))
+        }),
     };
     let rec = MinimizeRecord {
         line: o.line,

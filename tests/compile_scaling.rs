@@ -3,8 +3,10 @@
 //! Hessian of many parameters, compiles big graphs). Each size is the best
 //! of a few runs; a graph four times as big may take at most 8 times as
 //! long: linear growth gives 4 (n log n about 4.6), a quadratic step 16, so
-//! the bound sits a factor of 2 from both and a loaded machine does not
-//! make it flaky.
+//! the bound sits a factor of 2 from both. The time is the thread's own CPU
+//! time (Linux's /proc/thread-self/schedstat), not the wall clock, so that a
+//! loaded machine, which makes a long compile wait for the CPU more often
+//! than a short one, does not make the test flaky.
 
 use losslang::graph::{autodiff, Axis, Graph, NodeId, Op, Red, Tape, UnFn};
 use std::time::Instant;
@@ -35,13 +37,24 @@ fn graph(n: usize, shape: &[usize]) -> (Graph, Vec<NodeId>) {
     (g, outs)
 }
 
+/// Seconds of CPU time this thread has used (the wall clock where the
+/// kernel does not say).
+fn cpu_seconds(start: Instant) -> f64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse::<u64>().ok())
+        .map(|ns| ns as f64 * 1e-9)
+        .unwrap_or_else(|| start.elapsed().as_secs_f64())
+}
+
 fn compile_seconds(n: usize, shape: &[usize]) -> f64 {
     let (g, outs) = graph(n, shape);
     (0..5)
         .map(|_| {
-            let t = Instant::now();
+            let start = Instant::now();
+            let t0 = cpu_seconds(start);
             let tape = Tape::new(&g, &outs);
-            let el = t.elapsed().as_secs_f64();
+            let el = cpu_seconds(start) - t0;
             assert!(tape.live_nodes > n);
             el
         })

@@ -15,7 +15,7 @@ impl Session {
     pub(super) fn exec(&mut self, st: &Stmt) -> Result<(), Diag> {
         let line = self.line(&st.span);
         match &st.kind {
-            StmtKind::Param(d) => self.declare_param(d),
+            StmtKind::Param(d) => Ok(self.declare_param(d)?),
             StmtKind::Let(n, e) => {
                 self.check_new_name(&n.name, &n.span)?;
                 names::resolve(e, self, &[], None)?;
@@ -74,7 +74,7 @@ impl Session {
                     return Err(d);
                 };
                 let v = self.eval(e)?;
-                self.set_param_value(i, v, &e.span)
+                Ok(self.set_param_value(i, v, &e.span)?)
             }
             StmtKind::Minimize(m) => {
                 run::run(self, m, st, line)?;

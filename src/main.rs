@@ -175,6 +175,11 @@ impl Write for Stdout {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         Stdout::check(self.0.write(buf))
     }
+    // BufWriter's own `write_all` (the default one loops over `write`):
+    // `--json` output arrives in thousands of small pieces
+    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        Stdout::check(self.0.write_all(buf))
+    }
     fn flush(&mut self) -> std::io::Result<()> {
         Stdout::check(self.0.flush())
     }
@@ -229,7 +234,9 @@ fn run_file(file: &Path, flags: &RunFlags) -> i32 {
             report["time_ms"] = serde_json::json!(ms);
             report["compile_ms"] = serde_json::json!(compile_ms);
         }
-        let _ = writeln!(stdout, "{report}");
+        // straight to the buffered stdout, not through `Display`'s adapter
+        let _ = serde_json::to_writer(&mut stdout, &report);
+        let _ = writeln!(stdout);
     } else if flags.time {
         let _ = writeln!(
             stdout,

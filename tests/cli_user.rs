@@ -4,12 +4,16 @@
 //! linear time, and the small rules (a BOM, the seed range, the step limit,
 //! summarized tensors, the hint for an undeclared assignment).
 
+mod common;
+
+use common::interrupt::Running;
 use serde_json::Value;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::Read;
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_losslang");
+use common::BIN;
 
 /// A script in a temporary folder.
 fn script(text: &[u8]) -> (tempfile::TempDir, String) {
@@ -40,21 +44,10 @@ const LONG: &str = "print \"starting\";\nparam w[100] = 0;\n\
 #[test]
 fn output_appears_when_its_statement_finishes() {
     let (_d, path) = script(LONG.as_bytes());
-    let mut child = Command::new(BIN)
-        .args(["run", &path])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut first = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
-    let still_running = child.try_wait().unwrap().is_none();
-    let _ = child.kill();
-    let _ = child.wait();
-    assert_eq!(first, "starting\n");
-    assert!(still_running, "`starting` came only after the run ended");
+    let mut run = Running::start(Path::new(&path), false);
+    run.read_until_line("starting");
+    assert_eq!(run.seen, "starting\n");
+    assert!(run.is_running(), "`starting` came only after the run ended");
 }
 
 #[test]
@@ -77,7 +70,12 @@ fn a_closed_pipe_ends_the_run_quietly() {
         b"param x = -1;\nparam y = 2;\n\
           minimize (1.5 - x + x*y)^2 + (2.25 - x + x*y^2)^2 with adam(lr=0.01) for 20000 steps;\n",
     );
-    for args in [vec!["run", &path, "--json", "--trace"], vec!["run", &path]] {
+    // text output long enough that writes go on after the reader is gone
+    let (_t, prints) = script("print \"a line of text\";\n".repeat(20_000).as_bytes());
+    for args in [
+        vec!["run", &path, "--json", "--trace"],
+        vec!["run", &prints],
+    ] {
         let mut child = Command::new(BIN)
             .args(&args)
             .stdout(Stdio::piped())
@@ -105,25 +103,9 @@ fn a_closed_pipe_ends_the_run_quietly() {
 #[test]
 fn ctrl_c_exits_130_after_keeping_the_best_point() {
     let (_d, path) = script(LONG.as_bytes());
-    let mut child = Command::new(BIN)
-        .args(["run", &path])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut first = String::new();
-    stdout.read_line(&mut first).unwrap();
-    std::thread::sleep(Duration::from_millis(300));
-    let sent = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(sent.success());
-    let mut rest = String::new();
-    stdout.read_to_string(&mut rest).unwrap();
-    let status = child.wait().unwrap();
-    assert_eq!(status.code(), Some(130), "{rest}");
+    let mut run = Running::start(Path::new(&path), false);
+    run.read_until_line("starting");
+    let (rest, _) = run.interrupt_expecting_130(Duration::from_millis(300));
     // The minimization stopped, reported, and the script went on.
     assert!(rest.contains("interrupted"), "{rest}");
     assert!(rest.ends_with("done\n"), "{rest}");
@@ -275,20 +257,8 @@ fn stdin_script_with_json_error_from_the_command_line() {
     let v: Value = serde_json::from_str(out.trim()).unwrap();
     assert_eq!(v["error"]["code"], "E0500");
     assert_eq!(v["error"]["errors"].as_array().map(Vec::len), Some(1));
-    let mut child = Command::new(BIN)
-        .args(["run", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"print 2;\n")
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "2.0\n");
+    let out = common::run_args(&["run", "-"], Some(b"print 2;\n"));
+    assert_eq!(out.stdout, "2.0\n");
 }
 
 #[test]
@@ -416,4 +386,141 @@ fn converging_and_limited_runs_get_no_runaway_warning() {
         assert_eq!(code, Some(0), "{text}: {err}");
         assert!(!err.contains("E0408"), "{text}: {err}");
     }
+}
+
+/// `(stdout, stderr, exit)` of a script run as `losslang run` (`--json` if asked).
+fn run_script(text: &str, json: bool) -> (String, String, Option<i32>) {
+    let (_d, path) = script(text.as_bytes());
+    let mut args = vec!["run", path.as_str()];
+    if json {
+        args.push("--json");
+    }
+    run(&args)
+}
+
+#[test]
+fn a_minuit_run_that_ends_non_finite_keeps_its_best_point() {
+    // (script, algorithm, what the end is, the kept value of x, its loss)
+    // MIGRAD (numeric) and SIMPLEX walk -1e100*x and -exp(x^2) until the
+    // objective overflows to -inf; every point of SCAN's grid is nan.
+    let cases = [
+        (
+            "param x = 1;\nminimize -1e100*x with migrad(grad=\"numeric\");\nprint x;\n",
+            "migrad",
+            "-inf",
+            Some(1.4551165496876022e208),
+        ),
+        (
+            "param x = 1;\nminimize -exp(x^2) with simplex;\nprint x;\n",
+            "simplex",
+            "-inf",
+            Some(21.47000000000002),
+        ),
+        (
+            "param x = -1.5 in [-2, -1];\nminimize sqrt(x) with scan;\nprint x;\n",
+            "scan",
+            "nan",
+            None,
+        ),
+    ];
+    for (text, algo, end, kept) in cases {
+        let (out, err, code) = run_script(text, false);
+        assert_eq!(code, Some(1), "{text}: {err}");
+        let head = out.lines().next().unwrap_or_default();
+        let keeps = match kept {
+            Some(_) => "(kept the best point seen)",
+            None => "(no finite value seen: the parameters are unchanged)",
+        };
+        assert!(
+            head.starts_with(&format!("minimize with {algo}("))
+                && head.contains(&format!("the objective is {end} at its last point"))
+                && head.ends_with(keeps),
+            "{text}: {out}"
+        );
+        assert!(
+            err.starts_with(&format!(
+                "error[E0400]: {algo} stopped: the objective is {end} at its last point"
+            )) && err.contains("2:10"),
+            "{text}: {err}"
+        );
+        let note = match kept {
+            Some(_) => "the parameters are left at the best finite point seen",
+            None => "= the parameters are unchanged",
+        };
+        assert!(err.contains(note), "{text}: {err}");
+        // the error ends the script: the `print x` after it did not run
+        assert_eq!(
+            out.lines().count(),
+            2 + usize::from(kept.is_some()),
+            "{out}"
+        );
+        let (out, _, code) = run_script(text, true);
+        assert_eq!(code, Some(1));
+        let v: Value = serde_json::from_str(&out).unwrap();
+        let rec = &v["results"][0];
+        assert_eq!(
+            (&rec["kind"], &rec["optimizer"], &rec["stopped"]),
+            (
+                &Value::from("minimize"),
+                &Value::from(algo),
+                &Value::from("nonfinite")
+            ),
+            "{v}"
+        );
+        let x = rec["params"]["x"].as_f64();
+        assert_eq!(x, Some(kept.unwrap_or(-1.5)), "{text}: {rec}");
+        if kept.is_some() {
+            // the loss recorded is the objective at the point kept
+            let loss = rec["loss"].as_f64().unwrap_or(f64::NAN);
+            assert!(loss.is_finite() && loss < -1e100, "{rec}");
+        }
+        assert_eq!(v["error"]["code"], "E0400");
+    }
+}
+
+#[test]
+fn a_big_parameter_is_summarized_in_its_report() {
+    let (out, _, code) = run_script(
+        "param w2[256, 256] = 0.5;\nminimize sum((w2 - 1)^2) with adam(lr=0.1) for 3 steps;\n",
+        false,
+    );
+    assert_eq!(code, Some(0));
+    let row = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("w2 = "))
+        .unwrap_or_else(|| panic!("no w2 in {out}"));
+    assert!(
+        row.contains(", ..., ") && out.len() < 4000,
+        "{} bytes",
+        out.len()
+    );
+    let (out, _, _) = run_script(
+        "param w2[256, 256] = 0.5;\nminimize sum((w2 - 1)^2) with adam(lr=0.1) for 3 steps;\n",
+        true,
+    );
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let w = v["results"][0]["params"]["w2"].as_array().map(Vec::len);
+    assert_eq!(w, Some(256), "--json keeps every value");
+}
+
+#[test]
+fn on_a_terminal_output_streams_in_statement_order() {
+    use rexpect::process::wait::WaitStatus;
+    // the first line appears while the long minimization still runs
+    let (_d, path) = script(LONG.as_bytes());
+    let mut c = Command::new(BIN);
+    c.args(["run", &path]).env("NO_COLOR", "1");
+    let mut p = rexpect::session::spawn_command(c, Some(30_000)).unwrap();
+    p.exp_string("starting").unwrap();
+    assert_eq!(p.process.status(), Some(WaitStatus::StillAlive));
+    p.process.exit().unwrap();
+    // stdout and stderr on one terminal, in the order the statements ran
+    let (_d, path) = script(b"print 1;\nprint 2;\nlet b = qqq(1);\n");
+    let mut c = Command::new(BIN);
+    c.args(["run", &path]).env("NO_COLOR", "1");
+    let mut p = rexpect::session::spawn_command(c, Some(30_000)).unwrap();
+    let all = p.exp_eof().unwrap();
+    let lines: Vec<&str> = all.lines().map(str::trim_end).take(3).collect();
+    assert_eq!(lines[..2], ["1.0", "2.0"], "{all}");
+    assert!(lines[2].starts_with("error[E0200]"), "{all}");
 }

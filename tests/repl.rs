@@ -1,35 +1,12 @@
-//! The REPL in a pseudo-terminal (rexpect), plus its piped mode.
+//! The REPL in a pseudo-terminal (rexpect), plus its piped mode; Tab
+//! completion by context.
 
-use rexpect::session::{spawn_command, PtySession};
-use std::path::Path;
+mod common;
+
+use common::repl::{interrupt_a_long_step_run, line, repl_command, spawn_repl, PROMPT};
+use common::BIN;
+use rexpect::session::PtySession;
 use std::process::Command;
-use std::time::Duration;
-
-const BIN: &str = env!("CARGO_BIN_EXE_losslang");
-const PROMPT: &str = "loss> ";
-
-fn command(home: &Path, args: &[&str]) -> Command {
-    let mut c = Command::new(BIN);
-    c.args(args)
-        .env("HOME", home)
-        .env("XDG_DATA_HOME", home.join("data"))
-        .env("TERM", "xterm")
-        .env("NO_COLOR", "1");
-    c
-}
-
-fn spawn_in(home: &Path, args: &[&str]) -> PtySession {
-    let mut p = spawn_command(command(home, args), Some(30_000)).expect("spawn the REPL");
-    p.exp_string(PROMPT).expect("the first prompt");
-    p
-}
-
-/// Sends a line and waits for the next main prompt; returns what came before it.
-fn line(p: &mut PtySession, text: &str) -> String {
-    p.send_line(text).unwrap();
-    p.exp_string(PROMPT)
-        .unwrap_or_else(|e| panic!("no prompt after `{text}`: {e}"))
-}
 
 fn quit(mut p: PtySession) {
     p.send_control('d').unwrap();
@@ -44,7 +21,7 @@ fn quit(mut p: PtySession) {
 #[test]
 fn a_bare_expression_prints_its_value() {
     let home = tempfile::tempdir().unwrap();
-    let mut p = spawn_in(home.path(), &[]);
+    let mut p = spawn_repl(home.path(), &[]);
     let out = line(&mut p, "1 + 2");
     assert!(out.contains("3.0"), "{out}");
     let out = line(&mut p, "10 * 4;");
@@ -55,7 +32,7 @@ fn a_bare_expression_prints_its_value() {
 #[test]
 fn minimize_then_print() {
     let home = tempfile::tempdir().unwrap();
-    let mut p = spawn_in(home.path(), &[]);
+    let mut p = spawn_repl(home.path(), &[]);
     line(&mut p, "param x = 0");
     let out = line(&mut p, "minimize (x - 3)^2 with adam(lr=0.1) for 300 steps");
     assert!(out.contains("minimize with adam"), "{out}");
@@ -68,7 +45,7 @@ fn minimize_then_print() {
 #[test]
 fn an_error_leaves_the_session_alive() {
     let home = tempfile::tempdir().unwrap();
-    let mut p = spawn_in(home.path(), &[]);
+    let mut p = spawn_repl(home.path(), &[]);
     line(&mut p, "let a = 5");
     let out = line(&mut p, "print a + nosuchname");
     assert!(out.contains("error[E0200]"), "{out}");
@@ -83,7 +60,7 @@ fn an_error_leaves_the_session_alive() {
 #[test]
 fn multi_line_input_gets_a_continuation_prompt() {
     let home = tempfile::tempdir().unwrap();
-    let mut p = spawn_in(home.path(), &[]);
+    let mut p = spawn_repl(home.path(), &[]);
     p.send_line("print (1 +").unwrap();
     p.exp_string("  ... ").unwrap();
     let out = line(&mut p, "41)");
@@ -94,7 +71,7 @@ fn multi_line_input_gets_a_continuation_prompt() {
 #[test]
 fn params_table() {
     let home = tempfile::tempdir().unwrap();
-    let mut p = spawn_in(home.path(), &[]);
+    let mut p = spawn_repl(home.path(), &[]);
     line(&mut p, "param mu = 1.5 in [0, 10]");
     line(&mut p, "param sigma = 2 fixed");
     let out = line(&mut p, ":params");
@@ -129,7 +106,7 @@ fn params_table() {
 fn save_and_load_round_trip() {
     let home = tempfile::tempdir().unwrap();
     let script = home.path().join("session.loss");
-    let mut p = spawn_in(home.path(), &[]);
+    let mut p = spawn_repl(home.path(), &[]);
     line(&mut p, "param w = 2");
     line(&mut p, "let twice = 2 * w");
     line(&mut p, "fn sq(t) = t * t");
@@ -158,14 +135,9 @@ fn save_and_load_round_trip() {
 #[test]
 fn ctrl_c_interrupts_a_long_minimization() {
     let home = tempfile::tempdir().unwrap();
-    let mut p = spawn_in(home.path(), &[]);
+    let mut p = spawn_repl(home.path(), &[]);
     line(&mut p, "param x = 1");
-    p.send_line("minimize x^2 + 0*sin(x) with sgd(lr=1e-9) for 100000000 steps")
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(1500));
-    p.send_control('c').unwrap();
-    let out = p.exp_string(PROMPT).unwrap();
-    assert!(out.contains("interrupted"), "{out}");
+    interrupt_a_long_step_run(&mut p);
     // The session goes on, with the parameters the run reached.
     let out = line(&mut p, "print x < 1");
     assert!(out.contains("true"), "{out}");
@@ -181,7 +153,7 @@ fn ctrl_c_interrupts_a_long_minimization() {
 #[test]
 fn ctrl_c_abandons_the_line_and_ctrl_d_leaves() {
     let home = tempfile::tempdir().unwrap();
-    let mut p = spawn_in(home.path(), &[]);
+    let mut p = spawn_repl(home.path(), &[]);
     p.send("print 12345").unwrap();
     p.send_control('c').unwrap();
     p.exp_string(PROMPT).unwrap();
@@ -195,7 +167,7 @@ fn repl_file_runs_the_file_first_and_history_is_kept() {
     let home = tempfile::tempdir().unwrap();
     let script = home.path().join("start.loss");
     std::fs::write(&script, "param k = 7;\nprint k;\n").unwrap();
-    let mut p = spawn_in(home.path(), &["repl", script.to_str().unwrap()]);
+    let mut p = spawn_repl(home.path(), &["repl", script.to_str().unwrap()]);
     let out = line(&mut p, "k * 3");
     assert!(out.contains("21.0"), "{out}");
     p.send_line(":quit").unwrap();
@@ -210,7 +182,7 @@ fn an_unwritable_history_place_is_not_fatal() {
     // XDG_DATA_HOME is a file, so its losslang folder cannot be made.
     let blocker = home.path().join("data");
     std::fs::write(&blocker, "").unwrap();
-    let mut p = spawn_in(home.path(), &[]);
+    let mut p = spawn_repl(home.path(), &[]);
     let out = line(&mut p, "2 + 2");
     assert!(out.contains("4.0"), "{out}");
     let out = line(&mut p, "3 + 3");
@@ -221,7 +193,7 @@ fn an_unwritable_history_place_is_not_fatal() {
 #[test]
 fn help_lists_commands_builtins_and_optimizers() {
     let home = tempfile::tempdir().unwrap();
-    let mut p = spawn_in(home.path(), &[]);
+    let mut p = spawn_repl(home.path(), &[]);
     let out = line(&mut p, ":help");
     for word in [
         ":params", ":save", "minimize", "sigmoid", "adamw", "lbfgs", "migrad",
@@ -234,7 +206,7 @@ fn help_lists_commands_builtins_and_optimizers() {
 #[test]
 fn piped_stdin_works_line_by_line() {
     let home = tempfile::tempdir().unwrap();
-    let mut c = command(home.path(), &["repl"]);
+    let mut c = repl_command(home.path(), &["repl"]);
     c.stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped());
@@ -256,4 +228,40 @@ fn piped_stdin_works_line_by_line() {
     assert!(!stdout.contains(PROMPT), "{stdout}");
     assert_eq!(stdout.lines().take(2).collect::<Vec<_>>(), ["3.0", "3.0"]);
     assert!(stdout.contains("x     3.0"), "{stdout}");
+}
+
+/// Types `text` (no Enter), waits for its echo, then presses Tab.
+fn type_then_tab(p: &mut PtySession, text: &str) {
+    p.send(text).unwrap();
+    p.flush().unwrap();
+    p.exp_string(text).unwrap();
+    p.send("\t").unwrap();
+    p.flush().unwrap();
+}
+
+#[test]
+fn tab_completes_by_context() {
+    let home = tempfile::tempdir().unwrap();
+    let mut p = spawn_repl(home.path(), &[]);
+    line(&mut p, "let zeta_value = 7");
+    // a declared name after `print`: the line is redrawn completed
+    type_then_tab(&mut p, "print zeta_v");
+    p.exp_string("print zeta_value").unwrap();
+    p.send_line("").unwrap();
+    p.exp_string("7.0").unwrap();
+    p.exp_string(PROMPT).unwrap();
+    // an optimizer right after `with` ...
+    line(&mut p, "param x = 1");
+    type_then_tab(&mut p, "minimize (x - 2)^2 with adag");
+    p.exp_string("with adagrad").unwrap();
+    p.send_line(" for 3 steps").unwrap();
+    p.exp_string("minimize with adagrad(").unwrap();
+    p.exp_string(PROMPT).unwrap();
+    // ... but not after `print`: `adag` stays as typed
+    type_then_tab(&mut p, "print adag");
+    p.send_line("").unwrap();
+    let before = p.exp_string("unknown name `adag`").unwrap();
+    assert!(!before.contains("adagrad"), "{before}");
+    p.exp_string(PROMPT).unwrap();
+    quit(p);
 }

@@ -3,42 +3,9 @@
 //! names, loading a file twice) and, in a pseudo-terminal, when the
 //! continuation prompt appears.
 
-use rexpect::session::{spawn_command, PtySession};
-use std::io::Write;
-use std::path::Path;
-use std::process::{Command, Stdio};
+mod common;
 
-const BIN: &str = env!("CARGO_BIN_EXE_losslang");
-const PROMPT: &str = "loss> ";
-const CONTINUATION: &str = "  ... ";
-
-fn command(home: &Path) -> Command {
-    let mut c = Command::new(BIN);
-    c.arg("repl")
-        .current_dir(home)
-        .env("HOME", home)
-        .env("XDG_DATA_HOME", home.join("data"))
-        .env("TERM", "xterm")
-        .env("NO_COLOR", "1");
-    c
-}
-
-/// Pipes `input` into `losslang repl`: stdout, stderr, exit status.
-fn piped(home: &Path, input: &[u8]) -> (String, String, Option<i32>) {
-    let mut child = command(home)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(input).unwrap();
-    let out = child.wait_with_output().unwrap();
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-        out.status.code(),
-    )
-}
+use common::repl::{piped_repl as piped, spawn_repl, CONTINUATION, PROMPT};
 
 #[test]
 fn a_line_of_invalid_utf8_is_a_diagnostic_and_the_session_goes_on() {
@@ -138,16 +105,10 @@ fn inputs_are_named_and_a_second_load_points_at_both_places() {
     assert!(err.contains("`:reset`"), "{err}");
 }
 
-fn spawn(home: &Path) -> PtySession {
-    let mut p = spawn_command(command(home), Some(30_000)).expect("spawn the REPL");
-    p.exp_string(PROMPT).expect("the first prompt");
-    p
-}
-
 #[test]
 fn continuation_prompt_after_a_trailing_operator_not_after_a_bad_string() {
     let home = tempfile::tempdir().unwrap();
-    let mut p = spawn(home.path());
+    let mut p = spawn_repl(home.path(), &["repl"]);
     p.send_line("let q = 2 *").unwrap();
     p.exp_string(CONTINUATION).expect("a continuation prompt");
     p.send_line("3").unwrap();
@@ -163,4 +124,66 @@ fn continuation_prompt_after_a_trailing_operator_not_after_a_bad_string() {
     assert!(!before.contains(CONTINUATION.trim()), "{before}");
     p.send_control('d').unwrap();
     p.exp_eof().unwrap();
+}
+
+#[test]
+fn params_shows_the_values_and_errors_of_the_fit_table() {
+    let home = tempfile::tempdir().unwrap();
+    let (out, err, code) = piped(
+        home.path(),
+        b"param mu = 1.5 in [0, 10]\nparam s = 2\nparam k = 7 fixed\n\
+          minimize (mu - 4)^2 / 0.3 + (s - 1)^2 / 0.0123 + k with migrad\n:params\n",
+    );
+    assert_eq!(code, Some(0), "{err}");
+    // the fit table's rows: `│ 0 │ mu   │    4.0    │    0.5    │ ...`
+    let fit = |name: &str| -> (String, String) {
+        let row = out
+            .lines()
+            .find(|l| l.split('│').nth(2).map(str::trim) == Some(name))
+            .unwrap_or_else(|| panic!("no row {name} in {out}"));
+        let cells: Vec<&str> = row.split('│').map(str::trim).collect();
+        (cells[3].to_string(), cells[4].to_string())
+    };
+    // the `:params` rows: `mu    4.0    [0.0, 10.0]  no     0.5`
+    let params = |name: &str| -> Vec<String> {
+        let row = out
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(name))
+            .unwrap_or_else(|| panic!("no :params row {name} in {out}"));
+        row.split_whitespace().map(str::to_string).collect()
+    };
+    for name in ["mu", "s"] {
+        let (value, error) = fit(name);
+        let row = params(name);
+        assert_eq!(
+            (&row[1], row.last()),
+            (&value, Some(&error)),
+            "{name}: {out}"
+        );
+    }
+    // s's error, sqrt(0.0123) = 0.1109, is rounded as the table rounds it
+    assert_eq!(fit("s").1, "0.11", "{out}");
+    // a fixed parameter has no error
+    assert_eq!(params("k").last().map(String::as_str), Some("-"), "{out}");
+}
+
+#[test]
+fn a_nan_stop_in_the_repl_keeps_the_best_finite_point() {
+    // the issue's case: sgd(lr=1) on sqrt(x) from 1 steps to x = -0.207
+    let home = tempfile::tempdir().unwrap();
+    let (out, err, code) = piped(
+        home.path(),
+        b"param x = 1\nminimize sqrt(x) with sgd(lr=1)\nprint x\n",
+    );
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        out.starts_with("minimize with sgd(")
+            && out.contains("kept the best finite point")
+            && out.ends_with("  x = 0.5\n0.5\n"),
+        "{out}"
+    );
+    assert!(
+        err.contains("error[E0400]") && err.contains("┌─ <repl:2>:1:10"),
+        "{err}"
+    );
 }

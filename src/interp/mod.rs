@@ -452,8 +452,10 @@ impl Session {
 
     /// Everything the caller prints for `--json`. The error object is the
     /// diagnostic that ended the run (for failed expects, the first one),
-    /// with `errors` listing every diagnostic of the run.
-    pub fn json_report(&self, outcome: &Outcome) -> Value {
+    /// with `errors` listing every diagnostic of the run. The records are
+    /// moved into the report, not copied (a large fit's covariance is tens
+    /// of MB as JSON values), so the session has none afterwards.
+    pub fn json_report(&mut self, outcome: &Outcome) -> Value {
         let first_failed_expect = || self.diag_log.iter().find(|d| d["code"] == "E0401").cloned();
         let (found, m, l, c) = match outcome {
             Outcome::Ok => (None, None, None, None),
@@ -480,11 +482,13 @@ impl Session {
                 e
             }
         };
-        json!({
-            "ok": *outcome == Outcome::Ok,
-            "results": self.records,
-            "error": error,
-        })
+        // by hand: `json!` would copy each value it is given
+        let mut report = serde_json::Map::new();
+        report.insert("ok".into(), Value::Bool(*outcome == Outcome::Ok));
+        let records = std::mem::take(&mut self.records);
+        report.insert("results".into(), Value::Array(records));
+        report.insert("error".into(), error);
+        Value::Object(report)
     }
 }
 

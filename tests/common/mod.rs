@@ -7,6 +7,8 @@
 //! `dead_code` allowance.
 #![allow(dead_code)]
 
+pub mod interrupt;
+pub mod repl;
 pub mod tables;
 
 use serde_json::Value;

@@ -486,6 +486,8 @@ pub(super) fn run_minuit(
     // the report of a large fit is big: only built when shown
     let report = (!s.opts.json).then(|| run.report());
     say_report(s, text, report.as_ref());
+    // a large fit's report (its covariance, twice) is not kept beside the record
+    drop(report);
     let mut run = run;
     let (min, specs, fcn) = (&run.min, &run.specs, &mut run.fcn);
 
@@ -596,7 +598,11 @@ fn minuit_tapes(
 /// it, hands the sink that text with the report it is drawn from.
 pub(super) fn say_report(s: &mut Session, mut head: String, report: Option<&mreport::FitReport>) {
     if let Some(r) = report {
-        push_block(&mut head, &r.text());
+        // written in place: the report of a large fit is big
+        if !head.is_empty() && !head.ends_with('\n') {
+            head.push('\n');
+        }
+        r.write_text(&mut head);
     }
     let text = head.trim_end();
     if let Some(r) = report {
@@ -605,14 +611,6 @@ pub(super) fn say_report(s: &mut Session, mut head: String, report: Option<&mrep
         }
     }
     s.say(text);
-}
-
-pub(super) fn push_block(text: &mut String, block: &str) {
-    if !text.is_empty() && !text.ends_with('\n') {
-        text.push('\n');
-    }
-    text.push_str(block.trim_end());
-    text.push('\n');
 }
 
 /// Errors, covariance and free names at a minimum, for a record.

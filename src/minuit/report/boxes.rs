@@ -6,78 +6,101 @@
 //! The report is deterministic: iminuit's "time = ... sec" field is always
 //! left empty.
 
-use super::pdg::{format_g, matrix_cell, pdg_format};
+use super::pdg::{format_g, pdg_format, write_matrix_cell};
 use super::ParamRow;
 use crate::minuit::{FunctionMinimum, Matrix, MinosError};
 
 // ---------------------------------------------------------------------------
-// Table drawing
+// Table drawing: everything is appended to one `String`, padding and rules
+// pushed in place, so a report allocates little beyond its text
 // ---------------------------------------------------------------------------
 
 fn nchars(s: &str) -> usize {
-    s.chars().count()
-}
-
-/// Centre `s` in `w` characters (extra space on the right, as Python's
-/// `"{:^w}"` does); no truncation.
-fn center(s: &str, w: usize) -> String {
-    let n = nchars(s);
-    if n >= w {
-        return s.to_string();
+    if s.is_ascii() {
+        s.len()
+    } else {
+        s.chars().count()
     }
-    let left = (w - n) / 2;
-    let right = w - n - left;
-    format!("{}{}{}", " ".repeat(left), s, " ".repeat(right))
 }
 
-fn ljust(s: &str, w: usize) -> String {
-    let n = nchars(s);
-    if n >= w {
-        return s.to_string();
+/// Appends `n` copies of the one-character string `c` (a space or `─`),
+/// a slice of a ready-made run at a time.
+fn push_n(out: &mut String, c: &str, n: usize) {
+    const SPACES: &str = "                                ";
+    const RULE: &str = "────────────────────────────────";
+    let run = match c {
+        " " => SPACES,
+        "─" => RULE,
+        _ => {
+            (0..n).for_each(|_| out.push_str(c));
+            return;
+        }
+    };
+    let (w, per) = (c.len(), run.len() / c.len());
+    let mut left = n;
+    while left > 0 {
+        let k = left.min(per);
+        out.push_str(&run[..k * w]);
+        left -= k;
     }
-    format!("{}{}", s, " ".repeat(w - n))
 }
 
-fn rjust(s: &str, w: usize) -> String {
+/// Appends `s` centred in `w` characters (extra space on the right, as
+/// Python's `"{:^w}"` does); no truncation.
+fn push_center(out: &mut String, s: &str, w: usize) {
     let n = nchars(s);
-    if n >= w {
-        return s.to_string();
-    }
-    format!("{}{}", " ".repeat(w - n), s)
+    let pad = w.saturating_sub(n);
+    push_n(out, " ", pad / 2);
+    out.push_str(s);
+    push_n(out, " ", pad - pad / 2);
 }
 
-/// A row of cells: a positive width centres, a negative width `-w`
-/// left-aligns after one space in `w - 1` characters.
-fn format_row<S: AsRef<str>>(widths: &[i32], args: &[S]) -> String {
-    let mut s = String::new();
+fn push_ljust(out: &mut String, s: &str, w: usize) {
+    out.push_str(s);
+    push_n(out, " ", w.saturating_sub(nchars(s)));
+}
+
+fn push_rjust(out: &mut String, s: &str, w: usize) {
+    push_n(out, " ", w.saturating_sub(nchars(s)));
+    out.push_str(s);
+}
+
+/// Appends a row of cells and a newline: a positive width centres, a
+/// negative width `-w` left-aligns after one space in `w - 1` characters.
+fn push_row<S: AsRef<str>>(out: &mut String, widths: &[i32], args: &[S]) {
     for (&w, a) in widths.iter().zip(args) {
         let a = a.as_ref();
-        s.push('│');
+        out.push('│');
         if w > 0 {
-            s.push_str(&center(a, w as usize));
+            push_center(out, a, w as usize);
         } else {
-            s.push(' ');
-            s.push_str(&ljust(a, (-w - 1).max(0) as usize));
+            out.push(' ');
+            push_ljust(out, a, (-w - 1).max(0) as usize);
         }
     }
-    s.push('│');
-    s
+    out.push_str("│\n");
 }
 
-/// A horizontal rule: `edges` has one more character than `widths`.
-fn format_line(widths: &[i32], edges: &str) -> String {
-    let mut e = edges.chars();
-    let mut s = String::new();
-    if let Some(c) = e.next() {
-        s.push(c);
+/// Appends a horizontal rule and a newline: `first`, then each width's run
+/// of `─` followed by `mid` (`last` after the final one).
+fn push_line(out: &mut String, widths: &[i32], [first, mid, last]: [char; 3]) {
+    out.push(first);
+    for (k, &w) in widths.iter().enumerate() {
+        push_n(out, "─", w.unsigned_abs() as usize);
+        out.push(if k + 1 == widths.len() { last } else { mid });
     }
-    for &w in widths {
-        s.push_str(&"─".repeat(w.unsigned_abs() as usize));
-        if let Some(c) = e.next() {
-            s.push(c);
-        }
+    out.push('\n');
+}
+
+/// Runs `f` on `out` and returns what it appended, without the final
+/// newline (the String-returning forms of the `write_*` functions).
+fn collect(f: impl FnOnce(&mut String)) -> String {
+    let mut out = String::new();
+    f(&mut out);
+    if out.ends_with('\n') {
+        out.pop();
     }
-    s
+    out
 }
 
 // ---------------------------------------------------------------------------
@@ -94,31 +117,7 @@ pub fn fmin_fields(m: &FunctionMinimum, algorithm: &str) -> [String; 11] {
     if m.ngrad > 0 {
         s_ncall.push_str(&format!(", Ngrad = {}", m.ngrad));
     }
-    let (cov1, cov2) = if m.hesse_failed {
-        (
-            "Hesse FAILED",
-            if m.call_limit {
-                "ABOVE call limit"
-            } else if m.has_posdef_covar {
-                "Covariance pos. def."
-            } else {
-                "Covariance NOT pos. def."
-            },
-        )
-    } else if m.has_covariance {
-        (
-            "Hesse ok",
-            if m.accurate {
-                "Covariance accurate"
-            } else if m.has_made_posdef_covar {
-                "Covariance FORCED pos. def."
-            } else {
-                "Covariance APPROXIMATE"
-            },
-        )
-    } else {
-        ("Hesse not run", "NO covariance")
-    };
+    let (cov1, cov2) = covariance_flags(m);
     [
         algorithm.to_string(),
         format!("FCN = {}", format_g(m.fval, 4)),
@@ -147,35 +146,72 @@ pub fn fmin_fields(m: &FunctionMinimum, algorithm: &str) -> [String; 11] {
     ]
 }
 
+/// The last two fields of the function-minimum box: HESSE's state and the
+/// covariance's.
+fn covariance_flags(m: &FunctionMinimum) -> (&'static str, &'static str) {
+    if m.hesse_failed {
+        (
+            "Hesse FAILED",
+            if m.call_limit {
+                "ABOVE call limit"
+            } else if m.has_posdef_covar {
+                "Covariance pos. def."
+            } else {
+                "Covariance NOT pos. def."
+            },
+        )
+    } else if m.has_covariance {
+        (
+            "Hesse ok",
+            if m.accurate {
+                "Covariance accurate"
+            } else if m.has_made_posdef_covar {
+                "Covariance FORCED pos. def."
+            } else {
+                "Covariance APPROXIMATE"
+            },
+        )
+    } else {
+        ("Hesse not run", "NO covariance")
+    }
+}
+
 /// The function-minimum box, as iminuit prints `m.fmin`: the algorithm
 /// (e.g. "Migrad", "Simplex", "Scan"), FCN, Nfcn (and Ngrad when non-zero),
 /// EDM and its goal, and the validity, EDM, limit, call-limit and covariance
 /// flags.
 pub fn fmin_block(m: &FunctionMinimum, algorithm: &str) -> String {
+    collect(|out| write_fmin_block(out, m, algorithm))
+}
+
+/// Appends `fmin_block` and a newline to `out`.
+pub fn write_fmin_block(out: &mut String, m: &FunctionMinimum, algorithm: &str) {
     let ff = fmin_fields(m, algorithm);
     let w1 = [73];
     let wl = [-34, 38];
     let wc = [34, 38];
-    [
-        format_line(&w1, "┌┐"),
-        format_row(&w1, &[format!("{}   ", ff[0])]),
-        format_line(&wl, "├┬┤"),
-        format_row(&wl, &ff[1..3]),
-        format_row(&wl, &ff[3..5]),
-        format_line(&wc, "├┼┤"),
-        format_row(&wc, &ff[5..7]),
-        format_line(&wc, "├┼┤"),
-        format_row(&wc, &ff[7..9]),
-        format_line(&wc, "├┼┤"),
-        format_row(&wc, &ff[9..11]),
-        format_line(&wc, "└┴┘"),
-    ]
-    .join("\n")
+    push_line(out, &w1, ['┌', '┐', '┐']);
+    push_row(out, &w1, &[format!("{}   ", ff[0])]);
+    push_line(out, &wl, ['├', '┬', '┤']);
+    push_row(out, &wl, &ff[1..3]);
+    push_row(out, &wl, &ff[3..5]);
+    push_line(out, &wc, ['├', '┼', '┤']);
+    push_row(out, &wc, &ff[5..7]);
+    push_line(out, &wc, ['├', '┼', '┤']);
+    push_row(out, &wc, &ff[7..9]);
+    push_line(out, &wc, ['├', '┼', '┤']);
+    push_row(out, &wc, &ff[9..11]);
+    push_line(out, &wc, ['└', '┴', '┘']);
 }
 
 /// The parameter table: index, Name, Value, Hesse Err, Minos Err-,
 /// Minos Err+, Limit-, Limit+, Fixed; values rounded to their errors.
 pub fn param_table(rows: &[ParamRow]) -> String {
+    collect(|out| write_param_table(out, rows))
+}
+
+/// Appends `param_table` and a newline to `out`.
+pub fn write_param_table(out: &mut String, rows: &[ParamRow]) {
     let name_width = rows.iter().map(|r| nchars(&r.name)).fold(4, usize::max) as i32;
     let num_width = if rows.is_empty() {
         2
@@ -183,153 +219,190 @@ pub fn param_table(rows: &[ParamRow]) -> String {
         (rows.len() - 1).to_string().len().max(2)
     } as i32;
     let ws = [-num_width - 1, -name_width - 2, 11, 11, 12, 12, 9, 9, 7];
-    let ni = ws.len() - 1;
-    let mut lines = vec![
-        format_line(&ws, &format!("┌{}┐", "┬".repeat(ni))),
-        format_row(
-            &ws,
-            &[
-                "",
-                "Name",
-                "Value",
-                "Hesse Err",
-                "Minos Err-",
-                "Minos Err+",
-                "Limit-",
-                "Limit+",
-                "Fixed",
-            ],
-        ),
-        format_line(&ws, &format!("├{}┤", "┼".repeat(ni))),
-    ];
+    push_line(out, &ws, ['┌', '┬', '┐']);
+    push_row(
+        out,
+        &ws,
+        &[
+            "",
+            "Name",
+            "Value",
+            "Hesse Err",
+            "Minos Err-",
+            "Minos Err+",
+            "Limit-",
+            "Limit+",
+            "Fixed",
+        ],
+    );
+    push_line(out, &ws, ['├', '┼', '┤']);
+    let mut cells: [String; 9] = Default::default();
     for (i, r) in rows.iter().enumerate() {
-        let (val, err, mel, meu) = match (r.error, r.minos) {
-            (Some(e), Some((lo, up))) => {
-                let s = pdg_format(Some(r.value), &[e, lo, up]);
-                (s[0].clone(), s[1].clone(), s[2].clone(), s[3].clone())
-            }
-            (Some(e), None) => {
-                let s = pdg_format(Some(r.value), &[e]);
-                (s[0].clone(), s[1].clone(), String::new(), String::new())
-            }
-            (None, Some((lo, up))) => {
-                let s = pdg_format(Some(r.value), &[lo, up]);
-                (s[0].clone(), String::new(), s[1].clone(), s[2].clone())
-            }
-            (None, None) => {
-                let s = pdg_format(Some(r.value), &[]);
-                (s[0].clone(), String::new(), String::new(), String::new())
-            }
-        };
-        lines.push(format_row(
-            &ws,
-            &[
-                i.to_string(),
-                r.name.clone(),
-                val,
-                err,
-                mel,
-                meu,
-                r.lower.map(|v| format_g(v, 6)).unwrap_or_default(),
-                r.upper.map(|v| format_g(v, 6)).unwrap_or_default(),
-                if r.fixed { "yes" } else { "" }.to_string(),
-            ],
-        ));
+        for c in cells.iter_mut() {
+            c.clear();
+        }
+        write_param_row(&mut cells, i, r);
+        push_row(out, &ws, &cells);
     }
-    lines.push(format_line(&ws, &format!("└{}┘", "┴".repeat(ni))));
-    lines.join("\n")
+    push_line(out, &ws, ['└', '┴', '┘']);
+}
+
+/// The nine cells of parameter row `i` (into cleared strings).
+fn write_param_row(cells: &mut [String; 9], i: usize, r: &ParamRow) {
+    use std::fmt::Write;
+    let _ = write!(cells[0], "{i}");
+    cells[1].push_str(&r.name);
+    let errors: &[f64] = match (r.error, r.minos) {
+        (Some(e), Some((lo, up))) => &[e, lo, up],
+        (Some(e), None) => &[e],
+        (None, Some((lo, up))) => &[lo, up],
+        (None, None) => &[],
+    };
+    let s = pdg_format(Some(r.value), errors);
+    // the numbers go to Value, then the error columns present
+    let mut cols: Vec<usize> = vec![2];
+    if r.error.is_some() {
+        cols.push(3);
+    }
+    if r.minos.is_some() {
+        cols.extend([4, 5]);
+    }
+    for (k, text) in cols.into_iter().zip(s) {
+        cells[k] = text;
+    }
+    if let Some(v) = r.lower {
+        cells[6] = format_g(v, 6);
+    }
+    if let Some(v) = r.upper {
+        cells[7] = format_g(v, 6);
+    }
+    if r.fixed {
+        cells[8].push_str("yes");
+    }
 }
 
 /// The MINOS box: for each parameter its lower and upper error and the
 /// Valid, At Limit, Max FCN and New Min flags. The names are the given
 /// strings (the `MinosError::name` field is not used).
 pub fn minos_table(rows: &[(String, MinosError)]) -> String {
+    collect(|out| write_minos_table(out, rows))
+}
+
+/// Appends `minos_table` and a newline to `out`.
+pub fn write_minos_table(out: &mut String, rows: &[(String, MinosError)]) {
     let n = rows.len();
     let mut ws = vec![10];
     ws.extend(std::iter::repeat_n(23, n));
-    let l1 = format_line(&ws, &format!("┌{}┐", "┬".repeat(n)));
-    let mut head = vec![String::new()];
-    head.extend(rows.iter().map(|(name, _)| name.clone()));
-    let header = format_row(&ws, &head);
+    push_line(out, &ws, ['┌', '┬', '┐']);
+    let mut head = vec![""];
+    head.extend(rows.iter().map(|(name, _)| name.as_str()));
+    push_row(out, &ws, &head);
     let mut ws = vec![10];
     ws.extend(std::iter::repeat_n(11, 2 * n));
-    let l2 = format_line(&ws, &format!("├{}┤", "┼┬".repeat(n)));
-    let l3 = format_line(&ws, &format!("└{}┘", "┴".repeat(2 * n)));
-    let row = |label: &str, f: &dyn Fn(&MinosError) -> (String, String)| -> String {
+    // the rule under the names: each name's column splits in two
+    out.push('├');
+    for (k, &w) in ws.iter().enumerate() {
+        push_n(out, "─", w as usize);
+        out.push(match k {
+            _ if k + 1 == ws.len() => '┤',
+            _ if k % 2 == 0 => '┼',
+            _ => '┬',
+        });
+    }
+    out.push('\n');
+    let mut row = |label: &str, f: &dyn Fn(&MinosError) -> [String; 2]| {
         let mut x = vec![label.to_string()];
         for (_, m) in rows {
-            let (a, b) = f(m);
-            x.push(a);
-            x.push(b);
+            x.extend(f(m));
         }
-        format_row(&ws, &x)
+        push_row(out, &ws, &x);
     };
     let py_bool = |b: bool| if b { "True" } else { "False" }.to_string();
-    let error = row("Error", &|m| {
-        let s = pdg_format(None, &[m.lower, m.upper]);
-        (s[0].clone(), s[1].clone())
+    row("Error", &|m| {
+        let mut s = pdg_format(None, &[m.lower, m.upper]).into_iter();
+        [s.next().unwrap_or_default(), s.next().unwrap_or_default()]
     });
-    let valid = row("Valid", &|m| {
-        (py_bool(m.lower_valid), py_bool(m.upper_valid))
+    row("Valid", &|m| {
+        [py_bool(m.lower_valid), py_bool(m.upper_valid)]
     });
-    let at_limit = row("At Limit", &|m| {
-        (py_bool(m.at_lower_limit), py_bool(m.at_upper_limit))
+    row("At Limit", &|m| {
+        [py_bool(m.at_lower_limit), py_bool(m.at_upper_limit)]
     });
-    let max_fcn = row("Max FCN", &|m| {
-        (py_bool(m.at_lower_max_fcn), py_bool(m.at_upper_max_fcn))
+    row("Max FCN", &|m| {
+        [py_bool(m.at_lower_max_fcn), py_bool(m.at_upper_max_fcn)]
     });
-    let new_min = row("New Min", &|m| {
-        (py_bool(m.lower_new_min), py_bool(m.upper_new_min))
+    row("New Min", &|m| {
+        [py_bool(m.lower_new_min), py_bool(m.upper_new_min)]
     });
-    [l1, header, l2, error, valid, at_limit, max_fcn, new_min, l3].join("\n")
+    push_line(out, &ws, ['└', '┴', '┘']);
 }
 
 /// A square matrix in iminuit's box (as `print(m.covariance)` draws it),
 /// rows and columns labelled with `names`. Missing names are shown empty.
 pub fn matrix_table(names: &[String], m: &Matrix) -> String {
+    collect(|out| write_matrix_table(out, names, m))
+}
+
+/// Appends `matrix_table` and a newline to `out`. Two passes over the
+/// numbers (widths, then rows), so a large matrix is never held as one
+/// string per cell, and `out` grows once, by exactly the table's size.
+pub fn write_matrix_table(out: &mut String, names: &[String], m: &Matrix) {
     let n = m.nrows().min(m.ncols());
     let names: Vec<&str> = (0..n)
         .map(|i| names.get(i).map(String::as_str).unwrap_or(""))
         .collect();
-    // two passes over the numbers (widths, then rows) so a large matrix is
-    // never held as one string per cell
     let first_row_width = names.iter().map(|s| nchars(s)).max().unwrap_or(0);
+    let mut cell = String::new();
     let mut row_width = first_row_width;
     for i in 0..n {
         for j in 0..n {
-            row_width = row_width.max(nchars(&matrix_cell(m, i, j)));
+            cell.clear();
+            write_matrix_cell(&mut cell, m, i, j);
+            row_width = row_width.max(nchars(&cell));
         }
     }
     let w = [first_row_width as i32 + 2, ((row_width + 1) * n + 1) as i32];
-    let mut out = String::new();
-    let row = |out: &mut String, first: &str, cells: &mut dyn Iterator<Item = String>| {
+    // bytes: three rules, the header and the n rows; a cell is ASCII, a
+    // name's padding is one byte a character
+    let rule = 3 * 3 + 3 * (w[0] + w[1]) as usize + 1;
+    let label_bytes = |s: &str| s.len() + first_row_width - nchars(s);
+    let row_bytes = |label: usize, cells: usize| 4 + label + 4 + cells + 5;
+    let header_cells: usize = names.iter().map(|s| 1 + label_bytes_r(s, row_width)).sum();
+    let body: usize = names
+        .iter()
+        .map(|s| row_bytes(label_bytes(s), n * (row_width + 1)))
+        .sum();
+    out.reserve(3 * rule + row_bytes(first_row_width, header_cells) + body);
+
+    let row_start = |out: &mut String, first: &str| {
         out.push_str("│ ");
-        out.push_str(first);
+        push_rjust(out, first, first_row_width);
         out.push_str(" │");
-        for c in cells {
+    };
+    push_line(out, &w, ['┌', '┬', '┐']);
+    row_start(out, "");
+    for s in &names {
+        out.push(' ');
+        push_rjust(out, s, row_width);
+    }
+    out.push_str(" │\n");
+    push_line(out, &w, ['├', '┼', '┤']);
+    for (i, name) in names.iter().enumerate() {
+        row_start(out, name);
+        for j in 0..n {
+            cell.clear();
+            write_matrix_cell(&mut cell, m, i, j);
             out.push(' ');
-            out.push_str(&rjust(&c, row_width));
+            push_rjust(out, &cell, row_width);
         }
         out.push_str(" │\n");
-    };
-    out.push_str(&format_line(&w, "┌┬┐"));
-    out.push('\n');
-    row(
-        &mut out,
-        &" ".repeat(first_row_width),
-        &mut names.iter().map(|s| s.to_string()),
-    );
-    out.push_str(&format_line(&w, "├┼┤"));
-    out.push('\n');
-    for (i, name) in names.iter().enumerate() {
-        row(
-            &mut out,
-            &rjust(name, first_row_width),
-            &mut (0..n).map(|j| matrix_cell(m, i, j)),
-        );
     }
-    out.push_str(&format_line(&w, "└┴┘"));
-    out
+    push_line(out, &w, ['└', '┴', '┘']);
+}
+
+/// Bytes of `s` right-justified in `w` characters.
+fn label_bytes_r(s: &str, w: usize) -> usize {
+    s.len() + w.saturating_sub(nchars(s))
 }
 
 /// The correlation matrix `cov_ij / sqrt(cov_ii cov_jj)` of a covariance

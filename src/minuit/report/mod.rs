@@ -11,7 +11,8 @@ mod boxes;
 mod pdg;
 
 pub use boxes::{
-    correlation, correlation_table, fmin_block, fmin_fields, matrix_table, minos_table, param_table,
+    correlation, correlation_table, fmin_block, fmin_fields, matrix_table, minos_table,
+    param_table, write_fmin_block, write_matrix_table, write_minos_table, write_param_table,
 };
 pub use pdg::{format_g, matrix_cell, matrix_format, pdg_format};
 
@@ -120,18 +121,26 @@ impl FitReport {
     /// The text report, box after box, as `print(m)` prints it (no trailing
     /// newline).
     pub fn text(&self) -> String {
-        let mut blocks = Vec::with_capacity(4);
+        let mut out = String::new();
+        self.write_text(&mut out);
+        out.pop();
+        out
+    }
+
+    /// Appends the text report and a newline to `out`: every box is
+    /// written in place, so the report costs one string, not one per box,
+    /// line or cell (a 1000-parameter covariance is 7 MB of text).
+    pub fn write_text(&self, out: &mut String) {
         if let Some(f) = &self.fmin {
-            blocks.push(fmin_block(&f.min, &f.algorithm));
+            write_fmin_block(out, &f.min, &f.algorithm);
         }
-        blocks.push(param_table(&self.params));
+        write_param_table(out, &self.params);
         if !self.merrors.is_empty() {
-            blocks.push(minos_table(&self.merrors));
+            write_minos_table(out, &self.merrors);
         }
         if let Some(c) = &self.covariance {
-            blocks.push(matrix_table(&c.names, &c.matrix));
+            write_matrix_table(out, &c.names, &c.matrix);
         }
-        blocks.join("\n")
     }
 }
 

@@ -11,24 +11,142 @@
 
 use crate::minuit::Matrix;
 
-/// Python's `"%.{n}f" % x` (`nan`, `inf`, `-inf` for non-finite values).
-fn fmt_f(x: f64, n: i32) -> String {
+/// A small text buffer on the stack for one formatted number (a `{:e}`
+/// mantissa or a rounded value), so formatting a report's numbers does not
+/// allocate; `None` from `fmt` when the text does not fit.
+struct Digits {
+    buf: [u8; 400],
+    len: usize,
+}
+
+impl Digits {
+    fn fmt(args: std::fmt::Arguments) -> Option<Digits> {
+        use std::fmt::Write;
+        let mut d = Digits {
+            buf: [0; 400],
+            len: 0,
+        };
+        d.write_fmt(args).ok()?;
+        Some(d)
+    }
+
+    fn as_str(&self) -> &str {
+        // only whole `str`s are ever copied in
+        std::str::from_utf8(&self.buf[..self.len]).unwrap_or("")
+    }
+}
+
+impl std::fmt::Write for Digits {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let end = self.len + s.len();
+        if end > self.buf.len() {
+            return Err(std::fmt::Error);
+        }
+        self.buf[self.len..end].copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
+/// `10^k` for `0 <= k <= 22` (each exact in f64).
+const POW10: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
+/// `ax * 10^k` rounded to an integer, when the floating-point product
+/// decides that rounding: `10^|k|` is exact, so the product (or quotient)
+/// is within half an ulp of the exact value, at most 1e-3 below 1e13; away
+/// from a half-integer by more than that, its nearest integer is the exact
+/// value's, which is what correctly rounded decimal formatting prints.
+/// `None` near a tie or out of range (then the caller formats exactly).
+fn scaled_int(ax: f64, k: i32) -> Option<u64> {
+    let y = match k {
+        0..=22 => ax * POW10[k as usize],
+        -22..=-1 => ax / POW10[(-k) as usize],
+        _ => return None,
+    };
+    if !y.is_finite() || y >= 1e13 || ((y - y.floor()) - 0.5).abs() < 0.01 {
+        return None;
+    }
+    Some(y.round() as u64)
+}
+
+/// Appends `r * 10^-decimals` in fixed notation with `decimals` digits
+/// after the point, `-` first when `neg` (as Rust's and Python's `%.nf`
+/// print a negative number, also one that rounds to zero).
+fn push_fixed(out: &mut String, neg: bool, r: u64, decimals: usize) {
+    use std::fmt::Write;
+    if neg {
+        out.push('-');
+    }
+    let at = out.len();
+    let _ = write!(out, "{r}");
+    if decimals == 0 {
+        return;
+    }
+    let len = out.len() - at;
+    if len <= decimals {
+        // 0.000ddd
+        let zeros = decimals - len;
+        out.insert_str(at, &"0.000000000000000000000000"[..2 + zeros]);
+    } else {
+        out.insert(out.len() - decimals, '.');
+    }
+}
+
+/// Appends Python's `"%.{n}f" % x` (`nan`, `inf`, `-inf` for non-finite
+/// values).
+fn write_f(out: &mut String, x: f64, n: i32) {
+    use std::fmt::Write;
     if x.is_nan() {
-        return "nan".to_string();
+        out.push_str("nan");
+    } else if x.is_infinite() {
+        out.push_str(if x > 0.0 { "inf" } else { "-inf" });
+    } else {
+        let d = n.max(0);
+        match scaled_int(x.abs(), d) {
+            Some(r) => push_fixed(out, x.is_sign_negative(), r, d as usize),
+            None => {
+                let _ = write!(out, "{:.*}", d as usize, x);
+            }
+        }
     }
-    if x.is_infinite() {
-        return if x > 0.0 { "inf" } else { "-inf" }.to_string();
-    }
-    format!("{:.*}", n.max(0) as usize, x)
+}
+
+/// Python's `"%.{n}f" % x`.
+fn fmt_f(x: f64, n: i32) -> String {
+    let mut s = String::new();
+    write_f(&mut s, x, n);
+    s
 }
 
 /// Python's `round(x, n)` for a float and `n >= 0`: correctly rounded,
 /// ties to even on the exact binary value.
+///
+/// Python rounds the exact decimal expansion of `x`. For a small `n` the
+/// product `y = x * 10^n` is within half an ulp of the exact `x 10^n`, so
+/// unless `y` lies that close to a half-integer, the integer nearest to `y`
+/// is the one Python finds, and dividing it by the exact `10^n` gives the
+/// correctly rounded quotient that parsing Python's digits gives. Near a
+/// tie (or for a large `y`) the digits are formatted exactly and parsed.
 fn py_round(x: f64, n: usize) -> f64 {
     if !x.is_finite() {
         return x;
     }
-    format!("{:.*}", n, x).parse().unwrap_or(x)
+    if n <= 15 {
+        let p = POW10[n];
+        let y = x * p;
+        let floor = y.floor();
+        // the product's rounding error is at most |y| 2^-53; stay 4x away
+        if y.abs() < 4e15 && ((y - floor) - 0.5).abs() > y.abs() * 4.5e-16 + 1e-300 {
+            return y.round() / p;
+        }
+    }
+    match Digits::fmt(format_args!("{:.*}", n, x)) {
+        Some(d) => d.as_str().parse().unwrap_or(x),
+        None => format!("{:.*}", n, x).parse().unwrap_or(x),
+    }
 }
 
 /// Python's `str(x)` for a float (shortest round-trip digits, exponent form
@@ -65,36 +183,110 @@ pub(crate) fn py_str(x: f64) -> String {
 
 /// Python's `format(x, ".{prec}g")` (also `"%g"` with `prec = 6`).
 pub fn format_g(x: f64, prec: usize) -> String {
+    let mut s = String::new();
+    write_g(&mut s, x, prec);
+    s
+}
+
+/// Appends `format_g(x, prec)` to `out`.
+pub(crate) fn write_g(out: &mut String, x: f64, prec: usize) {
     if x.is_nan() {
-        return "nan".to_string();
+        return out.push_str("nan");
     }
     if x.is_infinite() {
-        return if x > 0.0 { "inf" } else { "-inf" }.to_string();
+        return out.push_str(if x > 0.0 { "inf" } else { "-inf" });
     }
     let p = prec.max(1);
     if x == 0.0 {
-        return if x.is_sign_negative() { "-0" } else { "0" }.to_string();
+        return out.push_str(if x.is_sign_negative() { "-0" } else { "0" });
     }
-    let sci = format!("{:.*e}", p - 1, x);
-    let (mant, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    match sig_digits(x.abs(), p) {
+        Some((r, exp)) => push_g(out, x < 0.0, r, exp, p),
+        None => write_g_exact(out, x, p),
+    }
+}
+
+/// `write_g` for a finite non-zero `x` and `p >= 1` by exact formatting
+/// (Rust's `{:e}` rounds the exact binary value, as Python's does).
+fn write_g_exact(out: &mut String, x: f64, p: usize) {
+    use std::fmt::Write;
+    let sci_args = format_args!("{:.*e}", p - 1, x);
+    let (small, big);
+    let sci: &str = match Digits::fmt(sci_args) {
+        Some(d) => {
+            small = d;
+            small.as_str()
+        }
+        None => {
+            big = format!("{:.*e}", p - 1, x);
+            &big
+        }
+    };
+    let (mant, exp) = sci.split_once('e').unwrap_or((sci, "0"));
     let exp: i32 = exp.parse().unwrap_or(0);
-    let strip = |s: &str| -> String {
+    // Python drops trailing zeros (and then the dot) of a number with a dot
+    let strip = |s: &str| -> usize {
         if s.contains('.') {
-            s.trim_end_matches('0').trim_end_matches('.').to_string()
+            s.trim_end_matches('0').trim_end_matches('.').len()
         } else {
-            s.to_string()
+            s.len()
         }
     };
     if exp >= -4 && exp < p as i32 {
         let decimals = (p as i32 - 1 - exp).max(0) as usize;
-        strip(&format!("{:.*}", decimals, x))
+        let at = out.len();
+        let _ = write!(out, "{:.*}", decimals, x);
+        let keep = strip(&out[at..]);
+        out.truncate(at + keep);
     } else {
-        format!(
-            "{}e{}{:02}",
-            strip(mant),
-            if exp < 0 { '-' } else { '+' },
-            exp.abs()
-        )
+        out.push_str(&mant[..strip(mant)]);
+        let _ = write!(out, "e{}{:02}", if exp < 0 { '-' } else { '+' }, exp.abs());
+    }
+}
+
+/// `|x|` rounded to `p` significant digits: the digits as an integer in
+/// `[10^(p-1), 10^p)` and the decimal exponent of the first, when
+/// `scaled_int` decides the rounding.
+fn sig_digits(ax: f64, p: usize) -> Option<(u64, i32)> {
+    if p > 12 {
+        return None;
+    }
+    let (lo, hi) = (10u64.pow(p as u32 - 1), 10u64.pow(p as u32));
+    let mut exp = ax.log10().floor() as i32;
+    // log10 may be one off near a power of ten; a carry (9.9996 to 10.00)
+    // moves the exponent up
+    for _ in 0..3 {
+        let r = scaled_int(ax, p as i32 - 1 - exp)?;
+        if r >= hi {
+            exp += 1;
+        } else if r < lo {
+            exp -= 1;
+        } else {
+            return Some((r, exp));
+        }
+    }
+    None
+}
+
+/// Appends the `%g` text of `±r 10^(exp - p + 1)`: fixed notation for
+/// `-4 <= exp < p`, else a mantissa and `e±XX`; trailing zeros (and then
+/// the dot) dropped, as Python does.
+fn push_g(out: &mut String, neg: bool, r: u64, exp: i32, p: usize) {
+    use std::fmt::Write;
+    let at = out.len();
+    let strip = |out: &mut String| {
+        if out[at..].contains('.') {
+            let keep = out.trim_end_matches('0').trim_end_matches('.').len();
+            out.truncate(keep);
+        }
+    };
+    if exp >= -4 && exp < p as i32 {
+        push_fixed(out, neg, r, (p as i32 - 1 - exp) as usize);
+        strip(out);
+    } else {
+        push_fixed(out, neg, r, p - 1);
+        strip(out);
+        let _ = write!(out, "e{}{:02}", if exp < 0 { '-' } else { '+' }, exp.abs());
     }
 }
 
@@ -275,10 +467,17 @@ pub fn matrix_format(m: &Matrix) -> Vec<String> {
 
 /// One number of `matrix_format`: element (i, j).
 pub fn matrix_cell(m: &Matrix, i: usize, j: usize) -> String {
+    let mut s = String::new();
+    write_matrix_cell(&mut s, m, i, j);
+    s
+}
+
+/// Appends `matrix_cell(m, i, j)` to `out`.
+pub(crate) fn write_matrix_cell(out: &mut String, m: &Matrix, i: usize, j: usize) {
     if i == j {
-        format_g(m[(i, i)], 3)
+        write_g(out, m[(i, i)], 3)
     } else {
-        pdg_format(Some(m[(i, j)]), &[m[(i, i)], m[(j, j)]]).swap_remove(0)
+        out.push_str(&pdg_format(Some(m[(i, j)]), &[m[(i, i)], m[(j, j)]])[0])
     }
 }
 
@@ -349,6 +548,60 @@ mod tests {
         assert_eq!(format_g(-0.0, 3), "-0");
         assert_eq!(format_g(f64::NAN, 3), "nan");
         assert_eq!(format_g(f64::NEG_INFINITY, 3), "-inf");
+    }
+
+    /// A deterministic spread of doubles: many magnitudes, and numbers
+    /// just rounded to a few decimals (the hard case for digit rounding).
+    fn samples() -> Vec<f64> {
+        let mut v = vec![
+            0.5, 1.5, 2.5, 0.125, 0.0321, -0.019, 9.9996, 99.95, 0.00105, 1e-5,
+        ];
+        let mut state = 0x9e3779b97f4a7c15u64;
+        for k in 0..20000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let m = (state >> 11) as f64 / (1u64 << 53) as f64;
+            let e = (k % 40) - 20;
+            let x = (m - 0.3) * 10f64.powi(e);
+            v.push(x);
+            v.push(py_round(x, (k % 5) as usize));
+            v.push((x * 1e3).round() / 1e3);
+        }
+        v
+    }
+
+    #[test]
+    fn fast_fixed_is_exact_formatting() {
+        for x in samples() {
+            for n in 0..12 {
+                let mut s = String::new();
+                write_f(&mut s, x, n);
+                assert_eq!(s, format!("{:.*}", n as usize, x), "{x:e} {n}");
+            }
+        }
+    }
+
+    #[test]
+    fn fast_round_is_format_and_parse() {
+        for x in samples() {
+            for n in 0..6 {
+                let want: f64 = format!("{:.*}", n, x).parse().unwrap();
+                assert_eq!(py_round(x, n).to_bits(), want.to_bits(), "{x:e} {n}");
+            }
+        }
+    }
+
+    #[test]
+    fn fast_g_is_exact_formatting() {
+        for x in samples().into_iter().filter(|x| *x != 0.0) {
+            for p in 1..10 {
+                let (mut fast, mut exact) = (String::new(), String::new());
+                write_g(&mut fast, x, p);
+                write_g_exact(&mut exact, x, p);
+                assert_eq!(fast, exact, "{x:e} {p}");
+            }
+        }
     }
 
     #[test]

@@ -7,6 +7,7 @@
 use super::tensor::{const_int, const_num, const_tensor, matmul_nodes, shape_arg, whole};
 use super::{shape_mismatch, too_big, LVal, LowerError, Lowerer};
 use crate::builtins::Call;
+use crate::diagnostics::Span;
 use crate::graph::Op;
 use crate::syntax::ast::Expr;
 use crate::tensor::{checked_numel, max_elements, shape_str, Shape, Tensor};
@@ -24,6 +25,16 @@ pub fn lower_builtin(
     whole_e: &Expr,
 ) -> Result<LVal, LowerError> {
     let span = &whole_e.span;
+    match name {
+        "linspace" | "arange" => ranges(l, name, call, span),
+        "zeros" | "ones" | "full" | "rand" | "randn" | "randint" => filled(l, name, call, span),
+        "reshape" => reshape(l, call, span),
+        _ => others(l, name, call, span),
+    }
+}
+
+/// linspace and arange: evenly spaced values.
+fn ranges(l: &mut Lowerer, name: &str, call: &Call, span: &Span) -> Result<LVal, LowerError> {
     let pos = &call.pos;
     let named_arg = |k: &str| call.opt(k);
     match name {
@@ -75,6 +86,17 @@ pub fn lower_builtin(
                 (0..n).map(|i| a + i as f64 * step).collect(),
             ))
         }
+        _ => Err(LowerError::NotSupportedYet {
+            name: name.to_string(),
+            span: span.clone(),
+        }),
+    }
+}
+
+/// zeros, ones, full and the random tensors of a shape.
+fn filled(l: &mut Lowerer, name: &str, call: &Call, span: &Span) -> Result<LVal, LowerError> {
+    let pos = &call.pos;
+    match name {
         "zeros" | "ones" => {
             let s = shape_arg(l, pos[0])?;
             let v = if name == "zeros" { 0.0 } else { 1.0 };
@@ -115,57 +137,71 @@ pub fn lower_builtin(
             let data = l.s.rng.borrow_mut().randint(lo, hi, n);
             Ok(constant(l, s, data))
         }
-        "reshape" => {
-            let x = l.num(pos[0])?;
-            let t = const_tensor(l, pos[1], "a shape")?;
-            let from = l.g.shape(x).to_vec();
-            let total = crate::tensor::numel(&from);
-            let mut dims = Vec::new();
-            let mut hole = None;
-            for (i, &v) in t.data.iter().enumerate() {
-                let k = whole(v, pos[1], "a dimension")?;
-                if k == -1 {
-                    if hole.is_some() {
-                        return Err(LowerError::ReshapeTwoHoles {
-                            span: pos[1].span.clone(),
-                        });
-                    }
-                    hole = Some(i);
-                    dims.push(1);
-                } else if k < 0 {
-                    return Err(LowerError::ReshapeBadDim {
-                        dim: k,
-                        span: pos[1].span.clone(),
-                    });
-                } else {
-                    dims.push(k as usize);
-                }
+        _ => Err(LowerError::NotSupportedYet {
+            name: name.to_string(),
+            span: span.clone(),
+        }),
+    }
+}
+
+/// reshape(x, shape), one dimension of which may be -1.
+fn reshape(l: &mut Lowerer, call: &Call, span: &Span) -> Result<LVal, LowerError> {
+    let pos = &call.pos;
+    let x = l.num(pos[0])?;
+    let t = const_tensor(l, pos[1], "a shape")?;
+    let from = l.g.shape(x).to_vec();
+    let total = crate::tensor::numel(&from);
+    let mut dims = Vec::new();
+    let mut hole = None;
+    for (i, &v) in t.data.iter().enumerate() {
+        let k = whole(v, pos[1], "a dimension")?;
+        if k == -1 {
+            if hole.is_some() {
+                return Err(LowerError::ReshapeTwoHoles {
+                    span: pos[1].span.clone(),
+                });
             }
-            if dims.len() > crate::tensor::MAX_RANK {
-                return Err(too_big(&dims, &pos[1].span));
-            }
-            let known = checked_numel(&dims).unwrap_or(usize::MAX);
-            if let Some(h) = hole {
-                if known == 0 || !total.is_multiple_of(known) {
-                    return Err(LowerError::ReshapeNoFit {
-                        msg: format!(
-                            "cannot reshape {} into {}",
-                            shape_str(&from),
-                            shape_str(&dims).replace(&format!("{}", dims[h]), "-1")
-                        ),
-                        span: span.clone(),
-                    });
-                }
-                dims[h] = total / known;
-            }
-            let n =
-                l.g.reshape(x, &dims)
-                    .map_err(|e| LowerError::ReshapeNoFit {
-                        msg: e.0,
-                        span: span.clone(),
-                    })?;
-            Ok(LVal::Num(n))
+            hole = Some(i);
+            dims.push(1);
+        } else if k < 0 {
+            return Err(LowerError::ReshapeBadDim {
+                dim: k,
+                span: pos[1].span.clone(),
+            });
+        } else {
+            dims.push(k as usize);
         }
+    }
+    if dims.len() > crate::tensor::MAX_RANK {
+        return Err(too_big(&dims, &pos[1].span));
+    }
+    let known = checked_numel(&dims).unwrap_or(usize::MAX);
+    if let Some(h) = hole {
+        if known == 0 || !total.is_multiple_of(known) {
+            return Err(LowerError::ReshapeNoFit {
+                msg: format!(
+                    "cannot reshape {} into {}",
+                    shape_str(&from),
+                    shape_str(&dims).replace(&format!("{}", dims[h]), "-1")
+                ),
+                span: span.clone(),
+            });
+        }
+        dims[h] = total / known;
+    }
+    let n =
+        l.g.reshape(x, &dims)
+            .map_err(|e| LowerError::ReshapeNoFit {
+                msg: e.0,
+                span: span.clone(),
+            })?;
+    Ok(LVal::Num(n))
+}
+
+/// transpose, dot and csv.
+fn others(l: &mut Lowerer, name: &str, call: &Call, span: &Span) -> Result<LVal, LowerError> {
+    let pos = &call.pos;
+    match name {
         "transpose" => {
             let x = l.num(pos[0])?;
             let r = l.g.shape(x).len();

@@ -163,6 +163,26 @@ pub fn activation(
 ) -> Result<LVal, LowerError> {
     let x = l.num(call.pos[0])?;
     let n = match name {
+        "silu" | "mish" | "hardswish" | "logsigmoid" | "softsign" | "tanhshrink" => {
+            fixed(l, name, x, span)?
+        }
+        "softplus" if call.opt("beta").is_none() && call.opt("threshold").is_none() => {
+            F { g: l.g }.un(UnFn::Softplus, x)
+        }
+        _ => with_options(l, name, call, x, span)?,
+    };
+    Ok(LVal::Num(n.map_err(|e| shape_mismatch(e, span))?))
+}
+
+/// The activations with options (leaky_relu's slope, elu's alpha, ...).
+fn with_options(
+    l: &mut Lowerer,
+    name: &str,
+    call: &Call,
+    x: NodeId,
+    span: &Span,
+) -> Result<R, LowerError> {
+    Ok(match name {
         "leaky_relu" => {
             let s = num_opt(l, call, "negative_slope", 0.01)?;
             let mut f = F { g: l.g };
@@ -195,21 +215,6 @@ pub fn activation(
             let approx = choice_opt(call, "gelu", "approximate", &["none", "tanh"])?;
             gelu(&mut F { g: l.g }, x, approx == "tanh")
         }
-        "silu" => {
-            // torch: x * sigmoid(x) (x / (1 + exp(-x)) would give a nan
-            // derivative below -709 where exp overflows)
-            let mut f = F { g: l.g };
-            f.un(UnFn::Sigmoid, x).and_then(|s| f.mul(x, s))
-        }
-        "softplus" if call.opt("beta").is_none() && call.opt("threshold").is_none() => {
-            F { g: l.g }.un(UnFn::Softplus, x)
-        }
-        "mish" => {
-            // torch: x * tanh(softplus(x)); beyond 20 tanh is 1 either way
-            let mut f = F { g: l.g };
-            let t = f.un(UnFn::Softplus, x).and_then(|s| f.un(UnFn::Tanh, s));
-            t.and_then(|t| f.mul(x, t))
-        }
         "softplus" => {
             let beta = num_opt(l, call, "beta", 1.0)?;
             let thr = num_opt(l, call, "threshold", 20.0)?;
@@ -236,6 +241,25 @@ pub fn activation(
             let (a, b) = (f.k(lo), f.k(hi));
             f.op(Op::Clamp, &[x, a, b])
         }
+        _ => return Err(not_built(name, span)),
+    })
+}
+
+/// The activations without options: torch's formulas over graph ops.
+fn fixed(l: &mut Lowerer, name: &str, x: NodeId, span: &Span) -> Result<R, LowerError> {
+    Ok(match name {
+        "silu" => {
+            // torch: x * sigmoid(x) (x / (1 + exp(-x)) would give a nan
+            // derivative below -709 where exp overflows)
+            let mut f = F { g: l.g };
+            f.un(UnFn::Sigmoid, x).and_then(|s| f.mul(x, s))
+        }
+        "mish" => {
+            // torch: x * tanh(softplus(x)); beyond 20 tanh is 1 either way
+            let mut f = F { g: l.g };
+            let t = f.un(UnFn::Softplus, x).and_then(|s| f.un(UnFn::Tanh, s));
+            t.and_then(|t| f.mul(x, t))
+        }
         "hardswish" => {
             // torch: x * min(max(x + 3, 0), 6) / 6
             let mut f = F { g: l.g };
@@ -258,8 +282,7 @@ pub fn activation(
             f.un(UnFn::Tanh, x).and_then(|t| f.sub(x, t))
         }
         _ => return Err(not_built(name, span)),
-    };
-    Ok(LVal::Num(n.map_err(|e| shape_mismatch(e, span))?))
+    })
 }
 
 fn not_built(name: &str, span: &Span) -> LowerError {

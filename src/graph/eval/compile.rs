@@ -29,6 +29,30 @@ fn swaps_last(perm: &[usize]) -> bool {
         && perm[..r - 2].iter().enumerate().all(|(i, &p)| i == p)
 }
 
+/// Whether permuting `shape` by `perm` keeps the elements in row-major
+/// order (only axes of extent 1 move): then the permute is an alias.
+fn keeps_layout(shape: &[usize], perm: &[usize]) -> bool {
+    let moved: Vec<usize> = perm.iter().copied().filter(|&d| shape[d] != 1).collect();
+    moved.windows(2).all(|w| w[0] < w[1])
+}
+
+/// The elementwise op node `i` is evaluated as: its own op, or `Mul` for a
+/// matmul with k == 1 (an outer product: c[i, j] = a[i, 0] * b[0, j],
+/// what a sum of one term is), which then fuses with its neighbours.
+fn elem_op(g: &Graph, i: usize) -> Option<Op> {
+    let node = &g.nodes[i];
+    if node.op.is_elementwise() {
+        return Some(node.op);
+    }
+    if node.op == Op::MatMul {
+        let b = g.shape(node.args[1]);
+        if b[b.len() - 2] == 1 {
+            return Some(Op::Mul);
+        }
+    }
+    None
+}
+
 fn gcd(a: usize, b: usize) -> usize {
     if b == 0 {
         a
@@ -88,7 +112,7 @@ impl Tape {
         let rargs: Vec<Vec<usize>> = (0..nn)
             .map(|i| {
                 let node = &g.nodes[i];
-                if node.op.is_elementwise() {
+                if elem_op(g, i).is_some() {
                     node.args
                         .iter()
                         .map(|&a| {
@@ -138,11 +162,13 @@ impl Tape {
             }
             v
         };
+        let is_alias = |i: usize| match g.nodes[i].op {
+            Op::Reshape(_) => true,
+            Op::Permute(p) => keeps_layout(g.shape(g.nodes[i].args[0]), g.aux_shape(p)),
+            _ => false,
+        };
         let is_free = |i: usize| {
-            matches!(
-                g.nodes[i].op,
-                Op::Const(_) | Op::Param(_) | Op::Input(_) | Op::Reshape(_)
-            )
+            is_alias(i) || matches!(g.nodes[i].op, Op::Const(_) | Op::Param(_) | Op::Input(_))
         };
         let is_sink = |i: usize| {
             matches!(
@@ -151,10 +177,9 @@ impl Tape {
             ) && len_of(rargs[i][0]) > 1
         };
         let key = |i: usize| -> Option<usize> {
-            let op = g.nodes[i].op;
             if is_sink(i) {
                 Some(len_of(rargs[i][0]))
-            } else if op.is_elementwise() && !is_free(i) && len_of(i) != 1 {
+            } else if elem_op(g, i).is_some() && !is_free(i) && len_of(i) != 1 {
                 Some(len_of(i))
             } else {
                 None
@@ -263,7 +288,7 @@ impl Tape {
         // their group need none.
         let mut root: Vec<usize> = (0..nn).collect();
         for &i in &free_order {
-            if let Op::Reshape(_) = g.nodes[i].op {
+            if is_alias(i) {
                 root[i] = root[rargs[i][0]];
             }
         }
@@ -447,7 +472,7 @@ impl Tape {
                         Loc::Mem(off(n))
                     };
                     body.push(GStep::Elem {
-                        op: node.op,
+                        op: elem_op(g, n).expect("elementwise group member"),
                         args,
                         out,
                     });
@@ -501,7 +526,7 @@ impl Tape {
             let a0 = rargs[i][0];
             let off0 = off(a0);
             let shape0 = &g.nodes[a0].shape;
-            let kind = match node.op {
+            let kind = match elem_op(g, i).unwrap_or(node.op) {
                 op if op.is_elementwise() => {
                     let mut args = [0usize; 3];
                     for (k, &a) in rargs[i].iter().enumerate() {

@@ -74,7 +74,8 @@ const MV_ROWS: usize = 1024;
 const PAR_WORK: usize = 1 << 17;
 
 /// c = a @ b as `matmul_strided`, for the tape: a matrix-vector product
-/// (n == 1, or m == 1) by `gemv` rather than packing a whole matrix, and
+/// (n == 1, or m == 1) by `gemv` rather than packing a whole matrix (an
+/// outer product, k == 1, is compiled as an elementwise `Mul`), and
 /// large products split into fixed pieces of rows that may run on several
 /// threads (each element of c is computed the same way in any piece).
 ///
@@ -106,26 +107,6 @@ pub(super) unsafe fn matmul_tape(
         return unsafe { gemv(b, bst.1, bst.0, a, ast.1, c, n, k) };
     }
     let (pa, pb, pc) = (Shared(a as *mut f64), Shared(b as *mut f64), Shared(c));
-    if k == 1 {
-        // an outer product: c[i, j] = a[i] b[j] (what the product of one
-        // term rounds to), row pieces without packing
-        let pieces = if m * n >= PAR_WORK {
-            m.div_ceil(MV_ROWS)
-        } else {
-            1
-        };
-        let rows = m.div_ceil(pieces);
-        return for_each(pieces, &|p, _| {
-            for i in p * rows..((p + 1) * rows).min(m) {
-                // SAFETY: row i of c is this piece's; a[i], b[j] are operands.
-                let ai = unsafe { *pa.ptr().offset(i as isize * ast.0) };
-                let row = unsafe { std::slice::from_raw_parts_mut(pc.ptr().add(i * n), n) };
-                for (j, o) in row.iter_mut().enumerate() {
-                    *o = ai * unsafe { *pb.ptr().offset(j as isize * bst.1) };
-                }
-            }
-        });
-    }
     let pieces = if m * k * n >= PAR_WORK {
         m.div_ceil(MM_ROWS).min(MM_PIECES)
     } else {
@@ -157,7 +138,8 @@ pub(super) unsafe fn matmul_tape(
 }
 
 /// y[i] = sum_p m[i, p] x[p] for i < rows, p < k (m's element (i, p) at
-/// i * rs + p * cs, x's p at p * xs), each sum in the order of p.
+/// i * rs + p * cs, x's p at p * xs). Each sum is formed the same way in
+/// any piece, so the split changes no bit.
 ///
 /// SAFETY: the operands hold those elements; y (rows elements) overlaps
 /// neither.
@@ -174,16 +156,7 @@ unsafe fn gemv(
 ) {
     if rs == 1 && cs != 1 {
         // columns contiguous: y += x[p] * column p, all rows at once
-        let y = unsafe { std::slice::from_raw_parts_mut(y, rows) };
-        y.fill(0.0);
-        for p in 0..k {
-            let xp = unsafe { *x.offset(p as isize * xs) };
-            let col = unsafe { std::slice::from_raw_parts(m.offset(p as isize * cs), rows) };
-            for (o, &v) in y.iter_mut().zip(col) {
-                *o += v * xp;
-            }
-        }
-        return;
+        return unsafe { axpys(m, cs, x, xs, y, rows, k) };
     }
     let pieces = if rows * k >= PAR_WORK {
         rows.div_ceil(MV_ROWS)
@@ -199,8 +172,41 @@ unsafe fn gemv(
     });
 }
 
-/// y[i] = m[i, :] . x for i in r0..r1, four rows at a time (four
-/// independent sums in flight, each in the order of p).
+/// y = sum_p x[p] * column p, m's column p contiguous at p * cs, the
+/// columns added in the order of p.
+///
+/// SAFETY: as `gemv` with rs == 1.
+unsafe fn axpys(
+    m: *const f64,
+    cs: isize,
+    x: *const f64,
+    xs: isize,
+    y: *mut f64,
+    rows: usize,
+    k: usize,
+) {
+    let y = unsafe { std::slice::from_raw_parts_mut(y, rows) };
+    with_avx2!(axpys_avx2, {
+        y.fill(0.0);
+        for p in 0..k {
+            let xp = unsafe { *x.offset(p as isize * xs) };
+            let col = unsafe { std::slice::from_raw_parts(m.offset(p as isize * cs), rows) };
+            for (o, &v) in y.iter_mut().zip(col) {
+                *o += v * xp;
+            }
+        }
+    })
+}
+
+/// The least row length formed in four lanes by `dots` (shorter rows, as
+/// the few basis functions of a fit, keep the plain order).
+const LANE_DOTS: usize = 16;
+
+/// y[i] = m[i, :] . x for i in r0..r1. With contiguous rows and x (and at
+/// least `LANE_DOTS` elements in a row), each
+/// dot product is formed in four lanes (p mod 4, four rows at a time),
+/// then ((l0 + l1) + (l2 + l3)) plus the tail in order; otherwise four
+/// rows at a time, each sum in the order of p.
 ///
 /// SAFETY: as `gemv`.
 #[allow(clippy::too_many_arguments)]
@@ -215,6 +221,35 @@ unsafe fn dots(
     r1: usize,
     k: usize,
 ) {
+    if cs == 1 && xs == 1 && k >= LANE_DOTS {
+        let xv = unsafe { std::slice::from_raw_parts(x, k) };
+        let row = |i: usize| unsafe { std::slice::from_raw_parts(m.offset(i as isize * rs), k) };
+        return with_avx2!(dots_avx2, {
+            let k4 = k / 4 * 4;
+            let mut i = r0;
+            while i < r1 {
+                let nr = (r1 - i).min(4);
+                let mut acc = [[0.0f64; 4]; 4];
+                for (r, a) in acc.iter_mut().enumerate().take(nr) {
+                    let mr = row(i + r);
+                    for (mc, xc) in mr[..k4].chunks_exact(4).zip(xv[..k4].chunks_exact(4)) {
+                        for ((l, &mv), &xl) in a.iter_mut().zip(mc).zip(xc) {
+                            *l += mv * xl;
+                        }
+                    }
+                }
+                for (r, a) in acc.iter().enumerate().take(nr) {
+                    let mr = row(i + r);
+                    let mut s = (a[0] + a[1]) + (a[2] + a[3]);
+                    for p in k4..k {
+                        s += mr[p] * xv[p];
+                    }
+                    unsafe { *y.add(i + r) = s };
+                }
+                i += nr;
+            }
+        });
+    }
     let at = |i: usize, p: usize| unsafe { *m.offset(i as isize * rs + p as isize * cs) };
     let xv = |p: usize| unsafe { *x.offset(p as isize * xs) };
     let mut i = r0;
@@ -366,11 +401,41 @@ fn bin<F: Fn(f64, f64) -> f64>(args: &[View], out: &mut [f64], f: F) {
     }
 }
 
+/// A ternary op, one loop per combination of slices and broadcast
+/// elements (so that each loop is straight-line and vectorizes).
 #[inline(always)]
 fn tern<F: Fn(f64, f64, f64) -> f64>(args: &[View], out: &mut [f64], f: F) {
-    let (a, b, c) = (args[0], args[1], args[2]);
-    for (i, o) in out.iter_mut().enumerate() {
-        *o = f(a.at(i), b.at(i), c.at(i));
+    use View::{One, Slice};
+    let n = out.len();
+    macro_rules! go {
+        ($x:expr, $y:expr, $z:expr) => {
+            for i in 0..n {
+                out[i] = f($x(i), $y(i), $z(i));
+            }
+        };
+    }
+    match (args[0], args[1], args[2]) {
+        (Slice(a), Slice(b), Slice(c)) => {
+            let (a, b, c) = (&a[..n], &b[..n], &c[..n]);
+            go!(|i| a[i], |i| b[i], |i| c[i])
+        }
+        (Slice(a), Slice(b), One(z)) => {
+            let (a, b) = (&a[..n], &b[..n]);
+            go!(|i| a[i], |i| b[i], |_| z)
+        }
+        (Slice(a), One(y), Slice(c)) => {
+            let (a, c) = (&a[..n], &c[..n]);
+            go!(|i| a[i], |_| y, |i| c[i])
+        }
+        (Slice(a), One(y), One(z)) => {
+            let a = &a[..n];
+            go!(|i| a[i], |_| y, |_| z)
+        }
+        (a, b, c) => {
+            for (i, o) in out.iter_mut().enumerate() {
+                *o = f(a.at(i), b.at(i), c.at(i));
+            }
+        }
     }
 }
 

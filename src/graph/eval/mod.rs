@@ -32,6 +32,27 @@
 //! `kernels` (matmul, reductions, elementwise blocks); this file holds the
 //! instruction set and `forward`, which runs it.
 
+/// Evaluates `$body` (returning from the enclosing function) compiled for
+/// AVX2 when the CPU has it, else as plain code: the same operations
+/// without FMA, so the same bits either way.
+macro_rules! with_avx2 {
+    ($name:ident, $body:expr) => {{
+        #[cfg(target_arch = "x86_64")]
+        {
+            #[target_feature(enable = "avx2")]
+            unsafe fn $name<R>(f: impl FnOnce() -> R) -> R {
+                f()
+            }
+            if std::arch::is_x86_feature_detected!("avx2") {
+                let f = || $body;
+                // SAFETY: the CPU has AVX2 (checked just above).
+                return unsafe { $name(f) };
+            }
+        }
+        $body
+    }};
+}
+
 mod compile;
 mod group;
 mod kernels;
@@ -476,6 +497,40 @@ mod tests {
         }
         // [3000, 4] intermediates live in block-sized scratch slots
         assert!(t.buffer_len().0 < 2 * 12000, "{:?}", t.buffer_len());
+    }
+
+    /// An outer product (k == 1) fuses with what reads it: of the [m, n]
+    /// values only h (read by the matmul) is stored, and each element is
+    /// the plain product; the
+    /// transposed operand ([40, 1] seen as [1, 40]) is an alias.
+    #[test]
+    fn outer_products_fuse_and_matrix_vector_products_match() {
+        let (m, n) = (300, 40);
+        let mut g = Graph::new();
+        let a = g.param(0, vec![m, 1]);
+        let w = g.param(1, vec![n, 1]);
+        let wt = g.swap_last(w).unwrap();
+        let p = g.node(Op::MatMul, &[a, wt]).unwrap();
+        let one = g.scalar(1.0);
+        let s = g.node(Op::Add, &[p, one]).unwrap();
+        let h = g.node(Op::Un(UnFn::Relu), &[s]).unwrap();
+        // a matrix-vector product of h: rows of 40 contiguous elements
+        let y = g.node(Op::MatMul, &[h, w]).unwrap();
+        let r = g.reduce(Red::Sum, y, Axis::All).unwrap();
+        let mut t = Tape::new(&g, &[r]);
+        let av: Vec<f64> = (0..m).map(|i| (i as f64 - 150.0) / 37.0).collect();
+        let wv: Vec<f64> = (0..n).map(|j| ((j * 7 % 11) as f64 - 5.0) / 3.0).collect();
+        t.set_param(0, &av);
+        t.set_param(1, &wv);
+        t.forward();
+        assert!(t.buffer_len().0 < 2 * m * n, "{:?}", t.buffer_len());
+        let mut want = 0.0;
+        for &ai in &av {
+            let row: Vec<f64> = wv.iter().map(|&wj| (ai * wj + 1.0).max(0.0)).collect();
+            want += row.iter().zip(&wv).map(|(h, w)| h * w).sum::<f64>();
+        }
+        let got = t.output(0)[0];
+        assert!((got - want).abs() <= 1e-12 * want.abs(), "{got} {want}");
     }
 
     #[test]

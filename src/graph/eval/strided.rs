@@ -108,6 +108,11 @@ impl Strided {
     /// out[j] = src[at(start + j)].
     #[inline]
     pub(super) fn gather(&self, src: &[f64], start: usize, out: &mut [f64]) {
+        with_avx2!(gather_avx2, self.gather_body(src, start, out))
+    }
+
+    #[inline(always)]
+    fn gather_body(&self, src: &[f64], start: usize, out: &mut [f64]) {
         if let Some((r0, e1, s0, s1)) = self.rows(start, out.len()) {
             for (r, row) in out.chunks_exact_mut(e1).enumerate() {
                 let base = self.base + (r0 + r) * s0;
@@ -146,6 +151,11 @@ impl Strided {
     /// out[at(start + j)] += x[j], in the order of j.
     #[inline]
     pub(super) fn scatter_add(&self, x: &[f64], start: usize, out: &mut [f64]) {
+        with_avx2!(scatter_add_avx2, self.scatter_add_body(x, start, out))
+    }
+
+    #[inline(always)]
+    fn scatter_add_body(&self, x: &[f64], start: usize, out: &mut [f64]) {
         if let Some((r0, e1, s0, s1)) = self.rows(start, x.len()) {
             for (r, row) in x.chunks_exact(e1).enumerate() {
                 let base = self.base + (r0 + r) * s0;

@@ -1,62 +1,30 @@
 //! Parameters: `param` declarations (scalars and tensors, with limits and
 //! `fixed`), assigning a parameter a new value (its shape and limits are
 //! checked), and the torch.nn.init initializers of tensor parameters, which
-//! draw from the session's one random stream.
+//! draw from the session's one random stream. Its mistakes are
+//! `ParamError`s, each worded once at the end of this file.
 
-use super::lower::tensor::{err402, too_big, whole};
+use super::lower::{too_big, LowerError};
+use super::names::NameError;
 use super::{ParamInfo, Session};
-use crate::diagnostics::{Diag, Span};
+use crate::diagnostics::{Code, Diag, IntoDiagnostic, Span};
 use crate::syntax::ast::{Arg, Expr, ExprKind, ParamDecl, ParamInit};
-use crate::tensor::{checked_numel, fmt_num, init, shape_str, Tensor};
+use crate::tensor::{checked_numel, fmt_num, init, shape_str, Shape, Tensor};
 
 impl Session {
-    pub(super) fn declare_param(&mut self, d: &ParamDecl) -> Result<(), Diag> {
+    pub(super) fn declare_param(&mut self, d: &ParamDecl) -> Result<(), ParamError> {
         self.check_new_name(&d.name.name, &d.name.span)?;
         let value = match (&d.dims, &d.init) {
             (None, ParamInit::Value(e)) => self.const_value(e, "a parameter's initial value")?,
             _ => tensor_param_value(self, d)?,
         };
-        let (mut lower, mut upper) = (None, None);
-        if let Some(l) = &d.limits {
-            let lo = self.const_scalar(&l.lo)?;
-            let hi = self.const_scalar(&l.hi)?;
-            if lo.is_nan() || hi.is_nan() || lo >= hi {
-                return Err(Diag::error("E0207", "invalid limits")
-                    .at(
-                        l.span.clone(),
-                        format!("[{}, {}] is empty", fmt_num(lo), fmt_num(hi)),
-                    )
-                    .note("help: limits are `in [LO, HI]` with LO < HI"));
-            }
-            lower = (lo > f64::NEG_INFINITY).then_some(lo);
-            upper = (hi < f64::INFINITY).then_some(hi);
-            if let Some(bad) = value.data.iter().find(|v| !(lo..=hi).contains(*v)) {
-                return Err(
-                    Diag::error("E0207", "the initial value is outside the limits").at(
-                        d.name.span.clone(),
-                        format!(
-                            "value {} is outside [{}, {}]",
-                            fmt_num(*bad),
-                            fmt_num(lo),
-                            fmt_num(hi)
-                        ),
-                    ),
-                );
-            }
-        }
+        let (lower, upper) = match &d.limits {
+            Some(l) => self.limits(l, &value, &d.name.span)?,
+            None => (None, None),
+        };
         let step = match &d.step {
             None => None,
-            Some(e) => {
-                let v = self.const_scalar(e)?;
-                if !(v > 0.0 && v.is_finite()) {
-                    return Err(Diag::error("E0207", "a step must be > 0")
-                        .at(e.span.clone(), format!("this is {}", fmt_num(v)))
-                        .note(
-                            "help: `step S` is Minuit's initial step size (iminuit's `errors`)",
-                        ));
-                }
-                Some(v)
-            }
+            Some(e) => Some(self.step(e)?),
         };
         self.params.push(ParamInfo {
             name: d.name.name.clone(),
@@ -71,7 +39,54 @@ impl Session {
         Ok(())
     }
 
-    pub(super) fn set_param_value(&mut self, i: usize, v: Tensor, span: &Span) -> Result<(), Diag> {
+    /// The limits `in [LO, HI]` of a parameter declared at `name` with
+    /// initial `value` (an infinite end is no limit).
+    fn limits(
+        &self,
+        l: &crate::syntax::ast::Limits,
+        value: &Tensor,
+        name: &Span,
+    ) -> Result<(Option<f64>, Option<f64>), ParamError> {
+        let lo = self.const_scalar(&l.lo)?;
+        let hi = self.const_scalar(&l.hi)?;
+        if lo.is_nan() || hi.is_nan() || lo >= hi {
+            return Err(ParamError::InvalidLimits {
+                lo,
+                hi,
+                span: l.span.clone(),
+            });
+        }
+        if let Some(&value) = value.data.iter().find(|v| !(lo..=hi).contains(*v)) {
+            return Err(ParamError::InitialOutsideLimits {
+                value,
+                lo,
+                hi,
+                span: name.clone(),
+            });
+        }
+        let lower = (lo > f64::NEG_INFINITY).then_some(lo);
+        let upper = (hi < f64::INFINITY).then_some(hi);
+        Ok((lower, upper))
+    }
+
+    /// A parameter's `step S`: finite and > 0.
+    fn step(&self, e: &Expr) -> Result<f64, ParamError> {
+        let v = self.const_scalar(e)?;
+        if !(v > 0.0 && v.is_finite()) {
+            return Err(ParamError::BadStep {
+                value: v,
+                span: e.span.clone(),
+            });
+        }
+        Ok(v)
+    }
+
+    pub(super) fn set_param_value(
+        &mut self,
+        i: usize,
+        v: Tensor,
+        span: &Span,
+    ) -> Result<(), ParamError> {
         let p = &self.params[i];
         let v = if v.data.len() == 1 && p.value.data.len() > 1 {
             Tensor {
@@ -82,31 +97,23 @@ impl Session {
             v
         };
         if v.shape != p.value.shape {
-            return Err(Diag::error(
-                "E0402",
-                format!(
-                    "`{}` has shape {}, the value has shape {}",
-                    p.name,
-                    crate::tensor::shape_str(&p.value.shape),
-                    crate::tensor::shape_str(&v.shape)
-                ),
-            )
-            .at(span.clone(), "wrong shape"));
+            return Err(ParamError::ValueShape {
+                name: p.name.clone(),
+                param: p.value.shape.clone(),
+                value: v.shape,
+                span: span.clone(),
+            });
         }
         let lo = p.lower.unwrap_or(f64::NEG_INFINITY);
         let hi = p.upper.unwrap_or(f64::INFINITY);
-        if let Some(bad) = v.data.iter().find(|x| !(lo..=hi).contains(*x)) {
-            return Err(
-                Diag::error("E0207", format!("value outside the limits of `{}`", p.name)).at(
-                    span.clone(),
-                    format!(
-                        "{} is outside [{}, {}]",
-                        fmt_num(*bad),
-                        fmt_num(lo),
-                        fmt_num(hi)
-                    ),
-                ),
-            );
+        if let Some(&value) = v.data.iter().find(|x| !(lo..=hi).contains(*x)) {
+            return Err(ParamError::ValueOutsideLimits {
+                name: p.name.clone(),
+                value,
+                lo,
+                hi,
+                span: span.clone(),
+            });
         }
         self.params[i].value = v;
         Ok(())
@@ -119,7 +126,9 @@ enum Opt {
     Str(&'static str),
 }
 
-fn init_signature(name: &str) -> Option<&'static [(&'static str, Opt)]> {
+type Signature = &'static [(&'static str, Opt)];
+
+fn init_signature(name: &str) -> Option<Signature> {
     use Opt::*;
     Some(match name {
         "uniform" => &[("a", Num(0.0)), ("b", Num(1.0))],
@@ -143,17 +152,16 @@ enum OptVal {
 }
 
 /// The initial value of a tensor parameter `param w[D1, ...] [~ INIT | = EXPR]`.
-pub fn tensor_param_value(s: &Session, d: &ParamDecl) -> Result<Tensor, Diag> {
-    let pname = &d.name.name;
+pub fn tensor_param_value(s: &Session, d: &ParamDecl) -> Result<Tensor, ParamError> {
     let mut shape = Vec::new();
     for e in d.dims.as_deref().unwrap_or(&[]) {
         let v = s.const_scalar(e)?;
-        let k = whole(v, e, "a dimension")?;
+        let k = super::lower::tensor::whole(v, e, "a dimension")?;
         if k < 1 {
-            return Err(
-                Diag::error("E0207", "a parameter's dimensions must be >= 1")
-                    .at(e.span.clone(), format!("this is {k}")),
-            );
+            return Err(ParamError::DimTooSmall {
+                dim: k,
+                span: e.span.clone(),
+            });
         }
         shape.push(k as usize);
     }
@@ -163,7 +171,7 @@ pub fn tensor_param_value(s: &Session, d: &ParamDecl) -> Result<Tensor, Diag> {
         .and_then(|v| Some(v.first()?.span.start..v.last()?.span.end))
         .unwrap_or(d.name.span.clone());
     let Some(n) = checked_numel(&shape) else {
-        return Err(too_big(&shape, &dims_span));
+        return Err(too_big(&shape, &dims_span).into());
     };
     let data = match &d.init {
         ParamInit::Default => {
@@ -178,16 +186,13 @@ pub fn tensor_param_value(s: &Session, d: &ParamDecl) -> Result<Tensor, Diag> {
             } else if v.shape == shape {
                 v.data
             } else {
-                return Err(err402(
-                    format!(
-                        "`{pname}` is declared with shape {}, but its value has shape {}",
-                        shape_str(&shape),
-                        shape_str(&v.shape)
-                    ),
-                    &e.span,
-                    format!("shape {}", shape_str(&v.shape)),
-                )
-                .at(dims_span, format!("shape {}", shape_str(&shape))));
+                return Err(ParamError::DeclaredShape {
+                    name: d.name.name.clone(),
+                    declared: shape,
+                    value: v.shape,
+                    span: e.span.clone(),
+                    dims: dims_span,
+                });
             }
         }
         ParamInit::Init(e) => initializer(s, e, &shape, n)?,
@@ -195,24 +200,77 @@ pub fn tensor_param_value(s: &Session, d: &ParamDecl) -> Result<Tensor, Diag> {
     Ok(Tensor { shape, data })
 }
 
-fn initializer(s: &Session, e: &Expr, shape: &[usize], n: usize) -> Result<Vec<f64>, Diag> {
-    let (iname, ispan, args): (&str, &Span, &[Arg]) = match &e.kind {
-        ExprKind::Name(nm) => (nm, &e.span, &[]),
-        ExprKind::Call(f, args) => (&f.name, &f.span, args),
-        _ => {
-            return Err(Diag::error("E0207", "expected an initializer after `~`")
-                .at(e.span.clone(), "not an initializer")
-                .note(format!("help: one of {}", init::INITIALIZERS.join(", "))))
+/// The options of one initializer call, read against its signature.
+struct InitCall<'a> {
+    name: &'a str,
+    sig: Signature,
+    vals: Vec<Option<OptVal>>,
+    args: &'a [Arg],
+    /// The whole `~ INIT(...)` expression.
+    span: Span,
+}
+
+impl InitCall<'_> {
+    /// Option `k`'s number, given or default.
+    fn num(&self, k: usize) -> f64 {
+        match (&self.vals[k], &self.sig[k].1) {
+            (Some(OptVal::Num(v)), _) => *v,
+            (_, Opt::Num(v)) => *v,
+            _ => f64::NAN,
         }
-    };
-    let Some(sig) = init_signature(iname) else {
-        let mut d = Diag::error("E0207", format!("unknown initializer `{iname}`"))
-            .at(ispan.clone(), "not an initializer");
-        d = match super::names::suggest(iname, init::INITIALIZERS.iter().copied()) {
-            Some(m) => d.note(format!("help: did you mean `{m}`?")),
-            None => d.note(format!("help: one of {}", init::INITIALIZERS.join(", "))),
-        };
-        return Err(d);
+    }
+
+    /// Option `k`'s string, given or default.
+    fn text(&self, k: usize) -> String {
+        match (&self.vals[k], &self.sig[k].1) {
+            (Some(OptVal::Str(v)), _) => v.clone(),
+            (_, Opt::Str(v)) => v.to_string(),
+            _ => String::new(),
+        }
+    }
+
+    /// Where option `k` was given (by name or position), else the call.
+    fn arg_span(&self, k: usize) -> Span {
+        let name = self.sig[k].0;
+        self.args
+            .iter()
+            .find(|a| a.name.as_ref().is_some_and(|n| n.name == name))
+            .or_else(|| self.args.iter().filter(|a| a.name.is_none()).nth(k))
+            .map(|a| a.span.clone())
+            .unwrap_or(self.span.clone())
+    }
+
+    /// The fan in and fan out of `shape` (2 dimensions at least).
+    fn fans(&self, shape: &[usize]) -> Result<(f64, f64), ParamError> {
+        init::fans(shape).ok_or_else(|| ParamError::NeedsFans {
+            name: self.name.to_string(),
+            shape: shape.to_vec(),
+            span: self.span.clone(),
+        })
+    }
+}
+
+/// The initializer's name, the span of the name and its arguments.
+fn init_parts(e: &Expr) -> Result<(&str, &Span, &[Arg]), ParamError> {
+    match &e.kind {
+        ExprKind::Name(nm) => Ok((nm, &e.span, &[])),
+        ExprKind::Call(f, args) => Ok((&f.name, &f.span, args)),
+        _ => Err(ParamError::NotAnInitializer {
+            span: e.span.clone(),
+        }),
+    }
+}
+
+/// Reads the arguments of initializer `e` (positional in torch's order,
+/// or by name) against its signature.
+fn read_init<'a>(s: &Session, e: &'a Expr) -> Result<InitCall<'a>, ParamError> {
+    let (name, ispan, args) = init_parts(e)?;
+    let Some(sig) = init_signature(name) else {
+        return Err(ParamError::UnknownInitializer {
+            name: name.to_string(),
+            span: ispan.clone(),
+            suggestion: super::names::suggest(name, init::INITIALIZERS.iter().copied()),
+        });
     };
     let mut vals: Vec<Option<OptVal>> = vec![None; sig.len()];
     let mut npos = 0;
@@ -221,123 +279,85 @@ fn initializer(s: &Session, e: &Expr, shape: &[usize], n: usize) -> Result<Vec<f
             None => {
                 npos += 1;
                 if npos > sig.len() {
-                    return Err(Diag::error(
-                        "E0203",
-                        format!("`{iname}` takes at most {} arguments", sig.len()),
-                    )
-                    .at(a.span.clone(), "one too many"));
+                    return Err(ParamError::InitTooManyArgs {
+                        name: name.to_string(),
+                        max: sig.len(),
+                        span: a.span.clone(),
+                    });
                 }
                 npos - 1
             }
-            Some(nm) => match sig.iter().position(|(o, _)| *o == nm.name) {
-                Some(k) => k,
-                None => {
-                    let names: Vec<&str> = sig.iter().map(|(o, _)| *o).collect();
-                    let help = if names.is_empty() {
-                        format!("help: `{iname}` takes no options")
-                    } else {
-                        format!("help: its options are {}", names.join(", "))
-                    };
-                    return Err(Diag::error(
-                        "E0203",
-                        format!("`{iname}` has no option `{}`", nm.name),
-                    )
-                    .at(nm.span.clone(), "unknown option")
-                    .note(help));
+            Some(nm) => sig.iter().position(|(o, _)| *o == nm.name).ok_or_else(|| {
+                ParamError::InitUnknownOption {
+                    name: name.to_string(),
+                    option: nm.name.clone(),
+                    options: sig.iter().map(|(o, _)| *o).collect(),
+                    span: nm.span.clone(),
                 }
-            },
+            })?,
         };
         if vals[k].is_some() {
-            return Err(
-                Diag::error("E0203", format!("`{}` is given twice", sig[k].0))
-                    .at(a.span.clone(), "repeated"),
-            );
+            return Err(NameError::OptionTwice {
+                name: sig[k].0.to_string(),
+                span: a.span.clone(),
+            }
+            .into());
         }
-        let want_str = matches!(sig[k].1, Opt::Str(_));
-        vals[k] = Some(match (&a.value.kind, want_str) {
-            (ExprKind::Str(t), true) => OptVal::Str(t.clone()),
-            (_, true) => {
-                return Err(Diag::error(
-                    "E0206",
-                    format!(
-                        "`{}` is a string such as \"{}\"",
-                        sig[k].0,
-                        match sig[k].1 {
-                            Opt::Str(v) => v,
-                            Opt::Num(_) => "",
-                        }
-                    ),
-                )
-                .at(a.value.span.clone(), "not a string"))
+        vals[k] = Some(match (&a.value.kind, &sig[k].1) {
+            (ExprKind::Str(t), Opt::Str(_)) => OptVal::Str(t.clone()),
+            (_, Opt::Str(example)) => {
+                return Err(ParamError::InitNotString {
+                    option: sig[k].0,
+                    example,
+                    span: a.value.span.clone(),
+                })
             }
             _ => OptVal::Num(s.const_scalar(&a.value)?),
         });
     }
-    let arg_span = |k: usize| -> Span {
-        args.iter()
-            .find(|a| a.name.as_ref().is_some_and(|n| n.name == sig[k].0))
-            .or_else(|| args.iter().filter(|a| a.name.is_none()).nth(k))
-            .map(|a| a.span.clone())
-            .unwrap_or(e.span.clone())
-    };
-    let num = |k: usize| match (&vals[k], &sig[k].1) {
-        (Some(OptVal::Num(v)), _) => *v,
-        (_, Opt::Num(v)) => *v,
-        _ => f64::NAN,
-    };
-    let st = |k: usize| match (&vals[k], &sig[k].1) {
-        (Some(OptVal::Str(v)), _) => v.clone(),
-        (_, Opt::Str(v)) => v.to_string(),
-        _ => String::new(),
-    };
-    let fans = || {
-        init::fans(shape).ok_or_else(|| {
-            Diag::error(
-                "E0207",
-                format!(
-                    "`{iname}` needs a parameter of at least 2 dimensions, this one has shape {}",
-                    shape_str(shape)
-                ),
-            )
-            .at(e.span.clone(), "fan in and fan out cannot be computed")
-            .note("help: for a vector use uniform(a, b) or normal(mean, std)")
-        })
-    };
+    Ok(InitCall {
+        name,
+        sig,
+        vals,
+        args,
+        span: e.span.clone(),
+    })
+}
+
+/// `n` values of initializer `e` for a parameter of `shape`.
+fn initializer(s: &Session, e: &Expr, shape: &[usize], n: usize) -> Result<Vec<f64>, ParamError> {
+    let c = read_init(s, e)?;
     let mut rng = s.rng.borrow_mut();
-    Ok(match iname {
+    let span = || c.span.clone();
+    Ok(match c.name {
         "zeros" => vec![0.0; n],
         "ones" => vec![1.0; n],
         "constant" => {
-            if vals[0].is_none() {
-                return Err(
-                    Diag::error("E0203", "`constant` needs its value: constant(v)")
-                        .at(e.span.clone(), "no value"),
-                );
+            if c.vals[0].is_none() {
+                return Err(ParamError::ConstantNeedsValue { span: span() });
             }
-            vec![num(0); n]
+            vec![c.num(0); n]
         }
         "uniform" => {
-            let (a, b) = (num(0), num(1));
+            let (a, b) = (c.num(0), c.num(1));
             if a > b || !a.is_finite() || !b.is_finite() {
-                return Err(Diag::error("E0207", "uniform(a, b) needs finite a <= b")
-                    .at(e.span.clone(), "empty range"));
+                return Err(ParamError::UniformRange { span: span() });
             }
             rng.uniform(a, b, n)
         }
         "normal" => {
-            let (m, sd) = (num(0), num(1));
+            let (m, sd) = (c.num(0), c.num(1));
             if sd < 0.0 || !m.is_finite() || !sd.is_finite() {
-                return Err(
-                    Diag::error("E0207", "normal(mean, std) needs a finite std >= 0")
-                        .at(arg_span(1), "here"),
-                );
+                return Err(ParamError::NormalStd {
+                    span: c.arg_span(1),
+                });
             }
             rng.normal(m, sd, n)
         }
         "xavier_uniform" | "xavier_normal" => {
-            let (fi, fo) = fans()?;
-            let std = num(0) * (2.0 / (fi + fo)).sqrt();
-            if iname == "xavier_uniform" {
+            let (fi, fo) = c.fans(shape)?;
+            let std = c.num(0) * (2.0 / (fi + fo)).sqrt();
+            if c.name == "xavier_uniform" {
                 let a = 3f64.sqrt() * std;
                 rng.uniform(-a, a, n)
             } else {
@@ -345,30 +365,8 @@ fn initializer(s: &Session, e: &Expr, shape: &[usize], n: usize) -> Result<Vec<f
             }
         }
         _ => {
-            // kaiming_uniform / kaiming_normal
-            let (fi, fo) = fans()?;
-            let mode = st(1);
-            let fan = match mode.as_str() {
-                "fan_in" => fi,
-                "fan_out" => fo,
-                _ => {
-                    return Err(Diag::error(
-                        "E0207",
-                        format!("mode must be \"fan_in\" or \"fan_out\", not \"{mode}\""),
-                    )
-                    .at(arg_span(1), "bad mode"))
-                }
-            };
-            let nl = st(2);
-            let g = init::gain(&nl, Some(num(0))).map_err(|m| {
-                let mut d = Diag::error("E0207", m).at(arg_span(2), "bad nonlinearity");
-                if let Some(x) = super::names::suggest(&nl, init::NONLINEARITIES.iter().copied()) {
-                    d = d.note(format!("help: did you mean \"{x}\"?"));
-                }
-                d
-            })?;
-            let std = g / fan.sqrt();
-            if iname == "kaiming_uniform" {
+            let std = kaiming_std(&c, shape)?;
+            if c.name == "kaiming_uniform" {
                 let b = 3f64.sqrt() * std;
                 rng.uniform(-b, b, n)
             } else {
@@ -378,11 +376,376 @@ fn initializer(s: &Session, e: &Expr, shape: &[usize], n: usize) -> Result<Vec<f
     })
 }
 
+/// kaiming_uniform / kaiming_normal's standard deviation: gain / sqrt(fan).
+fn kaiming_std(c: &InitCall, shape: &[usize]) -> Result<f64, ParamError> {
+    let (fi, fo) = c.fans(shape)?;
+    let mode = c.text(1);
+    let fan = match mode.as_str() {
+        "fan_in" => fi,
+        "fan_out" => fo,
+        _ => {
+            return Err(ParamError::BadMode {
+                mode,
+                span: c.arg_span(1),
+            })
+        }
+    };
+    let nl = c.text(2);
+    let g = init::gain(&nl, Some(c.num(0))).map_err(|msg| ParamError::BadNonlinearity {
+        msg,
+        span: c.arg_span(2),
+        suggestion: super::names::suggest(&nl, init::NONLINEARITIES.iter().copied()),
+    })?;
+    Ok(g / fan.sqrt())
+}
+
+/// A mistake in a `param` declaration or in a value given to a parameter.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum ParamError {
+    /// A redeclared or built-in name, an option given twice.
+    #[error(transparent)]
+    Name(#[from] NameError),
+    /// A value, dimension or option that is not a constant number.
+    #[error(transparent)]
+    Lower(#[from] LowerError),
+    /// `in [LO, HI]` with LO >= HI (or a nan); `span` is the whole range.
+    #[error("invalid limits")]
+    InvalidLimits { lo: f64, hi: f64, span: Span },
+    /// An initial value outside the declared limits; `span` is the name.
+    #[error("the initial value is outside the limits")]
+    InitialOutsideLimits {
+        value: f64,
+        lo: f64,
+        hi: f64,
+        span: Span,
+    },
+    #[error("a step must be > 0")]
+    BadStep { value: f64, span: Span },
+    /// `x = V` where V's shape is not x's (nor a scalar).
+    #[error(
+        "`{name}` has shape {}, the value has shape {}",
+        shape_str(param),
+        shape_str(value)
+    )]
+    ValueShape {
+        name: String,
+        param: Shape,
+        value: Shape,
+        span: Span,
+    },
+    /// `x = V` where V is outside x's limits.
+    #[error("value outside the limits of `{name}`")]
+    ValueOutsideLimits {
+        name: String,
+        value: f64,
+        lo: f64,
+        hi: f64,
+        span: Span,
+    },
+    #[error("a parameter's dimensions must be >= 1")]
+    DimTooSmall { dim: i64, span: Span },
+    /// `param w[2] = [1, 2, 3]`: `span` is the value, `dims` the dimensions.
+    #[error(
+        "`{name}` is declared with shape {}, but its value has shape {}",
+        shape_str(declared),
+        shape_str(value)
+    )]
+    DeclaredShape {
+        name: String,
+        declared: Shape,
+        value: Shape,
+        span: Span,
+        dims: Span,
+    },
+    #[error("expected an initializer after `~`")]
+    NotAnInitializer { span: Span },
+    #[error("unknown initializer `{name}`")]
+    UnknownInitializer {
+        name: String,
+        span: Span,
+        suggestion: Option<String>,
+    },
+    /// More positional arguments than the initializer has options.
+    #[error("`{name}` takes at most {max} arguments")]
+    InitTooManyArgs {
+        name: String,
+        max: usize,
+        span: Span,
+    },
+    #[error("`{name}` has no option `{option}`")]
+    InitUnknownOption {
+        name: String,
+        option: String,
+        options: Vec<&'static str>,
+        span: Span,
+    },
+    /// A string option (`mode`, `nonlinearity`) given a number.
+    #[error("`{option}` is a string such as \"{example}\"")]
+    InitNotString {
+        option: &'static str,
+        example: &'static str,
+        span: Span,
+    },
+    /// xavier and kaiming need a fan in and out: 2 dimensions at least.
+    #[error(
+        "`{name}` needs a parameter of at least 2 dimensions, this one has shape {}",
+        shape_str(shape)
+    )]
+    NeedsFans {
+        name: String,
+        shape: Shape,
+        span: Span,
+    },
+    #[error("`constant` needs its value: constant(v)")]
+    ConstantNeedsValue { span: Span },
+    #[error("uniform(a, b) needs finite a <= b")]
+    UniformRange { span: Span },
+    #[error("normal(mean, std) needs a finite std >= 0")]
+    NormalStd { span: Span },
+    #[error("mode must be \"fan_in\" or \"fan_out\", not \"{mode}\"")]
+    BadMode { mode: String, span: Span },
+    /// A nonlinearity torch's calculate_gain does not know (`msg` is its).
+    #[error("{msg}")]
+    BadNonlinearity {
+        msg: String,
+        span: Span,
+        suggestion: Option<String>,
+    },
+}
+
+fn outside(value: f64, lo: f64, hi: f64) -> String {
+    format!(
+        "{} is outside [{}, {}]",
+        fmt_num(value),
+        fmt_num(lo),
+        fmt_num(hi)
+    )
+}
+
+impl IntoDiagnostic for ParamError {
+    fn into_diagnostic(self) -> Diag {
+        use ParamError as P;
+        let message = self.to_string();
+        let err = |code: Code| Diag::error(code, message.clone());
+        let initializers = || format!("help: one of {}", init::INITIALIZERS.join(", "));
+        match self {
+            P::Name(e) => e.into_diagnostic(),
+            P::Lower(e) => e.into_diagnostic(),
+            P::InvalidLimits { lo, hi, span } => err(Code::E0207)
+                .at(span, format!("[{}, {}] is empty", fmt_num(lo), fmt_num(hi)))
+                .note("help: limits are `in [LO, HI]` with LO < HI"),
+            P::InitialOutsideLimits {
+                value,
+                lo,
+                hi,
+                span,
+            } => err(Code::E0207).at(span, format!("value {}", outside(value, lo, hi))),
+            P::BadStep { value, span } => err(Code::E0207)
+                .at(span, format!("this is {}", fmt_num(value)))
+                .note("help: `step S` is Minuit's initial step size (iminuit's `errors`)"),
+            P::ValueShape { span, .. } => err(Code::E0402).at(span, "wrong shape"),
+            P::ValueOutsideLimits {
+                value,
+                lo,
+                hi,
+                span,
+                ..
+            } => err(Code::E0207).at(span, outside(value, lo, hi)),
+            P::DimTooSmall { dim, span } => err(Code::E0207).at(span, format!("this is {dim}")),
+            P::DeclaredShape {
+                declared,
+                value,
+                span,
+                dims,
+                ..
+            } => err(Code::E0402)
+                .at(span, format!("shape {}", shape_str(&value)))
+                .at(dims, format!("shape {}", shape_str(&declared))),
+            P::NotAnInitializer { span } => err(Code::E0207)
+                .at(span, "not an initializer")
+                .note(initializers()),
+            P::UnknownInitializer {
+                span, suggestion, ..
+            } => {
+                let d = err(Code::E0207).at(span, "not an initializer");
+                match suggestion {
+                    Some(m) => d.note(format!("help: did you mean `{m}`?")),
+                    None => d.note(initializers()),
+                }
+            }
+            P::InitTooManyArgs { span, .. } => err(Code::E0203).at(span, "one too many"),
+            P::InitUnknownOption {
+                name,
+                options,
+                span,
+                ..
+            } => err(Code::E0203)
+                .at(span, "unknown option")
+                .note(if options.is_empty() {
+                    format!("help: `{name}` takes no options")
+                } else {
+                    format!("help: its options are {}", options.join(", "))
+                }),
+            P::InitNotString { span, .. } => err(Code::E0206).at(span, "not a string"),
+            P::NeedsFans { span, .. } => err(Code::E0207)
+                .at(span, "fan in and fan out cannot be computed")
+                .note("help: for a vector use uniform(a, b) or normal(mean, std)"),
+            P::ConstantNeedsValue { span } => err(Code::E0203).at(span, "no value"),
+            P::UniformRange { span } => err(Code::E0207).at(span, "empty range"),
+            P::NormalStd { span } => err(Code::E0207).at(span, "here"),
+            P::BadMode { span, .. } => err(Code::E0207).at(span, "bad mode"),
+            P::BadNonlinearity {
+                span, suggestion, ..
+            } => {
+                let d = err(Code::E0207).at(span, "bad nonlinearity");
+                match suggestion {
+                    Some(x) => d.note(format!("help: did you mean \"{x}\"?")),
+                    None => d,
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use super::ParamError as P;
     use crate::diagnostics::Code;
-    use crate::interp::testutil::{first_error, run};
+    use crate::interp::testutil::{first_error, run, session_for};
     use crate::interp::Outcome;
+    use crate::syntax::ast::StmtKind;
+
+    /// The error of the last statement of `src` (a `param` or an
+    /// assignment), the others run first, and the text of its primary span.
+    fn param_error(src: &str) -> (P, String) {
+        let program = crate::syntax::parse(src).expect("parses");
+        let mut s = session_for(src);
+        let (last, before) = program.stmts.split_last().expect("a statement");
+        for st in before {
+            s.exec(st).expect("runs");
+        }
+        let e = match &last.kind {
+            StmtKind::Param(d) => s.declare_param(d).expect_err("an error"),
+            StmtKind::Assign(n, e) => {
+                let i = s.param_index(&n.name).expect("a parameter");
+                let v = s.eval(e).expect("evaluates");
+                s.set_param_value(i, v, &e.span).expect_err("an error")
+            }
+            _ => panic!("not a param or an assignment"),
+        };
+        let d = crate::diagnostics::IntoDiagnostic::into_diagnostic(e.clone());
+        (e, src[d.labels[0].0.clone()].to_string())
+    }
+
+    #[test]
+    fn limits_and_steps_are_typed() {
+        let (e, at) = param_error("param x = 1 in [2, 0];");
+        assert!(
+            matches!(
+                e,
+                P::InvalidLimits {
+                    lo: 2.0,
+                    hi: 0.0,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        assert_eq!(at, "in [2, 0]");
+        let (e, at) = param_error("param x = 3 in [0, 2];");
+        assert!(
+            matches!(e, P::InitialOutsideLimits { value: 3.0, .. }),
+            "{e:?}"
+        );
+        assert_eq!(at, "x");
+        let (e, at) = param_error("param x = 1 step -1;");
+        assert!(matches!(e, P::BadStep { value: -1.0, .. }), "{e:?}");
+        assert_eq!(at, "-1");
+        let (e, at) = param_error("param x = 1 in [0, 2]; x = 5;");
+        assert!(matches!(&e, P::ValueOutsideLimits { name, value: 5.0, .. } if name == "x"));
+        assert_eq!(at, "5");
+        let (e, _) = param_error("param w[2] = 0; w = [1, 2, 3];");
+        assert!(matches!(&e, P::ValueShape { param, value, .. } if param == &[2] && value == &[3]));
+    }
+
+    #[test]
+    fn shapes_of_tensor_parameters_are_typed() {
+        let (e, at) = param_error("param w[2, 0];");
+        assert!(matches!(e, P::DimTooSmall { dim: 0, .. }), "{e:?}");
+        assert_eq!(at, "0");
+        let (e, at) = param_error("param w[2] = [1, 2, 3];");
+        assert!(
+            matches!(&e, P::DeclaredShape { declared, .. } if declared == &[2]),
+            "{e:?}"
+        );
+        assert_eq!(at, "[1, 2, 3]");
+        let (e, _) = param_error("param w[1.5];");
+        assert!(matches!(
+            e,
+            P::Lower(crate::interp::lower::LowerError::NotWhole { .. })
+        ));
+    }
+
+    #[test]
+    fn initializer_calls_are_checked_against_their_signature() {
+        let (e, _) = param_error("param w[2] ~ 3;");
+        assert!(matches!(e, P::NotAnInitializer { .. }), "{e:?}");
+        let (e, at) = param_error("param w[2] ~ unifrom(0, 1);");
+        assert!(matches!(&e, P::UnknownInitializer { suggestion: Some(s), .. } if s == "uniform"));
+        assert_eq!(at, "unifrom");
+        let (e, at) = param_error("param w[2] ~ uniform(0, 1, 2);");
+        assert!(matches!(e, P::InitTooManyArgs { max: 2, .. }), "{e:?}");
+        assert_eq!(at, "2");
+        let (e, at) = param_error("param w[2] ~ normal(sd=1);");
+        assert!(
+            matches!(&e, P::InitUnknownOption { option, .. } if option == "sd"),
+            "{e:?}"
+        );
+        assert_eq!(at, "sd");
+        let (e, _) = param_error("param w[2] ~ normal(0, std=1, mean=0);");
+        assert!(
+            matches!(e, P::Name(super::NameError::OptionTwice { .. })),
+            "{e:?}"
+        );
+        let (e, _) = param_error("param w[2, 2] ~ kaiming_uniform(mode=1);");
+        assert!(
+            matches!(e, P::InitNotString { option: "mode", .. }),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn initializer_values_are_checked() {
+        let (e, _) = param_error("param w[2] ~ xavier_uniform;");
+        assert!(
+            matches!(&e, P::NeedsFans { shape, .. } if shape == &[2]),
+            "{e:?}"
+        );
+        let (e, _) = param_error("param w[2] ~ constant;");
+        assert!(matches!(e, P::ConstantNeedsValue { .. }), "{e:?}");
+        let (e, _) = param_error("param w[2] ~ uniform(1, 0);");
+        assert!(matches!(e, P::UniformRange { .. }), "{e:?}");
+        let (e, at) = param_error("param w[2] ~ normal(0, -1);");
+        assert!(matches!(e, P::NormalStd { .. }), "{e:?}");
+        assert_eq!(at, "-1");
+        let (e, at) = param_error("param w[2, 2] ~ kaiming_normal(mode=\"fan\");");
+        assert!(
+            matches!(&e, P::BadMode { mode, .. } if mode == "fan"),
+            "{e:?}"
+        );
+        assert_eq!(at, "mode=\"fan\"");
+        let (e, _) = param_error("param w[2, 2] ~ kaiming_normal(nonlinearity=\"rel\");");
+        assert!(
+            matches!(
+                e,
+                P::BadNonlinearity {
+                    suggestion: Some(_),
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+    }
 
     /// The primary label's source text in `src`.
     fn at<'a>(src: &'a str, d: &crate::diagnostics::Diag) -> &'a str {

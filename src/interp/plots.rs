@@ -3,9 +3,11 @@
 //! whole grid in one pass of one tape, with the axis parameters given the
 //! grid's shape; when the objective cannot broadcast that way (it reduces
 //! over data, say) one scalar tape is evaluated point by point instead.
+//! This stage's mistakes are `PlotStmtError`s, worded once at the end.
 
+use super::lower::LowerError;
 use super::{Lowerer, RunPath, Session};
-use crate::diagnostics::{Diag, Span};
+use crate::diagnostics::{Code, Diag, IntoDiagnostic, Span};
 use crate::graph::{Graph, Tape};
 use crate::plot::{self, ContourPlot, LinePlot, PathSeries, Plot};
 use crate::syntax::ast::{Expr, PathMode, PlotKind, PlotRange, Stmt};
@@ -15,6 +17,9 @@ use std::path::{Path, PathBuf};
 const GRID: usize = 100;
 const SAMPLES: usize = 1001;
 
+/// A figure, or why `crate::plot` could not make it.
+type Figure = Result<Plot, plot::PlotError>;
+
 /// Runs a plot statement. With `to`, the figure is written to the file;
 /// without it (only where the session shows pictures, as in a notebook) it
 /// is shown inline only. A session that shows pictures shows every plot.
@@ -22,130 +27,163 @@ pub fn run(s: &mut Session, kind: &PlotKind, file: Option<&Expr>, st: &Stmt) -> 
     let (path, shown, span) = match file {
         Some(f) => (Some(target(s, f)?), display(s, f), f.span.clone()),
         None if s.shows_inline() => (None, "(inline)".to_string(), st.span.clone()),
-        None => return Err(needs_file(st)),
+        None => {
+            return Err(PlotStmtError::NeedsFile {
+                span: st.span.clone(),
+            }
+            .into())
+        }
     };
+    let failed = |e| Diag::from(PlotStmtError::of_plot(e, &shown, &span));
     // A file name that picks no format fails before any work is done.
     let format = match &path {
-        Some(p) => plot::Format::of(p).map_err(|e| plot_error(e, &shown, &span))?,
+        Some(p) => plot::Format::of(p).map_err(failed)?,
         None => plot::Format::Svg,
     };
-    let figure = match kind {
-        PlotKind::Loss => {
-            let Some(p) = &s.last_path else {
-                return Err(no_run(&st.span, "plot loss"));
-            };
-            let (per, xlabel) = if is_minuit(&p.title) {
-                ("evaluation", "evaluation")
-            } else {
-                ("step", "step")
-            };
-            let title = format!("loss per {per}: {}", optimizer_label(&p.title));
-            match &p.training {
-                // a minibatch run: the epoch means and watched values too
-                Some(t) => Ok(Plot::Lines(plot::epoch_loss_plot(
-                    &p.losses,
-                    t.per_epoch,
-                    &t.epoch_loss,
-                    &t.watch,
-                    &title,
-                ))),
-                None => Ok(Plot::Lines(LinePlot::loss(&p.losses, &title, xlabel))),
-            }
-        }
+    let bytes = figure(s, kind, st)?
+        .and_then(|f| f.render(format))
+        .map_err(failed)?;
+    if let Some(p) = &path {
+        plot::write_atomic(p, &bytes).map_err(failed)?;
+    }
+    s.show(super::Display::Image {
+        mime: format.mime(),
+        data: &bytes,
+    });
+    finish(s, kind, file.map(|_| shown), st);
+    Ok(())
+}
+
+/// The figure of a plot statement (Minuit's are made by `run`).
+fn figure(s: &mut Session, kind: &PlotKind, st: &Stmt) -> Result<Figure, Diag> {
+    Ok(match kind {
+        PlotKind::Loss => loss_figure(s, st)?,
         PlotKind::Lr => {
             let Some(p) = s.last_path.as_ref().filter(|p| !p.lrs.is_empty()) else {
-                return Err(no_run(&st.span, "plot lr").note(
-                    "help: `plot lr` draws the learning rate of the last step-based minimization (Minuit has none)",
-                ));
+                return Err(PlotStmtError::NoRun {
+                    what: "plot lr",
+                    span: st.span.clone(),
+                }
+                .into());
             };
             let title = format!("learning rate per step: {}", optimizer_label(&p.title));
             Ok(Plot::Lines(plot::lr_plot(&p.lrs, &title)))
         }
-        PlotKind::Curves { exprs, range } => {
-            let (lo, hi) = bounds(s, range)?;
-            let t: Vec<f64> = (0..SAMPLES)
-                .map(|i| lo + (hi - lo) * i as f64 / (SAMPLES - 1) as f64)
-                .collect();
-            let mut series = Vec::with_capacity(exprs.len());
-            for e in exprs {
-                let mut g = Graph::new();
-                let mut l = Lowerer::new(s, &mut g);
-                let slot = l.bind_var(&range.var.name);
-                let n = l.num(e)?;
-                if !g.shape(n).is_empty() {
-                    return Err(Diag::error(
-                        "E0402",
-                        "a curve needs a scalar expression of the plot variable",
-                    )
-                    .at(e.span.clone(), "not a scalar"));
-                }
-                let mut tape =
-                    Tape::try_new(&g, &[n]).map_err(|r| r.diag(e.span.clone(), "this curve"))?;
-                for (i, p) in s.params.iter().enumerate() {
-                    tape.set_param(i as u32, &p.value.data);
-                }
-                let ys = t
-                    .iter()
-                    .map(|&v| {
-                        tape.set_param(slot, &[v]);
-                        tape.forward();
-                        tape.output(0)[0]
-                    })
-                    .collect();
-                series.push((source(s, e), ys));
-            }
-            let names: Vec<&str> = series.iter().map(|(n, _)| n.as_str()).collect();
-            let ylabel = if names.len() == 1 { names[0] } else { "value" };
-            let title = format!("{} over {}", names.join(", "), range.var.name);
-            LinePlot::curves(&t, &series, &title, &range.var.name, ylabel).map(Plot::Lines)
-        }
+        PlotKind::Curves { exprs, range } => curves_figure(s, exprs, range)?,
         PlotKind::Contour {
             objective,
             x,
             y,
             path: mode,
-        } => {
-            let (x0, x1) = bounds(s, x)?;
-            let (y0, y1) = bounds(s, y)?;
-            let xs: Vec<f64> = (0..GRID)
-                .map(|i| x0 + (x1 - x0) * i as f64 / (GRID - 1) as f64)
-                .collect();
-            let ys: Vec<f64> = (0..GRID)
-                .map(|i| y0 + (y1 - y0) * i as f64 / (GRID - 1) as f64)
-                .collect();
-            let z = grid_values(s, objective, x, y, &xs, &ys)?;
-            let text = source(s, objective);
-            let (paths, title) = contour_paths(s, *mode, &text, x, y, st)?;
-            Ok(Plot::Contour(ContourPlot {
-                xs,
-                ys,
-                z,
-                levels: None,
-                paths,
-                zlabel: text.clone(),
-                title,
-                xlabel: x.var.name.clone(),
-                ylabel: y.var.name.clone(),
-            }))
-        }
+        } => contour_figure(s, objective, x, y, *mode, st)?,
         PlotKind::MnContour { x, y, opts } => Ok(super::run::uncertainty::mncontour_figure(
             s, x, y, opts, st,
         )?),
         PlotKind::Profile { x, opts } => {
             Ok(super::run::uncertainty::profile_figure(s, x, opts, st)?)
         }
+    })
+}
+
+/// `plot loss`: the last run's loss per step (or per evaluation).
+fn loss_figure(s: &Session, st: &Stmt) -> Result<Figure, PlotStmtError> {
+    let Some(p) = &s.last_path else {
+        return Err(PlotStmtError::NoRun {
+            what: "plot loss",
+            span: st.span.clone(),
+        });
     };
-    let figure = figure.map_err(|e| plot_error(e, &shown, &span))?;
-    let bytes = figure
-        .render(format)
-        .map_err(|e| plot_error(e, &shown, &span))?;
-    if let Some(p) = &path {
-        plot::write_atomic(p, &bytes).map_err(|e| plot_error(e, &shown, &span))?;
+    let (per, xlabel) = if is_minuit(&p.title) {
+        ("evaluation", "evaluation")
+    } else {
+        ("step", "step")
+    };
+    let title = format!("loss per {per}: {}", optimizer_label(&p.title));
+    Ok(Ok(match &p.training {
+        // a minibatch run: the epoch means and watched values too
+        Some(t) => Plot::Lines(plot::epoch_loss_plot(
+            &p.losses,
+            t.per_epoch,
+            &t.epoch_loss,
+            &t.watch,
+            &title,
+        )),
+        None => Plot::Lines(LinePlot::loss(&p.losses, &title, xlabel)),
+    }))
+}
+
+/// `plot E1, E2 over t in [A, B]`: each expression sampled on one tape.
+fn curves_figure(s: &Session, exprs: &[Expr], range: &PlotRange) -> Result<Figure, PlotStmtError> {
+    let (lo, hi) = bounds(s, range)?;
+    let t: Vec<f64> = (0..SAMPLES)
+        .map(|i| lo + (hi - lo) * i as f64 / (SAMPLES - 1) as f64)
+        .collect();
+    let mut series = Vec::with_capacity(exprs.len());
+    for e in exprs {
+        let mut g = Graph::new();
+        let mut l = Lowerer::new(s, &mut g);
+        let slot = l.bind_var(&range.var.name);
+        let n = l.num(e)?;
+        if !g.shape(n).is_empty() {
+            return Err(PlotStmtError::CurveNotScalar {
+                span: e.span.clone(),
+            });
+        }
+        let mut tape = make_tape(&g, n, &e.span, "this curve")?;
+        for (i, p) in s.params.iter().enumerate() {
+            tape.set_param(i as u32, &p.value.data);
+        }
+        let ys = t
+            .iter()
+            .map(|&v| {
+                tape.set_param(slot, &[v]);
+                tape.forward();
+                tape.output(0)[0]
+            })
+            .collect();
+        series.push((source(s, e), ys));
     }
-    s.show(super::Display::Image {
-        mime: format.mime(),
-        data: &bytes,
-    });
+    let names: Vec<&str> = series.iter().map(|(n, _)| n.as_str()).collect();
+    let ylabel = if names.len() == 1 { names[0] } else { "value" };
+    let title = format!("{} over {}", names.join(", "), range.var.name);
+    Ok(LinePlot::curves(&t, &series, &title, &range.var.name, ylabel).map(Plot::Lines))
+}
+
+/// `plot contour F over x in [..], y in [..] [with path(s)]`.
+fn contour_figure(
+    s: &Session,
+    objective: &Expr,
+    x: &PlotRange,
+    y: &PlotRange,
+    mode: PathMode,
+    st: &Stmt,
+) -> Result<Figure, PlotStmtError> {
+    let grid = |(a, b): (f64, f64)| -> Vec<f64> {
+        (0..GRID)
+            .map(|i| a + (b - a) * i as f64 / (GRID - 1) as f64)
+            .collect()
+    };
+    let xs = grid(bounds(s, x)?);
+    let ys = grid(bounds(s, y)?);
+    let z = grid_values(s, objective, x, y, &xs, &ys)?;
+    let text = source(s, objective);
+    let (paths, title) = contour_paths(s, mode, &text, x, y, st)?;
+    Ok(Ok(Plot::Contour(ContourPlot {
+        xs,
+        ys,
+        z,
+        levels: None,
+        paths,
+        zlabel: text.clone(),
+        title,
+        xlabel: x.var.name.clone(),
+        ylabel: y.var.name.clone(),
+    })))
+}
+
+/// After a plot is made: `with paths` forgets its runs, and the plot is
+/// recorded (and said, when written to a file `shown`).
+fn finish(s: &mut Session, kind: &PlotKind, shown: Option<String>, st: &Stmt) {
     if let PlotKind::Contour {
         objective,
         path: PathMode::All,
@@ -165,19 +203,25 @@ pub fn run(s: &mut Session, kind: &PlotKind, file: Option<&Expr>, st: &Stmt) -> 
         PlotKind::MnContour { .. } => "mncontour",
         PlotKind::Profile { .. } => "profile",
     };
-    let file_json = file.map(|_| shown.clone());
     s.records
-        .push(serde_json::json!({"kind": "plot", "line": line, "plot": what, "file": file_json}));
-    if file.is_some() {
+        .push(serde_json::json!({"kind": "plot", "line": line, "plot": what, "file": shown}));
+    if let Some(shown) = shown {
         s.say(&format!("plot written to {shown}"));
     }
-    Ok(())
 }
 
-fn needs_file(st: &Stmt) -> Diag {
-    Diag::error("E0406", "a plot in a script needs a file")
-        .at(st.span.clone(), "no `to \"...\"`")
-        .note("help: add `to \"plot.svg\"` (or .png); only a notebook cell can show a plot without one")
+/// A tape of `n`, or the memory budget's refusal at `span`.
+fn make_tape(
+    g: &Graph,
+    n: crate::graph::NodeId,
+    span: &Span,
+    what: &str,
+) -> Result<Tape, LowerError> {
+    Tape::try_new(g, &[n]).map_err(|refused| LowerError::Memory {
+        refused,
+        span: span.clone(),
+        what: what.into(),
+    })
 }
 
 /// How many minimizations `with paths` remembers, and how many recorded
@@ -213,12 +257,15 @@ fn contour_paths(
     x: &PlotRange,
     y: &PlotRange,
     st: &Stmt,
-) -> Result<(Vec<PathSeries>, String), Diag> {
+) -> Result<(Vec<PathSeries>, String), PlotStmtError> {
     match mode {
         PathMode::None => Ok((Vec::new(), text.to_string())),
         PathMode::Last => {
             let Some(p) = &s.last_path else {
-                return Err(no_run(&st.span, "plot contour ... with path"));
+                return Err(PlotStmtError::NoRun {
+                    what: "plot contour ... with path",
+                    span: st.span.clone(),
+                });
             };
             let points = axis_points(p, x, y, st, "the last minimization")?;
             let title = format!("{text}: {}", optimizer_label(&p.title));
@@ -234,12 +281,10 @@ fn contour_paths(
                 .map(|(_, p)| p)
                 .collect();
             if runs.is_empty() {
-                return Err(Diag::error(
-                    "E0403",
-                    format!("no minimization of `{text}` to draw"),
-                )
-                .at(st.span.clone(), "nothing minimized this objective since its last `with paths` plot")
-                .note("help: `with paths` draws each `minimize` of the same objective (written the same way) before it"));
+                return Err(PlotStmtError::NoRunsOf {
+                    objective: text.to_string(),
+                    span: st.span.clone(),
+                });
             }
             let mut paths = Vec::with_capacity(runs.len());
             for p in &runs {
@@ -282,32 +327,31 @@ fn axis_points(
     x: &PlotRange,
     y: &PlotRange,
     st: &Stmt,
-    which: &str,
-) -> Result<Vec<(f64, f64)>, Diag> {
+    which: &'static str,
+) -> Result<Vec<(f64, f64)>, PlotStmtError> {
     let ix = p.names.iter().position(|n| *n == x.var.name);
     let iy = p.names.iter().position(|n| *n == y.var.name);
     let (Some(ix), Some(iy)) = (ix, iy) else {
-        return Err(Diag::error(
-            "E0403",
-            format!(
-                "{which} did not move both `{}` and `{}`",
-                x.var.name, y.var.name
-            ),
-        )
-        .at(st.span.clone(), "no path over these axes"));
+        return Err(PlotStmtError::PathAxes {
+            which,
+            x: x.var.name.clone(),
+            y: y.var.name.clone(),
+            span: st.span.clone(),
+        });
     };
     let n = p.names.len();
     if p.points.is_empty() {
-        return Err(Diag::error("E0403", format!("{which} recorded no path"))
-            .at(st.span.clone(), "too many parameters to record every point"));
+        return Err(PlotStmtError::NoPath {
+            which,
+            span: st.span.clone(),
+        });
     }
     if !p.points.len().is_multiple_of(n) {
         // Guarded, not assumed: a mismatch would misplace every point.
-        return Err(Diag::error(
-            "E0403",
-            format!("{which} recorded a path that does not match its parameters"),
-        )
-        .at(st.span.clone(), "this plot"));
+        return Err(PlotStmtError::PathMismatch {
+            which,
+            span: st.span.clone(),
+        });
     }
     Ok(p.point_iter().map(|q| (q[ix], q[iy])).collect())
 }
@@ -350,29 +394,6 @@ pub(crate) fn optimizer_label(title: &str) -> String {
     }
 }
 
-/// A plot that could not be made, named by the file as the script wrote it.
-fn plot_error(e: plot::PlotError, shown: &str, span: &Span) -> Diag {
-    use plot::PlotError as P;
-    match e {
-        P::UnknownExtension { .. } => Diag::error(
-            "E0406",
-            format!("cannot tell the image format of \"{shown}\""),
-        )
-        .at(span.clone(), "not a .svg or .png file")
-        .note("help: end the file name in .svg or .png"),
-        P::Write { source, .. } => Diag::error(
-            "E0406",
-            format!("cannot write the plot to \"{shown}\": {source}"),
-        )
-        .at(span.clone(), "this file"),
-        other => Diag::error(
-            "E0406",
-            format!("cannot draw the plot \"{shown}\": {other}"),
-        )
-        .at(span.clone(), "this file"),
-    }
-}
-
 fn display(s: &Session, file: &Expr) -> String {
     match &file.kind {
         crate::syntax::ast::ExprKind::Str(f) => f.clone(),
@@ -384,17 +405,11 @@ fn source(s: &Session, e: &Expr) -> String {
     s.src.get(e.span.clone()).unwrap_or("").to_string()
 }
 
-fn no_run(span: &Span, what: &str) -> Diag {
-    Diag::error("E0403", format!("{what} needs a minimization before it"))
-        .at(span.clone(), "nothing has been minimized yet")
-        .note("help: run `minimize ...;` first")
-}
-
-fn target(s: &Session, file: &Expr) -> Result<PathBuf, Diag> {
+fn target(s: &Session, file: &Expr) -> Result<PathBuf, PlotStmtError> {
     let crate::syntax::ast::ExprKind::Str(f) = &file.kind else {
-        return Err(
-            Diag::error("E0206", "a plot's file is a string").at(file.span.clone(), "not a string")
-        );
+        return Err(PlotStmtError::FileNotString {
+            span: file.span.clone(),
+        });
     };
     let p = PathBuf::from(f);
     let p = if p.is_absolute() {
@@ -406,31 +421,23 @@ fn target(s: &Session, file: &Expr) -> Result<PathBuf, Diag> {
     if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
         if !dir.is_dir() {
             let shown = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
-            return Err(Diag::error(
-                "E0406",
-                format!(
-                    "cannot write the plot: there is no folder `{}`",
-                    shown.display()
-                ),
-            )
-            .at(file.span.clone(), "in this folder")
-            .note(format!(
-                "help: create it first (`mkdir -p {}`), or write the plot beside the script",
-                Path::new(f).parent().unwrap_or(dir).display()
-            )));
+            return Err(PlotStmtError::NoFolder {
+                folder: shown.display().to_string(),
+                written: Path::new(f).parent().unwrap_or(dir).display().to_string(),
+                span: file.span.clone(),
+            });
         }
     }
     Ok(p)
 }
 
-fn bounds(s: &Session, r: &PlotRange) -> Result<(f64, f64), Diag> {
+fn bounds(s: &Session, r: &PlotRange) -> Result<(f64, f64), PlotStmtError> {
     let lo = s.const_scalar(&r.lo)?;
     let hi = s.const_scalar(&r.hi)?;
     if !(lo.is_finite() && hi.is_finite() && lo < hi) {
-        return Err(
-            Diag::error("E0207", "a plot range needs finite bounds with lo < hi")
-                .at(r.lo.span.start..r.hi.span.end, "this range"),
-        );
+        return Err(PlotStmtError::BadRange {
+            span: r.lo.span.start..r.hi.span.end,
+        });
     }
     Ok((lo, hi))
 }
@@ -443,7 +450,7 @@ fn grid_values(
     y: &PlotRange,
     xs: &[f64],
     ys: &[f64],
-) -> Result<Vec<f64>, Diag> {
+) -> Result<Vec<f64>, PlotStmtError> {
     let n = xs.len() * ys.len();
     let gx: Vec<f64> = (0..n).map(|k| xs[k % xs.len()]).collect();
     let gy: Vec<f64> = (0..n).map(|k| ys[k / xs.len()]).collect();
@@ -458,19 +465,17 @@ fn grid_values(
                 slots.push(i as u32);
             }
             Some(_) => {
-                return Err(Diag::error(
-                    "E0402",
-                    format!("`{}` is not a scalar parameter", r.var.name),
-                )
-                .at(r.var.span.clone(), "a contour axis must be a scalar"))
+                return Err(PlotStmtError::AxisNotScalar {
+                    name: r.var.name.clone(),
+                    span: r.var.span.clone(),
+                })
             }
             None => slots.push(l.bind_var_shaped(&r.var.name, vec![n])),
         }
     }
     if let Ok(node) = l.num(objective) {
         if g.shape(node) == [n] {
-            let mut tape = Tape::try_new(&g, &[node])
-                .map_err(|r| r.diag(objective.span.clone(), "this contour's grid"))?;
+            let mut tape = make_tape(&g, node, &objective.span, "this contour's grid")?;
             for (i, p) in s.params.iter().enumerate() {
                 if !slots.contains(&(i as u32)) {
                     tape.set_param(i as u32, &p.value.data);
@@ -494,11 +499,11 @@ fn grid_values(
     }
     let node = l.num(objective)?;
     if !g.shape(node).is_empty() {
-        return Err(Diag::error("E0402", "a contour needs a scalar objective")
-            .at(objective.span.clone(), "not a scalar"));
+        return Err(PlotStmtError::ContourNotScalar {
+            span: objective.span.clone(),
+        });
     }
-    let mut tape =
-        Tape::try_new(&g, &[node]).map_err(|r| r.diag(objective.span.clone(), "this contour"))?;
+    let mut tape = make_tape(&g, node, &objective.span, "this contour")?;
     for (i, p) in s.params.iter().enumerate() {
         tape.set_param(i as u32, &p.value.data);
     }
@@ -510,4 +515,249 @@ fn grid_values(
             tape.output(0)[0]
         })
         .collect())
+}
+
+/// A mistake in a `plot` statement, or a figure that could not be made.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum PlotStmtError {
+    #[error(transparent)]
+    Lower(#[from] LowerError),
+    #[error("a plot in a script needs a file")]
+    NeedsFile { span: Span },
+    /// A plot of the last run (`what` is the statement) with none before it.
+    #[error("{what} needs a minimization before it")]
+    NoRun { what: &'static str, span: Span },
+    /// `with paths` and no run of this objective since the last such plot.
+    #[error("no minimization of `{objective}` to draw")]
+    NoRunsOf { objective: String, span: Span },
+    /// A recorded run (`which`) that did not move both plot axes.
+    #[error("{which} did not move both `{x}` and `{y}`")]
+    PathAxes {
+        which: &'static str,
+        x: String,
+        y: String,
+        span: Span,
+    },
+    #[error("{which} recorded no path")]
+    NoPath { which: &'static str, span: Span },
+    #[error("{which} recorded a path that does not match its parameters")]
+    PathMismatch { which: &'static str, span: Span },
+    #[error("a curve needs a scalar expression of the plot variable")]
+    CurveNotScalar { span: Span },
+    #[error("a contour needs a scalar objective")]
+    ContourNotScalar { span: Span },
+    #[error("`{name}` is not a scalar parameter")]
+    AxisNotScalar { name: String, span: Span },
+    #[error("a plot range needs finite bounds with lo < hi")]
+    BadRange { span: Span },
+    #[error("a plot's file is a string")]
+    FileNotString { span: Span },
+    /// The file's folder does not exist: `folder` in full, `written` as
+    /// the script wrote it.
+    #[error("cannot write the plot: there is no folder `{folder}`")]
+    NoFolder {
+        folder: String,
+        written: String,
+        span: Span,
+    },
+    /// A file name that is not .svg or .png (`shown` as the script wrote it).
+    #[error("cannot tell the image format of \"{shown}\"")]
+    UnknownFormat { shown: String, span: Span },
+    #[error("cannot write the plot to \"{shown}\": {reason}")]
+    WriteFailed {
+        shown: String,
+        reason: String,
+        span: Span,
+    },
+    #[error("cannot draw the plot \"{shown}\": {reason}")]
+    DrawFailed {
+        shown: String,
+        reason: String,
+        span: Span,
+    },
+}
+
+impl PlotStmtError {
+    /// `crate::plot`'s error for the file `shown` (as the script wrote it).
+    fn of_plot(e: plot::PlotError, shown: &str, span: &Span) -> PlotStmtError {
+        let (shown, span) = (shown.to_string(), span.clone());
+        match e {
+            plot::PlotError::UnknownExtension { .. } => {
+                PlotStmtError::UnknownFormat { shown, span }
+            }
+            plot::PlotError::Write { source, .. } => PlotStmtError::WriteFailed {
+                shown,
+                reason: source.to_string(),
+                span,
+            },
+            other => PlotStmtError::DrawFailed {
+                shown,
+                reason: other.to_string(),
+                span,
+            },
+        }
+    }
+}
+
+impl IntoDiagnostic for PlotStmtError {
+    fn into_diagnostic(self) -> Diag {
+        use PlotStmtError as P;
+        let message = self.to_string();
+        let err = |code: Code| Diag::error(code, message.clone());
+        match self {
+            P::Lower(e) => e.into_diagnostic(),
+            P::NeedsFile { span } => err(Code::E0406)
+                .at(span, "no `to \"...\"`")
+                .note("help: add `to \"plot.svg\"` (or .png); only a notebook cell can show a plot without one"),
+            P::NoRun { what, span } => {
+                let d = err(Code::E0403)
+                    .at(span, "nothing has been minimized yet")
+                    .note("help: run `minimize ...;` first");
+                if what == "plot lr" {
+                    d.note("help: `plot lr` draws the learning rate of the last step-based minimization (Minuit has none)")
+                } else {
+                    d
+                }
+            }
+            P::NoRunsOf { span, .. } => err(Code::E0403)
+                .at(span, "nothing minimized this objective since its last `with paths` plot")
+                .note("help: `with paths` draws each `minimize` of the same objective (written the same way) before it"),
+            P::PathAxes { span, .. } => err(Code::E0403).at(span, "no path over these axes"),
+            P::NoPath { span, .. } => {
+                err(Code::E0403).at(span, "too many parameters to record every point")
+            }
+            P::PathMismatch { span, .. } => err(Code::E0403).at(span, "this plot"),
+            P::CurveNotScalar { span } | P::ContourNotScalar { span } => {
+                err(Code::E0402).at(span, "not a scalar")
+            }
+            P::AxisNotScalar { span, .. } => {
+                err(Code::E0402).at(span, "a contour axis must be a scalar")
+            }
+            P::BadRange { span } => err(Code::E0207).at(span, "this range"),
+            P::FileNotString { span } => err(Code::E0206).at(span, "not a string"),
+            P::NoFolder { written, span, .. } => err(Code::E0406)
+                .at(span, "in this folder")
+                .note(format!(
+                    "help: create it first (`mkdir -p {written}`), or write the plot beside the script"
+                )),
+            P::UnknownFormat { span, .. } => err(Code::E0406)
+                .at(span, "not a .svg or .png file")
+                .note("help: end the file name in .svg or .png"),
+            P::WriteFailed { span, .. } | P::DrawFailed { span, .. } => {
+                err(Code::E0406).at(span, "this file")
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PlotStmtError as P;
+    use crate::diagnostics::IntoDiagnostic;
+    use crate::interp::testutil::session_for;
+    use crate::syntax::ast::StmtKind;
+
+    /// The typed error of the last statement of `src` (a plot; the others
+    /// run first) and the text of its primary span.
+    fn plot_error(src: &str) -> (P, String) {
+        let program = crate::syntax::parse(src).expect("parses");
+        let mut s = session_for(src);
+        let (last, before) = program.stmts.split_last().expect("a statement");
+        for st in before {
+            s.exec(st).expect("runs");
+        }
+        let StmtKind::Plot(kind, _) = &last.kind else {
+            panic!("not a plot")
+        };
+        let e = match super::figure(&mut s, kind, last) {
+            Ok(_) => panic!("{src:?} plots"),
+            Err(d) => d,
+        };
+        // figure's errors are Diags at the boundary; rebuild the typed one
+        // from the message to check both
+        let typed = match kind {
+            crate::syntax::ast::PlotKind::Loss => super::loss_figure(&s, last).err(),
+            crate::syntax::ast::PlotKind::Curves { exprs, range } => {
+                super::curves_figure(&s, exprs, range).err()
+            }
+            crate::syntax::ast::PlotKind::Contour {
+                objective,
+                x,
+                y,
+                path,
+            } => super::contour_figure(&s, objective, x, y, *path, last).err(),
+            _ => None,
+        }
+        .expect("a typed error");
+        assert_eq!(typed.clone().into_diagnostic(), e);
+        (typed, src[e.labels[0].0.clone()].to_string())
+    }
+
+    #[test]
+    fn plots_of_a_run_need_one_before_them() {
+        let (e, at) = plot_error("plot loss to \"a.svg\";");
+        assert!(
+            matches!(
+                e,
+                P::NoRun {
+                    what: "plot loss",
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        assert_eq!(at, "plot loss to \"a.svg\";");
+        let (e, _) = plot_error("param x = 1; plot contour x^2 + y^2 over x in [-1, 1], y in [-1, 1] with path to \"a.svg\";");
+        assert!(matches!(e, P::NoRun { .. }), "{e:?}");
+        let (e, _) = plot_error("param x = 1; plot contour x^2 + y^2 over x in [-1, 1], y in [-1, 1] with paths to \"a.svg\";");
+        assert!(matches!(&e, P::NoRunsOf { objective, .. } if objective == "x^2 + y^2"));
+    }
+
+    #[test]
+    fn curves_and_contours_check_their_ranges_and_shapes() {
+        let (e, at) = plot_error("plot sin(t) over t in [1, 0] to \"a.svg\";");
+        assert!(matches!(e, P::BadRange { .. }), "{e:?}");
+        assert_eq!(at, "1, 0");
+        let (e, at) = plot_error("plot [t, t] over t in [0, 1] to \"a.svg\";");
+        assert!(matches!(e, P::CurveNotScalar { .. }), "{e:?}");
+        assert_eq!(at, "[t, t]");
+        let (e, at) = plot_error(
+            "param w[2] = 0; plot contour sum(w) over w in [0, 1], y in [0, 1] to \"a.svg\";",
+        );
+        assert!(
+            matches!(&e, P::AxisNotScalar { name, .. } if name == "w"),
+            "{e:?}"
+        );
+        assert_eq!(at, "w");
+        let (e, _) = plot_error("plot contour [x, y] over x in [0, 1], y in [0, 1] to \"a.svg\";");
+        assert!(matches!(e, P::ContourNotScalar { .. }), "{e:?}");
+    }
+
+    #[test]
+    fn file_problems_are_worded_with_the_name_as_written() {
+        let s = session_for("");
+        let file = crate::syntax::parse_expr("\"no/such/dir/a.svg\"").expect("parses");
+        let e = super::target(&s, &file).expect_err("no folder");
+        assert!(
+            matches!(&e, P::NoFolder { written, .. } if written == "no/such/dir"),
+            "{e:?}"
+        );
+        let file = crate::syntax::parse_expr("1").expect("parses");
+        assert!(matches!(
+            super::target(&s, &file),
+            Err(P::FileNotString { .. })
+        ));
+        let e = P::of_plot(
+            crate::plot::PlotError::UnknownExtension {
+                path: "a.txt".into(),
+            },
+            "a.txt",
+            &(0..7),
+        );
+        assert_eq!(e.to_string(), "cannot tell the image format of \"a.txt\"");
+        assert_eq!(
+            e.into_diagnostic().notes,
+            ["help: end the file name in .svg or .png"]
+        );
+    }
 }

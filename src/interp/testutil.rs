@@ -53,13 +53,9 @@ pub fn run(src: &str) -> Ran {
     run_with(src, Options::default())
 }
 
-/// The diagnostic that stops `src` (parse errors included); panics if it
-/// runs through.
-pub fn first_error(src: &str) -> Diag {
-    let program = match crate::syntax::parse(src) {
-        Ok(p) => p,
-        Err(mut d) => return d.remove(0),
-    };
+/// A quiet session holding `src` as its source, with nothing run yet (a
+/// test runs statements of `src` through it one by one).
+pub fn session_for(src: &str) -> Session {
     let mut s = Session::new(
         Options::default(),
         Box::new(Buf::default()),
@@ -68,10 +64,43 @@ pub fn first_error(src: &str) -> Diag {
     s.src = src.to_string();
     s.segments = vec![("t.loss".into(), 0)];
     s.lines = crate::diagnostics::LineIndex::new(src);
+    s
+}
+
+/// The diagnostic that stops `src` (parse errors included); panics if it
+/// runs through.
+pub fn first_error(src: &str) -> Diag {
+    let program = match crate::syntax::parse(src) {
+        Ok(p) => p,
+        Err(mut d) => return d.remove(0),
+    };
+    let mut s = session_for(src);
     for st in &program.stmts {
         if let Err(d) = s.exec(st) {
             return d;
         }
     }
     panic!("no error in {src:?}")
+}
+
+/// The error of lowering expression `expr` in a session that has run
+/// `decls`, and the source text its primary span covers (spans index
+/// `expr`); panics if it lowers.
+pub fn lower_error(decls: &str, expr: &str) -> (super::lower::LowerError, String) {
+    let mut r = run(decls);
+    assert_eq!(r.outcome, Outcome::Ok, "{}", r.err);
+    let e = crate::syntax::parse_expr(expr).expect("parses");
+    r.session.src = expr.to_string();
+    let mut g = crate::graph::Graph::new();
+    let err = match super::Lowerer::new(&r.session, &mut g).lower(&e) {
+        Ok(_) => panic!("{expr:?} lowers"),
+        Err(err) => err,
+    };
+    let d = crate::diagnostics::IntoDiagnostic::into_diagnostic(err.clone());
+    let text = d
+        .primary_span()
+        .and_then(|s| expr.get(s.clone()))
+        .unwrap_or("")
+        .to_string();
+    (err, text)
 }

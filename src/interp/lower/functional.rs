@@ -6,10 +6,10 @@
 //! shares subexpressions like any other expression. The few that cannot be
 //! composed exactly are ops of their own (hardsigmoid, logsumexp, argmax).
 
-use super::tensor::{const_tensor, err402, shape_diag};
-use super::{LVal, Lowerer};
+use super::tensor::const_tensor;
+use super::{shape_mismatch, too_big, LVal, LowerError, Lowerer};
 use crate::builtins::Call;
-use crate::diagnostics::{Diag, Span};
+use crate::diagnostics::Span;
 use crate::graph::ops::Cmp;
 use crate::graph::{Axis, Graph, NodeId, Op, Red, ShapeError, UnFn};
 use crate::syntax::ast::{Expr, ExprKind};
@@ -70,7 +70,12 @@ impl F<'_> {
 }
 
 /// A constant number option, or its default.
-pub(super) fn num_opt(l: &mut Lowerer, call: &Call, name: &str, default: f64) -> Result<f64, Diag> {
+pub(super) fn num_opt(
+    l: &mut Lowerer,
+    call: &Call,
+    name: &str,
+    default: f64,
+) -> Result<f64, LowerError> {
     match call.opt(name) {
         None => Ok(default),
         Some(e) => super::tensor::const_num(l, e, &format!("`{name}`")),
@@ -78,17 +83,17 @@ pub(super) fn num_opt(l: &mut Lowerer, call: &Call, name: &str, default: f64) ->
 }
 
 /// A boolean option (`true`/`false`), or its default.
-pub(super) fn bool_opt(call: &Call, name: &str, default: bool) -> Result<bool, Diag> {
+pub(super) fn bool_opt(call: &Call, name: &str, default: bool) -> Result<bool, LowerError> {
     match call.opt(name) {
         None => Ok(default),
         Some(Expr {
             kind: ExprKind::Bool(b),
             ..
         }) => Ok(*b),
-        Some(e) => Err(
-            Diag::error("E0206", format!("`{name}` must be true or false"))
-                .at(e.span.clone(), "not a boolean"),
-        ),
+        Some(e) => Err(LowerError::NotBool {
+            option: name.to_string(),
+            span: e.span.clone(),
+        }),
     }
 }
 
@@ -98,26 +103,30 @@ pub(super) fn choice_opt(
     fname: &str,
     name: &str,
     allowed: &[&'static str],
-) -> Result<&'static str, Diag> {
+) -> Result<&'static str, LowerError> {
     let Some(e) = call.opt(name) else {
         return Ok(allowed[0]);
     };
-    let list = allowed
-        .iter()
-        .map(|a| format!("\"{a}\""))
-        .collect::<Vec<_>>()
-        .join(", ");
     match &e.kind {
-        ExprKind::Str(s) => allowed.iter().find(|a| *a == s).copied().ok_or_else(|| {
-            Diag::error("E0206", format!("unknown {name} \"{s}\" for {fname}"))
-                .at(e.span.clone(), format!("not one of {list}"))
-                .note(format!("help: {fname}'s {name} is one of {list}"))
+        ExprKind::Str(s) => {
+            allowed
+                .iter()
+                .find(|a| *a == s)
+                .copied()
+                .ok_or_else(|| LowerError::UnknownChoice {
+                    func: fname.to_string(),
+                    option: name.to_string(),
+                    value: s.clone(),
+                    allowed: allowed.to_vec(),
+                    span: e.span.clone(),
+                })
+        }
+        _ => Err(LowerError::ChoiceNotString {
+            func: fname.to_string(),
+            option: name.to_string(),
+            allowed: allowed.to_vec(),
+            span: e.span.clone(),
         }),
-        _ => Err(
-            Diag::error("E0206", format!("{fname}'s {name} is a string"))
-                .at(e.span.clone(), "not a string")
-                .note(format!("help: one of {list}")),
-        ),
     }
 }
 
@@ -129,7 +138,7 @@ pub(super) fn axis_of(
     e: Option<&Expr>,
     shape: &[usize],
     default: Option<i64>,
-) -> Result<Axis, Diag> {
+) -> Result<Axis, LowerError> {
     let k = match (e, default) {
         (None, None) => return Ok(Axis::All),
         (None, Some(d)) => d,
@@ -146,9 +155,34 @@ pub(super) fn axis_of(
 
 /// leaky_relu elu selu celu gelu silu mish softplus (with options)
 /// hardtanh relu6 hardswish logsigmoid softsign tanhshrink.
-pub fn activation(l: &mut Lowerer, name: &str, call: &Call, span: &Span) -> Result<LVal, Diag> {
+pub fn activation(
+    l: &mut Lowerer,
+    name: &str,
+    call: &Call,
+    span: &Span,
+) -> Result<LVal, LowerError> {
     let x = l.num(call.pos[0])?;
     let n = match name {
+        "silu" | "mish" | "hardswish" | "logsigmoid" | "softsign" | "tanhshrink" => {
+            fixed(l, name, x, span)?
+        }
+        "softplus" if call.opt("beta").is_none() && call.opt("threshold").is_none() => {
+            F { g: l.g }.un(UnFn::Softplus, x)
+        }
+        _ => with_options(l, name, call, x, span)?,
+    };
+    Ok(LVal::Num(n.map_err(|e| shape_mismatch(e, span))?))
+}
+
+/// The activations with options (leaky_relu's slope, elu's alpha, ...).
+fn with_options(
+    l: &mut Lowerer,
+    name: &str,
+    call: &Call,
+    x: NodeId,
+    span: &Span,
+) -> Result<R, LowerError> {
+    Ok(match name {
         "leaky_relu" => {
             let s = num_opt(l, call, "negative_slope", 0.01)?;
             let mut f = F { g: l.g };
@@ -168,14 +202,9 @@ pub fn activation(l: &mut Lowerer, name: &str, call: &Call, span: &Span) -> Resu
         "celu" => {
             let a = num_opt(l, call, "alpha", 1.0)?;
             if a == 0.0 {
-                return Err(err402(
-                    "celu's alpha cannot be 0",
-                    &call
-                        .opt("alpha")
-                        .map(|e| e.span.clone())
-                        .unwrap_or(span.clone()),
-                    "zero",
-                ));
+                return Err(LowerError::CeluAlphaZero {
+                    span: opt_span(call, "alpha", span),
+                });
             }
             // its own op: torch's derivative uses 1 / float32(alpha)
             let mut f = F { g: l.g };
@@ -185,21 +214,6 @@ pub fn activation(l: &mut Lowerer, name: &str, call: &Call, span: &Span) -> Resu
         "gelu" => {
             let approx = choice_opt(call, "gelu", "approximate", &["none", "tanh"])?;
             gelu(&mut F { g: l.g }, x, approx == "tanh")
-        }
-        "silu" => {
-            // torch: x * sigmoid(x) (x / (1 + exp(-x)) would give a nan
-            // derivative below -709 where exp overflows)
-            let mut f = F { g: l.g };
-            f.un(UnFn::Sigmoid, x).and_then(|s| f.mul(x, s))
-        }
-        "softplus" if call.opt("beta").is_none() && call.opt("threshold").is_none() => {
-            F { g: l.g }.un(UnFn::Softplus, x)
-        }
-        "mish" => {
-            // torch: x * tanh(softplus(x)); beyond 20 tanh is 1 either way
-            let mut f = F { g: l.g };
-            let t = f.un(UnFn::Softplus, x).and_then(|s| f.un(UnFn::Tanh, s));
-            t.and_then(|t| f.mul(x, t))
         }
         "softplus" => {
             let beta = num_opt(l, call, "beta", 1.0)?;
@@ -216,19 +230,35 @@ pub fn activation(l: &mut Lowerer, name: &str, call: &Call, span: &Span) -> Resu
                 )
             };
             if lo > hi {
-                return Err(err402(
-                    format!("hardtanh's min_val {lo} is greater than its max_val {hi}"),
-                    &call
-                        .opt("min_val")
-                        .map(|e| e.span.clone())
-                        .unwrap_or(span.clone()),
-                    "min_val > max_val",
-                ));
+                return Err(LowerError::HardtanhOrder {
+                    lo,
+                    hi,
+                    span: opt_span(call, "min_val", span),
+                });
             }
             // torch's hardtanh is clamp, with derivative 0 at the limits
             let mut f = F { g: l.g };
             let (a, b) = (f.k(lo), f.k(hi));
             f.op(Op::Clamp, &[x, a, b])
+        }
+        _ => return Err(not_built(name, span)),
+    })
+}
+
+/// The activations without options: torch's formulas over graph ops.
+fn fixed(l: &mut Lowerer, name: &str, x: NodeId, span: &Span) -> Result<R, LowerError> {
+    Ok(match name {
+        "silu" => {
+            // torch: x * sigmoid(x) (x / (1 + exp(-x)) would give a nan
+            // derivative below -709 where exp overflows)
+            let mut f = F { g: l.g };
+            f.un(UnFn::Sigmoid, x).and_then(|s| f.mul(x, s))
+        }
+        "mish" => {
+            // torch: x * tanh(softplus(x)); beyond 20 tanh is 1 either way
+            let mut f = F { g: l.g };
+            let t = f.un(UnFn::Softplus, x).and_then(|s| f.un(UnFn::Tanh, s));
+            t.and_then(|t| f.mul(x, t))
         }
         "hardswish" => {
             // torch: x * min(max(x + 3, 0), 6) / 6
@@ -252,12 +282,21 @@ pub fn activation(l: &mut Lowerer, name: &str, call: &Call, span: &Span) -> Resu
             f.un(UnFn::Tanh, x).and_then(|t| f.sub(x, t))
         }
         _ => return Err(not_built(name, span)),
-    };
-    Ok(LVal::Num(n.map_err(|e| shape_diag(e, span))?))
+    })
 }
 
-fn not_built(name: &str, span: &Span) -> Diag {
-    Diag::error("E0205", format!("`{name}` is not supported yet")).at(span.clone(), "here")
+fn not_built(name: &str, span: &Span) -> LowerError {
+    LowerError::NotSupportedYet {
+        name: name.to_string(),
+        span: span.clone(),
+    }
+}
+
+/// The span of option `name` if it is given, else `span` (the call).
+pub(super) fn opt_span(call: &Call, name: &str, span: &Span) -> Span {
+    call.opt(name)
+        .map(|e| e.span.clone())
+        .unwrap_or(span.clone())
 }
 
 const SELU_ALPHA: f64 = 1.673_263_242_354_377_3;
@@ -336,7 +375,12 @@ pub(super) fn log_softmax(f: &mut F, x: NodeId, ax: Axis) -> R {
 }
 
 /// softmax, log_softmax, logsumexp, argmax, argmin, one_hot.
-pub fn along_axis(l: &mut Lowerer, name: &str, call: &Call, span: &Span) -> Result<LVal, Diag> {
+pub fn along_axis(
+    l: &mut Lowerer,
+    name: &str,
+    call: &Call,
+    span: &Span,
+) -> Result<LVal, LowerError> {
     if name == "one_hot" {
         return one_hot(l, call, span);
     }
@@ -346,11 +390,10 @@ pub fn along_axis(l: &mut Lowerer, name: &str, call: &Call, span: &Span) -> Resu
     let ax = axis_of(l, call.opt("axis"), &shape, default)?;
     let count = ax.count(&shape);
     if count == 0 && matches!(name, "argmax" | "argmin") {
-        return Err(err402(
-            format!("`{name}` of an empty tensor"),
-            span,
-            "no elements",
-        ));
+        return Err(LowerError::EmptyReduction {
+            name: name.to_string(),
+            span: span.clone(),
+        });
     }
     let mut f = F { g: l.g };
     let n = match name {
@@ -365,34 +408,27 @@ pub fn along_axis(l: &mut Lowerer, name: &str, call: &Call, span: &Span) -> Resu
         "argmin" => f.g.reduce(Red::ArgMin, x, ax),
         _ => return Err(not_built(name, span)),
     };
-    Ok(LVal::Num(n.map_err(|e| shape_diag(e, span))?))
+    Ok(LVal::Num(n.map_err(|e| shape_mismatch(e, span))?))
 }
 
 /// Checks that a constant tensor holds class indices in [0, n): whole
 /// numbers. `what` names them in the message.
-pub(super) fn check_classes(t: &Tensor, n: usize, e: &Expr, what: &str) -> Result<(), Diag> {
+pub(super) fn check_classes(t: &Tensor, n: usize, e: &Expr, what: &str) -> Result<(), LowerError> {
     for &v in &t.data {
         if v.fract() != 0.0 || !v.is_finite() {
-            return Err(err402(
-                format!("{what} must be whole numbers, not {v}"),
-                &e.span,
-                "not a class index",
-            )
-            .note(format!(
-                "help: class indices are 0, 1, ..., {}",
-                n.max(1) - 1
-            )));
+            return Err(LowerError::ClassNotWhole {
+                what: what.to_string(),
+                value: v,
+                classes: n,
+                span: e.span.clone(),
+            });
         }
         if v < 0.0 || v >= n as f64 {
-            return Err(err402(
-                format!("class index {v} is out of range for {n} classes"),
-                &e.span,
-                "out of range",
-            )
-            .note(format!(
-                "help: class indices run from 0 to {}",
-                n as i64 - 1
-            )));
+            return Err(LowerError::ClassOutOfRange {
+                value: v,
+                classes: n,
+                span: e.span.clone(),
+            });
         }
     }
     Ok(())
@@ -400,18 +436,17 @@ pub(super) fn check_classes(t: &Tensor, n: usize, e: &Expr, what: &str) -> Resul
 
 /// one_hot(labels, n): a new last axis of length n, 1 at each label.
 /// Without n, torch's default: the largest label plus one.
-fn one_hot(l: &mut Lowerer, call: &Call, span: &Span) -> Result<LVal, Diag> {
+fn one_hot(l: &mut Lowerer, call: &Call, span: &Span) -> Result<LVal, LowerError> {
     let le = call.pos[0];
     let labels = const_tensor(l, le, "one_hot's labels")?;
     let n = match call.pos.get(1) {
         Some(e) => {
             let k = super::tensor::const_int(l, e, "one_hot's number of classes")?;
             if k < 1 {
-                return Err(err402(
-                    format!("one_hot needs at least 1 class, not {k}"),
-                    &e.span,
-                    "here",
-                ));
+                return Err(LowerError::OneHotClasses {
+                    classes: k,
+                    span: e.span.clone(),
+                });
             }
             k as usize
         }
@@ -421,11 +456,94 @@ fn one_hot(l: &mut Lowerer, call: &Call, span: &Span) -> Result<LVal, Diag> {
     let mut shape = labels.shape.clone();
     shape.push(n);
     if crate::tensor::checked_numel(&shape).is_none_or(|m| m > crate::tensor::max_elements()) {
-        return Err(super::tensor::too_big(&shape, span));
+        return Err(too_big(&shape, span));
     }
     let mut data = Vec::with_capacity(labels.data.len() * n);
     for &v in &labels.data {
         data.extend((0..n).map(|c| if c as f64 == v { 1.0 } else { 0.0 }));
     }
     Ok(LVal::Num(l.g.constant(Tensor { shape, data })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LowerError as L;
+    use crate::interp::testutil::lower_error;
+
+    #[test]
+    fn options_are_checked_for_their_kind() {
+        let (e, at) = lower_error("", "kl_div([1], [1], log_target=1)");
+        assert!(
+            matches!(&e, L::NotBool { option, .. } if option == "log_target"),
+            "{e:?}"
+        );
+        assert_eq!(at, "1");
+        let (e, at) = lower_error("", "gelu(1, approximate=\"fast\")");
+        let L::UnknownChoice { value, allowed, .. } = &e else {
+            panic!("{e:?}")
+        };
+        assert_eq!(
+            (value.as_str(), allowed.len(), at.as_str()),
+            ("fast", 2, "\"fast\"")
+        );
+        let (e, _) = lower_error("", "gelu(1, approximate=1)");
+        assert!(matches!(e, L::ChoiceNotString { .. }), "{e:?}");
+    }
+
+    #[test]
+    fn activation_options_out_of_range() {
+        let (e, at) = lower_error("", "celu(1, alpha=0)");
+        assert!(matches!(e, L::CeluAlphaZero { .. }), "{e:?}");
+        assert_eq!(at, "0");
+        let (e, at) = lower_error("", "hardtanh(1, min_val=2, max_val=1)");
+        assert!(
+            matches!(
+                e,
+                L::HardtanhOrder {
+                    lo: 2.0,
+                    hi: 1.0,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        assert_eq!(at, "2");
+    }
+
+    #[test]
+    fn class_indices_and_one_hot() {
+        let (e, at) = lower_error("", "one_hot([0, 1.5], 3)");
+        assert!(
+            matches!(
+                e,
+                L::ClassNotWhole {
+                    value: 1.5,
+                    classes: 3,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        assert_eq!(at, "[0, 1.5]");
+        let (e, _) = lower_error("", "one_hot([0, 3], 3)");
+        assert!(
+            matches!(
+                e,
+                L::ClassOutOfRange {
+                    value: 3.0,
+                    classes: 3,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        let (e, at) = lower_error("", "one_hot([0], 0)");
+        assert!(matches!(e, L::OneHotClasses { classes: 0, .. }), "{e:?}");
+        assert_eq!(at, "0");
+        let (e, _) = lower_error("", "argmax(zeros(0))");
+        assert!(
+            matches!(&e, L::EmptyReduction { name, .. } if name == "argmax"),
+            "{e:?}"
+        );
+    }
 }

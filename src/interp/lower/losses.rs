@@ -6,16 +6,16 @@
 //! clamps torch applies under no_grad keep their pass-through derivative.
 
 use super::functional::{
-    axis_of, bool_opt, check_classes, choice_opt, log_softmax, logsigmoid, num_opt, F, R,
+    axis_of, bool_opt, check_classes, choice_opt, log_softmax, logsigmoid, num_opt, opt_span, F, R,
 };
-use super::tensor::{const_tensor, err402, shape_diag};
-use super::{LVal, Lowerer};
+use super::tensor::const_tensor;
+use super::{shape_mismatch, LVal, LowerError, Lowerer};
 use crate::builtins::Call;
-use crate::diagnostics::{Diag, Span};
+use crate::diagnostics::Span;
 use crate::graph::ops::Cmp;
 use crate::graph::{Axis, Graph, NodeId, Op, Red, UnFn};
 use crate::syntax::ast::Expr;
-use crate::tensor::{broadcast, numel, shape_str, Tensor};
+use crate::tensor::{broadcast, numel, Tensor};
 
 const REDUCTIONS: &[&str] = &["mean", "sum", "none"];
 
@@ -34,7 +34,14 @@ fn reduce(f: &mut F, loss: NodeId, mode: &str) -> R {
 
 /// A target (or other second operand) whose shape must broadcast with the
 /// input's; `exact` when torch requires the very same shape.
-fn fits(g: &Graph, x: NodeId, t: NodeId, te: &Expr, what: &str, exact: bool) -> Result<(), Diag> {
+fn fits(
+    g: &Graph,
+    x: NodeId,
+    t: NodeId,
+    te: &Expr,
+    what: &'static str,
+    exact: bool,
+) -> Result<(), LowerError> {
     let (xs, ts) = (g.shape(x), g.shape(t));
     let ok = if exact {
         xs == ts
@@ -44,36 +51,17 @@ fn fits(g: &Graph, x: NodeId, t: NodeId, te: &Expr, what: &str, exact: bool) -> 
     if ok {
         return Ok(());
     }
-    Err(err402(
-        format!(
-            "a {what} of shape {} does not fit an input of shape {}",
-            shape_str(ts),
-            shape_str(xs)
-        ),
-        &te.span,
-        format!("shape {}", shape_str(ts)),
-    )
-    .note(if exact {
-        format!(
-            "help: the {what} must have the input's shape {}",
-            shape_str(xs)
-        )
-    } else {
-        format!(
-            "help: the {what} must broadcast with the input's shape {}",
-            shape_str(xs)
-        )
-    }))
-}
-
-fn opt_span(call: &Call, name: &str, span: &Span) -> Span {
-    call.opt(name)
-        .map(|e| e.span.clone())
-        .unwrap_or(span.clone())
+    Err(LowerError::DoesNotFit {
+        what,
+        shape: ts.to_vec(),
+        input: xs.to_vec(),
+        exact,
+        span: te.span.clone(),
+    })
 }
 
 /// Every loss.
-pub fn loss(l: &mut Lowerer, name: &str, call: &Call, span: &Span) -> Result<LVal, Diag> {
+pub fn loss(l: &mut Lowerer, name: &str, call: &Call, span: &Span) -> Result<LVal, LowerError> {
     if matches!(name, "cross_entropy" | "nll_loss") {
         return class_loss(l, name, call, span);
     }
@@ -90,7 +78,7 @@ pub fn loss(l: &mut Lowerer, name: &str, call: &Call, span: &Span) -> Result<LVa
     } else {
         choice_opt(call, name, "reduction", allowed)?
     };
-    let sd = |e| shape_diag(e, span);
+    let sd = |e| shape_mismatch(e, span);
     let exact = matches!(
         name,
         "binary_cross_entropy" | "binary_cross_entropy_with_logits"
@@ -118,11 +106,13 @@ pub fn loss(l: &mut Lowerer, name: &str, call: &Call, span: &Span) -> Result<LVa
             let b = num_opt(l, call, key, 1.0)?;
             if b < 0.0 || (huber && b == 0.0) {
                 let want = if huber { "> 0" } else { ">= 0" };
-                return Err(err402(
-                    format!("{name}'s {key} must be {want}, not {b}"),
-                    &opt_span(call, key, span),
-                    "out of range",
-                ));
+                return Err(LowerError::LossOption {
+                    loss: name.to_string(),
+                    option: key,
+                    want,
+                    value: b,
+                    span: opt_span(call, key, span),
+                });
             }
             smooth_l1(&mut F { g: l.g }, x, t, b, huber)
         }
@@ -176,10 +166,10 @@ pub fn loss(l: &mut Lowerer, name: &str, call: &Call, span: &Span) -> Result<LVa
         "gaussian_nll_loss" => return gaussian(l, call, x, t, mode, span),
         "cosine_similarity" => return cosine(l, call, x, t, span),
         _ => {
-            return Err(
-                Diag::error("E0205", format!("`{name}` is not supported yet"))
-                    .at(span.clone(), "here"),
-            )
+            return Err(LowerError::NotSupportedYet {
+                name: name.to_string(),
+                span: span.clone(),
+            })
         }
     };
     let n = n.map_err(sd)?;
@@ -270,7 +260,7 @@ fn gaussian(
     t: NodeId,
     mode: &str,
     span: &Span,
-) -> Result<LVal, Diag> {
+) -> Result<LVal, LowerError> {
     let ve = call.pos[2];
     let mut v = l.num(ve)?;
     let full = bool_opt(call, "full", false)?;
@@ -282,14 +272,13 @@ fn gaussian(
         if r >= 1 && vs == xs[..r - 1] {
             let mut s = vs.clone();
             s.push(1);
-            v = l.g.reshape(v, &s).map_err(|e| shape_diag(e, span))?;
+            v = l.g.reshape(v, &s).map_err(|e| shape_mismatch(e, span))?;
         } else if !(r >= 1 && vs.len() == r && vs[..r - 1] == xs[..r - 1] && vs[r - 1] == 1) {
-            return Err(err402(
-                format!("a var of shape {} does not fit an input of shape {}", shape_str(&vs), shape_str(&xs)),
-                &ve.span,
-                "var is of incorrect size",
-            )
-            .note("help: var is shaped like the input, like the input without its last axis, or with a last axis of 1"));
+            return Err(LowerError::VarShape {
+                var: vs,
+                input: xs,
+                span: ve.span.clone(),
+            });
         }
     }
     l.check_range(v, ve, 0.0, f64::INFINITY, "gaussian_nll_loss's var")?;
@@ -310,12 +299,18 @@ fn gaussian(
         }
         reduce(&mut f, loss, mode)
     })();
-    Ok(LVal::Num(r.map_err(|e| shape_diag(e, span))?))
+    Ok(LVal::Num(r.map_err(|e| shape_mismatch(e, span))?))
 }
 
 /// torch's cosine_similarity: sum((a / max(|a|, eps)) * (b / max(|b|, eps)))
 /// along the axis, the norms clamped under no_grad.
-fn cosine(l: &mut Lowerer, call: &Call, a: NodeId, b: NodeId, span: &Span) -> Result<LVal, Diag> {
+fn cosine(
+    l: &mut Lowerer,
+    call: &Call,
+    a: NodeId,
+    b: NodeId,
+    span: &Span,
+) -> Result<LVal, LowerError> {
     let eps = num_opt(l, call, "eps", 1e-8)?;
     let common = broadcast(l.g.shape(a), l.g.shape(b)).unwrap_or_default();
     let ax = axis_of(l, call.opt("axis"), &common, Some(1))?;
@@ -333,22 +328,20 @@ fn cosine(l: &mut Lowerer, call: &Call, a: NodeId, b: NodeId, span: &Span) -> Re
         let m = f.mul(p, q)?;
         f.g.reduce(Red::Sum, m, ax)
     })();
-    Ok(LVal::Num(r.map_err(|e| shape_diag(e, span))?))
+    Ok(LVal::Num(r.map_err(|e| shape_mismatch(e, span))?))
 }
 
 /// cross_entropy and nll_loss: class indices or (cross_entropy only)
 /// class probabilities; the class axis is 1 (0 for an input of rank 1).
-fn class_loss(l: &mut Lowerer, name: &str, call: &Call, span: &Span) -> Result<LVal, Diag> {
+fn class_loss(l: &mut Lowerer, name: &str, call: &Call, span: &Span) -> Result<LVal, LowerError> {
     let (xe, te) = (call.pos[0], call.pos[1]);
     let x = l.num(xe)?;
     let xs = l.g.shape(x).to_vec();
     if xs.is_empty() {
-        return Err(err402(
-            format!("{name} needs an input with a class axis, not a scalar"),
-            &xe.span,
-            "a scalar",
-        )
-        .note("help: the input is [C] or [N, C] (or [N, C, d1, ...]) with C classes"));
+        return Err(LowerError::ClassAxisScalar {
+            loss: name.to_string(),
+            span: xe.span.clone(),
+        });
     }
     let cax = usize::from(xs.len() > 1);
     let c = xs[cax];
@@ -357,11 +350,10 @@ fn class_loss(l: &mut Lowerer, name: &str, call: &Call, span: &Span) -> Result<L
     let mode = choice_opt(call, name, "reduction", REDUCTIONS)?;
     let ls = num_opt(l, call, "label_smoothing", 0.0)?;
     if !(0.0..=1.0).contains(&ls) {
-        return Err(err402(
-            format!("label_smoothing must be between 0 and 1, not {ls}"),
-            &opt_span(call, "label_smoothing", span),
-            "out of range",
-        ));
+        return Err(LowerError::LabelSmoothing {
+            value: ls,
+            span: opt_span(call, "label_smoothing", span),
+        });
     }
     let mut bshape = vec![1; xs.len()];
     bshape[cax] = c;
@@ -369,19 +361,16 @@ fn class_loss(l: &mut Lowerer, name: &str, call: &Call, span: &Span) -> Result<L
         Some(e) => {
             let w = l.num(e)?;
             if l.g.shape(w) != [c] {
-                return Err(err402(
-                    format!(
-                        "a weight of shape {} for {c} classes",
-                        shape_str(l.g.shape(w))
-                    ),
-                    &e.span,
-                    format!("shape {}", shape_str(l.g.shape(w))),
-                )
-                .note(format!(
-                    "help: weight holds one number per class: shape [{c}]"
-                )));
+                return Err(LowerError::ClassWeight {
+                    shape: l.g.shape(w).to_vec(),
+                    classes: c,
+                    span: e.span.clone(),
+                });
             }
-            Some(l.g.reshape(w, &bshape).map_err(|e| shape_diag(e, span))?)
+            Some(
+                l.g.reshape(w, &bshape)
+                    .map_err(|e| shape_mismatch(e, span))?,
+            )
         }
         None => None,
     };
@@ -389,7 +378,7 @@ fn class_loss(l: &mut Lowerer, name: &str, call: &Call, span: &Span) -> Result<L
     let ts = l.g.shape(t).to_vec();
     let mut idx_shape = xs.clone();
     idx_shape.remove(cax);
-    let sd = |e| shape_diag(e, span);
+    let sd = |e| shape_mismatch(e, span);
     if ts == xs && name == "cross_entropy" {
         let mut f = F { g: l.g };
         let input = log_softmax(&mut f, x, ax).map_err(sd)?;
@@ -397,24 +386,13 @@ fn class_loss(l: &mut Lowerer, name: &str, call: &Call, span: &Span) -> Result<L
         return Ok(LVal::Num(r));
     }
     if ts != idx_shape {
-        let probs = if name == "cross_entropy" {
-            format!(", or class probabilities of shape {}", shape_str(&xs))
-        } else {
-            String::new()
-        };
-        return Err(err402(
-            format!(
-                "a target of shape {} does not fit an input of shape {}",
-                shape_str(&ts),
-                shape_str(&xs)
-            ),
-            &te.span,
-            format!("shape {}", shape_str(&ts)),
-        )
-        .note(format!(
-            "help: the target holds class indices of shape {}{probs}",
-            shape_str(&idx_shape)
-        )));
+        return Err(LowerError::ClassTarget {
+            target: ts,
+            input: xs,
+            indices: idx_shape,
+            probs: name == "cross_entropy",
+            span: te.span.clone(),
+        });
     }
     let tv = const_tensor(l, te, "class indices")?;
     check_classes(&tv, c, te, "class indices")?;
@@ -537,5 +515,72 @@ fn prob_loss(
             let s = f.sum_all(loss)?;
             f.div(s, n)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LowerError as L;
+    use crate::interp::testutil::lower_error;
+
+    #[test]
+    fn targets_that_do_not_fit_the_input() {
+        let (e, at) = lower_error("", "mse_loss([1, 2], [1, 2, 3])");
+        assert!(
+            matches!(
+                e,
+                L::DoesNotFit {
+                    what: "target",
+                    exact: false,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        assert_eq!(at, "[1, 2, 3]");
+        let (e, _) = lower_error("", "binary_cross_entropy([0.5, 0.5], 1)");
+        assert!(matches!(e, L::DoesNotFit { exact: true, .. }), "{e:?}");
+        let (e, at) = lower_error(
+            "",
+            "gaussian_nll_loss(zeros([2, 3]), zeros([2, 3]), zeros([3]))",
+        );
+        assert!(matches!(e, L::VarShape { .. }), "{e:?}");
+        assert_eq!(at, "zeros([3])");
+    }
+
+    #[test]
+    fn loss_options_out_of_range() {
+        let (e, at) = lower_error("", "huber_loss(1, 2, delta=0)");
+        assert!(
+            matches!(
+                e,
+                L::LossOption {
+                    option: "delta",
+                    want: "> 0",
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        assert_eq!(at, "0");
+        let (e, _) = lower_error("", "cross_entropy([1, 2], 0, label_smoothing=2)");
+        assert!(matches!(e, L::LabelSmoothing { value: 2.0, .. }), "{e:?}");
+    }
+
+    #[test]
+    fn class_losses_check_the_class_axis() {
+        let (e, at) = lower_error("", "nll_loss(1, 0)");
+        assert!(
+            matches!(&e, L::ClassAxisScalar { loss, .. } if loss == "nll_loss"),
+            "{e:?}"
+        );
+        assert_eq!(at, "1");
+        let (e, _) = lower_error("", "cross_entropy(zeros([2, 3]), [0, 1], weight=[1, 1])");
+        assert!(matches!(e, L::ClassWeight { classes: 3, .. }), "{e:?}");
+        let (e, at) = lower_error("", "cross_entropy(zeros([2, 3]), [0, 1, 2])");
+        assert!(matches!(e, L::ClassTarget { probs: true, .. }), "{e:?}");
+        assert_eq!(at, "[0, 1, 2]");
+        let (e, _) = lower_error("", "nll_loss(zeros([2, 3]), [0, 1, 2])");
+        assert!(matches!(e, L::ClassTarget { probs: false, .. }), "{e:?}");
     }
 }

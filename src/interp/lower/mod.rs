@@ -10,6 +10,7 @@
 //! before anything is lowered.
 
 mod builtins;
+mod error;
 mod functional;
 mod losses;
 mod name_error;
@@ -18,11 +19,13 @@ pub(super) mod tensor;
 
 use super::{Def, Session};
 use crate::builtins::Kind;
-use crate::diagnostics::{Diag, Span};
+use crate::diagnostics::Span;
 use crate::graph::ops::Cmp;
 use crate::graph::{autodiff, Graph, NodeId, Op};
 use crate::syntax::ast::{BinOp, Expr, ExprKind, UnOp};
 use crate::tensor::Tensor;
+pub use error::LowerError;
+pub(crate) use error::{shape_mismatch, too_big};
 use names::{Callee, NameError};
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -81,12 +84,6 @@ pub struct Lowerer<'a> {
     pub data_inputs: HashMap<String, LVal>,
 }
 
-fn mask_as_number(span: Span) -> Diag {
-    Diag::error("E0206", "a comparison gives a mask, not a number")
-        .at(span, "this is a mask")
-        .note("help: use `where(cond, a, b)` to turn a mask into numbers")
-}
-
 impl<'a> Lowerer<'a> {
     pub fn new(s: &'a Session, g: &'a mut Graph) -> Self {
         Lowerer {
@@ -130,34 +127,33 @@ impl<'a> Lowerer<'a> {
         slot
     }
 
-    fn node(&mut self, op: Op, args: &[NodeId], span: &Span) -> Result<NodeId, Diag> {
-        self.g.node(op, args).map_err(|e| {
-            Diag::error("E0402", format!("shape mismatch: {}", e.0))
-                .at(span.clone(), "in this operation")
-        })
+    fn node(&mut self, op: Op, args: &[NodeId], span: &Span) -> Result<NodeId, LowerError> {
+        self.g.node(op, args).map_err(|e| shape_mismatch(e, span))
     }
 
     /// Lowers `e` to a numeric node.
-    pub fn num(&mut self, e: &Expr) -> Result<NodeId, Diag> {
+    pub fn num(&mut self, e: &Expr) -> Result<NodeId, LowerError> {
         match self.lower(e)? {
             LVal::Num(n) | LVal::Table(n, _) => Ok(n),
-            LVal::Mask(_) => Err(mask_as_number(e.span.clone())),
-            LVal::Str(_) => {
-                Err(Diag::error("E0206", "a string is not a number").at(e.span.clone(), "string"))
-            }
+            LVal::Mask(_) => Err(LowerError::MaskAsNumber {
+                span: e.span.clone(),
+            }),
+            LVal::Str(_) => Err(LowerError::StringAsNumber {
+                span: e.span.clone(),
+            }),
         }
     }
 
-    fn mask(&mut self, e: &Expr) -> Result<NodeId, Diag> {
+    fn mask(&mut self, e: &Expr) -> Result<NodeId, LowerError> {
         match self.lower(e)? {
             LVal::Mask(n) => Ok(n),
-            _ => Err(Diag::error("E0206", "expected a condition (a mask)")
-                .at(e.span.clone(), "not a comparison")
-                .note("help: compare with `<`, `<=`, `>`, `>=`, `==` or `!=`")),
+            _ => Err(LowerError::NotAMask {
+                span: e.span.clone(),
+            }),
         }
     }
 
-    pub fn lower(&mut self, e: &Expr) -> Result<LVal, Diag> {
+    pub fn lower(&mut self, e: &Expr) -> Result<LVal, LowerError> {
         match &e.kind {
             ExprKind::Num(v) => Ok(LVal::Num(self.g.scalar(*v))),
             ExprKind::Bool(b) => {
@@ -179,16 +175,16 @@ impl<'a> Lowerer<'a> {
             },
             ExprKind::Binary(op, a, b) => self.binary(*op, a, b, &e.span),
             ExprKind::Call(f, args) => self.call(&f.name, &f.span, args, e),
-            ExprKind::Tuple(_) => Err(Diag::error("E0206", "a tuple is not a value")
-                .at(e.span.clone(), "tuple")
-                .note("help: tuples such as (0.9, 0.999) are only for optimizer options")),
+            ExprKind::Tuple(_) => Err(LowerError::TupleValue {
+                span: e.span.clone(),
+            }),
             ExprKind::Array(_) | ExprKind::Index(..) | ExprKind::Field(..) => {
                 tensor::lower_tensor_expr(self, e)
             }
         }
     }
 
-    fn name(&mut self, n: &str, span: &Span) -> Result<LVal, Diag> {
+    fn name(&mut self, n: &str, span: &Span) -> Result<LVal, LowerError> {
         if let Some((_, v)) = self.locals.iter().rev().find(|(l, _)| l == n) {
             return Ok(v.clone());
         }
@@ -227,7 +223,7 @@ impl<'a> Lowerer<'a> {
         Err(names::unknown_value(n, span, self.s).into())
     }
 
-    fn binary(&mut self, op: BinOp, a: &Expr, b: &Expr, span: &Span) -> Result<LVal, Diag> {
+    fn binary(&mut self, op: BinOp, a: &Expr, b: &Expr, span: &Span) -> Result<LVal, LowerError> {
         let gop = match op {
             BinOp::Add => Op::Add,
             BinOp::Sub => Op::Sub,
@@ -259,16 +255,15 @@ impl<'a> Lowerer<'a> {
         let y = self.num(b)?;
         match self.g.node(gop, &[x, y]) {
             Ok(n) => Ok(LVal::Num(n)),
-            Err(e) => {
-                let sh = |g: &Graph, n| crate::tensor::shape_str(g.shape(n));
-                Err(Diag::error("E0402", format!("shape mismatch: {}", e.0))
-                    .at(
-                        self.op_span(a, b, span),
-                        format!("in this `{}`", op.symbol()),
-                    )
-                    .at(a.span.clone(), format!("shape {}", sh(self.g, x)))
-                    .at(b.span.clone(), format!("shape {}", sh(self.g, y))))
-            }
+            Err(e) => Err(LowerError::ShapeMismatch {
+                msg: e.0,
+                span: self.op_span(a, b, span),
+                op: Some(op.symbol()),
+                operands: vec![
+                    (a.span.clone(), self.g.shape(x).to_vec()),
+                    (b.span.clone(), self.g.shape(y).to_vec()),
+                ],
+            }),
         }
     }
 
@@ -291,7 +286,7 @@ impl<'a> Lowerer<'a> {
         name: &str,
         fspan: &Span,
         args: &[crate::syntax::ast::Arg],
-    ) -> Result<LVal, Diag> {
+    ) -> Result<LVal, LowerError> {
         let Some(Def::Fn(params, body)) = self.s.defs.get(name) else {
             return Err(names::unknown_value(name, fspan, self.s).into());
         };
@@ -321,7 +316,7 @@ impl<'a> Lowerer<'a> {
         fspan: &Span,
         args: &[crate::syntax::ast::Arg],
         whole: &Expr,
-    ) -> Result<LVal, Diag> {
+    ) -> Result<LVal, LowerError> {
         let span = &whole.span;
         let f = crate::syntax::ast::Ident {
             name: name.to_string(),
@@ -357,14 +352,10 @@ impl<'a> Lowerer<'a> {
             }
             Kind::MinMax(op) if pos.len() == 2 => {
                 if let Some(ax) = call.opt("axis") {
-                    return Err(Diag::error(
-                        "E0203",
-                        format!("`{name}` of two values takes no axis"),
-                    )
-                    .at(ax.span.clone(), "axis given here")
-                    .note(format!(
-                        "help: `{name}(x, axis=K)` reduces one value along an axis"
-                    )));
+                    return Err(LowerError::MinMaxAxis {
+                        name: name.to_string(),
+                        span: ax.span.clone(),
+                    });
                 }
                 let x = self.num(pos[0])?;
                 let y = self.num(pos[1])?;
@@ -392,7 +383,7 @@ impl<'a> Lowerer<'a> {
         lo: f64,
         hi: f64,
         what: &str,
-    ) -> Result<(), Diag> {
+    ) -> Result<(), LowerError> {
         let c = crate::graph::Check {
             node: n,
             lo,
@@ -405,10 +396,10 @@ impl<'a> Lowerer<'a> {
             return Ok(());
         }
         let t = eval_node(self.s, self.g, n, &[], &e.span)?;
-        out_of_range(&c, &t)
+        out_of_range(&c, &t, false)
     }
 
-    fn grad(&mut self, f: &Expr, wrt: &Expr) -> Result<LVal, Diag> {
+    fn grad(&mut self, f: &Expr, wrt: &Expr) -> Result<LVal, LowerError> {
         let ExprKind::Name(n) = &wrt.kind else {
             return Err(names::grad_not_name(&wrt.span).into());
         };
@@ -424,43 +415,37 @@ impl<'a> Lowerer<'a> {
         };
         let out = self.num(f)?;
         if !self.g.shape(out).is_empty() {
-            return Err(Diag::error(
-                "E0402",
-                format!(
-                    "grad needs a scalar expression, this one has shape {}",
-                    crate::tensor::shape_str(self.g.shape(out))
-                ),
-            )
-            .at(f.span.clone(), "not a scalar")
-            .note("help: reduce it first, e.g. with sum(...)"));
+            return Err(LowerError::GradNotScalar {
+                shape: self.g.shape(out).to_vec(),
+                span: f.span.clone(),
+            });
         }
         Ok(LVal::Num(autodiff::grad(self.g, out, &[target])[0]))
     }
 }
 
-/// The diagnostic for a value of `t` outside the check's range, if any.
-pub fn out_of_range(c: &crate::graph::Check, t: &Tensor) -> Result<(), Diag> {
+/// The error for a value of `t` outside the check's range, if any;
+/// `at_start` when the check is made as a minimization starts.
+pub fn out_of_range(c: &crate::graph::Check, t: &Tensor, at_start: bool) -> Result<(), LowerError> {
     match t.data.iter().find(|v| !(**v >= c.lo && **v <= c.hi)) {
         None => Ok(()),
-        Some(v) => Err(Diag::error(
-            "E0402",
-            format!(
-                "{} must lie in [{}, {}], and {v} does not",
-                c.what, c.lo, c.hi
-            ),
-        )
-        .at(c.span.clone(), "out of range")),
+        Some(&value) => Err(LowerError::OutOfRange {
+            what: c.what.clone(),
+            lo: c.lo,
+            hi: c.hi,
+            value,
+            span: c.span.clone(),
+            at_start,
+        }),
     }
 }
 
 /// Checks every range recorded while `g` was lowered, at the session's
 /// current parameter values (the start of a minimization).
-pub fn check_ranges(s: &Session, g: &Graph) -> Result<(), Diag> {
+pub fn check_ranges(s: &Session, g: &Graph) -> Result<(), LowerError> {
     for c in &g.checks {
         let t = eval_node(s, g, c.node, &[], &c.span)?;
-        out_of_range(c, &t).map_err(|d| {
-            d.note("help: torch refuses this value; start the minimization where it is allowed")
-        })?;
+        out_of_range(c, &t, true)?;
     }
     Ok(())
 }
@@ -473,9 +458,12 @@ pub fn eval_node(
     n: NodeId,
     extra: &[(u32, f64)],
     span: &Span,
-) -> Result<Tensor, Diag> {
-    let mut tape = crate::graph::Tape::try_new(g, &[n])
-        .map_err(|r| r.diag(span.clone(), "evaluating this"))?;
+) -> Result<Tensor, LowerError> {
+    let mut tape = crate::graph::Tape::try_new(g, &[n]).map_err(|refused| LowerError::Memory {
+        refused,
+        span: span.clone(),
+        what: "evaluating this".into(),
+    })?;
     for (i, p) in s.params.iter().enumerate() {
         tape.set_param(i as u32, &p.value.data);
     }
@@ -491,39 +479,43 @@ pub fn eval_node(
 
 impl Session {
     /// Evaluates an expression at the current parameter values.
-    pub fn eval(&self, e: &Expr) -> Result<Tensor, Diag> {
+    pub fn eval(&self, e: &Expr) -> Result<Tensor, LowerError> {
         let mut g = Graph::new();
         let n = Lowerer::new(self, &mut g).num(e)?;
         eval_node(self, &g, n, &[], &e.span)
     }
 
     /// Evaluates an expression that must not depend on any parameter.
-    pub fn const_value(&self, e: &Expr, what: &str) -> Result<Tensor, Diag> {
+    pub fn const_value(&self, e: &Expr, what: &str) -> Result<Tensor, LowerError> {
         let mut g = Graph::new();
         let n = Lowerer::new(self, &mut g).num(e)?;
         if g.varying[n as usize] {
-            return Err(Diag::error("E0207", format!("{what} must be constant"))
-                .at(e.span.clone(), "depends on a parameter"));
+            return Err(LowerError::NotConstant {
+                what: what.to_string(),
+                span: e.span.clone(),
+            });
         }
         eval_node(self, &g, n, &[], &e.span)
     }
 
-    pub fn const_scalar(&self, e: &Expr) -> Result<f64, Diag> {
+    pub fn const_scalar(&self, e: &Expr) -> Result<f64, LowerError> {
         let t = self.const_value(e, "this value")?;
-        t.item().filter(|_| t.is_scalar()).ok_or_else(|| {
-            Diag::error("E0206", "expected a single number").at(e.span.clone(), "not a scalar")
-        })
+        t.item()
+            .filter(|_| t.is_scalar())
+            .ok_or_else(|| LowerError::ExpectedNumber {
+                span: e.span.clone(),
+            })
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{LVal, Lowerer};
+    use super::{LVal, LowerError, Lowerer};
     use crate::graph::{Graph, Op};
-    use crate::interp::testutil::run;
+    use crate::interp::testutil::{lower_error, run};
 
     /// Lowers `expr` in a session that has run `decls`.
-    fn lower(decls: &str, expr: &str) -> (Graph, Result<LVal, crate::diagnostics::Diag>) {
+    fn lower(decls: &str, expr: &str) -> (Graph, Result<LVal, LowerError>) {
         let r = run(decls);
         let e = crate::syntax::parse_expr(expr).expect("parses");
         let mut g = Graph::new();
@@ -560,6 +552,72 @@ mod tests {
         let e = lower("param x = 1;", "(x > 0) + 1")
             .1
             .expect_err("an error");
-        assert!(e.message.contains("mask"), "{}", e.message);
+        assert!(matches!(e, LowerError::MaskAsNumber { .. }), "{e:?}");
+    }
+
+    #[test]
+    fn values_of_the_wrong_kind_point_at_themselves() {
+        let (e, at) = lower_error("", "1 + \"a\"");
+        assert!(matches!(e, LowerError::StringAsNumber { .. }), "{e:?}");
+        assert_eq!(at, "\"a\"");
+        let (e, at) = lower_error("", "where(1, 2, 3)");
+        assert!(matches!(e, LowerError::NotAMask { .. }), "{e:?}");
+        assert_eq!(at, "1");
+        let (e, at) = lower_error("", "(1, 2)");
+        assert!(matches!(e, LowerError::TupleValue { .. }), "{e:?}");
+        assert_eq!(at, "(1, 2)");
+    }
+
+    #[test]
+    fn a_binary_shape_mismatch_labels_the_operator_and_operands() {
+        let (e, at) = lower_error("", "[1, 2] + [1, 2, 3]");
+        let LowerError::ShapeMismatch { op, operands, .. } = &e else {
+            panic!("{e:?}")
+        };
+        assert_eq!((*op, at.as_str()), (Some("+"), "+"));
+        assert_eq!(
+            operands.iter().map(|(_, s)| s.clone()).collect::<Vec<_>>(),
+            [vec![2], vec![3]]
+        );
+        let d = crate::diagnostics::IntoDiagnostic::into_diagnostic(e);
+        assert_eq!(d.labels[0].1, "in this `+`");
+        assert_eq!(d.labels[2].1, "shape [3]");
+    }
+
+    #[test]
+    fn call_mistakes_are_typed() {
+        let (e, at) = lower_error("", "min(1, 2, axis=0)");
+        assert!(
+            matches!(&e, LowerError::MinMaxAxis { name, .. } if name == "min"),
+            "{e:?}"
+        );
+        assert_eq!(at, "0");
+        let (e, at) = lower_error("param w[2] = 1;", "grad(w, w)");
+        assert!(
+            matches!(&e, LowerError::GradNotScalar { shape, .. } if shape == &[2]),
+            "{e:?}"
+        );
+        assert_eq!(at, "w");
+        let (e, at) = lower_error("", "binary_cross_entropy([0.5, 2], [1, 0])");
+        let LowerError::OutOfRange {
+            value, at_start, ..
+        } = e
+        else {
+            panic!("{e:?}")
+        };
+        assert_eq!((value, at_start, at.as_str()), (2.0, false, "[0.5, 2]"));
+    }
+
+    #[test]
+    fn a_range_checked_when_a_minimization_starts_says_so() {
+        let d = crate::interp::testutil::first_error(
+            "param p = 2; minimize binary_cross_entropy(p, 1) with sgd(lr=0.1) for 1 steps;",
+        );
+        assert_eq!(d.code, crate::diagnostics::Code::E0402);
+        assert!(
+            d.notes[0].contains("start the minimization"),
+            "{:?}",
+            d.notes
+        );
     }
 }

@@ -3,52 +3,21 @@
 //! constant-argument helpers (shapes, whole numbers) that the built-ins and
 //! the parameter initializers share.
 
+use super::error::{shape_mismatch, too_big, LowerError};
 use super::{eval_node, LVal, Lowerer};
-use crate::diagnostics::{Diag, Span};
+use crate::diagnostics::Span;
 use crate::graph::{Axis, Graph, Ix, NodeId, Op, Red, ShapeError};
 use crate::syntax::ast::{Expr, ExprKind, IndexArg};
-use crate::tensor::{checked_numel, max_elements, shape_str, Shape, Tensor, MAX_RANK};
-
-pub(crate) fn shape_diag(e: ShapeError, span: &Span) -> Diag {
-    Diag::error("E0402", format!("shape mismatch: {}", e.0)).at(span.clone(), "in this operation")
-}
-
-pub(crate) fn err402(msg: impl Into<String>, span: &Span, label: impl Into<String>) -> Diag {
-    Diag::error("E0402", msg).at(span.clone(), label)
-}
-
-pub(crate) fn too_big(shape: &[usize], span: &Span) -> Diag {
-    if shape.len() > MAX_RANK {
-        return err402(
-            format!(
-                "a tensor with {} axes has more than the limit of {MAX_RANK}",
-                shape.len()
-            ),
-            span,
-            "too many axes",
-        )
-        .note(format!(
-            "help: a tensor has at most {MAX_RANK} axes, as in NumPy"
-        ));
-    }
-    err402(
-        format!(
-            "a tensor of shape {} has more than {} elements",
-            shape_str(shape),
-            max_elements()
-        ),
-        span,
-        "too large",
-    )
-    .note("help: tensors are limited in size so that a typo cannot exhaust memory")
-}
+use crate::tensor::{checked_numel, shape_str, Shape, Tensor};
 
 /// The value of `e`, which must not depend on a parameter.
-pub(crate) fn const_tensor(l: &mut Lowerer, e: &Expr, what: &str) -> Result<Tensor, Diag> {
+pub(crate) fn const_tensor(l: &mut Lowerer, e: &Expr, what: &str) -> Result<Tensor, LowerError> {
     let n = l.num(e)?;
     if l.g.varying[n as usize] {
-        return Err(Diag::error("E0207", format!("{what} must be constant"))
-            .at(e.span.clone(), "depends on a parameter"));
+        return Err(LowerError::NotConstant {
+            what: what.to_string(),
+            span: e.span.clone(),
+        });
     }
     if let Some(t) = l.g.const_value(n) {
         return Ok(t.clone());
@@ -56,96 +25,95 @@ pub(crate) fn const_tensor(l: &mut Lowerer, e: &Expr, what: &str) -> Result<Tens
     eval_node(l.s, l.g, n, &[], &e.span)
 }
 
-pub(crate) fn const_num(l: &mut Lowerer, e: &Expr, what: &str) -> Result<f64, Diag> {
+pub(crate) fn const_num(l: &mut Lowerer, e: &Expr, what: &str) -> Result<f64, LowerError> {
     let t = const_tensor(l, e, what)?;
     match t.item() {
         Some(v) if t.is_scalar() => Ok(v),
-        _ => Err(
-            Diag::error("E0206", format!("{what} must be a single number")).at(
-                e.span.clone(),
-                format!("this has shape {}", shape_str(&t.shape)),
-            ),
-        ),
+        _ => Err(LowerError::NotSingle {
+            what: what.to_string(),
+            shape: t.shape,
+            span: e.span.clone(),
+        }),
     }
 }
 
-pub(crate) fn whole(v: f64, e: &Expr, what: &str) -> Result<i64, Diag> {
+pub(crate) fn whole(v: f64, e: &Expr, what: &str) -> Result<i64, LowerError> {
     if v.fract() != 0.0 || !v.is_finite() || v.abs() > 2f64.powi(53) {
-        return Err(
-            Diag::error("E0206", format!("{what} must be a whole number")).at(
-                e.span.clone(),
-                format!("this is {}", crate::tensor::fmt_num(v)),
-            ),
-        );
+        return Err(LowerError::NotWhole {
+            what: what.to_string(),
+            value: v,
+            span: e.span.clone(),
+        });
     }
     Ok(v as i64)
 }
 
-pub(crate) fn const_int(l: &mut Lowerer, e: &Expr, what: &str) -> Result<i64, Diag> {
+pub(crate) fn const_int(l: &mut Lowerer, e: &Expr, what: &str) -> Result<i64, LowerError> {
     let v = const_num(l, e, what)?;
     whole(v, e, what)
 }
 
 /// A shape argument: `[2, 3]` or a single number.
-pub(crate) fn shape_arg(l: &mut Lowerer, e: &Expr) -> Result<Shape, Diag> {
+pub(crate) fn shape_arg(l: &mut Lowerer, e: &Expr) -> Result<Shape, LowerError> {
     let t = const_tensor(l, e, "a shape")?;
     if t.shape.len() > 1 {
-        return Err(
-            Diag::error("E0206", "a shape is a list of whole numbers such as [2, 3]").at(
-                e.span.clone(),
-                format!("this has shape {}", shape_str(&t.shape)),
-            ),
-        );
+        return Err(LowerError::ShapeNotList {
+            shape: t.shape,
+            span: e.span.clone(),
+        });
     }
     let mut shape = Vec::with_capacity(t.data.len());
     for &v in &t.data {
         let k = whole(v, e, "a dimension")?;
         if k < 0 {
-            return Err(Diag::error("E0206", "a dimension must be >= 0")
-                .at(e.span.clone(), format!("has {k}")));
+            return Err(LowerError::NegativeDim {
+                dim: k,
+                span: e.span.clone(),
+            });
         }
         shape.push(k as usize);
     }
     let Some(n) = checked_numel(&shape) else {
         return Err(too_big(&shape, &e.span));
     };
-    crate::budget::check_f64(n)
-        .map_err(|r| r.diag(e.span.clone(), &format!("a {} tensor", shape_str(&shape))))?;
+    crate::budget::check_f64(n).map_err(|refused| LowerError::Memory {
+        refused,
+        span: e.span.clone(),
+        what: format!("a {} tensor", shape_str(&shape)),
+    })?;
     Ok(shape)
 }
 
 /// Array literals, indexing and fields.
-pub fn lower_tensor_expr(l: &mut Lowerer, e: &Expr) -> Result<LVal, Diag> {
+pub fn lower_tensor_expr(l: &mut Lowerer, e: &Expr) -> Result<LVal, LowerError> {
     match &e.kind {
         ExprKind::Array(items) => array(l, items, &e.span),
         ExprKind::Index(a, idx) => index(l, a, idx, &e.span),
         ExprKind::Field(a, name) => {
             let LVal::Table(n, table) = l.lower(a)? else {
-                return Err(Diag::error(
-                    "E0206",
-                    format!("`.{}`: only a csv table has fields", name.name),
-                )
-                .at(a.span.clone(), "not a table")
-                .note("help: read a table with `let d = csv(\"file.csv\");`, then `d.x`"));
+                return Err(LowerError::NotATable {
+                    field: name.name.clone(),
+                    span: a.span.clone(),
+                });
             };
             let (file, names) = &*table;
             let Some(k) = names.iter().position(|c| *c == name.name) else {
-                let mut d = Diag::error("E0404", format!("{file} has no column `{}`", name.name))
-                    .at(name.span.clone(), "no such column")
-                    .note(format!("the columns are {}", names.join(", ")));
-                if let Some(s) = super::names::suggest(&name.name, names.iter().map(String::as_str))
-                {
-                    d = d.note(format!("help: did you mean `{s}`?"));
-                }
-                return Err(d);
+                return Err(LowerError::NoColumn {
+                    file: file.clone(),
+                    column: name.name.clone(),
+                    span: name.span.clone(),
+                    columns: names.clone(),
+                    suggestion: super::names::suggest(&name.name, names.iter().map(String::as_str)),
+                });
             };
             if l.g.const_value(n).is_none() {
                 // A batch of the table's rows (a graph input): its column k.
                 let rows = l.g.shape(n)[0];
                 let ix = [crate::graph::Ix::Range(0, rows), crate::graph::Ix::At(k)];
-                let c =
-                    l.g.index(n, &ix)
-                        .map_err(|m| Diag::error("E0402", m.0).at(e.span.clone(), "this column"))?;
+                let c = l.g.index(n, &ix).map_err(|m| LowerError::ColumnShape {
+                    msg: m.0,
+                    span: e.span.clone(),
+                })?;
                 return Ok(LVal::Num(c));
             }
             let t =
@@ -160,13 +128,13 @@ pub fn lower_tensor_expr(l: &mut Lowerer, e: &Expr) -> Result<LVal, Diag> {
             };
             Ok(LVal::Num(l.g.constant(col)))
         }
-        _ => {
-            Err(Diag::error("E0205", "this expression is not supported").at(e.span.clone(), "here"))
-        }
+        _ => Err(LowerError::Unsupported {
+            span: e.span.clone(),
+        }),
     }
 }
 
-fn array(l: &mut Lowerer, items: &[Expr], span: &Span) -> Result<LVal, Diag> {
+fn array(l: &mut Lowerer, items: &[Expr], span: &Span) -> Result<LVal, LowerError> {
     let mut nodes = Vec::with_capacity(items.len());
     for it in items {
         nodes.push(l.num(it)?);
@@ -180,16 +148,12 @@ fn array(l: &mut Lowerer, items: &[Expr], span: &Span) -> Result<LVal, Diag> {
     let s0 = l.g.shape(nodes[0]).to_vec();
     for (k, &n) in nodes.iter().enumerate() {
         if l.g.shape(n) != &s0[..] {
-            return Err(err402(
-                format!(
-                    "array elements have different shapes: {} and {}",
-                    shape_str(&s0),
-                    shape_str(l.g.shape(n))
-                ),
-                &items[k].span,
-                format!("shape {}", shape_str(l.g.shape(n))),
-            )
-            .at(items[0].span.clone(), format!("shape {}", shape_str(&s0))));
+            return Err(LowerError::ArrayShapes {
+                first: s0,
+                first_span: items[0].span.clone(),
+                other: l.g.shape(n).to_vec(),
+                span: items[k].span.clone(),
+            });
         }
     }
     let mut shape = vec![nodes.len()];
@@ -211,23 +175,19 @@ fn array(l: &mut Lowerer, items: &[Expr], span: &Span) -> Result<LVal, Diag> {
     }
     let n =
         l.g.node(Op::Stack, &nodes)
-            .map_err(|e| shape_diag(e, span))?;
+            .map_err(|e| shape_mismatch(e, span))?;
     Ok(LVal::Num(n))
 }
 
-fn index(l: &mut Lowerer, a: &Expr, idx: &[IndexArg], span: &Span) -> Result<LVal, Diag> {
+fn index(l: &mut Lowerer, a: &Expr, idx: &[IndexArg], span: &Span) -> Result<LVal, LowerError> {
     let x = l.num(a)?;
     let shape = l.g.shape(x).to_vec();
     if idx.len() > shape.len() {
-        return Err(err402(
-            format!(
-                "{} indices for a value of shape {}",
-                idx.len(),
-                shape_str(&shape)
-            ),
-            span,
-            "too many indices",
-        ));
+        return Err(LowerError::TooManyIndices {
+            count: idx.len(),
+            shape,
+            span: span.clone(),
+        });
     }
     let mut ix = Vec::with_capacity(idx.len());
     for (d, i) in idx.iter().enumerate() {
@@ -237,18 +197,18 @@ fn index(l: &mut Lowerer, a: &Expr, idx: &[IndexArg], span: &Span) -> Result<LVa
                 let k = const_int(l, e, "an index")?;
                 let kk = if k < 0 { k + n } else { k };
                 if kk < 0 || kk >= n {
-                    return Err(err402(
-                        format!("index {k} is out of range for axis {d} of size {n}"),
-                        &e.span,
-                        "out of range",
-                    )
-                    .note(format!("the value has shape {}", shape_str(&shape))));
+                    return Err(LowerError::IndexOutOfRange {
+                        index: k,
+                        axis: d,
+                        shape,
+                        span: e.span.clone(),
+                    });
                 }
                 ix.push(Ix::At(kk as usize));
             }
             IndexArg::Slice(lo, hi, _) => {
                 // NumPy: negative ends count from the end, then clamp.
-                let mut end = |e: &Option<Expr>, dflt: i64| -> Result<i64, Diag> {
+                let mut end = |e: &Option<Expr>, dflt: i64| -> Result<i64, LowerError> {
                     let Some(e) = e else { return Ok(dflt) };
                     let k = const_int(l, e, "a slice bound")?;
                     let k = if k < 0 { k + n } else { k };
@@ -260,7 +220,7 @@ fn index(l: &mut Lowerer, a: &Expr, idx: &[IndexArg], span: &Span) -> Result<LVa
             }
         }
     }
-    let n = l.g.index(x, &ix).map_err(|e| shape_diag(e, span))?;
+    let n = l.g.index(x, &ix).map_err(|e| shape_mismatch(e, span))?;
     Ok(LVal::Num(n))
 }
 
@@ -312,25 +272,24 @@ pub(crate) fn matmul_nodes(g: &mut Graph, x: NodeId, y: NodeId) -> Result<NodeId
 }
 
 /// `a @ b`.
-pub fn matmul(l: &mut Lowerer, a: &Expr, b: &Expr, span: &Span) -> Result<LVal, Diag> {
+pub fn matmul(l: &mut Lowerer, a: &Expr, b: &Expr, span: &Span) -> Result<LVal, LowerError> {
     let x = l.num(a)?;
     let y = l.num(b)?;
-    let n = matmul_nodes(l.g, x, y).map_err(|m| err402(m, span, "in this `@`"))?;
+    let n = matmul_nodes(l.g, x, y).map_err(|msg| LowerError::MatMul {
+        msg,
+        span: span.clone(),
+        dot: false,
+    })?;
     Ok(LVal::Num(n))
 }
 
-/// The diagnostic of axis `k` given for a value of `shape`.
-pub(crate) fn no_such_axis(k: i64, shape: &[usize], span: &Span) -> Diag {
-    let r = shape.len() as i64;
-    err402(
-        format!(
-            "axis {k} is out of range for a value of shape {}",
-            shape_str(shape)
-        ),
-        span,
-        "no such axis",
-    )
-    .note(format!("help: axes run from {} to {}", -r, r - 1))
+/// Axis `k` given for a value of `shape`, which has no such axis.
+pub(crate) fn no_such_axis(k: i64, shape: &[usize], span: &Span) -> LowerError {
+    LowerError::NoSuchAxis {
+        axis: k,
+        shape: shape.to_vec(),
+        span: span.clone(),
+    }
 }
 
 /// A reduction of `x` along `axis` (None: all elements).
@@ -340,7 +299,7 @@ pub(crate) fn reduction(
     x: NodeId,
     axis: Option<&Expr>,
     span: &Span,
-) -> Result<NodeId, Diag> {
+) -> Result<NodeId, LowerError> {
     let shape = l.g.shape(x).to_vec();
     let ax = match axis {
         None => Axis::All,
@@ -351,7 +310,7 @@ pub(crate) fn reduction(
     };
     let count = ax.count(&shape);
     let g = &mut *l.g;
-    let sd = |e: ShapeError| shape_diag(e, span);
+    let sd = |e: ShapeError| shape_mismatch(e, span);
     let mean = |g: &mut Graph, v: NodeId| -> Result<NodeId, ShapeError> {
         let s = g.reduce(Red::Sum, v, ax)?;
         let c = g.scalar(count as f64);
@@ -373,11 +332,10 @@ pub(crate) fn reduction(
         "norm" => g.reduce(Red::Norm, x, ax),
         "min" | "max" => {
             if count == 0 {
-                return Err(err402(
-                    format!("`{name}` of an empty tensor"),
-                    span,
-                    "no elements",
-                ));
+                return Err(LowerError::EmptyReduction {
+                    name: name.to_string(),
+                    span: span.clone(),
+                });
             }
             g.reduce(if name == "min" { Red::Min } else { Red::Max }, x, ax)
         }
@@ -404,4 +362,92 @@ pub fn elements(g: &mut Graph, nodes: &[NodeId]) -> Vec<NodeId> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LowerError as L;
+    use crate::interp::testutil::lower_error;
+
+    #[test]
+    fn constant_arguments_name_what_they_must_be() {
+        let (e, at) = lower_error("param x = 1;", "zeros(x)");
+        assert!(
+            matches!(&e, L::NotConstant { what, .. } if what == "a shape"),
+            "{e:?}"
+        );
+        assert_eq!(at, "x");
+        let (e, at) = lower_error("", "linspace([0, 1], 1, 2)");
+        assert!(
+            matches!(&e, L::NotSingle { shape, .. } if shape == &[2]),
+            "{e:?}"
+        );
+        assert_eq!(at, "[0, 1]");
+        let (e, _) = lower_error("", "zeros(1.5)");
+        assert!(
+            matches!(e, L::NotWhole { value, .. } if value == 1.5),
+            "{e:?}"
+        );
+        let (e, _) = lower_error("", "zeros([[1, 2]])");
+        assert!(matches!(e, L::ShapeNotList { .. }), "{e:?}");
+        let (e, _) = lower_error("", "zeros([2, -1])");
+        assert!(matches!(e, L::NegativeDim { dim: -1, .. }), "{e:?}");
+    }
+
+    #[test]
+    fn arrays_and_indices_point_at_the_bad_part() {
+        let (e, at) = lower_error("", "[[1, 2], [1, 2, 3]]");
+        assert!(
+            matches!(&e, L::ArrayShapes { first, other, .. } if first == &[2] && other == &[3])
+        );
+        assert_eq!(at, "[1, 2, 3]");
+        let (e, _) = lower_error("", "[1, 2][0, 0]");
+        assert!(matches!(e, L::TooManyIndices { count: 2, .. }), "{e:?}");
+        let (e, at) = lower_error("", "[1, 2][5]");
+        assert!(
+            matches!(
+                e,
+                L::IndexOutOfRange {
+                    index: 5,
+                    axis: 0,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        assert_eq!(at, "5");
+        let (e, at) = lower_error("", "(1).x");
+        assert!(
+            matches!(&e, L::NotATable { field, .. } if field == "x"),
+            "{e:?}"
+        );
+        assert_eq!(at, "(1)");
+    }
+
+    #[test]
+    fn matmul_axes_and_reductions() {
+        let (e, at) = lower_error("", "[1, 2] @ [1, 2, 3]");
+        assert!(matches!(e, L::MatMul { dot: false, .. }), "{e:?}");
+        assert_eq!(at, "[1, 2] @ [1, 2, 3]");
+        let (e, at) = lower_error("", "sum([1, 2], axis=3)");
+        assert!(matches!(e, L::NoSuchAxis { axis: 3, .. }), "{e:?}");
+        assert_eq!(at, "3");
+        let (e, _) = lower_error("", "max(zeros(0))");
+        assert!(
+            matches!(&e, L::EmptyReduction { name, .. } if name == "max"),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn the_rank_and_size_caps_are_their_own_errors() {
+        let (e, _) = lower_error("", "zeros([1000000, 1000000])");
+        assert!(matches!(e, L::TooLarge { .. }), "{e:?}");
+        let dims = vec!["1"; 65].join(", ");
+        let (e, _) = lower_error("", &format!("zeros([{dims}])"));
+        assert!(
+            matches!(&e, L::TooManyAxes { shape, .. } if shape.len() == 65),
+            "{e:?}"
+        );
+    }
 }

@@ -19,7 +19,7 @@ impl Session {
             _ => tensor_param_value(self, d)?,
         };
         let (lower, upper) = match &d.limits {
-            Some(l) => self.limits(l, &value, &d.name.span)?,
+            Some(l) => self.limits(l, &value, &d.name)?,
             None => (None, None),
         };
         let step = match &d.step {
@@ -45,7 +45,7 @@ impl Session {
         &self,
         l: &crate::syntax::ast::Limits,
         value: &Tensor,
-        name: &Span,
+        name: &crate::syntax::ast::Ident,
     ) -> Result<(Option<f64>, Option<f64>), ParamError> {
         let lo = self.const_scalar(&l.lo)?;
         let hi = self.const_scalar(&l.hi)?;
@@ -57,11 +57,13 @@ impl Session {
             });
         }
         if let Some(&value) = value.data.iter().find(|v| !(lo..=hi).contains(*v)) {
-            return Err(ParamError::InitialOutsideLimits {
+            // worded as an assigned value outside the limits (`x = 5;`)
+            return Err(ParamError::ValueOutsideLimits {
+                name: name.name.clone(),
                 value,
                 lo,
                 hi,
-                span: name.clone(),
+                span: name.span.clone(),
             });
         }
         let lower = (lo > f64::NEG_INFINITY).then_some(lo);
@@ -143,6 +145,16 @@ fn init_signature(name: &str) -> Option<Signature> {
         "constant" => &[("val", Num(f64::NAN))],
         _ => return None,
     })
+}
+
+/// `name=default` as a built-in's options are listed (a required value,
+/// constant's `val`, without a default).
+fn opt_with_default(name: &str, default: &Opt) -> String {
+    match default {
+        Opt::Num(v) if v.is_nan() => name.to_string(),
+        Opt::Num(v) => format!("{name}={v}"),
+        Opt::Str(v) => format!("{name}=\"{v}\""),
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -287,12 +299,14 @@ fn read_init<'a>(s: &Session, e: &'a Expr) -> Result<InitCall<'a>, ParamError> {
                 }
                 npos - 1
             }
+            // worded as a built-in's unknown argument: one mistake, one wording
             Some(nm) => sig.iter().position(|(o, _)| *o == nm.name).ok_or_else(|| {
-                ParamError::InitUnknownOption {
+                NameError::UnknownOption {
                     name: name.to_string(),
                     option: nm.name.clone(),
-                    options: sig.iter().map(|(o, _)| *o).collect(),
                     span: nm.span.clone(),
+                    suggestion: crate::builtins::suggest(&nm.name, sig.iter().map(|(o, _)| *o)),
+                    options: sig.iter().map(|(o, d)| opt_with_default(o, d)).collect(),
                 }
             })?,
         };
@@ -411,14 +425,6 @@ pub enum ParamError {
     /// `in [LO, HI]` with LO >= HI (or a nan); `span` is the whole range.
     #[error("invalid limits")]
     InvalidLimits { lo: f64, hi: f64, span: Span },
-    /// An initial value outside the declared limits; `span` is the name.
-    #[error("the initial value is outside the limits")]
-    InitialOutsideLimits {
-        value: f64,
-        lo: f64,
-        hi: f64,
-        span: Span,
-    },
     #[error("a step must be > 0")]
     BadStep { value: f64, span: Span },
     /// `x = V` where V's shape is not x's (nor a scalar).
@@ -433,7 +439,8 @@ pub enum ParamError {
         value: Shape,
         span: Span,
     },
-    /// `x = V` where V is outside x's limits.
+    /// `x = V` where V is outside x's limits, or an initial value outside
+    /// the declared ones (`span` is then the name).
     #[error("value outside the limits of `{name}`")]
     ValueOutsideLimits {
         name: String,
@@ -470,13 +477,6 @@ pub enum ParamError {
     InitTooManyArgs {
         name: String,
         max: usize,
-        span: Span,
-    },
-    #[error("`{name}` has no option `{option}`")]
-    InitUnknownOption {
-        name: String,
-        option: String,
-        options: Vec<&'static str>,
         span: Span,
     },
     /// A string option (`mode`, `nonlinearity`) given a number.
@@ -534,12 +534,6 @@ impl IntoDiagnostic for ParamError {
             P::InvalidLimits { lo, hi, span } => err(Code::E0207)
                 .at(span, format!("[{}, {}] is empty", fmt_num(lo), fmt_num(hi)))
                 .note("help: limits are `in [LO, HI]` with LO < HI"),
-            P::InitialOutsideLimits {
-                value,
-                lo,
-                hi,
-                span,
-            } => err(Code::E0207).at(span, format!("value {}", outside(value, lo, hi))),
             P::BadStep { value, span } => err(Code::E0207)
                 .at(span, format!("this is {}", fmt_num(value)))
                 .note("help: `step S` is Minuit's initial step size (iminuit's `errors`)"),
@@ -574,18 +568,6 @@ impl IntoDiagnostic for ParamError {
                 }
             }
             P::InitTooManyArgs { span, .. } => err(Code::E0203).at(span, "one too many"),
-            P::InitUnknownOption {
-                name,
-                options,
-                span,
-                ..
-            } => err(Code::E0203)
-                .at(span, "unknown option")
-                .note(if options.is_empty() {
-                    format!("help: `{name}` takes no options")
-                } else {
-                    format!("help: its options are {}", options.join(", "))
-                }),
             P::InitNotString { span, .. } => err(Code::E0206).at(span, "not a string"),
             P::NeedsFans { span, .. } => err(Code::E0207)
                 .at(span, "fan in and fan out cannot be computed")
@@ -654,7 +636,7 @@ mod tests {
         assert_eq!(at, "in [2, 0]");
         let (e, at) = param_error("param x = 3 in [0, 2];");
         assert!(
-            matches!(e, P::InitialOutsideLimits { value: 3.0, .. }),
+            matches!(&e, P::ValueOutsideLimits { name, value: 3.0, .. } if name == "x"),
             "{e:?}"
         );
         assert_eq!(at, "x");
@@ -698,7 +680,7 @@ mod tests {
         assert_eq!(at, "2");
         let (e, at) = param_error("param w[2] ~ normal(sd=1);");
         assert!(
-            matches!(&e, P::InitUnknownOption { option, .. } if option == "sd"),
+            matches!(&e, P::Name(super::NameError::UnknownOption { option, .. }) if option == "sd"),
             "{e:?}"
         );
         assert_eq!(at, "sd");

@@ -4,6 +4,7 @@
 //! `csv`. Constructors and random functions make constant nodes when they
 //! are lowered; the random ones draw from the session's one stream.
 
+use super::name_error::NameError;
 use super::tensor::{const_int, const_num, const_tensor, matmul_nodes, shape_arg, whole};
 use super::{shape_mismatch, too_big, LVal, LowerError, Lowerer};
 use crate::builtins::Call;
@@ -64,8 +65,13 @@ fn ranges(l: &mut Lowerer, name: &str, call: &Call, span: &Span) -> Result<LVal,
                 )
             };
             let step_e = pos.get(2).copied().or(named_arg("step"));
-            if pos.len() == 3 && named_arg("step").is_some() {
-                return Err(LowerError::ArangeStepTwice { span: span.clone() });
+            if let (3, Some(e)) = (pos.len(), named_arg("step")) {
+                // the same mistake and wording as any other option given twice
+                return Err(NameError::OptionTwice {
+                    name: "step".into(),
+                    span: e.span.clone(),
+                }
+                .into());
             }
             let step = match step_e {
                 Some(e) => const_num(l, e, "arange's step")?,
@@ -268,6 +274,7 @@ pub fn linspace(a: f64, b: f64, n: usize) -> Vec<f64> {
 #[cfg(test)]
 mod tests {
     use super::LowerError as L;
+    use super::NameError;
     use crate::interp::testutil::lower_error;
 
     #[test]
@@ -275,8 +282,12 @@ mod tests {
         let (e, at) = lower_error("", "linspace(0, 1, -2)");
         assert!(matches!(e, L::LinspaceCount { count: -2, .. }), "{e:?}");
         assert_eq!(at, "-2");
-        let (e, _) = lower_error("", "arange(0, 5, 1, step=2)");
-        assert!(matches!(e, L::ArangeStepTwice { .. }), "{e:?}");
+        let (e, at) = lower_error("", "arange(0, 5, 1, step=2)");
+        assert!(
+            matches!(&e, L::Name(NameError::OptionTwice { name, .. }) if name == "step"),
+            "{e:?}"
+        );
+        assert_eq!(at, "2");
         let (e, at) = lower_error("", "arange(0, 5, 0)");
         assert!(matches!(e, L::ArangeBounds { .. }), "{e:?}");
         assert_eq!(at, "0");

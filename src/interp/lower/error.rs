@@ -145,8 +145,6 @@ pub enum LowerError {
     },
     #[error("linspace needs a number of points >= 0")]
     LinspaceCount { count: i64, span: Span },
-    #[error("arange's step is given twice")]
-    ArangeStepTwice { span: Span },
     #[error("arange needs finite bounds and a nonzero step")]
     ArangeBounds { span: Span },
     #[error("randint needs low < high, here {lo} >= {hi}")]
@@ -390,7 +388,6 @@ impl IntoDiagnostic for LowerError {
                 }
             }
             L::LinspaceCount { count, span } => e402(span, format!("{count}")),
-            L::ArangeStepTwice { span } => Diag::error(Code::E0203, message).at(span, "here"),
             L::ArangeBounds { span } => e402(span, "here".into()),
             L::RandintRange { span, .. } => e402(span, "empty range".into()),
             L::ReshapeTwoHoles { span } => e402(span, "two -1".into()),

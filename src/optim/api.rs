@@ -66,7 +66,7 @@ pub struct OptArg {
 
 /// Why an optimizer's options were refused. Every variant names the option,
 /// so the diagnostic can point at it.
-#[derive(Clone, Debug, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum OptError {
     #[error("unknown option `{name}` for {optimizer}")]
     Unknown {
@@ -84,7 +84,7 @@ pub enum OptError {
         got: String,
         span: Span,
     },
-    #[error("invalid value for option `{name}`: {value}")]
+    #[error("invalid value {value} for option `{name}`")]
     Range {
         name: String,
         value: String,
@@ -98,6 +98,8 @@ pub enum OptError {
 }
 
 impl OptError {
+    /// The span of the option at fault; `None` for an error about the
+    /// whole call (a combination of options, an unsupported optimizer).
     pub fn span(&self) -> Option<Span> {
         match self {
             OptError::Unknown { span, .. }

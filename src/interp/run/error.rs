@@ -28,39 +28,12 @@ pub enum OptionError {
         suggestion: Option<String>,
         all: Vec<&'static str>,
     },
-    /// An option the optimizer does not have; `valid` are the ones it has.
-    #[error("unknown option `{name}` for {optimizer}")]
-    Unknown {
-        optimizer: &'static str,
-        name: String,
-        span: Span,
-        suggestion: Option<String>,
-        valid: Vec<&'static str>,
-    },
-    #[error("option `{name}` is given twice")]
-    Duplicate { name: String, span: Span },
-    #[error("option `{name}` expects {expected}, got {got}")]
-    Type {
-        name: String,
-        expected: String,
-        got: String,
-        span: Span,
-    },
-    /// `allowed` says what is, e.g. "lr must be >= 0".
-    #[error("invalid value {value} for option `{name}`")]
-    Range {
-        name: String,
-        value: String,
-        allowed: String,
-        span: Span,
-    },
-    /// An optimizer torch has that does not apply here (sparseadam).
-    #[error("{message}")]
-    Unsupported {
-        message: String,
-        hint: String,
-        span: Span,
-    },
+    /// An option the optimizer module refused (unknown, given twice, of
+    /// the wrong type or out of range, or an optimizer torch has that does
+    /// not apply here), at its argument or, for an error about the whole
+    /// call, at the call.
+    #[error("{error}")]
+    Optim { error: OptError, span: Span },
     /// `contour ... cl=[...]` with a level that is not a positive number.
     #[error("invalid value for option `cl`")]
     Levels { span: Span },
@@ -69,50 +42,9 @@ pub enum OptionError {
 impl OptionError {
     /// The optimizer module's error, at its option or, for an error about
     /// the whole call, at `call` (the `with OPT(...)` span).
-    pub fn from_optim(e: OptError, call: &Span) -> OptionError {
-        let span = e.span().unwrap_or_else(|| call.clone());
-        match e {
-            OptError::Unknown {
-                optimizer,
-                name,
-                valid,
-                ..
-            } => OptionError::Unknown {
-                suggestion: suggest(&name, valid.iter().copied()),
-                optimizer,
-                name,
-                span,
-                valid,
-            },
-            OptError::Duplicate { name, .. } => OptionError::Duplicate { name, span },
-            OptError::Type {
-                name,
-                expected,
-                got,
-                ..
-            } => OptionError::Type {
-                name,
-                expected,
-                got,
-                span,
-            },
-            OptError::Range {
-                name,
-                value,
-                allowed,
-                ..
-            } => OptionError::Range {
-                name,
-                value,
-                allowed,
-                span,
-            },
-            OptError::Unsupported { message, hint } => OptionError::Unsupported {
-                message,
-                hint,
-                span,
-            },
-        }
+    pub fn from_optim(error: OptError, call: &Span) -> OptionError {
+        let span = error.span().unwrap_or_else(|| call.clone());
+        OptionError::Optim { error, span }
     }
 }
 
@@ -138,30 +70,38 @@ impl IntoDiagnostic for OptionError {
                 ..
             } => did_you_mean(err(Code::E0300).at(span, "not an optimizer"), suggestion)
                 .note(format!("the optimizers are: {}", all.join(", "))),
-            OptionError::Unknown {
-                optimizer,
-                span,
-                suggestion,
-                valid,
-                ..
-            } => did_you_mean(err(Code::E0301).at(span, "unknown option"), suggestion)
-                .note(format!("{optimizer} takes: {}", valid.join(", "))),
-            OptionError::Duplicate { span, .. } => err(Code::E0301).at(span, "again here"),
-            OptionError::Type { got, span, .. } => {
-                err(Code::E0302).at(span, format!("this is {got}"))
-            }
-            OptionError::Range { allowed, span, .. } => err(Code::E0303)
-                .at(span, "out of range")
-                .note(format!("help: {allowed}")),
-            OptionError::Unsupported { hint, span, .. } => err(Code::E0300)
-                .at(span, "here")
-                .note(format!("help: {hint}")),
+            OptionError::Optim { error, span } => optim_diagnostic(error, span, message),
             OptionError::Levels { span } => {
                 err(Code::E0303).at(span, "each level must be > 0").note(
                     "a level below 1 is a probability, from 1 on a number of standard deviations",
                 )
             }
         }
+    }
+}
+
+/// The optimizer module's refusal `error` at `span`, worded `message`.
+fn optim_diagnostic(error: OptError, span: Span, message: String) -> Diag {
+    let err = |code: Code| Diag::error(code, message);
+    match error {
+        OptError::Unknown {
+            optimizer,
+            name,
+            valid,
+            ..
+        } => {
+            let suggestion = suggest(&name, valid.iter().copied());
+            did_you_mean(err(Code::E0301).at(span, "unknown option"), suggestion)
+                .note(format!("{optimizer} takes: {}", valid.join(", ")))
+        }
+        OptError::Duplicate { .. } => err(Code::E0301).at(span, "again here"),
+        OptError::Type { got, .. } => err(Code::E0302).at(span, format!("this is {got}")),
+        OptError::Range { allowed, .. } => err(Code::E0303)
+            .at(span, "out of range")
+            .note(format!("help: {allowed}")),
+        OptError::Unsupported { hint, .. } => err(Code::E0300)
+            .at(span, "here")
+            .note(format!("help: {hint}")),
     }
 }
 
@@ -322,7 +262,7 @@ mod tests {
             hint: "use adam".into(),
         };
         let e = OptionError::from_optim(e, &(0..20));
-        assert!(matches!(&e, OptionError::Unsupported { span, .. } if *span == (0..20)));
+        assert!(matches!(&e, OptionError::Optim { span, .. } if *span == (0..20)));
         assert_eq!(e.into_diagnostic().notes, ["help: use adam"]);
     }
 
@@ -334,9 +274,7 @@ mod tests {
             span: 5..10,
             valid: vec!["lr", "betas"],
         };
-        let e = OptionError::from_optim(e, &(0..20));
-        assert!(matches!(&e, OptionError::Unknown { suggestion: Some(s), .. } if s == "lr"));
-        let d = e.into_diagnostic();
+        let d = OptionError::from_optim(e, &(0..20)).into_diagnostic();
         assert_eq!(d.message, "unknown option `lrr` for adam");
         assert_eq!(
             d.notes,

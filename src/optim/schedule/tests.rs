@@ -315,7 +315,7 @@ fn nonsense_is_refused() {
     let c = ctx(0.1, None, 30);
     assert_eq!(
         refused(spec("cosine_annealing_lr", vec![arg("T_max", n(0.0))]), &c),
-        "invalid value for option `T_max`: 0"
+        "invalid value 0 for option `T_max`"
     );
     assert_eq!(
         refused(

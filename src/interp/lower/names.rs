@@ -4,7 +4,7 @@
 
 pub use super::name_error::NameError;
 use crate::builtins::{lookup, Builtin, Call};
-use crate::diagnostics::{Diag, IntoDiagnostic, Span};
+use crate::diagnostics::Span;
 use crate::syntax::ast::{Arg, Expr, ExprKind, Ident, IndexArg};
 
 pub use crate::builtins::{constant, suggest, BUILTINS, CONSTANTS};
@@ -19,24 +19,24 @@ pub trait Scope {
     fn all_names(&self) -> Vec<String>;
 }
 
-/// The diagnostic for an unknown name, with a suggestion. `what` is
-/// "parameter" where only a parameter will do, else "name".
-pub fn unknown_name(name: &str, span: Span, scope: &dyn Scope, what: &str) -> Diag {
-    let suggestion = suggest(name, scope.all_names().iter().map(String::as_str));
-    let name = name.to_string();
-    match what {
-        "parameter" => NameError::UnknownParam {
-            name,
-            span,
-            suggestion,
-        },
-        _ => NameError::UnknownName {
-            name,
-            span,
-            suggestion,
-        },
+/// A name that nothing declares, at `span`, with a close visible name
+/// suggested.
+pub fn unknown_name(name: &str, span: Span, scope: &dyn Scope) -> NameError {
+    NameError::UnknownName {
+        name: name.to_string(),
+        span,
+        suggestion: suggest(name, scope.all_names().iter().map(String::as_str)),
     }
-    .into_diagnostic()
+}
+
+/// A name where only a parameter will do (`from x = 1`) that nothing
+/// declares, with a close visible name suggested.
+pub fn unknown_param(name: &str, span: Span, scope: &dyn Scope) -> NameError {
+    NameError::UnknownParam {
+        name: name.to_string(),
+        span,
+        suggestion: suggest(name, scope.all_names().iter().map(String::as_str)),
+    }
 }
 
 /// Why a value name `name` (at `span`) that is neither local nor declared
@@ -48,11 +48,7 @@ pub fn unknown_value(name: &str, span: &Span, scope: &dyn Scope) -> NameError {
             span: span.clone(),
         };
     }
-    NameError::UnknownName {
-        name: name.to_string(),
-        span: span.clone(),
-        suggestion: suggest(name, scope.all_names().iter().map(String::as_str)),
-    }
+    unknown_name(name, span.clone(), scope)
 }
 
 /// What a checked call calls: a user function (its arguments are all
@@ -213,6 +209,25 @@ mod tests {
         assert_eq!(d.code, Code::E0200);
         assert_eq!(d.notes, ["help: did you mean `alpha`?"]);
         let d = first_error("let a = zzz;");
+        assert_eq!(d.notes, ["help: declare it first with `param` or `let`"]);
+    }
+
+    #[test]
+    fn a_from_watch_or_over_name_that_nothing_declares_is_unknown() {
+        let d = first_error("param x = 1; minimize x^2 from xx = 2;");
+        assert_eq!(
+            (d.code, d.message.as_str()),
+            (Code::E0200, "unknown parameter `xx`")
+        );
+        assert_eq!(d.labels[0], (31..33, "not defined".to_string()));
+        assert_eq!(d.notes, ["help: did you mean `x`?"]);
+        let d = first_error(
+            "let d = [1, 2]; param w = 0; minimize sum((d - w)^2) with adam() for 2 epochs batch 1 over d watch dd;",
+        );
+        assert_eq!(d.message, "unknown name `dd`");
+        assert_eq!(d.notes, ["help: did you mean `d`?"]);
+        let d = first_error("param w = 0; minimize w^2 with adam() for 2 epochs batch 1 over qq;");
+        assert_eq!(d.message, "unknown name `qq`");
         assert_eq!(d.notes, ["help: declare it first with `param` or `let`"]);
     }
 

@@ -118,9 +118,7 @@ pub(super) fn plan(s: &Session, e: &EpochSpec) -> Result<Plan, Diag> {
             _ if s.param_index(&w.name).is_some() => {}
             _ => {
                 let span = w.span.clone();
-                return Err(crate::interp::names::unknown_name(
-                    &w.name, span, s, "let name",
-                ));
+                return Err(crate::interp::names::unknown_name(&w.name, span, s).into());
             }
         }
     }
@@ -191,12 +189,7 @@ fn data_value(s: &Session, name: &str, span: &Span) -> Result<Tensor, Diag> {
         Some(Def::Data(t)) => Ok(t.clone()),
         Some(Def::Let(_)) => not_data(NotData::DependsOnParameter),
         Some(Def::Fn(..)) => not_data(NotData::Function),
-        None => Err(crate::interp::names::unknown_name(
-            name,
-            span.clone(),
-            s,
-            "data name",
-        )),
+        None => Err(crate::interp::names::unknown_name(name, span.clone(), s).into()),
     }
 }
 

@@ -101,12 +101,7 @@ fn build_objective(s: &Session, m: &MinimizeStmt) -> Result<Objective, Diag> {
 pub fn run(s: &mut Session, m: &MinimizeStmt, st: &Stmt, line: usize) -> Result<(), Diag> {
     for (name, e) in &m.from {
         let Some(i) = s.param_index(&name.name) else {
-            return Err(super::names::unknown_name(
-                &name.name,
-                name.span.clone(),
-                s,
-                "parameter",
-            ));
+            return Err(super::names::unknown_param(&name.name, name.span.clone(), s).into());
         };
         let v = s.eval(e)?;
         s.set_param_value(i, v, &e.span)?;

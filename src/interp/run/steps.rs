@@ -245,13 +245,7 @@ pub(super) fn run_steps(s: &mut Session, r: StepRun<'_>) -> Result<(), Diag> {
         line,
     } = r;
     let maximize = m.maximize || built.maximize;
-    // One truth: `maximize EXPR with adam` is the optimizer's maximize too,
-    // in the report's options and in the JSON record.
-    for (k, v) in built.options.iter_mut() {
-        if *k == "maximize" {
-            *v = crate::optim::OptValue::Bool(maximize);
-        }
-    }
+    report_maximize(&mut built.options, maximize);
     let mut opt = built.optimizer;
     let ranges = layout.ranges();
     let (steps, plan) = match &length {
@@ -271,23 +265,11 @@ pub(super) fn run_steps(s: &mut Session, r: StepRun<'_>) -> Result<(), Diag> {
         maximize,
         bounds: if has_bounds { &bounds } else { &[] },
     };
-    let n = layout.len();
-    let (epoch_sched, step_sched) = match (&mut schedule, per_step) {
-        (Some(sc), true) => (None, Some(sc)),
-        (Some(sc), false) => (Some(sc), None),
-        (None, _) => (None, None),
-    };
-    let mut w = Watchers {
-        path: PathRecorder::new(n, s.opts.trace || n <= PATH_LIMIT, PATH_BUDGET),
-        best: Best::new(maximize, &x),
-        runaway: Runaway::new(steps, &x, maximize),
-        stop: Interrupt {
-            flag: &INTERRUPT,
-            hit: false,
-        },
-        log: plan.map(|p| EpochLog::new(p.per_epoch, watched, epoch_sched)),
-        per: step_sched.map(|schedule| PerStep { schedule }),
-    };
+    let record_path = s.opts.trace || layout.len() <= PATH_LIMIT;
+    // the schedule's text is fixed when it is built
+    let schedule_text = schedule.as_ref().map(|sc| (sc.text.clone(), per_step));
+    let mut w = Watchers::new(layout.len(), record_path, &x, &runner);
+    w.follow(plan.map(|p| (p, watched)), schedule.as_mut(), per_step);
     let end = drive(
         s,
         &runner,
@@ -298,93 +280,219 @@ pub(super) fn run_steps(s: &mut Session, r: StepRun<'_>) -> Result<(), Diag> {
         &mut x,
         &mut w,
     );
-    let Watchers {
-        mut path,
-        mut best,
-        runaway,
-        stop,
-        log,
-        per: _,
-    } = w;
     if let Some(f) = &problem.feed {
         *s.rng.borrow_mut() = f.rng.clone();
     }
-    // Ctrl-C or a non-finite value: back to the best point seen (the start
-    // when no step had a finite loss).
     if let Some(b) = end.nonfinite.as_ref().filter(|_| end.ran == 0) {
         // not one step ran: nothing to report, nothing changed
         return Err(steps_report::nonfinite(s, m, &free, &ranges, b, 0));
     }
-    let interrupted = stop.hit;
-    let stopped = interrupted || end.nonfinite.is_some();
-    if stopped {
-        x.copy_from_slice(&best.x);
+    let stated = Stated {
+        m,
+        oname,
+        options: &built.options,
+        given: &given,
+        free: &free,
+        ranges: &ranges,
+        maximize,
+        schedule: schedule_text,
+        line,
+    };
+    Ended::new(end, x, w, problem.nfcn).conclude(s, &stated, &mut obj, &bounds)
+}
+
+/// What a step run's statement asked for, as its report shows it.
+struct Stated<'a> {
+    m: &'a MinimizeStmt,
+    oname: &'static str,
+    options: &'a [(&'static str, optim::OptValue)],
+    given: &'a [String],
+    free: &'a [usize],
+    ranges: &'a [Range<usize>],
+    maximize: bool,
+    /// The schedule's text, and whether it stepped per step.
+    schedule: Option<(String, bool)>,
+    line: usize,
+}
+
+/// A step run after its loop: where it ended and what its observers kept.
+struct Ended<'p> {
+    end: RunEnd,
+    x: Vec<f64>,
+    nfcn: usize,
+    interrupted: bool,
+    path: PathRecorder,
+    best: Best,
+    runaway: Runaway,
+    epochs: Option<steps_report::Epochs<'p>>,
+}
+
+impl<'p> Ended<'p> {
+    /// What the loop left in `x` and the observers `w` after `nfcn` calls
+    /// (the epoch table's log over its plan `epochs`).
+    fn new(end: RunEnd, x: Vec<f64>, w: Watchers<'_, 'p>, nfcn: usize) -> Ended<'p> {
+        Ended {
+            end,
+            x,
+            nfcn,
+            interrupted: w.stop.hit,
+            path: w.path,
+            best: w.best,
+            runaway: w.runaway,
+            epochs: w
+                .log
+                .map(|(plan, log)| steps_report::Epochs::from_log(plan, log)),
+        }
     }
-    let final_loss = final_loss(s, m, &mut obj, &free, &ranges, &x)?;
-    path.finish(&x, final_loss);
-    if !stopped && best.improves(final_loss) {
-        best.loss = final_loss;
-        best.step = end.ran;
+
+    /// Settles the run, reports it, then returns the error of a run a
+    /// non-finite value stopped, or warns (E0408) of one that ran away.
+    fn conclude(
+        mut self,
+        s: &mut Session,
+        st: &Stated<'_>,
+        obj: &mut Objective,
+        bounds: &[(f64, f64)],
+    ) -> Result<(), Diag> {
+        let final_loss = self.settle(s, st, obj)?;
+        let ran = self.end.ran;
+        let bad = self.end.nonfinite.as_ref();
+        let bad = bad.map(|b| steps_report::nonfinite(s, st.m, st.free, st.ranges, b, ran));
+        let ran_away = self.ran_away(bounds, final_loss);
+        steps_report::report(
+            s,
+            Outcome {
+                oname: st.oname,
+                options: st.options,
+                given: st.given,
+                free: st.free,
+                ranges: st.ranges,
+                maximize: st.maximize,
+                ran,
+                interrupted: self.interrupted,
+                nonfinite: self.end.nonfinite.as_ref().map(|b| b.step),
+                nfcn: self.nfcn,
+                final_loss,
+                best_loss: self.best.loss,
+                best_step: self.best.step,
+                path: self.path,
+                schedule: st.schedule.clone(),
+                epochs: self.epochs,
+                line: st.line,
+            },
+        );
+        if let Some(d) = bad {
+            return Err(d);
+        }
+        if let Some(f) = ran_away {
+            warn_runaway(s, st.m, f, st.free, st.ranges, ran, st.maximize);
+        }
+        Ok(())
     }
-    let bad = end
-        .nonfinite
-        .as_ref()
-        .map(|b| steps_report::nonfinite(s, m, &free, &ranges, b, end.ran));
-    write_back(s, &free, &ranges, &x);
-    if stopped {
-        s.replay = Some(replay(s, m, &free, best.step, interrupted));
+
+    /// Ctrl-C or a non-finite value.
+    fn stopped(&self) -> bool {
+        self.interrupted || self.end.nonfinite.is_some()
     }
-    let epochs = log.map(|l| steps_report::Epochs {
-        plan: plan.expect("a log only for epochs"),
-        losses: l.losses,
-        lrs: l.lrs,
-        watch: l.watched.into_iter().map(|w| (w.name, w.values)).collect(),
-    });
-    steps_report::report(
-        s,
-        Outcome {
-            oname,
-            options: &built.options,
-            given: &given,
-            free: &free,
-            ranges: &ranges,
-            maximize,
-            ran: end.ran,
-            interrupted,
-            nonfinite: end.nonfinite.as_ref().map(|b| b.step),
-            nfcn: problem.nfcn,
-            final_loss,
-            best_loss: best.loss,
-            best_step: best.step,
-            path,
-            schedule: schedule.as_ref().map(|sc| (sc.text.clone(), per_step)),
-            epochs,
-            line,
-        },
-    );
-    if let Some(d) = bad {
-        return Err(d);
+
+    /// Ends the run where it belongs (a stopped run back at the best point
+    /// seen, the start when no step had a finite loss), closes the path with
+    /// the loss there, writes the parameters back and, for a stopped run,
+    /// what `:save` replays. Returns the final loss on all the data.
+    fn settle(
+        &mut self,
+        s: &mut Session,
+        st: &Stated<'_>,
+        obj: &mut Objective,
+    ) -> Result<f64, Diag> {
+        let (m, free, ranges) = (st.m, st.free, st.ranges);
+        let stopped = self.stopped();
+        if stopped {
+            self.x.copy_from_slice(&self.best.x);
+        }
+        let final_loss = final_loss(s, m, obj, free, ranges, &self.x)?;
+        self.path.finish(&self.x, final_loss);
+        if !stopped && self.best.improves(final_loss) {
+            self.best.loss = final_loss;
+            self.best.step = self.end.ran;
+        }
+        write_back(s, free, ranges, &self.x);
+        if stopped {
+            s.replay = Some(replay(s, m, free, self.best.step, self.interrupted));
+        }
+        Ok(final_loss)
     }
-    if !stopped {
+
+    /// What ran away in a run that went its whole length (elements with a
+    /// limit cannot).
+    fn ran_away(&self, bounds: &[(f64, f64)], final_loss: f64) -> Option<Finding> {
+        if self.stopped() {
+            return None;
+        }
         let unlimited: Vec<bool> = bounds
             .iter()
             .map(|b| !b.0.is_finite() && !b.1.is_finite())
             .collect();
-        if let Some(f) = runaway.judge(end.ran, &x, final_loss, &unlimited) {
-            warn_runaway(s, m, f, &free, &ranges, end.ran, maximize);
+        self.runaway
+            .judge(self.end.ran, &self.x, final_loss, &unlimited)
+    }
+}
+
+/// One truth: `maximize EXPR with adam` is the optimizer's maximize too,
+/// in the report's options and in the JSON record.
+fn report_maximize(options: &mut [(&'static str, optim::OptValue)], maximize: bool) {
+    for (k, v) in options.iter_mut() {
+        if *k == "maximize" {
+            *v = optim::OptValue::Bool(maximize);
         }
     }
-    Ok(())
 }
 
 /// The observers of a run besides the progress line.
-struct Watchers<'a> {
+struct Watchers<'a, 'p> {
     path: PathRecorder,
     best: Best,
     runaway: Runaway,
     stop: Interrupt<'static>,
-    log: Option<EpochLog<'a>>,
+    /// The epoch table, with the plan it follows.
+    log: Option<(&'p Plan, EpochLog<'a>)>,
     per: Option<PerStep<'a>>,
+}
+
+impl<'a, 'p> Watchers<'a, 'p> {
+    /// The observers every run has, for `n` free elements starting at `x`;
+    /// `record_path`: keep each step's point, not only its loss and lr.
+    fn new(n: usize, record_path: bool, x: &[f64], runner: &StepRunner<'_>) -> Watchers<'a, 'p> {
+        Watchers {
+            path: PathRecorder::new(n, record_path, PATH_BUDGET),
+            best: Best::new(runner.maximize, x),
+            runaway: Runaway::new(runner.steps, x, runner.maximize),
+            stop: Interrupt {
+                flag: &INTERRUPT,
+                hit: false,
+            },
+            log: None,
+            per: None,
+        }
+    }
+
+    /// Adds the epoch table (for `for N epochs`, with its watched values)
+    /// and the schedule, stepped by the table after each epoch or after
+    /// every step (`per_step`).
+    fn follow(
+        &mut self,
+        epochs: Option<(&'p Plan, Vec<Watched>)>,
+        schedule: Option<&'a mut optim::schedule::Schedule>,
+        per_step: bool,
+    ) {
+        let (epoch_sched, step_sched) = match (schedule, per_step) {
+            (Some(sc), true) => (None, Some(sc)),
+            (Some(sc), false) => (Some(sc), None),
+            (None, _) => (None, None),
+        };
+        self.log = epochs.map(|(p, watched)| (p, EpochLog::new(p.per_epoch, watched, epoch_sched)));
+        self.per = step_sched.map(|schedule| PerStep { schedule });
+    }
 }
 
 /// The schedule of the statement, built against the optimizer, and whether
@@ -482,7 +590,7 @@ fn drive(
     opt: &mut dyn optim::Optimizer,
     problem: &mut TapeProblem<'_>,
     x: &mut [f64],
-    w: &mut Watchers<'_>,
+    w: &mut Watchers<'_, '_>,
 ) -> RunEnd {
     let steps = runner.steps;
     let per_epoch = plan.map(|p| p.per_epoch);
@@ -503,7 +611,7 @@ fn drive(
     };
     let mut progress = Progress::new(&mut say);
     let mut obs: Vec<&mut dyn Observer> = vec![&mut w.path, &mut w.best, &mut w.runaway];
-    if let Some(l) = w.log.as_mut() {
+    if let Some((_, l)) = w.log.as_mut() {
         obs.push(l);
     }
     if let Some(p) = w.per.as_mut() {

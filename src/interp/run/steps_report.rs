@@ -26,6 +26,22 @@ pub(super) struct Epochs<'p> {
     pub watch: Vec<(String, Vec<f64>)>,
 }
 
+impl<'p> Epochs<'p> {
+    /// What the epoch table `log` kept of a run over `plan`.
+    pub fn from_log(plan: &'p Plan, log: super::epochs::EpochLog<'_>) -> Epochs<'p> {
+        Epochs {
+            plan,
+            losses: log.losses,
+            lrs: log.lrs,
+            watch: log
+                .watched
+                .into_iter()
+                .map(|w| (w.name, w.values))
+                .collect(),
+        }
+    }
+}
+
 /// What a finished run reports.
 pub(super) struct Outcome<'a> {
     pub oname: &'static str,
@@ -191,58 +207,8 @@ fn record(s: &mut Session, o: &Outcome<'_>) {
         true => crate::budget::fits(o.path.losses.len(), path_point_cost(&s.params)),
         false => o.path.losses.len(),
     };
-    let path = s.opts.trace.then(|| {
-        let n: usize = o.ranges.last().map_or(0, |r| r.end);
-        o.path
-            .losses
-            .iter()
-            .take(keep)
-            .zip(o.path.points.chunks(n.max(1)))
-            .map(|(&loss, p)| PathPoint {
-                loss,
-                values: o
-                    .free
-                    .iter()
-                    .zip(o.ranges)
-                    .map(|(&i, r)| {
-                        let shape = s.params[i].value.shape.clone();
-                        (
-                            s.params[i].name.clone(),
-                            Tensor {
-                                shape,
-                                data: p[r.clone()].to_vec(),
-                            },
-                        )
-                    })
-                    .collect(),
-            })
-            .collect()
-    });
-    let training = TrainingFields {
-        lr: s
-            .opts
-            .trace
-            .then(|| o.path.lrs[..keep.min(o.path.lrs.len())].to_vec()),
-        schedule: o
-            .schedule
-            .as_ref()
-            .map(|(t, per)| (t.clone(), if *per { "step" } else { "epoch" })),
-        epochs: o.epochs.as_ref().map(|e| EpochFields {
-            epochs: e.losses.len(),
-            batch: e.plan.batch,
-            epoch_loss: e.losses.clone(),
-            watch: e.watch.clone(),
-        }),
-        // Complete, the path has a point per step and the result.
-        path_dropped: s.opts.trace.then(|| {
-            let total = if o.path.cut {
-                o.ran + 1
-            } else {
-                o.path.losses.len()
-            };
-            total.saturating_sub(keep.min(o.path.losses.len()))
-        }),
-    };
+    let path = s.opts.trace.then(|| path_points(s, o, keep));
+    let training = training_fields(s, o, keep);
     let rec = MinimizeRecord {
         line: o.line,
         optimizer: o.oname.to_string(),
@@ -270,6 +236,62 @@ fn record(s: &mut Session, o: &Outcome<'_>) {
         json["stopped"] = serde_json::json!("nonfinite");
     }
     s.records.push(json);
+}
+
+/// The first `keep` points of the run's path, each with every free
+/// parameter by name and shape.
+fn path_points(s: &Session, o: &Outcome<'_>, keep: usize) -> Vec<PathPoint> {
+    let n: usize = o.ranges.last().map_or(0, |r| r.end);
+    let values = |p: &[f64]| -> Vec<(String, Tensor)> {
+        o.free
+            .iter()
+            .zip(o.ranges)
+            .map(|(&i, r)| {
+                let shape = s.params[i].value.shape.clone();
+                let data = p[r.clone()].to_vec();
+                (s.params[i].name.clone(), Tensor { shape, data })
+            })
+            .collect()
+    };
+    o.path
+        .losses
+        .iter()
+        .take(keep)
+        .zip(o.path.points.chunks(n.max(1)))
+        .map(|(&loss, p)| PathPoint {
+            loss,
+            values: values(p),
+        })
+        .collect()
+}
+
+/// The record's fields of a step run: the lrs and how much of the path was
+/// cut (with `--trace`, of which `keep` points are kept), the schedule and
+/// the epochs.
+fn training_fields(s: &Session, o: &Outcome<'_>, keep: usize) -> TrainingFields {
+    let trace = s.opts.trace;
+    TrainingFields {
+        lr: trace.then(|| o.path.lrs[..keep.min(o.path.lrs.len())].to_vec()),
+        schedule: o
+            .schedule
+            .as_ref()
+            .map(|(t, per)| (t.clone(), if *per { "step" } else { "epoch" })),
+        epochs: o.epochs.as_ref().map(|e| EpochFields {
+            epochs: e.losses.len(),
+            batch: e.plan.batch,
+            epoch_loss: e.losses.clone(),
+            watch: e.watch.clone(),
+        }),
+        // Complete, the path has a point per step and the result.
+        path_dropped: trace.then(|| {
+            let total = if o.path.cut {
+                o.ran + 1
+            } else {
+                o.path.losses.len()
+            };
+            total.saturating_sub(keep.min(o.path.losses.len()))
+        }),
+    }
 }
 
 pub(super) fn nonfinite(

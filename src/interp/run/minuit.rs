@@ -297,19 +297,7 @@ pub(super) fn run_minuit(
         .eq(alg.options.iter().copied()));
     let sign = if m.maximize { -1.0 } else { 1.0 };
     let mut fcn = make_fcn(s, m, &mut obj, &elems, sign)?;
-    let min = match alg.name {
-        "migrad" => minuit::migrad(&mut fcn, &specs, &opts.mo),
-        "simplex" => {
-            let mo = &opts.mo;
-            minuit::simplex::simplex(&mut fcn, &specs, mo.tol, mo.ncall, mo.errordef)
-        }
-        _ => minuit::scan::scan(&mut fcn, &specs, opts.scan_n, opts.mo.errordef).map_err(
-            |error| RunError::Scan {
-                error,
-                span: m.objective.span.clone(),
-            },
-        )?,
-    };
+    let min = minimize(alg, &mut fcn, &specs, &opts, &m.objective.span)?;
     // Ctrl-C, or a non-finite end: the best point seen, and a report of what ran.
     let nonfinite = !min.fval.is_finite() || min.values.iter().any(|v| !v.is_finite());
     let stop = match fcn.interrupted() {
@@ -330,13 +318,7 @@ pub(super) fn run_minuit(
         };
         return minuit_stopped(s, f, &fcn, stop);
     }
-    // Values back into the session.
-    for (k, &(i, e)) in elems.iter().enumerate() {
-        s.params[i].value.data[e] = min.values[k];
-        if s.params[i].value.is_scalar() {
-            s.params[i].error = (!specs[k].fixed).then_some(min.errors[k]);
-        }
-    }
+    store(s, &elems, &specs, &min);
     let run = MinuitRun {
         nfcn_total: min.nfcn,
         ngrad_total: min.ngrad,
@@ -351,6 +333,39 @@ pub(super) fn run_minuit(
     };
     finish(s, m, args, &opts.resolved, run, line);
     Ok(())
+}
+
+/// Runs the algorithm `alg` (migrad, simplex or scan) on `fcn`; a scan
+/// refused is an error at the objective (`span`).
+fn minimize(
+    alg: &Algorithm,
+    fcn: &mut GraphFcn,
+    specs: &[ParamSpec],
+    opts: &AlgOptions,
+    span: &Span,
+) -> Result<FunctionMinimum, RunError> {
+    let mo = &opts.mo;
+    Ok(match alg.name {
+        "migrad" => minuit::migrad(fcn, specs, mo),
+        "simplex" => minuit::simplex::simplex(fcn, specs, mo.tol, mo.ncall, mo.errordef),
+        _ => minuit::scan::scan(fcn, specs, opts.scan_n, mo.errordef).map_err(|error| {
+            RunError::Scan {
+                error,
+                span: span.clone(),
+            }
+        })?,
+    })
+}
+
+/// The minimum's values back into the session's parameters (`elems` says
+/// where each goes), with the error of each free scalar parameter.
+fn store(s: &mut Session, elems: &[(usize, usize)], specs: &[ParamSpec], min: &FunctionMinimum) {
+    for (k, &(i, e)) in elems.iter().enumerate() {
+        s.params[i].value.data[e] = min.values[k];
+        if s.params[i].value.is_scalar() {
+            s.params[i].error = (!specs[k].fixed).then_some(min.errors[k]);
+        }
+    }
 }
 
 /// (session parameter, element) of each Minuit parameter: one per element,

@@ -99,13 +99,7 @@ fn build_objective(s: &Session, m: &MinimizeStmt) -> Result<Objective, Diag> {
 
 /// Runs `minimize`/`maximize`.
 pub fn run(s: &mut Session, m: &MinimizeStmt, st: &Stmt, line: usize) -> Result<(), Diag> {
-    for (name, e) in &m.from {
-        let Some(i) = s.param_index(&name.name) else {
-            return Err(super::names::unknown_param(&name.name, name.span.clone(), s).into());
-        };
-        let v = s.eval(e)?;
-        s.set_param_value(i, v, &e.span)?;
-    }
+    start_from(s, m)?;
     let (oname, oargs, ospan) = match &m.with {
         Some(w) => (w.name.name.as_str(), w.args.as_slice(), w.span.clone()),
         None => ("migrad", &[][..], st.span.clone()),
@@ -113,27 +107,7 @@ pub fn run(s: &mut Session, m: &MinimizeStmt, st: &Stmt, line: usize) -> Result<
     let args = option_args(s, oargs)?;
     let obj = build_objective(s, m)?;
     if let Some(alg) = algorithm(oname) {
-        if let Some(e) = &m.epochs {
-            return Err(RunError::MinuitEpochs {
-                algorithm: alg.name,
-                span: e.span.clone(),
-            }
-            .into());
-        }
-        if let Some(sc) = &m.schedule {
-            return Err(schedule::ScheduleError::Minuit {
-                algorithm: alg.name,
-                span: sc.span.clone(),
-            }
-            .into());
-        }
-        if let Some(e) = &m.steps {
-            return Err(RunError::MinuitSteps {
-                algorithm: alg.name,
-                span: e.span.clone(),
-            }
-            .into());
-        }
+        minuit_applies(m, alg.name)?;
         return minuit::run_minuit(s, m, alg, &args, &ospan, obj, line);
     }
     let length = match steps::epoch_plan(s, m)? {
@@ -168,6 +142,44 @@ pub fn run(s: &mut Session, m: &MinimizeStmt, st: &Stmt, line: usize) -> Result<
             line,
         },
     )
+}
+
+/// `from x = 1, y = 2`: the starting values, set before anything else.
+fn start_from(s: &mut Session, m: &MinimizeStmt) -> Result<(), Diag> {
+    for (name, e) in &m.from {
+        let Some(i) = s.param_index(&name.name) else {
+            return Err(super::names::unknown_param(&name.name, name.span.clone(), s).into());
+        };
+        let v = s.eval(e)?;
+        s.set_param_value(i, v, &e.span)?;
+    }
+    Ok(())
+}
+
+/// A Minuit algorithm takes no epochs, schedule or step count.
+fn minuit_applies(m: &MinimizeStmt, algorithm: &'static str) -> Result<(), Diag> {
+    if let Some(e) = &m.epochs {
+        return Err(RunError::MinuitEpochs {
+            algorithm,
+            span: e.span.clone(),
+        }
+        .into());
+    }
+    if let Some(sc) = &m.schedule {
+        return Err(schedule::ScheduleError::Minuit {
+            algorithm,
+            span: sc.span.clone(),
+        }
+        .into());
+    }
+    if let Some(e) = &m.steps {
+        return Err(RunError::MinuitSteps {
+            algorithm,
+            span: e.span.clone(),
+        }
+        .into());
+    }
+    Ok(())
 }
 
 fn run_length(s: &Session, m: &MinimizeStmt) -> Result<usize, Diag> {

@@ -98,6 +98,37 @@ fn did_you_mean(d: Diag, suggestion: Option<String>, otherwise: Option<&str>) ->
     }
 }
 
+/// `d` labelled at the second declaration `span` and the `first`.
+fn redeclared(d: Diag, span: Span, first: Span, in_repl: bool) -> Diag {
+    let d = d
+        .at(span, "declared again here")
+        .at(first, "first declared here")
+        .note("help: pick another name, or assign a parameter with `name = value;`");
+    if in_repl {
+        d.note(
+            "help: `:reset` forgets everything declared so far (say, before loading a file again)",
+        )
+    } else {
+        d
+    }
+}
+
+/// `d` at the unknown argument `span` of built-in `name`, with the
+/// `options` it takes.
+fn unknown_option(
+    d: Diag,
+    name: &str,
+    options: &[String],
+    span: Span,
+    suggestion: Option<String>,
+) -> Diag {
+    let d = d.at(span, "unknown argument");
+    if options.is_empty() {
+        return d.note(format!("help: `{name}` takes no named arguments"));
+    }
+    did_you_mean(d, suggestion, None).note(format!("help: `{name}` takes {}", options.join(", ")))
+}
+
 impl IntoDiagnostic for NameError {
     fn into_diagnostic(self) -> Diag {
         let message = self.to_string();
@@ -143,31 +174,14 @@ impl IntoDiagnostic for NameError {
                 first,
                 in_repl,
                 ..
-            } => {
-                let d = err(Code::E0201)
-                    .at(span, "declared again here")
-                    .at(first, "first declared here")
-                    .note("help: pick another name, or assign a parameter with `name = value;`");
-                if in_repl {
-                    d.note("help: `:reset` forgets everything declared so far (say, before loading a file again)")
-                } else {
-                    d
-                }
-            }
+            } => redeclared(err(Code::E0201), span, first, in_repl),
             NameError::UnknownOption {
                 name,
                 options,
                 span,
                 suggestion,
                 ..
-            } => {
-                let d = err(Code::E0203).at(span, "unknown argument");
-                if options.is_empty() {
-                    return d.note(format!("help: `{name}` takes no named arguments"));
-                }
-                did_you_mean(d, suggestion, None)
-                    .note(format!("help: `{name}` takes {}", options.join(", ")))
-            }
+            } => unknown_option(err(Code::E0203), &name, &options, span, suggestion),
             NameError::OptionTwice { span, .. } => err(Code::E0203).at(span, "repeated"),
             NameError::BuiltinName { span, .. } => err(Code::E0201).at(span, "cannot be redefined"),
             NameError::RepeatedArgument { span, .. } => err(Code::E0201).at(span, "repeated"),

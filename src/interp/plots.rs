@@ -454,11 +454,27 @@ fn grid_values(
     let n = xs.len() * ys.len();
     let gx: Vec<f64> = (0..n).map(|k| xs[k % xs.len()]).collect();
     let gy: Vec<f64> = (0..n).map(|k| ys[k / xs.len()]).collect();
-    // One pass over the whole grid, when the objective broadcasts.
-    let mut g = Graph::new();
-    let mut l = Lowerer::new(s, &mut g);
+    let axes = [x, y];
+    match grid_at_once(s, objective, axes, [&gx, &gy])? {
+        Some(values) => Ok(values),
+        None => grid_point_by_point(s, objective, axes, [&gx, &gy]),
+    }
+}
+
+/// The objective over the whole grid `g` (x and y at each point) in one
+/// pass, with the plot variables bound to vectors: `None` when the
+/// objective does not broadcast to the grid.
+fn grid_at_once(
+    s: &Session,
+    objective: &Expr,
+    axes: [&PlotRange; 2],
+    g: [&[f64]; 2],
+) -> Result<Option<Vec<f64>>, PlotStmtError> {
+    let n = g[0].len();
+    let mut graph = Graph::new();
+    let mut l = Lowerer::new(s, &mut graph);
     let mut slots = Vec::new();
-    for r in [x, y] {
+    for r in axes {
         match s.param_index(&r.var.name) {
             Some(i) if s.params[i].value.is_scalar() => {
                 l.shape_override.insert(i as u32, vec![n]);
@@ -473,44 +489,55 @@ fn grid_values(
             None => slots.push(l.bind_var_shaped(&r.var.name, vec![n])),
         }
     }
-    if let Ok(node) = l.num(objective) {
-        if g.shape(node) == [n] {
-            let mut tape = make_tape(&g, node, &objective.span, "this contour's grid")?;
-            for (i, p) in s.params.iter().enumerate() {
-                if !slots.contains(&(i as u32)) {
-                    tape.set_param(i as u32, &p.value.data);
-                }
-            }
-            tape.set_param(slots[0], &gx);
-            tape.set_param(slots[1], &gy);
-            tape.forward();
-            return Ok(tape.output(0).to_vec());
+    let Some(node) = l
+        .num(objective)
+        .ok()
+        .filter(|&node| graph.shape(node) == [n])
+    else {
+        return Ok(None);
+    };
+    let mut tape = make_tape(&graph, node, &objective.span, "this contour's grid")?;
+    for (i, p) in s.params.iter().enumerate() {
+        if !slots.contains(&(i as u32)) {
+            tape.set_param(i as u32, &p.value.data);
         }
     }
-    // Point by point on one scalar tape.
-    let mut g = Graph::new();
-    let mut l = Lowerer::new(s, &mut g);
-    let mut slots = Vec::new();
-    for r in [x, y] {
-        match s.param_index(&r.var.name) {
-            Some(i) => slots.push(i as u32),
-            None => slots.push(l.bind_var(&r.var.name)),
-        }
-    }
+    tape.set_param(slots[0], g[0]);
+    tape.set_param(slots[1], g[1]);
+    tape.forward();
+    Ok(Some(tape.output(0).to_vec()))
+}
+
+/// The objective at each point of the grid `g` on one scalar tape.
+fn grid_point_by_point(
+    s: &Session,
+    objective: &Expr,
+    axes: [&PlotRange; 2],
+    g: [&[f64]; 2],
+) -> Result<Vec<f64>, PlotStmtError> {
+    let mut graph = Graph::new();
+    let mut l = Lowerer::new(s, &mut graph);
+    let slots: Vec<u32> = axes
+        .iter()
+        .map(|r| match s.param_index(&r.var.name) {
+            Some(i) => i as u32,
+            None => l.bind_var(&r.var.name),
+        })
+        .collect();
     let node = l.num(objective)?;
-    if !g.shape(node).is_empty() {
+    if !graph.shape(node).is_empty() {
         return Err(PlotStmtError::ContourNotScalar {
             span: objective.span.clone(),
         });
     }
-    let mut tape = make_tape(&g, node, &objective.span, "this contour")?;
+    let mut tape = make_tape(&graph, node, &objective.span, "this contour")?;
     for (i, p) in s.params.iter().enumerate() {
         tape.set_param(i as u32, &p.value.data);
     }
-    Ok((0..n)
+    Ok((0..g[0].len())
         .map(|k| {
-            tape.set_param(slots[0], &[gx[k]]);
-            tape.set_param(slots[1], &[gy[k]]);
+            tape.set_param(slots[0], &[g[0][k]]);
+            tape.set_param(slots[1], &[g[1][k]]);
             tape.forward();
             tape.output(0)[0]
         })
@@ -691,6 +718,48 @@ mod tests {
         .expect("a typed error");
         assert_eq!(typed.clone().into_diagnostic(), e);
         (typed, src[e.labels[0].0.clone()].to_string())
+    }
+
+    /// The grid of a contour's objective `f` over x, y in [0, 1] x [0, 2].
+    fn grid(src: &str, f: &str) -> (Vec<f64>, Option<Vec<f64>>) {
+        let src = format!("{src} plot contour {f} over x in [0, 1], y in [0, 2];");
+        let program = crate::syntax::parse(&src).expect("parses");
+        let mut s = session_for(&src);
+        let (last, before) = program.stmts.split_last().expect("a statement");
+        for st in before {
+            s.exec(st).expect("runs");
+        }
+        let StmtKind::Plot(
+            crate::syntax::ast::PlotKind::Contour {
+                objective, x, y, ..
+            },
+            _,
+        ) = &last.kind
+        else {
+            panic!("not a contour")
+        };
+        let (xs, ys) = ([0.0, 0.5, 1.0], [0.0, 2.0]);
+        let all = super::grid_values(&s, objective, x, y, &xs, &ys).expect("a grid");
+        let gx: Vec<f64> = (0..6).map(|k| xs[k % 3]).collect();
+        let gy: Vec<f64> = (0..6).map(|k| ys[k / 3]).collect();
+        let once = super::grid_at_once(&s, objective, [x, y], [&gx, &gy]).expect("no error");
+        (all, once)
+    }
+
+    #[test]
+    fn a_grid_is_row_major_in_y_at_once_or_point_by_point() {
+        let want = [0.0, 0.5, 1.0, 2.0, 2.5, 3.0];
+        // x + y broadcasts over the whole grid: one pass
+        let (all, once) = grid("", "x + y");
+        assert_eq!(all, want);
+        assert_eq!(once.as_deref(), Some(&want[..]));
+        // a sum over [x, y] does not broadcast: point by point
+        let (all, once) = grid("", "sum([x, y])");
+        assert_eq!(all, want);
+        assert_eq!(once, None);
+        // a parameter as an axis, and another parameter read from the session
+        let (all, _) = grid("param x = 9; param c = 10;", "x + y * c");
+        assert_eq!(all, [0.0, 0.5, 1.0, 20.0, 20.5, 21.0]);
     }
 
     #[test]

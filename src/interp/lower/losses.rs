@@ -68,92 +68,38 @@ pub fn loss(l: &mut Lowerer, name: &str, call: &Call, span: &Span) -> Result<LVa
     let (xe, te) = (call.pos[0], call.pos[1]);
     let x = l.num(xe)?;
     let t = l.num(te)?;
-    let allowed: &[&str] = if name == "kl_div" {
-        &["mean", "sum", "none", "batchmean"]
-    } else {
-        REDUCTIONS
-    };
-    let mode = if name == "cosine_similarity" {
-        "none"
-    } else {
-        choice_opt(call, name, "reduction", allowed)?
-    };
+    let mode = reduction_mode(call, name)?;
     let sd = |e| shape_mismatch(e, span);
-    let exact = matches!(
-        name,
-        "binary_cross_entropy" | "binary_cross_entropy_with_logits"
-    );
-    let what = if name == "cosine_similarity" {
-        "second vector"
-    } else {
-        "target"
-    };
+    let (what, exact) = second_operand(name);
     fits(l.g, x, t, te, what, exact)?;
     let n = match name {
-        "mse_loss" | "l1_loss" => {
+        "mse_loss" => {
             let mut f = F { g: l.g };
             let d = f.sub(x, t).map_err(sd)?;
-            if name == "mse_loss" {
-                let two = f.k(2.0);
-                f.op(Op::PowC, &[d, two])
-            } else {
-                f.un(UnFn::Abs, d)
-            }
+            let two = f.k(2.0);
+            f.op(Op::PowC, &[d, two])
         }
-        "smooth_l1_loss" | "huber_loss" => {
-            let huber = name == "huber_loss";
-            let key = if huber { "delta" } else { "beta" };
-            let b = num_opt(l, call, key, 1.0)?;
-            if b < 0.0 || (huber && b == 0.0) {
-                let want = if huber { "> 0" } else { ">= 0" };
-                return Err(LowerError::LossOption {
-                    loss: name.to_string(),
-                    option: key,
-                    want,
-                    value: b,
-                    span: opt_span(call, key, span),
-                });
-            }
-            smooth_l1(&mut F { g: l.g }, x, t, b, huber)
+        "l1_loss" => {
+            let mut f = F { g: l.g };
+            let d = f.sub(x, t).map_err(sd)?;
+            f.un(UnFn::Abs, d)
         }
+        "smooth_l1_loss" | "huber_loss" => huber_like(l, name, call, (x, t), span)?,
         "binary_cross_entropy" => {
             l.check_range(x, xe, 0.0, 1.0, "binary_cross_entropy's input")?;
-            let mut f = F { g: l.g };
-            f.op(Op::Bce, &[x, t])
+            F { g: l.g }.op(Op::Bce, &[x, t])
         }
         "binary_cross_entropy_with_logits" => {
             let pw = match call.opt("pos_weight") {
-                Some(e) => {
-                    let p = l.num(e)?;
-                    fits(l.g, x, p, e, "pos_weight", false)?;
-                    Some(p)
-                }
+                Some(e) => Some(operand(l, x, e, "pos_weight")?),
                 None => None,
             };
             bce_logits(&mut F { g: l.g }, x, t, pw)
         }
         "kl_div" => {
-            let log_t = bool_opt(call, "log_target", false)?;
-            let mut f = F { g: l.g };
-            let r = if log_t {
-                // exp(target) * (target - input)
-                f.un(UnFn::Exp, t).and_then(|e| {
-                    let d = f.sub(t, x)?;
-                    f.mul(e, d)
-                })
-            } else {
-                // xlogy(target, target) - target * input
-                f.op(Op::Xlogy, &[t, t]).and_then(|a| {
-                    let b = f.mul(t, x)?;
-                    f.sub(a, b)
-                })
-            };
-            let r = r.map_err(sd)?;
+            let r = kl_div(l, call, x, t)?.map_err(sd)?;
             if mode == "batchmean" {
-                let rows = f.g.shape(r).first().copied().unwrap_or(1);
-                let s = f.sum_all(r).map_err(sd)?;
-                let k = f.k(rows as f64);
-                return Ok(LVal::Num(f.div(s, k).map_err(sd)?));
+                return batchmean(&mut F { g: l.g }, r).map(LVal::Num).map_err(sd);
             }
             Ok(r)
         }
@@ -175,14 +121,100 @@ pub fn loss(l: &mut Lowerer, name: &str, call: &Call, span: &Span) -> Result<LVa
     let n = n.map_err(sd)?;
     let n = match call.opt("weight") {
         Some(e) => {
-            let w = l.num(e)?;
-            fits(l.g, x, w, e, "weight", false)?;
+            let w = operand(l, x, e, "weight")?;
             F { g: l.g }.mul(n, w).map_err(sd)?
         }
         None => n,
     };
     let r = reduce(&mut F { g: l.g }, n, mode).map_err(sd)?;
     Ok(LVal::Num(r))
+}
+
+/// The loss's `reduction` (kl_div also takes "batchmean"; cosine_similarity
+/// has none: it is elementwise).
+fn reduction_mode(call: &Call, name: &str) -> Result<&'static str, LowerError> {
+    if name == "cosine_similarity" {
+        return Ok("none");
+    }
+    let allowed: &[&str] = if name == "kl_div" {
+        &["mean", "sum", "none", "batchmean"]
+    } else {
+        REDUCTIONS
+    };
+    choice_opt(call, name, "reduction", allowed)
+}
+
+/// What a loss's second operand is called and whether torch wants it of
+/// the input's very shape (else it broadcasts).
+fn second_operand(name: &str) -> (&'static str, bool) {
+    let exact = matches!(
+        name,
+        "binary_cross_entropy" | "binary_cross_entropy_with_logits"
+    );
+    match name {
+        "cosine_similarity" => ("second vector", exact),
+        _ => ("target", exact),
+    }
+}
+
+/// An operand `e` (`what`: a weight, pos_weight) that must broadcast with
+/// the input `x`.
+fn operand(l: &mut Lowerer, x: NodeId, e: &Expr, what: &'static str) -> Result<NodeId, LowerError> {
+    let w = l.num(e)?;
+    fits(l.g, x, w, e, what, false)?;
+    Ok(w)
+}
+
+/// smooth_l1_loss (beta >= 0) or huber_loss (delta > 0) of input and target.
+fn huber_like(
+    l: &mut Lowerer,
+    name: &str,
+    call: &Call,
+    (x, t): (NodeId, NodeId),
+    span: &Span,
+) -> Result<R, LowerError> {
+    let huber = name == "huber_loss";
+    let key = if huber { "delta" } else { "beta" };
+    let b = num_opt(l, call, key, 1.0)?;
+    if b < 0.0 || (huber && b == 0.0) {
+        let want = if huber { "> 0" } else { ">= 0" };
+        return Err(LowerError::LossOption {
+            loss: name.to_string(),
+            option: key,
+            want,
+            value: b,
+            span: opt_span(call, key, span),
+        });
+    }
+    Ok(smooth_l1(&mut F { g: l.g }, x, t, b, huber))
+}
+
+/// kl_div's pointwise terms, the target a probability or (log_target) a
+/// log-probability.
+fn kl_div(l: &mut Lowerer, call: &Call, x: NodeId, t: NodeId) -> Result<R, LowerError> {
+    let log_t = bool_opt(call, "log_target", false)?;
+    let mut f = F { g: l.g };
+    Ok(if log_t {
+        // exp(target) * (target - input)
+        f.un(UnFn::Exp, t).and_then(|e| {
+            let d = f.sub(t, x)?;
+            f.mul(e, d)
+        })
+    } else {
+        // xlogy(target, target) - target * input
+        f.op(Op::Xlogy, &[t, t]).and_then(|a| {
+            let b = f.mul(t, x)?;
+            f.sub(a, b)
+        })
+    })
+}
+
+/// kl_div's "batchmean": the sum over the first axis's length.
+fn batchmean(f: &mut F, r: NodeId) -> R {
+    let rows = f.g.shape(r).first().copied().unwrap_or(1);
+    let s = f.sum_all(r)?;
+    let k = f.k(rows as f64);
+    f.div(s, k)
 }
 
 /// torch's smooth_l1 (|d| < beta ? 0.5 d^2 / beta : |d| - beta / 2) and

@@ -325,4 +325,43 @@ mod tests {
         let gr = grad(&mut g, f, &[p]);
         assert_eq!(compiled(&g, &[f, gr[0]]), [23, 148, 1024, 0, 32]);
     }
+
+    #[test]
+    fn only_what_the_outputs_read_is_live_and_broadcasts_are_read_through() {
+        let mut g = Graph::new();
+        let x = g.param(0, vec![3]);
+        let y = g.param(1, vec![2, 1]);
+        let ex = g.expand(x, &[2, 3]).unwrap();
+        let p = g.node(Op::Mul, &[ex, y]).unwrap();
+        let unused = g.node(Op::Un(UnFn::Exp), &[y]).unwrap();
+        let nodes = Nodes::new(&g, &[p]);
+        let [x, y, ex, p, unused] = [x, y, ex, p, unused].map(|n| n as usize);
+        assert_eq!(nodes.args[p], vec![x, y]);
+        assert!(nodes.live[x] && nodes.live[y] && nodes.live[p]);
+        assert!(!nodes.live[ex] && !nodes.live[unused]);
+        assert_eq!(nodes.key(p), Some(6));
+        assert!(nodes.is_leaf(x) && nodes.is_free(x) && !nodes.is_free(p));
+    }
+
+    #[test]
+    fn a_matmul_reads_a_transposed_operand_untransposed() {
+        let mut g = Graph::new();
+        let a = g.param(0, vec![2, 3]);
+        let b = g.param(1, vec![4, 3]);
+        let bt = g.swap_last(b).unwrap();
+        let c = g.node(Op::MatMul, &[a, bt]).unwrap();
+        let nodes = Nodes::new(&g, &[c]);
+        let c = c as usize;
+        assert_eq!(nodes.args[c], vec![a as usize, b as usize]);
+        assert_eq!(nodes.trans[c], [false, true]);
+        assert!(!nodes.live[bt as usize]);
+    }
+
+    #[test]
+    fn permutes_that_move_only_unit_axes_are_aliases() {
+        assert!(keeps_layout(&[3, 1, 4], &[1, 0, 2]));
+        assert!(!keeps_layout(&[3, 1, 4], &[2, 1, 0]));
+        assert!(swaps_last(&[0, 2, 1]) && swaps_last(&[1, 0]));
+        assert!(!swaps_last(&[2, 1, 0]) && !swaps_last(&[0]));
+    }
 }

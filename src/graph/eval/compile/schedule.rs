@@ -205,3 +205,63 @@ impl<'a> Ready<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::ops::{Axis, Op, Red, UnFn};
+    use crate::graph::Graph;
+
+    fn units(g: &Graph, out: u32) -> Vec<(Vec<usize>, bool)> {
+        let nodes = Nodes::new(g, &[out]);
+        let s = Schedule::new(&nodes);
+        s.units.into_iter().map(|u| (u.nodes, u.group)).collect()
+    }
+
+    #[test]
+    fn a_sum_closes_its_group_before_its_readers_run() {
+        let mut g = Graph::new();
+        let x = g.param(0, vec![1000]);
+        let e = g.node(Op::Un(UnFn::Exp), &[x]).unwrap();
+        let s = g.reduce(Red::Sum, e, Axis::All).unwrap();
+        let m = g.node(Op::Mul, &[e, s]).unwrap();
+        let [e, s, m] = [e, s, m].map(|n| n as usize);
+        assert_eq!(
+            units(&g, m as u32),
+            vec![(vec![e, s], true), (vec![m], true)]
+        );
+    }
+
+    #[test]
+    fn same_sized_ops_fuse_around_a_small_one() {
+        let mut g = Graph::new();
+        let x = g.param(0, vec![1000]);
+        let y = g.param(1, vec![2]);
+        let e = g.node(Op::Un(UnFn::Exp), &[x]).unwrap();
+        let ys = g.node(Op::Un(UnFn::Sin), &[y]).unwrap();
+        let t = g.reduce(Red::Max, ys, Axis::All).unwrap();
+        let m = g.node(Op::Mul, &[e, t]).unwrap();
+        let [e, ys, t, m] = [e, ys, t, m].map(|n| n as usize);
+        // the small ops run first (sin over 2 elements is a group of its
+        // own), then one group of the big ones
+        assert_eq!(
+            units(&g, m as u32),
+            vec![(vec![ys], true), (vec![t], false), (vec![e, m], true)]
+        );
+    }
+
+    #[test]
+    fn scalar_graphs_keep_the_graph_order() {
+        let mut g = Graph::new();
+        let x = g.param(0, vec![]);
+        let a = g.node(Op::Un(UnFn::Sin), &[x]).unwrap();
+        let b = g.node(Op::Un(UnFn::Cos), &[x]).unwrap();
+        let c = g.node(Op::Add, &[b, a]).unwrap();
+        let nodes = Nodes::new(&g, &[c]);
+        let s = Schedule::new(&nodes);
+        assert!(s.simple);
+        assert_eq!(s.free_order, vec![x as usize]);
+        let order: Vec<usize> = s.units.iter().flat_map(|u| u.nodes.clone()).collect();
+        assert_eq!(order, [a, b, c].map(|n| n as usize));
+    }
+}

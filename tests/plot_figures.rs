@@ -8,6 +8,10 @@
 //! (-1, 2) and Himmelblau with MIGRAD from (0, 0) and (-2, 0), whose traced
 //! points (from `--json --trace`) are checked against both files.
 
+#[path = "common/geometry.rs"]
+mod geometry;
+
+use geometry::dist;
 use serde_json::Value;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -134,17 +138,6 @@ fn image(file: &Path) -> Image {
             .map(|c| [c[0], c[1], c[2]])
             .collect(),
     }
-}
-
-fn dist(p: (f64, f64), a: (f64, f64), b: (f64, f64)) -> f64 {
-    let (dx, dy) = (b.0 - a.0, b.1 - a.1);
-    let len2 = dx * dx + dy * dy;
-    let t = if len2 > 0.0 {
-        (((p.0 - a.0) * dx + (p.1 - a.1) * dy) / len2).clamp(0.0, 1.0)
-    } else {
-        0.0
-    };
-    ((p.0 - a.0 - t * dx).powi(2) + (p.1 - a.1 - t * dy).powi(2)).sqrt()
 }
 
 /// Pixels of colour `c` (within a small tolerance) outside `skip` that lie

@@ -4,8 +4,12 @@
 //! the PNG's pixels (no path colour away from a traced segment, even at
 //! sharp turns and off the axes), error paths and sparklines.
 
+#[path = "../../tests/common/geometry.rs"]
+mod geometry;
+
 use super::contour::default_levels;
 use super::*;
+use geometry::dist;
 use std::path::PathBuf;
 
 /// A fresh, empty directory for one test (removed by `Drop`).
@@ -132,18 +136,6 @@ fn texts(svg: &str) -> Vec<String> {
             Some(body[..body.find("</text>")?].to_string())
         })
         .collect()
-}
-
-/// Distance from `p` to the segment `a`-`b`.
-fn dist(p: (f64, f64), a: (f64, f64), b: (f64, f64)) -> f64 {
-    let (dx, dy) = (b.0 - a.0, b.1 - a.1);
-    let len2 = dx * dx + dy * dy;
-    let t = if len2 > 0.0 {
-        (((p.0 - a.0) * dx + (p.1 - a.1) * dy) / len2).clamp(0.0, 1.0)
-    } else {
-        0.0
-    };
-    ((p.0 - a.0 - t * dx).powi(2) + (p.1 - a.1 - t * dy).powi(2)).sqrt()
 }
 
 #[test]

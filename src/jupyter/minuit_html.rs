@@ -66,80 +66,58 @@ fn style(good: bool, bad_style: &'static str) -> &'static str {
     }
 }
 
-/// The function-minimum box.
+/// The function-minimum box: the minimizer's name over two columns, the
+/// minimum and call count, EDM and time (each with iminuit's tooltip),
+/// then three rows of coloured validity flags.
 pub fn fmin_html(m: &FunctionMinimum, algorithm: &str) -> String {
     let ff: Vec<String> = fmin_fields(m, algorithm).iter().map(|f| esc(f)).collect();
-    let center = |ok: bool, bad: &'static str| format!("text-align:center;{}", style(ok, bad));
-    let cov = if m.hesse_failed {
+    let (left, center) = ("text-align:left", "text-align:center");
+    let titled = |k: usize, align: &str, title: &str| {
+        cell("td", &ff[k], &[("style", align), ("title", title)])
+    };
+    let flag = |k: usize, colour: &str| {
+        let style = format!("text-align:center;{colour}");
+        cell("td", &ff[k], &[("style", &style)])
+    };
+    let name = cell(
+        "th",
+        &ff[0],
+        &[("colspan", "2"), ("style", center), ("title", "Minimizer")],
+    );
+    let calls = "Total number of function and (optional) gradient evaluations";
+    let cov = covariance_style(m);
+    table(&[
+        row(&[name]),
+        row(&[
+            titled(1, left, "Minimum value of function"),
+            titled(2, center, calls),
+        ]),
+        row(&[
+            titled(3, left, "Estimated distance to minimum and goal"),
+            titled(4, center, "Total run time of algorithms"),
+        ]),
+        row(&[
+            flag(5, style(m.valid, BAD)),
+            flag(6, style(!m.above_max_edm, BAD)),
+        ]),
+        row(&[
+            flag(7, style(!m.at_limit, WARN)),
+            flag(8, style(!m.call_limit, BAD)),
+        ]),
+        row(&[flag(9, cov), flag(10, cov)]),
+    ])
+}
+
+/// The covariance cells' colour: bad when HESSE failed, a warning when
+/// the matrix is only approximate.
+fn covariance_style(m: &FunctionMinimum) -> &'static str {
+    if m.hesse_failed {
         BAD
     } else if m.accurate {
         GOOD
     } else {
         WARN
-    };
-    let cov = format!("text-align:center;{cov}");
-    table(&[
-        row(&[cell(
-            "th",
-            &ff[0],
-            &[
-                ("colspan", "2"),
-                ("style", "text-align:center"),
-                ("title", "Minimizer"),
-            ],
-        )]),
-        row(&[
-            cell(
-                "td",
-                &ff[1],
-                &[
-                    ("style", "text-align:left"),
-                    ("title", "Minimum value of function"),
-                ],
-            ),
-            cell(
-                "td",
-                &ff[2],
-                &[
-                    ("style", "text-align:center"),
-                    (
-                        "title",
-                        "Total number of function and (optional) gradient evaluations",
-                    ),
-                ],
-            ),
-        ]),
-        row(&[
-            cell(
-                "td",
-                &ff[3],
-                &[
-                    ("style", "text-align:left"),
-                    ("title", "Estimated distance to minimum and goal"),
-                ],
-            ),
-            cell(
-                "td",
-                &ff[4],
-                &[
-                    ("style", "text-align:center"),
-                    ("title", "Total run time of algorithms"),
-                ],
-            ),
-        ]),
-        row(&[
-            cell("td", &ff[5], &[("style", &center(m.valid, BAD))]),
-            cell("td", &ff[6], &[("style", &center(!m.above_max_edm, BAD))]),
-        ]),
-        row(&[
-            cell("td", &ff[7], &[("style", &center(!m.at_limit, WARN))]),
-            cell("td", &ff[8], &[("style", &center(!m.call_limit, BAD))]),
-        ]),
-        row(&[
-            cell("td", &ff[9], &[("style", &cov)]),
-            cell("td", &ff[10], &[("style", &cov)]),
-        ]),
-    ])
+    }
 }
 
 /// `%.3G` (iminuit's limits in HTML).

@@ -10,6 +10,9 @@
 //! `{"kind": "plot", "line", "plot", "file"}`; and the chapter's figures of
 //! `examples/plots.loss`.
 
+mod common;
+
+use common::assert_contains;
 use serde_json::Value;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -457,16 +460,8 @@ fn overwrites_an_existing_figure() {
 /// stderr's location `FILE:LINE:COL` is on `line`.
 fn assert_diag(r: &Run, code: &str, line: usize) {
     assert_eq!(r.code, Some(1), "exit status\nstderr:\n{}", r.stderr);
-    assert!(
-        r.stderr.contains(&format!("error[{code}]")),
-        "no {code} in:\n{}",
-        r.stderr
-    );
-    assert!(
-        r.stderr.contains(&format!("s.loss:{line}:")),
-        "not on line {line}:\n{}",
-        r.stderr
-    );
+    assert_contains(&r.stderr, &format!("error[{code}]"));
+    assert_contains(&r.stderr, &format!("s.loss:{line}:"));
     assert!(!r.stderr.contains("panicked"));
 }
 

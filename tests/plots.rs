@@ -13,6 +13,7 @@
 mod common;
 
 use common::assert_contains;
+use common::figures::attr;
 use serde_json::Value;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -109,14 +110,6 @@ fn unescape(s: &str) -> String {
         .replace("&lt;", "<")
         .replace("&gt;", ">")
         .replace("&amp;", "&")
-}
-
-/// The value of attribute `name` in one element's text.
-fn attr<'a>(elem: &'a str, name: &str) -> Option<&'a str> {
-    let key = format!(" {name}=\"");
-    let i = elem.find(&key)? + key.len();
-    let j = elem[i..].find('"')?;
-    Some(&elem[i..i + j])
 }
 
 /// Every element `<tag ...>` as its opening-tag text.

@@ -7,7 +7,7 @@
 //! `dead_code` allowance.
 #![allow(dead_code)]
 
-pub mod geometry;
+pub mod figures;
 pub mod interrupt;
 pub mod repl;
 pub mod tables;

@@ -381,6 +381,19 @@ pub const KEYWORDS: &[&str] = &[
     "not", "true", "false",
 ];
 
+/// The words special only in a minimize statement (SPEC 2, 5.1, 5.2):
+/// names elsewhere, keywords where `training_words` makes them so.
+pub const TRAINING_WORDS: &[&str] = &[
+    "schedule",
+    "per",
+    "step",
+    "epochs",
+    "batch",
+    "shuffle",
+    "drop_last",
+    "watch",
+];
+
 /// Brackets may nest this deep; deeper input is refused by the lexer, so no
 /// later recursive pass can overflow the stack on it.
 pub const MAX_NESTING: usize = 1000;
@@ -606,6 +619,26 @@ mod tests {
                      expect within seed hesse minos plot over to and or not true false";
         for w in words.split_whitespace() {
             assert!(KEYWORDS.contains(&w), "{w}");
+        }
+    }
+
+    #[test]
+    fn the_training_words_are_the_training_tokens() {
+        let toks = [
+            Tok::Schedule,
+            Tok::Per,
+            Tok::Step,
+            Tok::Epochs,
+            Tok::Batch,
+            Tok::Shuffle,
+            Tok::DropLast,
+            Tok::Watch,
+        ];
+        let words: Vec<&str> = toks.iter().filter_map(Tok::keyword).collect();
+        assert_eq!(words, TRAINING_WORDS);
+        // Outside a minimize statement each is a name.
+        for w in TRAINING_WORDS {
+            assert_eq!(kinds(w), [Tok::Ident(w.to_string())]);
         }
     }
 

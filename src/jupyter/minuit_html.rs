@@ -140,60 +140,74 @@ pub fn params_html(rows: &[ParamRow]) -> String {
     let mut cells = vec![cell("td", "", &[])];
     cells.extend(head.iter().map(|(h, t)| cell("th", h, &[("title", t)])));
     let mut out = vec![row(&cells)];
-    for (i, p) in rows.iter().enumerate() {
-        let mut errs: Vec<f64> = p.error.into_iter().collect();
-        if let Some((lo, hi)) = p.minos {
-            errs.extend([lo, hi]);
-        }
-        let nums = pdg_format(Some(p.value), &errs);
-        let num = |k: usize| nums.get(k).cloned().unwrap_or_default();
-        let (v, e) = (
-            num(0),
-            if p.error.is_some() {
-                num(1)
-            } else {
-                String::new()
-            },
-        );
-        let (mlo, mhi) = match p.minos {
-            Some(_) => (num(nums.len() - 2), num(nums.len() - 1)),
-            None => (String::new(), String::new()),
-        };
-        // A limit within reach of an error is flagged, as iminuit does.
-        let reach_lo = p.lower.is_some_and(|lo| {
-            p.error.is_some_and(|e| p.value - e < lo)
-                || p.minos.is_some_and(|(ml, _)| p.value + ml < lo)
-        });
-        let reach_hi = p.upper.is_some_and(|hi| {
-            p.error.is_some_and(|e| p.value + e > hi)
-                || p.minos.is_some_and(|(_, mu)| p.value + mu > hi)
-        });
-        let warn = |b: bool| if b { WARN } else { "" };
-        out.push(row(&[
-            cell("th", &i.to_string(), &[]),
-            cell(
-                "td",
-                &esc(&p.name),
-                &[("style", warn(reach_lo || reach_hi))],
-            ),
-            cell("td", &v, &[]),
-            cell("td", &e, &[]),
-            cell("td", &mlo, &[]),
-            cell("td", &mhi, &[]),
-            cell(
-                "td",
-                &p.lower.map(upper_g).unwrap_or_default(),
-                &[("style", warn(reach_lo))],
-            ),
-            cell(
-                "td",
-                &p.upper.map(upper_g).unwrap_or_default(),
-                &[("style", warn(reach_hi))],
-            ),
-            cell("td", if p.fixed { "yes" } else { "" }, &[]),
-        ]));
-    }
+    out.extend(rows.iter().enumerate().map(|(i, p)| param_row(i, p)));
     table(&out)
+}
+
+/// One parameter's row: its number, name, value and errors in PDG form,
+/// limits and whether it is fixed.
+fn param_row(i: usize, p: &ParamRow) -> String {
+    let [v, e, mlo, mhi] = param_numbers(p);
+    let (reach_lo, reach_hi) = limits_reached(p);
+    let warn = |b: bool| if b { WARN } else { "" };
+    row(&[
+        cell("th", &i.to_string(), &[]),
+        cell(
+            "td",
+            &esc(&p.name),
+            &[("style", warn(reach_lo || reach_hi))],
+        ),
+        cell("td", &v, &[]),
+        cell("td", &e, &[]),
+        cell("td", &mlo, &[]),
+        cell("td", &mhi, &[]),
+        cell(
+            "td",
+            &p.lower.map(upper_g).unwrap_or_default(),
+            &[("style", warn(reach_lo))],
+        ),
+        cell(
+            "td",
+            &p.upper.map(upper_g).unwrap_or_default(),
+            &[("style", warn(reach_hi))],
+        ),
+        cell("td", if p.fixed { "yes" } else { "" }, &[]),
+    ])
+}
+
+/// Value, HESSE error and MINOS errors, formatted together (PDG rules);
+/// empty where there is none.
+fn param_numbers(p: &ParamRow) -> [String; 4] {
+    let mut errs: Vec<f64> = p.error.into_iter().collect();
+    if let Some((lo, hi)) = p.minos {
+        errs.extend([lo, hi]);
+    }
+    let nums = pdg_format(Some(p.value), &errs);
+    let num = |k: usize| nums.get(k).cloned().unwrap_or_default();
+    let e = if p.error.is_some() {
+        num(1)
+    } else {
+        String::new()
+    };
+    let (mlo, mhi) = match p.minos {
+        Some(_) => (num(nums.len() - 2), num(nums.len() - 1)),
+        None => (String::new(), String::new()),
+    };
+    [num(0), e, mlo, mhi]
+}
+
+/// Whether an error reaches past the lower and the upper limit (iminuit
+/// flags such a limit).
+fn limits_reached(p: &ParamRow) -> (bool, bool) {
+    let lo = p.lower.is_some_and(|lo| {
+        p.error.is_some_and(|e| p.value - e < lo)
+            || p.minos.is_some_and(|(ml, _)| p.value + ml < lo)
+    });
+    let hi = p.upper.is_some_and(|hi| {
+        p.error.is_some_and(|e| p.value + e > hi)
+            || p.minos.is_some_and(|(_, mu)| p.value + mu > hi)
+    });
+    (lo, hi)
 }
 
 /// The MINOS table: errors and the five flags of each side.

@@ -159,10 +159,10 @@ fn grid_to_data(grid: &[f64], c: f64) -> f64 {
     }
 }
 
-/// Everything drawn inside the plotting area, in pixels.
 /// Closed rings in pixels: a band's outer boundaries and holes.
 type Rings = Vec<Vec<(f64, f64)>>;
 
+/// Everything drawn inside the plotting area, in pixels.
 struct Layers {
     /// Band index and its rings.
     bands: Vec<(usize, Rings)>,

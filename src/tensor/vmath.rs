@@ -204,14 +204,23 @@ macro_rules! dispatch {
     }};
 }
 
+/// Whether `outside` holds for any element: an or over the whole block
+/// (no early exit, so it vectorizes), before the rare scalar fix-up pass.
+#[inline(always)]
+fn any(x: &[f64], outside: impl Fn(f64) -> bool) -> bool {
+    x.iter().fold(false, |b, &v| b | outside(v))
+}
+
 #[inline(always)]
 fn exp_block(x: &[f64], out: &mut [f64]) {
     for (o, &v) in out.iter_mut().zip(x) {
         *o = exp_core(v);
     }
-    for (o, &v) in out.iter_mut().zip(x) {
-        if exp_outside(v) {
-            *o = v.exp();
+    if any(x, exp_outside) {
+        for (o, &v) in out.iter_mut().zip(x) {
+            if exp_outside(v) {
+                *o = v.exp();
+            }
         }
     }
 }
@@ -221,9 +230,11 @@ fn sigmoid_block(x: &[f64], out: &mut [f64]) {
     for (o, &v) in out.iter_mut().zip(x) {
         *o = exp_core(-v);
     }
-    for (o, &v) in out.iter_mut().zip(x) {
-        if exp_outside(-v) {
-            *o = (-v).exp();
+    if any(x, exp_outside) {
+        for (o, &v) in out.iter_mut().zip(x) {
+            if exp_outside(-v) {
+                *o = (-v).exp();
+            }
         }
     }
     for o in out.iter_mut() {
@@ -236,9 +247,11 @@ fn log_block(x: &[f64], out: &mut [f64]) {
     for (o, &v) in out.iter_mut().zip(x) {
         *o = log_core(v);
     }
-    for (o, &v) in out.iter_mut().zip(x) {
-        if log_outside(v) {
-            *o = v.ln();
+    if any(x, log_outside) {
+        for (o, &v) in out.iter_mut().zip(x) {
+            if log_outside(v) {
+                *o = v.ln();
+            }
         }
     }
 }

@@ -513,14 +513,7 @@ fn times(g: &mut Graph, u: Unary, d: UnFn) -> NodeId {
 
 /// Roots, exponentials, logarithms and the trigonometric functions.
 fn elementary(g: &mut Graph, u: Unary) -> NodeId {
-    let Unary {
-        y,
-        x,
-        gi,
-        one,
-        zero,
-        ..
-    } = u;
+    let (y, x, gi, one, zero) = (u.y, u.x, u.gi, u.one, u.zero);
     match u.f {
         UnFn::Sqrt => half_over(g, u),
         UnFn::StdSqrt => {
@@ -584,14 +577,7 @@ fn half_over(g: &mut Graph, u: Unary) -> NodeId {
 
 /// The hyperbolic tangent and the activations.
 fn activation(g: &mut Graph, u: Unary) -> NodeId {
-    let Unary {
-        y,
-        x,
-        gi,
-        one,
-        zero,
-        ..
-    } = u;
+    let (y, x, gi, one, zero) = (u.y, u.x, u.gi, u.one, u.zero);
     match u.f {
         UnFn::Tanh => {
             // torch: grad * (1 - y * y)

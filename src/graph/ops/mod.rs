@@ -432,20 +432,15 @@ pub enum OpKind {
 /// One element of `op` applied to scalar arguments.
 #[inline]
 pub fn eval_scalar(op: Op, a: &[f64]) -> f64 {
+    if !op.is_elementwise() {
+        // a leaf, or a structural op of one element: that element (the
+        // empty product of prod's derivative is 1)
+        return match op {
+            Op::ProdExcl(_) => 1.0,
+            _ => a.first().copied().unwrap_or(0.0),
+        };
+    }
     match op {
-        Op::Const(_)
-        | Op::Param(_)
-        | Op::Input(_)
-        | Op::SumTo(_)
-        | Op::Reshape(_)
-        | Op::Expand(_)
-        | Op::Permute(_)
-        | Op::Index(_)
-        | Op::IndexAdj(_)
-        | Op::Stack
-        | Op::MatMul
-        | Op::Reduce(..) => a.first().copied().unwrap_or(0.0),
-        Op::ProdExcl(_) => 1.0,
         Op::Neg => -a[0],
         Op::Add => a[0] + a[1],
         Op::Sub => a[0] - a[1],
@@ -467,6 +462,7 @@ pub fn eval_scalar(op: Op, a: &[f64]) -> f64 {
         Op::And => and(a[0], a[1]),
         Op::Or => or(a[0], a[1]),
         Op::Not => not(a[0]),
+        _ => unreachable!("the ops that are not elementwise returned above"),
     }
 }
 

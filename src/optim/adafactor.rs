@@ -362,6 +362,31 @@ mod tests {
     }
 
     #[test]
+    fn the_factored_estimate_is_the_outer_product_over_the_row_mean() {
+        // g = [[3, 4], [0, 0]] into fresh means with weight 1 (norms exact):
+        // the row means of g^2 are [12.5, 0], the column means [4.5, 8].
+        let g = [3.0, 4.0, 0.0, 0.0];
+        let (mut rv, mut cv) = ([0.0; 2], [0.0; 2]);
+        factored_means(&g, &mut rv, &mut cv, 1.0);
+        assert_eq!((rv, cv), ([12.5, 0.0], [4.5, 8.0]));
+        let mut u = [0.0; 4];
+        factored_estimate(&rv, &cv, 1e-30, &mut u);
+        let mean = 6.25;
+        assert_eq!(u, [12.5 * 4.5 / mean, 12.5 * 8.0 / mean, 0.0, 0.0]);
+        // the row mean is floored at eps1
+        factored_estimate(&[0.5, 0.5], &cv, 2.0, &mut u);
+        assert_eq!(
+            u,
+            [
+                0.5 * 4.5 / 2.0,
+                0.5 * 8.0 / 2.0,
+                0.5 * 4.5 / 2.0,
+                0.5 * 8.0 / 2.0
+            ]
+        );
+    }
+
+    #[test]
     fn reference() {
         follow_case("adafactor");
     }

@@ -480,6 +480,20 @@ mod tests {
     }
 
     #[test]
+    fn every_op_has_one_kind_and_elementwise_follows_it() {
+        assert_eq!(Op::Param(0).kind(), OpKind::Leaf);
+        assert_eq!(Op::PowC.kind(), OpKind::Arithmetic);
+        assert_eq!(Op::Un(UnFn::Exp).kind(), OpKind::Unary(UnFn::Exp));
+        assert_eq!(Op::Where.kind(), OpKind::Elementwise);
+        assert_eq!(Op::MatMul.kind(), OpKind::Structural);
+        assert!(Op::Bce.is_elementwise() && Op::Neg.is_elementwise());
+        assert!(!Op::Input(0).is_elementwise() && !Op::Stack.is_elementwise());
+        // what folding a non-elementwise op of one element gives
+        assert_eq!(eval_scalar(Op::Reduce(Red::Sum, Axis::All), &[3.0]), 3.0);
+        assert_eq!(eval_scalar(Op::ProdExcl(Axis::All), &[3.0]), 1.0);
+    }
+
+    #[test]
     fn kinks_and_nan() {
         assert_eq!(UnFn::Relu.apply(-0.0), 0.0);
         assert!(UnFn::Relu.apply(f64::NAN).is_nan());

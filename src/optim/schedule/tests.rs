@@ -95,80 +95,63 @@ fn both() -> [Case; 2] {
     ]
 }
 
-/// The step-wise decays of training.json, by case id.
-fn decay_cases() -> Vec<(&'static str, SchedSpec)> {
+/// `name(option=value, ...)`.
+fn sched(name: &str, args: Vec<(&str, OptValue)>) -> SchedSpec {
+    spec(name, args.into_iter().map(|(k, v)| arg(k, v)).collect())
+}
+
+/// The simple schedules of training.json, by case id.
+fn simple_cases() -> Vec<(&'static str, SchedSpec)> {
+    let milestones = list(&[5.0, 12.0, 20.0]);
+    let linear = vec![
+        ("start_factor", n(0.1)),
+        ("end_factor", n(1.0)),
+        ("total_iters", n(10.0)),
+    ];
+    let warm = vec![("T_0", n(5.0)), ("T_mult", n(2.0)), ("eta_min", n(0.0005))];
     vec![
         (
             "step_lr",
-            spec(
-                "step_lr",
-                vec![arg("step_size", n(7.0)), arg("gamma", n(0.5))],
-            ),
+            sched("step_lr", vec![("step_size", n(7.0)), ("gamma", n(0.5))]),
         ),
         (
             "multi_step_lr",
-            spec(
+            sched(
                 "multi_step_lr",
-                vec![
-                    arg("milestones", list(&[5.0, 12.0, 20.0])),
-                    arg("gamma", n(0.3)),
-                ],
+                vec![("milestones", milestones), ("gamma", n(0.3))],
             ),
         ),
         (
             "constant_lr",
-            spec(
+            sched(
                 "constant_lr",
-                vec![arg("factor", n(0.25)), arg("total_iters", n(6.0))],
+                vec![("factor", n(0.25)), ("total_iters", n(6.0))],
             ),
         ),
-        ("constant_lr-default", spec("constant_lr", vec![])),
-        (
-            "linear_lr",
-            spec(
-                "linear_lr",
-                vec![
-                    arg("start_factor", n(0.1)),
-                    arg("end_factor", n(1.0)),
-                    arg("total_iters", n(10.0)),
-                ],
-            ),
-        ),
-        ("linear_lr-default", spec("linear_lr", vec![])),
-    ]
-}
-
-/// The smooth decays and annealings of training.json, by case id.
-fn annealing_cases() -> Vec<(&'static str, SchedSpec)> {
-    vec![
+        ("constant_lr-default", sched("constant_lr", vec![])),
+        ("linear_lr", sched("linear_lr", linear)),
+        ("linear_lr-default", sched("linear_lr", vec![])),
         (
             "exponential_lr",
-            spec("exponential_lr", vec![arg("gamma", n(0.93))]),
+            sched("exponential_lr", vec![("gamma", n(0.93))]),
         ),
         (
             "polynomial_lr",
-            spec(
+            sched(
                 "polynomial_lr",
-                vec![arg("total_iters", n(15.0)), arg("power", n(2.0))],
+                vec![("total_iters", n(15.0)), ("power", n(2.0))],
             ),
         ),
         (
             "cosine_annealing_lr",
-            spec(
+            sched(
                 "cosine_annealing_lr",
-                vec![arg("T_max", n(12.0)), arg("eta_min", n(0.001))],
+                vec![("T_max", n(12.0)), ("eta_min", n(0.001))],
             ),
         ),
         (
             "cosine_warm_restarts",
-            spec(
-                "cosine_annealing_warm_restarts",
-                vec![
-                    arg("T_0", n(5.0)),
-                    arg("T_mult", n(2.0)),
-                    arg("eta_min", n(0.0005)),
-                ],
-            ),
+            sched("cosine_annealing_warm_restarts", warm),
         ),
     ]
 }
@@ -176,7 +159,7 @@ fn annealing_cases() -> Vec<(&'static str, SchedSpec)> {
 #[test]
 fn simple_schedules_follow_torch() {
     for (opt, lr, m) in both() {
-        for (id, s) in decay_cases().into_iter().chain(annealing_cases()) {
+        for (id, s) in simple_cases() {
             assert_follows(&format!("sched-{id}-{opt}"), &lrs(s, &ctx(lr, m, 30), 30));
         }
     }

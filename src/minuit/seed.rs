@@ -164,15 +164,20 @@ fn exact_grad_g2(ctx: &mut Ctx, x: &Vector) -> Grad {
     }
 }
 
-/// The exact-derivative seed: value, gradient and Hessian at x0; negative
-/// curvature along a coordinate is first left by line searches; the matrix
-/// is the inverse of the (positive-definite) Hessian, or `cov` if the
-/// Hessian cannot be had.
+/// The exact-derivative seed: value and gradient at x0, and the matrix a
+/// known covariance `cov` (a MINOS or contour fit started from the
+/// minimum), as Minuit2's MnSeedGenerator takes the state's covariance
+/// whenever it has one; else the exact Hessian, negative curvature along a
+/// coordinate first left by line searches, and the matrix its inverse.
 pub fn seed_exact(ctx: &mut Ctx, x0: &Vector, cov: Option<&Matrix>, strat: &Strategy) -> State {
     let prec = *ctx.trafo.precision();
     let n = x0.len();
     let f = ctx.value(x0);
     let g = ctx.gradient(x0);
+    if let Some(c) = cov.filter(|c| c.nrows() == n) {
+        // (no Hessian: over many events it costs several gradients)
+        return state_from_cov(x0.clone(), f, g, c, ctx.calls());
+    }
     let h = exact_hessian(ctx, x0, &g);
     let (mut x, mut f, mut g, mut h) = (x0.clone(), f, g, h);
     if let Some(hm) = &h {
@@ -203,8 +208,8 @@ pub fn seed_exact(ctx: &mut Ctx, x0: &Vector, cov: Option<&Matrix>, strat: &Stra
             h = exact_hessian(ctx, &x, &g);
         }
     }
-    match (h, cov) {
-        (Some(hm), _) if (0..n).any(|i| hm[(i, i)] < 0.0) => {
+    match h {
+        Some(hm) if (0..n).any(|i| hm[(i, i)] < 0.0) => {
             // negative curvature left after the line searches: Minuit2's
             // seed matrix is diag(1/G2), not positive definite, and MIGRAD
             // stops at once ("Initial matrix not pos.def.")
@@ -238,27 +243,9 @@ pub fn seed_exact(ctx: &mut Ctx, x0: &Vector, cov: Option<&Matrix>, strat: &Stra
                 nfcn: ctx.calls(),
             }
         }
-        (Some(hm), _) => {
+        Some(hm) => {
             let gstep = Vector::from_element(n, 1.0);
             state_from_hessian(&x, f, g, hm, gstep, &prec, ctx.calls())
-        }
-        (None, Some(c)) if c.nrows() == n => {
-            let e = edm(&g, c);
-            State {
-                x,
-                fval: f,
-                grad: Grad {
-                    g,
-                    g2: Vector::from_iterator(n, (0..n).map(|i| 1.0 / c[(i, i)])),
-                    gstep: Vector::from_element(n, 1.0),
-                    analytical: true,
-                },
-                v: c.clone(),
-                dcovar: 0.0,
-                status: ErrStatus::PosDef,
-                edm: e,
-                nfcn: ctx.calls(),
-            }
         }
         _ => {
             let v = Matrix::identity(n, n);
@@ -279,5 +266,27 @@ pub fn seed_exact(ctx: &mut Ctx, x0: &Vector, cov: Option<&Matrix>, strat: &Stra
                 nfcn: ctx.calls(),
             }
         }
+    }
+}
+
+/// The seed with a known covariance `c` as its matrix (dcovar 0, as in
+/// MnSeedGenerator); G2 is the inverse of its diagonal.
+fn state_from_cov(x: Vector, f: f64, g: Vector, c: &Matrix, nfcn: usize) -> State {
+    let n = x.len();
+    let e = edm(&g, c);
+    State {
+        x,
+        fval: f,
+        grad: Grad {
+            g,
+            g2: Vector::from_iterator(n, (0..n).map(|i| 1.0 / c[(i, i)])),
+            gstep: Vector::from_element(n, 1.0),
+            analytical: true,
+        },
+        v: c.clone(),
+        dcovar: 0.0,
+        status: ErrStatus::PosDef,
+        edm: e,
+        nfcn,
     }
 }

@@ -150,6 +150,16 @@ fn reader<'a>(
     OptReader::new(what, args).map_err(|e| opt_diag(e, span))
 }
 
+/// The `points` option: `default`, from `least` to 100000.
+fn read_points(r: &mut OptReader, default: i64, least: i64, span: &Span) -> Result<usize, Diag> {
+    let rd = |e| opt_diag(e, span);
+    let n = r.int("points", default).map_err(rd)?;
+    let allowed = format!("points must be >= {least}");
+    r.check("points", (least..=100_000).contains(&n), n, &allowed)
+        .map_err(rd)?;
+    Ok(n as usize)
+}
+
 /// A confidence level option: > 0.
 fn read_cl(r: &mut OptReader, span: &Span) -> Result<Option<f64>, Diag> {
     let rd = |e| opt_diag(e, span);
@@ -237,17 +247,9 @@ fn contour_opts(s: &Session, opts: &[Arg], span: &Span) -> Result<(f64, usize), 
     let args = option_args(s, opts)?;
     let mut r = reader("contour", &args, span)?;
     let cl = read_cl(&mut r, span)?.unwrap_or(0.68);
-    let rd = |e| opt_diag(e, span);
-    let n = r.int("points", 100).map_err(rd)?;
-    r.check(
-        "points",
-        (4..=100_000).contains(&n),
-        n,
-        "points must be >= 4",
-    )
-    .map_err(rd)?;
-    r.finish().map_err(rd)?;
-    Ok((cl, n as usize))
+    let n = read_points(&mut r, 100, 4, span)?;
+    r.finish().map_err(|e| opt_diag(e, span))?;
+    Ok((cl, n))
 }
 
 /// A MINOS contour of the last fit, as `contour` and `plot mncontour` use it.
@@ -337,14 +339,7 @@ fn profile_opts(s: &Session, opts: &[Arg], span: &Span) -> Result<(usize, f64), 
     let args = option_args(s, opts)?;
     let mut r = reader("profile", &args, span)?;
     let rd = |e| opt_diag(e, span);
-    let n = r.int("points", 30).map_err(rd)?;
-    r.check(
-        "points",
-        (2..=100_000).contains(&n),
-        n,
-        "points must be >= 2",
-    )
-    .map_err(rd)?;
+    let n = read_points(&mut r, 30, 2, span)?;
     let bound = r.num("bound", 2.0).map_err(rd)?;
     r.check(
         "bound",
@@ -354,7 +349,7 @@ fn profile_opts(s: &Session, opts: &[Arg], span: &Span) -> Result<(usize, f64), 
     )
     .map_err(rd)?;
     r.finish().map_err(rd)?;
-    Ok((n as usize, bound))
+    Ok((n, bound))
 }
 
 /// The profile of the last fit and the profiled parameter's name.
@@ -433,20 +428,12 @@ pub fn mncontour_figure(
     let rest: Vec<Arg> = rest.into_iter().cloned().collect();
     let args = option_args(s, &rest)?;
     let mut r = reader("mncontour", &args, &st.span)?;
-    let rd = |e| opt_diag(e, &st.span);
-    let n = r.int("points", 100).map_err(rd)?;
-    r.check(
-        "points",
-        (4..=100_000).contains(&n),
-        n,
-        "points must be >= 4",
-    )
-    .map_err(rd)?;
-    r.finish().map_err(rd)?;
+    let n = read_points(&mut r, 100, 4, &st.span)?;
+    r.finish().map_err(|e| opt_diag(e, &st.span))?;
     let mut contours = Vec::with_capacity(levels.len());
     let mut names = [String::new(), String::new()];
     for &cl in &levels {
-        let (c, nm) = compute_contour(s, x, y, cl, n as usize, st)?;
+        let (c, nm) = compute_contour(s, x, y, cl, n, st)?;
         if !c.valid {
             let _ = writeln!(
                 s.err,

@@ -387,23 +387,8 @@ fn class_loss(l: &mut Lowerer, name: &str, call: &Call, span: &Span) -> Result<L
             span: opt_span(call, "label_smoothing", span),
         });
     }
-    let mut bshape = vec![1; xs.len()];
-    bshape[cax] = c;
     let weight = match call.opt("weight") {
-        Some(e) => {
-            let w = l.num(e)?;
-            if l.g.shape(w) != [c] {
-                return Err(LowerError::ClassWeight {
-                    shape: l.g.shape(w).to_vec(),
-                    classes: c,
-                    span: e.span.clone(),
-                });
-            }
-            Some(
-                l.g.reshape(w, &bshape)
-                    .map_err(|e| shape_mismatch(e, span))?,
-            )
-        }
+        Some(e) => Some(class_weight(l, e, (&xs, cax), span)?),
         None => None,
     };
     let t = l.num(te)?;
@@ -438,6 +423,28 @@ fn class_loss(l: &mut Lowerer, name: &str, call: &Call, span: &Span) -> Result<L
     };
     let r = index_loss(&mut f, input, m, weight, ax, c, ls, mode).map_err(sd)?;
     Ok(LVal::Num(r))
+}
+
+/// A class loss's `weight` (`e`: one number per class of an input of shape
+/// `xs` with its classes on axis `cax`), shaped to broadcast along that axis.
+fn class_weight(
+    l: &mut Lowerer,
+    e: &Expr,
+    (xs, cax): (&[usize], usize),
+    span: &Span,
+) -> Result<NodeId, LowerError> {
+    let c = xs[cax];
+    let w = l.num(e)?;
+    if l.g.shape(w) != [c] {
+        return Err(LowerError::ClassWeight {
+            shape: l.g.shape(w).to_vec(),
+            classes: c,
+            span: e.span.clone(),
+        });
+    }
+    let mut bshape = vec![1; xs.len()];
+    bshape[cax] = c;
+    l.g.reshape(w, &bshape).map_err(|e| shape_mismatch(e, span))
 }
 
 /// A constant mask shaped like the input: 1 where the class is the target's.

@@ -120,7 +120,7 @@ pub fn simplex(
 
 /// ModularFunctionMinimizer's effective tolerance `tol * up`, at least
 /// eps2 (also for a NaN tolerance, rather than never converging).
-fn edm_goal(tol: f64, up: f64, eps2: f64) -> f64 {
+pub(crate) fn edm_goal(tol: f64, up: f64, eps2: f64) -> f64 {
     let t = tol * up;
     if t.is_nan() || t < eps2 {
         eps2

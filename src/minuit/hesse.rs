@@ -4,7 +4,7 @@
 //! term) or from the Fcn's exact Hessian (autograd mode); made positive
 //! definite with MnPosDef and inverted.
 
-use super::numgrad::numerical_gradient_fresh;
+use super::numgrad::{central_pair, numerical_gradient_fresh};
 use super::posdef::{make_pos_def, PosDefOutcome};
 use super::state::{
     edm, invert, state_from_minimum, to_function_minimum, Ctx, EndStatus, ErrStatus, Grad, State,
@@ -164,11 +164,7 @@ impl<'s, 'c> NumericHesse<'s, 'c> {
     /// times while the sagitta is zero; None if it stays zero.
     fn sagitta(&mut self, i: usize, xtf: f64, mut d: f64, limited: bool) -> Option<Sagitta> {
         for _ in 0..5 {
-            self.x[i] = xtf + d;
-            let fs1 = self.ctx.value(&self.x);
-            self.x[i] = xtf - d;
-            let fs2 = self.ctx.value(&self.x);
-            self.x[i] = xtf;
+            let (fs1, fs2) = central_pair(self.ctx, &mut self.x, i, xtf, d);
             let sag = 0.5 * (fs1 + fs2 - 2.0 * self.amin);
             if sag != 0.0 {
                 return Some(Sagitta { sag, fs1, fs2, d });
@@ -289,11 +285,7 @@ fn refine_gradient(
         }
         let mut chgold = 10000.0;
         for j in 0..strat.hess_grad_ncycles {
-            x[i] = xtf + d;
-            let fs1 = ctx.value(&x);
-            x[i] = xtf - d;
-            let fs2 = ctx.value(&x);
-            x[i] = xtf;
+            let (fs1, fs2) = central_pair(ctx, &mut x, i, xtf, d);
             let grdold = grd[i];
             let grdnew = (fs1 - fs2) / (2.0 * d);
             let dgmin = prec.eps * (fs1.abs() + fs2.abs()) / d;

@@ -26,9 +26,9 @@ use thiserror::Error;
 
 use super::seed::seed_numeric;
 use super::simplex::edm_goal;
-use super::state::{Ctx, State, Strategy, Vector};
+use super::state::{internal_point, Ctx, Strategy, Vector};
 use super::transform::Transform;
-use super::{Fcn, FunctionMinimum, InternalState, ParamSpec};
+use super::{Fcn, FunctionMinimum, ParamSpec};
 
 /// The largest grid SCAN runs (points in total).
 pub const MAX_POINTS: u64 = 100_000_000;
@@ -223,23 +223,9 @@ fn seed_at(
         values,
         errors,
         covariance: None,
-        internal: seed_internal(&st),
-    }
-}
-
-/// The seed's internal point, gradient, G2 and steps, for HESSE to start
-/// from (no inverse Hessian: SCAN has no covariance).
-fn seed_internal(st: &State) -> InternalState {
-    InternalState {
-        x: st.x.as_slice().to_vec(),
-        grad: st.grad.g.as_slice().to_vec(),
-        g2: st.grad.g2.as_slice().to_vec(),
-        gstep: st.grad.gstep.as_slice().to_vec(),
-        inv_hessian: None,
-        status: super::state::ErrStatus::Unset,
-        dcovar: 1.0,
-        strategy: 1,
-        tol: 0.1,
+        // the seed's point and derivatives for HESSE to start from; no
+        // inverse Hessian: SCAN has no covariance
+        internal: internal_point(&st),
     }
 }
 

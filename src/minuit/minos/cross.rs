@@ -462,7 +462,8 @@ mod tests {
                 below: 1
             }
         );
-        let r = rank_three(&[0.9, 3.0, 1.1], 1.0);
+        // 0.5 and 1.5 are exactly as far from 1
+        let r = rank_three(&[0.5, 3.0, 1.5], 1.0);
         assert_eq!(r.best, 2, "a tie keeps the new point");
         assert_eq!(r.worst, 1);
         let r = rank_three(&[0.99, 0.2, 0.5], 1.0);

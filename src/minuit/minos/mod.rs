@@ -182,12 +182,11 @@ fn along_correlation(
 ) -> Vec<ParamSpec> {
     let mut upar = params_at_minimum(params, min);
     let xt = &min.internal.x;
-    for i in 0..trafo.n_free() {
+    for (i, &ext) in trafo.free_indices().iter().enumerate() {
         if i == ind {
             continue;
         }
         let xnew = xt[i] + shift(i);
-        let ext = trafo.free_indices()[i];
         let mut unew = trafo.int_to_ext(i, xnew);
         if let Some(u) = params[ext].upper {
             unew = unew.min(u);

@@ -537,6 +537,33 @@ mod tests {
     }
 
     #[test]
+    fn the_ellipse_frame_rotates_scales_and_clamps() {
+        let p = specs();
+        let mut py = p[1].clone();
+        py.upper = Some(2.25);
+        let e = Ellipse {
+            centre: (1.0, 2.0),
+            rot: (1.0, 0.0),
+            half_axes: (2.0, 0.5),
+            limits: (&p[0], &py),
+        };
+        assert_eq!(e.at(0.0, 0.7), (1.0, 2.0));
+        assert_eq!(e.at(1.0, 0.0), (3.0, 2.0));
+        let (x, y) = e.at(1.0, std::f64::consts::FRAC_PI_2);
+        assert!(
+            (x - 1.0).abs() < 1e-12 && y == 2.25,
+            "clamped at the limit: {x} {y}"
+        );
+        // a quarter turn swaps the axes
+        let turned = Ellipse {
+            rot: (0.0, 1.0),
+            ..e
+        };
+        let (x, y) = turned.at(1.0, 0.0);
+        assert!((x - 1.0).abs() < 1e-12 && y == 2.25, "{x} {y}");
+    }
+
+    #[test]
     fn rays_stay_inside_a_limit() {
         let mut p = specs();
         p[0].lower = Some(-0.5);

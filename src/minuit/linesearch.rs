@@ -298,3 +298,52 @@ impl LineSearch<'_, '_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::minuit::simplex::tests::F;
+    use crate::minuit::transform::Transform;
+    use crate::minuit::ParamSpec;
+
+    #[test]
+    fn smallest_fraction_is_eps2_times_the_smallest_ratio() {
+        let p = Precision::default();
+        let x = Vector::from_vec(vec![2.0, 1.0, 5.0]);
+        let step = Vector::from_vec(vec![1.0, 0.0, -10.0]);
+        // |2 / 1| and |5 / -10|; a zero step does not count
+        assert_eq!(smallest_fraction(&x, &step, &p), 0.5 * p.eps2);
+        // every ratio 0 at the origin: eps stands in
+        assert_eq!(
+            smallest_fraction(&Vector::zeros(3), &step, &p),
+            p.eps * p.eps2
+        );
+    }
+
+    #[test]
+    fn parabola_through_three_points_and_its_minimum() {
+        // y = (x - 1)^2
+        let pb = Parabola::through((0.0, 1.0), (1.0, 0.0), (3.0, 4.0));
+        assert!((pb.a - 1.0).abs() < 1e-12 && (pb.b + 2.0).abs() < 1e-12);
+        assert!((pb.c - 1.0).abs() < 1e-12 && (pb.min() - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_quadratic_is_minimized_along_the_line_in_few_calls() {
+        let mut fcn = F(|x: &[f64]| (x[0] - 3.0).powi(2));
+        let spec = ParamSpec {
+            name: "x".into(),
+            value: 0.0,
+            error: 0.1,
+            lower: None,
+            upper: None,
+            fixed: false,
+        };
+        let mut ctx = Ctx::new(&mut fcn, Transform::new(&[spec]), 1.0);
+        let (x0, step) = (Vector::zeros(1), Vector::from_vec(vec![1.0]));
+        // f(0) = 9, slope -6 along the step: the parabola lands on 3
+        let (a, fa) = line_search(&mut ctx, &x0, 9.0, &step, -6.0, &Precision::default());
+        assert!((a - 3.0).abs() < 1e-9 && fa < 1e-12, "{a} {fa}");
+        assert!(ctx.nfcn <= 3, "{} calls", ctx.nfcn);
+    }
+}

@@ -292,3 +292,28 @@ fn leave_negative_curvature(
         h,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn diag_state_inverts_g2_and_flags_a_negative_edm() {
+        let g = Vector::from_vec(vec![1.0, 2.0]);
+        let g2 = Vector::from_vec(vec![4.0, 1e-9]);
+        let st = diag_state(Vector::zeros(2), 0.0, exact_grad(g, g2), 1e-8, 3);
+        assert_eq!(
+            (st.v[(0, 0)], st.v[(1, 1)]),
+            (0.25, 1.0),
+            "1 below the threshold"
+        );
+        assert_eq!(
+            (st.status, st.nfcn, st.edm),
+            (ErrStatus::PosDef, 3, 0.5 * (0.25 + 4.0))
+        );
+        let g = Vector::from_vec(vec![2.0, 0.0]);
+        let g2 = Vector::from_vec(vec![-1.0, 1.0]);
+        let st = diag_state(Vector::zeros(2), 0.0, exact_grad(g, g2), 1e-8, 0);
+        assert_eq!((st.status, st.edm), (ErrStatus::NotPosDef, -2.0));
+    }
+}

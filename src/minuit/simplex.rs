@@ -684,6 +684,26 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn the_edm_goal_is_tol_times_up() {
+        assert_eq!(edm_goal(0.1, 0.5, 1e-8), 0.1 * 0.5);
+        assert_eq!(edm_goal(1e-12, 1.0, 1e-8), 1e-8, "at least eps2");
+        assert_eq!(edm_goal(f64::NAN, 1.0, 1e-8), 1e-8, "a NaN tolerance");
+    }
+
+    #[test]
+    fn seed_estimates_are_the_initial_steps() {
+        let seed = Grad {
+            g: Vector::from_vec(vec![2.0, -1.0]),
+            g2: Vector::from_vec(vec![4.0, 1.0]),
+            gstep: Vector::zeros(2),
+            analytical: false,
+        };
+        let (err, edm) = seed_estimates(&seed, 0.5);
+        assert_eq!(err, vec![0.5, 1.0]);
+        assert_eq!(edm, 0.5 * (1.0 + 1.0));
+    }
+
+    #[test]
     fn quadratic_converges() {
         let mut fcn = F(|p: &[f64]| (p[0] - 3.0).powi(2) + 10.0 * (p[1] + 1.0).powi(2));
         let m = simplex(&mut fcn, &[spec("a", 0.0), spec("b", 0.0)], 1e-6, None, 1.0);

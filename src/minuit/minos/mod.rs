@@ -389,3 +389,38 @@ impl MinosError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_trial_stops_at_the_limit_on_its_side() {
+        let p = ParamSpec {
+            name: "a".into(),
+            value: 1.0,
+            error: 0.1,
+            lower: Some(0.5),
+            upper: Some(1.2),
+            fixed: false,
+        };
+        assert_eq!(first_trial(&p, 1.0, 0.3, 1.0), 1.2);
+        assert_eq!(first_trial(&p, 1.0, 0.1, 1.0), 1.1);
+        assert_eq!(first_trial(&p, 1.0, 0.3, -1.0), 0.7);
+        assert_eq!(first_trial(&p, 1.0, 0.6, -1.0), 0.5);
+    }
+
+    #[test]
+    fn each_side_records_its_crossing() {
+        let mut e = MinosError::parabolic("a".into(), 0.5);
+        e.upper_side().record(Cross::Valid(0.2), 0.5, 9.0);
+        e.lower_side().record(Cross::ParLimit, -0.5, -0.3);
+        assert_eq!((e.lower, e.upper), (-0.3, 0.5 * 1.2));
+        assert!(e.is_valid() && e.at_lower_limit && !e.at_upper_limit);
+        let mut e = MinosError::parabolic("a".into(), 0.5);
+        e.upper_side().record(Cross::NewMin, 0.5, 9.0);
+        e.lower_side().record(Cross::FcnLimit, -0.5, -9.0);
+        assert!(e.upper_new_min && e.at_lower_max_fcn && !e.upper_valid && !e.lower_valid);
+        assert_eq!((e.lower, e.upper), (-0.5, 0.5), "the parabolic errors stay");
+    }
+}

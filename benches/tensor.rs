@@ -3,8 +3,9 @@
 //! std::time::Instant. The time per step is the difference between a run
 //! with all its steps and a run with one step, divided by the difference in
 //! steps, so parsing, data generation and compiling the tape are left out.
-//! Each is the best of a few runs, after a warm-up. The PyTorch twins are
-//! `benches/scripts/*.py`.
+//! Each is the best of a few runs, after a warm-up. The side-by-side
+//! comparison with PyTorch is `benches/compare/` (its twins of these two
+//! workloads: `adaptive_basis.py`, `mlp_small.py`).
 
 use losslang::interp::{Options, Session};
 use std::time::Instant;

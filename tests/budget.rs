@@ -140,6 +140,20 @@ fn csv_of_dev_zero_ends_with_a_diagnostic() {
     assert!(r.stderr.contains(":1:13"), "{}", r.stderr);
 }
 
+/// The first result of `f` run with `--json --trace` under the address
+/// space cap; asserts that the run succeeded.
+fn traced_under_cap(f: &TempScript) -> Value {
+    let r = run(
+        Some(CAP_KB),
+        &[],
+        &["run", f.path_str(), "--json", "--trace"],
+    );
+    assert_eq!(r.signal, None, "{}", r.stderr);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let mut v: Value = serde_json::from_str(r.stdout.trim()).expect("one JSON object");
+    v["results"][0].take()
+}
+
 /// The JSON form of a long `--trace` path (about 3 KB a point) is cut to
 /// the budget, and says so: the first points are kept, `path_dropped`
 /// counts the rest and `path_cut` is true. 3,000,000 steps also pass the
@@ -150,19 +164,11 @@ fn a_long_trace_is_cut_to_the_budget() {
     let f = TempScript::new(&format!(
         "param x = 1;\nminimize x^2 with sgd(lr=0.0000001) for {steps} steps;\n"
     ));
-    let r = run(
-        Some(CAP_KB),
-        &[],
-        &["run", f.path_str(), "--json", "--trace"],
-    );
-    assert_eq!(r.signal, None, "{}", r.stderr);
-    assert_eq!(r.code, Some(0), "{}", r.stderr);
-    let v: Value = serde_json::from_str(r.stdout.trim()).expect("one JSON object");
-    let m = &v["results"][0];
+    let m = &traced_under_cap(&f);
     let kept = m["path"].as_array().map_or(0, Vec::len);
     assert!(kept > 1000 && kept < 1_000_000, "{kept} points");
     assert_eq!(m["lr"].as_array().map(Vec::len), Some(kept));
-    assert_eq!(m["path_cut"], true, "{}", &r.stdout[..200]);
+    assert_eq!(m["path_cut"], true, "{}", m["path_dropped"]);
     // Complete, the path would hold a point per step and the result.
     let dropped = m["path_dropped"].as_u64().expect("path_dropped") as usize;
     assert_eq!(kept + dropped, steps + 1, "{kept} + {dropped}");
@@ -185,15 +191,7 @@ fn a_scan_trace_is_cut_to_the_budget() {
     let f = TempScript::new(
         "param x = 1 in [0, 3]; param y = 2 in [0, 3];\nminimize (x - 1)^2 + (y - 2)^2 with scan(n=3000);\n",
     );
-    let r = run(
-        Some(CAP_KB),
-        &[],
-        &["run", f.path_str(), "--json", "--trace"],
-    );
-    assert_eq!(r.signal, None, "{}", r.stderr);
-    assert_eq!(r.code, Some(0), "{}", r.stderr);
-    let v: Value = serde_json::from_str(r.stdout.trim()).expect("one JSON object");
-    let m = &v["results"][0];
+    let m = &traced_under_cap(&f);
     let kept = m["path"].as_array().map_or(0, Vec::len) as u64;
     let dropped = m["path_dropped"].as_u64().unwrap();
     // Every call is either in the path or counted as dropped.

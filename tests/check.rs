@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{run_args, Output};
+use common::{assert_contains, run_args, Output};
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -77,11 +77,7 @@ fn an_equivalent_solution_passes_and_a_wrong_one_fails() {
     put(&st, "line.loss", &wrong);
     let out = check(&[s(&st), "--against", s(&t)]);
     assert_eq!(out.code, Some(1), "{}", out.describe());
-    assert!(
-        out.stdout.contains("line.loss (3/5 points)\n"),
-        "{}",
-        out.stdout
-    );
+    assert_contains(&out.stdout, "line.loss (3/5 points)\n");
     assert!(out.stdout.contains("\n-  a = "), "{}", out.stdout);
     assert!(
         out.stdout.ends_with("0 passed, 1 failed\nscore: 3/5\n"),
@@ -198,11 +194,7 @@ fn against_reports_scripts_without_solutions_and_missing_ones() {
     assert!(out.stdout.is_empty());
     let out = check(&[s(&st), "--against", s(&st.join("..").join("student"))]);
     assert_eq!(out.code, Some(2), "{}", out.describe());
-    assert!(
-        out.stderr.contains("has no .expected files"),
-        "{}",
-        out.stderr
-    );
+    assert_contains(&out.stderr, "has no .expected files");
     let out = check(&[s(&st), "--against", s(&t), "--bless"]);
     assert_eq!(out.code, Some(2), "{}", out.describe());
 }
@@ -256,16 +248,8 @@ fn points_must_be_a_positive_whole_number() {
             "{}",
             out.stderr
         );
-        assert!(
-            out.stderr.contains(&format!("{path}:2:21")),
-            "{}",
-            out.stderr
-        );
-        assert!(
-            out.stderr.contains(&format!("this is {shown}")),
-            "{}",
-            out.stderr
-        );
+        assert_contains(&out.stderr, &format!("{path}:2:21"));
+        assert_contains(&out.stderr, &format!("this is {shown}"));
     }
     // any other word there is a syntax error at that word
     let (out, path) = common::run_script_flags("param x = 1;\nexpect x > 0 pts 2;\n", &[]);
@@ -277,11 +261,7 @@ fn points_must_be_a_positive_whole_number() {
         "{}",
         out.stderr
     );
-    assert!(
-        out.stderr.contains(&format!("{path}:2:14")),
-        "{}",
-        out.stderr
-    );
+    assert_contains(&out.stderr, &format!("{path}:2:14"));
     // `points` is an ordinary name elsewhere
     let (out, _) = common::run_script_flags(
         "let points = 2;\nexpect points == 2 within 0 \"two\" points 3;\nprint points;\n",
@@ -378,11 +358,7 @@ fn junit_report_for_ci() {
     let bad = tmp.path().join("nope/report.xml");
     let out = check(&[s(&st), "--against", s(&t), "--junit", s(&bad)]);
     assert_eq!(out.code, Some(2), "{}", out.describe());
-    assert!(
-        out.stderr.contains("cannot write the JUnit report"),
-        "{}",
-        out.stderr
-    );
+    assert_contains(&out.stderr, "cannot write the JUnit report");
 }
 
 #[test]
@@ -392,11 +368,7 @@ fn nothing_to_check_exits_2() {
     fs::create_dir(d.join("empty")).unwrap();
     let out = check(&[s(&d.join("empty"))]);
     assert_eq!(out.code, Some(2), "{}", out.describe());
-    assert!(
-        out.stderr.contains("no .loss scripts under"),
-        "{}",
-        out.stderr
-    );
+    assert_contains(&out.stderr, "no .loss scripts under");
     put(d, "hw/a.loss", "print 1;\n");
     let out = check(&[s(&d.join("hw"))]);
     assert_eq!(out.code, Some(2), "{}", out.describe());

@@ -8,6 +8,10 @@
 //! (-1, 2) and Himmelblau with MIGRAD from (0, 0) and (-2, 0), whose traced
 //! points (from `--json --trace`) are checked against both files.
 
+#[path = "common/figures.rs"]
+mod figures;
+
+use figures::{attr, dist, elements, numbers, points, texts};
 use serde_json::Value;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -43,48 +47,6 @@ fn repo() -> PathBuf {
 
 // ---------------------------------------------------------------------------
 // Reading the SVG (our writer puts one element on a line).
-
-/// The value of attribute `name` in one element's text.
-fn attr<'a>(elem: &'a str, name: &str) -> Option<&'a str> {
-    let key = format!(" {name}=\"");
-    let i = elem.find(&key)? + key.len();
-    let j = elem[i..].find('"')?;
-    Some(&elem[i..i + j])
-}
-
-fn elements<'a>(svg: &'a str, tag: &str, class: &str) -> Vec<&'a str> {
-    let open = format!("<{tag} class=\"{class}\"");
-    svg.lines().filter(|l| l.starts_with(&open)).collect()
-}
-
-fn numbers(s: &str) -> Vec<f64> {
-    s.split(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-'))
-        .filter_map(|t| t.parse().ok())
-        .collect()
-}
-
-fn points(elem: &str) -> Vec<(f64, f64)> {
-    numbers(attr(elem, "points").unwrap_or(""))
-        .chunks(2)
-        .map(|c| (c[0], c[1]))
-        .collect()
-}
-
-fn texts(svg: &str) -> Vec<String> {
-    svg.split("<text")
-        .skip(1)
-        .filter_map(|t| {
-            let body = &t[t.find('>')? + 1..];
-            Some(
-                body[..body.find("</text>")?]
-                    .replace("&quot;", "\"")
-                    .replace("&amp;", "&")
-                    .replace("&lt;", "<")
-                    .replace("&gt;", ">"),
-            )
-        })
-        .collect()
-}
 
 /// `(left, top, right, bottom)` of the plotting area (the clip rectangle).
 fn plot_area(svg: &str) -> (f64, f64, f64, f64) {
@@ -134,17 +96,6 @@ fn image(file: &Path) -> Image {
             .map(|c| [c[0], c[1], c[2]])
             .collect(),
     }
-}
-
-fn dist(p: (f64, f64), a: (f64, f64), b: (f64, f64)) -> f64 {
-    let (dx, dy) = (b.0 - a.0, b.1 - a.1);
-    let len2 = dx * dx + dy * dy;
-    let t = if len2 > 0.0 {
-        (((p.0 - a.0) * dx + (p.1 - a.1) * dy) / len2).clamp(0.0, 1.0)
-    } else {
-        0.0
-    };
-    ((p.0 - a.0 - t * dx).powi(2) + (p.1 - a.1 - t * dy).powi(2)).sqrt()
 }
 
 /// Pixels of colour `c` (within a small tolerance) outside `skip` that lie

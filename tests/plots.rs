@@ -10,6 +10,10 @@
 //! `{"kind": "plot", "line", "plot", "file"}`; and the chapter's figures of
 //! `examples/plots.loss`.
 
+mod common;
+
+use common::assert_contains;
+use common::figures::attr;
 use serde_json::Value;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -106,14 +110,6 @@ fn unescape(s: &str) -> String {
         .replace("&lt;", "<")
         .replace("&gt;", ">")
         .replace("&amp;", "&")
-}
-
-/// The value of attribute `name` in one element's text.
-fn attr<'a>(elem: &'a str, name: &str) -> Option<&'a str> {
-    let key = format!(" {name}=\"");
-    let i = elem.find(&key)? + key.len();
-    let j = elem[i..].find('"')?;
-    Some(&elem[i..i + j])
 }
 
 /// Every element `<tag ...>` as its opening-tag text.
@@ -457,16 +453,8 @@ fn overwrites_an_existing_figure() {
 /// stderr's location `FILE:LINE:COL` is on `line`.
 fn assert_diag(r: &Run, code: &str, line: usize) {
     assert_eq!(r.code, Some(1), "exit status\nstderr:\n{}", r.stderr);
-    assert!(
-        r.stderr.contains(&format!("error[{code}]")),
-        "no {code} in:\n{}",
-        r.stderr
-    );
-    assert!(
-        r.stderr.contains(&format!("s.loss:{line}:")),
-        "not on line {line}:\n{}",
-        r.stderr
-    );
+    assert_contains(&r.stderr, &format!("error[{code}]"));
+    assert_contains(&r.stderr, &format!("s.loss:{line}:"));
     assert!(!r.stderr.contains("panicked"));
 }
 

@@ -53,18 +53,11 @@ fn check_tensor(case: &Value) -> Option<String> {
 }
 
 fn check_fit(case: &Value) -> Option<String> {
-    let out = match run_json(get(case, "script").as_str().unwrap_or_default(), true) {
-        Ok(out) => out,
+    let m = match only_minimize(get(case, "script").as_str().unwrap_or_default()) {
+        Ok(m) => m,
         Err(why) => return Some(why),
     };
-    let mins = results_of(&out, "minimize");
-    if !is_ok(&out) || mins.len() != 1 {
-        return Some(format!(
-            "not ok or no minimize result: {}",
-            short(get(&out, "error"))
-        ));
-    }
-    let path = mins[0]
+    let path = m
         .get("path")
         .and_then(Value::as_array)
         .cloned()

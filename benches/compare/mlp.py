@@ -1,11 +1,12 @@
 """The PyTorch side of both MLP benchmarks (mlp_small.loss, mlp_wide.loss):
 explicit weight tensors, `x @ w.T + b` (what nn.Linear computes), read with
 the data from the csv files of data.py, Adam, float64."""
-import time
-
 import torch
 
 import data as benchdata
+from torch_adam import adam_steps
+
+_cache = {}
 
 
 def load(folder, name, layers):
@@ -27,7 +28,6 @@ def load(folder, name, layers):
 def train(xs, ys, init, act, lr, steps):
     """(seconds of the steps, loss after them) from fresh copies of `init`."""
     params = [p.clone().requires_grad_() for p in init]
-    opt = torch.optim.Adam(params, lr=lr)
 
     def loss_fn():
         h = xs
@@ -37,12 +37,13 @@ def train(xs, ys, init, act, lr, steps):
                 h = act(h)
         return torch.mean((h - ys) ** 2)
 
-    t = time.perf_counter()
-    for _ in range(steps):
-        opt.zero_grad()
-        loss = loss_fn()
-        loss.backward()
-        opt.step()
-    el = time.perf_counter() - t
-    with torch.no_grad():
-        return el, loss_fn().item()
+    return adam_steps(params, lr, loss_fn, steps)
+
+
+def run(name, spec, act, lr, steps, folder):
+    """`steps` Adam steps of network `name` (data.py's `spec`), its data and
+    weights read from `folder` once: (seconds, loss after them)."""
+    if (folder, name) not in _cache:
+        _cache[folder, name] = load(folder, name, spec["layers"])
+    xs, ys, init = _cache[folder, name]
+    return train(xs, ys, init, act, lr, steps)

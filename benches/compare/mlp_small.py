@@ -6,14 +6,9 @@ import torch
 import data as benchdata
 import mlp
 
-_cache = {}
-
 
 def run(steps, folder):
-    if folder not in _cache:
-        _cache[folder] = mlp.load(folder, "mlp_small", benchdata.MLP_SMALL["layers"])
-    xs, ys, init = _cache[folder]
-    return mlp.train(xs, ys, init, torch.relu, 0.01, steps)
+    return mlp.run("mlp_small", benchdata.MLP_SMALL, torch.relu, 0.01, steps, folder)
 
 
 if __name__ == "__main__":

@@ -6,14 +6,9 @@ import torch
 import data as benchdata
 import mlp
 
-_cache = {}
-
 
 def run(steps, folder):
-    if folder not in _cache:
-        _cache[folder] = mlp.load(folder, "mlp_wide", benchdata.MLP_WIDE["layers"])
-    xs, ys, init = _cache[folder]
-    return mlp.train(xs, ys, init, torch.tanh, 0.001, steps)
+    return mlp.run("mlp_wide", benchdata.MLP_WIDE, torch.tanh, 0.001, steps, folder)
 
 
 if __name__ == "__main__":

@@ -92,6 +92,20 @@ pub fn parse(text: &str) -> Result<Expected, FormatError> {
     while lines.last().is_some_and(|l| l.trim().is_empty()) {
         lines.pop();
     }
+    let exit = take_exit(&mut lines)?;
+    let (stdout, stderr) = match stderr_marker(&lines)? {
+        Some(i) => (joined(&lines[..i]), Some(joined(&lines[i + 1..]))),
+        None => (joined(&lines), None),
+    };
+    Ok(Expected {
+        stdout,
+        stderr,
+        exit,
+    })
+}
+
+/// Removes the `--- exit N` line, which may only be the last, and gives N.
+fn take_exit(lines: &mut Vec<&str>) -> Result<Option<i32>, FormatError> {
     let mut exit = None;
     if let Some(last) = lines.last() {
         let t = last.trim_end();
@@ -122,35 +136,30 @@ pub fn parse(text: &str) -> Result<Expected, FormatError> {
             "a `--- exit N` line must be the last line of the file",
         ));
     }
-    let markers: Vec<usize> = lines
-        .iter()
-        .enumerate()
-        .filter(|(_, l)| l.trim_end() == STDERR_MARKER)
-        .map(|(i, _)| i)
-        .collect();
-    if let Some(&second) = markers.get(1) {
+    Ok(exit)
+}
+
+/// The index of the one `--- stderr` line, if there is one.
+fn stderr_marker(lines: &[&str]) -> Result<Option<usize>, FormatError> {
+    let mut markers = (0..lines.len()).filter(|&i| lines[i].trim_end() == STDERR_MARKER);
+    let first = markers.next();
+    if let Some(second) = markers.next() {
         return Err(bad(
             second + 1,
             "a second `--- stderr` line (write an output line that reads as a marker with a leading backslash)",
         ));
     }
-    let join = |ls: &[&str]| -> String {
-        let mut s = String::new();
-        for l in ls {
-            s.push_str(unescape_line(l));
-            s.push('\n');
-        }
-        s
-    };
-    let (stdout, stderr) = match markers.first() {
-        Some(&i) => (join(&lines[..i]), Some(join(&lines[i + 1..]))),
-        None => (join(&lines), None),
-    };
-    Ok(Expected {
-        stdout,
-        stderr,
-        exit,
-    })
+    Ok(first)
+}
+
+/// The lines unescaped, each ended by a newline.
+fn joined(lines: &[&str]) -> String {
+    let mut s = String::new();
+    for l in lines {
+        s.push_str(unescape_line(l));
+        s.push('\n');
+    }
+    s
 }
 
 /// Renders sections in the expected-file format (normalized, escaped).

@@ -6,9 +6,12 @@
 //! diagnostics, with or without colour, and gives the line and column that
 //! `--json` reports.
 
+mod clip;
 mod code;
 mod lines;
 
+use clip::clipped;
+pub use clip::MAX_LINE;
 pub use code::Code;
 use codespan_reporting::diagnostic::{Diagnostic, Label, Severity};
 use codespan_reporting::files::{SimpleFile, SimpleFiles};
@@ -142,109 +145,6 @@ pub fn line_col(src: &str, at: usize) -> (usize, usize) {
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
     let col = src[line_start..at].chars().count() + 1;
     (line, col)
-}
-
-/// Source lines longer than this (in bytes) are shown clipped around the
-/// labels, so that errors on one huge line do not each reprint all of it.
-pub const MAX_LINE: usize = 160;
-/// Context kept on each side of the labels on a clipped line.
-const CLIP_CONTEXT: usize = 60;
-
-/// The source as a diagnostic shows it: every long line that a label
-/// touches is cut to a window around its labels (`...` marks the cuts), and
-/// the labels are moved to match. Line numbers do not change.
-fn clipped(d: &Diag, src: &str) -> (String, Diag) {
-    let index = LineIndex::new(src);
-    let line_range = |line: usize| {
-        let start = index.line_start(line).unwrap_or(0);
-        let end = index.line_start(line + 1).map_or(src.len(), |s| s - 1);
-        start..end
-    };
-    // (line start, line end, window start, window end) per long line.
-    let mut cuts: Vec<(usize, usize, usize, usize)> = Vec::new();
-    for (span, _) in &d.labels {
-        let span = clamp_span(span, src);
-        let line = line_range(index.line(span.start));
-        if line.len() <= MAX_LINE || cuts.iter().any(|c| c.0 == line.start) {
-            continue;
-        }
-        let on_line = d
-            .labels
-            .iter()
-            .map(|(s, _)| clamp_span(s, src))
-            .filter(|s| line.contains(&s.start) || s.start == line.end);
-        let (lo, hi) = on_line.fold((usize::MAX, 0), |(lo, hi), s| {
-            (lo.min(s.start), hi.max(s.end.min(line.end)))
-        });
-        let mut ws = lo.saturating_sub(CLIP_CONTEXT).max(line.start);
-        let mut we = (hi + CLIP_CONTEXT).min(line.end).min(ws + 2 * MAX_LINE);
-        while !src.is_char_boundary(ws) {
-            ws -= 1;
-        }
-        while !src.is_char_boundary(we) {
-            we += 1;
-        }
-        cuts.push((line.start, line.end, ws, we));
-    }
-    if cuts.is_empty() {
-        return (src.to_string(), d.clone());
-    }
-    cuts.sort();
-    let mut out = String::with_capacity(src.len());
-    // (old offset, new offset) at the start of each kept piece, to move spans.
-    let mut moves: Vec<(usize, usize, usize, usize)> = Vec::new();
-    let mut at = 0;
-    for &(ls, le, ws, we) in &cuts {
-        out.push_str(&src[at..ls]);
-        if ws > ls {
-            out.push_str("...");
-        }
-        let new_ws = out.len();
-        out.push_str(&src[ws..we]);
-        let new_we = out.len();
-        if we < le {
-            out.push_str("...");
-        }
-        moves.push((ls, le, ws, we));
-        moves.push((new_ws, new_we, 0, 0));
-        at = le;
-    }
-    out.push_str(&src[at..]);
-    let map = |o: usize| {
-        let mut delta: isize = 0;
-        for pair in moves.chunks(2) {
-            let ((ls, le, ws, we), (nws, nwe, _, _)) = (pair[0], pair[1]);
-            if o < ls {
-                break;
-            }
-            if o <= le {
-                return if o < ws {
-                    nws
-                } else if o > we {
-                    nwe
-                } else {
-                    nws + (o - ws)
-                };
-            }
-            let new_le = nwe + if we < le { 3 } else { 0 };
-            delta = new_le as isize - le as isize;
-        }
-        (o as isize + delta) as usize
-    };
-    let mut d = d.clone();
-    for (span, _) in &mut d.labels {
-        let s = clamp_span(span, src);
-        *span = map(s.start)..map(s.end);
-    }
-    // Columns in the header count from the cut; say where the cut is.
-    for &(ls, _, ws, _) in cuts.iter().filter(|c| c.2 > c.0) {
-        let col = src[ls..ws].chars().count() + 1;
-        d.notes.push(format!(
-            "note: line {} is long; it is shown from column {col}, after the `...`",
-            index.line(ls)
-        ));
-    }
-    (out, d)
 }
 
 /// The codespan form of `d`; `place` gives each label's file and span.

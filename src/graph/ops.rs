@@ -118,7 +118,7 @@ impl UnFn {
             UnFn::Abs => x.abs(),
             UnFn::Sqrt | UnFn::StdSqrt => x.sqrt(),
             UnFn::Exp => crate::tensor::vmath::exp(x),
-            UnFn::Log => x.ln(),
+            UnFn::Log => crate::tensor::vmath::log(x),
             UnFn::Log1p => x.ln_1p(),
             UnFn::Expm1 => x.exp_m1(),
             UnFn::Sin => x.sin(),

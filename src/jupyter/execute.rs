@@ -60,6 +60,14 @@ fn ends_in_expression(src: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// One cell being run: the request, its execution count, and whether it
+/// runs silently (then nothing is published for it).
+struct CellRun<'a> {
+    msg: &'a Message,
+    count: u64,
+    silent: bool,
+}
+
 impl Kernel {
     /// Runs one cell and returns the `execute_reply` content.
     pub(crate) fn execute(&mut self, msg: &Message) -> Value {
@@ -71,43 +79,62 @@ impl Kernel {
             self.execution_count += 1;
             self.history.push((self.execution_count, code.clone()));
         }
-        let count = self.execution_count;
-        if !silent {
-            self.publish(
-                msg,
-                "execute_input",
-                json!({"code": code, "execution_count": count}),
-            );
-        }
+        let cell = CellRun {
+            msg,
+            count: self.execution_count,
+            silent,
+        };
+        let input = json!({"code": code, "execution_count": cell.count});
+        self.publish_for(&cell, "execute_input", input);
         self.streams.begin(msg, silent);
         // An interrupt that came while no cell ran must not stop this one.
         INTERRUPT.store(false, Ordering::SeqCst);
         let src = with_semicolon(&code);
         let outcome = match &src {
-            Some(src) => self.session.run_more(&cell_name(count), src),
+            Some(src) => self.session.run_more(&cell_name(cell.count), src),
             None => Outcome::Ok,
         };
         self.session.flush();
         let (value, diagnostics) = self.streams.end();
         if let Some(v) = value {
-            if outcome == Outcome::Ok && src.as_deref().is_some_and(ends_in_expression) {
-                if !silent {
-                    let data = json!({"execution_count": count, "data": {"text/plain": v}, "metadata": {}});
-                    self.publish(msg, "execute_result", data);
-                }
-            } else if !silent {
-                self.publish(msg, "stream", json!({"name": "stdout", "text": v + "\n"}));
-            }
+            let as_result =
+                outcome == Outcome::Ok && src.as_deref().is_some_and(ends_in_expression);
+            self.show_value(&cell, v, as_result);
         }
-        let (ename, evalue) = match &outcome {
+        self.execute_reply(&cell, &outcome, diagnostics)
+    }
+
+    fn publish_for(&self, cell: &CellRun, msg_type: &str, content: Value) {
+        if !cell.silent {
+            self.publish(cell.msg, msg_type, content);
+        }
+    }
+
+    /// The cell's printed value: its result when the cell ends in an
+    /// expression (and succeeded), otherwise a line of its output.
+    fn show_value(&self, cell: &CellRun, v: String, as_result: bool) {
+        if as_result {
+            let data =
+                json!({"execution_count": cell.count, "data": {"text/plain": v}, "metadata": {}});
+            self.publish_for(cell, "execute_result", data);
+        } else {
+            let text = json!({"name": "stdout", "text": v + "\n"});
+            self.publish_for(cell, "stream", text);
+        }
+    }
+
+    /// The `execute_reply` content; a failed cell also publishes its error
+    /// (with the diagnostics as the traceback), a good one its warnings.
+    fn execute_reply(&self, cell: &CellRun, outcome: &Outcome, diagnostics: String) -> Value {
+        let (ename, evalue) = match outcome {
             Outcome::Ok => {
-                if !diagnostics.is_empty() && !silent {
+                if !diagnostics.is_empty() {
                     let text = json!({"name": "stderr", "text": diagnostics});
-                    self.publish(msg, "stream", text);
+                    self.publish_for(cell, "stream", text);
                 }
                 return json!({
                     "status": "ok",
-                    "execution_count": count,
+                    "execution_count": cell.count,
                     "user_expressions": {},
                     "payload": [],
                 });
@@ -120,12 +147,10 @@ impl Kernel {
         };
         let traceback: Vec<&str> = diagnostics.trim_end().split('\n').collect();
         let error = json!({"ename": ename, "evalue": evalue, "traceback": traceback});
-        if !silent {
-            self.publish(msg, "error", error.clone());
-        }
+        self.publish_for(cell, "error", error.clone());
         let mut reply = error;
         reply["status"] = json!("error");
-        reply["execution_count"] = json!(count);
+        reply["execution_count"] = json!(cell.count);
         reply
     }
 }

@@ -66,80 +66,58 @@ fn style(good: bool, bad_style: &'static str) -> &'static str {
     }
 }
 
-/// The function-minimum box.
+/// The function-minimum box: the minimizer's name over two columns, the
+/// minimum and call count, EDM and time (each with iminuit's tooltip),
+/// then three rows of coloured validity flags.
 pub fn fmin_html(m: &FunctionMinimum, algorithm: &str) -> String {
     let ff: Vec<String> = fmin_fields(m, algorithm).iter().map(|f| esc(f)).collect();
-    let center = |ok: bool, bad: &'static str| format!("text-align:center;{}", style(ok, bad));
-    let cov = if m.hesse_failed {
+    let (left, center) = ("text-align:left", "text-align:center");
+    let titled = |k: usize, align: &str, title: &str| {
+        cell("td", &ff[k], &[("style", align), ("title", title)])
+    };
+    let flag = |k: usize, colour: &str| {
+        let style = format!("text-align:center;{colour}");
+        cell("td", &ff[k], &[("style", &style)])
+    };
+    let name = cell(
+        "th",
+        &ff[0],
+        &[("colspan", "2"), ("style", center), ("title", "Minimizer")],
+    );
+    let calls = "Total number of function and (optional) gradient evaluations";
+    let cov = covariance_style(m);
+    table(&[
+        row(&[name]),
+        row(&[
+            titled(1, left, "Minimum value of function"),
+            titled(2, center, calls),
+        ]),
+        row(&[
+            titled(3, left, "Estimated distance to minimum and goal"),
+            titled(4, center, "Total run time of algorithms"),
+        ]),
+        row(&[
+            flag(5, style(m.valid, BAD)),
+            flag(6, style(!m.above_max_edm, BAD)),
+        ]),
+        row(&[
+            flag(7, style(!m.at_limit, WARN)),
+            flag(8, style(!m.call_limit, BAD)),
+        ]),
+        row(&[flag(9, cov), flag(10, cov)]),
+    ])
+}
+
+/// The covariance cells' colour: bad when HESSE failed, a warning when
+/// the matrix is only approximate.
+fn covariance_style(m: &FunctionMinimum) -> &'static str {
+    if m.hesse_failed {
         BAD
     } else if m.accurate {
         GOOD
     } else {
         WARN
-    };
-    let cov = format!("text-align:center;{cov}");
-    table(&[
-        row(&[cell(
-            "th",
-            &ff[0],
-            &[
-                ("colspan", "2"),
-                ("style", "text-align:center"),
-                ("title", "Minimizer"),
-            ],
-        )]),
-        row(&[
-            cell(
-                "td",
-                &ff[1],
-                &[
-                    ("style", "text-align:left"),
-                    ("title", "Minimum value of function"),
-                ],
-            ),
-            cell(
-                "td",
-                &ff[2],
-                &[
-                    ("style", "text-align:center"),
-                    (
-                        "title",
-                        "Total number of function and (optional) gradient evaluations",
-                    ),
-                ],
-            ),
-        ]),
-        row(&[
-            cell(
-                "td",
-                &ff[3],
-                &[
-                    ("style", "text-align:left"),
-                    ("title", "Estimated distance to minimum and goal"),
-                ],
-            ),
-            cell(
-                "td",
-                &ff[4],
-                &[
-                    ("style", "text-align:center"),
-                    ("title", "Total run time of algorithms"),
-                ],
-            ),
-        ]),
-        row(&[
-            cell("td", &ff[5], &[("style", &center(m.valid, BAD))]),
-            cell("td", &ff[6], &[("style", &center(!m.above_max_edm, BAD))]),
-        ]),
-        row(&[
-            cell("td", &ff[7], &[("style", &center(!m.at_limit, WARN))]),
-            cell("td", &ff[8], &[("style", &center(!m.call_limit, BAD))]),
-        ]),
-        row(&[
-            cell("td", &ff[9], &[("style", &cov)]),
-            cell("td", &ff[10], &[("style", &cov)]),
-        ]),
-    ])
+    }
 }
 
 /// `%.3G` (iminuit's limits in HTML).
@@ -162,60 +140,74 @@ pub fn params_html(rows: &[ParamRow]) -> String {
     let mut cells = vec![cell("td", "", &[])];
     cells.extend(head.iter().map(|(h, t)| cell("th", h, &[("title", t)])));
     let mut out = vec![row(&cells)];
-    for (i, p) in rows.iter().enumerate() {
-        let mut errs: Vec<f64> = p.error.into_iter().collect();
-        if let Some((lo, hi)) = p.minos {
-            errs.extend([lo, hi]);
-        }
-        let nums = pdg_format(Some(p.value), &errs);
-        let num = |k: usize| nums.get(k).cloned().unwrap_or_default();
-        let (v, e) = (
-            num(0),
-            if p.error.is_some() {
-                num(1)
-            } else {
-                String::new()
-            },
-        );
-        let (mlo, mhi) = match p.minos {
-            Some(_) => (num(nums.len() - 2), num(nums.len() - 1)),
-            None => (String::new(), String::new()),
-        };
-        // A limit within reach of an error is flagged, as iminuit does.
-        let reach_lo = p.lower.is_some_and(|lo| {
-            p.error.is_some_and(|e| p.value - e < lo)
-                || p.minos.is_some_and(|(ml, _)| p.value + ml < lo)
-        });
-        let reach_hi = p.upper.is_some_and(|hi| {
-            p.error.is_some_and(|e| p.value + e > hi)
-                || p.minos.is_some_and(|(_, mu)| p.value + mu > hi)
-        });
-        let warn = |b: bool| if b { WARN } else { "" };
-        out.push(row(&[
-            cell("th", &i.to_string(), &[]),
-            cell(
-                "td",
-                &esc(&p.name),
-                &[("style", warn(reach_lo || reach_hi))],
-            ),
-            cell("td", &v, &[]),
-            cell("td", &e, &[]),
-            cell("td", &mlo, &[]),
-            cell("td", &mhi, &[]),
-            cell(
-                "td",
-                &p.lower.map(upper_g).unwrap_or_default(),
-                &[("style", warn(reach_lo))],
-            ),
-            cell(
-                "td",
-                &p.upper.map(upper_g).unwrap_or_default(),
-                &[("style", warn(reach_hi))],
-            ),
-            cell("td", if p.fixed { "yes" } else { "" }, &[]),
-        ]));
-    }
+    out.extend(rows.iter().enumerate().map(|(i, p)| param_row(i, p)));
     table(&out)
+}
+
+/// One parameter's row: its number, name, value and errors in PDG form,
+/// limits and whether it is fixed.
+fn param_row(i: usize, p: &ParamRow) -> String {
+    let [v, e, mlo, mhi] = param_numbers(p);
+    let (reach_lo, reach_hi) = limits_reached(p);
+    let warn = |b: bool| if b { WARN } else { "" };
+    row(&[
+        cell("th", &i.to_string(), &[]),
+        cell(
+            "td",
+            &esc(&p.name),
+            &[("style", warn(reach_lo || reach_hi))],
+        ),
+        cell("td", &v, &[]),
+        cell("td", &e, &[]),
+        cell("td", &mlo, &[]),
+        cell("td", &mhi, &[]),
+        cell(
+            "td",
+            &p.lower.map(upper_g).unwrap_or_default(),
+            &[("style", warn(reach_lo))],
+        ),
+        cell(
+            "td",
+            &p.upper.map(upper_g).unwrap_or_default(),
+            &[("style", warn(reach_hi))],
+        ),
+        cell("td", if p.fixed { "yes" } else { "" }, &[]),
+    ])
+}
+
+/// Value, HESSE error and MINOS errors, formatted together (PDG rules);
+/// empty where there is none.
+fn param_numbers(p: &ParamRow) -> [String; 4] {
+    let mut errs: Vec<f64> = p.error.into_iter().collect();
+    if let Some((lo, hi)) = p.minos {
+        errs.extend([lo, hi]);
+    }
+    let nums = pdg_format(Some(p.value), &errs);
+    let num = |k: usize| nums.get(k).cloned().unwrap_or_default();
+    let e = if p.error.is_some() {
+        num(1)
+    } else {
+        String::new()
+    };
+    let (mlo, mhi) = match p.minos {
+        Some(_) => (num(nums.len() - 2), num(nums.len() - 1)),
+        None => (String::new(), String::new()),
+    };
+    [num(0), e, mlo, mhi]
+}
+
+/// Whether an error reaches past the lower and the upper limit (iminuit
+/// flags such a limit).
+fn limits_reached(p: &ParamRow) -> (bool, bool) {
+    let lo = p.lower.is_some_and(|lo| {
+        p.error.is_some_and(|e| p.value - e < lo)
+            || p.minos.is_some_and(|(ml, _)| p.value + ml < lo)
+    });
+    let hi = p.upper.is_some_and(|hi| {
+        p.error.is_some_and(|e| p.value + e > hi)
+            || p.minos.is_some_and(|(_, mu)| p.value + mu > hi)
+    });
+    (lo, hi)
 }
 
 /// The MINOS table: errors and the five flags of each side.

@@ -203,15 +203,20 @@ struct ExactPoint {
     h: Option<Matrix>,
 }
 
-/// The exact-derivative seed: value, gradient and Hessian at x0; negative
-/// curvature along a coordinate is first left by line searches; the matrix
-/// is the inverse of the (positive-definite) Hessian, or `cov` if the
-/// Hessian cannot be had.
+/// The exact-derivative seed: value and gradient at x0, and the matrix a
+/// known covariance `cov` (a MINOS or contour fit started from the
+/// minimum), as Minuit2's MnSeedGenerator takes the state's covariance
+/// whenever it has one; else the exact Hessian, negative curvature along a
+/// coordinate first left by line searches, and the matrix its inverse.
 pub fn seed_exact(ctx: &mut Ctx, x0: &Vector, cov: Option<&Matrix>, strat: &Strategy) -> State {
     let prec = *ctx.trafo.precision();
     let n = x0.len();
     let f = ctx.value(x0);
     let g = ctx.gradient(x0);
+    if let Some(c) = cov.filter(|c| c.nrows() == n) {
+        // (no Hessian: over many events it costs several gradients)
+        return state_from_cov(x0.clone(), f, g, c, ctx.calls());
+    }
     let h = exact_hessian(ctx, x0, &g);
     let mut p = ExactPoint {
         x: x0.clone(),
@@ -226,39 +231,42 @@ pub fn seed_exact(ctx: &mut Ctx, x0: &Vector, cov: Option<&Matrix>, strat: &Stra
         }
     }
     let ExactPoint { x, f, g, h } = p;
-    match (h, cov) {
-        (Some(hm), _) if (0..n).any(|i| hm[(i, i)] < 0.0) => {
+    match h {
+        Some(hm) if (0..n).any(|i| hm[(i, i)] < 0.0) => {
             // negative curvature left after the line searches: Minuit2's
             // seed matrix is diag(1/G2), not positive definite, and MIGRAD
             // stops at once ("Initial matrix not pos.def.")
             let grad = exact_grad(g, hm.diagonal());
             diag_state(x, f, grad, prec.eps2, ctx.calls())
         }
-        (Some(hm), _) => {
+        Some(hm) => {
             let gstep = Vector::from_element(n, 1.0);
             state_from_hessian(&x, f, g, hm, gstep, &prec, ctx.calls())
         }
-        (None, Some(c)) if c.nrows() == n => {
-            let e = edm(&g, c);
-            State {
-                x,
-                fval: f,
-                grad: exact_grad(g, c.diagonal().map(|v| 1.0 / v)),
-                v: c.clone(),
-                dcovar: 0.0,
-                status: ErrStatus::PosDef,
-                edm: e,
-                nfcn: ctx.calls(),
-            }
-        }
-        // neither: unit G2, the identity matrix
-        _ => diag_state(
+        // no Hessian: unit G2, the identity matrix
+        None => diag_state(
             x,
             f,
             exact_grad(g, Vector::from_element(n, 1.0)),
             prec.eps2,
             ctx.calls(),
         ),
+    }
+}
+
+/// The seed with a known covariance `c` as its matrix (dcovar 0, as in
+/// MnSeedGenerator); G2 is the inverse of its diagonal.
+fn state_from_cov(x: Vector, f: f64, g: Vector, c: &Matrix, nfcn: usize) -> State {
+    let e = edm(&g, c);
+    State {
+        x,
+        fval: f,
+        grad: exact_grad(g, c.diagonal().map(|v| 1.0 / v)),
+        v: c.clone(),
+        dcovar: 0.0,
+        status: ErrStatus::PosDef,
+        edm: e,
+        nfcn,
     }
 }
 

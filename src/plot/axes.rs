@@ -5,7 +5,7 @@
 //! fewest data points.
 
 use super::geom::Scale;
-use super::scene::{text_width, Anchor, Item, Rgb, Role, Scene, Stroke, VAlign};
+use super::scene::{text_width, Anchor, Circle, Item, Rgb, Role, Scene, Stroke, VAlign};
 
 /// Font sizes in pixels (matplotlib's 10 pt ticks, 12 pt title at 100 dpi).
 pub(super) const TICK_SIZE: f64 = 13.0;
@@ -128,6 +128,31 @@ pub(super) struct Axis {
     pub log: bool,
     pub ticks: Ticks,
     pub label: String,
+}
+
+impl Axis {
+    /// A linear axis over `lo..hi` with at most `max` ticks (whole
+    /// numbers only when `integer`).
+    pub fn linear(lo: f64, hi: f64, max: usize, integer: bool, label: &str) -> Axis {
+        Axis {
+            lo,
+            hi,
+            log: false,
+            ticks: linear_ticks(lo, hi, max, integer),
+            label: label.to_string(),
+        }
+    }
+
+    /// A log axis over `lo..hi` (log10 units) with 10ⁿ ticks.
+    pub fn log10(lo: f64, hi: f64, max: usize, label: &str) -> Axis {
+        Axis {
+            lo,
+            hi,
+            log: true,
+            ticks: log_ticks(lo, hi, max),
+            label: label.to_string(),
+        }
+    }
 }
 
 /// A chart's frame: the plotting area in pixels and its two axes.
@@ -257,14 +282,7 @@ pub(super) fn draw_frame(scene: &mut Scene, f: &Frame, x: &Axis, y: &Axis) {
             VAlign::Center,
         );
     }
-    scene.push(Item::Shape {
-        rings: vec![vec![(l, t), (r, t), (r, b), (l, b)]],
-        closed: true,
-        fill: None,
-        stroke: Some(black),
-        clip: false,
-        role: Role::Frame,
-    });
+    scene.rect((l, t, r, b), None, Some(black), Role::Frame);
     let below = b + TICK_LEN + 4.0 + TICK_SIZE + 10.0;
     scene.text(
         ((l + r) / 2.0, below),
@@ -310,23 +328,23 @@ pub(super) struct Marker {
 
 impl Marker {
     pub fn draw(&self, scene: &mut Scene, c: (f64, f64), clip: bool) {
-        scene.push(Item::Circle {
+        scene.push(Item::Circle(Circle {
             centre: c,
             r: self.r,
             fill: self.fill,
             stroke: self.edge.clone(),
             clip,
             role: Role::Marker,
-        });
+        }));
         if let Some((r, colour)) = self.dot {
-            scene.push(Item::Circle {
+            scene.push(Item::Circle(Circle {
                 centre: c,
                 r,
                 fill: Some(colour),
                 stroke: None,
                 clip,
                 role: Role::Marker,
-            });
+            }));
         }
     }
 }

@@ -104,13 +104,7 @@ fn colour_scale(zmin: f64, zmax: f64, label: &str) -> ColourScale {
         thresholds.push(top);
         return ColourScale {
             thresholds,
-            bar: Axis {
-                lo,
-                hi,
-                log: true,
-                ticks: axes::log_ticks(lo, hi, 8),
-                label: label.to_string(),
-            },
+            bar: Axis::log10(lo, hi, 8, label),
         };
     }
     let ticks = axes::linear_ticks(zmin, zmax, 8, false);
@@ -165,10 +159,10 @@ fn grid_to_data(grid: &[f64], c: f64) -> f64 {
     }
 }
 
-/// Everything drawn inside the plotting area, in pixels.
 /// Closed rings in pixels: a band's outer boundaries and holes.
 type Rings = Vec<Vec<(f64, f64)>>;
 
+/// Everything drawn inside the plotting area, in pixels.
 struct Layers {
     /// Band index and its rings.
     bands: Vec<(usize, Rings)>,
@@ -217,39 +211,52 @@ fn layers(
     levels: &[f64],
     f: &Frame,
 ) -> Result<Layers, PlotError> {
-    let (nx, ny) = (p.xs.len(), p.ys.len());
-    let (zmin, zmax) = finite_range(p.z.iter().copied()).unwrap_or((0.0, 1.0));
-    // Non-finite values become a value below every threshold: outside
-    // every band (left blank), and level lines next to them are dropped.
-    let hole = zmin - (zmax - zmin).abs() - 1.0;
-    let values = padded_grid(&p.z, nx, ny, hole);
-    let builder = ContourBuilder::new(nx + 2, ny + 2, true);
-    let fail = |e: contour::Error| PlotError::Render(format!("marching squares failed: {e:?}"));
-    // The crate's grid coordinates (value k of the padded grid at k + 0.5)
-    // to pixels.
-    let to_px =
-        |(cx, cy): (f64, f64)| f.px((grid_to_data(&p.xs, cx - 1.0), grid_to_data(&p.ys, cy - 1.0)));
-    let mut bands = Vec::new();
-    for (k, band) in builder
-        .isobands(&values, &cs.thresholds)
-        .map_err(fail)?
-        .iter()
-        .enumerate()
-    {
-        let rings: Vec<Vec<(f64, f64)>> = band
-            .geometry()
-            .0
-            .iter()
-            .flat_map(|poly| std::iter::once(poly.exterior()).chain(poly.interiors()))
-            .map(|ring| ring.0.iter().map(|c| to_px((c.x, c.y))).collect())
-            .collect();
-        if !rings.is_empty() {
-            bands.push((k, rings));
+    let m = Marching::new(p, f);
+    Ok(Layers {
+        bands: m.bands(&cs.thresholds)?,
+        lines: m.lines(levels)?,
+    })
+}
+
+fn marching_failed(e: contour::Error) -> PlotError {
+    PlotError::Render(format!("marching squares failed: {e:?}"))
+}
+
+/// Marching squares over the padded grid, and the way from the crate's
+/// grid coordinates (value k of the padded grid at k + 0.5) back to pixels.
+struct Marching<'a> {
+    p: &'a ContourPlot,
+    f: &'a Frame,
+    values: Vec<f64>,
+    builder: ContourBuilder,
+}
+
+impl<'a> Marching<'a> {
+    fn new(p: &'a ContourPlot, f: &'a Frame) -> Self {
+        let (nx, ny) = (p.xs.len(), p.ys.len());
+        let (zmin, zmax) = finite_range(p.z.iter().copied()).unwrap_or((0.0, 1.0));
+        // Non-finite values become a value below every threshold: outside
+        // every band (left blank), and level lines next to them are dropped.
+        let hole = zmin - (zmax - zmin).abs() - 1.0;
+        Marching {
+            p,
+            f,
+            values: padded_grid(&p.z, nx, ny, hole),
+            builder: ContourBuilder::new(nx + 2, ny + 2, true),
         }
     }
-    // A level-line point is dropped when it lies on the padded grid's
-    // border (the crate closes rings there) or next to a non-finite value.
-    let bad = |(cx, cy): (f64, f64)| {
+
+    fn to_px(&self, (cx, cy): (f64, f64)) -> (f64, f64) {
+        let (xs, ys) = (&self.p.xs, &self.p.ys);
+        self.f
+            .px((grid_to_data(xs, cx - 1.0), grid_to_data(ys, cy - 1.0)))
+    }
+
+    /// Whether a level-line point must be dropped: it lies on the padded
+    /// grid's border (the crate closes rings there) or next to a
+    /// non-finite value.
+    fn dropped(&self, (cx, cy): (f64, f64)) -> bool {
+        let (nx, ny) = (self.p.xs.len(), self.p.ys.len());
         if cx <= 0.5 || cy <= 0.5 || cx >= nx as f64 + 1.5 || cy >= ny as f64 + 1.5 {
             return true;
         }
@@ -259,44 +266,63 @@ fn layers(
         };
         let (ix, iy) = (near(cx, nx), near(cy, ny));
         ix.iter()
-            .any(|&i| iy.iter().any(|&j| !p.z[j * nx + i].is_finite()))
-    };
-    let mut lines = Vec::new();
-    for line in builder.lines(&values, levels).map_err(fail)? {
-        for ls in &line.geometry().0 {
-            let mut run: Vec<(f64, f64)> = Vec::new();
-            for c in ls.0.iter().map(|c| (c.x, c.y)) {
-                if bad(c) {
-                    if run.len() > 1 {
-                        lines.push(std::mem::take(&mut run));
-                    }
-                    run.clear();
-                } else {
-                    run.push(to_px(c));
-                }
-            }
-            if run.len() > 1 {
-                lines.push(run);
+            .any(|&i| iy.iter().any(|&j| !self.p.z[j * nx + i].is_finite()))
+    }
+
+    /// Each non-empty band between consecutive `thresholds`, with its index.
+    fn bands(&self, thresholds: &[f64]) -> Result<Vec<(usize, Rings)>, PlotError> {
+        let bands = self
+            .builder
+            .isobands(&self.values, thresholds)
+            .map_err(marching_failed)?;
+        let mut out = Vec::new();
+        for (k, band) in bands.iter().enumerate() {
+            let rings: Rings = band
+                .geometry()
+                .0
+                .iter()
+                .flat_map(|poly| std::iter::once(poly.exterior()).chain(poly.interiors()))
+                .map(|ring| ring.0.iter().map(|c| self.to_px((c.x, c.y))).collect())
+                .collect();
+            if !rings.is_empty() {
+                out.push((k, rings));
             }
         }
+        Ok(out)
     }
-    Ok(Layers { bands, lines })
+
+    /// The level lines in pixels, broken where a point is dropped.
+    fn lines(&self, levels: &[f64]) -> Result<Vec<Vec<(f64, f64)>>, PlotError> {
+        let mut lines = Vec::new();
+        for line in self
+            .builder
+            .lines(&self.values, levels)
+            .map_err(marching_failed)?
+        {
+            for ls in &line.geometry().0 {
+                let mut run: Vec<(f64, f64)> = Vec::new();
+                for c in ls.0.iter().map(|c| (c.x, c.y)) {
+                    if self.dropped(c) {
+                        if run.len() > 1 {
+                            lines.push(std::mem::take(&mut run));
+                        }
+                        run.clear();
+                    } else {
+                        run.push(self.to_px(c));
+                    }
+                }
+                if run.len() > 1 {
+                    lines.push(run);
+                }
+            }
+        }
+        Ok(lines)
+    }
 }
 
 /// The figure.
 pub(super) fn scene(p: &ContourPlot) -> Result<Scene, PlotError> {
-    check_axis("x", &p.xs)?;
-    check_axis("y", &p.ys)?;
-    let (nx, ny) = (p.xs.len(), p.ys.len());
-    if nx.checked_mul(ny) != Some(p.z.len()) {
-        return Err(PlotError::InvalidData(format!(
-            "the contour grid is {nx} x {ny} but has {} values",
-            p.z.len()
-        )));
-    }
-    let (zmin, zmax) = finite_range(p.z.iter().copied()).ok_or_else(|| {
-        PlotError::EmptyData("every value of the contour grid is NaN or infinite".into())
-    })?;
+    let (zmin, zmax) = check_grid(p)?;
     let cs = colour_scale(zmin, zmax, &p.zlabel);
     let levels: Vec<f64> = match &p.levels {
         Some(l) => l.clone(),
@@ -305,40 +331,10 @@ pub(super) fn scene(p: &ContourPlot) -> Result<Scene, PlotError> {
     .into_iter()
     .filter(|l| l.is_finite() && *l > zmin && *l < zmax)
     .collect();
-
-    let (x0, x1) = (p.xs[0], p.xs[nx - 1]);
-    let (y0, y1) = (p.ys[0], p.ys[ny - 1]);
-    let x = Axis {
-        lo: x0,
-        hi: x1,
-        log: false,
-        ticks: axes::linear_ticks(x0, x1, 8, false),
-        label: p.xlabel.clone(),
-    };
-    let y = Axis {
-        lo: y0,
-        hi: y1,
-        log: false,
-        ticks: axes::linear_ticks(y0, y1, 8, false),
-        label: p.ylabel.clone(),
-    };
-    let left = axes::left_margin(&y);
-    let top = axes::top_margin(&p.title);
-    let bar_label = if cs.bar.label.is_empty() {
-        0.0
-    } else {
-        axes::LABEL_SIZE + 12.0
-    };
-    let right = BAR_GAP + BAR_W + 9.0 + axes::widest(&cs.bar.ticks) + bar_label + 12.0;
-    let bottom = axes::bottom_margin(&x);
-    let title_w = text_width(&p.title, axes::TITLE_SIZE);
-    let width = (left + SIDE + right).max(title_w + 40.0).ceil();
-    let height = (top + SIDE + bottom).ceil();
-    let area = axes::snap_area((left, top, left + SIDE, top + SIDE));
-    let frame = Frame::new(area, &x, &y);
-    let mut scene = Scene::new(width as u32, height as u32);
-    scene.clip = area;
-    axes::draw_title(&mut scene, area, &p.title);
+    let (nx, ny) = (p.xs.len(), p.ys.len());
+    let x = Axis::linear(p.xs[0], p.xs[nx - 1], 8, false, &p.xlabel);
+    let y = Axis::linear(p.ys[0], p.ys[ny - 1], 8, false, &p.ylabel);
+    let (mut scene, frame) = canvas(p, &cs, &x, &y);
 
     let lay = layers(p, &cs, &levels, &frame)?;
     let nb = cs.thresholds.len() - 1;
@@ -357,11 +353,49 @@ pub(super) fn scene(p: &ContourPlot) -> Result<Scene, PlotError> {
             .iter()
             .flat_map(|s| s.points.iter().map(|&q| frame.px(q)))
             .collect();
-        let corner = axes::best_corner(area, &entries, &pts);
-        axes::draw_legend(&mut scene, area, &entries, corner);
+        let corner = axes::best_corner(frame.area, &entries, &pts);
+        axes::draw_legend(&mut scene, frame.area, &entries, corner);
     }
-    colour_bar(&mut scene, &cs, &levels, area);
+    colour_bar(&mut scene, &cs, &levels, frame.area);
     Ok(scene)
+}
+
+/// Checks the grid's axes and size; returns the finite values' range.
+fn check_grid(p: &ContourPlot) -> Result<(f64, f64), PlotError> {
+    check_axis("x", &p.xs)?;
+    check_axis("y", &p.ys)?;
+    let (nx, ny) = (p.xs.len(), p.ys.len());
+    if nx.checked_mul(ny) != Some(p.z.len()) {
+        return Err(PlotError::InvalidData(format!(
+            "the contour grid is {nx} x {ny} but has {} values",
+            p.z.len()
+        )));
+    }
+    finite_range(p.z.iter().copied()).ok_or_else(|| {
+        PlotError::EmptyData("every value of the contour grid is NaN or infinite".into())
+    })
+}
+
+/// The empty canvas: a square plotting area (clipped to) with room for
+/// the tick labels, the colour bar and the title, which is drawn.
+fn canvas(p: &ContourPlot, cs: &ColourScale, x: &Axis, y: &Axis) -> (Scene, Frame) {
+    let left = axes::left_margin(y);
+    let top = axes::top_margin(&p.title);
+    let bar_label = if cs.bar.label.is_empty() {
+        0.0
+    } else {
+        axes::LABEL_SIZE + 12.0
+    };
+    let right = BAR_GAP + BAR_W + 9.0 + axes::widest(&cs.bar.ticks) + bar_label + 12.0;
+    let bottom = axes::bottom_margin(x);
+    let title_w = text_width(&p.title, axes::TITLE_SIZE);
+    let width = (left + SIDE + right).max(title_w + 40.0).ceil();
+    let height = (top + SIDE + bottom).ceil();
+    let area = axes::snap_area((left, top, left + SIDE, top + SIDE));
+    let mut scene = Scene::new(width as u32, height as u32);
+    scene.clip = area;
+    axes::draw_title(&mut scene, area, &p.title);
+    (scene, Frame::new(area, x, y))
 }
 
 /// The marker of a path point: a white disc edged in the path's colour

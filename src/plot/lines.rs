@@ -8,7 +8,7 @@
 use std::collections::HashSet;
 
 use super::axes::{self, Axis, Frame, Sample};
-use super::scene::{text_width, Anchor, Item, Rgb, Role, Scene, Stroke, VAlign};
+use super::scene::{text_width, Anchor, Circle, Item, Rgb, Role, Scene, Stroke, VAlign};
 use super::{finite_range, log_worthy, padded, LinePlot, PlotError, Series, CYCLE};
 
 const WIDTH: f64 = 720.0;
@@ -81,6 +81,40 @@ impl LinePlot {
 
 /// The figure.
 pub(super) fn scene(p: &LinePlot) -> Result<Scene, PlotError> {
+    let (x, y) = axes_of(p)?;
+    let (mut scene, f) = canvas(p, &x, &y);
+    draw_bands(&mut scene, &f, &p.bands);
+    if p.zero_lines {
+        zero_lines(&mut scene, &f);
+    }
+    let mut entries = Vec::new();
+    let mut drawn = Vec::new();
+    for (k, s) in p.series.iter().enumerate() {
+        let colour = CYCLE[k % CYCLE.len()];
+        let stroke = Stroke::solid(colour, LINE_WIDTH);
+        let px = draw_series(&mut scene, &f, s, stroke.clone());
+        if y.log {
+            off_scale(&mut scene, &f, s, colour, &p.xlabel);
+        }
+        drawn.extend(
+            px.into_iter()
+                .filter(|q| q.0.is_finite() && q.1.is_finite()),
+        );
+        if p.legend {
+            entries.push((s.label.clone(), Sample::Line(stroke)));
+        }
+    }
+    axes::draw_frame(&mut scene, &f, &x, &y);
+    if !entries.is_empty() {
+        let corner = axes::best_corner(f.area, &entries, &drawn);
+        axes::draw_legend(&mut scene, f.area, &entries, corner);
+    }
+    Ok(scene)
+}
+
+/// The two axes: the finite data's ranges with 5% margins, y on a log
+/// scale when asked for or when the values span enough decades.
+fn axes_of(p: &LinePlot) -> Result<(Axis, Axis), PlotError> {
     if p.series.iter().all(|s| s.points.is_empty()) {
         return Err(PlotError::EmptyData("no points were given".into()));
     }
@@ -97,39 +131,38 @@ pub(super) fn scene(p: &LinePlot) -> Result<Scene, PlotError> {
     .ok_or_else(|| PlotError::EmptyData("no value can be shown on this axis".into()))?;
     let (x0, x1) = padded(xlo, xhi);
     let (y0, y1) = padded(ylo, yhi);
-    let x = Axis {
-        lo: x0,
-        hi: x1,
-        log: false,
-        ticks: axes::linear_ticks(x0, x1, 9, p.integer_x),
-        label: p.xlabel.clone(),
+    let x = Axis::linear(x0, x1, 9, p.integer_x, &p.xlabel);
+    let y = if log {
+        Axis::log10(y0, y1, 9, &p.ylabel)
+    } else {
+        Axis::linear(y0, y1, 8, false, &p.ylabel)
     };
-    let y = Axis {
-        lo: y0,
-        hi: y1,
-        log,
-        ticks: if log {
-            axes::log_ticks(y0, y1, 9)
-        } else {
-            axes::linear_ticks(y0, y1, 8, false)
-        },
-        label: p.ylabel.clone(),
-    };
-    let left = axes::left_margin(&y);
+    Ok((x, y))
+}
+
+/// The empty canvas, wide enough for the title, with its plotting area
+/// (clipped to) and the title drawn.
+fn canvas(p: &LinePlot, x: &Axis, y: &Axis) -> (Scene, Frame) {
+    let left = axes::left_margin(y);
     let top = axes::top_margin(&p.title);
-    let bottom = axes::bottom_margin(&x);
+    let bottom = axes::bottom_margin(x);
     let width = WIDTH
         .max(text_width(&p.title, axes::TITLE_SIZE) + 40.0)
         .ceil();
     let area = axes::snap_area((left, top, width - 24.0, HEIGHT - bottom));
-    let f = Frame::new(area, &x, &y);
     let mut scene = Scene::new(width as u32, HEIGHT as u32);
     scene.clip = area;
     axes::draw_title(&mut scene, area, &p.title);
-    for &(a, b) in &p.bands {
+    (scene, Frame::new(area, x, y))
+}
+
+/// Grey full-height spans over the x ranges `bands`, cut to the
+/// plotting area.
+fn draw_bands(scene: &mut Scene, f: &Frame, bands: &[(f64, f64)]) {
+    let (l, t, r, bottom) = f.area;
+    for &(a, b) in bands {
         let (pa, pb) = (f.x.px(a.min(b)), f.x.px(a.max(b)));
         if pa.is_finite() && pb.is_finite() {
-            let (l, t, r, bottom) = f.area;
             let (x0, x1) = (pa.max(l), pb.min(r));
             if x1 > x0 {
                 let ring = vec![(x0, t), (x1, t), (x1, bottom), (x0, bottom)];
@@ -137,46 +170,27 @@ pub(super) fn scene(p: &LinePlot) -> Result<Scene, PlotError> {
             }
         }
     }
-    if p.zero_lines {
-        zero_lines(&mut scene, &f);
-    }
-    let mut entries = Vec::new();
-    let mut drawn = Vec::new();
-    for (k, s) in p.series.iter().enumerate() {
-        let colour = CYCLE[k % CYCLE.len()];
-        let px: Vec<(f64, f64)> = s.points.iter().map(|&q| f.px(q)).collect();
-        let stroke = Stroke::solid(colour, LINE_WIDTH);
-        scene.polyline(&px, stroke.clone(), true, Role::Path);
-        if s.markers {
-            for &q in px.iter().filter(|q| q.0.is_finite() && q.1.is_finite()) {
-                scene.push(Item::Circle {
-                    centre: q,
-                    r: 3.0,
-                    fill: Some(colour),
-                    stroke: None,
-                    clip: true,
-                    role: Role::Marker,
-                });
-            }
-        }
-        if log {
-            off_scale(&mut scene, &f, s, colour, &p.xlabel);
-        }
-        drawn.extend(
-            px.iter()
-                .copied()
-                .filter(|q| q.0.is_finite() && q.1.is_finite()),
-        );
-        if p.legend {
-            entries.push((s.label.clone(), Sample::Line(stroke)));
+}
+
+/// One series' line (and markers, when it has them); returns its points
+/// in pixels.
+fn draw_series(scene: &mut Scene, f: &Frame, s: &Series, stroke: Stroke) -> Vec<(f64, f64)> {
+    let px: Vec<(f64, f64)> = s.points.iter().map(|&q| f.px(q)).collect();
+    let colour = stroke.colour;
+    scene.polyline(&px, stroke, true, Role::Path);
+    if s.markers {
+        for &q in px.iter().filter(|q| q.0.is_finite() && q.1.is_finite()) {
+            scene.push(Item::Circle(Circle {
+                centre: q,
+                r: 3.0,
+                fill: Some(colour),
+                stroke: None,
+                clip: true,
+                role: Role::Marker,
+            }));
         }
     }
-    axes::draw_frame(&mut scene, &f, &x, &y);
-    if !entries.is_empty() {
-        let corner = axes::best_corner(area, &entries, &drawn);
-        axes::draw_legend(&mut scene, area, &entries, corner);
-    }
-    Ok(scene)
+    px
 }
 
 /// Dotted light-grey lines at x = 0 and y = 0 (the chapter's axvline/axhline).

@@ -8,7 +8,7 @@ use tiny_skia::{
     FillRule, LineCap, LineJoin, Mask, Paint, PathBuilder, Pixmap, Rect, StrokeDash, Transform,
 };
 
-use super::scene::{baseline, font, layout, Anchor, Item, Rgb, Scene, Stroke};
+use super::scene::{baseline, font, layout, Circle, Item, Rgb, Scene, Shape, Stroke, Text};
 use super::PlotError;
 
 fn paint(c: Rgb) -> Paint<'static> {
@@ -102,99 +102,98 @@ fn text_path(text: &str, size: f64) -> Result<(Option<tiny_skia::Path>, f64), Pl
 
 /// Paints `scene` and encodes it as an 8-bit RGB PNG.
 pub(super) fn png(scene: &Scene) -> Result<Vec<u8>, PlotError> {
-    let (w, h) = (scene.width, scene.height);
-    let mut pm = Pixmap::new(w, h)
-        .ok_or_else(|| PlotError::Render(format!("cannot make a {w} x {h} canvas")))?;
-    pm.fill(tiny_skia::Color::WHITE);
-    let (l, t, r, b) = scene.clip;
-    let mut mask =
-        Mask::new(w, h).ok_or_else(|| PlotError::Render("cannot make the clip mask".into()))?;
-    if let Some(rect) = Rect::from_ltrb(l as f32, t as f32, r as f32, b as f32) {
-        mask.fill_path(
-            &PathBuilder::from_rect(rect),
-            FillRule::Winding,
-            false,
-            Transform::identity(),
-        );
-    }
-    let id = Transform::identity();
+    let mut canvas = Canvas::new(scene)?;
     for item in &scene.items {
         match item {
-            Item::Shape {
-                rings,
-                closed,
-                fill,
-                stroke,
-                clip,
-                ..
-            } => {
-                let Some(path) = shape_path(rings, *closed) else {
-                    continue;
-                };
-                let m = clip.then_some(&mask);
-                if let Some(c) = fill {
-                    pm.fill_path(&path, &paint(*c), FillRule::EvenOdd, id, m);
-                }
-                if let Some(s) = stroke {
-                    pm.stroke_path(&path, &paint(s.colour), &ts_stroke(s), id, m);
-                }
-            }
-            Item::Circle {
-                centre,
-                r,
-                fill,
-                stroke,
-                clip,
-                ..
-            } => {
-                let Some(path) =
-                    PathBuilder::from_circle(centre.0 as f32, centre.1 as f32, *r as f32)
-                else {
-                    continue;
-                };
-                let m = clip.then_some(&mask);
-                if let Some(c) = fill {
-                    pm.fill_path(&path, &paint(*c), FillRule::Winding, id, m);
-                }
-                if let Some(s) = stroke {
-                    pm.stroke_path(&path, &paint(s.colour), &ts_stroke(s), id, m);
-                }
-            }
-            Item::Text {
-                at,
-                text,
-                size,
-                anchor,
-                valign,
-                vertical,
-                colour,
-            } => {
-                let (path, width) = text_path(text, *size)?;
-                let Some(path) = path else { continue };
-                let dx = match anchor {
-                    Anchor::Start => 0.0,
-                    Anchor::Middle => -width / 2.0,
-                    Anchor::End => -width,
-                };
-                let dy = baseline(0.0, *size, *valign);
-                // Laid out about `at`, then turned as the SVG's rotate(-90).
-                let local = Transform::from_translate(dx as f32, dy as f32);
-                let place = if *vertical {
-                    Transform::from_row(0.0, -1.0, 1.0, 0.0, at.0 as f32, at.1 as f32)
-                } else {
-                    Transform::from_translate(at.0 as f32, at.1 as f32)
-                };
-                pm.fill_path(
-                    &path,
-                    &paint(*colour),
-                    FillRule::Winding,
-                    place.pre_concat(local),
-                    None,
-                );
-            }
+            Item::Shape(s) => canvas.shape(s),
+            Item::Circle(c) => canvas.circle(c),
+            Item::Text(t) => canvas.text(t)?,
         }
     }
-    encode(&pm)
+    encode(&canvas.pm)
+}
+
+/// A white pixmap and the mask of the plotting area that clipped items
+/// are painted through.
+struct Canvas {
+    pm: Pixmap,
+    mask: Mask,
+}
+
+impl Canvas {
+    fn new(scene: &Scene) -> Result<Self, PlotError> {
+        let (w, h) = (scene.width, scene.height);
+        let mut pm = Pixmap::new(w, h)
+            .ok_or_else(|| PlotError::Render(format!("cannot make a {w} x {h} canvas")))?;
+        pm.fill(tiny_skia::Color::WHITE);
+        let (l, t, r, b) = scene.clip;
+        let mut mask =
+            Mask::new(w, h).ok_or_else(|| PlotError::Render("cannot make the clip mask".into()))?;
+        if let Some(rect) = Rect::from_ltrb(l as f32, t as f32, r as f32, b as f32) {
+            mask.fill_path(
+                &PathBuilder::from_rect(rect),
+                FillRule::Winding,
+                false,
+                Transform::identity(),
+            );
+        }
+        Ok(Canvas { pm, mask })
+    }
+
+    fn shape(&mut self, s: &Shape) {
+        if let Some(path) = shape_path(&s.rings, s.closed) {
+            let rule = FillRule::EvenOdd;
+            self.fill_and_stroke(&path, rule, s.fill, s.stroke.as_ref(), s.clip);
+        }
+    }
+
+    fn circle(&mut self, c: &Circle) {
+        let (x, y) = c.centre;
+        if let Some(path) = PathBuilder::from_circle(x as f32, y as f32, c.r as f32) {
+            let rule = FillRule::Winding;
+            self.fill_and_stroke(&path, rule, c.fill, c.stroke.as_ref(), c.clip);
+        }
+    }
+
+    /// Fills `path` (if `fill`), then strokes it (if `stroke`).
+    fn fill_and_stroke(
+        &mut self,
+        path: &tiny_skia::Path,
+        rule: FillRule,
+        fill: Option<Rgb>,
+        stroke: Option<&Stroke>,
+        clip: bool,
+    ) {
+        let id = Transform::identity();
+        let m = clip.then_some(&self.mask);
+        if let Some(c) = fill {
+            self.pm.fill_path(path, &paint(c), rule, id, m);
+        }
+        if let Some(s) = stroke {
+            self.pm
+                .stroke_path(path, &paint(s.colour), &ts_stroke(s), id, m);
+        }
+    }
+
+    fn text(&mut self, t: &Text) -> Result<(), PlotError> {
+        let (path, width) = text_path(&t.text, t.size)?;
+        let Some(path) = path else { return Ok(()) };
+        let dx = t.anchor.offset(width);
+        let dy = baseline(0.0, t.size, t.valign);
+        // Laid out about `at`, then turned as the SVG's rotate(-90).
+        let local = Transform::from_translate(dx as f32, dy as f32);
+        let (x, y) = (t.at.0 as f32, t.at.1 as f32);
+        let place = if t.vertical {
+            Transform::from_row(0.0, -1.0, 1.0, 0.0, x, y)
+        } else {
+            Transform::from_translate(x, y)
+        };
+        let transform = place.pre_concat(local);
+        let fill = paint(t.colour);
+        self.pm
+            .fill_path(&path, &fill, FillRule::Winding, transform, None);
+        Ok(())
+    }
 }
 
 fn encode(pm: &Pixmap) -> Result<Vec<u8>, PlotError> {

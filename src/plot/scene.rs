@@ -101,6 +101,26 @@ pub(super) enum Anchor {
     End,
 }
 
+impl Anchor {
+    /// How far the start of a text of `width` pixels lies from its anchor.
+    pub fn offset(self, width: f64) -> f64 {
+        match self {
+            Anchor::Start => 0.0,
+            Anchor::Middle => -width / 2.0,
+            Anchor::End => -width,
+        }
+    }
+
+    /// The SVG `text-anchor` value.
+    pub fn svg(self) -> &'static str {
+        match self {
+            Anchor::Start => "start",
+            Anchor::Middle => "middle",
+            Anchor::End => "end",
+        }
+    }
+}
+
 /// Vertical placement of a text relative to its `y`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum VAlign {
@@ -112,38 +132,49 @@ pub(super) enum VAlign {
     Baseline,
 }
 
+/// Open polylines (`closed == false`) or polygons with holes, filled with
+/// the even-odd rule.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Shape {
+    pub rings: Vec<Vec<(f64, f64)>>,
+    pub closed: bool,
+    pub fill: Option<Rgb>,
+    pub stroke: Option<Stroke>,
+    /// Clipped to the plotting area.
+    pub clip: bool,
+    pub role: Role,
+}
+
+/// A disc (a marker).
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Circle {
+    pub centre: (f64, f64),
+    pub r: f64,
+    pub fill: Option<Rgb>,
+    pub stroke: Option<Stroke>,
+    pub clip: bool,
+    pub role: Role,
+}
+
+/// One line of text in the bundled font.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Text {
+    pub at: (f64, f64),
+    pub text: String,
+    pub size: f64,
+    pub anchor: Anchor,
+    pub valign: VAlign,
+    /// Rotated 90 degrees counter-clockwise about `at` (a y label).
+    pub vertical: bool,
+    pub colour: Rgb,
+}
+
 /// One drawing primitive. Coordinates are pixels, y down.
 #[derive(Debug, Clone, PartialEq)]
 pub(super) enum Item {
-    /// Open polylines (`closed == false`) or polygons with holes, filled
-    /// with the even-odd rule.
-    Shape {
-        rings: Vec<Vec<(f64, f64)>>,
-        closed: bool,
-        fill: Option<Rgb>,
-        stroke: Option<Stroke>,
-        /// Clipped to the plotting area.
-        clip: bool,
-        role: Role,
-    },
-    Circle {
-        centre: (f64, f64),
-        r: f64,
-        fill: Option<Rgb>,
-        stroke: Option<Stroke>,
-        clip: bool,
-        role: Role,
-    },
-    Text {
-        at: (f64, f64),
-        text: String,
-        size: f64,
-        anchor: Anchor,
-        valign: VAlign,
-        /// Rotated 90 degrees counter-clockwise about `at` (a y label).
-        vertical: bool,
-        colour: Rgb,
-    },
+    Shape(Shape),
+    Circle(Circle),
+    Text(Text),
 }
 
 /// A whole figure.
@@ -184,28 +215,28 @@ impl Scene {
         let bx = (-FAR, w + FAR, -FAR, h + FAR);
         let rings = super::geom::clip_polyline(pts, bx);
         if !rings.is_empty() {
-            self.push(Item::Shape {
+            self.push(Item::Shape(Shape {
                 rings,
                 closed: false,
                 fill: None,
                 stroke: Some(stroke),
                 clip,
                 role,
-            });
+            }));
         }
     }
 
     /// Adds a filled polygon (rings are outer boundaries and holes).
     pub fn polygon(&mut self, rings: Vec<Vec<(f64, f64)>>, fill: Rgb, clip: bool, role: Role) {
         if !rings.is_empty() {
-            self.push(Item::Shape {
+            self.push(Item::Shape(Shape {
                 rings,
                 closed: true,
                 fill: Some(fill),
                 stroke: None,
                 clip,
                 role,
-            });
+            }));
         }
     }
 
@@ -217,20 +248,20 @@ impl Scene {
         stroke: Option<Stroke>,
         role: Role,
     ) {
-        self.push(Item::Shape {
+        self.push(Item::Shape(Shape {
             rings: vec![vec![(l, t), (r, t), (r, b), (l, b)]],
             closed: true,
             fill,
             stroke,
             clip: false,
             role,
-        });
+        }));
     }
 
     /// Adds a horizontal text.
     pub fn text(&mut self, at: (f64, f64), text: &str, size: f64, anchor: Anchor, valign: VAlign) {
         if !text.is_empty() {
-            self.push(Item::Text {
+            self.push(Item::Text(Text {
                 at,
                 text: text.to_string(),
                 size,
@@ -238,14 +269,14 @@ impl Scene {
                 valign,
                 vertical: false,
                 colour: Rgb::BLACK,
-            });
+            }));
         }
     }
 
     /// Adds a text rotated to read bottom to top, centred on `at`.
     pub fn vertical_text(&mut self, at: (f64, f64), text: &str, size: f64) {
         if !text.is_empty() {
-            self.push(Item::Text {
+            self.push(Item::Text(Text {
                 at,
                 text: text.to_string(),
                 size,
@@ -253,7 +284,7 @@ impl Scene {
                 valign: VAlign::Center,
                 vertical: true,
                 colour: Rgb::BLACK,
-            });
+            }));
         }
     }
 }

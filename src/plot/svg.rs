@@ -6,7 +6,7 @@
 
 use std::fmt::Write as _;
 
-use super::scene::{baseline, Anchor, Item, Rgb, Scene, Stroke};
+use super::scene::{baseline, Circle, Item, Rgb, Scene, Shape, Stroke, Text};
 
 /// Two decimals: a hundredth of a pixel, far below what a viewer shows
 /// even zoomed in, keeps the files small.
@@ -110,95 +110,78 @@ fn clip_attr(clip: bool) -> &'static str {
 
 fn item_svg(out: &mut String, item: &Item) {
     match item {
-        Item::Shape {
-            rings,
-            closed,
-            fill,
-            stroke,
-            clip,
-            role,
-        } => {
-            if !closed {
-                for ring in rings {
-                    let _ = writeln!(
-                        out,
-                        "<polyline class=\"{}\" points=\"{}\" fill=\"none\"{}{}/>",
-                        role.class(),
-                        points(ring),
-                        stroke_attrs(stroke),
-                        clip_attr(*clip)
-                    );
-                }
-                return;
-            }
-            let mut d = String::new();
-            for ring in rings.iter().filter(|r| r.len() > 1) {
-                for (k, &(x, y)) in ring.iter().enumerate() {
-                    let _ = write!(d, "{}{},{}", if k == 0 { "M" } else { "L" }, n(x), n(y));
-                }
-                d.push('Z');
-            }
-            let _ = writeln!(
-                out,
-                "<path class=\"{}\" d=\"{d}\" fill-rule=\"evenodd\"{}{}{}/>",
-                role.class(),
-                fill_attr(*fill),
-                stroke_attrs(stroke),
-                clip_attr(*clip)
-            );
-        }
-        Item::Circle {
-            centre,
-            r,
-            fill,
-            stroke,
-            clip,
-            role,
-        } => {
-            let _ = writeln!(
-                out,
-                "<circle class=\"{}\" cx=\"{}\" cy=\"{}\" r=\"{}\"{}{}{}/>",
-                role.class(),
-                n(centre.0),
-                n(centre.1),
-                n(*r),
-                fill_attr(*fill),
-                stroke_attrs(stroke),
-                clip_attr(*clip)
-            );
-        }
-        Item::Text {
-            at,
-            text,
-            size,
-            anchor,
-            valign,
-            vertical,
-            colour,
-        } => {
-            let anchor = match anchor {
-                Anchor::Start => "start",
-                Anchor::Middle => "middle",
-                Anchor::End => "end",
-            };
-            let (x, y) = *at;
-            // The baseline is placed by the same rule as in the PNG; a
-            // vertical text is laid out horizontally, then rotated about `at`.
-            let by = baseline(y, *size, *valign);
-            let rot = if *vertical {
-                format!(" transform=\"rotate(-90 {} {})\"", n(x), n(y))
-            } else {
-                String::new()
-            };
-            let _ = writeln!(
-                out,
-                "<text x=\"{}\" y=\"{}\" font-family=\"DejaVu Sans, Bitstream Vera Sans, sans-serif\" font-size=\"{}\" text-anchor=\"{anchor}\" fill=\"{}\"{rot}>{}</text>",
-                n(x),
-                n(by),
-                n(*size),
-                colour.hex(),
-                escape(text)
-            );
-        }
+        Item::Shape(s) if s.closed => path_svg(out, s),
+        Item::Shape(s) => polylines_svg(out, s),
+        Item::Circle(c) => circle_svg(out, c),
+        Item::Text(t) => text_svg(out, t),
     }
+}
+
+/// Open polylines: one `<polyline>` per ring.
+fn polylines_svg(out: &mut String, s: &Shape) {
+    for ring in &s.rings {
+        let _ = writeln!(
+            out,
+            "<polyline class=\"{}\" points=\"{}\" fill=\"none\"{}{}/>",
+            s.role.class(),
+            points(ring),
+            stroke_attrs(&s.stroke),
+            clip_attr(s.clip)
+        );
+    }
+}
+
+/// Polygons with holes: one even-odd `<path>` with a subpath per ring.
+fn path_svg(out: &mut String, s: &Shape) {
+    let mut d = String::new();
+    for ring in s.rings.iter().filter(|r| r.len() > 1) {
+        for (k, &(x, y)) in ring.iter().enumerate() {
+            let _ = write!(d, "{}{},{}", if k == 0 { "M" } else { "L" }, n(x), n(y));
+        }
+        d.push('Z');
+    }
+    let _ = writeln!(
+        out,
+        "<path class=\"{}\" d=\"{d}\" fill-rule=\"evenodd\"{}{}{}/>",
+        s.role.class(),
+        fill_attr(s.fill),
+        stroke_attrs(&s.stroke),
+        clip_attr(s.clip)
+    );
+}
+
+fn circle_svg(out: &mut String, c: &Circle) {
+    let _ = writeln!(
+        out,
+        "<circle class=\"{}\" cx=\"{}\" cy=\"{}\" r=\"{}\"{}{}{}/>",
+        c.role.class(),
+        n(c.centre.0),
+        n(c.centre.1),
+        n(c.r),
+        fill_attr(c.fill),
+        stroke_attrs(&c.stroke),
+        clip_attr(c.clip)
+    );
+}
+
+fn text_svg(out: &mut String, t: &Text) {
+    let (x, y) = t.at;
+    // The baseline is placed by the same rule as in the PNG; a vertical
+    // text is laid out horizontally, then rotated about `at`.
+    let by = baseline(y, t.size, t.valign);
+    let rot = if t.vertical {
+        format!(" transform=\"rotate(-90 {} {})\"", n(x), n(y))
+    } else {
+        String::new()
+    };
+    let _ = writeln!(
+        out,
+        "<text x=\"{}\" y=\"{}\" font-family=\"DejaVu Sans, Bitstream Vera Sans, sans-serif\" font-size=\"{}\" text-anchor=\"{}\" fill=\"{}\"{rot}>{}</text>",
+        n(x),
+        n(by),
+        n(t.size),
+        t.anchor.svg(),
+        t.colour.hex(),
+        escape(&t.text)
+    );
 }

@@ -13,7 +13,7 @@
 use super::command::{COMMANDS, MINUIT};
 use crate::builtins::CONSTANTS;
 use crate::optim;
-use crate::syntax::lexer::{lex, LexErrorKind, Tok, KEYWORDS};
+use crate::syntax::lexer::{lex, LexErrorKind, Tok, KEYWORDS, TRAINING_WORDS};
 use rustyline::completion::{Completer, FilenameCompleter, Pair};
 use rustyline::highlight::{CmdKind, Highlighter};
 use rustyline::hint::Hinter;
@@ -70,37 +70,28 @@ impl LossHelper {
     /// built-ins, constants, the other keywords).
     pub fn candidates(&self, line: &str, pos: usize) -> (usize, Vec<(String, String)>) {
         let before = &line[..pos];
-        let start = before
-            .char_indices()
-            .rev()
-            .find(|(_, c)| !(c.is_alphanumeric() || *c == '_' || *c == ':'))
-            .map_or(0, |(i, c)| i + c.len_utf8());
-        let word = &before[start..];
-        let mut out: Vec<(String, String)> = Vec::new();
-        if before[..start].trim().is_empty() && word.starts_with(':') {
-            for (c, _) in COMMANDS {
-                let name = c.split(' ').next().unwrap_or(c);
-                if name.starts_with(word) {
-                    let rep = if c.contains(' ') {
-                        format!("{name} ")
-                    } else {
-                        name.to_string()
-                    };
-                    out.push((name.to_string(), rep));
-                }
-            }
-            return (start, out);
+        let start = word_start(before);
+        let (head, word) = before.split_at(start);
+        if head.trim().is_empty() && word.starts_with(':') {
+            return (start, command_candidates(word));
         }
-        if let Some(opt) = optimizer_call(&before[..start]) {
-            if let Some(names) = option_names(&opt) {
-                for n in names.iter().filter(|n| n.starts_with(word)) {
-                    out.push((n.clone(), format!("{n}=")));
-                }
-                return (start, out);
-            }
+        if let Some(names) = optimizer_call(head).and_then(|opt| option_names(&opt)) {
+            let fits = names.iter().filter(|n| n.starts_with(word));
+            return (start, fits.map(|n| (n.clone(), format!("{n}="))).collect());
         }
-        let (tokens, _) = lex(&before[..start]);
-        let prev = tokens.last().map(|t| &t.1);
+        let (tokens, _) = lex(head);
+        let mut all = self.words_after(tokens.last().map(|t| &t.1));
+        all.sort();
+        all.dedup();
+        let fits = all.into_iter().filter(|n| n.starts_with(word));
+        (
+            start,
+            fits.map(|n| (n.to_string(), n.to_string())).collect(),
+        )
+    }
+
+    /// The words that can follow token `prev` (`None`: the input's start).
+    fn words_after(&self, prev: Option<&Tok>) -> Vec<&str> {
         let mut all: Vec<&str> = Vec::new();
         let after_schedule = matches!(prev, Some(Tok::Ident(w)) if w == "schedule");
         if after_schedule || prev == Some(&Tok::Schedule) {
@@ -116,26 +107,38 @@ impl LossHelper {
             }
             all.extend(crate::builtins::names());
             all.extend(CONSTANTS.iter().map(|(n, _)| *n));
-            // the words special only in a minimize statement (SPEC 2, 5.1, 5.2)
-            all.extend([
-                "schedule",
-                "per",
-                "step",
-                "epochs",
-                "batch",
-                "shuffle",
-                "drop_last",
-                "watch",
-            ]);
+            all.extend(TRAINING_WORDS);
             all.extend(self.names.iter().map(String::as_str));
         }
-        all.sort();
-        all.dedup();
-        for n in all.into_iter().filter(|n| n.starts_with(word)) {
-            out.push((n.to_string(), n.to_string()));
-        }
-        (start, out)
+        all
     }
+}
+
+/// Where the word that ends `before` starts (names and `:` commands).
+fn word_start(before: &str) -> usize {
+    before
+        .char_indices()
+        .rev()
+        .find(|(_, c)| !(c.is_alphanumeric() || *c == '_' || *c == ':'))
+        .map_or(0, |(i, c)| i + c.len_utf8())
+}
+
+/// The `:` commands starting with `word`; one taking an argument is
+/// completed with a space after it.
+fn command_candidates(word: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for (c, _) in COMMANDS {
+        let name = c.split(' ').next().unwrap_or(c);
+        if name.starts_with(word) {
+            let rep = if c.contains(' ') {
+                format!("{name} ")
+            } else {
+                name.to_string()
+            };
+            out.push((name.to_string(), rep));
+        }
+    }
+    out
 }
 
 impl Default for LossHelper {

@@ -2,14 +2,16 @@
 //! is the backend (`Repl`: each input goes to the same `Session` as
 //! `losslang run`, through `Session::run_more` under the name `<repl:N>`,
 //! with `Options.repl` set so that a bare expression prints its value) and
-//! the read loops; `command` parses and carries out the `:` commands;
-//! `editor` is the rustyline helper (completion, highlighting, history).
+//! the piped read loop; `terminal` is the line-editing loop; `command`
+//! parses and carries out the `:` commands; `editor` is the rustyline
+//! helper (completion, highlighting, history).
 //!
 //! When standard input is not a terminal the REPL reads it line by line,
 //! without prompts, so that it can be scripted; see docs/repl.md.
 
 mod command;
 mod editor;
+mod terminal;
 
 pub use crate::syntax::lexer::KEYWORDS;
 pub use command::{help_text, params_table, save, Command, COMMANDS};
@@ -19,12 +21,10 @@ use crate::diagnostics::{render, Diag};
 use crate::interp::{Options, Outcome, Session, INTERRUPT};
 use crate::syntax::lexer::{lex, Tok};
 use crate::syntax::parser::is_incomplete;
-use rustyline::error::ReadlineError;
-use rustyline::history::FileHistory;
-use rustyline::{ColorMode, CompletionType, Config, Editor};
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use terminal::Terminal;
 
 /// The main prompt.
 pub const PROMPT: &str = "loss> ";
@@ -369,94 +369,21 @@ fn piped(repl: &mut Repl) -> i32 {
     i32::from(repl.errors > 0)
 }
 
+/// Standard input is a terminal: line editing, or plain lines when the
+/// terminal cannot be edited.
 fn interactive(repl: &mut Repl) -> i32 {
-    let color = std::env::var_os("NO_COLOR").is_none();
-    let config = Config::builder()
-        .auto_add_history(false)
-        .completion_type(CompletionType::List)
-        .color_mode(if color {
-            ColorMode::Enabled
-        } else {
-            ColorMode::Disabled
-        })
-        .max_history_size(5000)
-        .map(|b| b.build())
-        .unwrap_or_default();
-    let mut editor: Editor<LossHelper, FileHistory> = match Editor::with_config(config) {
-        Ok(e) => e,
+    let mut terminal = match Terminal::open() {
+        Ok(t) => t,
         Err(e) => {
             eprintln!("note: no line editing ({e}); reading lines as they come");
             return piped(repl);
         }
     };
-    editor.set_helper(Some(LossHelper::new()));
-    let hist = history_path();
-    if let Some(h) = &hist {
-        let _ = editor.load_history(h);
-    }
-    let mut history_ok = true;
     println!(
         "losslang {} REPL; :help lists the commands, Ctrl-D leaves",
         env!("CARGO_PKG_VERSION")
     );
-    let mut pending = String::new();
-    loop {
-        if let Some(h) = editor.helper_mut() {
-            h.names = repl.declared();
-        }
-        let prompt = if pending.is_empty() {
-            PROMPT
-        } else {
-            CONTINUATION
-        };
-        match editor.readline(prompt) {
-            Ok(line) => {
-                if !pending.is_empty() {
-                    pending.push('\n');
-                }
-                pending.push_str(&line);
-                if needs_more(&pending) {
-                    continue;
-                }
-                let input = std::mem::take(&mut pending);
-                if !input.trim().is_empty() {
-                    let _ = editor.add_history_entry(input.as_str());
-                    if let (Some(h), true) = (&hist, history_ok) {
-                        if let Err(e) = save_history(&mut editor, h) {
-                            eprintln!("note: the history is not kept ({}: {e})", h.display());
-                            history_ok = false;
-                        }
-                    }
-                }
-                if repl.handle(&input) == Flow::Quit {
-                    break;
-                }
-            }
-            Err(ReadlineError::Interrupted) => {
-                // Ctrl-C while typing: drop the line (and any unfinished input).
-                pending.clear();
-            }
-            Err(ReadlineError::Eof) => {
-                if pending.is_empty() {
-                    break;
-                }
-                pending.clear();
-            }
-            Err(e) => {
-                eprintln!("error: cannot read the terminal: {e}");
-                return 1;
-            }
-        }
-    }
-    0
-}
-
-/// Writes the history file, making its folder first.
-fn save_history(editor: &mut Editor<LossHelper, FileHistory>, path: &Path) -> Result<(), String> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
-    }
-    editor.save_history(path).map_err(|e| e.to_string())
+    terminal.run(repl)
 }
 
 #[cfg(test)]

@@ -276,79 +276,100 @@ pub enum Tok {
     Caret,
 }
 
+impl Tok {
+    /// The text of a keyword or context word (`param`, `contour`, ...),
+    /// or `None` for any other token.
+    pub fn keyword(&self) -> Option<&'static str> {
+        Some(match self {
+            Tok::Param => "param",
+            Tok::Let => "let",
+            Tok::Fn => "fn",
+            Tok::Minimize => "minimize",
+            Tok::Maximize => "maximize",
+            Tok::With => "with",
+            Tok::For => "for",
+            Tok::Steps => "steps",
+            Tok::From => "from",
+            Tok::In => "in",
+            Tok::Fixed => "fixed",
+            Tok::Print => "print",
+            Tok::Expect => "expect",
+            Tok::Within => "within",
+            Tok::Seed => "seed",
+            Tok::Hesse => "hesse",
+            Tok::Minos => "minos",
+            Tok::Plot => "plot",
+            Tok::Over => "over",
+            Tok::To => "to",
+            Tok::And => "and",
+            Tok::Or => "or",
+            Tok::Not => "not",
+            Tok::True => "true",
+            Tok::False => "false",
+            Tok::Contour => "contour",
+            Tok::Loss => "loss",
+            Tok::Path => "path",
+            Tok::Lr => "lr",
+            Tok::Schedule => "schedule",
+            Tok::Per => "per",
+            Tok::Step => "step",
+            Tok::Epochs => "epochs",
+            Tok::Batch => "batch",
+            Tok::Shuffle => "shuffle",
+            Tok::DropLast => "drop_last",
+            Tok::Watch => "watch",
+            Tok::Paths => "paths",
+            Tok::Profile => "profile",
+            Tok::MnContour => "mncontour",
+            Tok::ContourStmt => "contour",
+            _ => return None,
+        })
+    }
+
+    /// The text of a symbol (`(`, `<=`, `^`, ...), or `None` for any
+    /// other token.
+    pub fn symbol(&self) -> Option<&'static str> {
+        Some(match self {
+            Tok::LParen => "(",
+            Tok::RParen => ")",
+            Tok::LBracket => "[",
+            Tok::RBracket => "]",
+            Tok::Comma => ",",
+            Tok::Semi => ";",
+            Tok::Colon => ":",
+            Tok::Dot => ".",
+            Tok::Tilde => "~",
+            Tok::Assign => "=",
+            Tok::EqEq => "==",
+            Tok::NotEq => "!=",
+            Tok::Lt => "<",
+            Tok::Le => "<=",
+            Tok::Gt => ">",
+            Tok::Ge => ">=",
+            Tok::Plus => "+",
+            Tok::Minus => "-",
+            Tok::Star => "*",
+            Tok::Slash => "/",
+            Tok::At => "@",
+            Tok::Caret => "^",
+            _ => return None,
+        })
+    }
+}
+
 impl fmt::Display for Tok {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let s = match self {
-            Tok::Ident(n) => return write!(f, "name `{n}`"),
-            Tok::Num(v) => return write!(f, "number `{v}`"),
-            Tok::Str(s) => return write!(f, "string {s:?}"),
-            Tok::UnterminatedStr => "unterminated string",
-            Tok::Param => "`param`",
-            Tok::Let => "`let`",
-            Tok::Fn => "`fn`",
-            Tok::Minimize => "`minimize`",
-            Tok::Maximize => "`maximize`",
-            Tok::With => "`with`",
-            Tok::For => "`for`",
-            Tok::Steps => "`steps`",
-            Tok::From => "`from`",
-            Tok::In => "`in`",
-            Tok::Fixed => "`fixed`",
-            Tok::Print => "`print`",
-            Tok::Expect => "`expect`",
-            Tok::Within => "`within`",
-            Tok::Seed => "`seed`",
-            Tok::Hesse => "`hesse`",
-            Tok::Minos => "`minos`",
-            Tok::Plot => "`plot`",
-            Tok::Over => "`over`",
-            Tok::To => "`to`",
-            Tok::And => "`and`",
-            Tok::Or => "`or`",
-            Tok::Not => "`not`",
-            Tok::True => "`true`",
-            Tok::False => "`false`",
-            Tok::Contour => "`contour`",
-            Tok::Loss => "`loss`",
-            Tok::Path => "`path`",
-            Tok::Lr => "`lr`",
-            Tok::Schedule => "`schedule`",
-            Tok::Per => "`per`",
-            Tok::Step => "`step`",
-            Tok::Epochs => "`epochs`",
-            Tok::Batch => "`batch`",
-            Tok::Shuffle => "`shuffle`",
-            Tok::DropLast => "`drop_last`",
-            Tok::Watch => "`watch`",
-            Tok::Paths => "`paths`",
-            Tok::Profile => "`profile`",
-            Tok::MnContour => "`mncontour`",
-            Tok::ContourStmt => "`contour`",
-            Tok::OptName(n) => return write!(f, "option `{n}`"),
-            Tok::LParen => "`(`",
-            Tok::RParen => "`)`",
-            Tok::LBracket => "`[`",
-            Tok::RBracket => "`]`",
-            Tok::Comma => "`,`",
-            Tok::Semi => "`;`",
-            Tok::Colon => "`:`",
-            Tok::Dot => "`.`",
-            Tok::Tilde => "`~`",
-            Tok::Assign => "`=`",
-            Tok::EqEq => "`==`",
-            Tok::NotEq => "`!=`",
-            Tok::Lt => "`<`",
-            Tok::Le => "`<=`",
-            Tok::Gt => "`>`",
-            Tok::Ge => "`>=`",
-            Tok::Plus => "`+`",
-            Tok::Minus => "`-`",
-            Tok::Star => "`*`",
-            Tok::Slash => "`/`",
-            Tok::At => "`@`",
-            Tok::Caret => "`^`",
-        };
-        f.write_str(s)
+        match self {
+            Tok::Ident(n) => write!(f, "name `{n}`"),
+            Tok::Num(v) => write!(f, "number `{v}`"),
+            Tok::Str(s) => write!(f, "string {s:?}"),
+            Tok::OptName(n) => write!(f, "option `{n}`"),
+            Tok::UnterminatedStr => f.write_str("unterminated string"),
+            _ => {
+                let text = self.keyword().or_else(|| self.symbol()).unwrap_or("?");
+                write!(f, "`{text}`")
+            }
+        }
     }
 }
 
@@ -358,6 +379,19 @@ pub const KEYWORDS: &[&str] = &[
     "param", "let", "fn", "minimize", "maximize", "with", "for", "steps", "from", "in", "fixed",
     "print", "expect", "within", "seed", "hesse", "minos", "plot", "over", "to", "and", "or",
     "not", "true", "false",
+];
+
+/// The words special only in a minimize statement (SPEC 2, 5.1, 5.2):
+/// names elsewhere, keywords where `training_words` makes them so.
+pub const TRAINING_WORDS: &[&str] = &[
+    "schedule",
+    "per",
+    "step",
+    "epochs",
+    "batch",
+    "shuffle",
+    "drop_last",
+    "watch",
 ];
 
 /// Brackets may nest this deep; deeper input is refused by the lexer, so no
@@ -586,6 +620,46 @@ mod tests {
         for w in words.split_whitespace() {
             assert!(KEYWORDS.contains(&w), "{w}");
         }
+    }
+
+    #[test]
+    fn the_training_words_are_the_training_tokens() {
+        let toks = [
+            Tok::Schedule,
+            Tok::Per,
+            Tok::Step,
+            Tok::Epochs,
+            Tok::Batch,
+            Tok::Shuffle,
+            Tok::DropLast,
+            Tok::Watch,
+        ];
+        let words: Vec<&str> = toks.iter().filter_map(Tok::keyword).collect();
+        assert_eq!(words, TRAINING_WORDS);
+        // Outside a minimize statement each is a name.
+        for w in TRAINING_WORDS {
+            assert_eq!(kinds(w), [Tok::Ident(w.to_string())]);
+        }
+    }
+
+    #[test]
+    fn every_symbol_is_shown_as_written() {
+        let symbols = "( ) [ ] , ; : . ~ = == != < <= > >= + - * / @ ^";
+        for sym in symbols.split_whitespace() {
+            let (t, e) = lex(sym);
+            assert!(e.is_empty() && t.len() == 1, "{sym}");
+            assert_eq!(t[0].1.symbol(), Some(sym));
+            assert_eq!(t[0].1.keyword(), None);
+            assert_eq!(t[0].1.to_string(), format!("`{sym}`"));
+        }
+        assert_eq!(kinds("**")[0].to_string(), "`^`");
+        // The context words and the tokens that carry a value.
+        assert_eq!(Tok::ContourStmt.to_string(), "`contour`");
+        assert_eq!(Tok::DropLast.to_string(), "`drop_last`");
+        assert_eq!(Tok::OptName("cl".into()).to_string(), "option `cl`");
+        assert_eq!(Tok::Ident("x".into()).to_string(), "name `x`");
+        assert_eq!(Tok::UnterminatedStr.to_string(), "unterminated string");
+        assert_eq!(Tok::Ident("x".into()).keyword(), None);
     }
 
     fn kinds(src: &str) -> Vec<Tok> {

@@ -82,85 +82,22 @@ pub fn read_limited(
     max_elements: usize,
     max_bytes: u64,
 ) -> Result<Table, String> {
-    let file = std::fs::File::open(path).map_err(|e| {
-        // Relative names are relative to the script's folder: say where
-        // the file was looked for.
-        let resolved = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-        match e.kind() {
-            std::io::ErrorKind::NotFound => format!(
-                "cannot open `{shown}`: there is no file `{}`",
-                resolved.display()
-            ),
-            _ => format!("cannot open `{shown}` (`{}`): {e}", resolved.display()),
-        }
-    })?;
-    let hit = Rc::new(Cell::new(false));
-    let mut rd = csv::ReaderBuilder::new()
+    let file = open(path, shown)?;
+    let rd = CsvRead {
+        shown,
+        max_bytes,
+        hit: Rc::new(Cell::new(false)),
+    };
+    let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .trim(csv::Trim::All)
         .from_reader(Limited {
             inner: file,
             left: max_bytes,
-            hit: hit.clone(),
+            hit: rd.hit.clone(),
         });
-    let too_big = || {
-        format!(
-            "`{shown}` is larger than the limit of {} for a csv file",
-            crate::budget::human(max_bytes)
-        )
-    };
-    let pos_of = |e: &csv::Error| e.position().map(|p| p.line()).unwrap_or(0);
-    let names: Vec<String> = rd
-        .headers()
-        .map_err(|e| match hit.get() {
-            true => too_big(),
-            false => format!("{shown}:{}: {e}", pos_of(&e).max(1)),
-        })?
-        .iter()
-        .map(str::to_string)
-        .collect();
-    if names.is_empty() || names.iter().all(String::is_empty) {
-        return Err(format!("{shown}:1: the header row is empty"));
-    }
-    for (i, n) in names.iter().enumerate() {
-        if n.is_empty() {
-            return Err(format!("{shown}:1: column {} has an empty name", i + 1));
-        }
-        if names[..i].contains(n) {
-            return Err(format!("{shown}:1: column `{n}` appears twice"));
-        }
-    }
-    let mut data = Vec::new();
-    let mut rows = 0;
-    for rec in rd.records() {
-        let rec = rec.map_err(|e| match e.kind() {
-            _ if hit.get() => too_big(),
-            csv::ErrorKind::UnequalLengths {
-                pos,
-                expected_len,
-                len,
-            } => format!(
-                "{shown}:{}: this row has {len} fields, the header has {expected_len}",
-                pos.as_ref().map(|p| p.line()).unwrap_or(0)
-            ),
-            _ => format!("{shown}:{}: {e}", pos_of(&e)),
-        })?;
-        let line = rec.position().map(|p| p.line()).unwrap_or(0);
-        for (k, cell) in rec.iter().enumerate() {
-            let v: f64 = parse_num(cell).ok_or_else(|| {
-                format!(
-                    "{shown}:{line}: column {} (`{}`): `{cell}` is not a number",
-                    k + 1,
-                    names[k]
-                )
-            })?;
-            data.push(v);
-        }
-        rows += 1;
-        if data.len() > max_elements {
-            return Err(format!("{shown}: more than {max_elements} values"));
-        }
-    }
+    let names = rd.names(&mut reader)?;
+    let (rows, data) = rd.values(&mut reader, &names, max_elements)?;
     Ok(Table {
         file: shown.to_string(),
         values: Tensor {
@@ -169,6 +106,119 @@ pub fn read_limited(
         },
         names,
     })
+}
+
+/// Opens `path`; a missing file is named with the full path it was
+/// looked for at (relative names are relative to the script's folder).
+fn open(path: &Path, shown: &str) -> Result<std::fs::File, String> {
+    std::fs::File::open(path).map_err(|e| {
+        let resolved = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        match e.kind() {
+            std::io::ErrorKind::NotFound => format!(
+                "cannot open `{shown}`: there is no file `{}`",
+                resolved.display()
+            ),
+            _ => format!("cannot open `{shown}` (`{}`): {e}", resolved.display()),
+        }
+    })
+}
+
+/// One read of a csv file: its name in messages and whether the byte
+/// limit was hit (then every error is that one).
+struct CsvRead<'a> {
+    shown: &'a str,
+    max_bytes: u64,
+    hit: Rc<Cell<bool>>,
+}
+
+type CsvReader = csv::Reader<Limited<std::fs::File>>;
+
+impl CsvRead<'_> {
+    fn too_big(&self) -> String {
+        format!(
+            "`{}` is larger than the limit of {} for a csv file",
+            self.shown,
+            crate::budget::human(self.max_bytes)
+        )
+    }
+
+    /// The column names: the header row, each name non-empty and unique.
+    fn names(&self, reader: &mut CsvReader) -> Result<Vec<String>, String> {
+        let shown = self.shown;
+        let names: Vec<String> = reader
+            .headers()
+            .map_err(|e| match self.hit.get() {
+                true => self.too_big(),
+                false => format!("{shown}:{}: {e}", line_of(&e).max(1)),
+            })?
+            .iter()
+            .map(str::to_string)
+            .collect();
+        if names.is_empty() || names.iter().all(String::is_empty) {
+            return Err(format!("{shown}:1: the header row is empty"));
+        }
+        for (i, n) in names.iter().enumerate() {
+            if n.is_empty() {
+                return Err(format!("{shown}:1: column {} has an empty name", i + 1));
+            }
+            if names[..i].contains(n) {
+                return Err(format!("{shown}:1: column `{n}` appears twice"));
+            }
+        }
+        Ok(names)
+    }
+
+    /// The rows' values, row by row: the number of rows and the values.
+    fn values(
+        &self,
+        reader: &mut CsvReader,
+        names: &[String],
+        max_elements: usize,
+    ) -> Result<(usize, Vec<f64>), String> {
+        let shown = self.shown;
+        let mut data = Vec::new();
+        let mut rows = 0;
+        for rec in reader.records() {
+            let rec = rec.map_err(|e| self.record_error(&e))?;
+            let line = rec.position().map(|p| p.line()).unwrap_or(0);
+            for (k, cell) in rec.iter().enumerate() {
+                let v: f64 = parse_num(cell).ok_or_else(|| {
+                    format!(
+                        "{shown}:{line}: column {} (`{}`): `{cell}` is not a number",
+                        k + 1,
+                        names[k]
+                    )
+                })?;
+                data.push(v);
+            }
+            rows += 1;
+            if data.len() > max_elements {
+                return Err(format!("{shown}: more than {max_elements} values"));
+            }
+        }
+        Ok((rows, data))
+    }
+
+    fn record_error(&self, e: &csv::Error) -> String {
+        let shown = self.shown;
+        match e.kind() {
+            _ if self.hit.get() => self.too_big(),
+            csv::ErrorKind::UnequalLengths {
+                pos,
+                expected_len,
+                len,
+            } => format!(
+                "{shown}:{}: this row has {len} fields, the header has {expected_len}",
+                pos.as_ref().map(|p| p.line()).unwrap_or(0)
+            ),
+            _ => format!("{shown}:{}: {e}", line_of(e)),
+        }
+    }
+}
+
+/// The line a csv error is on (0 when it has none).
+fn line_of(e: &csv::Error) -> u64 {
+    e.position().map(|p| p.line()).unwrap_or(0)
 }
 
 fn parse_num(s: &str) -> Option<f64> {

@@ -7,6 +7,7 @@
 //! `dead_code` allowance.
 #![allow(dead_code)]
 
+pub mod figures;
 pub mod interrupt;
 pub mod repl;
 pub mod tables;
@@ -289,6 +290,26 @@ pub fn printed_values(report: &Value) -> Vec<Value> {
                 .unwrap_or_default()
         })
         .collect()
+}
+
+/// Runs `script` with `--json --trace` and returns its one `minimize`
+/// result, or why an ok report with exactly one is not what came back
+/// (refcheck.py's first test of a minimizer case).
+pub fn only_minimize(script: &str) -> Result<Value, String> {
+    let out = run_json(script, true)?;
+    match results_of(&out, "minimize")[..] {
+        [m] if is_ok(&out) => Ok(m.clone()),
+        _ => Err(format!(
+            "not ok or no minimize result: {}",
+            short(get(&out, "error"))
+        )),
+    }
+}
+
+/// Fails, showing all of `text`, unless `text` contains `part`.
+#[track_caller]
+pub fn assert_contains(text: &str, part: &str) {
+    assert!(text.contains(part), "no {part:?} in:\n{text}");
 }
 
 /// `ok` of a report, false when missing.

@@ -470,6 +470,7 @@ fn elementwise_body(op: Op, args: &[View], out: &mut [f64]) {
             UnFn::Exp => return vmath::exp_slice(a, out),
             UnFn::Sigmoid => return vmath::sigmoid_slice(a, out),
             UnFn::Tanh => return vmath::tanh_slice(a, out),
+            UnFn::Log => return vmath::log_slice(a, out),
             _ => {}
         }
     }

@@ -269,130 +269,26 @@ impl Tape {
 
     /// Evaluates every instruction.
     pub fn forward(&mut self) {
-        let total = self.vals.len();
-        let p = self.vals.as_mut_ptr();
+        let mem = Mem {
+            p: self.vals.as_mut_ptr(),
+            total: self.vals.len(),
+        };
         let bufs = Bufs {
-            vals: Shared(p),
-            total,
+            vals: Shared(mem.p),
+            total: mem.total,
             scratch: Shared(self.scratch.as_mut_ptr()),
             scratch_stride: self.scratch_stride,
             partials: Shared(self.partials.as_mut_ptr()),
         };
-        // SAFETY (all `rd`/`wr` below): every range lies inside the buffer
-        // (offsets and lengths come from the compiled layout), and the
-        // range an instruction writes never overlaps a range it reads:
-        // a value's place is handed out again only after its last reader,
-        // and scratch slots are distinct within a group.
-        let rd = |off: usize, len: usize| -> &[f64] {
-            debug_assert!(off + len <= total);
-            unsafe { std::slice::from_raw_parts(p.add(off), len) }
-        };
-        let wr = |off: usize, len: usize| -> &mut [f64] {
-            debug_assert!(off + len <= total);
-            unsafe { std::slice::from_raw_parts_mut(p.add(off), len) }
-        };
         for ins in &self.instrs {
-            match &ins.kind {
-                &Kind::Scalar { op, args, n } => {
-                    // SAFETY: offsets inside the buffer.
-                    let a = unsafe { [*p.add(args[0]), *p.add(args[1]), *p.add(args[2])] };
-                    let v = eval_scalar(op, &a[..n]);
-                    unsafe { *p.add(ins.out) = v };
-                }
-                Kind::Group {
-                    len,
-                    block,
-                    steps,
-                    sinks,
-                    chunk,
-                    record,
-                } => {
-                    let group = Group {
-                        len: *len,
-                        block: *block,
-                        steps,
-                        sinks,
-                        chunk: *chunk,
-                        record: *record,
-                    };
-                    // SAFETY: as for `rd`/`wr`; the scratch and partial
-                    // buffers are sized for every worker and piece.
-                    unsafe { group.run(bufs) };
-                }
-                Kind::Gather { src, src_len, map } => {
-                    map.gather(rd(*src, *src_len), 0, wr(ins.out, ins.len))
-                }
-                Kind::Scatter { src, src_len, map } => {
-                    let out = wr(ins.out, ins.len);
-                    out.fill(0.0);
-                    map.scatter_add(rd(*src, *src_len), 0, out);
-                }
-                Kind::Stack(parts) => {
-                    let mut at = 0;
-                    let out = wr(ins.out, ins.len);
-                    for &(off, len) in parts {
-                        out[at..at + len].copy_from_slice(rd(off, len));
-                        at += len;
-                    }
-                }
-                &Kind::Reduce {
-                    red,
-                    src,
-                    outer,
-                    n,
-                    inner,
-                } => reduce(
-                    red,
-                    rd(src, outer * n * inner),
-                    wr(ins.out, ins.len),
-                    outer,
-                    n,
-                    inner,
-                ),
-                &Kind::ProdExcl {
-                    src,
-                    outer,
-                    n,
-                    inner,
-                } => prod_excl(
-                    rd(src, outer * n * inner),
-                    wr(ins.out, ins.len),
-                    outer,
-                    n,
-                    inner,
-                ),
-                &Kind::MatMul {
-                    a,
-                    a_len,
-                    ast,
-                    b,
-                    b_len,
-                    bst,
-                    batch,
-                    m,
-                    k,
-                    n,
-                } => {
-                    let (pa, pb, pc) = (rd(a, a_len), rd(b, b_len), wr(ins.out, ins.len));
-                    for bi in 0..batch {
-                        assert!((bi + 1) * ast.2 <= a_len && (bi + 1) * bst.2 <= b_len);
-                        // SAFETY: product bi's operands lie in `pa`, `pb`
-                        // (asserted), its result in `pc`, which overlaps neither.
-                        unsafe {
-                            matmul_tape(
-                                pa[bi * ast.2..].as_ptr(),
-                                (ast.0, ast.1),
-                                pb[bi * bst.2..].as_ptr(),
-                                (bst.0, bst.1),
-                                pc[bi * m * n..(bi + 1) * m * n].as_mut_ptr(),
-                                m,
-                                k,
-                                n,
-                            )
-                        };
-                    }
-                }
-            }
+            // SAFETY: every range lies inside the buffer (offsets and
+            // lengths come from the compiled layout), and the range an
+            // instruction writes never overlaps a range it reads: a
+            // value's place is handed out again only after its last
+            // reader, and scratch slots are distinct within a group. The
+            // scratch and partial buffers are sized for every worker and
+            // piece.
+            unsafe { ins.run(mem, bufs) };
         }
     }
 
@@ -404,6 +300,155 @@ impl Tape {
 
     pub fn output_shape(&self, k: usize) -> &[usize] {
         &self.output_shapes[k]
+    }
+}
+
+/// The value buffer as the instructions read and write it.
+#[derive(Clone, Copy)]
+struct Mem {
+    p: *mut f64,
+    total: usize,
+}
+
+impl Mem {
+    /// The `len` values at `off`.
+    ///
+    /// SAFETY: the range lies inside the buffer, and nothing writes it
+    /// while the slice is alive.
+    unsafe fn rd<'a>(self, off: usize, len: usize) -> &'a [f64] {
+        debug_assert!(off + len <= self.total);
+        unsafe { std::slice::from_raw_parts(self.p.add(off), len) }
+    }
+
+    /// The `len` values at `off`, to write.
+    ///
+    /// SAFETY: the range lies inside the buffer, and nothing else reads
+    /// or writes it while the slice is alive.
+    #[allow(clippy::mut_from_ref)]
+    unsafe fn wr<'a>(self, off: usize, len: usize) -> &'a mut [f64] {
+        debug_assert!(off + len <= self.total);
+        unsafe { std::slice::from_raw_parts_mut(self.p.add(off), len) }
+    }
+}
+
+impl Instr {
+    /// Evaluates the instruction.
+    ///
+    /// SAFETY: `mem` and `bufs` are the buffers of the tape it belongs to
+    /// (see `Tape::forward`).
+    unsafe fn run(&self, mem: Mem, bufs: Bufs) {
+        match &self.kind {
+            &Kind::Scalar { op, args, n } => {
+                let a = args.map(|off| unsafe { *mem.p.add(off) });
+                unsafe { *mem.p.add(self.out) = eval_scalar(op, &a[..n]) };
+            }
+            Kind::Group {
+                len,
+                block,
+                steps,
+                sinks,
+                chunk,
+                record,
+            } => {
+                let group = Group {
+                    len: *len,
+                    block: *block,
+                    steps,
+                    sinks,
+                    chunk: *chunk,
+                    record: *record,
+                };
+                unsafe { group.run(bufs) };
+            }
+            Kind::MatMul { .. } => unsafe { self.matmul(mem) },
+            _ => unsafe { self.run_on_arrays(mem) },
+        }
+    }
+
+    /// Evaluates an instruction that reads whole values and writes its
+    /// result in one go: a gather, scatter, stack or reduction.
+    ///
+    /// SAFETY: as for `run`.
+    unsafe fn run_on_arrays(&self, mem: Mem) {
+        let out = unsafe { mem.wr(self.out, self.len) };
+        match &self.kind {
+            Kind::Gather { src, src_len, map } => {
+                map.gather(unsafe { mem.rd(*src, *src_len) }, 0, out)
+            }
+            Kind::Scatter { src, src_len, map } => {
+                out.fill(0.0);
+                map.scatter_add(unsafe { mem.rd(*src, *src_len) }, 0, out);
+            }
+            Kind::Stack(parts) => {
+                let mut at = 0;
+                for &(off, len) in parts {
+                    out[at..at + len].copy_from_slice(unsafe { mem.rd(off, len) });
+                    at += len;
+                }
+            }
+            &Kind::Reduce {
+                red,
+                src,
+                outer,
+                n,
+                inner,
+            } => {
+                let src = unsafe { mem.rd(src, outer * n * inner) };
+                reduce(red, src, out, outer, n, inner)
+            }
+            &Kind::ProdExcl {
+                src,
+                outer,
+                n,
+                inner,
+            } => {
+                let src = unsafe { mem.rd(src, outer * n * inner) };
+                prod_excl(src, out, outer, n, inner)
+            }
+            Kind::Scalar { .. } | Kind::Group { .. } | Kind::MatMul { .. } => {
+                unreachable!("not an instruction on whole arrays")
+            }
+        }
+    }
+
+    /// Evaluates a `Kind::MatMul`: its `batch` products one by one.
+    ///
+    /// SAFETY: as for `run`.
+    unsafe fn matmul(&self, mem: Mem) {
+        let &Kind::MatMul {
+            a,
+            a_len,
+            ast,
+            b,
+            b_len,
+            bst,
+            batch,
+            m,
+            k,
+            n,
+        } = &self.kind
+        else {
+            unreachable!("a matmul instruction")
+        };
+        let (pa, pb) = unsafe { (mem.rd(a, a_len), mem.rd(b, b_len)) };
+        let pc = unsafe { mem.wr(self.out, self.len) };
+        for bi in 0..batch {
+            assert!((bi + 1) * ast.2 <= a_len && (bi + 1) * bst.2 <= b_len);
+            // SAFETY: product bi's operands lie in `pa`, `pb`
+            // (asserted), its result in `pc`, which overlaps neither.
+            unsafe {
+                matmul_tape(
+                    pa[bi * ast.2..].as_ptr(),
+                    (ast.0, ast.1),
+                    pb[bi * bst.2..].as_ptr(),
+                    (bst.0, bst.1),
+                    pc[bi * m * n..(bi + 1) * m * n].as_mut_ptr(),
+                    m,
+                    k,
+                    n,
+                )
+            };
+        }
     }
 }
 

@@ -229,6 +229,14 @@ pub(super) fn broadcast_strided(src: &[usize], out: &[usize]) -> Strided {
     Strided::new(0, out, &st)
 }
 
+/// `src` with its axes permuted by `perm` (giving `out`): the strides of
+/// `src`'s axes in `out`'s order.
+pub(super) fn permute_strided(src: &[usize], perm: &[usize], out: &[usize]) -> Strided {
+    let sst = strides(src);
+    let st: Vec<usize> = perm.iter().map(|&d| sst[d]).collect();
+    Strided::new(0, out, &st)
+}
+
 /// Where each element of `src[ix]` is in `src`.
 pub(super) fn index_strided(src: &[usize], ix: &[Ix]) -> Strided {
     let sst = strides(src);

@@ -9,7 +9,7 @@
 //! included, is made through `Graph::node`, so nothing here bypasses the
 //! hash-consing.
 
-use super::ops::{Axis, Cmp, Op, Red, UnFn};
+use super::ops::{Axis, Cmp, Op, OpKind, Red, UnFn};
 use super::{Aux, Graph, Ix, NodeId};
 
 /// The gradient of scalar node `output` with respect to each node of `wrt`
@@ -83,251 +83,280 @@ fn sum_to(g: &mut Graph, c: NodeId, arg: NodeId) -> NodeId {
     }
 }
 
+/// What a derivative rule sees: node `n` with its op and arguments, the
+/// argument `k` the adjoint goes to, the adjoint `gi` of `n`, and the
+/// constant 0 that masked adjoints fall back to.
+struct Rule<'a> {
+    op: Op,
+    k: usize,
+    n: NodeId,
+    args: &'a [NodeId],
+    gi: NodeId,
+    zero: NodeId,
+}
+
+impl Rule<'_> {
+    /// The first argument.
+    fn a(&self) -> NodeId {
+        self.args[0]
+    }
+
+    /// The second argument.
+    fn b(&self) -> NodeId {
+        self.args[1]
+    }
+
+    /// The argument the adjoint goes to and the other one, for the
+    /// symmetric two-argument rules.
+    fn this_other(&self) -> (NodeId, NodeId) {
+        if self.k == 0 {
+            (self.a(), self.b())
+        } else {
+            (self.b(), self.a())
+        }
+    }
+}
+
 /// The adjoint that node `n` sends to its argument number `k`, given the
 /// adjoint `gi` of `n`; None when it is identically zero.
 fn contribution(g: &mut Graph, n: NodeId, k: usize, gi: NodeId) -> Option<NodeId> {
     let op = g.op(n);
     let args = g.args(n).to_vec();
-    let a = args[0];
     let zero = g.scalar(0.0);
-    match op {
-        Op::Neg | Op::Add | Op::Sub | Op::Mul | Op::Div | Op::PowC | Op::Pow => {
-            arithmetic(g, op, k, n, &args, gi, zero)
-        }
-        Op::Un(f) => unary(g, f, n, a, gi),
-        Op::Const(_) | Op::Param(_) | Op::Input(_) => None,
-        Op::SumTo(_)
-        | Op::Reduce(..)
-        | Op::ProdExcl(_)
-        | Op::Reshape(_)
-        | Op::Expand(_)
-        | Op::Permute(_)
-        | Op::Index(_)
-        | Op::IndexAdj(_)
-        | Op::Stack
-        | Op::MatMul => structural(g, op, k, n, &args, gi),
-        Op::Min
-        | Op::Max
-        | Op::Atan2
-        | Op::Clamp
-        | Op::Where
-        | Op::Cmp(_)
-        | Op::And
-        | Op::Or
-        | Op::Not
-        | Op::Xlogy
-        | Op::LogAddExp
-        | Op::Celu
-        | Op::ClampST
-        | Op::Bce => elementwise(g, op, k, &args, gi, zero),
+    let r = Rule {
+        op,
+        k,
+        n,
+        args: &args,
+        gi,
+        zero,
+    };
+    match op.kind() {
+        OpKind::Arithmetic => arithmetic(g, &r),
+        OpKind::Unary(f) => unary(g, f, n, r.a(), gi),
+        OpKind::Leaf => None,
+        OpKind::Structural => structural(g, &r),
+        OpKind::Elementwise => elementwise(g, &r),
     }
 }
 
 /// The arithmetic ops: + - * / and the powers.
-fn arithmetic(
-    g: &mut Graph,
-    op: Op,
-    k: usize,
-    n: NodeId,
-    args: &[NodeId],
-    gi: NodeId,
-    zero: NodeId,
-) -> Option<NodeId> {
-    let a = args[0];
-    let c = match (op, k) {
+fn arithmetic(g: &mut Graph, r: &Rule) -> Option<NodeId> {
+    let (a, gi) = (r.a(), r.gi);
+    let c = match (r.op, r.k) {
         (Op::Neg, _) => g.must(Op::Neg, &[gi]),
         (Op::Add, _) => gi,
         (Op::Sub, 0) => gi,
         (Op::Sub, _) => g.must(Op::Neg, &[gi]),
-        (Op::Mul, 0) => g.mul(gi, args[1]),
+        (Op::Mul, 0) => g.mul(gi, r.b()),
         (Op::Mul, _) => g.mul(gi, a),
-        (Op::Div, 0) => g.must(Op::Div, &[gi, args[1]]),
+        (Op::Div, 0) => g.must(Op::Div, &[gi, r.b()]),
         (Op::Div, _) => {
             // torch: -grad * self / (other * other)
             let ng = g.must(Op::Neg, &[gi]);
             let num = g.mul(ng, a);
-            let den = g.must(Op::Mul, &[args[1], args[1]]);
+            let den = g.must(Op::Mul, &[r.b(), r.b()]);
             g.must(Op::Div, &[num, den])
         }
-        (Op::PowC, 0) => {
-            let e = g.const_scalar(args[1]).unwrap_or(f64::NAN);
-            if e == 0.0 {
-                return None;
-            }
-            // torch: grad * (exponent * self.pow(exponent - 1))
-            let em1 = g.scalar(e - 1.0);
-            let p = g.must(Op::PowC, &[a, em1]);
-            let ec = g.scalar(e);
-            let t = g.mul(ec, p);
-            g.mul(gi, t)
-        }
+        (Op::PowC, 0) => return pow_const_base(g, r),
         (Op::PowC, _) => return None,
-        (Op::Pow, 0) => {
-            // torch: where(exponent == 0, 0, grad * (exponent * self.pow(exponent - 1)))
-            let b = args[1];
-            let one = g.scalar(1.0);
-            let bm1 = g.must(Op::Sub, &[b, one]);
-            let p = g.must(Op::Pow, &[a, bm1]);
-            let t = g.must(Op::Mul, &[b, p]);
-            let t = g.mul(gi, t);
-            let is0 = g.must(Op::Cmp(Cmp::Eq), &[b, zero]);
-            g.must(Op::Where, &[is0, zero, t])
-        }
-        (Op::Pow, _) => {
-            // torch: grad * where(self == 0 & exponent >= 0, 0, result * log(self))
-            let b = args[1];
-            let lg = g.must(Op::Un(UnFn::Log), &[a]);
-            let t = g.must(Op::Mul, &[n, lg]);
-            let a0 = g.must(Op::Cmp(Cmp::Eq), &[a, zero]);
-            let bpos = g.must(Op::Cmp(Cmp::Ge), &[b, zero]);
-            let cond = g.must(Op::And, &[a0, bpos]);
-            let w = g.must(Op::Where, &[cond, zero, t]);
-            g.mul(gi, w)
-        }
+        (Op::Pow, 0) => pow_base(g, r),
+        (Op::Pow, _) => pow_exponent(g, r),
         _ => unreachable!("arithmetic is called for the arithmetic ops"),
     };
     Some(c)
 }
 
+/// `a ^ c` with respect to `a`, None for `c == 0`.
+fn pow_const_base(g: &mut Graph, r: &Rule) -> Option<NodeId> {
+    let e = g.const_scalar(r.b()).unwrap_or(f64::NAN);
+    if e == 0.0 {
+        return None;
+    }
+    // torch: grad * (exponent * self.pow(exponent - 1))
+    let em1 = g.scalar(e - 1.0);
+    let p = g.must(Op::PowC, &[r.a(), em1]);
+    let ec = g.scalar(e);
+    let t = g.mul(ec, p);
+    Some(g.mul(r.gi, t))
+}
+
+/// `a ^ b` with respect to `a`.
+fn pow_base(g: &mut Graph, r: &Rule) -> NodeId {
+    // torch: where(exponent == 0, 0, grad * (exponent * self.pow(exponent - 1)))
+    let (b, zero) = (r.b(), r.zero);
+    let one = g.scalar(1.0);
+    let bm1 = g.must(Op::Sub, &[b, one]);
+    let p = g.must(Op::Pow, &[r.a(), bm1]);
+    let t = g.must(Op::Mul, &[b, p]);
+    let t = g.mul(r.gi, t);
+    let is0 = g.must(Op::Cmp(Cmp::Eq), &[b, zero]);
+    g.must(Op::Where, &[is0, zero, t])
+}
+
+/// `a ^ b` with respect to `b`.
+fn pow_exponent(g: &mut Graph, r: &Rule) -> NodeId {
+    // torch: grad * where(self == 0 & exponent >= 0, 0, result * log(self))
+    let (a, b, zero) = (r.a(), r.b(), r.zero);
+    let lg = g.must(Op::Un(UnFn::Log), &[a]);
+    let t = g.must(Op::Mul, &[r.n, lg]);
+    let a0 = g.must(Op::Cmp(Cmp::Eq), &[a, zero]);
+    let bpos = g.must(Op::Cmp(Cmp::Ge), &[b, zero]);
+    let cond = g.must(Op::And, &[a0, bpos]);
+    let w = g.must(Op::Where, &[cond, zero, t]);
+    g.mul(r.gi, w)
+}
+
 /// The other elementwise ops: min and max, atan2, clamp, where, the
 /// comparisons, xlogy, logaddexp, celu, the clamp straight-through, bce.
-fn elementwise(
-    g: &mut Graph,
-    op: Op,
-    k: usize,
-    args: &[NodeId],
-    gi: NodeId,
-    zero: NodeId,
-) -> Option<NodeId> {
-    let a = args[0];
-    let c = match (op, k) {
-        (Op::Min | Op::Max, _) => {
-            // torch.maximum: where(self == other, grad / 2, grad), zeroed where the
-            // other side wins (self < other for maximum's self, and so on).
-            let (this, other) = if k == 0 { (a, args[1]) } else { (args[1], a) };
-            let loses = if op == Op::Max { Cmp::Lt } else { Cmp::Gt };
-            let two = g.scalar(2.0);
-            let half = g.must(Op::Div, &[gi, two]);
-            let tie = g.must(Op::Cmp(Cmp::Eq), &[this, other]);
-            let t = g.must(Op::Where, &[tie, half, gi]);
-            let lose = g.must(Op::Cmp(loses), &[this, other]);
-            g.must(Op::Where, &[lose, zero, t])
-        }
-        (Op::Atan2, _) => {
-            // torch: recip = 1 / (other^2 + self^2); self: grad * other * recip;
-            // other: grad * -self * recip
-            let (y, x) = (a, args[1]);
-            let xx = g.must(Op::Mul, &[x, x]);
-            let yy = g.must(Op::Mul, &[y, y]);
-            let s = g.must(Op::Add, &[xx, yy]);
-            let one = g.scalar(1.0);
-            let recip = g.must(Op::Div, &[one, s]);
-            let t = if k == 0 {
-                g.mul(gi, x)
-            } else {
-                let ny = g.must(Op::Neg, &[y]);
-                g.mul(gi, ny)
-            };
-            g.must(Op::Mul, &[t, recip])
-        }
-        (Op::Clamp, _) => {
-            // x: strictly inside (lo, hi), as torch reports at the bounds;
-            // lo: where x < lo; hi: where x > hi.
-            let (x, lo, hi) = (a, args[1], args[2]);
-            let mask = match k {
-                0 => {
-                    let gt = g.must(Op::Cmp(Cmp::Gt), &[x, lo]);
-                    let lt = g.must(Op::Cmp(Cmp::Lt), &[x, hi]);
-                    g.must(Op::And, &[gt, lt])
-                }
-                1 => g.must(Op::Cmp(Cmp::Lt), &[x, lo]),
-                _ => g.must(Op::Cmp(Cmp::Gt), &[x, hi]),
-            };
-            g.must(Op::Where, &[mask, gi, zero])
-        }
+fn elementwise(g: &mut Graph, r: &Rule) -> Option<NodeId> {
+    let (a, gi, zero) = (r.a(), r.gi, r.zero);
+    let c = match (r.op, r.k) {
+        (Op::Min | Op::Max, _) => min_max(g, r),
+        (Op::Atan2, _) => atan2(g, r),
+        (Op::Clamp, _) => clamp(g, r),
         (Op::Where, 0) => return None,
         (Op::Where, 1) => g.must(Op::Where, &[a, gi, zero]),
         (Op::Where, _) => g.must(Op::Where, &[a, zero, gi]),
         (Op::Cmp(_) | Op::And | Op::Or | Op::Not, _) => return None,
-        (Op::Xlogy, 0) => {
-            // torch: xlogy(grad, other).masked_fill((self == 0) & (other <= 0), 0)
-            let y = args[1];
-            let t = g.must(Op::Xlogy, &[gi, y]);
-            let x0 = g.must(Op::Cmp(Cmp::Eq), &[a, zero]);
-            let yle = g.must(Op::Cmp(Cmp::Le), &[y, zero]);
-            let m = g.must(Op::And, &[x0, yle]);
-            g.must(Op::Where, &[m, zero, t])
-        }
+        (Op::Xlogy, 0) => xlogy_x(g, r),
         (Op::Xlogy, _) => {
             // torch: grad * self / other
             let t = g.mul(gi, a);
-            g.must(Op::Div, &[t, args[1]])
+            g.must(Op::Div, &[t, r.b()])
         }
-        (Op::LogAddExp, _) => {
-            // torch: grad / (1 + exp(other - self)), and symmetrically
-            let (this, other) = if k == 0 { (a, args[1]) } else { (args[1], a) };
-            let d = g.must(Op::Sub, &[other, this]);
-            let e = g.must(Op::Un(UnFn::Exp), &[d]);
-            let one = g.scalar(1.0);
-            let den = g.must(Op::Add, &[one, e]);
-            g.must(Op::Div, &[gi, den])
-        }
-        (Op::Celu, 0) => {
-            // torch's elu_backward with input_scale = 1 / float32(alpha):
-            // x <= 0 ? grad * s * alpha * exp(x * s) : grad
-            let alpha = g.const_scalar(args[1]).unwrap_or(f64::NAN);
-            let s = 1.0 / f64::from(alpha as f32);
-            let ks = g.scalar(s);
-            let ka = g.scalar(alpha);
-            let t = g.mul(gi, ks);
-            let t = g.mul(t, ka);
-            let xs = g.must(Op::Mul, &[a, ks]);
-            let e = g.must(Op::Un(UnFn::Exp), &[xs]);
-            let t = g.must(Op::Mul, &[t, e]);
-            let pos = g.must(Op::Cmp(Cmp::Gt), &[a, zero]);
-            g.must(Op::Where, &[pos, gi, t])
-        }
-        (Op::Celu, _) => return None,
+        (Op::LogAddExp, _) => logaddexp(g, r),
+        (Op::Celu, 0) => celu(g, r),
         (Op::ClampST, 0) => gi,
-        (Op::ClampST, _) => return None,
-        (Op::Bce, 0) => {
-            // torch: grad * (input - target) / max((1 - input) * input, 1e-12)
-            let t = args[1];
-            let one = g.scalar(1.0);
-            let d = g.must(Op::Sub, &[a, t]);
-            let num = g.mul(gi, d);
-            let om = g.must(Op::Sub, &[one, a]);
-            let p = g.must(Op::Mul, &[om, a]);
-            let eps = g.scalar(1e-12);
-            let den = g.must(Op::Max, &[p, eps]);
-            g.must(Op::Div, &[num, den])
-        }
-        (Op::Bce, _) => {
-            // torch's binary_cross_entropy_target_backward: -logit(input) * grad
-            let one = g.scalar(1.0);
-            let om = g.must(Op::Sub, &[one, a]);
-            let q = g.must(Op::Div, &[a, om]);
-            let lg = g.must(Op::Un(UnFn::Log), &[q]);
-            let nl = g.must(Op::Neg, &[lg]);
-            g.mul(nl, gi)
-        }
+        (Op::Celu | Op::ClampST, _) => return None,
+        (Op::Bce, 0) => bce_input(g, r),
+        (Op::Bce, _) => bce_target(g, r),
         _ => unreachable!("elementwise is called for the other elementwise ops"),
     };
     Some(c)
 }
 
+/// `min(a, b)` and `max(a, b)`.
+fn min_max(g: &mut Graph, r: &Rule) -> NodeId {
+    // torch.maximum: where(self == other, grad / 2, grad), zeroed where the
+    // other side wins (self < other for maximum's self, and so on).
+    let (this, other) = r.this_other();
+    let loses = if r.op == Op::Max { Cmp::Lt } else { Cmp::Gt };
+    let two = g.scalar(2.0);
+    let half = g.must(Op::Div, &[r.gi, two]);
+    let tie = g.must(Op::Cmp(Cmp::Eq), &[this, other]);
+    let t = g.must(Op::Where, &[tie, half, r.gi]);
+    let lose = g.must(Op::Cmp(loses), &[this, other]);
+    g.must(Op::Where, &[lose, r.zero, t])
+}
+
+/// `atan2(y, x)`.
+fn atan2(g: &mut Graph, r: &Rule) -> NodeId {
+    // torch: recip = 1 / (other^2 + self^2); self: grad * other * recip;
+    // other: grad * -self * recip
+    let (y, x) = (r.a(), r.b());
+    let xx = g.must(Op::Mul, &[x, x]);
+    let yy = g.must(Op::Mul, &[y, y]);
+    let s = g.must(Op::Add, &[xx, yy]);
+    let one = g.scalar(1.0);
+    let recip = g.must(Op::Div, &[one, s]);
+    let t = if r.k == 0 {
+        g.mul(r.gi, x)
+    } else {
+        let ny = g.must(Op::Neg, &[y]);
+        g.mul(r.gi, ny)
+    };
+    g.must(Op::Mul, &[t, recip])
+}
+
+/// `clamp(x, lo, hi)`.
+fn clamp(g: &mut Graph, r: &Rule) -> NodeId {
+    // x: strictly inside (lo, hi), as torch reports at the bounds;
+    // lo: where x < lo; hi: where x > hi.
+    let (x, lo, hi) = (r.a(), r.b(), r.args[2]);
+    let mask = match r.k {
+        0 => {
+            let gt = g.must(Op::Cmp(Cmp::Gt), &[x, lo]);
+            let lt = g.must(Op::Cmp(Cmp::Lt), &[x, hi]);
+            g.must(Op::And, &[gt, lt])
+        }
+        1 => g.must(Op::Cmp(Cmp::Lt), &[x, lo]),
+        _ => g.must(Op::Cmp(Cmp::Gt), &[x, hi]),
+    };
+    g.must(Op::Where, &[mask, r.gi, r.zero])
+}
+
+/// `xlogy(x, y)` with respect to `x`.
+fn xlogy_x(g: &mut Graph, r: &Rule) -> NodeId {
+    // torch: xlogy(grad, other).masked_fill((self == 0) & (other <= 0), 0)
+    let (y, zero) = (r.b(), r.zero);
+    let t = g.must(Op::Xlogy, &[r.gi, y]);
+    let x0 = g.must(Op::Cmp(Cmp::Eq), &[r.a(), zero]);
+    let yle = g.must(Op::Cmp(Cmp::Le), &[y, zero]);
+    let m = g.must(Op::And, &[x0, yle]);
+    g.must(Op::Where, &[m, zero, t])
+}
+
+/// `logaddexp(a, b)`.
+fn logaddexp(g: &mut Graph, r: &Rule) -> NodeId {
+    // torch: grad / (1 + exp(other - self)), and symmetrically
+    let (this, other) = r.this_other();
+    let d = g.must(Op::Sub, &[other, this]);
+    let e = g.must(Op::Un(UnFn::Exp), &[d]);
+    let one = g.scalar(1.0);
+    let den = g.must(Op::Add, &[one, e]);
+    g.must(Op::Div, &[r.gi, den])
+}
+
+/// `celu(x, alpha)` with respect to `x` (alpha is a constant).
+fn celu(g: &mut Graph, r: &Rule) -> NodeId {
+    // torch's elu_backward with input_scale = 1 / float32(alpha):
+    // x <= 0 ? grad * s * alpha * exp(x * s) : grad
+    let (a, gi) = (r.a(), r.gi);
+    let alpha = g.const_scalar(r.b()).unwrap_or(f64::NAN);
+    let s = 1.0 / f64::from(alpha as f32);
+    let ks = g.scalar(s);
+    let ka = g.scalar(alpha);
+    let t = g.mul(gi, ks);
+    let t = g.mul(t, ka);
+    let xs = g.must(Op::Mul, &[a, ks]);
+    let e = g.must(Op::Un(UnFn::Exp), &[xs]);
+    let t = g.must(Op::Mul, &[t, e]);
+    let pos = g.must(Op::Cmp(Cmp::Gt), &[a, r.zero]);
+    g.must(Op::Where, &[pos, gi, t])
+}
+
+/// `bce(input, target)` with respect to the input.
+fn bce_input(g: &mut Graph, r: &Rule) -> NodeId {
+    // torch: grad * (input - target) / max((1 - input) * input, 1e-12)
+    let (a, t) = (r.a(), r.b());
+    let one = g.scalar(1.0);
+    let d = g.must(Op::Sub, &[a, t]);
+    let num = g.mul(r.gi, d);
+    let om = g.must(Op::Sub, &[one, a]);
+    let p = g.must(Op::Mul, &[om, a]);
+    let eps = g.scalar(1e-12);
+    let den = g.must(Op::Max, &[p, eps]);
+    g.must(Op::Div, &[num, den])
+}
+
+/// `bce(input, target)` with respect to the target.
+fn bce_target(g: &mut Graph, r: &Rule) -> NodeId {
+    // torch's binary_cross_entropy_target_backward: -logit(input) * grad
+    let a = r.a();
+    let one = g.scalar(1.0);
+    let om = g.must(Op::Sub, &[one, a]);
+    let q = g.must(Op::Div, &[a, om]);
+    let lg = g.must(Op::Un(UnFn::Log), &[q]);
+    let nl = g.must(Op::Neg, &[lg]);
+    g.mul(nl, r.gi)
+}
+
 /// The ops that move, reduce or reshape values: their adjoints move the
 /// gradient back.
-fn structural(
-    g: &mut Graph,
-    op: Op,
-    k: usize,
-    n: NodeId,
-    args: &[NodeId],
-    gi: NodeId,
-) -> Option<NodeId> {
-    let a = args[0];
-    let c = match (op, k) {
+fn structural(g: &mut Graph, r: &Rule) -> Option<NodeId> {
+    let (a, n, gi) = (r.a(), r.n, r.gi);
+    let c = match (r.op, r.k) {
         // broadcast back to the summed value's shape
         (Op::SumTo(_), _) => {
             let s = g.shape(a).to_vec();
@@ -360,13 +389,13 @@ fn structural(
         (Op::Index(x), _) => g.must(Op::IndexAdj(x), &[gi]),
         (Op::IndexAdj(x), _) => g.must(Op::Index(x), &[gi]),
         (Op::Stack, _) => {
-            let mut ix = vec![Ix::At(k)];
+            let mut ix = vec![Ix::At(r.k)];
             ix.extend(g.shape(n)[1..].iter().map(|&d| Ix::Range(0, d)));
             let aux = g.intern(Aux::Index(g.shape(n).to_vec(), ix));
             g.must(Op::Index(aux), &[gi])
         }
         (Op::MatMul, 0) => {
-            let bt = g.swap_last(args[1]).ok()?;
+            let bt = g.swap_last(r.b()).ok()?;
             g.must(Op::MatMul, &[gi, bt])
         }
         (Op::MatMul, _) => {
@@ -433,47 +462,63 @@ fn reduce_adj(g: &mut Graph, r: Red, ax: Axis, y: NodeId, x: NodeId, gi: NodeId)
     })
 }
 
-/// torch's derivatives of the one-argument functions, in three families.
-fn unary(g: &mut Graph, f: UnFn, y: NodeId, x: NodeId, gi: NodeId) -> Option<NodeId> {
-    use UnFn::*;
-    let one = g.scalar(1.0);
-    let zero = g.scalar(0.0);
-    let k = [one, zero];
-    match f {
-        Abs | Sqrt | StdSqrt | Exp | Log | Log1p | Expm1 | Sin | Cos | Tan | Asin | Acos | Atan => {
-            elementary(g, f, y, x, gi, k)
-        }
-        Sinh | Cosh | Tanh | Sigmoid | Relu | Softplus => activation(g, f, y, x, gi, k),
-        Sign | Floor | Ceil | Round | Erf | Erfc | Erfinv | Lgamma | Digamma | Trigamma
-        | Hardsigmoid => special(g, f, y, x, gi, k),
-    }
-}
-
-/// Roots, exponentials, logarithms and the trigonometric functions.
-fn elementary(
-    g: &mut Graph,
+/// What a one-argument rule sees: the function `f`, its result `y` and
+/// argument `x`, the adjoint `gi`, the constants 1 and 0.
+#[derive(Clone, Copy)]
+struct Unary {
     f: UnFn,
     y: NodeId,
     x: NodeId,
     gi: NodeId,
-    [one, zero]: [NodeId; 2],
-) -> Option<NodeId> {
+    one: NodeId,
+    zero: NodeId,
+}
+
+/// torch's derivatives of the one-argument functions: those whose
+/// derivative is another of them, and three families.
+fn unary(g: &mut Graph, f: UnFn, y: NodeId, x: NodeId, gi: NodeId) -> Option<NodeId> {
+    use UnFn::*;
+    let one = g.scalar(1.0);
+    let zero = g.scalar(0.0);
+    let u = Unary {
+        f,
+        y,
+        x,
+        gi,
+        one,
+        zero,
+    };
     Some(match f {
-        UnFn::Abs => {
-            let s = g.must(Op::Un(UnFn::Sign), &[x]);
-            g.mul(gi, s)
+        Abs => times(g, u, Sign),
+        Sin => times(g, u, Cos),
+        Sinh => times(g, u, Cosh),
+        Cosh => times(g, u, Sinh),
+        Lgamma => times(g, u, Digamma),
+        Digamma => times(g, u, Trigamma),
+        // piecewise constant: no gradient
+        Sign | Floor | Ceil | Round => return None,
+        Sqrt | StdSqrt | Exp | Log | Log1p | Expm1 | Cos | Tan | Asin | Acos | Atan => {
+            elementary(g, u)
         }
-        UnFn::Sqrt => {
-            // torch: grad / (2 * result)
-            let two = g.scalar(2.0);
-            let d = g.must(Op::Mul, &[two, y]);
-            g.must(Op::Div, &[gi, d])
-        }
+        Tanh | Sigmoid | Relu | Softplus => activation(g, u),
+        Erf | Erfc | Erfinv | Trigamma | Hardsigmoid => special(g, u),
+    })
+}
+
+/// `grad * d(x)`: the rule of a function whose derivative is the function `d`.
+fn times(g: &mut Graph, u: Unary, d: UnFn) -> NodeId {
+    let s = g.must(Op::Un(d), &[u.x]);
+    g.mul(u.gi, s)
+}
+
+/// Roots, exponentials, logarithms and the trigonometric functions.
+fn elementary(g: &mut Graph, u: Unary) -> NodeId {
+    let (y, x, gi, one, zero) = (u.y, u.x, u.gi, u.one, u.zero);
+    match u.f {
+        UnFn::Sqrt => half_over(g, u),
         UnFn::StdSqrt => {
             // torch's std_backward: grad / (2 * result), zero where result == 0
-            let two = g.scalar(2.0);
-            let d = g.must(Op::Mul, &[two, y]);
-            let q = g.must(Op::Div, &[gi, d]);
+            let q = half_over(g, u);
             let z = g.must(Op::Cmp(Cmp::Eq), &[y, zero]);
             g.must(Op::Where, &[z, zero, q])
         }
@@ -486,10 +531,6 @@ fn elementary(
         UnFn::Expm1 => {
             let d = g.must(Op::Add, &[y, one]);
             g.mul(gi, d)
-        }
-        UnFn::Sin => {
-            let c = g.must(Op::Un(UnFn::Cos), &[x]);
-            g.mul(gi, c)
         }
         UnFn::Cos => {
             let s = g.must(Op::Un(UnFn::Sin), &[x]);
@@ -511,7 +552,7 @@ fn elementary(
             let mh = g.scalar(-0.5);
             let r = g.must(Op::PowC, &[s, mh]);
             let t = g.mul(gi, r);
-            if f == UnFn::Acos {
+            if u.f == UnFn::Acos {
                 g.must(Op::Neg, &[t])
             } else {
                 t
@@ -524,27 +565,20 @@ fn elementary(
             g.must(Op::Div, &[gi, d])
         }
         _ => unreachable!("elementary is called for the elementary functions"),
-    })
+    }
 }
 
-/// The hyperbolic functions and the activations built on them.
-fn activation(
-    g: &mut Graph,
-    f: UnFn,
-    y: NodeId,
-    x: NodeId,
-    gi: NodeId,
-    [one, zero]: [NodeId; 2],
-) -> Option<NodeId> {
-    Some(match f {
-        UnFn::Sinh => {
-            let c = g.must(Op::Un(UnFn::Cosh), &[x]);
-            g.mul(gi, c)
-        }
-        UnFn::Cosh => {
-            let s = g.must(Op::Un(UnFn::Sinh), &[x]);
-            g.mul(gi, s)
-        }
+/// The square root's rule, torch's `grad / (2 * result)`.
+fn half_over(g: &mut Graph, u: Unary) -> NodeId {
+    let two = g.scalar(2.0);
+    let d = g.must(Op::Mul, &[two, u.y]);
+    g.must(Op::Div, &[u.gi, d])
+}
+
+/// The hyperbolic tangent and the activations.
+fn activation(g: &mut Graph, u: Unary) -> NodeId {
+    let (y, x, gi, one, zero) = (u.y, u.x, u.gi, u.one, u.zero);
+    match u.f {
         UnFn::Tanh => {
             // torch: grad * (1 - y * y)
             let yy = g.must(Op::Mul, &[y, y]);
@@ -573,25 +607,17 @@ fn activation(
             g.must(Op::Where, &[big, gi, t])
         }
         _ => unreachable!("activation is called for the activations"),
-    })
+    }
 }
 
-/// The piecewise-constant functions (no gradient), the error and gamma
-/// functions, hardsigmoid.
-fn special(
-    g: &mut Graph,
-    f: UnFn,
-    y: NodeId,
-    x: NodeId,
-    gi: NodeId,
-    [_, zero]: [NodeId; 2],
-) -> Option<NodeId> {
-    Some(match f {
-        UnFn::Sign | UnFn::Floor | UnFn::Ceil | UnFn::Round => return None,
+/// The error functions, trigamma, hardsigmoid.
+fn special(g: &mut Graph, u: Unary) -> NodeId {
+    let Unary { x, gi, zero, .. } = u;
+    match u.f {
         UnFn::Erf | UnFn::Erfc => {
             // torch: (±M_2_SQRTPI * exp(-(self.pow(2)))) * grad
             let c = std::f64::consts::FRAC_2_SQRT_PI;
-            let c = g.scalar(if f == UnFn::Erf { c } else { -c });
+            let c = g.scalar(if u.f == UnFn::Erf { c } else { -c });
             let two = g.scalar(2.0);
             let x2 = g.must(Op::PowC, &[x, two]);
             let nx2 = g.must(Op::Neg, &[x2]);
@@ -603,18 +629,10 @@ fn special(
             // torch: (M_PI_4 * M_2_SQRTPI) * exp(result.pow(2)) * grad
             let c = g.scalar(std::f64::consts::FRAC_PI_4 * std::f64::consts::FRAC_2_SQRT_PI);
             let two = g.scalar(2.0);
-            let y2 = g.must(Op::PowC, &[y, two]);
+            let y2 = g.must(Op::PowC, &[u.y, two]);
             let e = g.must(Op::Un(UnFn::Exp), &[y2]);
             let t = g.must(Op::Mul, &[c, e]);
             g.mul(t, gi)
-        }
-        UnFn::Lgamma => {
-            let d = g.must(Op::Un(UnFn::Digamma), &[x]);
-            g.mul(gi, d)
-        }
-        UnFn::Digamma => {
-            let d = g.must(Op::Un(UnFn::Trigamma), &[x]);
-            g.mul(gi, d)
         }
         UnFn::Trigamma => {
             // polygamma(2, x) is not available: a third derivative of lgamma
@@ -634,7 +652,7 @@ fn special(
             g.must(Op::Where, &[inside, t, zero])
         }
         _ => unreachable!("special is called for the special functions"),
-    })
+    }
 }
 
 #[cfg(test)]

@@ -59,13 +59,7 @@ pub fn build(r: &mut OptReader, layout: &ParamLayout) -> Result<Box<dyn Optimize
 }
 
 impl Optimizer for Adadelta {
-    fn lr(&self) -> f64 {
-        self.lr
-    }
-
-    fn set_lr(&mut self, lr: f64) {
-        self.lr = lr;
-    }
+    lr_field!(lr);
 
     fn step(&mut self, params: &mut [f64], closure: &mut Closure<'_>) -> f64 {
         let loss = closure(params, &mut self.grad);

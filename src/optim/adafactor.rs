@@ -213,13 +213,7 @@ impl Adafactor {
 }
 
 impl Optimizer for Adafactor {
-    fn lr(&self) -> f64 {
-        self.cfg.lr
-    }
-
-    fn set_lr(&mut self, lr: f64) {
-        self.cfg.lr = lr;
-    }
+    lr_field!(cfg.lr);
 
     fn step(&mut self, params: &mut [f64], closure: &mut Closure<'_>) -> f64 {
         debug_assert_eq!(params.len(), self.grad.len());
@@ -232,71 +226,101 @@ impl Optimizer for Adafactor {
         for state in &mut self.params {
             let p = &mut params[state.range.clone()];
             let g = &self.grad[state.range.clone()];
-            let numel = p.len();
-            let u = &mut self.update[..numel];
-            let sqrt_numel = (numel as f64).powf(0.5);
-
+            let u = &mut self.update[..p.len()];
+            let sqrt_numel = (p.len() as f64).powf(0.5);
             let alpha = py_max(cfg.eps2, norm(p) / sqrt_numel) * rho_t;
-            if cfg.weight_decay != 0.0 {
-                let keep = 1.0 - cfg.lr * cfg.weight_decay;
-                p.iter_mut().for_each(|x| *x *= keep);
-            }
-
-            match &mut state.moment {
-                Moment::Full { variance } => {
-                    for ((v, gi), ui) in variance.iter_mut().zip(g).zip(u.iter_mut()) {
-                        *v = lerp(*v, gi * gi, one_minus_beta2_t);
-                        *ui = *v;
-                    }
-                }
-                Moment::Factored {
-                    batch,
-                    rows,
-                    cols,
-                    row_var,
-                    col_var,
-                } => {
-                    let (rows, cols) = (*rows, *cols);
-                    for b in 0..*batch {
-                        let gb = &g[b * rows * cols..(b + 1) * rows * cols];
-                        let rv = &mut row_var[b * rows..(b + 1) * rows];
-                        let cv = &mut col_var[b * cols..(b + 1) * cols];
-                        // vector_norm(g, dim=-1)^2 / cols, then lerp.
-                        for (i, r) in rv.iter_mut().enumerate() {
-                            let row = &gb[i * cols..(i + 1) * cols];
-                            let n = row.iter().map(|x| x * x).sum::<f64>().sqrt();
-                            *r = lerp(*r, n * n / cols as f64, one_minus_beta2_t);
-                        }
-                        for (j, c) in cv.iter_mut().enumerate() {
-                            let s: f64 =
-                                (0..rows).map(|i| gb[i * cols + j] * gb[i * cols + j]).sum();
-                            let n = s.sqrt();
-                            *c = lerp(*c, n * n / rows as f64, one_minus_beta2_t);
-                        }
-                        // (row_var @ col_var) / clamp(mean(row_var), eps1)
-                        let mean = rv.iter().sum::<f64>() / rows as f64;
-                        let mean = clamp_min(mean, cfg.eps1);
-                        let ub = &mut u[b * rows * cols..(b + 1) * rows * cols];
-                        for (i, r) in rv.iter().enumerate() {
-                            for (j, c) in cv.iter().enumerate() {
-                                ub[i * cols + j] = r * c / mean;
-                            }
-                        }
-                    }
-                }
-            }
-
-            let floor = cfg.eps1 * cfg.eps1;
-            for (ui, gi) in u.iter_mut().zip(g) {
-                *ui = (1.0 / clamp_min(*ui, floor).sqrt()) * gi;
-            }
-            let denom = py_max(1.0, norm(u) / (sqrt_numel * cfg.d));
-            let scale = -alpha / denom;
-            for (x, ui) in p.iter_mut().zip(u.iter()) {
-                *x = scale.mul_add(*ui, *x);
-            }
+            cfg.decay(p);
+            state.moment.estimate(g, u, one_minus_beta2_t, cfg.eps1);
+            cfg.apply(p, g, u, alpha, sqrt_numel);
         }
         loss
+    }
+}
+
+impl Config {
+    /// torch's decoupled weight decay, `param.mul_(1 - lr * weight_decay)`.
+    fn decay(&self, p: &mut [f64]) {
+        if self.weight_decay != 0.0 {
+            let keep = 1.0 - self.lr * self.weight_decay;
+            p.iter_mut().for_each(|x| *x *= keep);
+        }
+    }
+
+    /// Turns the variance estimate `u` into the update
+    /// `g / sqrt(max(u, eps1^2))`, clips its RMS to at most `d` and adds it
+    /// to `p` times minus the step size `alpha`.
+    fn apply(&self, p: &mut [f64], g: &[f64], u: &mut [f64], alpha: f64, sqrt_numel: f64) {
+        let floor = self.eps1 * self.eps1;
+        for (ui, gi) in u.iter_mut().zip(g) {
+            *ui = (1.0 / clamp_min(*ui, floor).sqrt()) * gi;
+        }
+        let denom = py_max(1.0, norm(u) / (sqrt_numel * self.d));
+        let scale = -alpha / denom;
+        for (x, ui) in p.iter_mut().zip(u.iter()) {
+            *x = scale.mul_add(*ui, *x);
+        }
+    }
+}
+
+impl Moment {
+    /// Updates the running means of `g^2` with weight `w` (torch's
+    /// `1 - beta2_t`) and writes torch's `var_estimate` into `u`.
+    fn estimate(&mut self, g: &[f64], u: &mut [f64], w: f64, eps1: f64) {
+        match self {
+            Moment::Full { variance } => {
+                for ((v, gi), ui) in variance.iter_mut().zip(g).zip(u.iter_mut()) {
+                    *v = lerp(*v, gi * gi, w);
+                    *ui = *v;
+                }
+            }
+            Moment::Factored {
+                batch,
+                rows,
+                cols,
+                row_var,
+                col_var,
+            } => {
+                let (rows, cols) = (*rows, *cols);
+                let size = rows * cols;
+                for b in 0..*batch {
+                    let block = b * size..(b + 1) * size;
+                    let rv = &mut row_var[b * rows..(b + 1) * rows];
+                    let cv = &mut col_var[b * cols..(b + 1) * cols];
+                    factored_means(&g[block.clone()], rv, cv, w);
+                    factored_estimate(rv, cv, eps1, &mut u[block]);
+                }
+            }
+        }
+    }
+}
+
+/// The running means of one `rows x cols` matrix `g`'s squares along each
+/// row (`rv`) and each column (`cv`): torch's `vector_norm(g, dim=-1)^2 /
+/// cols` (and over dim -2), then lerp with weight `w`.
+fn factored_means(g: &[f64], rv: &mut [f64], cv: &mut [f64], w: f64) {
+    let (rows, cols) = (rv.len(), cv.len());
+    for (i, r) in rv.iter_mut().enumerate() {
+        let row = &g[i * cols..(i + 1) * cols];
+        let n = row.iter().map(|x| x * x).sum::<f64>().sqrt();
+        *r = lerp(*r, n * n / cols as f64, w);
+    }
+    for (j, c) in cv.iter_mut().enumerate() {
+        let s: f64 = (0..rows).map(|i| g[i * cols + j] * g[i * cols + j]).sum();
+        let n = s.sqrt();
+        *c = lerp(*c, n * n / rows as f64, w);
+    }
+}
+
+/// torch's factored `var_estimate` of one matrix:
+/// `(row_var @ col_var) / clamp(mean(row_var), eps1)`, into `u`.
+fn factored_estimate(rv: &[f64], cv: &[f64], eps1: f64, u: &mut [f64]) {
+    let cols = cv.len();
+    let mean = rv.iter().sum::<f64>() / rv.len() as f64;
+    let mean = clamp_min(mean, eps1);
+    for (i, r) in rv.iter().enumerate() {
+        for (j, c) in cv.iter().enumerate() {
+            u[i * cols + j] = r * c / mean;
+        }
     }
 }
 
@@ -335,6 +359,31 @@ mod tests {
 
     fn make(args: &[OptArg], layout: &ParamLayout) -> Result<Box<dyn Optimizer>, OptError> {
         testutil::make("adafactor", args, layout)
+    }
+
+    #[test]
+    fn the_factored_estimate_is_the_outer_product_over_the_row_mean() {
+        // g = [[3, 4], [0, 0]] into fresh means with weight 1 (norms exact):
+        // the row means of g^2 are [12.5, 0], the column means [4.5, 8].
+        let g = [3.0, 4.0, 0.0, 0.0];
+        let (mut rv, mut cv) = ([0.0; 2], [0.0; 2]);
+        factored_means(&g, &mut rv, &mut cv, 1.0);
+        assert_eq!((rv, cv), ([12.5, 0.0], [4.5, 8.0]));
+        let mut u = [0.0; 4];
+        factored_estimate(&rv, &cv, 1e-30, &mut u);
+        let mean = 6.25;
+        assert_eq!(u, [12.5 * 4.5 / mean, 12.5 * 8.0 / mean, 0.0, 0.0]);
+        // the row mean is floored at eps1
+        factored_estimate(&[0.5, 0.5], &cv, 2.0, &mut u);
+        assert_eq!(
+            u,
+            [
+                0.5 * 4.5 / 2.0,
+                0.5 * 8.0 / 2.0,
+                0.5 * 4.5 / 2.0,
+                0.5 * 8.0 / 2.0
+            ]
+        );
     }
 
     #[test]

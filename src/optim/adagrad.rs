@@ -2,7 +2,7 @@
 //! `clr = lr / (1 + (t - 1) * lr_decay)` and initial accumulator value,
 //! following torch's single-tensor (dense) code path.
 
-use super::common::{check_nonneg, l2_decay};
+use super::common::{check_all_nonneg, l2_decay};
 use super::{Closure, OptError, OptReader, Optimizer, ParamLayout};
 
 /// Adagrad's state: the running sum of squared gradients.
@@ -39,11 +39,16 @@ pub fn build(r: &mut OptReader, layout: &ParamLayout) -> Result<Box<dyn Optimize
         eps,
         maximize: _,
     } = AdagradConfig::read(r)?;
-    check_nonneg(r, "lr", lr)?;
-    check_nonneg(r, "lr_decay", lr_decay)?;
-    check_nonneg(r, "weight_decay", weight_decay)?;
-    check_nonneg(r, "initial_accumulator_value", initial)?;
-    check_nonneg(r, "eps", eps)?;
+    check_all_nonneg(
+        r,
+        &[
+            ("lr", lr),
+            ("lr_decay", lr_decay),
+            ("weight_decay", weight_decay),
+            ("initial_accumulator_value", initial),
+            ("eps", eps),
+        ],
+    )?;
     let n = layout.len();
     Ok(Box::new(Adagrad {
         lr,
@@ -57,13 +62,7 @@ pub fn build(r: &mut OptReader, layout: &ParamLayout) -> Result<Box<dyn Optimize
 }
 
 impl Optimizer for Adagrad {
-    fn lr(&self) -> f64 {
-        self.lr
-    }
-
-    fn set_lr(&mut self, lr: f64) {
-        self.lr = lr;
-    }
+    lr_field!(lr);
 
     fn step(&mut self, params: &mut [f64], closure: &mut Closure<'_>) -> f64 {
         let loss = closure(params, &mut self.grad);

@@ -2,17 +2,13 @@
 //! single-tensor code path operation by operation. AdamW is Adam with
 //! decoupled weight decay, exactly as current torch defines it.
 
-use super::common::{maximum, AdamOptions, Moments};
-use super::{Closure, MomentumKind, OptError, OptReader, Optimizer, ParamLayout};
+use super::common::{maximum, AdamCore, AdamOptions};
+use super::{Closure, OptError, OptReader, Optimizer, ParamLayout};
 
 /// Adam's state: the moments of every free parameter, allocated once.
 pub struct Adam {
-    o: AdamOptions,
+    core: AdamCore,
     amsgrad: bool,
-    decoupled_weight_decay: bool,
-    step: f64,
-    grad: Vec<f64>,
-    moments: Moments,
     /// Empty unless `amsgrad`.
     max_exp_avg_sq: Vec<f64>,
 }
@@ -20,12 +16,8 @@ pub struct Adam {
 impl Adam {
     fn new(n: usize, o: AdamOptions, amsgrad: bool, decoupled_weight_decay: bool) -> Self {
         Adam {
-            o,
+            core: AdamCore::new(n, o, decoupled_weight_decay),
             amsgrad,
-            decoupled_weight_decay,
-            step: 0.0,
-            grad: vec![0.0; n],
-            moments: Moments::new(n),
             max_exp_avg_sq: if amsgrad { vec![0.0; n] } else { Vec::new() },
         }
     }
@@ -80,33 +72,15 @@ pub fn build_adamw(
 }
 
 impl Optimizer for Adam {
-    fn lr(&self) -> f64 {
-        self.o.lr
-    }
-
-    fn set_lr(&mut self, lr: f64) {
-        self.o.lr = lr;
-    }
-
-    fn momentum(&self) -> Option<(MomentumKind, f64)> {
-        Some((MomentumKind::Beta1, self.o.beta1))
-    }
-
-    fn set_momentum(&mut self, value: f64) {
-        self.o.beta1 = value;
-    }
+    adam_hyperparameters!(core.o);
 
     fn step(&mut self, params: &mut [f64], closure: &mut Closure<'_>) -> f64 {
-        let loss = closure(params, &mut self.grad);
-        self.step += 1.0;
-        let (beta1, beta2) = (self.o.beta1, self.o.beta2);
-        let bias_correction1 = 1.0 - beta1.powf(self.step);
-        let bias_correction2 = 1.0 - beta2.powf(self.step);
-        let step_size = self.o.lr / bias_correction1;
+        let loss = self.core.begin_step(params, closure);
+        let (bias_correction1, bias_correction2) = self.core.bias_corrections();
+        let step_size = self.core.o.lr / bias_correction1;
         let bias_correction2_sqrt = bias_correction2.powf(0.5);
         for (i, p) in params.iter_mut().enumerate() {
-            let g = self.o.decay(self.decoupled_weight_decay, p, self.grad[i]);
-            let (m, v) = self.moments.update(i, g, beta1, beta2);
+            let (_, m, v) = self.core.update(i, p);
             let second = if self.amsgrad {
                 let vmax = maximum(self.max_exp_avg_sq[i], v);
                 self.max_exp_avg_sq[i] = vmax;
@@ -114,7 +88,7 @@ impl Optimizer for Adam {
             } else {
                 v
             };
-            let denom = second.sqrt() / bias_correction2_sqrt + self.o.eps;
+            let denom = second.sqrt() / bias_correction2_sqrt + self.core.o.eps;
             *p += -step_size * m / denom;
         }
         loss

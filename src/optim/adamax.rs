@@ -2,7 +2,7 @@
 //! second moment, following torch's single-tensor code path.
 
 use super::common::{l2_decay, lerp, maximum, AdamOptions};
-use super::{Closure, MomentumKind, OptError, OptReader, Optimizer, ParamLayout};
+use super::{Closure, OptError, OptReader, Optimizer, ParamLayout};
 
 /// Adamax's state: first moment and exponentially weighted infinity norm.
 pub struct Adamax {
@@ -41,21 +41,7 @@ pub fn build(r: &mut OptReader, layout: &ParamLayout) -> Result<Box<dyn Optimize
 }
 
 impl Optimizer for Adamax {
-    fn lr(&self) -> f64 {
-        self.o.lr
-    }
-
-    fn set_lr(&mut self, lr: f64) {
-        self.o.lr = lr;
-    }
-
-    fn momentum(&self) -> Option<(MomentumKind, f64)> {
-        Some((MomentumKind::Beta1, self.o.beta1))
-    }
-
-    fn set_momentum(&mut self, value: f64) {
-        self.o.beta1 = value;
-    }
+    adam_hyperparameters!(o);
 
     fn step(&mut self, params: &mut [f64], closure: &mut Closure<'_>) -> f64 {
         let loss = closure(params, &mut self.grad);

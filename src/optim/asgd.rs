@@ -4,7 +4,7 @@
 //! single-tensor code path. The parameters follow the SGD iterates; `ax` is
 //! state only, as in torch.
 
-use super::common::{check_nonneg, l2_decay};
+use super::common::{check_all_nonneg, l2_decay};
 use super::{Closure, OptError, OptReader, Optimizer, ParamLayout};
 
 /// ASGD's state: step count, current eta and mu, and the average `ax`.
@@ -44,10 +44,15 @@ pub fn build(r: &mut OptReader, layout: &ParamLayout) -> Result<Box<dyn Optimize
         weight_decay,
         maximize: _,
     } = AsgdConfig::read(r)?;
-    check_nonneg(r, "lr", lr)?;
-    check_nonneg(r, "lambd", lambd)?;
-    check_nonneg(r, "alpha", alpha)?;
-    check_nonneg(r, "weight_decay", weight_decay)?;
+    check_all_nonneg(
+        r,
+        &[
+            ("lr", lr),
+            ("lambd", lambd),
+            ("alpha", alpha),
+            ("weight_decay", weight_decay),
+        ],
+    )?;
     let n = layout.len();
     Ok(Box::new(Asgd {
         lr,

@@ -16,6 +16,7 @@
 #[macro_use]
 mod api;
 pub use api::*;
+#[macro_use]
 mod common;
 
 pub mod adadelta;

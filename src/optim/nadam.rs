@@ -3,19 +3,15 @@
 //! with decoupled weight decay (NAdamW), following torch's single-tensor
 //! code path.
 
-use super::common::{check_nonneg, AdamOptions, Moments};
-use super::{Closure, MomentumKind, OptError, OptReader, Optimizer, ParamLayout};
+use super::common::{check_nonneg, AdamCore, AdamOptions};
+use super::{Closure, OptError, OptReader, Optimizer, ParamLayout};
 
 /// NAdam's state: the moments and the product of the momentum schedule.
 pub struct NAdam {
-    o: AdamOptions,
+    core: AdamCore,
     momentum_decay: f64,
-    decoupled_weight_decay: bool,
-    step: f64,
     /// torch keeps one per parameter; they are all equal here.
     mu_product: f64,
-    grad: Vec<f64>,
-    moments: Moments,
 }
 
 optim_config! {
@@ -36,43 +32,22 @@ optim_config! {
 pub fn build(r: &mut OptReader, layout: &ParamLayout) -> Result<Box<dyn Optimizer>, OptError> {
     let c = NAdamConfig::read(r)?;
     let o = AdamOptions::new(c.lr, c.betas, c.eps, c.weight_decay);
-    let (momentum_decay, decoupled_weight_decay) = (c.momentum_decay, c.decoupled_weight_decay);
     o.validate(r)?;
-    check_nonneg(r, "momentum_decay", momentum_decay)?;
-    let n = layout.len();
+    check_nonneg(r, "momentum_decay", c.momentum_decay)?;
     Ok(Box::new(NAdam {
-        o,
-        momentum_decay,
-        decoupled_weight_decay,
-        step: 0.0,
+        core: AdamCore::new(layout.len(), o, c.decoupled_weight_decay),
+        momentum_decay: c.momentum_decay,
         mu_product: 1.0,
-        grad: vec![0.0; n],
-        moments: Moments::new(n),
     }))
 }
 
 impl Optimizer for NAdam {
-    fn lr(&self) -> f64 {
-        self.o.lr
-    }
-
-    fn set_lr(&mut self, lr: f64) {
-        self.o.lr = lr;
-    }
-
-    fn momentum(&self) -> Option<(MomentumKind, f64)> {
-        Some((MomentumKind::Beta1, self.o.beta1))
-    }
-
-    fn set_momentum(&mut self, value: f64) {
-        self.o.beta1 = value;
-    }
+    adam_hyperparameters!(core.o);
 
     fn step(&mut self, params: &mut [f64], closure: &mut Closure<'_>) -> f64 {
-        let loss = closure(params, &mut self.grad);
-        self.step += 1.0;
-        let (lr, beta1, beta2, t) = (self.o.lr, self.o.beta1, self.o.beta2, self.step);
-        let bias_correction2 = 1.0 - beta2.powf(t);
+        let loss = self.core.begin_step(params, closure);
+        let (lr, beta1, t) = (self.core.o.lr, self.core.o.beta1, self.core.step);
+        let (_, bias_correction2) = self.core.bias_corrections();
         let mu = beta1 * (1.0 - 0.5 * 0.96f64.powf(t * self.momentum_decay));
         let mu_next = beta1 * (1.0 - 0.5 * 0.96f64.powf((t + 1.0) * self.momentum_decay));
         self.mu_product *= mu;
@@ -80,9 +55,8 @@ impl Optimizer for NAdam {
         let grad_coef = -lr * (1.0 - mu) / (1.0 - self.mu_product);
         let avg_coef = (-lr * mu_next) / (1.0 - mu_product_next);
         for (i, p) in params.iter_mut().enumerate() {
-            let g = self.o.decay(self.decoupled_weight_decay, p, self.grad[i]);
-            let (m, v) = self.moments.update(i, g, beta1, beta2);
-            let denom = (v / bias_correction2).sqrt() + self.o.eps;
+            let (g, m, v) = self.core.update(i, p);
+            let denom = (v / bias_correction2).sqrt() + self.core.o.eps;
             *p += grad_coef * g / denom;
             *p += avg_coef * m / denom;
         }

@@ -3,16 +3,12 @@
 //! optionally with decoupled weight decay, following torch's single-tensor
 //! code path.
 
-use super::common::{AdamOptions, Moments};
-use super::{Closure, MomentumKind, OptError, OptReader, Optimizer, ParamLayout};
+use super::common::{AdamCore, AdamOptions};
+use super::{Closure, OptError, OptReader, Optimizer, ParamLayout};
 
 /// RAdam's state: the two moments.
 pub struct RAdam {
-    o: AdamOptions,
-    decoupled_weight_decay: bool,
-    step: f64,
-    grad: Vec<f64>,
-    moments: Moments,
+    core: AdamCore,
 }
 
 optim_config! {
@@ -32,41 +28,19 @@ optim_config! {
 pub fn build(r: &mut OptReader, layout: &ParamLayout) -> Result<Box<dyn Optimizer>, OptError> {
     let c = RAdamConfig::read(r)?;
     let o = AdamOptions::new(c.lr, c.betas, c.eps, c.weight_decay);
-    let decoupled_weight_decay = c.decoupled_weight_decay;
     o.validate(r)?;
-    let n = layout.len();
     Ok(Box::new(RAdam {
-        o,
-        decoupled_weight_decay,
-        step: 0.0,
-        grad: vec![0.0; n],
-        moments: Moments::new(n),
+        core: AdamCore::new(layout.len(), o, c.decoupled_weight_decay),
     }))
 }
 
 impl Optimizer for RAdam {
-    fn lr(&self) -> f64 {
-        self.o.lr
-    }
-
-    fn set_lr(&mut self, lr: f64) {
-        self.o.lr = lr;
-    }
-
-    fn momentum(&self) -> Option<(MomentumKind, f64)> {
-        Some((MomentumKind::Beta1, self.o.beta1))
-    }
-
-    fn set_momentum(&mut self, value: f64) {
-        self.o.beta1 = value;
-    }
+    adam_hyperparameters!(core.o);
 
     fn step(&mut self, params: &mut [f64], closure: &mut Closure<'_>) -> f64 {
-        let loss = closure(params, &mut self.grad);
-        self.step += 1.0;
-        let (lr, beta1, beta2, t) = (self.o.lr, self.o.beta1, self.o.beta2, self.step);
-        let bias_correction1 = 1.0 - beta1.powf(t);
-        let bias_correction2 = 1.0 - beta2.powf(t);
+        let loss = self.core.begin_step(params, closure);
+        let (lr, beta2, t) = (self.core.o.lr, self.core.o.beta2, self.core.step);
+        let (bias_correction1, bias_correction2) = self.core.bias_corrections();
         let rho_inf = 2.0 / (1.0 - beta2) - 1.0;
         let rho_t = rho_inf - 2.0 * t * beta2.powf(t) / bias_correction2;
         let rectified = rho_t > 5.0;
@@ -75,12 +49,11 @@ impl Optimizer for RAdam {
             .powf(0.5);
         let bc2_sqrt = bias_correction2.powf(0.5);
         for (i, p) in params.iter_mut().enumerate() {
-            let g = self.o.decay(self.decoupled_weight_decay, p, self.grad[i]);
-            let (m, v) = self.moments.update(i, g, beta1, beta2);
+            let (_, m, v) = self.core.update(i, p);
             let corrected = m / bias_correction1;
             if rectified {
                 // torch's `float / tensor` is `tensor.reciprocal() * float`.
-                let adaptive_lr = (1.0 / (v.sqrt() + self.o.eps)) * bc2_sqrt;
+                let adaptive_lr = (1.0 / (v.sqrt() + self.core.o.eps)) * bc2_sqrt;
                 *p -= corrected * lr * adaptive_lr * rect;
             } else {
                 *p -= corrected * lr;

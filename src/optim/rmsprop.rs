@@ -1,7 +1,7 @@
 //! RMSprop (torch.optim.RMSprop), optionally centered and with momentum,
 //! following torch's single-tensor code path.
 
-use super::common::{check_nonneg, ema_sq, l2_decay, lerp};
+use super::common::{check_all_nonneg, ema_sq, l2_decay, lerp};
 use super::{Closure, MomentumKind, OptError, OptReader, Optimizer, ParamLayout};
 
 /// RMSprop's state: the square average, and the momentum buffer and
@@ -44,11 +44,16 @@ pub fn build(r: &mut OptReader, layout: &ParamLayout) -> Result<Box<dyn Optimize
         centered,
         maximize: _,
     } = RmspropConfig::read(r)?;
-    check_nonneg(r, "lr", lr)?;
-    check_nonneg(r, "eps", eps)?;
-    check_nonneg(r, "momentum", momentum)?;
-    check_nonneg(r, "weight_decay", weight_decay)?;
-    check_nonneg(r, "alpha", alpha)?;
+    check_all_nonneg(
+        r,
+        &[
+            ("lr", lr),
+            ("eps", eps),
+            ("momentum", momentum),
+            ("weight_decay", weight_decay),
+            ("alpha", alpha),
+        ],
+    )?;
     let n = layout.len();
     let sized = |on: bool| if on { vec![0.0; n] } else { Vec::new() };
     Ok(Box::new(RmsProp {
@@ -66,13 +71,7 @@ pub fn build(r: &mut OptReader, layout: &ParamLayout) -> Result<Box<dyn Optimize
 }
 
 impl Optimizer for RmsProp {
-    fn lr(&self) -> f64 {
-        self.lr
-    }
-
-    fn set_lr(&mut self, lr: f64) {
-        self.lr = lr;
-    }
+    lr_field!(lr);
 
     fn momentum(&self) -> Option<(MomentumKind, f64)> {
         Some((MomentumKind::Momentum, self.momentum))

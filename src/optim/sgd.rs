@@ -2,7 +2,7 @@
 //! dampening, Nesterov momentum and L2 weight decay, following torch's
 //! single-tensor code path.
 
-use super::common::{check_nonneg, l2_decay};
+use super::common::{check_all_nonneg, l2_decay};
 use super::{Closure, MomentumKind, OptError, OptReader, Optimizer, ParamLayout};
 
 /// SGD's state: the momentum buffer (torch starts it at the first gradient).
@@ -41,9 +41,14 @@ pub fn build(r: &mut OptReader, layout: &ParamLayout) -> Result<Box<dyn Optimize
         nesterov,
         maximize: _,
     } = SgdConfig::read(r)?;
-    check_nonneg(r, "lr", lr)?;
-    check_nonneg(r, "momentum", momentum)?;
-    check_nonneg(r, "weight_decay", weight_decay)?;
+    check_all_nonneg(
+        r,
+        &[
+            ("lr", lr),
+            ("momentum", momentum),
+            ("weight_decay", weight_decay),
+        ],
+    )?;
     r.check(
         "nesterov",
         !nesterov || (momentum > 0.0 && dampening == 0.0),
@@ -68,13 +73,7 @@ pub fn build(r: &mut OptReader, layout: &ParamLayout) -> Result<Box<dyn Optimize
 }
 
 impl Optimizer for Sgd {
-    fn lr(&self) -> f64 {
-        self.lr
-    }
-
-    fn set_lr(&mut self, lr: f64) {
-        self.lr = lr;
-    }
+    lr_field!(lr);
 
     fn momentum(&self) -> Option<(MomentumKind, f64)> {
         Some((MomentumKind::Momentum, self.momentum))

@@ -176,6 +176,70 @@ enum Level {
     Min,
 }
 
+/// Refuses a run longer than one_cycle_lr's `total_steps` (torch stops
+/// with an error past them).
+fn check_run_length(
+    r: &OptReader,
+    ctx: &Context,
+    span: &Span,
+    total_steps: i64,
+) -> Result<(), SchedError> {
+    if ctx.total as i64 <= total_steps {
+        return Ok(());
+    }
+    let at = r.span_of("total_steps").unwrap_or_else(|| span.clone());
+    Err(SchedError::invalid(
+        &at,
+        format!(
+            "one_cycle_lr(total_steps={total_steps}) would be stepped {} times",
+            ctx.total
+        ),
+        "too few total_steps for this run",
+        format!(
+            "give total_steps >= {} (or leave it out: it defaults to the run's length), or run fewer steps; torch stops with an error past total_steps",
+            ctx.total
+        ),
+    ))
+}
+
+/// OneCycleLR's phases over `t` total steps: (end step, start level, end
+/// level), two of them or three.
+fn one_cycle_phases(pct: f64, t: f64, three: bool) -> Vec<(f64, Level, Level)> {
+    use Level::*;
+    if three {
+        vec![
+            (pct * t - 1.0, Initial, Max),
+            (2.0 * pct * t - 2.0, Max, Initial),
+            (t - 1.0, Initial, Min),
+        ]
+    } else {
+        vec![(pct * t - 1.0, Initial, Max), (t - 1.0, Max, Min)]
+    }
+}
+
+/// Refuses a phase of no steps (torch divides by a phase's length).
+fn check_phases(
+    r: &OptReader,
+    span: &Span,
+    phases: &[(f64, Level, Level)],
+    pct: f64,
+    total_steps: i64,
+) -> Result<(), SchedError> {
+    let mut start = 0.0;
+    for &(end, _, _) in phases {
+        if end == start {
+            return Err(SchedError::invalid(
+                &r.span_of("pct_start").unwrap_or_else(|| span.clone()),
+                format!("one_cycle_lr: pct_start={pct} with total_steps={total_steps} makes a phase of no steps"),
+                "a phase of length 0",
+                "torch divides by zero here: change pct_start or total_steps",
+            ));
+        }
+        start = end;
+    }
+    Ok(())
+}
+
 impl OneCycle {
     /// `one_cycle_lr(max_lr, total_steps=the run's, pct_start=0.3,
     /// anneal_strategy="cos", cycle_momentum=true, base_momentum=0.85,
@@ -211,48 +275,12 @@ impl OneCycle {
             pct,
             "pct_start must be in [0, 1]",
         )?;
-        if ctx.total as i64 > total_steps {
-            let at = r.span_of("total_steps").unwrap_or_else(|| span.clone());
-            return Err(SchedError::invalid(
-                &at,
-                format!(
-                    "one_cycle_lr(total_steps={total_steps}) would be stepped {} times",
-                    ctx.total
-                ),
-                "too few total_steps for this run",
-                format!(
-                    "give total_steps >= {} (or leave it out: it defaults to the run's length), or run fewer steps; torch stops with an error past total_steps",
-                    ctx.total
-                ),
-            ));
-        }
+        check_run_length(r, ctx, span, total_steps)?;
         if cycle {
             momentum_check(ctx, "one_cycle_lr", span)?;
         }
-        let t = total_steps as f64;
-        use Level::*;
-        let phases = if three {
-            vec![
-                (pct * t - 1.0, Initial, Max),
-                (2.0 * pct * t - 2.0, Max, Initial),
-                (t - 1.0, Initial, Min),
-            ]
-        } else {
-            vec![(pct * t - 1.0, Initial, Max), (t - 1.0, Max, Min)]
-        };
-        let mut start = 0.0;
-        for &(end, _, _) in &phases {
-            // torch divides by the phase's length
-            if end == start {
-                return Err(SchedError::invalid(
-                    &r.span_of("pct_start").unwrap_or_else(|| span.clone()),
-                    format!("one_cycle_lr: pct_start={pct} with total_steps={total_steps} makes a phase of no steps"),
-                    "a phase of length 0",
-                    "torch divides by zero here: change pct_start or total_steps",
-                ));
-            }
-            start = end;
-        }
+        let phases = one_cycle_phases(pct, total_steps as f64, three);
+        check_phases(r, span, &phases, pct, total_steps)?;
         let initial_lr = max_lr / div_factor;
         Ok(OneCycle {
             total_steps,

@@ -5,7 +5,7 @@
 //! `_get_closed_form_lr` (used when SequentialLR hands over at a milestone).
 
 use super::cyclic::{Cyclic, OneCycle};
-use super::{check_increasing, Context, Group, LambdaFn, SchedError};
+use super::{check_increasing, need, Context, Group, LambdaFn, SchedError};
 use crate::optim::{OptReader, Span};
 use std::f64::consts::PI;
 
@@ -105,188 +105,223 @@ pub(crate) fn read(
     Ok(match name {
         "step_lr" => {
             let step_size = r.int("step_size", 0)?;
-            if r.span_of("step_size").is_none() {
-                return Err(SchedError::invalid(
-                    span,
-                    "step_lr needs `step_size`",
-                    "no step_size",
-                    "write e.g. `step_lr(step_size=30, gamma=0.1)`",
-                ));
-            }
+            need(
+                r,
+                name,
+                "step_size",
+                span,
+                "step_lr(step_size=30, gamma=0.1)",
+            )?;
             positive(r, "step_size", step_size)?;
             Kind::Step {
                 step_size,
                 gamma: r.num("gamma", 0.1)?,
             }
         }
-        "multi_step_lr" => {
-            super::need(
-                r,
-                name,
-                "milestones",
-                span,
-                "multi_step_lr(milestones=[30, 80], gamma=0.1)",
-            )?;
-            let milestones = r.int_list("milestones")?;
-            check_increasing(
-                &milestones,
-                &r.span_of("milestones").unwrap_or(span.clone()),
-            )?;
-            Kind::MultiStep {
-                milestones,
-                gamma: r.num("gamma", 0.1)?,
-            }
-        }
-        "constant_lr" => {
-            let factor = r.num("factor", 1.0 / 3.0)?;
-            let total_iters = r.int("total_iters", 5)?;
-            r.check(
-                "factor",
-                (0.0..=1.0).contains(&factor),
-                factor,
-                "factor must be in [0, 1]",
-            )?;
-            // torch divides by the factor when the constant phase ends.
-            r.check(
-                "factor",
-                factor > 0.0 || total_iters <= 0,
-                factor,
-                "factor must be > 0 (torch divides by it at total_iters)",
-            )?;
-            Kind::Constant {
-                factor,
-                total_iters,
-            }
-        }
-        "linear_lr" => {
-            let start = r.num("start_factor", 1.0 / 3.0)?;
-            let end = r.num("end_factor", 1.0)?;
-            let total_iters = r.int("total_iters", 5)?;
-            r.check(
-                "start_factor",
-                start > 0.0 && start <= 1.0,
-                start,
-                "start_factor must be in (0, 1]",
-            )?;
-            r.check(
-                "end_factor",
-                (0.0..=1.0).contains(&end),
-                end,
-                "end_factor must be in [0, 1]",
-            )?;
-            positive(r, "total_iters", total_iters)?;
-            Kind::Linear {
-                start,
-                end,
-                total_iters,
-            }
-        }
-        "exponential_lr" => {
-            let gamma = r.num("gamma", f64::NAN)?;
-            if gamma.is_nan() {
-                return Err(SchedError::invalid(
-                    span,
-                    "exponential_lr needs `gamma`",
-                    "no gamma",
-                    "write e.g. `exponential_lr(gamma=0.95)`",
-                ));
-            }
-            Kind::Exponential { gamma }
-        }
+        "multi_step_lr" => read_multi_step(r, span)?,
+        "constant_lr" => read_constant(r)?,
+        "linear_lr" => read_linear(r)?,
+        "exponential_lr" => read_exponential(r, span)?,
         "polynomial_lr" => {
             let total_iters = r.int("total_iters", 5)?;
             let power = r.num("power", 1.0)?;
             positive(r, "total_iters", total_iters)?;
             Kind::Polynomial { total_iters, power }
         }
-        "cosine_annealing_lr" => {
-            let t_max = r.int("T_max", 0)?;
-            if r.span_of("T_max").is_none() {
-                return Err(SchedError::invalid(span, "cosine_annealing_lr needs `T_max`", "no T_max", "write e.g. `cosine_annealing_lr(T_max=100)`: the steps (or epochs) of half a cosine"));
-            }
-            positive(r, "T_max", t_max)?;
-            Kind::Cosine {
-                t_max,
-                eta_min: r.num("eta_min", 0.0)?,
-            }
-        }
-        "cosine_annealing_warm_restarts" => {
-            let t_0 = r.int("T_0", 0)?;
-            if r.span_of("T_0").is_none() {
-                return Err(SchedError::invalid(
-                    span,
-                    "cosine_annealing_warm_restarts needs `T_0`",
-                    "no T_0",
-                    "write e.g. `cosine_annealing_warm_restarts(T_0=10)`",
-                ));
-            }
-            positive(r, "T_0", t_0)?;
-            let t_mult = r.int("T_mult", 1)?;
-            positive(r, "T_mult", t_mult)?;
-            let eta_min = r.num("eta_min", 0.0)?;
-            Kind::WarmRestarts(Warm {
-                t_0,
-                t_mult,
-                eta_min,
-                t_i: t_0,
-                t_cur: -1,
-            })
-        }
+        "cosine_annealing_lr" => read_cosine(r, span)?,
+        "cosine_annealing_warm_restarts" => Kind::WarmRestarts(Warm::read(r, span)?),
         "cyclic_lr" => Kind::Cyclic(Box::new(Cyclic::read(r, ctx, span)?)),
         "one_cycle_lr" => Kind::OneCycle(Box::new(OneCycle::read(r, ctx, span)?)),
-        "reduce_lr_on_plateau" => {
-            let mode = r.choice("mode", Some("min"), &["min", "max"])?;
-            let factor = r.num("factor", 0.1)?;
-            let patience = r.int("patience", 10)?;
-            let threshold = r.num("threshold", 1e-4)?;
-            let tmode = r.choice("threshold_mode", Some("rel"), &["rel", "abs"])?;
-            let cooldown = r.int("cooldown", 0)?;
-            let min_lr = r.num("min_lr", 0.0)?;
-            let eps = r.num("eps", 1e-8)?;
-            r.check("factor", factor < 1.0, factor, "factor must be < 1")?;
-            let max = mode.as_deref() == Some("max");
-            Kind::Plateau(Plateau {
-                max,
-                rel: tmode.as_deref() == Some("rel"),
-                factor,
-                patience,
-                threshold,
-                cooldown,
-                min_lr,
-                eps,
-                best: if max {
-                    f64::NEG_INFINITY
-                } else {
-                    f64::INFINITY
-                },
-                bad: 0,
-                cooldown_counter: 0,
-            })
-        }
-        "lambda_lr" | "multiplicative_lr" => {
-            let Some((f, src)) = lambda else {
-                return Err(SchedError::invalid(
-                    span,
-                    format!("{name} needs an expression in `epoch`"),
-                    "no expression",
-                    format!(
-                        "write e.g. `{name}({})`",
-                        if name == "lambda_lr" {
-                            "0.95^epoch"
-                        } else {
-                            "0.95"
-                        }
-                    ),
-                ));
-            };
-            if name == "lambda_lr" {
-                Kind::Lambda(f, src)
-            } else {
-                Kind::Multiplicative(f, src)
-            }
-        }
+        "reduce_lr_on_plateau" => Kind::Plateau(Plateau::read(r)?),
+        "lambda_lr" | "multiplicative_lr" => read_lambda(name, lambda, span)?,
         _ => unreachable!("schedule names are checked before"),
     })
+}
+
+/// `multi_step_lr(milestones, gamma=0.1)`.
+fn read_multi_step(r: &mut OptReader, span: &Span) -> Result<Kind, SchedError> {
+    need(
+        r,
+        "multi_step_lr",
+        "milestones",
+        span,
+        "multi_step_lr(milestones=[30, 80], gamma=0.1)",
+    )?;
+    let milestones = r.int_list("milestones")?;
+    check_increasing(
+        &milestones,
+        &r.span_of("milestones").unwrap_or(span.clone()),
+    )?;
+    Ok(Kind::MultiStep {
+        milestones,
+        gamma: r.num("gamma", 0.1)?,
+    })
+}
+
+/// `constant_lr(factor=1/3, total_iters=5)`.
+fn read_constant(r: &mut OptReader) -> Result<Kind, SchedError> {
+    let factor = r.num("factor", 1.0 / 3.0)?;
+    let total_iters = r.int("total_iters", 5)?;
+    r.check(
+        "factor",
+        (0.0..=1.0).contains(&factor),
+        factor,
+        "factor must be in [0, 1]",
+    )?;
+    // torch divides by the factor when the constant phase ends.
+    r.check(
+        "factor",
+        factor > 0.0 || total_iters <= 0,
+        factor,
+        "factor must be > 0 (torch divides by it at total_iters)",
+    )?;
+    Ok(Kind::Constant {
+        factor,
+        total_iters,
+    })
+}
+
+/// `linear_lr(start_factor=1/3, end_factor=1, total_iters=5)`.
+fn read_linear(r: &mut OptReader) -> Result<Kind, SchedError> {
+    let start = r.num("start_factor", 1.0 / 3.0)?;
+    let end = r.num("end_factor", 1.0)?;
+    let total_iters = r.int("total_iters", 5)?;
+    r.check(
+        "start_factor",
+        start > 0.0 && start <= 1.0,
+        start,
+        "start_factor must be in (0, 1]",
+    )?;
+    r.check(
+        "end_factor",
+        (0.0..=1.0).contains(&end),
+        end,
+        "end_factor must be in [0, 1]",
+    )?;
+    positive(r, "total_iters", total_iters)?;
+    Ok(Kind::Linear {
+        start,
+        end,
+        total_iters,
+    })
+}
+
+/// `exponential_lr(gamma)`.
+fn read_exponential(r: &mut OptReader, span: &Span) -> Result<Kind, SchedError> {
+    let gamma = r.num("gamma", f64::NAN)?;
+    if gamma.is_nan() {
+        return Err(SchedError::invalid(
+            span,
+            "exponential_lr needs `gamma`",
+            "no gamma",
+            "write e.g. `exponential_lr(gamma=0.95)`",
+        ));
+    }
+    Ok(Kind::Exponential { gamma })
+}
+
+/// `cosine_annealing_lr(T_max, eta_min=0)`.
+fn read_cosine(r: &mut OptReader, span: &Span) -> Result<Kind, SchedError> {
+    let t_max = r.int("T_max", 0)?;
+    if r.span_of("T_max").is_none() {
+        return Err(SchedError::invalid(
+            span,
+            "cosine_annealing_lr needs `T_max`",
+            "no T_max",
+            "write e.g. `cosine_annealing_lr(T_max=100)`: the steps (or epochs) of half a cosine",
+        ));
+    }
+    positive(r, "T_max", t_max)?;
+    Ok(Kind::Cosine {
+        t_max,
+        eta_min: r.num("eta_min", 0.0)?,
+    })
+}
+
+/// `lambda_lr(expr)` and `multiplicative_lr(expr)`, the expression in
+/// `epoch` already compiled.
+fn read_lambda(
+    name: &str,
+    lambda: Option<(LambdaFn, String)>,
+    span: &Span,
+) -> Result<Kind, SchedError> {
+    let Some((f, src)) = lambda else {
+        let example = if name == "lambda_lr" {
+            "0.95^epoch"
+        } else {
+            "0.95"
+        };
+        return Err(SchedError::invalid(
+            span,
+            format!("{name} needs an expression in `epoch`"),
+            "no expression",
+            format!("write e.g. `{name}({example})`"),
+        ));
+    };
+    Ok(if name == "lambda_lr" {
+        Kind::Lambda(f, src)
+    } else {
+        Kind::Multiplicative(f, src)
+    })
+}
+
+impl Warm {
+    /// `cosine_annealing_warm_restarts(T_0, T_mult=1, eta_min=0)`.
+    fn read(r: &mut OptReader, span: &Span) -> Result<Warm, SchedError> {
+        let t_0 = r.int("T_0", 0)?;
+        need(
+            r,
+            "cosine_annealing_warm_restarts",
+            "T_0",
+            span,
+            "cosine_annealing_warm_restarts(T_0=10)",
+        )?;
+        positive(r, "T_0", t_0)?;
+        let t_mult = r.int("T_mult", 1)?;
+        positive(r, "T_mult", t_mult)?;
+        let eta_min = r.num("eta_min", 0.0)?;
+        Ok(Warm {
+            t_0,
+            t_mult,
+            eta_min,
+            t_i: t_0,
+            t_cur: -1,
+        })
+    }
+}
+
+impl Plateau {
+    /// `reduce_lr_on_plateau(mode="min", factor=0.1, patience=10,
+    /// threshold=1e-4, threshold_mode="rel", cooldown=0, min_lr=0, eps=1e-8)`.
+    fn read(r: &mut OptReader) -> Result<Plateau, SchedError> {
+        let mode = r.choice("mode", Some("min"), &["min", "max"])?;
+        let factor = r.num("factor", 0.1)?;
+        let patience = r.int("patience", 10)?;
+        let threshold = r.num("threshold", 1e-4)?;
+        let tmode = r.choice("threshold_mode", Some("rel"), &["rel", "abs"])?;
+        let cooldown = r.int("cooldown", 0)?;
+        let min_lr = r.num("min_lr", 0.0)?;
+        let eps = r.num("eps", 1e-8)?;
+        r.check("factor", factor < 1.0, factor, "factor must be < 1")?;
+        let max = mode.as_deref() == Some("max");
+        Ok(Plateau {
+            max,
+            rel: tmode.as_deref() == Some("rel"),
+            factor,
+            patience,
+            threshold,
+            cooldown,
+            min_lr,
+            eps,
+            best: if max {
+                f64::NEG_INFINITY
+            } else {
+                f64::INFINITY
+            },
+            bad: 0,
+            cooldown_counter: 0,
+        })
+    }
 }
 
 impl Node {
@@ -421,7 +456,14 @@ impl Node {
 
     /// torch's chainable `get_lr`.
     fn get_lr(&mut self, g: &mut Group) -> f64 {
-        let (e, lr, base, initial) = (self.last_epoch, g.lr, self.base_lr, self.initial);
+        let at = At {
+            e: self.last_epoch,
+            lr: g.lr,
+            base: self.base_lr,
+            initial: self.initial,
+            step_count: self.step_count,
+        };
+        let (e, lr, base, initial) = (at.e, at.lr, at.base, at.initial);
         match &mut self.kind {
             Kind::Step { step_size, gamma } => {
                 if e == 0 || e % *step_size != 0 {
@@ -440,65 +482,16 @@ impl Node {
             Kind::Constant {
                 factor,
                 total_iters,
-            } => {
-                if e == 0 {
-                    lr * *factor
-                } else if e != *total_iters {
-                    lr
-                } else {
-                    lr * (1.0 / *factor)
-                }
-            }
+            } => at.constant(*factor, *total_iters),
             Kind::Linear {
                 start,
                 end,
                 total_iters,
-            } => {
-                if e == 0 {
-                    lr * *start
-                } else if initial || e > *total_iters {
-                    lr
-                } else {
-                    lr * (1.0
-                        + (*end - *start)
-                            / (*total_iters as f64 * *start + (e - 1) as f64 * (*end - *start)))
-                }
-            }
-            Kind::Exponential { gamma } => {
-                if initial {
-                    lr
-                } else {
-                    lr * *gamma
-                }
-            }
-            Kind::Polynomial { total_iters, power } => {
-                if initial || e > *total_iters {
-                    lr
-                } else {
-                    let t = *total_iters as f64;
-                    let decay = ((1.0 - e as f64 / t) / (1.0 - (e - 1) as f64 / t)).powf(*power);
-                    lr * decay
-                }
-            }
-            Kind::Cosine { t_max, eta_min } => {
-                let (t, eta) = (*t_max, *eta_min);
-                if initial {
-                    lr
-                } else if self.step_count == 1 && e > 0 {
-                    eta + (base - eta) * (1.0 + (e as f64 * PI / t as f64).cos()) / 2.0
-                } else if (e - 1 - t).rem_euclid(2 * t) == 0 {
-                    lr + (base - eta) * (1.0 - (PI / t as f64).cos()) / 2.0
-                } else {
-                    (1.0 + (PI * e as f64 / t as f64).cos())
-                        / (1.0 + (PI * (e - 1) as f64 / t as f64).cos())
-                        * (lr - eta)
-                        + eta
-                }
-            }
-            Kind::WarmRestarts(w) => {
-                w.eta_min
-                    + (base - w.eta_min) * (1.0 + (PI * w.t_cur as f64 / w.t_i as f64).cos()) / 2.0
-            }
+            } => at.linear(*start, *end, *total_iters),
+            Kind::Exponential { gamma } => at.unless_initial(*gamma),
+            Kind::Polynomial { total_iters, power } => at.polynomial(*total_iters, *power),
+            Kind::Cosine { t_max, eta_min } => at.cosine(*t_max, *eta_min),
+            Kind::WarmRestarts(w) => w.lr(base),
             Kind::Cyclic(c) => c.get_lr(e, base, g),
             Kind::OneCycle(c) => c.get_lr(e, g),
             Kind::Lambda(f, _) => base * f(e as f64),
@@ -539,6 +532,94 @@ impl Node {
             }
             _ => return None,
         })
+    }
+}
+
+/// What torch's chainable `get_lr` reads besides a scheduler's options:
+/// `last_epoch`, the group's current lr, `base_lr`, whether this is the
+/// constructor's initial step, `_step_count`.
+#[derive(Clone, Copy)]
+struct At {
+    e: i64,
+    lr: f64,
+    base: f64,
+    initial: bool,
+    step_count: u64,
+}
+
+impl At {
+    /// ExponentialLR's recurrence: the lr times `factor`, except at the
+    /// initial step.
+    fn unless_initial(self, factor: f64) -> f64 {
+        if self.initial {
+            self.lr
+        } else {
+            self.lr * factor
+        }
+    }
+
+    /// ConstantLR's: times `factor` at epoch 0, undone at `total_iters`.
+    fn constant(self, factor: f64, total_iters: i64) -> f64 {
+        let (e, lr) = (self.e, self.lr);
+        if e == 0 {
+            lr * factor
+        } else if e != total_iters {
+            lr
+        } else {
+            lr * (1.0 / factor)
+        }
+    }
+
+    /// LinearLR's: from `start` times the lr to `end` times it over
+    /// `total_iters`, one ratio per step.
+    fn linear(self, start: f64, end: f64, total_iters: i64) -> f64 {
+        let (e, lr) = (self.e, self.lr);
+        if e == 0 {
+            lr * start
+        } else if self.initial || e > total_iters {
+            lr
+        } else {
+            lr * (1.0
+                + (end - start) / (total_iters as f64 * start + (e - 1) as f64 * (end - start)))
+        }
+    }
+
+    /// PolynomialLR's: one ratio of the decay `(1 - e / total_iters)^power`.
+    fn polynomial(self, total_iters: i64, power: f64) -> f64 {
+        let (e, lr) = (self.e, self.lr);
+        if self.initial || e > total_iters {
+            lr
+        } else {
+            let t = total_iters as f64;
+            let decay = ((1.0 - e as f64 / t) / (1.0 - (e - 1) as f64 / t)).powf(power);
+            lr * decay
+        }
+    }
+
+    /// CosineAnnealingLR's chainable form, with torch's special cases at
+    /// the first step and at each restart of the period `2 * t_max`.
+    fn cosine(self, t: i64, eta: f64) -> f64 {
+        let (e, lr, base) = (self.e, self.lr, self.base);
+        if self.initial {
+            lr
+        } else if self.step_count == 1 && e > 0 {
+            eta + (base - eta) * (1.0 + (e as f64 * PI / t as f64).cos()) / 2.0
+        } else if (e - 1 - t).rem_euclid(2 * t) == 0 {
+            lr + (base - eta) * (1.0 - (PI / t as f64).cos()) / 2.0
+        } else {
+            (1.0 + (PI * e as f64 / t as f64).cos())
+                / (1.0 + (PI * (e - 1) as f64 / t as f64).cos())
+                * (lr - eta)
+                + eta
+        }
+    }
+}
+
+impl Warm {
+    /// CosineAnnealingWarmRestarts' lr in the current period.
+    fn lr(&self, base: f64) -> f64 {
+        self.eta_min
+            + (base - self.eta_min) * (1.0 + (PI * self.t_cur as f64 / self.t_i as f64).cos()) / 2.0
     }
 }
 

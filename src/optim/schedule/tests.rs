@@ -95,80 +95,73 @@ fn both() -> [Case; 2] {
     ]
 }
 
+/// `name(option=value, ...)`.
+fn sched(name: &str, args: Vec<(&str, OptValue)>) -> SchedSpec {
+    spec(name, args.into_iter().map(|(k, v)| arg(k, v)).collect())
+}
+
+/// The simple schedules of training.json, by case id.
+fn simple_cases() -> Vec<(&'static str, SchedSpec)> {
+    let milestones = list(&[5.0, 12.0, 20.0]);
+    let linear = vec![
+        ("start_factor", n(0.1)),
+        ("end_factor", n(1.0)),
+        ("total_iters", n(10.0)),
+    ];
+    let warm = vec![("T_0", n(5.0)), ("T_mult", n(2.0)), ("eta_min", n(0.0005))];
+    vec![
+        (
+            "step_lr",
+            sched("step_lr", vec![("step_size", n(7.0)), ("gamma", n(0.5))]),
+        ),
+        (
+            "multi_step_lr",
+            sched(
+                "multi_step_lr",
+                vec![("milestones", milestones), ("gamma", n(0.3))],
+            ),
+        ),
+        (
+            "constant_lr",
+            sched(
+                "constant_lr",
+                vec![("factor", n(0.25)), ("total_iters", n(6.0))],
+            ),
+        ),
+        ("constant_lr-default", sched("constant_lr", vec![])),
+        ("linear_lr", sched("linear_lr", linear)),
+        ("linear_lr-default", sched("linear_lr", vec![])),
+        (
+            "exponential_lr",
+            sched("exponential_lr", vec![("gamma", n(0.93))]),
+        ),
+        (
+            "polynomial_lr",
+            sched(
+                "polynomial_lr",
+                vec![("total_iters", n(15.0)), ("power", n(2.0))],
+            ),
+        ),
+        (
+            "cosine_annealing_lr",
+            sched(
+                "cosine_annealing_lr",
+                vec![("T_max", n(12.0)), ("eta_min", n(0.001))],
+            ),
+        ),
+        (
+            "cosine_warm_restarts",
+            sched("cosine_annealing_warm_restarts", warm),
+        ),
+    ]
+}
+
 #[test]
 fn simple_schedules_follow_torch() {
-    type Make = fn() -> SchedSpec;
-    let cases: [(&str, Make); 9] = [
-        ("step_lr", || {
-            spec(
-                "step_lr",
-                vec![arg("step_size", n(7.0)), arg("gamma", n(0.5))],
-            )
-        }),
-        ("multi_step_lr", || {
-            spec(
-                "multi_step_lr",
-                vec![
-                    arg("milestones", list(&[5.0, 12.0, 20.0])),
-                    arg("gamma", n(0.3)),
-                ],
-            )
-        }),
-        ("constant_lr", || {
-            spec(
-                "constant_lr",
-                vec![arg("factor", n(0.25)), arg("total_iters", n(6.0))],
-            )
-        }),
-        ("constant_lr-default", || spec("constant_lr", vec![])),
-        ("linear_lr", || {
-            spec(
-                "linear_lr",
-                vec![
-                    arg("start_factor", n(0.1)),
-                    arg("end_factor", n(1.0)),
-                    arg("total_iters", n(10.0)),
-                ],
-            )
-        }),
-        ("linear_lr-default", || spec("linear_lr", vec![])),
-        ("exponential_lr", || {
-            spec("exponential_lr", vec![arg("gamma", n(0.93))])
-        }),
-        ("polynomial_lr", || {
-            spec(
-                "polynomial_lr",
-                vec![arg("total_iters", n(15.0)), arg("power", n(2.0))],
-            )
-        }),
-        ("cosine_annealing_lr", || {
-            spec(
-                "cosine_annealing_lr",
-                vec![arg("T_max", n(12.0)), arg("eta_min", n(0.001))],
-            )
-        }),
-    ];
-    for (id, make) in cases {
-        for (opt, lr, m) in both() {
-            assert_follows(
-                &format!("sched-{id}-{opt}"),
-                &lrs(make(), &ctx(lr, m, 30), 30),
-            );
-        }
-    }
     for (opt, lr, m) in both() {
-        let warm = spec(
-            "cosine_annealing_warm_restarts",
-            vec![
-                arg("T_0", n(5.0)),
-                arg("T_mult", n(2.0)),
-                arg("eta_min", n(0.0005)),
-            ],
-        );
-        assert_follows(
-            &format!("sched-cosine_warm_restarts-{opt}"),
-            &lrs(warm, &ctx(lr, m, 30), 30),
-        );
+        for (id, s) in simple_cases() {
+            assert_follows(&format!("sched-{id}-{opt}"), &lrs(s, &ctx(lr, m, 30), 30));
+        }
     }
 }
 
@@ -193,33 +186,48 @@ fn lambda_and_multiplicative_follow_torch() {
     }
 }
 
+/// `name(args)` over the schedules `children` (sequential, chained).
+fn over(name: &str, args: Vec<OptArg>, children: Vec<SchedSpec>) -> SchedSpec {
+    SchedSpec {
+        children,
+        ..spec(name, args)
+    }
+}
+
 #[test]
 fn sequential_and_chained_follow_torch() {
     for (opt, lr, m) in both() {
-        let mut s = spec("sequential", vec![arg("milestones", list(&[4.0]))]);
-        s.children = vec![
-            spec(
-                "linear_lr",
-                vec![arg("start_factor", n(0.2)), arg("total_iters", n(4.0))],
+        let warmup = vec![arg("start_factor", n(0.2)), arg("total_iters", n(4.0))];
+        let cases = [
+            (
+                "sequential",
+                over(
+                    "sequential",
+                    vec![arg("milestones", list(&[4.0]))],
+                    vec![
+                        spec("linear_lr", warmup),
+                        spec("exponential_lr", vec![arg("gamma", n(0.9))]),
+                    ],
+                ),
             ),
-            spec("exponential_lr", vec![arg("gamma", n(0.9))]),
-        ];
-        assert_follows(
-            &format!("sched-sequential-{opt}"),
-            &lrs(s, &ctx(lr, m, 30), 30),
-        );
-        let mut s = spec("chained", vec![]);
-        s.children = vec![
-            spec(
-                "constant_lr",
-                vec![arg("factor", n(0.5)), arg("total_iters", n(3.0))],
+            (
+                "chained",
+                over(
+                    "chained",
+                    vec![],
+                    vec![
+                        spec(
+                            "constant_lr",
+                            vec![arg("factor", n(0.5)), arg("total_iters", n(3.0))],
+                        ),
+                        spec("exponential_lr", vec![arg("gamma", n(0.95))]),
+                    ],
+                ),
             ),
-            spec("exponential_lr", vec![arg("gamma", n(0.95))]),
         ];
-        assert_follows(
-            &format!("sched-chained-{opt}"),
-            &lrs(s, &ctx(lr, m, 30), 30),
-        );
+        for (id, s) in cases {
+            assert_follows(&format!("sched-{id}-{opt}"), &lrs(s, &ctx(lr, m, 30), 30));
+        }
     }
 }
 

@@ -17,16 +17,12 @@
 //! `history_size * n` is large: it then grows on first use, up to
 //! `history_size` pairs, and is reused after that.
 
-use super::common::{check_nonneg, py_max, py_min};
-use super::{Closure, OptError, OptField, OptReader, Optimizer, ParamLayout};
+mod line_search;
 
-/// Sufficient-decrease constant of torch's `_strong_wolfe`.
-const C1: f64 = 1e-4;
-/// Curvature constant of torch's `_strong_wolfe`.
-const C2: f64 = 0.9;
-/// torch calls `_strong_wolfe` without `tolerance_change`, so the line search
-/// always uses its own default, whatever the optimizer's option says.
-const LS_TOLERANCE_CHANGE: f64 = 1e-9;
+use super::common::{check_nonneg, py_min};
+use super::{Closure, OptError, OptField, OptReader, Optimizer, ParamLayout};
+use line_search::{LineSearch, Start};
+
 /// Up to this many history elements (`history_size * n`) are allocated up front.
 const PREALLOCATE_LIMIT: usize = 1 << 20;
 
@@ -194,25 +190,6 @@ impl History {
     }
 }
 
-/// Scratch buffers of the strong-Wolfe line search.
-struct LineSearch {
-    /// The trial point `x + t d`.
-    trial: Vec<f64>,
-    /// The gradient at `x` (torch's `g.clone()`).
-    g0: Vec<f64>,
-    g_new: Vec<f64>,
-    g_prev: Vec<f64>,
-    /// Gradients at the two ends of the bracket.
-    bracket_g: [Vec<f64>; 2],
-}
-
-/// What one line search found.
-struct LineSearchResult {
-    loss: f64,
-    t: f64,
-    func_evals: i64,
-}
-
 /// torch.optim.LBFGS with its state.
 pub struct Lbfgs {
     cfg: Config,
@@ -239,13 +216,7 @@ impl Lbfgs {
     pub fn new(cfg: Config, n: usize) -> Self {
         let history = History::new(n, cfg.history_size);
         let al = Vec::with_capacity(history.dirs.len());
-        let ls = cfg.strong_wolfe.then(|| LineSearch {
-            trial: vec![0.0; n],
-            g0: vec![0.0; n],
-            g_new: vec![0.0; n],
-            g_prev: vec![0.0; n],
-            bracket_g: [vec![0.0; n], vec![0.0; n]],
-        });
+        let ls = cfg.strong_wolfe.then(|| LineSearch::new(n));
         Lbfgs {
             cfg,
             func_evals: 0,
@@ -316,91 +287,48 @@ impl Lbfgs {
 }
 
 impl Optimizer for Lbfgs {
-    fn lr(&self) -> f64 {
-        self.cfg.lr
-    }
+    lr_field!(cfg.lr);
 
-    fn set_lr(&mut self, lr: f64) {
-        self.cfg.lr = lr;
-    }
-
+    /// torch's `step(closure)`: up to `max_iter` iterations of direction,
+    /// step length and move, stopping on torch's conditions in its order.
     fn step(&mut self, params: &mut [f64], closure: &mut Closure<'_>) -> f64 {
         debug_assert_eq!(params.len(), self.flat_grad.len());
         let orig_loss = closure(params, &mut self.flat_grad);
+        self.func_evals += 1;
+        if params.is_empty() || self.gradient_is_small() {
+            return orig_loss;
+        }
+        let cfg = self.cfg;
         let mut loss = orig_loss;
         let mut current_evals: i64 = 1;
-        self.func_evals += 1;
-        if params.is_empty() {
-            return orig_loss;
-        }
-        let mut opt_cond = max_abs(&self.flat_grad, 1.0) <= self.cfg.tolerance_grad;
-        if opt_cond {
-            return orig_loss;
-        }
-
-        let cfg = self.cfg;
         let mut n_iter: i64 = 0;
         while n_iter < cfg.max_iter {
             n_iter += 1;
             self.n_iter += 1;
-
-            // Direction.
-            if self.n_iter == 1 {
-                for (di, gi) in self.d.iter_mut().zip(&self.flat_grad) {
-                    *di = -gi;
-                }
-                self.history.clear();
-                self.h_diag = 1.0;
-            } else {
-                self.update_direction();
-            }
+            self.set_direction();
             self.prev_flat_grad.copy_from_slice(&self.flat_grad);
             self.prev_loss = loss;
-
-            // Step length.
-            self.t = if self.n_iter == 1 {
-                py_min(1.0, 1.0 / sum_abs(&self.flat_grad)) * cfg.lr
-            } else {
-                cfg.lr
-            };
+            self.t = self.first_step_length();
             let gtd = dot(&self.flat_grad, &self.d);
             if gtd > -cfg.tolerance_change {
                 break;
             }
-
-            let mut ls_func_evals: i64 = 0;
-            if let Some(ls) = self.ls.as_mut() {
-                let found = ls.run(
-                    params,
-                    &self.d,
-                    closure,
-                    &mut self.flat_grad,
-                    Start {
-                        t: self.t,
-                        f: loss,
-                        gtd,
-                        max_ls: cfg.max_eval - current_evals,
-                    },
-                );
-                loss = found.loss;
-                self.t = found.t;
-                ls_func_evals = found.func_evals;
-                axpy(params, self.t, &self.d);
-                opt_cond = max_abs(&self.flat_grad, 1.0) <= cfg.tolerance_grad;
-            } else {
-                axpy(params, self.t, &self.d);
-                if n_iter != cfg.max_iter {
-                    // torch skips the evaluation in the last iteration.
-                    loss = closure(params, &mut self.flat_grad);
-                    opt_cond = max_abs(&self.flat_grad, 1.0) <= cfg.tolerance_grad;
-                    ls_func_evals = 1;
-                }
+            let start = Start {
+                t: self.t,
+                f: loss,
+                gtd,
+                max_ls: cfg.max_eval - current_evals,
+            };
+            let last = n_iter == cfg.max_iter;
+            let mut opt_cond = false;
+            if let Some((new_loss, evals)) = self.advance(params, closure, start, last) {
+                loss = new_loss;
+                current_evals += evals;
+                self.func_evals += evals as u64;
+                opt_cond = self.gradient_is_small();
             }
-            current_evals += ls_func_evals;
-            self.func_evals += ls_func_evals as u64;
-
             // Stopping conditions, in torch's order.
-            if n_iter == cfg.max_iter
+            if last
                 || current_evals >= cfg.max_eval
                 || opt_cond
                 || max_abs(&self.d, self.t) <= cfg.tolerance_change
@@ -413,209 +341,61 @@ impl Optimizer for Lbfgs {
     }
 }
 
-/// The line search's starting values.
-struct Start {
-    /// First trial step.
-    t: f64,
-    /// Loss at `x`.
-    f: f64,
-    /// Directional derivative at `x`.
-    gtd: f64,
-    /// Most evaluations after the first one.
-    max_ls: i64,
-}
-
-impl LineSearch {
-    /// Evaluates the objective at `x + t d` into `self.g_new` (torch's
-    /// `p.add_(d, alpha=t)`, fused as in [`axpy`]).
-    fn eval(&mut self, x: &[f64], d: &[f64], t: f64, closure: &mut Closure<'_>) -> f64 {
-        for ((p, xi), di) in self.trial.iter_mut().zip(x).zip(d) {
-            *p = t.mul_add(*di, *xi);
-        }
-        closure(&self.trial, &mut self.g_new)
+impl Lbfgs {
+    /// torch's `opt_cond`: the largest gradient component is at most
+    /// `tolerance_grad`.
+    fn gradient_is_small(&self) -> bool {
+        max_abs(&self.flat_grad, 1.0) <= self.cfg.tolerance_grad
     }
 
-    /// torch's `_strong_wolfe` from `x` along `d`; `g` holds the gradient at
-    /// `x` on entry and the gradient at the returned step on exit.
-    fn run(
+    /// The search direction into `self.d`: steepest descent at the very
+    /// first iteration (with the history reset), the two-loop recursion
+    /// after it.
+    fn set_direction(&mut self) {
+        if self.n_iter == 1 {
+            for (di, gi) in self.d.iter_mut().zip(&self.flat_grad) {
+                *di = -gi;
+            }
+            self.history.clear();
+            self.h_diag = 1.0;
+        } else {
+            self.update_direction();
+        }
+    }
+
+    /// torch's first trial step: `min(1, 1 / |g|_1) * lr` at the very first
+    /// iteration, `lr` after it.
+    fn first_step_length(&self) -> f64 {
+        if self.n_iter == 1 {
+            py_min(1.0, 1.0 / sum_abs(&self.flat_grad)) * self.cfg.lr
+        } else {
+            self.cfg.lr
+        }
+    }
+
+    /// Moves `params` along `d`, by the line search's step or the fixed
+    /// one, leaving the gradient there in `flat_grad`. Returns the loss
+    /// there and the evaluations it took, or None when torch skips the
+    /// evaluation (the fixed step of the `last` iteration).
+    fn advance(
         &mut self,
-        x: &[f64],
-        d: &[f64],
+        params: &mut [f64],
         closure: &mut Closure<'_>,
-        g: &mut [f64],
         start: Start,
-    ) -> LineSearchResult {
-        let Start {
-            mut t,
-            f,
-            gtd,
-            max_ls,
-        } = start;
-        let d_norm = max_abs(d, 1.0);
-        self.g0.copy_from_slice(g);
-        let mut f_new = self.eval(x, d, t, closure);
-        let mut ls_func_evals: i64 = 1;
-        let mut gtd_new = dot(&self.g_new, d);
-
-        // Bracketing phase.
-        let (mut t_prev, mut f_prev, mut gtd_prev) = (0.0, f, gtd);
-        self.g_prev.copy_from_slice(&self.g0);
-        let mut done = false;
-        let mut ls_iter: i64 = 0;
-        let mut bracket = [0.0f64; 2];
-        let mut bracket_f = [0.0f64; 2];
-        let mut bracket_gtd = [0.0f64; 2];
-        let mut single = false;
-        while ls_iter < max_ls {
-            let armijo_fails = f_new > f + C1 * t * gtd || (ls_iter > 1 && f_new >= f_prev);
-            if !armijo_fails && gtd_new.abs() <= -C2 * gtd {
-                bracket[0] = t;
-                bracket_f[0] = f_new;
-                self.bracket_g[0].copy_from_slice(&self.g_new);
-                single = true;
-                done = true;
-                break;
+        last: bool,
+    ) -> Option<(f64, i64)> {
+        match self.ls.as_mut() {
+            Some(ls) => {
+                let found = ls.run(params, &self.d, closure, &mut self.flat_grad, start);
+                self.t = found.t;
+                axpy(params, self.t, &self.d);
+                Some((found.loss, found.func_evals))
             }
-            if armijo_fails || gtd_new >= 0.0 {
-                bracket = [t_prev, t];
-                bracket_f = [f_prev, f_new];
-                self.bracket_g[0].copy_from_slice(&self.g_prev);
-                self.bracket_g[1].copy_from_slice(&self.g_new);
-                bracket_gtd = [gtd_prev, gtd_new];
-                break;
-            }
-            // Extrapolate.
-            let min_step = t + 0.01 * (t - t_prev);
-            let max_step = t * 10.0;
-            let tmp = t;
-            t = cubic_interpolate(
-                (t_prev, f_prev, gtd_prev),
-                (t, f_new, gtd_new),
-                Some((min_step, max_step)),
-            );
-            t_prev = tmp;
-            f_prev = f_new;
-            self.g_prev.copy_from_slice(&self.g_new);
-            gtd_prev = gtd_new;
-            f_new = self.eval(x, d, t, closure);
-            ls_func_evals += 1;
-            gtd_new = dot(&self.g_new, d);
-            ls_iter += 1;
-        }
-        if ls_iter >= max_ls {
-            bracket = [0.0, t];
-            bracket_f = [f, f_new];
-            self.bracket_g[0].copy_from_slice(&self.g0);
-            self.bracket_g[1].copy_from_slice(&self.g_new);
-        }
-
-        // Zoom phase.
-        let mut insuf_progress = false;
-        let last = if single { 0 } else { 1 };
-        let (mut low, mut high) = if bracket_f[0] <= bracket_f[last] || single {
-            (0, 1)
-        } else {
-            (1, 0)
-        };
-        while !done && ls_iter < max_ls {
-            if (bracket[1] - bracket[0]).abs() * d_norm < LS_TOLERANCE_CHANGE {
-                break;
-            }
-            t = cubic_interpolate(
-                (bracket[0], bracket_f[0], bracket_gtd[0]),
-                (bracket[1], bracket_f[1], bracket_gtd[1]),
-                None,
-            );
-            let b_max = py_max(bracket[0], bracket[1]);
-            let b_min = py_min(bracket[0], bracket[1]);
-            let eps = 0.1 * (b_max - b_min);
-            if py_min(b_max - t, t - b_min) < eps {
-                if insuf_progress || t >= b_max || t <= b_min {
-                    t = if (t - b_max).abs() < (t - b_min).abs() {
-                        b_max - eps
-                    } else {
-                        b_min + eps
-                    };
-                    insuf_progress = false;
-                } else {
-                    insuf_progress = true;
-                }
-            } else {
-                insuf_progress = false;
-            }
-
-            f_new = self.eval(x, d, t, closure);
-            ls_func_evals += 1;
-            gtd_new = dot(&self.g_new, d);
-            ls_iter += 1;
-
-            if f_new > f + C1 * t * gtd || f_new >= bracket_f[low] {
-                bracket[high] = t;
-                bracket_f[high] = f_new;
-                self.bracket_g[high].copy_from_slice(&self.g_new);
-                bracket_gtd[high] = gtd_new;
-                (low, high) = if bracket_f[0] <= bracket_f[1] {
-                    (0, 1)
-                } else {
-                    (1, 0)
-                };
-            } else {
-                if gtd_new.abs() <= -C2 * gtd {
-                    done = true;
-                } else if gtd_new * (bracket[high] - bracket[low]) >= 0.0 {
-                    // The old high becomes the new low.
-                    bracket[high] = bracket[low];
-                    bracket_f[high] = bracket_f[low];
-                    let [b0, b1] = &mut self.bracket_g;
-                    if high == 0 {
-                        b0.copy_from_slice(b1);
-                    } else {
-                        b1.copy_from_slice(b0);
-                    }
-                    bracket_gtd[high] = bracket_gtd[low];
-                }
-                bracket[low] = t;
-                bracket_f[low] = f_new;
-                self.bracket_g[low].copy_from_slice(&self.g_new);
-                bracket_gtd[low] = gtd_new;
+            None => {
+                axpy(params, self.t, &self.d);
+                (!last).then(|| (closure(params, &mut self.flat_grad), 1))
             }
         }
-
-        g.copy_from_slice(&self.bracket_g[low]);
-        LineSearchResult {
-            loss: bracket_f[low],
-            t: bracket[low],
-            func_evals: ls_func_evals,
-        }
-    }
-}
-
-/// torch's `_cubic_interpolate`: the minimizer of the cubic through two points
-/// `(x, f, g)` with function values and derivatives, clamped to `bounds` (by
-/// default the interval between the points); the midpoint of the bounds when
-/// the cubic has no minimum.
-fn cubic_interpolate(
-    (x1, f1, g1): (f64, f64, f64),
-    (x2, f2, g2): (f64, f64, f64),
-    bounds: Option<(f64, f64)>,
-) -> f64 {
-    let (xmin_bound, xmax_bound) = match bounds {
-        Some(b) => b,
-        None if x1 <= x2 => (x1, x2),
-        None => (x2, x1),
-    };
-    let d1 = g1 + g2 - 3.0 * (f1 - f2) / (x1 - x2);
-    let d2_square = d1 * d1 - g1 * g2;
-    if d2_square >= 0.0 {
-        let d2 = d2_square.sqrt();
-        let min_pos = if x1 <= x2 {
-            x2 - (x2 - x1) * ((g2 + d2 - d1) / (g2 - g1 + 2.0 * d2))
-        } else {
-            x1 - (x1 - x2) * ((g1 + d2 - d1) / (g1 - g2 + 2.0 * d2))
-        };
-        py_min(py_max(min_pos, xmin_bound), xmax_bound)
-    } else {
-        (xmin_bound + xmax_bound) / 2.0
     }
 }
 
@@ -859,18 +639,5 @@ mod tests {
         }
         let mut g = [0.0; 2];
         assert!(himmelblau(&p, &mut g) < 1e-12, "{p:?}");
-    }
-
-    #[test]
-    fn cubic_interpolation() {
-        // f = (x - 1)^2 through x = 0 and x = 3: the minimum is at 1.
-        let t = cubic_interpolate((0.0, 1.0, -2.0), (3.0, 4.0, 4.0), None);
-        assert!((t - 1.0).abs() < 1e-15);
-        // Clamped to the bounds.
-        let t = cubic_interpolate((0.0, 1.0, -2.0), (3.0, 4.0, 4.0), Some((2.0, 5.0)));
-        assert_eq!(t, 2.0);
-        // No real minimum: the midpoint of the bounds.
-        let t = cubic_interpolate((0.0, 0.0, 1.0), (1.0, 0.9, 1.0), None);
-        assert_eq!(t, 0.5);
     }
 }

@@ -16,7 +16,7 @@
 use super::minos::{function_cross, minos_at, Cross, Inner};
 use super::state::{Ctx, Strategy};
 use super::transform::Transform;
-use super::{Fcn, FunctionMinimum, ParamSpec};
+use super::{Fcn, FunctionMinimum, MinosError, ParamSpec};
 
 /// A contour: `points` in order around the minimum, closed (the last point
 /// repeats the first), as iminuit's `mncontour` returns them.
@@ -47,14 +47,24 @@ pub fn contour(
     up: f64,
 ) -> Contour {
     let exact = !numeric && fcn.has_gradient();
-    let first = mn_contours(fcn, params, min, (px, py), npoints, exact, up);
-    let (mut points, mut nfcn, failure) = (first.0, first.1, first.2);
+    let mut job = Job {
+        fcn,
+        params,
+        min,
+        px,
+        py,
+        npoints,
+        exact,
+        up,
+    };
+    let first = mn_contours(&mut job);
+    let (mut points, mut nfcn, failure) = (first.points, first.nfcn, first.failure);
     let mut valid = failure.is_none();
     if failure.is_some() {
-        let (p2, n2, ok) = rays(fcn, params, min, (px, py), npoints, exact, up);
-        nfcn += n2;
-        points = p2;
-        valid = ok;
+        let second = rays(&mut job);
+        nfcn += second.nfcn;
+        points = second.points;
+        valid = second.failure.is_none();
     }
     if let Some(&p0) = points.first() {
         points.push(p0);
@@ -67,92 +77,175 @@ pub fn contour(
     }
 }
 
-/// MnContours proper: the points (not closed), the calls, and why it gave
-/// up when it did.
-fn mn_contours(
-    fcn: &mut dyn Fcn,
-    params: &[ParamSpec],
-    min: &FunctionMinimum,
-    (px, py): (usize, usize),
+/// What both methods are given: the function and its minimum, the two
+/// parameters, how many points, the derivatives to use and the level.
+struct Job<'a> {
+    fcn: &'a mut dyn Fcn,
+    params: &'a [ParamSpec],
+    min: &'a FunctionMinimum,
+    px: usize,
+    py: usize,
     npoints: usize,
     exact: bool,
     up: f64,
-) -> (Vec<(f64, f64)>, usize, Option<String>) {
-    let toler = 0.1;
-    let numeric = !exact;
-    let mut nfcn = 0;
-    let mnex = minos_at(fcn, params, min, px, numeric, up, toler);
-    nfcn += mnex.nfcn;
-    if !mnex.is_valid() {
-        return (vec![], nfcn, Some("unable to find first two points".into()));
+}
+
+/// What one method produced: the points (not closed), the calls, and why
+/// it gave up when it did.
+struct Attempt {
+    points: Vec<(f64, f64)>,
+    nfcn: usize,
+    failure: Option<String>,
+}
+
+impl Attempt {
+    fn failed(points: Vec<(f64, f64)>, nfcn: usize, why: impl Into<String>) -> Attempt {
+        Attempt {
+            points,
+            nfcn,
+            failure: Some(why.into()),
+        }
     }
-    let mney = minos_at(fcn, params, min, py, numeric, up, toler);
+}
+
+/// MnContours's tolerance for its MINOS and MIGRAD runs.
+const TOLER: f64 = 0.1;
+
+/// MnContours proper: MINOS for both parameters, the four points at the
+/// MINOS ends, then one point at a time in the widest gap.
+fn mn_contours(job: &mut Job) -> Attempt {
+    let numeric = !job.exact;
+    let mnex = minos_at(job.fcn, job.params, job.min, job.px, numeric, job.up, TOLER);
+    let mut nfcn = mnex.nfcn;
+    if !mnex.is_valid() {
+        return Attempt::failed(vec![], nfcn, "unable to find first two points");
+    }
+    let mney = minos_at(job.fcn, job.params, job.min, job.py, numeric, job.up, TOLER);
     nfcn += mney.nfcn;
     if !mney.is_valid() {
-        return (
-            vec![],
-            nfcn,
-            Some("unable to find second two points".into()),
-        );
+        return Attempt::failed(vec![], nfcn, "unable to find second two points");
     }
     if mnex.at_lower_limit || mnex.at_upper_limit || mney.at_lower_limit || mney.at_upper_limit {
-        return (
-            vec![],
-            nfcn,
-            Some("a MINOS interval ends at a parameter limit".into()),
-        );
+        return Attempt::failed(vec![], nfcn, "a MINOS interval ends at a parameter limit");
     }
-    let trafo = Transform::new(params);
-    let nvar = trafo.n_free();
-    let maxcalls = 100 * (npoints + 5) * (nvar + 1);
-    let strat = Strategy::new(min.internal.strategy);
-    let mut ctx = Ctx::new(fcn, trafo, up);
-    let (valx, valy) = (min.values[px], min.values[py]);
-    // the four points: each MINOS end with the other parameter minimized
-    let ends = |ctx: &mut Ctx, fixed: usize, other: usize, v: [f64; 2]| {
-        let mut inner = Inner::at_minimum(params, min, &[fixed], strat.next_lower(), toler, exact);
+    let npoints = job.npoints;
+    let mut mc = MnContours::new(job, nfcn);
+    let mut result = match mc.four_points(&mnex, &mney) {
+        Ok(r) => r,
+        Err(why) => return Attempt::failed(vec![], mc.nfcn(), why),
+    };
+    let scal = (
+        1.0 / (mnex.upper - mnex.lower),
+        1.0 / (mney.upper - mney.lower),
+    );
+    for i in result.len()..npoints {
+        if let Err(why) = mc.add_point(&mut result, i, scal) {
+            return Attempt::failed(result, mc.nfcn(), why);
+        }
+    }
+    Attempt {
+        points: result,
+        nfcn: mc.nfcn(),
+        failure: None,
+    }
+}
+
+/// MnContours after the two MINOS runs: the fits it makes, and the calls
+/// MINOS used.
+struct MnContours<'j> {
+    ctx: Ctx<'j>,
+    params: &'j [ParamSpec],
+    min: &'j FunctionMinimum,
+    px: usize,
+    py: usize,
+    exact: bool,
+    strat: Strategy,
+    maxcalls: usize,
+    minos_nfcn: usize,
+}
+
+impl<'j> MnContours<'j> {
+    fn new(job: &'j mut Job, minos_nfcn: usize) -> MnContours<'j> {
+        let trafo = Transform::new(job.params);
+        let nvar = trafo.n_free();
+        MnContours {
+            maxcalls: 100 * (job.npoints + 5) * (nvar + 1),
+            strat: Strategy::new(job.min.internal.strategy),
+            ctx: Ctx::new(&mut *job.fcn, trafo, job.up),
+            params: job.params,
+            min: job.min,
+            px: job.px,
+            py: job.py,
+            exact: job.exact,
+            minos_nfcn,
+        }
+    }
+
+    /// The calls so far, MINOS's included.
+    fn nfcn(&self) -> usize {
+        self.minos_nfcn + self.ctx.nfcn
+    }
+
+    /// Each MINOS end with the other parameter minimized: x low, y low,
+    /// x high, y high.
+    fn four_points(
+        &mut self,
+        mnex: &MinosError,
+        mney: &MinosError,
+    ) -> Result<Vec<(f64, f64)>, &'static str> {
+        let (px, py) = (self.px, self.py);
+        let (valx, valy) = (self.min.values[px], self.min.values[py]);
+        let yx = self
+            .other_at_ends(px, py, [valx + mnex.lower, valx + mnex.upper])
+            .ok_or("unable to find the y values at x's MINOS ends")?;
+        let xy = self
+            .other_at_ends(py, px, [valy + mney.lower, valy + mney.upper])
+            .ok_or("unable to find the x values at y's MINOS ends")?;
+        Ok(vec![
+            (valx + mnex.lower, yx[0]),
+            (xy[0], valy + mney.lower),
+            (valx + mnex.upper, yx[1]),
+            (xy[1], valy + mney.upper),
+        ])
+    }
+
+    /// The fitted `other` with `fixed` at each of the two values; None if
+    /// a fit fails.
+    fn other_at_ends(&mut self, fixed: usize, other: usize, v: [f64; 2]) -> Option<[f64; 2]> {
+        let strat = self.strat.next_lower();
+        let mut inner =
+            Inner::at_minimum(self.params, self.min, &[fixed], strat, TOLER, self.exact);
         let mut out = [0.0; 2];
         for (k, &val) in v.iter().enumerate() {
-            let r = inner.run(ctx, &[val]);
+            let r = inner.run(&mut self.ctx, &[val]);
             if !r.valid {
                 return None;
             }
             out[k] = inner.params[other].value;
         }
         Some(out)
-    };
-    let Some(yx) = ends(&mut ctx, px, py, [valx + mnex.lower, valx + mnex.upper]) else {
-        return (
-            vec![],
-            nfcn + ctx.nfcn,
-            Some("unable to find the y values at x's MINOS ends".into()),
+    }
+
+    /// Point `i` (counting from 0): the crossing on the perpendicular
+    /// through the middle of the widest gap, or through a point a quarter
+    /// of the way along it on either side when the middle fails.
+    fn add_point(
+        &mut self,
+        result: &mut Vec<(f64, f64)>,
+        i: usize,
+        (scalx, scaly): (f64, f64),
+    ) -> Result<(), String> {
+        let (i1, i2) = widest_gap(
+            result,
+            scalx,
+            scaly,
+            &self.params[self.px],
+            &self.params[self.py],
         );
-    };
-    let Some(xy) = ends(&mut ctx, py, px, [valy + mney.lower, valy + mney.upper]) else {
-        return (
-            vec![],
-            nfcn + ctx.nfcn,
-            Some("unable to find the x values at y's MINOS ends".into()),
-        );
-    };
-    let mut result = vec![
-        (valx + mnex.lower, yx[0]),
-        (xy[0], valy + mney.lower),
-        (valx + mnex.upper, yx[1]),
-        (xy[1], valy + mney.upper),
-    ];
-    let scalx = 1.0 / (mnex.upper - mnex.lower);
-    let scaly = 1.0 / (mney.upper - mney.lower);
-    for i in result.len()..npoints {
-        let (i1, i2) = widest_gap(&result, scalx, scaly, &params[px], &params[py]);
         let (mut a1, mut a2) = (0.5, 0.5);
         loop {
-            if nfcn + ctx.nfcn > maxcalls {
-                return (
-                    result,
-                    nfcn + ctx.nfcn,
-                    Some("maximum number of function calls exhausted".into()),
-                );
+            if self.nfcn() > self.maxcalls {
+                return Err("maximum number of function calls exhausted".into());
             }
             let (p1, p2) = (result[i1], result[i2]);
             let xmid = a1 * p1.0 + a2 * p2.0;
@@ -160,23 +253,7 @@ fn mn_contours(
             let (xdir, ydir) = (p2.1 - p1.1, p1.0 - p2.0);
             let scal = (xdir * scalx).abs().max((ydir * scaly).abs());
             let (xd, yd) = (xdir / scal, ydir / scal);
-            let mut inner = Inner::at_minimum(
-                params,
-                min,
-                &[px, py],
-                strat.next_lower(),
-                0.5 * toler,
-                exact,
-            );
-            inner.maxcalls = maxcalls;
-            match function_cross(
-                &mut ctx,
-                &mut inner,
-                params,
-                min.fval,
-                &[xmid, ymid],
-                &[xd, yd],
-            ) {
+            match self.cross(&[xmid, ymid], &[xd, yd]) {
                 Cross::Valid(a) => {
                     let p = (xmid + a * xd, ymid + a * yd);
                     if i2 == 0 {
@@ -184,21 +261,32 @@ fn mn_contours(
                     } else {
                         result.insert(i2, p);
                     }
-                    break;
+                    return Ok(());
                 }
                 _ if a1 < 0.3 => {
-                    return (
-                        result,
-                        nfcn + ctx.nfcn,
-                        Some(format!("unable to find point {} on the contour", i + 1)),
-                    );
+                    return Err(format!("unable to find point {} on the contour", i + 1))
                 }
                 _ if a1 > 0.5 => (a1, a2) = (0.25, 0.75),
                 _ => (a1, a2) = (0.75, 0.25),
             }
         }
     }
-    (result, nfcn + ctx.nfcn, None)
+
+    /// MnFunctionCross with both parameters moved along `pdir` from `pmid`.
+    fn cross(&mut self, pmid: &[f64], pdir: &[f64]) -> Cross {
+        let (params, min) = (self.params, self.min);
+        let strat = self.strat.next_lower();
+        let mut inner = Inner::at_minimum(
+            params,
+            min,
+            &[self.px, self.py],
+            strat,
+            0.5 * TOLER,
+            self.exact,
+        );
+        inner.maxcalls = self.maxcalls;
+        function_cross(&mut self.ctx, &mut inner, params, min.fval, pmid, pdir)
+    }
 }
 
 /// The two neighbours (the last and the first count as neighbours) farthest
@@ -235,93 +323,162 @@ fn widest_gap(
 
 /// The second method: at each of `npoints` angles, the crossing along a
 /// ray from the minimum (in the frame of the covariance ellipse, scaled to
-/// the level), clamped to the limits. Returns the points, the calls, and
-/// whether every ray crossed.
-fn rays(
-    fcn: &mut dyn Fcn,
-    params: &[ParamSpec],
-    min: &FunctionMinimum,
-    (px, py): (usize, usize),
-    npoints: usize,
-    exact: bool,
-    up: f64,
-) -> (Vec<(f64, f64)>, usize, bool) {
-    let trafo = Transform::new(params);
-    let (ix, iy) = match (trafo.int_of_ext(px), trafo.int_of_ext(py)) {
-        (Some(a), Some(b)) => (a, b),
-        _ => return (vec![], 0, false),
+/// the level), clamped to the limits. A failure means some ray did not
+/// cross.
+fn rays(job: &mut Job) -> Attempt {
+    let trafo = Transform::new(job.params);
+    let Some(frame) = Ellipse::of(job, &trafo) else {
+        return Attempt::failed(vec![], 0, "not two free parameters");
     };
-    let (sxx, sxy, syy) = match &min.covariance {
-        Some(c) => (c[(ix, ix)], c[(ix, iy)], c[(iy, iy)]),
-        None => (min.errors[px].powi(2), 0.0, min.errors[py].powi(2)),
-    };
-    // eigen-decomposition of the 2x2 block, larger axis first
-    let tr = 0.5 * (sxx + syy);
-    let det = sxx * syy - sxy * sxy;
-    let disc = (tr * tr - det).max(0.0).sqrt();
-    let (l1, l2) = (tr + disc, (tr - disc).max(f64::MIN_POSITIVE));
-    let theta = 0.5 * (2.0 * sxy).atan2(sxx - syy);
-    let (c, s) = (theta.cos(), theta.sin());
-    // the ellipse (x - x0)' C^-1 (x - x0) = up / errordef has these half-axes
-    let (s1, s2) = (
-        (l1 * up / min.errordef).sqrt(),
-        (l2 * up / min.errordef).sqrt(),
-    );
-    let clamp = |v: f64, p: &ParamSpec| {
-        v.max(p.lower.unwrap_or(f64::NEG_INFINITY))
-            .min(p.upper.unwrap_or(f64::INFINITY))
-    };
-    let at = |z: f64, phi: f64| {
-        let (u, w) = (z * s1 * phi.cos(), z * s2 * phi.sin());
-        (
-            clamp(min.values[px] + c * u - s * w, &params[px]),
-            clamp(min.values[py] + s * u + c * w, &params[py]),
-        )
-    };
+    let (params, min, npoints) = (job.params, job.min, job.npoints);
     let strat = Strategy::new(0);
-    let mut ctx = Ctx::new(fcn, trafo, up);
-    let aim = min.fval + up;
+    let mut ctx = Ctx::new(&mut *job.fcn, trafo, job.up);
+    let aim = min.fval + job.up;
     let mut points = Vec::with_capacity(npoints + 1);
     let mut all_ok = true;
     for k in 0..npoints {
         let phi = -std::f64::consts::PI + 2.0 * std::f64::consts::PI * k as f64 / npoints as f64;
-        let mut inner = Inner::at_minimum(params, min, &[px, py], strat, 0.05, exact);
-        let mut f = |ctx: &mut Ctx, z: f64| {
-            let p = at(z, phi);
-            let r = inner.run(ctx, &[p.0, p.1]);
-            (r.fval, r.valid, p)
+        let mut ray = Ray {
+            ctx: &mut ctx,
+            inner: Inner::at_minimum(params, min, &[job.px, job.py], strat, 0.05, job.exact),
+            frame: &frame,
+            phi,
         };
-        // bracket: f(lo) < aim <= f(hi)
+        let (point, ok) = ray.crossing(aim, job.up);
+        all_ok &= ok;
+        points.extend(point);
+    }
+    let nfcn = ctx.nfcn;
+    if all_ok && points.len() == npoints {
+        Attempt {
+            points,
+            nfcn,
+            failure: None,
+        }
+    } else {
+        Attempt::failed(points, nfcn, "a ray did not cross the level")
+    }
+}
+
+/// The covariance ellipse of the two parameters, scaled to the level: its
+/// centre, rotation (cos, sin) and half-axes, and the limits to clamp to.
+struct Ellipse<'a> {
+    centre: (f64, f64),
+    rot: (f64, f64),
+    half_axes: (f64, f64),
+    limits: (&'a ParamSpec, &'a ParamSpec),
+}
+
+impl<'a> Ellipse<'a> {
+    /// From the 2x2 block of the covariance (or the errors when there is
+    /// none), larger axis first; None unless both parameters are free.
+    fn of(job: &Job<'a>, trafo: &Transform) -> Option<Ellipse<'a>> {
+        let (px, py, min) = (job.px, job.py, job.min);
+        let (ix, iy) = (trafo.int_of_ext(px)?, trafo.int_of_ext(py)?);
+        let (sxx, sxy, syy) = match &min.covariance {
+            Some(c) => (c[(ix, ix)], c[(ix, iy)], c[(iy, iy)]),
+            None => (min.errors[px].powi(2), 0.0, min.errors[py].powi(2)),
+        };
+        let tr = 0.5 * (sxx + syy);
+        let det = sxx * syy - sxy * sxy;
+        let disc = (tr * tr - det).max(0.0).sqrt();
+        let (l1, l2) = (tr + disc, (tr - disc).max(f64::MIN_POSITIVE));
+        let theta = 0.5 * (2.0 * sxy).atan2(sxx - syy);
+        // the ellipse (x - x0)' C^-1 (x - x0) = up / errordef has these half-axes
+        Some(Ellipse {
+            centre: (min.values[px], min.values[py]),
+            rot: (theta.cos(), theta.sin()),
+            half_axes: (
+                (l1 * job.up / min.errordef).sqrt(),
+                (l2 * job.up / min.errordef).sqrt(),
+            ),
+            limits: (&job.params[px], &job.params[py]),
+        })
+    }
+
+    /// The point `z` times the way to the ellipse at angle `phi`, clamped
+    /// to the limits.
+    fn at(&self, z: f64, phi: f64) -> (f64, f64) {
+        let clamp = |v: f64, p: &ParamSpec| {
+            v.max(p.lower.unwrap_or(f64::NEG_INFINITY))
+                .min(p.upper.unwrap_or(f64::INFINITY))
+        };
+        let ((c, s), (s1, s2)) = (self.rot, self.half_axes);
+        let (u, w) = (z * s1 * phi.cos(), z * s2 * phi.sin());
+        (
+            clamp(self.centre.0 + c * u - s * w, self.limits.0),
+            clamp(self.centre.1 + s * u + c * w, self.limits.1),
+        )
+    }
+}
+
+/// One ray of the second method, its fits continuing from each other.
+struct Ray<'r, 'c> {
+    ctx: &'r mut Ctx<'c>,
+    inner: Inner,
+    frame: &'r Ellipse<'r>,
+    phi: f64,
+}
+
+/// A fit on a ray: the function minimized over the others, whether the
+/// fit is valid, and the point.
+type RayFit = (f64, bool, (f64, f64));
+
+impl Ray<'_, '_> {
+    fn fit(&mut self, z: f64) -> RayFit {
+        let p = self.frame.at(z, self.phi);
+        let r = self.inner.run(self.ctx, &[p.0, p.1]);
+        (r.fval, r.valid, p)
+    }
+
+    /// The point where the ray crosses `aim` (or where a limit stops it
+    /// below), and whether every fit was valid.
+    fn crossing(&mut self, aim: f64, up: f64) -> (Option<(f64, f64)>, bool) {
+        let (lo, hi, fh) = self.bracket(aim);
+        if !fh.1 {
+            return (None, false);
+        }
+        if fh.0 < aim {
+            return (Some(fh.2), true);
+        }
+        let (best, ok) = self.bisect(lo, hi, fh.2, aim, up);
+        (Some(best), ok)
+    }
+
+    /// Doubles `z` from 1 until f(hi) >= aim (at most 40 times), a fit
+    /// fails, or a limit stops the ray: (lo, hi, the fit at hi).
+    fn bracket(&mut self, aim: f64) -> (f64, f64, RayFit) {
         let (mut lo, mut hi) = (0.0, 1.0);
-        let mut fh = f(&mut ctx, hi);
-        let mut ok = fh.1;
+        let mut fh = self.fit(hi);
         let mut tries = 0;
-        while ok && fh.0 < aim && tries < 40 {
-            let next = at(2.0 * hi, phi);
+        while fh.1 && fh.0 < aim && tries < 40 {
+            let next = self.frame.at(2.0 * hi, self.phi);
             if next == fh.2 {
                 break; // clamped at a limit: the contour follows the limit here
             }
             lo = hi;
             hi *= 2.0;
-            fh = f(&mut ctx, hi);
-            ok = fh.1;
+            fh = self.fit(hi);
             tries += 1;
         }
-        if !ok {
-            all_ok = false;
-            continue;
-        }
-        if fh.0 < aim {
-            points.push(fh.2);
-            continue;
-        }
-        let mut best = fh.2;
+        (lo, hi, fh)
+    }
+
+    /// Bisection of [lo, hi] until f is within 1e-5 up of `aim` (at most
+    /// 60 fits): the last point, and false if a fit failed.
+    fn bisect(
+        &mut self,
+        mut lo: f64,
+        mut hi: f64,
+        mut best: (f64, f64),
+        aim: f64,
+        up: f64,
+    ) -> ((f64, f64), bool) {
         for _ in 0..60 {
             let mid = 0.5 * (lo + hi);
-            let fm = f(&mut ctx, mid);
+            let fm = self.fit(mid);
             if !fm.1 {
-                all_ok = false;
-                break;
+                return (best, false);
             }
             best = fm.2;
             if (fm.0 - aim).abs() < 1e-5 * up {
@@ -333,10 +490,8 @@ fn rays(
                 hi = mid;
             }
         }
-        points.push(best);
+        (best, true)
     }
-    let ok = all_ok && points.len() == npoints;
-    (points, ctx.nfcn, ok)
 }
 
 #[cfg(test)]
@@ -382,12 +537,49 @@ mod tests {
     }
 
     #[test]
+    fn the_ellipse_frame_rotates_scales_and_clamps() {
+        let p = specs();
+        let mut py = p[1].clone();
+        py.upper = Some(2.25);
+        let e = Ellipse {
+            centre: (1.0, 2.0),
+            rot: (1.0, 0.0),
+            half_axes: (2.0, 0.5),
+            limits: (&p[0], &py),
+        };
+        assert_eq!(e.at(0.0, 0.7), (1.0, 2.0));
+        assert_eq!(e.at(1.0, 0.0), (3.0, 2.0));
+        let (x, y) = e.at(1.0, std::f64::consts::FRAC_PI_2);
+        assert!(
+            (x - 1.0).abs() < 1e-12 && y == 2.25,
+            "clamped at the limit: {x} {y}"
+        );
+        // a quarter turn swaps the axes
+        let turned = Ellipse {
+            rot: (0.0, 1.0),
+            ..e
+        };
+        let (x, y) = turned.at(1.0, 0.0);
+        assert!((x - 1.0).abs() < 1e-12 && y == 2.25, "{x} {y}");
+    }
+
+    #[test]
     fn rays_stay_inside_a_limit() {
         let mut p = specs();
         p[0].lower = Some(-0.5);
         let mut f = Quad;
         let min = super::super::migrad(&mut f, &p, &Default::default());
-        let (pts, _, _) = rays(&mut f, &p, &min, (0, 1), 16, false, 2.0);
+        let mut job = Job {
+            fcn: &mut f,
+            params: &p,
+            min: &min,
+            px: 0,
+            py: 1,
+            npoints: 16,
+            exact: false,
+            up: 2.0,
+        };
+        let pts = rays(&mut job).points;
         assert_eq!(pts.len(), 16);
         assert!(pts.iter().all(|q| q.0 >= -0.5));
     }

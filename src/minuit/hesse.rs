@@ -4,15 +4,17 @@
 //! term) or from the Fcn's exact Hessian (autograd mode); made positive
 //! definite with MnPosDef and inverted.
 
-use super::numgrad::numerical_gradient_fresh;
+use super::numgrad::{central_pair, numerical_gradient_fresh};
 use super::posdef::{make_pos_def, PosDefOutcome};
 use super::state::{
     edm, invert, state_from_minimum, to_function_minimum, Ctx, EndStatus, ErrStatus, Grad, State,
     Strategy, Vector,
 };
-use super::transform::Transform;
+use super::transform::{Precision, Transform};
 use super::{Fcn, FunctionMinimum, Matrix, ParamSpec};
 
+/// The diagonal matrix 1 / G2 (1 where G2 or its inverse is below eps2)
+/// a failed HESSE leaves.
 fn diag_fallback(g2: &Vector, eps2: f64) -> Matrix {
     let n = g2.len();
     let mut m = Matrix::zeros(n, n);
@@ -26,165 +28,231 @@ fn diag_fallback(g2: &Vector, eps2: f64) -> Matrix {
 /// Minuit2's numerical MnHesse at state `st`; `maxcalls` 0 means
 /// 200 + 100 n + 5 n^2 (compared with the calls of the current run).
 pub fn hesse_numeric(ctx: &mut Ctx, st: &State, strat: &Strategy, maxcalls: usize) -> State {
-    let prec = *ctx.trafo.precision();
     let n = st.x.len();
-    let amin = ctx.value(&st.x);
-    let aimsag = prec.eps2.sqrt() * (amin.abs() + ctx.up);
     let maxcalls = if maxcalls == 0 {
         200 + 100 * n + 5 * n * n
     } else {
         maxcalls
     };
-    let (mut g2, mut gst, mut grd, mut dirin) = (
-        st.grad.g2.clone(),
-        st.grad.gstep.clone(),
-        st.grad.g.clone(),
-        st.grad.gstep.clone(),
-    );
-    if st.grad.analytical {
-        let tmp = numerical_gradient_fresh(ctx, &st.x, st.fval, strat);
-        gst = tmp.gstep.clone();
-        dirin = tmp.gstep;
-        g2 = tmp.g2;
-    }
+    let mut h = NumericHesse::new(ctx, st, strat);
     let mut vhmat = Matrix::zeros(n, n);
-    let mut yy = Vector::zeros(n);
-    let mut x = st.x.clone();
     // Minuit2 asks "has limits" of the parameter with external number i here
-    let ext_limited: Vec<bool> = (0..n).map(|i| ctx_params_limited(&ctx.trafo, i)).collect();
-    for i in 0..n {
-        let limited = ext_limited[i];
-        let xtf = x[i];
-        let dmin = 8.0 * prec.eps2 * (xtf.abs() + prec.eps2);
-        let mut d = gst[i].abs().max(dmin);
-        for _ in 0..strat.hess_ncycles {
-            let mut sag = 0.0;
-            let mut fs1 = 0.0;
-            let mut fs2 = 0.0;
-            let mut found = false;
-            for _ in 0..5 {
-                x[i] = xtf + d;
-                fs1 = ctx.value(&x);
-                x[i] = xtf - d;
-                fs2 = ctx.value(&x);
-                x[i] = xtf;
-                sag = 0.5 * (fs1 + fs2 - 2.0 * amin);
-                if sag != 0.0 {
-                    found = true;
-                    break;
-                }
-                if limited {
-                    if d > 0.5 {
-                        break;
-                    }
-                    d *= 10.0;
-                    if d > 0.5 {
-                        d = 0.51;
-                    }
-                    continue;
-                }
-                d *= 10.0;
-            }
-            if !found {
-                return State {
-                    v: diag_fallback(&g2, prec.eps2),
-                    status: ErrStatus::HesseFailed,
-                    dcovar: 1.0,
-                    nfcn: ctx.calls(),
-                    ..st.clone()
-                };
-            }
-            let g2bfor = g2[i];
-            g2[i] = 2.0 * sag / (d * d);
-            grd[i] = (fs1 - fs2) / (2.0 * d);
-            gst[i] = d;
-            dirin[i] = d;
-            yy[i] = fs1;
+    let ext_limited: Vec<bool> = (0..n)
+        .map(|i| ctx_params_limited(&h.ctx.trafo, i))
+        .collect();
+    for (i, &limited) in ext_limited.iter().enumerate() {
+        if !h.diagonal(i, limited) {
+            return h.failed(st, ErrStatus::HesseFailed);
+        }
+        vhmat[(i, i)] = h.g2[i];
+        if h.ctx.calls() > maxcalls {
+            return h.failed(st, ErrStatus::CallLimit);
+        }
+    }
+    if strat.level > 0 {
+        // refine the first derivatives (HessianGradientCalculator)
+        refine_gradient(h.ctx, &st.x, st.fval, &mut h.grd, &h.g2, &mut h.gst, strat);
+    }
+    h.off_diagonal(&mut vhmat);
+    h.finish(st, vhmat)
+}
+
+/// MnHesse's working state: the point it moves one or two coordinates of,
+/// the function at the minimum, and per parameter G2, gradient, step and
+/// f(x + step).
+struct NumericHesse<'s, 'c> {
+    ctx: &'s mut Ctx<'c>,
+    strat: &'s Strategy,
+    prec: Precision,
+    amin: f64,
+    /// The sagitta the diagonal steps aim at.
+    aimsag: f64,
+    x: Vector,
+    g2: Vector,
+    gst: Vector,
+    grd: Vector,
+    dirin: Vector,
+    yy: Vector,
+}
+
+/// The central differences at one step: the sagitta
+/// 0.5 (f(x+d) + f(x-d) - 2 fmin), both values and the step.
+struct Sagitta {
+    sag: f64,
+    fs1: f64,
+    fs2: f64,
+    d: f64,
+}
+
+impl<'s, 'c> NumericHesse<'s, 'c> {
+    /// One call at the minimum; the steps and G2 from the state's gradient
+    /// (or a fresh numerical one when that is exact).
+    fn new(ctx: &'s mut Ctx<'c>, st: &State, strat: &'s Strategy) -> Self {
+        let prec = *ctx.trafo.precision();
+        let n = st.x.len();
+        let amin = ctx.value(&st.x);
+        let aimsag = prec.eps2.sqrt() * (amin.abs() + ctx.up);
+        let (mut g2, mut gst, grd, mut dirin) = (
+            st.grad.g2.clone(),
+            st.grad.gstep.clone(),
+            st.grad.g.clone(),
+            st.grad.gstep.clone(),
+        );
+        if st.grad.analytical {
+            let tmp = numerical_gradient_fresh(ctx, &st.x, st.fval, strat);
+            gst = tmp.gstep.clone();
+            dirin = tmp.gstep;
+            g2 = tmp.g2;
+        }
+        NumericHesse {
+            ctx,
+            strat,
+            prec,
+            amin,
+            aimsag,
+            x: st.x.clone(),
+            g2,
+            gst,
+            grd,
+            dirin,
+            yy: Vector::zeros(n),
+        }
+    }
+
+    /// The diagonal term of parameter `i`: cycles of central differences,
+    /// each next step chosen from the curvature to give the sagitta
+    /// `aimsag`, until the step or G2 settles. False when no step gives a
+    /// nonzero sagitta.
+    fn diagonal(&mut self, i: usize, limited: bool) -> bool {
+        let eps2 = self.prec.eps2;
+        let xtf = self.x[i];
+        let dmin = 8.0 * eps2 * (xtf.abs() + eps2);
+        let mut d = self.gst[i].abs().max(dmin);
+        for _ in 0..self.strat.hess_ncycles {
+            let Some(s) = self.sagitta(i, xtf, d, limited) else {
+                return false;
+            };
+            d = s.d;
+            let g2bfor = self.g2[i];
+            self.g2[i] = 2.0 * s.sag / (d * d);
+            self.grd[i] = (s.fs1 - s.fs2) / (2.0 * d);
+            self.gst[i] = d;
+            self.dirin[i] = d;
+            self.yy[i] = s.fs1;
             let dlast = d;
-            d = (2.0 * aimsag / g2[i].abs()).sqrt();
+            d = (2.0 * self.aimsag / self.g2[i].abs()).sqrt();
             if limited {
                 d = d.min(0.5);
             }
             if d < dmin {
                 d = dmin;
             }
-            if ((d - dlast) / d).abs() < strat.hess_step_tol {
+            if ((d - dlast) / d).abs() < self.strat.hess_step_tol {
                 break;
             }
-            if ((g2[i] - g2bfor) / g2[i]).abs() < strat.hess_g2_tol {
+            if ((self.g2[i] - g2bfor) / self.g2[i]).abs() < self.strat.hess_g2_tol {
                 break;
             }
             d = d.min(10.0 * dlast);
             d = d.max(0.1 * dlast);
         }
-        vhmat[(i, i)] = g2[i];
-        if ctx.calls() > maxcalls {
-            return State {
-                v: diag_fallback(&g2, prec.eps2),
-                status: ErrStatus::CallLimit,
-                dcovar: 1.0,
-                nfcn: ctx.calls(),
-                ..st.clone()
-            };
+        true
+    }
+
+    /// The sagitta at step `d` from `xtf` along parameter `i`, the step
+    /// grown tenfold (for a limited parameter: to at most 0.51) up to five
+    /// times while the sagitta is zero; None if it stays zero.
+    fn sagitta(&mut self, i: usize, xtf: f64, mut d: f64, limited: bool) -> Option<Sagitta> {
+        for _ in 0..5 {
+            let (fs1, fs2) = central_pair(self.ctx, &mut self.x, i, xtf, d);
+            let sag = 0.5 * (fs1 + fs2 - 2.0 * self.amin);
+            if sag != 0.0 {
+                return Some(Sagitta { sag, fs1, fs2, d });
+            }
+            if limited {
+                if d > 0.5 {
+                    return None;
+                }
+                d *= 10.0;
+                if d > 0.5 {
+                    d = 0.51;
+                }
+                continue;
+            }
+            d *= 10.0;
+        }
+        None
+    }
+
+    /// The off-diagonal terms, one call each at the point moved by both
+    /// parameters' steps.
+    fn off_diagonal(&mut self, vhmat: &mut Matrix) {
+        let n = self.x.len();
+        let (dirin, yy) = (&self.dirin, &self.yy);
+        for i in 0..n {
+            if i + 1 >= n {
+                break;
+            }
+            self.x[i] += dirin[i];
+            for j in i + 1..n {
+                self.x[j] += dirin[j];
+                let fs1 = self.ctx.value(&self.x);
+                let elem = (fs1 + self.amin - yy[i] - yy[j]) / (dirin[i] * dirin[j]);
+                vhmat[(i, j)] = elem;
+                vhmat[(j, i)] = elem;
+                self.x[j] -= dirin[j];
+            }
+            self.x[i] -= dirin[i];
         }
     }
-    if strat.level > 0 {
-        // refine the first derivatives (HessianGradientCalculator)
-        refine_gradient(ctx, &st.x, st.fval, &mut grd, &g2, &mut gst, strat);
-    }
-    for i in 0..n {
-        if i + 1 >= n {
-            break;
+
+    /// The state with the inverse of `vhmat` (made positive definite when
+    /// the strategy forces it) and the new gradient.
+    fn finish(self, st: &State, mut vhmat: Matrix) -> State {
+        let (pd, what) = make_pos_def(&vhmat, &self.prec);
+        if self.strat.hess_force_posdef {
+            vhmat = pd;
         }
-        x[i] += dirin[i];
-        for j in i + 1..n {
-            x[j] += dirin[j];
-            let fs1 = ctx.value(&x);
-            let elem = (fs1 + amin - yy[i] - yy[j]) / (dirin[i] * dirin[j]);
-            vhmat[(i, j)] = elem;
-            vhmat[(j, i)] = elem;
-            x[j] -= dirin[j];
-        }
-        x[i] -= dirin[i];
-    }
-    let (pd, what) = make_pos_def(&vhmat, &prec);
-    if strat.hess_force_posdef {
-        vhmat = pd;
-    }
-    let gr = Grad {
-        g: grd,
-        g2,
-        gstep: gst,
-        analytical: false,
-    };
-    let Some(inv) = invert(&vhmat) else {
-        return State {
-            v: diag_fallback(&gr.g2, prec.eps2),
-            status: ErrStatus::InvertFailed,
-            dcovar: 1.0,
-            nfcn: ctx.calls(),
-            ..st.clone()
+        let Some(inv) = invert(&vhmat) else {
+            return self.failed(st, ErrStatus::InvertFailed);
         };
-    };
-    let (status, dcovar) = if what == PosDefOutcome::Made {
-        if strat.hess_force_posdef {
-            (ErrStatus::MadePosDef, 1.0)
+        let (status, dcovar) = if what == PosDefOutcome::Made {
+            if self.strat.hess_force_posdef {
+                (ErrStatus::MadePosDef, 1.0)
+            } else {
+                (ErrStatus::NotPosDef, 1.0)
+            }
         } else {
-            (ErrStatus::NotPosDef, 1.0)
+            (ErrStatus::PosDef, 0.0)
+        };
+        let gr = Grad {
+            g: self.grd,
+            g2: self.g2,
+            gstep: self.gst,
+            analytical: false,
+        };
+        let e = edm(&gr.g, &inv);
+        State {
+            x: st.x.clone(),
+            fval: st.fval,
+            grad: gr,
+            v: inv,
+            dcovar,
+            status,
+            edm: e,
+            nfcn: self.ctx.calls(),
         }
-    } else {
-        (ErrStatus::PosDef, 0.0)
-    };
-    let e = edm(&gr.g, &inv);
-    State {
-        x: st.x.clone(),
-        fval: st.fval,
-        grad: gr,
-        v: inv,
-        dcovar,
-        status,
-        edm: e,
-        nfcn: ctx.calls(),
+    }
+
+    /// `st` with `status` and the diagonal fallback matrix from G2 so far.
+    fn failed(&self, st: &State, status: ErrStatus) -> State {
+        State {
+            v: diag_fallback(&self.g2, self.prec.eps2),
+            status,
+            dcovar: 1.0,
+            nfcn: self.ctx.calls(),
+            ..st.clone()
+        }
     }
 }
 
@@ -217,11 +285,7 @@ fn refine_gradient(
         }
         let mut chgold = 10000.0;
         for j in 0..strat.hess_grad_ncycles {
-            x[i] = xtf + d;
-            let fs1 = ctx.value(&x);
-            x[i] = xtf - d;
-            let fs2 = ctx.value(&x);
-            x[i] = xtf;
+            let (fs1, fs2) = central_pair(ctx, &mut x, i, xtf, d);
             let grdold = grd[i];
             let grdnew = (fs1 - fs2) / (2.0 * d);
             let dgmin = prec.eps * (fs1.abs() + fs2.abs()) / d;

@@ -43,6 +43,17 @@ impl Parabola {
     }
 }
 
+/// MnLineSearch's tolerance on the step fraction, the largest first
+/// fraction, how far beyond the best point a parabola may reach (times
+/// its distance from 0), and the most function calls counted.
+const TOLER: f64 = 0.05;
+const SLAMBG: f64 = 5.0;
+const ALPHA: f64 = 2.0;
+const MAXITER: usize = 12;
+
+/// A point on the line: (fraction of the step, function value).
+type Point = (f64, f64);
+
 /// Searches along `step` from x (where f = f0, slope gdel = step . g);
 /// returns (fraction of the step, f there) of the best point found.
 pub fn line_search(
@@ -53,14 +64,30 @@ pub fn line_search(
     gdel: f64,
     prec: &Precision,
 ) -> (f64, f64) {
-    let mut overall = 1000.0;
-    let mut undral = -100.0;
-    let toler = 0.05;
-    let slambg = 5.0;
-    let alpha = 2.0;
-    let maxiter = 12;
-    let mut niter = 1;
+    let mut s = LineSearch {
+        slamin: smallest_fraction(x, step, prec),
+        ctx,
+        x,
+        step,
+        f0,
+        gdel,
+        prec,
+        overall: 1000.0,
+        undral: -100.0,
+        toler8: TOLER,
+        slamax: SLAMBG,
+        niter: 1,
+        fvmin: f0,
+        xvmin: 0.0,
+    };
+    // every early end keeps the best point so far
+    let _ = s.search();
+    (s.xvmin, s.fvmin)
+}
 
+/// The smallest step fraction worth trying: eps2 times the smallest
+/// |x_i / step_i| (at least eps).
+fn smallest_fraction(x: &Vector, step: &Vector, prec: &Precision) -> f64 {
     let mut slamin = 0.0;
     for i in 0..step.len() {
         if step[i] == 0.0 {
@@ -74,88 +101,163 @@ pub fn line_search(
     if slamin.abs() < prec.eps {
         slamin = prec.eps;
     }
-    slamin *= prec.eps2;
+    slamin * prec.eps2
+}
 
-    let at = |slam: f64| -> Vector { x + step * slam };
-    let f1 = ctx.value(&at(1.0));
-    niter += 1;
-    let mut fvmin = f0;
-    let mut xvmin = 0.0;
-    if f1 < f0 {
-        fvmin = f1;
-        xvmin = 1.0;
+/// MnLineSearch's state: the line, the bounds on the next fraction
+/// (`overall` above, `undral` below, `slamax` from the best), and the best
+/// point (`xvmin`, `fvmin`).
+struct LineSearch<'s, 'c> {
+    ctx: &'s mut Ctx<'c>,
+    x: &'s Vector,
+    step: &'s Vector,
+    f0: f64,
+    gdel: f64,
+    prec: &'s Precision,
+    slamin: f64,
+    overall: f64,
+    undral: f64,
+    toler8: f64,
+    slamax: f64,
+    niter: usize,
+    fvmin: f64,
+    xvmin: f64,
+}
+
+impl LineSearch<'_, '_> {
+    /// The stages; None ends the search early (at the best point).
+    fn search(&mut self) -> Option<()> {
+        let f1 = self.value_at(1.0);
+        self.niter += 1;
+        if f1 < self.f0 {
+            self.fvmin = f1;
+            self.xvmin = 1.0;
+        }
+        let (p1, p2) = self.slope_parabolas(f1)?;
+        if self.niter >= MAXITER {
+            return None;
+        }
+        self.three_point_parabolas((0.0, self.f0), p1, p2)
     }
-    let mut toler8 = toler;
-    let mut slamax = slambg;
-    let mut flast = f1;
-    let mut slam = 1.0;
-    let p0 = (0.0, f0);
-    let mut p1 = (slam, flast);
-    let mut f2;
-    loop {
-        let mut denom = 2.0 * (flast - f0 - gdel * slam) / (slam * slam);
-        if denom != 0.0 {
-            slam = -gdel / denom;
-        } else {
-            denom = -0.1 * gdel;
-            let _ = denom;
-            slam = 1.0;
-        }
-        if slam < 0.0 {
-            slam = slamax;
-        }
-        if slam > slamax {
-            slam = slamax;
-        }
-        if slam < toler8 {
-            slam = toler8;
-        }
-        if slam < slamin {
-            return (xvmin, fvmin);
-        }
-        if (slam - 1.0).abs() < toler8 && p1.1 < p0.1 {
-            return (xvmin, fvmin);
-        }
-        if (slam - 1.0).abs() < toler8 {
-            slam = 1.0 + toler8;
-        }
-        if slam.is_nan() {
-            return (xvmin, fvmin);
-        }
-        f2 = ctx.value(&at(slam));
-        niter += 1;
-        if f2 < fvmin {
-            fvmin = f2;
-            xvmin = slam;
-        }
-        let mut again = false;
-        if (p0.1 - fvmin).abs() < fvmin.abs() * prec.eps {
-            again = true;
-            flast = f2;
-            toler8 = toler * slam;
-            overall = slam - toler8;
-            slamax = overall;
-            p1 = (slam, flast);
-        }
-        if !(again && niter < maxiter) {
-            break;
+
+    fn value_at(&mut self, slam: f64) -> f64 {
+        self.ctx.value(&(self.x + self.step * slam))
+    }
+
+    /// `(slam, f)` becomes the best point when it is lower.
+    fn note_best(&mut self, slam: f64, f: f64) {
+        if f < self.fvmin {
+            self.fvmin = f;
+            self.xvmin = slam;
         }
     }
-    if niter >= maxiter {
-        return (xvmin, fvmin);
+
+    /// A point above the best one lowers `overall`, below it raises
+    /// `undral`: the minimum is not beyond it.
+    fn narrow(&mut self, slam: f64) {
+        if slam > self.xvmin {
+            self.overall = self.overall.min(slam - self.toler8);
+        }
+        if slam < self.xvmin {
+            self.undral = self.undral.max(slam + self.toler8);
+        }
     }
-    let mut p0 = p0;
-    let mut p2 = (slam, f2);
-    loop {
-        slamax = slamax.max(alpha * xvmin.abs());
-        let pb = Parabola::through(p0, p1, p2);
-        if pb.a < prec.eps2 {
-            let slopem = 2.0 * pb.a * xvmin + pb.b;
-            if slopem < 0.0 {
-                slam = xvmin + slamax;
+
+    /// The first stage: the minimum of the parabola with f0 and slope gdel
+    /// at 0 through the last point, tried again closer in while the best
+    /// is still f0. The last two points for the second stage.
+    fn slope_parabolas(&mut self, f1: f64) -> Option<(Point, Point)> {
+        let mut slam = 1.0;
+        let mut p1 = (slam, f1);
+        loop {
+            let denom = 2.0 * (p1.1 - self.f0 - self.gdel * slam) / (slam * slam);
+            slam = if denom != 0.0 {
+                -self.gdel / denom
             } else {
-                slam = xvmin - slamax;
+                1.0
+            };
+            if slam < 0.0 {
+                slam = self.slamax;
             }
+            if slam > self.slamax {
+                slam = self.slamax;
+            }
+            if slam < self.toler8 {
+                slam = self.toler8;
+            }
+            if slam < self.slamin {
+                return None;
+            }
+            if (slam - 1.0).abs() < self.toler8 && p1.1 < self.f0 {
+                return None;
+            }
+            if (slam - 1.0).abs() < self.toler8 {
+                slam = 1.0 + self.toler8;
+            }
+            if slam.is_nan() {
+                return None;
+            }
+            let f2 = self.value_at(slam);
+            self.niter += 1;
+            self.note_best(slam, f2);
+            let again = (self.f0 - self.fvmin).abs() < self.fvmin.abs() * self.prec.eps;
+            if again {
+                self.toler8 = TOLER * slam;
+                self.overall = slam - self.toler8;
+                self.slamax = self.overall;
+                p1 = (slam, f2);
+            }
+            if !(again && self.niter < MAXITER) {
+                return Some((p1, (slam, f2)));
+            }
+        }
+    }
+
+    /// The second stage: parabolas through three points, each new point
+    /// replacing the highest, until MAXITER calls.
+    fn three_point_parabolas(&mut self, mut p0: Point, mut p1: Point, mut p2: Point) -> Option<()> {
+        loop {
+            let slam = self.parabola_fraction(p0, p1, p2)?;
+            let p3 = self.probe_below_highest(slam, [p0, p1, p2])?;
+            if self.niter >= MAXITER {
+                return None;
+            }
+            if p0.1 > p1.1 && p0.1 > p2.1 {
+                p0 = p3;
+            } else if p1.1 > p0.1 && p1.1 > p2.1 {
+                p1 = p3;
+            } else {
+                p2 = p3;
+            }
+            let (slam, f3) = p3;
+            if f3 < self.fvmin {
+                self.fvmin = f3;
+                self.xvmin = slam;
+            } else {
+                self.narrow(slam);
+            }
+            self.niter += 1;
+            if self.niter >= MAXITER {
+                return Some(());
+            }
+        }
+    }
+
+    /// The next fraction: the parabola's minimum (or, when it curves the
+    /// wrong way, `slamax` downhill from the best), kept within `slamax`
+    /// of the best point and within [undral, overall].
+    fn parabola_fraction(&mut self, p0: Point, p1: Point, p2: Point) -> Option<f64> {
+        self.slamax = self.slamax.max(ALPHA * self.xvmin.abs());
+        let (xvmin, slamax) = (self.xvmin, self.slamax);
+        let pb = Parabola::through(p0, p1, p2);
+        let mut slam;
+        if pb.a < self.prec.eps2 {
+            let slopem = 2.0 * pb.a * xvmin + pb.b;
+            slam = if slopem < 0.0 {
+                xvmin + slamax
+            } else {
+                xvmin - slamax
+            };
         } else {
             slam = pb.min();
             if slam > xvmin + slamax {
@@ -166,67 +268,82 @@ pub fn line_search(
             }
         }
         if slam > 0.0 {
-            if slam > overall {
-                slam = overall;
+            if slam > self.overall {
+                slam = self.overall;
             }
-        } else if slam < undral {
-            slam = undral;
+        } else if slam < self.undral {
+            slam = self.undral;
         }
-        if slam.is_nan() {
-            return (xvmin, fvmin);
-        }
-        let mut f3;
+        (!slam.is_nan()).then_some(slam)
+    }
+
+    /// The point at `slam`, moved halfway to the best while it lies above
+    /// all three; None when it comes within tolerance of one of them.
+    fn probe_below_highest(&mut self, mut slam: f64, pts: [Point; 3]) -> Option<Point> {
         loop {
-            let toler9 = toler8.max((toler8 * slam).abs());
-            if (p0.0 - slam).abs() < toler9
-                || (p1.0 - slam).abs() < toler9
-                || (p2.0 - slam).abs() < toler9
-            {
-                return (xvmin, fvmin);
+            let toler9 = self.toler8.max((self.toler8 * slam).abs());
+            if pts.iter().any(|p| (p.0 - slam).abs() < toler9) {
+                return None;
             }
-            f3 = ctx.value(&at(slam));
-            let mut again = false;
-            if f3 > p0.1 && f3 > p1.1 && f3 > p2.1 {
-                if slam > xvmin {
-                    overall = overall.min(slam - toler8);
-                }
-                if slam < xvmin {
-                    undral = undral.max(slam + toler8);
-                }
-                slam = 0.5 * (slam + xvmin);
-                again = true;
-                niter += 1;
+            let f3 = self.value_at(slam);
+            let above = pts.iter().all(|p| f3 > p.1);
+            if above {
+                self.narrow(slam);
+                slam = 0.5 * (slam + self.xvmin);
+                self.niter += 1;
             }
-            if !(again && niter < maxiter) {
-                break;
+            if !(above && self.niter < MAXITER) {
+                return Some((slam, f3));
             }
-        }
-        if niter >= maxiter {
-            return (xvmin, fvmin);
-        }
-        let p3 = (slam, f3);
-        if p0.1 > p1.1 && p0.1 > p2.1 {
-            p0 = p3;
-        } else if p1.1 > p0.1 && p1.1 > p2.1 {
-            p1 = p3;
-        } else {
-            p2 = p3;
-        }
-        if f3 < fvmin {
-            fvmin = f3;
-            xvmin = slam;
-        } else {
-            if slam > xvmin {
-                overall = overall.min(slam - toler8);
-            }
-            if slam < xvmin {
-                undral = undral.max(slam + toler8);
-            }
-        }
-        niter += 1;
-        if niter >= maxiter {
-            break;
         }
     }
-    (xvmin, fvmin)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::minuit::simplex::tests::F;
+    use crate::minuit::transform::Transform;
+    use crate::minuit::ParamSpec;
+
+    #[test]
+    fn smallest_fraction_is_eps2_times_the_smallest_ratio() {
+        let p = Precision::default();
+        let x = Vector::from_vec(vec![2.0, 1.0, 5.0]);
+        let step = Vector::from_vec(vec![1.0, 0.0, -10.0]);
+        // |2 / 1| and |5 / -10|; a zero step does not count
+        assert_eq!(smallest_fraction(&x, &step, &p), 0.5 * p.eps2);
+        // every ratio 0 at the origin: eps stands in
+        assert_eq!(
+            smallest_fraction(&Vector::zeros(3), &step, &p),
+            p.eps * p.eps2
+        );
+    }
+
+    #[test]
+    fn parabola_through_three_points_and_its_minimum() {
+        // y = (x - 1)^2
+        let pb = Parabola::through((0.0, 1.0), (1.0, 0.0), (3.0, 4.0));
+        assert!((pb.a - 1.0).abs() < 1e-12 && (pb.b + 2.0).abs() < 1e-12);
+        assert!((pb.c - 1.0).abs() < 1e-12 && (pb.min() - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_quadratic_is_minimized_along_the_line_in_few_calls() {
+        let mut fcn = F(|x: &[f64]| (x[0] - 3.0).powi(2));
+        let spec = ParamSpec {
+            name: "x".into(),
+            value: 0.0,
+            error: 0.1,
+            lower: None,
+            upper: None,
+            fixed: false,
+        };
+        let mut ctx = Ctx::new(&mut fcn, Transform::new(&[spec]), 1.0);
+        let (x0, step) = (Vector::zeros(1), Vector::from_vec(vec![1.0]));
+        // f(0) = 9, slope -6 along the step: the parabola lands on 3
+        let (a, fa) = line_search(&mut ctx, &x0, 9.0, &step, -6.0, &Precision::default());
+        assert!((a - 3.0).abs() < 1e-9 && fa < 1e-12, "{a} {fa}");
+        assert!(ctx.nfcn <= 3, "{} calls", ctx.nfcn);
+    }
 }

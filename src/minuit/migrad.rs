@@ -4,6 +4,8 @@
 //! HESSE check of the matrix when it changed too much (always at strategy
 //! 2), and iminuit's retries at strategy 2 when the first result is invalid.
 
+use std::ops::ControlFlow::{self, Break, Continue};
+
 use super::hesse::{exact_hessian, hesse_exact, hesse_numeric};
 use super::linesearch::line_search;
 use super::numgrad::numerical_gradient;
@@ -13,7 +15,7 @@ use super::seed::{seed_exact, seed_numeric};
 use super::state::{
     edm, to_function_minimum, Ctx, EndStatus, ErrStatus, Grad, State, Strategy, Vector,
 };
-use super::transform::Transform;
+use super::transform::{Precision, Transform};
 use super::{Fcn, FunctionMinimum, Matrix, MigradOptions, ParamSpec};
 
 /// Minuit2's default call limit for n free parameters.
@@ -79,6 +81,17 @@ fn compute_gradient(
     }
 }
 
+/// How one variable-metric step ended.
+enum Step {
+    /// A new point, with the updated matrix.
+    Moved(State),
+    /// No way forward from this state (no gradient, or the line search
+    /// found no improvement): the iterations end with the usual checks.
+    Stuck(State),
+    /// The iterations end here as they are (Minuit2 returns at once).
+    Done(State),
+}
+
 /// The iterations proper, from `s0`; returns the last state and how they
 /// ended.
 fn iterate(
@@ -95,72 +108,93 @@ fn iterate(
     // do-while, as VariableMetricBuilder: at least one step is taken even
     // when the starting point already meets the EDM goal
     loop {
-        let mut step = -(&s0.v * &s0.grad.g);
-        if s0.grad.g.dot(&s0.grad.g) <= 0.0 {
-            break;
-        }
-        let mut gdel = step.dot(&s0.grad.g);
-        if gdel > 0.0 {
-            let (v, st, dc) = pos_def_error(&s0.v, s0.status, s0.dcovar, &prec);
-            s0.v = v;
-            s0.status = st;
-            s0.dcovar = dc;
-            step = -(&s0.v * &s0.grad.g);
-            gdel = step.dot(&s0.grad.g);
-            if gdel > 0.0 {
-                return (s0, EndStatus::Ok);
-            }
-        }
-        if gdel.is_nan() {
-            let mut s = s0.clone();
-            s.edm = f64::NAN;
-            return (s, EndStatus::Ok);
-        }
-        let (a, fa) = line_search(ctx, &s0.x, s0.fval, &step, gdel, &prec);
-        if (fa - s0.fval).abs() <= s0.fval.abs() * prec.eps || fa.is_nan() {
-            // no improvement: keep the current state
-            return finish(ctx, s0, edm_c, edmval, maxfcn, &prec);
-        }
-        let x1 = &s0.x + &step * a;
-        let g1 = compute_gradient(ctx, &x1, fa, &s0.grad, strat, exact);
-        let mut e = edm(&g1.g, &s0.v);
-        if e.is_nan() {
-            let mut s = s0.clone();
-            s.edm = f64::NAN;
-            return (s, EndStatus::Ok);
-        }
-        if e < 0.0 {
-            let (v, st, dc) = pos_def_error(&s0.v, s0.status, s0.dcovar, &prec);
-            s0.v = v;
-            s0.status = st;
-            s0.dcovar = dc;
-            e = edm(&g1.g, &s0.v);
-            if e < 0.0 {
-                return (s0, EndStatus::Ok);
-            }
-        }
-        let dx = &x1 - &s0.x;
-        let dg = &g1.g - &s0.grad.g;
-        let (v1, dcov, status) = match davidon_update(&s0.v, s0.dcovar, &dx, &dg) {
-            Some((v, d)) => (v, d, ErrStatus::PosDef),
-            None => (s0.v.clone(), s0.dcovar, s0.status),
+        s0 = match variable_metric_step(ctx, s0, strat, exact, &prec) {
+            Step::Moved(s1) => s1,
+            Step::Stuck(s) => return finish(ctx, s, edm_c, edmval, maxfcn, &prec),
+            Step::Done(s) => return (s, EndStatus::Ok),
         };
-        s0 = State {
-            x: x1,
-            fval: fa,
-            grad: g1,
-            v: v1,
-            dcovar: dcov,
-            status,
-            edm: e,
-            nfcn: ctx.calls(),
-        };
-        edm_c = e * (1.0 + 3.0 * dcov);
+        edm_c = s0.edm * (1.0 + 3.0 * s0.dcovar);
         if !(edm_c > edmval && ctx.calls() < maxfcn) {
             break;
         }
     }
     finish(ctx, s0, edm_c, edmval, maxfcn, &prec)
+}
+
+/// One step of VariableMetricBuilder from `s0`: the Newton direction -V g
+/// (downhill, with V made positive definite if needed), the line search
+/// along it, the gradient there and the Davidon update of V.
+fn variable_metric_step(
+    ctx: &mut Ctx,
+    mut s0: State,
+    strat: &Strategy,
+    exact: bool,
+    prec: &Precision,
+) -> Step {
+    let mut step = -(&s0.v * &s0.grad.g);
+    if s0.grad.g.dot(&s0.grad.g) <= 0.0 {
+        return Step::Stuck(s0);
+    }
+    let mut gdel = step.dot(&s0.grad.g);
+    if gdel > 0.0 {
+        force_pos_def(&mut s0, prec);
+        step = -(&s0.v * &s0.grad.g);
+        gdel = step.dot(&s0.grad.g);
+        if gdel > 0.0 {
+            return Step::Done(s0);
+        }
+    }
+    if gdel.is_nan() {
+        return Step::Done(State {
+            edm: f64::NAN,
+            ..s0
+        });
+    }
+    let (a, fa) = line_search(ctx, &s0.x, s0.fval, &step, gdel, prec);
+    if (fa - s0.fval).abs() <= s0.fval.abs() * prec.eps || fa.is_nan() {
+        // no improvement: keep the current state
+        return Step::Stuck(s0);
+    }
+    let x1 = &s0.x + &step * a;
+    let g1 = compute_gradient(ctx, &x1, fa, &s0.grad, strat, exact);
+    let mut e = edm(&g1.g, &s0.v);
+    if e.is_nan() {
+        return Step::Done(State {
+            edm: f64::NAN,
+            ..s0
+        });
+    }
+    if e < 0.0 {
+        force_pos_def(&mut s0, prec);
+        e = edm(&g1.g, &s0.v);
+        if e < 0.0 {
+            return Step::Done(s0);
+        }
+    }
+    let dx = &x1 - &s0.x;
+    let dg = &g1.g - &s0.grad.g;
+    let (v1, dcov, status) = match davidon_update(&s0.v, s0.dcovar, &dx, &dg) {
+        Some((v, d)) => (v, d, ErrStatus::PosDef),
+        None => (s0.v.clone(), s0.dcovar, s0.status),
+    };
+    Step::Moved(State {
+        x: x1,
+        fval: fa,
+        grad: g1,
+        v: v1,
+        dcovar: dcov,
+        status,
+        edm: e,
+        nfcn: ctx.calls(),
+    })
+}
+
+/// `s.v` made positive definite (MnPosDef), with its status and dcovar.
+fn force_pos_def(s: &mut State, prec: &Precision) {
+    let (v, st, dc) = pos_def_error(&s.v, s.status, s.dcovar, prec);
+    s.v = v;
+    s.status = st;
+    s.dcovar = dc;
 }
 
 fn finish(
@@ -169,7 +203,7 @@ fn finish(
     edm_c: f64,
     edmval: f64,
     maxfcn: usize,
-    prec: &super::transform::Precision,
+    prec: &Precision,
 ) -> (State, EndStatus) {
     if ctx.calls() >= maxfcn {
         return (s, EndStatus::CallLimit);
@@ -203,70 +237,20 @@ pub fn run_migrad(
     } else {
         seed_numeric(ctx, x0, cov, strat)
     };
-    if x0.is_empty() {
-        return (seed, EndStatus::Ok);
+    if let Some(end) = seed_ends_fit(ctx, x0, &seed, maxfcn) {
+        return (seed, end);
     }
-    if ctx.calls() >= maxfcn {
-        return (seed, EndStatus::CallLimit);
-    }
-    if seed.edm < 0.0 {
-        // VariableMetricBuilder: "Initial matrix not pos.def." -- the seed
-        // (status NotPosDef) is returned as the minimum, which iminuit shows
-        // as INVALID (negative EDM) with "Hesse FAILED" and "Covariance NOT
-        // pos. def."
-        return (seed, EndStatus::Ok);
-    }
-    // a seed whose strategy-2 HESSE failed still starts the iterations (its
-    // matrix is HESSE's diagonal fallback), as in the Minuit2 of iminuit
-    // 2.33; only a seed without a usable value or EDM ends the fit here
-    if !seed.fval.is_finite() || seed.edm.is_nan() {
-        return (seed, EndStatus::Ok);
-    }
-    let mut maxfcn_eff = maxfcn;
-    let mut ipass = 0;
-    let mut current = seed;
-    let mut end;
-    let mut edm_now;
-    loop {
-        let mut again = false;
-        let (st, status) = iterate(ctx, &current, maxfcn_eff, edmval, strat, exact);
-        current = st;
-        end = status;
-        if end == EndStatus::CallLimit {
-            return (current, end);
-        }
-        if ipass > 0 && !(current.is_valid() && end == EndStatus::Ok) {
-            return (current, end);
-        }
-        edm_now = current.edm;
-        if current.dcovar > strat.hessian_recompute_threshold() {
-            let mut hs = *strat;
-            hs.hess_force_posdef = true;
-            let st = if exact {
-                hesse_exact(ctx, &current)
-            } else {
-                hesse_numeric(ctx, &current, &hs, maxfcn)
-            };
-            current = st;
-            if !current.is_valid() {
-                break;
-            }
-            edm_now = current.edm;
-            if edm_now > edmval {
-                let machine_limit = (prec.eps2 * current.fval).abs();
-                if edm_now >= machine_limit {
-                    again = true;
-                }
-            }
-        }
-        if ipass == 0 {
-            maxfcn_eff = (maxfcn as f64 * 1.3) as usize;
-        }
-        ipass += 1;
-        if !again {
-            break;
-        }
-    }
+    let pass = Passes {
+        strat,
+        maxfcn,
+        edmval,
+        exact,
+        prec,
+    };
+    let (current, end, edm_now) = match pass.run(ctx, seed) {
+        Continue(done) => done,
+        Break(early) => return early,
+    };
     if edm_now > 10.0 * edmval {
         return (current, EndStatus::AboveMaxEdm);
     }
@@ -279,23 +263,121 @@ pub fn run_migrad(
     (current, end)
 }
 
+/// When the seed is already the result: how the fit ends.
+fn seed_ends_fit(ctx: &Ctx, x0: &Vector, seed: &State, maxfcn: usize) -> Option<EndStatus> {
+    if x0.is_empty() {
+        return Some(EndStatus::Ok);
+    }
+    if ctx.calls() >= maxfcn {
+        return Some(EndStatus::CallLimit);
+    }
+    if seed.edm < 0.0 {
+        // VariableMetricBuilder: "Initial matrix not pos.def." -- the seed
+        // (status NotPosDef) is returned as the minimum, which iminuit shows
+        // as INVALID (negative EDM) with "Hesse FAILED" and "Covariance NOT
+        // pos. def."
+        return Some(EndStatus::Ok);
+    }
+    // a seed whose strategy-2 HESSE failed still starts the iterations (its
+    // matrix is HESSE's diagonal fallback), as in the Minuit2 of iminuit
+    // 2.33; only a seed without a usable value or EDM ends the fit here
+    if !seed.fval.is_finite() || seed.edm.is_nan() {
+        return Some(EndStatus::Ok);
+    }
+    None
+}
+
+/// VariableMetricBuilder's passes: iterations, then a HESSE check of the
+/// matrix when it changed too much, and another pass when that moved the
+/// EDM above the goal.
+struct Passes<'s> {
+    strat: &'s Strategy,
+    maxfcn: usize,
+    edmval: f64,
+    exact: bool,
+    prec: Precision,
+}
+
+impl Passes<'_> {
+    /// The last state, how it ended and its EDM; `Break` is a result that
+    /// skips the final checks (a call limit, a failed later pass).
+    fn run(
+        &self,
+        ctx: &mut Ctx,
+        seed: State,
+    ) -> ControlFlow<(State, EndStatus), (State, EndStatus, f64)> {
+        let mut maxfcn_eff = self.maxfcn;
+        let mut ipass = 0;
+        let mut current = seed;
+        loop {
+            let (st, end) = iterate(
+                ctx,
+                &current,
+                maxfcn_eff,
+                self.edmval,
+                self.strat,
+                self.exact,
+            );
+            current = st;
+            if end == EndStatus::CallLimit {
+                return Break((current, end));
+            }
+            if ipass > 0 && !(current.is_valid() && end == EndStatus::Ok) {
+                return Break((current, end));
+            }
+            let mut edm_now = current.edm;
+            let mut again = false;
+            if current.dcovar > self.strat.hessian_recompute_threshold() {
+                current = self.hesse(ctx, &current);
+                if !current.is_valid() {
+                    return Continue((current, end, edm_now));
+                }
+                edm_now = current.edm;
+                again = edm_now > self.edmval && edm_now >= (self.prec.eps2 * current.fval).abs();
+            }
+            if ipass == 0 {
+                maxfcn_eff = (self.maxfcn as f64 * 1.3) as usize;
+            }
+            ipass += 1;
+            if !again {
+                return Continue((current, end, edm_now));
+            }
+        }
+    }
+
+    /// HESSE at `current`, forced positive definite.
+    fn hesse(&self, ctx: &mut Ctx, current: &State) -> State {
+        let mut hs = *self.strat;
+        hs.hess_force_posdef = true;
+        if self.exact {
+            hesse_exact(ctx, current)
+        } else {
+            hesse_numeric(ctx, current, &hs, self.maxfcn)
+        }
+    }
+}
+
 /// MIGRAD as iminuit runs it: one MnMigrad call at the requested strategy,
 /// then, while the minimum is invalid without having hit the call limit, up
-/// to four more at strategy 2 from the last state (iminuit also runs
-/// SIMPLEX before each retry; that is left out here). Numeric mode
-/// (`opts.numeric_grad` or an Fcn without gradient) reproduces Minuit2's
-/// numerical derivatives and call counts; otherwise the exact gradient and
-/// Hessian are used.
+/// to four more at strategy 2 from the last state, each after a SIMPLEX
+/// (iminuit's `use_simplex=True`). Numeric mode (`opts.numeric_grad` or an
+/// Fcn without gradient) reproduces Minuit2's numerical derivatives and
+/// call counts; otherwise the exact gradient and Hessian are used.
 pub fn migrad(fcn: &mut dyn Fcn, params: &[ParamSpec], opts: &MigradOptions) -> FunctionMinimum {
     let exact = !opts.numeric_grad && fcn.has_gradient();
     let trafo = Transform::new(params);
     let n = trafo.n_free();
-    let maxfcn = opts.ncall.filter(|&c| c > 0).unwrap_or(default_ncall(n));
-    let edm_goal = 0.002 * opts.tol * opts.errordef;
+    let fit = Fit {
+        params,
+        opts,
+        maxfcn: opts.ncall.filter(|&c| c > 0).unwrap_or(default_ncall(n)),
+        edm_goal: 0.002 * opts.tol * opts.errordef,
+        exact,
+    };
     let mut ctx = Ctx::new(fcn, trafo.clone(), opts.errordef);
     let strat = Strategy::new(opts.strategy);
     let x0 = Vector::from_vec(trafo.initial_internal());
-    let (mut st, mut end) = run_migrad(&mut ctx, &x0, None, &strat, maxfcn, opts.tol, exact);
+    let (mut st, mut end) = run_migrad(&mut ctx, &x0, None, &strat, fit.maxfcn, opts.tol, exact);
     let mut tries = 5;
     let mut cur_trafo = trafo.clone();
     // iminuit retries while Minuit2's FunctionMinimum::IsValid is false; a
@@ -308,65 +390,18 @@ pub fn migrad(fcn: &mut dyn Fcn, params: &[ParamSpec], opts: &MigradOptions) -> 
         && n > 0
         && st.fval.is_finite()
     {
-        // restart from the last state with its errors as steps
-        let fm = to_function_minimum(
-            &cur_trafo,
-            &st,
-            end,
-            opts.errordef,
-            edm_goal,
-            0,
-            0,
-            2,
-            opts.tol,
-        );
-        let mut p2 = params.to_vec();
-        for (i, p) in p2.iter_mut().enumerate() {
-            p.value = fm.values[i];
-            if !p.fixed && fm.errors[i] >= 0.0 && fm.errors[i].is_finite() {
-                p.error = fm.errors[i];
-            }
-        }
-        // iminuit interleaves SIMPLEX before each retry (`use_simplex=True`):
-        // a pathological case is better restarted from where SIMPLEX goes.
-        let sm = super::simplex::simplex(&mut *ctx.fcn, &p2, opts.tol, Some(maxfcn), opts.errordef);
-        ctx.nfcn += sm.nfcn;
-        ctx.ngrad += sm.ngrad;
-        if sm.fval.is_nan() {
-            ctx.saw_nan = true;
+        let Some((t, r)) = fit.retry(&mut ctx, &cur_trafo, &st, end) else {
             break;
-        }
-        for (i, p) in p2.iter_mut().enumerate() {
-            p.value = sm.values[i];
-            if !p.fixed && sm.errors[i] >= 0.0 && sm.errors[i].is_finite() {
-                p.error = sm.errors[i];
-            }
-        }
-        cur_trafo = Transform::new(&p2);
-        ctx.set_trafo(cur_trafo.clone());
-        let x = Vector::from_vec(cur_trafo.initial_internal());
-        let cov: Option<Matrix> = None;
-        let s2 = Strategy::new(2);
-        let r = run_migrad(&mut ctx, &x, cov.as_ref(), &s2, maxfcn, opts.tol, exact);
-        st = r.0;
-        end = r.1;
+        };
+        cur_trafo = t;
+        (st, end) = r;
         tries -= 1;
     }
     let mut saddle = false;
     if exact && n > 0 {
-        (st, end, saddle) = leave_saddles(&mut ctx, st, end, &strat, maxfcn, opts.tol);
+        (st, end, saddle) = leave_saddles(&mut ctx, st, end, &strat, fit.maxfcn, opts.tol);
     }
-    let mut fm = to_function_minimum(
-        &cur_trafo,
-        &st,
-        end,
-        opts.errordef,
-        edm_goal,
-        ctx.nfcn,
-        ctx.ngrad,
-        opts.strategy,
-        opts.tol,
-    );
+    let mut fm = fit.minimum(&cur_trafo, &st, end, (ctx.nfcn, ctx.ngrad), opts.strategy);
     if ctx.saw_nan {
         // a NaN objective value anywhere makes the fit invalid
         fm.valid = false;
@@ -376,6 +411,93 @@ pub fn migrad(fcn: &mut dyn Fcn, params: &[ParamSpec], opts: &MigradOptions) -> 
         fm.valid = false;
     }
     fm
+}
+
+/// What every MnMigrad call of one `migrad` shares.
+struct Fit<'a> {
+    params: &'a [ParamSpec],
+    opts: &'a MigradOptions,
+    maxfcn: usize,
+    edm_goal: f64,
+    exact: bool,
+}
+
+impl Fit<'_> {
+    /// The FunctionMinimum of state `st` (with these call counts).
+    fn minimum(
+        &self,
+        trafo: &Transform,
+        st: &State,
+        end: EndStatus,
+        (nfcn, ngrad): (usize, usize),
+        strategy: u32,
+    ) -> FunctionMinimum {
+        let o = self.opts;
+        to_function_minimum(
+            trafo,
+            st,
+            end,
+            o.errordef,
+            self.edm_goal,
+            nfcn,
+            ngrad,
+            strategy,
+            o.tol,
+        )
+    }
+
+    /// One retry: SIMPLEX from the last state with its errors as steps,
+    /// then MnMigrad at strategy 2 from where SIMPLEX goes (a pathological
+    /// case is better restarted from there). None when SIMPLEX met a NaN.
+    fn retry(
+        &self,
+        ctx: &mut Ctx,
+        trafo: &Transform,
+        st: &State,
+        end: EndStatus,
+    ) -> Option<(Transform, (State, EndStatus))> {
+        let opts = self.opts;
+        let fm = self.minimum(trafo, st, end, (0, 0), 2);
+        let mut p2 = self.params.to_vec();
+        move_to(&mut p2, &fm.values, &fm.errors);
+        let sm = super::simplex::simplex(
+            &mut *ctx.fcn,
+            &p2,
+            opts.tol,
+            Some(self.maxfcn),
+            opts.errordef,
+        );
+        ctx.nfcn += sm.nfcn;
+        ctx.ngrad += sm.ngrad;
+        if sm.fval.is_nan() {
+            ctx.saw_nan = true;
+            return None;
+        }
+        move_to(&mut p2, &sm.values, &sm.errors);
+        let t = Transform::new(&p2);
+        ctx.set_trafo(t.clone());
+        let x = Vector::from_vec(t.initial_internal());
+        let r = run_migrad(
+            ctx,
+            &x,
+            None,
+            &Strategy::new(2),
+            self.maxfcn,
+            opts.tol,
+            self.exact,
+        );
+        Some((t, r))
+    }
+}
+
+/// The parameters moved to `values`, with `errors` as steps where usable.
+fn move_to(params: &mut [ParamSpec], values: &[f64], errors: &[f64]) {
+    for (i, p) in params.iter_mut().enumerate() {
+        p.value = values[i];
+        if !p.fixed && errors[i] >= 0.0 && errors[i].is_finite() {
+            p.error = errors[i];
+        }
+    }
 }
 
 /// Autograd mode: where MIGRAD converged with a matrix that had to be

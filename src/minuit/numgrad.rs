@@ -77,11 +77,7 @@ pub fn numerical_gradient(
             }
             gstep[i] = step;
             stepb4 = step;
-            xx[i] = xtf + step;
-            let fs1 = ctx.value(&xx);
-            xx[i] = xtf - step;
-            let fs2 = ctx.value(&xx);
-            xx[i] = xtf;
+            let (fs1, fs2) = central_pair(ctx, &mut xx, i, xtf, step);
             let grdb4 = grd[i];
             grd[i] = 0.5 * (fs1 - fs2) / step;
             g2[i] = (fs1 + fs2 - 2.0 * fval) / step / step;
@@ -97,6 +93,23 @@ pub fn numerical_gradient(
         gstep,
         analytical: false,
     }
+}
+
+/// The function at x with coordinate `i` moved to `xtf + d`, then to
+/// `xtf - d` (left back at `xtf`): the two values of a central difference.
+pub(crate) fn central_pair(
+    ctx: &mut Ctx,
+    x: &mut Vector,
+    i: usize,
+    xtf: f64,
+    d: f64,
+) -> (f64, f64) {
+    x[i] = xtf + d;
+    let fs1 = ctx.value(x);
+    x[i] = xtf - d;
+    let fs2 = ctx.value(x);
+    x[i] = xtf;
+    (fs1, fs2)
 }
 
 /// The numerical gradient from scratch at x: initial guess, then the

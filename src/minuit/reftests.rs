@@ -2,7 +2,7 @@
 //! (tests/reference/minuit.json), in numeric and autograd modes, with the
 //! acceptance rules of shared/tools/refcheck.py's check_minuit.
 
-use super::{hesse, migrad, minos, Fcn, MigradOptions, ParamSpec};
+use super::{hesse, migrad, minos, Fcn, FunctionMinimum, MigradOptions, ParamSpec};
 use serde_json::Value;
 
 const REF: &str = include_str!("../../tests/reference/minuit.json");
@@ -20,6 +20,14 @@ struct TestFcn {
 }
 
 impl TestFcn {
+    fn new(kind: Kind, exact: bool) -> TestFcn {
+        TestFcn {
+            kind,
+            exact,
+            path: Vec::new(),
+        }
+    }
+
     fn f(&self, p: &[f64]) -> f64 {
         let (x, y) = (p[0], p[1]);
         match self.kind {
@@ -175,105 +183,151 @@ fn close(a: f64, b: f64, rtol: f64, atol: f64) -> bool {
 /// Runs one case in one mode and applies check_minuit's rules; returns
 /// (problems, our nfcn, our ngrad).
 fn check(case: &Case, numeric: bool) -> (Vec<String>, usize, usize) {
-    let mode = if numeric { "numeric" } else { "autograd" };
-    let r = &case.refv[mode];
-    let mut opts = case.opts.clone();
-    opts.numeric_grad = numeric;
-    let mut fcn = TestFcn {
-        kind: case.kind,
-        exact: true,
-        path: Vec::new(),
+    let mut c = Check {
+        case,
+        numeric,
+        mode: if numeric { "numeric" } else { "autograd" },
+        r: &case.refv[if numeric { "numeric" } else { "autograd" }],
+        bad: Vec::new(),
     };
-    let m = migrad(&mut fcn, &case.params, &opts);
-    let mut bad = Vec::new();
-    if fcn.path.len() != m.nfcn {
-        bad.push(format!("path {} != nfcn {}", fcn.path.len(), m.nfcn));
+    let m = c.migrad();
+    if c.minimum(&m) {
+        let h = c.hesse(&m);
+        c.minos(&h);
+        c.calls(&m);
     }
-    if numeric {
-        let rp = r["migrad"]["path"].as_array().expect("path");
-        for (k, (a, b)) in fcn.path.iter().zip(rp).enumerate() {
-            let bx = b["x"].as_f64().unwrap_or(f64::NAN);
-            let by = b["y"].as_f64().unwrap_or(f64::NAN);
-            if !close(a[0], bx, 1e-9, 1e-12) || !close(a[1], by, 1e-9, 1e-12) {
-                eprintln!(
-                    "{} {mode}: path diverges at {k}: ours {:?} iminuit ({bx}, {by})",
-                    case.id, a
-                );
-                break;
+    (c.bad, m.nfcn, m.ngrad)
+}
+
+/// One case in one mode: iminuit's numbers for it and the problems found.
+struct Check<'a> {
+    case: &'a Case,
+    numeric: bool,
+    mode: &'static str,
+    r: &'a Value,
+    bad: Vec<String>,
+}
+
+impl Check<'_> {
+    fn fcn(&self) -> TestFcn {
+        TestFcn::new(self.case.kind, true)
+    }
+
+    /// The hesse error iminuit gives for `n` (the scale of the tolerances).
+    fn hesse_error(&self, n: &str) -> Option<f64> {
+        self.r["hesse"]["errors"][n].as_f64()
+    }
+
+    /// MIGRAD, with every call on the path; in numeric mode the path is
+    /// compared with iminuit's (reported, not counted, where it diverges).
+    fn migrad(&mut self) -> FunctionMinimum {
+        let (case, mode) = (self.case, self.mode);
+        let mut opts = case.opts.clone();
+        opts.numeric_grad = self.numeric;
+        let mut fcn = self.fcn();
+        let m = migrad(&mut fcn, &case.params, &opts);
+        if fcn.path.len() != m.nfcn {
+            self.bad
+                .push(format!("path {} != nfcn {}", fcn.path.len(), m.nfcn));
+        }
+        if self.numeric {
+            let rp = self.r["migrad"]["path"].as_array().expect("path");
+            for (k, (a, b)) in fcn.path.iter().zip(rp).enumerate() {
+                let bx = b["x"].as_f64().unwrap_or(f64::NAN);
+                let by = b["y"].as_f64().unwrap_or(f64::NAN);
+                if !close(a[0], bx, 1e-9, 1e-12) || !close(a[1], by, 1e-9, 1e-12) {
+                    eprintln!(
+                        "{} {mode}: path diverges at {k}: ours {:?} iminuit ({bx}, {by})",
+                        case.id, a
+                    );
+                    break;
+                }
             }
         }
+        m
     }
-    let rm = &r["migrad"];
-    let fref = rm["fval"].as_f64().unwrap_or(f64::NAN);
-    if !rm["valid"].as_bool().unwrap_or(false) {
-        eprintln!(
-            "{} {mode}: fval {} valid {} values {:?} (iminuit fval {fref}, invalid)",
-            case.id, m.fval, m.valid, m.values
-        );
-        if m.valid && m.fval > fref + 1e-6 {
-            bad.push(format!("claims valid {} worse than {fref}", m.fval));
+
+    /// The minimum's value and parameters; false when the rules end the
+    /// check here (iminuit's minimum is invalid, or ours is clearly lower).
+    fn minimum(&mut self, m: &FunctionMinimum) -> bool {
+        let (case, mode, rm) = (self.case, self.mode, &self.r["migrad"]);
+        let fref = rm["fval"].as_f64().unwrap_or(f64::NAN);
+        if !rm["valid"].as_bool().unwrap_or(false) {
+            eprintln!(
+                "{} {mode}: fval {} valid {} values {:?} (iminuit fval {fref}, invalid)",
+                case.id, m.fval, m.valid, m.values
+            );
+            if m.valid && m.fval > fref + 1e-6 {
+                self.bad
+                    .push(format!("claims valid {} worse than {fref}", m.fval));
+            }
+            return false;
         }
-        return (bad, m.nfcn, m.ngrad);
+        if m.fval < fref - 1e-4f64.max(1e-3 * fref.abs()) {
+            return false;
+        }
+        if !m.valid {
+            self.bad.push("invalid".into());
+        }
+        if !close(m.fval, fref, 1e-3, 1e-4) {
+            self.bad.push(format!("fval {} want {fref}", m.fval));
+        }
+        for (i, n) in ["x", "y"].iter().enumerate() {
+            let want = rm["values"][n].as_f64().unwrap_or(f64::NAN);
+            let fixed = case.fixed.iter().any(|f| f == n);
+            let tol = if fixed {
+                1e-12
+            } else {
+                0.05 * self.hesse_error(n).unwrap_or(0.0) + 1e-6
+            };
+            if (m.values[i] - want).abs() > tol {
+                self.bad
+                    .push(format!("value {n} {} want {want}", m.values[i]));
+            }
+        }
+        true
     }
-    if m.fval < fref - 1e-4f64.max(1e-3 * fref.abs()) {
-        return (bad, m.nfcn, m.ngrad);
+
+    /// HESSE at the minimum: its calls and the free parameters' errors.
+    fn hesse(&mut self, m: &FunctionMinimum) -> FunctionMinimum {
+        let (case, mode, r) = (self.case, self.mode, self.r);
+        let mut hf = self.fcn();
+        let (h, hn, hg) = hesse(&mut hf, &case.params, m, self.numeric);
+        eprintln!(
+            "{} {mode}: fval {:.6e} valid {} edm {:.3e}; hesse nfcn {hn} ngrad {hg} errors {:?} (iminuit {} {})",
+            case.id, m.fval, m.valid, m.edm, h.errors, r["hesse"]["nfcn"], r["hesse"]["errors"]
+        );
+        if hf.path.len() != hn {
+            self.bad.push("hesse nfcn mismatch".into());
+        }
+        if self.numeric && hn as u64 != r["hesse"]["nfcn"].as_u64().unwrap_or(0) {
+            eprintln!(
+                "{} {mode}: hesse nfcn {hn} vs {}",
+                case.id, r["hesse"]["nfcn"]
+            );
+        }
+        for (i, n) in ["x", "y"].iter().enumerate() {
+            if case.fixed.iter().any(|f| f == n) {
+                continue;
+            }
+            let want = self.hesse_error(n).unwrap_or(f64::NAN);
+            if !close(h.errors[i], want, 0.02, 1e-9) {
+                self.bad
+                    .push(format!("hesse {n} {} want {want}", h.errors[i]));
+            }
+        }
+        h
     }
-    if !m.valid {
-        bad.push("invalid".into());
-    }
-    if !close(m.fval, fref, 1e-3, 1e-4) {
-        bad.push(format!("fval {} want {fref}", m.fval));
-    }
-    let herr = &r["hesse"]["errors"];
-    for (i, n) in ["x", "y"].iter().enumerate() {
-        let want = rm["values"][n].as_f64().unwrap_or(f64::NAN);
-        let fixed = case.fixed.iter().any(|f| f == n);
-        let tol = if fixed {
-            1e-12
-        } else {
-            0.05 * herr[n].as_f64().unwrap_or(0.0) + 1e-6
+
+    /// MINOS for every parameter iminuit has MINOS errors for.
+    fn minos(&mut self, h: &FunctionMinimum) {
+        let (case, mode) = (self.case, self.mode);
+        let Some(me) = self.r["minos"]["errors"].as_object() else {
+            return;
         };
-        if (m.values[i] - want).abs() > tol {
-            bad.push(format!("value {n} {} want {want}", m.values[i]));
-        }
-    }
-    let mut hf = TestFcn {
-        kind: case.kind,
-        exact: true,
-        path: Vec::new(),
-    };
-    let (h, hn, hg) = hesse(&mut hf, &case.params, &m, numeric);
-    eprintln!(
-        "{} {mode}: fval {:.6e} valid {} edm {:.3e}; hesse nfcn {hn} ngrad {hg} errors {:?} (iminuit {} {})",
-        case.id, m.fval, m.valid, m.edm, h.errors, r["hesse"]["nfcn"], r["hesse"]["errors"]
-    );
-    if hf.path.len() != hn {
-        bad.push("hesse nfcn mismatch".into());
-    }
-    if numeric && hn as u64 != r["hesse"]["nfcn"].as_u64().unwrap_or(0) {
-        eprintln!(
-            "{} {mode}: hesse nfcn {hn} vs {}",
-            case.id, r["hesse"]["nfcn"]
-        );
-    }
-    for (i, n) in ["x", "y"].iter().enumerate() {
-        if case.fixed.iter().any(|f| f == n) {
-            continue;
-        }
-        let want = herr[n].as_f64().unwrap_or(f64::NAN);
-        if !close(h.errors[i], want, 0.02, 1e-9) {
-            bad.push(format!("hesse {n} {} want {want}", h.errors[i]));
-        }
-    }
-    if let Some(me) = r["minos"]["errors"].as_object() {
         for (n, lohi) in me {
             let i = if n == "x" { 0 } else { 1 };
-            let mut mf = TestFcn {
-                kind: case.kind,
-                exact: true,
-                path: Vec::new(),
-            };
-            let e = minos(&mut mf, &case.params, &h, i, numeric);
+            let e = minos(&mut self.fcn(), &case.params, h, i, self.numeric);
             eprintln!(
                 "{} {mode}: minos {n} [{:.6}, {:.6}] nfcn {} (iminuit [{lo_}, {hi_}])",
                 case.id,
@@ -285,28 +339,34 @@ fn check(case: &Case, numeric: bool) -> (Vec<String>, usize, usize) {
             );
             let lo = lohi[0].as_f64().unwrap_or(f64::NAN);
             let hi = lohi[1].as_f64().unwrap_or(f64::NAN);
-            let scale = 0.01 * herr[n].as_f64().unwrap_or(0.0) + 1e-9;
+            let scale = 0.01 * self.hesse_error(n).unwrap_or(0.0) + 1e-9;
             if !close(e.lower, lo, 0.03, scale) || !close(e.upper, hi, 0.03, scale) {
-                bad.push(format!(
+                self.bad.push(format!(
                     "minos {n} [{}, {}] want [{lo}, {hi}]",
                     e.lower, e.upper
                 ));
             }
             if !e.is_valid() {
-                bad.push(format!("minos {n} invalid"));
+                self.bad.push(format!("minos {n} invalid"));
             }
         }
     }
-    let nref = rm["nfcn"].as_u64().unwrap_or(0) as usize;
-    let gref = rm["ngrad"].as_u64().unwrap_or(0) as usize;
-    if numeric {
-        if m.nfcn as f64 > 1.25 * nref as f64 + 5.0 {
-            bad.push(format!("nfcn {} vs {nref}", m.nfcn));
+
+    /// MIGRAD's calls: numeric within 25% (+5) of iminuit's, autograd no
+    /// more function plus gradient calls than iminuit with its gradient.
+    fn calls(&mut self, m: &FunctionMinimum) {
+        let rm = &self.r["migrad"];
+        let nref = rm["nfcn"].as_u64().unwrap_or(0) as usize;
+        let gref = rm["ngrad"].as_u64().unwrap_or(0) as usize;
+        if self.numeric {
+            if m.nfcn as f64 > 1.25 * nref as f64 + 5.0 {
+                self.bad.push(format!("nfcn {} vs {nref}", m.nfcn));
+            }
+        } else if m.nfcn + m.ngrad > nref + gref {
+            self.bad
+                .push(format!("calls {}+{} vs {nref}+{gref}", m.nfcn, m.ngrad));
         }
-    } else if m.nfcn + m.ngrad > nref + gref {
-        bad.push(format!("calls {}+{} vs {nref}+{gref}", m.nfcn, m.ngrad));
     }
-    (bad, m.nfcn, m.ngrad)
 }
 
 fn run_mode(numeric: bool) {
@@ -349,11 +409,7 @@ fn numeric_call_counts_exact() {
         if case.id == "himmelblau-origin" || case.id == "himmelblau-minus2" {
             let mut opts = case.opts.clone();
             opts.numeric_grad = true;
-            let mut fcn = TestFcn {
-                kind: case.kind,
-                exact: false,
-                path: Vec::new(),
-            };
+            let mut fcn = TestFcn::new(case.kind, false);
             let m = migrad(&mut fcn, &case.params, &opts);
             let want = case.refv["numeric"]["migrad"]["nfcn"].as_u64().unwrap_or(0) as usize;
             assert_eq!(m.nfcn, want, "{}", case.id);
@@ -374,11 +430,7 @@ fn beale_retries_like_iminuit() {
         .expect("beale case");
     let mut opts = case.opts.clone();
     opts.numeric_grad = true;
-    let mut fcn = TestFcn {
-        kind: case.kind,
-        exact: false,
-        path: Vec::new(),
-    };
+    let mut fcn = TestFcn::new(case.kind, false);
     let m = migrad(&mut fcn, &case.params, &opts);
     let r = &case.refv["numeric"]["migrad"];
     let want = r["nfcn"].as_u64().unwrap_or(0) as f64;
@@ -420,11 +472,7 @@ fn nan_objective_ends_invalid() {
 #[test]
 fn gradient_and_hessian_of_test_functions() {
     for kind in [Kind::Himmelblau, Kind::Beale] {
-        let mut f = TestFcn {
-            kind,
-            exact: true,
-            path: Vec::new(),
-        };
+        let mut f = TestFcn::new(kind, true);
         let p = [0.7, -1.3];
         let mut g = [0.0; 2];
         f.gradient(&p, &mut g);

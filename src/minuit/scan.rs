@@ -25,9 +25,10 @@
 use thiserror::Error;
 
 use super::seed::seed_numeric;
-use super::state::{Ctx, Strategy, Vector};
+use super::simplex::edm_goal;
+use super::state::{internal_point, Ctx, Strategy, Vector};
 use super::transform::Transform;
-use super::{Fcn, FunctionMinimum, InternalState, ParamSpec};
+use super::{Fcn, FunctionMinimum, ParamSpec};
 
 /// The largest grid SCAN runs (points in total).
 pub const MAX_POINTS: u64 = 100_000_000;
@@ -90,75 +91,104 @@ pub fn scan(
     n: usize,
     errordef: f64,
 ) -> Result<FunctionMinimum, ScanError> {
-    let free: Vec<usize> = (0..params.len()).filter(|&i| !params[i].fixed).collect();
-    if free.is_empty() {
-        return Err(ScanError::NoFreeParameters);
-    }
-    let mut lims = Vec::with_capacity(free.len());
-    for &e in &free {
-        let p = &params[e];
-        match (p.lower, p.upper) {
-            (Some(lo), Some(hi)) => lims.push((lo, hi)),
-            _ => {
-                return Err(ScanError::NoLimits {
-                    name: p.name.clone(),
-                })
+    let axes = Axes::of(params, n.max(2))?;
+    let (best_x, grid_calls) = axes.best_point(fcn, params);
+    Ok(seed_at(fcn, params, &best_x, errordef, grid_calls))
+}
+
+/// The grid: the free parameters (external indices), their limits, the
+/// points per axis and the points in all.
+struct Axes {
+    free: Vec<usize>,
+    lims: Vec<(f64, f64)>,
+    n: usize,
+    total: u64,
+}
+
+impl Axes {
+    /// The grid of `n` points per free parameter, which must all have both
+    /// limits, and at most [`MAX_POINTS`] points in all.
+    fn of(params: &[ParamSpec], n: usize) -> Result<Axes, ScanError> {
+        let free: Vec<usize> = (0..params.len()).filter(|&i| !params[i].fixed).collect();
+        if free.is_empty() {
+            return Err(ScanError::NoFreeParameters);
+        }
+        let mut lims = Vec::with_capacity(free.len());
+        for &e in &free {
+            let p = &params[e];
+            match (p.lower, p.upper) {
+                (Some(lo), Some(hi)) => lims.push((lo, hi)),
+                _ => {
+                    return Err(ScanError::NoLimits {
+                        name: p.name.clone(),
+                    })
+                }
             }
         }
+        let k = free.len();
+        let total = u32::try_from(k)
+            .ok()
+            .and_then(|k| (n as u64).checked_pow(k))
+            .filter(|&t| t <= MAX_POINTS)
+            .ok_or_else(|| ScanError::TooManyPoints {
+                points: format!("{n}^{k}"),
+            })?;
+        Ok(Axes {
+            free,
+            lims,
+            n,
+            total,
+        })
     }
-    let n = n.max(2);
-    let k = free.len();
-    let total = u32::try_from(k)
-        .ok()
-        .and_then(|k| (n as u64).checked_pow(k))
-        .filter(|&t| t <= MAX_POINTS)
-        .ok_or_else(|| ScanError::TooManyPoints {
-            points: format!("{n}^{k}"),
-        })?;
 
-    // the grid, first free parameter slowest
-    let mut x: Vec<f64> = params.iter().map(|p| p.value).collect();
-    let mut best_x = x.clone();
-    let mut best = f64::INFINITY;
-    let mut idx = vec![0usize; k];
-    let mut grid_calls = 0usize;
-    for _ in 0..total {
-        for (j, &e) in free.iter().enumerate() {
-            x[e] = linspace_at(lims[j].0, lims[j].1, n, idx[j]);
-        }
-        let r = fcn.value(&x);
-        grid_calls += 1;
-        if r < best {
-            best = r;
-            best_x.copy_from_slice(&x);
-        }
-        // odometer: the last free parameter runs fastest
-        for j in (0..k).rev() {
-            idx[j] += 1;
-            if idx[j] < n {
-                break;
+    /// Every grid point, first free parameter slowest: the first point with
+    /// the strictly smallest value (the start if none is below +inf), and
+    /// the calls.
+    fn best_point(&self, fcn: &mut dyn Fcn, params: &[ParamSpec]) -> (Vec<f64>, usize) {
+        let (n, k) = (self.n, self.free.len());
+        let mut x: Vec<f64> = params.iter().map(|p| p.value).collect();
+        let mut best_x = x.clone();
+        let mut best = f64::INFINITY;
+        let mut idx = vec![0usize; k];
+        let mut grid_calls = 0usize;
+        for _ in 0..self.total {
+            for (j, &e) in self.free.iter().enumerate() {
+                x[e] = linspace_at(self.lims[j].0, self.lims[j].1, n, idx[j]);
             }
-            idx[j] = 0;
+            let r = fcn.value(&x);
+            grid_calls += 1;
+            if r < best {
+                best = r;
+                best_x.copy_from_slice(&x);
+            }
+            // odometer: the last free parameter runs fastest
+            for j in (0..k).rev() {
+                idx[j] += 1;
+                if idx[j] < n {
+                    break;
+                }
+                idx[j] = 0;
+            }
         }
+        (best_x, grid_calls)
     }
+}
 
-    // iminuit's FunctionMinimum(fcn, state, strategy, edm_goal): the seed
-    // at the best point
+/// iminuit's FunctionMinimum(fcn, state, strategy, edm_goal): Minuit2's
+/// numerical seed at the grid's best point gives the EDM and the errors.
+fn seed_at(
+    fcn: &mut dyn Fcn,
+    params: &[ParamSpec],
+    best_x: &[f64],
+    up: f64,
+    grid_calls: usize,
+) -> FunctionMinimum {
     let mut spec = params.to_vec();
-    for (p, &v) in spec.iter_mut().zip(&best_x) {
+    for (p, &v) in spec.iter_mut().zip(best_x) {
         p.value = v;
     }
     let trafo = Transform::new(&spec);
-    let up = errordef;
-    let edm_goal = {
-        let t = 0.1 * up;
-        let eps2 = trafo.precision().eps2;
-        if t.is_nan() || t < eps2 {
-            eps2
-        } else {
-            t
-        }
-    };
+    let edm_goal = edm_goal(0.1, up, trafo.precision().eps2);
     let strategy = Strategy::new(1);
     let mut ctx = Ctx::new(fcn, trafo.clone(), up);
     let x0 = Vector::from_vec(trafo.initial_internal());
@@ -173,7 +203,7 @@ pub fn scan(
         errors[e] = trafo.int2ext_error(i, st.x[i], ierr);
     }
     let valid = st.edm < edm_goal;
-    Ok(FunctionMinimum {
+    FunctionMinimum {
         fval: st.fval,
         edm: st.edm,
         edm_goal,
@@ -193,18 +223,10 @@ pub fn scan(
         values,
         errors,
         covariance: None,
-        internal: InternalState {
-            x: st.x.as_slice().to_vec(),
-            grad: st.grad.g.as_slice().to_vec(),
-            g2: st.grad.g2.as_slice().to_vec(),
-            gstep: st.grad.gstep.as_slice().to_vec(),
-            inv_hessian: None,
-            status: super::state::ErrStatus::Unset,
-            dcovar: 1.0,
-            strategy: 1,
-            tol: 0.1,
-        },
-    })
+        // the seed's point and derivatives for HESSE to start from; no
+        // inverse Hessian: SCAN has no covariance
+        internal: internal_point(&st),
+    }
 }
 
 #[cfg(test)]

@@ -23,9 +23,19 @@
 //! calls. `nfcn` counts every call, the seed's included, as iminuit does.
 
 use super::numgrad::initial_gradient;
-use super::state::{Ctx, Vector};
+use super::state::{Ctx, Grad, Vector};
 use super::transform::Transform;
 use super::{Fcn, FunctionMinimum, InternalState, ParamSpec};
+
+/// SimplexBuilder's reflection, contraction and expansion factors and the
+/// range of the parabolic step along the expansion line.
+const ALPHA: f64 = 1.0;
+const BETA: f64 = 0.5;
+const GAMMA: f64 = 2.0;
+const RHOMIN: f64 = 4.0;
+const RHOMAX: f64 = 8.0;
+const RHO1: f64 = 1.0 + ALPHA;
+const RHO2: f64 = 1.0 + ALPHA * GAMMA;
 
 /// Runs SIMPLEX from the declared parameters.
 ///
@@ -48,227 +58,218 @@ pub fn simplex(
     let trafo = Transform::new(params);
     let n = trafo.n_free();
     let up = errordef;
-    let prec = *trafo.precision();
     let maxfcn = match ncall {
         Some(c) if c > 0 => c,
         _ => 200 + 100 * n + 5 * n * n,
     };
-    // ModularFunctionMinimizer: effective tolerance tol * Up, at least eps2
-    let minedm = {
-        let t = tol * up;
-        // NaN tolerance: fall back to eps2 rather than never converging
-        if t.is_nan() || t < prec.eps2 {
-            prec.eps2
-        } else {
-            t
-        }
+    let out = Outcome {
+        trafo: &trafo,
+        edm_goal: edm_goal(tol, up, trafo.precision().eps2),
+        up,
+        tol,
     };
-
     let mut ctx = Ctx::new(fcn, trafo.clone(), up);
 
     // SimplexSeedGenerator
     let x0 = Vector::from_vec(trafo.initial_internal());
     let f0 = ctx.value(&x0);
-
     if n == 0 {
-        return finish(
-            &trafo,
-            &x0,
-            f0,
-            &[],
-            0.0,
-            minedm,
-            up,
-            ctx.nfcn,
-            tol,
-            End::Ok,
-        );
+        return out.finish(&x0, f0, &[], 0.0, ctx.nfcn, End::Ok);
     }
-
     let seed_grad = initial_gradient(&trafo, &x0, up);
-
     if ctx.nfcn >= maxfcn {
-        // call limit exhausted by the seed: report the seed state, whose
-        // errors are the initial steps (sqrt(2 up / g2))
-        let err: Vec<f64> = (0..n)
-            .map(|i| (2.0 * up / seed_grad.g2[i]).sqrt())
-            .collect();
-        let edm = 0.5
-            * (0..n)
-                .map(|i| seed_grad.g[i].powi(2) / seed_grad.g2[i])
-                .sum::<f64>();
-        return finish(
-            &trafo,
-            &x0,
-            f0,
-            &err,
-            edm,
-            minedm,
-            up,
-            ctx.nfcn,
-            tol,
-            End::CallLimit,
-        );
+        // call limit exhausted by the seed: report the seed state
+        let (err, edm) = seed_estimates(&seed_grad, up);
+        return out.finish(&x0, f0, &err, edm, ctx.nfcn, End::CallLimit);
     }
 
     // SimplexBuilder
-    let (alpha, beta, gamma, rhomin, rhomax) = (1.0, 0.5, 2.0, 4.0, 8.0);
-    let rho1 = 1.0 + alpha;
-    let rho2 = 1.0 + alpha * gamma;
-    let wg = 1.0 / n as f64;
-
-    let mut step: Vec<f64> = (0..n).map(|i| 10.0 * seed_grad.gstep[i]).collect();
-    let mut x = x0.clone();
-    let mut points: Vec<(f64, Vector)> = Vec::with_capacity(n + 1);
-    points.push((f0, x0.clone()));
-    let (mut jl, mut jh) = (0usize, 0usize);
-    let (mut amin, mut aming) = (f0, f0);
-    for i in 0..n {
-        let dmin = 8.0 * prec.eps2 * (x[i].abs() + prec.eps2);
-        // a NaN step is replaced too
-        if step[i].is_nan() || step[i] < dmin {
-            step[i] = dmin;
-        }
-        x[i] += step[i];
-        let tmp = ctx.value(&x);
-        if tmp < amin {
-            amin = tmp;
-            jl = i + 1;
-        }
-        if tmp > aming {
-            aming = tmp;
-            jh = i + 1;
-        }
-        points.push((tmp, x.clone()));
-        x[i] -= step[i];
-    }
-    let mut simplex = Simplex { points, jh, jl };
-
-    let centroid = |s: &Simplex| -> Vector {
-        let mut pbar = Vector::zeros(n);
-        for (i, (_, p)) in s.points.iter().enumerate() {
-            if i != s.jh {
-                pbar += wg * p;
-            }
-        }
-        pbar
+    let steps = (0..n).map(|i| 10.0 * seed_grad.gstep[i]).collect();
+    let simplex = Simplex::initial(&mut ctx, &x0, f0, steps, trafo.precision().eps2);
+    let mut b = Builder {
+        ctx: &mut ctx,
+        simplex,
+        wg: 1.0 / n as f64,
     };
-
     loop {
-        let jl = simplex.jl;
-        let jh = simplex.jh;
-        let amin = simplex.points[jl].0;
-        let edm_prev = simplex.edm();
-
-        // one iteration; `break 'iter` ends it (Minuit2's `continue`),
-        // `return`-like exits set `stop`
-        let mut stop = false;
-        'iter: {
-            let pbar = centroid(&simplex);
-            let pstar: Vector = (1.0 + alpha) * &pbar - alpha * &simplex.points[jh].1;
-            let ystar = ctx.value(&pstar);
-
-            if ystar > amin {
-                if ystar < simplex.points[jh].0 {
-                    simplex.update(ystar, pstar.clone());
-                    if jh != simplex.jh {
-                        break 'iter;
-                    }
-                }
-                let pstst: Vector = beta * &simplex.points[simplex.jh].1 + (1.0 - beta) * &pbar;
-                let ystst = ctx.value(&pstst);
-                if ystst > simplex.points[simplex.jh].0 {
-                    stop = true;
-                    break 'iter;
-                }
-                simplex.update(ystst, pstst);
-                break 'iter;
-            }
-
-            let mut pstst: Vector = gamma * &pstar + (1.0 - gamma) * &pbar;
-            let mut ystst = ctx.value(&pstst);
-
-            let fh = simplex.points[simplex.jh].0;
-            let y1 = (ystar - fh) * rho2;
-            let y2 = (ystst - fh) * rho1;
-            let mut rho = 0.5 * (rho2 * y1 - rho1 * y2) / (y1 - y2);
-            if rho < rhomin {
-                if ystst < simplex.points[simplex.jl].0 {
-                    simplex.update(ystst, pstst);
-                } else {
-                    simplex.update(ystar, pstar);
-                }
-                break 'iter;
-            }
-            if rho > rhomax {
-                rho = rhomax;
-            }
-            let prho: Vector = rho * &pbar + (1.0 - rho) * &simplex.points[simplex.jh].1;
-            let yrho = ctx.value(&prho);
-
-            let flow = simplex.points[simplex.jl].0;
-            if yrho < flow && yrho < ystst {
-                simplex.update(yrho, prho);
-                break 'iter;
-            }
-            if ystst < flow {
-                simplex.update(ystst, pstst);
-                break 'iter;
-            }
-            if yrho > flow {
-                if ystst < flow {
-                    simplex.update(ystst, pstst);
-                } else {
-                    simplex.update(ystar, pstar);
-                }
-                break 'iter;
-            }
-            if ystar > simplex.points[simplex.jh].0 {
-                pstst = beta * &simplex.points[simplex.jh].1 + (1.0 - beta) * &pbar;
-                ystst = ctx.value(&pstst);
-                if ystst > simplex.points[simplex.jh].0 {
-                    stop = true;
-                    break 'iter;
-                }
-                simplex.update(ystst, pstst);
-            }
-        }
-        if stop {
+        let edm_prev = b.simplex.edm();
+        if !b.iterate() {
             break;
         }
-        let edm = simplex.edm();
+        let edm = b.simplex.edm();
         // NaN estimates compare false: the call limit still ends the loop
-        if !((edm > minedm || edm_prev > minedm) && ctx.nfcn < maxfcn) {
+        if !((edm > out.edm_goal || edm_prev > out.edm_goal) && b.ctx.nfcn < maxfcn) {
             break;
         }
     }
+    let (pbar, ybar) = b.final_point();
 
-    // final centroid
-    let amin = simplex.points[simplex.jl].0;
-    let mut pbar = centroid(&simplex);
-    let mut ybar = ctx.value(&pbar);
-    if ybar < amin {
-        simplex.update(ybar, pbar.clone());
-    } else {
-        pbar = simplex.points[simplex.jl].1.clone();
-        ybar = simplex.points[simplex.jl].0;
-    }
-
-    let edm = simplex.edm();
+    let edm = b.simplex.edm();
     let scale = (up / edm).sqrt();
-    let err: Vec<f64> = simplex.dirin().iter().map(|d| d * scale).collect();
-
+    let err: Vec<f64> = b.simplex.dirin().iter().map(|d| d * scale).collect();
     let end = if ctx.nfcn > maxfcn {
         End::CallLimit
-    } else if edm.is_nan() || edm > minedm {
+    } else if edm.is_nan() || edm > out.edm_goal {
         // a NaN estimate counts as above the goal, as in iminuit
         End::AboveMaxEdm
     } else {
         End::Ok
     };
-    finish(
-        &trafo, &pbar, ybar, &err, edm, minedm, up, ctx.nfcn, tol, end,
-    )
+    out.finish(&pbar, ybar, &err, edm, ctx.nfcn, end)
+}
+
+/// ModularFunctionMinimizer's effective tolerance `tol * up`, at least
+/// eps2 (also for a NaN tolerance, rather than never converging).
+pub(crate) fn edm_goal(tol: f64, up: f64, eps2: f64) -> f64 {
+    let t = tol * up;
+    if t.is_nan() || t < eps2 {
+        eps2
+    } else {
+        t
+    }
+}
+
+/// The seed's errors (the initial steps sqrt(2 up / g2)) and EDM.
+fn seed_estimates(seed: &Grad, up: f64) -> (Vec<f64>, f64) {
+    let n = seed.g.len();
+    let err: Vec<f64> = (0..n).map(|i| (2.0 * up / seed.g2[i]).sqrt()).collect();
+    let edm = 0.5 * (0..n).map(|i| seed.g[i].powi(2) / seed.g2[i]).sum::<f64>();
+    (err, edm)
+}
+
+/// SimplexBuilder's loop over a simplex, calling the function through
+/// `ctx`.
+struct Builder<'c, 'f> {
+    ctx: &'c mut Ctx<'f>,
+    simplex: Simplex,
+    /// 1 / n, the weight of a point in the centroid.
+    wg: f64,
+}
+
+impl Builder<'_, '_> {
+    /// The centroid of every point but the highest.
+    fn centroid(&self) -> Vector {
+        let s = &self.simplex;
+        let mut pbar = Vector::zeros(s.points.len() - 1);
+        for (i, (_, p)) in s.points.iter().enumerate() {
+            if i != s.jh {
+                pbar += self.wg * p;
+            }
+        }
+        pbar
+    }
+
+    /// The highest point's value.
+    fn high(&self) -> f64 {
+        self.simplex.points[self.simplex.jh].0
+    }
+
+    /// The lowest point's value.
+    fn low(&self) -> f64 {
+        self.simplex.points[self.simplex.jl].0
+    }
+
+    /// One iteration: the highest point reflected through the centroid,
+    /// then a contraction when that is no new best, else an expansion.
+    /// False when the contraction does not improve on the highest point:
+    /// the simplex cannot shrink further (Minuit2's `break`).
+    fn iterate(&mut self) -> bool {
+        let jh = self.simplex.jh;
+        let amin = self.low();
+        let pbar = self.centroid();
+        let pstar: Vector = (1.0 + ALPHA) * &pbar - ALPHA * &self.simplex.points[jh].1;
+        let ystar = self.ctx.value(&pstar);
+        if ystar > amin {
+            if ystar < self.simplex.points[jh].0 {
+                self.simplex.update(ystar, pstar);
+                if jh != self.simplex.jh {
+                    return true;
+                }
+            }
+            return self.contract(&pbar);
+        }
+        self.expand(ystar, pstar, &pbar)
+    }
+
+    /// The highest point moved halfway to the centroid; false when that
+    /// is no lower.
+    fn contract(&mut self, pbar: &Vector) -> bool {
+        let pstst: Vector = BETA * &self.simplex.points[self.simplex.jh].1 + (1.0 - BETA) * pbar;
+        let ystst = self.ctx.value(&pstst);
+        if ystst > self.high() {
+            return false;
+        }
+        self.simplex.update(ystst, pstst);
+        true
+    }
+
+    /// After a reflection to a new best: the expansion (gamma) and a
+    /// parabolic step `rho` along the same line, keeping the best of them.
+    fn expand(&mut self, ystar: f64, pstar: Vector, pbar: &Vector) -> bool {
+        let pstst: Vector = GAMMA * &pstar + (1.0 - GAMMA) * pbar;
+        let ystst = self.ctx.value(&pstst);
+
+        let fh = self.high();
+        let y1 = (ystar - fh) * RHO2;
+        let y2 = (ystst - fh) * RHO1;
+        let mut rho = 0.5 * (RHO2 * y1 - RHO1 * y2) / (y1 - y2);
+        if rho < RHOMIN {
+            self.keep_expansion_or_reflection(ystst, pstst, ystar, pstar);
+            return true;
+        }
+        if rho > RHOMAX {
+            rho = RHOMAX;
+        }
+        let prho: Vector = rho * pbar + (1.0 - rho) * &self.simplex.points[self.simplex.jh].1;
+        let yrho = self.ctx.value(&prho);
+
+        let flow = self.low();
+        if yrho < flow && yrho < ystst {
+            self.simplex.update(yrho, prho);
+            return true;
+        }
+        if ystst < flow {
+            self.simplex.update(ystst, pstst);
+            return true;
+        }
+        if yrho > flow {
+            self.keep_expansion_or_reflection(ystst, pstst, ystar, pstar);
+            return true;
+        }
+        if ystar > self.high() {
+            return self.contract(pbar);
+        }
+        true
+    }
+
+    /// The expansion when it is a new best, else the reflection.
+    fn keep_expansion_or_reflection(
+        &mut self,
+        ystst: f64,
+        pstst: Vector,
+        ystar: f64,
+        pstar: Vector,
+    ) {
+        if ystst < self.low() {
+            self.simplex.update(ystst, pstst);
+        } else {
+            self.simplex.update(ystar, pstar);
+        }
+    }
+
+    /// The centroid tried once more at the end: it or the lowest point.
+    fn final_point(&mut self) -> (Vector, f64) {
+        let amin = self.low();
+        let pbar = self.centroid();
+        let ybar = self.ctx.value(&pbar);
+        if ybar < amin {
+            self.simplex.update(ybar, pbar.clone());
+            (pbar, ybar)
+        } else {
+            let (y, p) = &self.simplex.points[self.simplex.jl];
+            (p.clone(), *y)
+        }
+    }
 }
 
 /// How SIMPLEX ended.
@@ -288,6 +289,38 @@ struct Simplex {
 }
 
 impl Simplex {
+    /// The start and, for each axis, the start moved by `step` along it
+    /// (at least `8 eps2 (|x| + eps2)`; a NaN step is replaced too).
+    fn initial(ctx: &mut Ctx, x0: &Vector, f0: f64, mut step: Vec<f64>, eps2: f64) -> Simplex {
+        let n = x0.len();
+        let mut x = x0.clone();
+        let mut points: Vec<(f64, Vector)> = Vec::with_capacity(n + 1);
+        points.push((f0, x0.clone()));
+        let (mut jl, mut jh) = (0usize, 0usize);
+        let (mut amin, mut aming) = (f0, f0);
+        for i in 0..n {
+            let dmin = 8.0 * eps2 * (x[i].abs() + eps2);
+            if step[i].is_nan() || step[i] < dmin {
+                step[i] = dmin;
+            }
+            // moved and moved back in place, as Minuit2 does (x + s - s
+            // need not be x)
+            x[i] += step[i];
+            let tmp = ctx.value(&x);
+            if tmp < amin {
+                amin = tmp;
+                jl = i + 1;
+            }
+            if tmp > aming {
+                aming = tmp;
+                jh = i + 1;
+            }
+            points.push((tmp, x.clone()));
+            x[i] -= step[i];
+        }
+        Simplex { points, jh, jl }
+    }
+
     /// Replaces the highest point by (y, p) and finds the new highest.
     fn update(&mut self, y: f64, p: Vector) {
         let jh = self.jh;
@@ -325,28 +358,73 @@ impl Simplex {
     }
 }
 
-/// Builds the FunctionMinimum for internal point `x` with internal errors
-/// `err`, as iminuit reports a SIMPLEX result.
-#[allow(clippy::too_many_arguments)]
-fn finish(
-    trafo: &Transform,
-    x: &Vector,
-    fval: f64,
-    err: &[f64],
-    edm: f64,
+/// What every SIMPLEX result shares: the parameters, the EDM goal, Up and
+/// the tolerance.
+struct Outcome<'t> {
+    trafo: &'t Transform,
     edm_goal: f64,
     up: f64,
-    nfcn: usize,
     tol: f64,
-    end: End,
-) -> FunctionMinimum {
-    let params = trafo.params();
-    let values = trafo.external(x.as_slice());
-    let mut errors = vec![0.0; params.len()];
-    for (i, &e) in trafo.free_indices().iter().enumerate() {
-        errors[e] = trafo.int2ext_error(i, x[i], err[i]);
+}
+
+impl Outcome<'_> {
+    /// The FunctionMinimum for internal point `x` with internal errors
+    /// `err`, as iminuit reports a SIMPLEX result.
+    fn finish(
+        &self,
+        x: &Vector,
+        fval: f64,
+        err: &[f64],
+        edm: f64,
+        nfcn: usize,
+        end: End,
+    ) -> FunctionMinimum {
+        let (trafo, up) = (self.trafo, self.up);
+        let params = trafo.params();
+        let values = trafo.external(x.as_slice());
+        let mut errors = vec![0.0; params.len()];
+        for (i, &e) in trafo.free_indices().iter().enumerate() {
+            errors[e] = trafo.int2ext_error(i, x[i], err[i]);
+        }
+        let guess = guess_from(params, &values, &errors, x, up);
+        FunctionMinimum {
+            fval,
+            edm,
+            edm_goal: self.edm_goal,
+            errordef: up,
+            nfcn,
+            ngrad: 0,
+            valid: end == End::Ok,
+            accurate: false,
+            has_covariance: false,
+            has_posdef_covar: false,
+            has_made_posdef_covar: false,
+            hesse_failed: false,
+            at_limit: trafo.at_limit(&values, &errors),
+            call_limit: end == End::CallLimit,
+            above_max_edm: end == End::AboveMaxEdm,
+            saddle: false,
+            values,
+            errors,
+            covariance: None,
+            internal: InternalState {
+                x: x.as_slice().to_vec(),
+                grad: guess.g.as_slice().to_vec(),
+                g2: guess.g2.as_slice().to_vec(),
+                gstep: guess.gstep.as_slice().to_vec(),
+                inv_hessian: None,
+                status: super::state::ErrStatus::Unset,
+                dcovar: 1.0,
+                strategy: 1,
+                tol: self.tol,
+            },
+        }
     }
-    // the initial-gradient guess from the new errors, for HESSE to start from
+}
+
+/// The initial-gradient guess (no calls) from the result's values and
+/// errors, for HESSE to start from.
+fn guess_from(params: &[ParamSpec], values: &[f64], errors: &[f64], x: &Vector, up: f64) -> Grad {
     let mut spec: Vec<ParamSpec> = params.to_vec();
     for (i, p) in spec.iter_mut().enumerate() {
         p.value = values[i];
@@ -354,39 +432,7 @@ fn finish(
             p.error = errors[i];
         }
     }
-    let guess = initial_gradient(&Transform::new(&spec), x, up);
-    FunctionMinimum {
-        fval,
-        edm,
-        edm_goal,
-        errordef: up,
-        nfcn,
-        ngrad: 0,
-        valid: end == End::Ok,
-        accurate: false,
-        has_covariance: false,
-        has_posdef_covar: false,
-        has_made_posdef_covar: false,
-        hesse_failed: false,
-        at_limit: trafo.at_limit(&values, &errors),
-        call_limit: end == End::CallLimit,
-        above_max_edm: end == End::AboveMaxEdm,
-        saddle: false,
-        values,
-        errors,
-        covariance: None,
-        internal: InternalState {
-            x: x.as_slice().to_vec(),
-            grad: guess.g.as_slice().to_vec(),
-            g2: guess.g2.as_slice().to_vec(),
-            gstep: guess.gstep.as_slice().to_vec(),
-            inv_hessian: None,
-            status: super::state::ErrStatus::Unset,
-            dcovar: 1.0,
-            strategy: 1,
-            tol,
-        },
-    }
+    initial_gradient(&Transform::new(&spec), x, up)
 }
 
 #[cfg(test)]
@@ -469,6 +515,17 @@ pub(crate) mod tests {
         specs: &[ParamSpec],
         alg: &str,
     ) {
+        check_numbers(id, m, want, specs);
+        assert_eq!(fmin_block(m, alg), want["text"].as_str().unwrap(), "{id}");
+        assert_eq!(
+            param_table(&param_rows(m, specs)),
+            want["params_text"].as_str().unwrap(),
+            "{id}"
+        );
+    }
+
+    /// The minimum, EDM, call count, flags, values and errors.
+    fn check_numbers(id: &str, m: &FunctionMinimum, want: &Value, specs: &[ParamSpec]) {
         let rtol = 1e-9;
         let f = |k: &str| want[k].as_f64().unwrap();
         assert!(
@@ -489,14 +546,11 @@ pub(crate) mod tests {
             m.edm_goal
         );
         assert_eq!(m.nfcn as u64, want["nfcn"].as_u64().unwrap(), "{id}: nfcn");
-        assert_eq!(m.valid, want["valid"].as_bool().unwrap(), "{id}: valid");
-        assert_eq!(
-            m.above_max_edm,
-            want["above_max_edm"].as_bool().unwrap(),
-            "{id}"
-        );
-        assert_eq!(m.call_limit, want["call_limit"].as_bool().unwrap(), "{id}");
-        assert_eq!(m.at_limit, want["at_limit"].as_bool().unwrap(), "{id}");
+        let flag = |k: &str| want[k].as_bool().unwrap();
+        assert_eq!(m.valid, flag("valid"), "{id}: valid");
+        assert_eq!(m.above_max_edm, flag("above_max_edm"), "{id}");
+        assert_eq!(m.call_limit, flag("call_limit"), "{id}");
+        assert_eq!(m.at_limit, flag("at_limit"), "{id}");
         for (i, v) in want["values"].as_array().unwrap().iter().enumerate() {
             let v = v.as_f64().unwrap();
             assert!(
@@ -514,8 +568,12 @@ pub(crate) mod tests {
             };
             assert!(close(got, e, 1e-7), "{id}: error {i} {got} vs {e}");
         }
-        assert_eq!(fmin_block(m, alg), want["text"].as_str().unwrap(), "{id}");
-        let rows: Vec<ParamRow> = specs
+    }
+
+    /// The parameter table's rows as iminuit shows them (a fixed
+    /// parameter with its declared error).
+    fn param_rows(m: &FunctionMinimum, specs: &[ParamSpec]) -> Vec<ParamRow> {
+        specs
             .iter()
             .enumerate()
             .map(|(i, p)| ParamRow {
@@ -527,12 +585,7 @@ pub(crate) mod tests {
                 upper: p.upper,
                 fixed: p.fixed,
             })
-            .collect();
-        assert_eq!(
-            param_table(&rows),
-            want["params_text"].as_str().unwrap(),
-            "{id}"
-        );
+            .collect()
     }
 
     /// Runs every case of section `section` of the reference (at least
@@ -628,6 +681,26 @@ pub(crate) mod tests {
         // exact minimum at the start: edm 0
         let m = simplex(&mut fcn, &[spec("x", 0.0)], 0.1, None, 1.0);
         assert!(m.fval <= 1e-2);
+    }
+
+    #[test]
+    fn the_edm_goal_is_tol_times_up() {
+        assert_eq!(edm_goal(0.1, 0.5, 1e-8), 0.1 * 0.5);
+        assert_eq!(edm_goal(1e-12, 1.0, 1e-8), 1e-8, "at least eps2");
+        assert_eq!(edm_goal(f64::NAN, 1.0, 1e-8), 1e-8, "a NaN tolerance");
+    }
+
+    #[test]
+    fn seed_estimates_are_the_initial_steps() {
+        let seed = Grad {
+            g: Vector::from_vec(vec![2.0, -1.0]),
+            g2: Vector::from_vec(vec![4.0, 1.0]),
+            gstep: Vector::zeros(2),
+            analytical: false,
+        };
+        let (err, edm) = seed_estimates(&seed, 0.5);
+        assert_eq!(err, vec![0.5, 1.0]);
+        assert_eq!(edm, 0.5 * (1.0 + 1.0));
     }
 
     #[test]

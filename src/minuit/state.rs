@@ -292,20 +292,9 @@ pub fn to_function_minimum(
 ) -> FunctionMinimum {
     let params = trafo.params();
     let values = trafo.external(st.x.as_slice());
-    let mut errors = vec![0.0; params.len()];
     let has_cov = st.status != ErrStatus::Unset;
     let cov_valid = st.is_valid();
-    for (i, &e) in trafo.free_indices().iter().enumerate() {
-        let ierr = if cov_valid {
-            // NaN for a negative diagonal, as Minuit2 shows it
-            (2.0 * up * st.v[(i, i)]).sqrt()
-        } else {
-            // MnUserParameterState takes the parameters' Dirin, which a
-            // MIGRAD or HESSE state does not have
-            0.0
-        };
-        errors[e] = trafo.int2ext_error(i, st.x[i], ierr);
-    }
+    let errors = external_errors(trafo, st, up, params.len());
     let covariance = if cov_valid {
         Some(trafo.int2ext_covariance(st.x.as_slice(), &st.v) * (2.0 * up))
     } else {
@@ -344,16 +333,49 @@ pub fn to_function_minimum(
         errors,
         covariance,
         internal: InternalState {
-            x: st.x.as_slice().to_vec(),
-            grad: st.grad.g.as_slice().to_vec(),
-            g2: st.grad.g2.as_slice().to_vec(),
-            gstep: st.grad.gstep.as_slice().to_vec(),
             inv_hessian: if has_cov { Some(st.v.clone()) } else { None },
             status: st.status,
             dcovar: st.dcovar,
             strategy,
             tol,
+            ..internal_point(st)
         },
+    }
+}
+
+/// The user errors of state `st` (`nparams` of them, 0 for fixed ones):
+/// sqrt(2 up V_ii) through the transform when the matrix is valid.
+fn external_errors(trafo: &Transform, st: &State, up: f64, nparams: usize) -> Vec<f64> {
+    let mut errors = vec![0.0; nparams];
+    let cov_valid = st.is_valid();
+    for (i, &e) in trafo.free_indices().iter().enumerate() {
+        let ierr = if cov_valid {
+            // NaN for a negative diagonal, as Minuit2 shows it
+            (2.0 * up * st.v[(i, i)]).sqrt()
+        } else {
+            // MnUserParameterState takes the parameters' Dirin, which a
+            // MIGRAD or HESSE state does not have
+            0.0
+        };
+        errors[e] = trafo.int2ext_error(i, st.x[i], ierr);
+    }
+    errors
+}
+
+/// The internal point and derivatives of `st`, as a minimum keeps them for
+/// HESSE and MINOS; no matrix (status Unset, dcovar 1) and iminuit's
+/// defaults strategy 1 and tol 0.1, for the caller to override.
+pub(crate) fn internal_point(st: &State) -> InternalState {
+    InternalState {
+        x: st.x.as_slice().to_vec(),
+        grad: st.grad.g.as_slice().to_vec(),
+        g2: st.grad.g2.as_slice().to_vec(),
+        gstep: st.grad.gstep.as_slice().to_vec(),
+        inv_hessian: None,
+        status: ErrStatus::Unset,
+        dcovar: 1.0,
+        strategy: 1,
+        tol: 0.1,
     }
 }
 

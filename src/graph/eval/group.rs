@@ -85,83 +85,124 @@ impl Group<'_> {
     /// the value buffer, or to the record at `rec` of the partial sums.
     unsafe fn blocks(&self, b: Bufs, from: usize, to: usize, worker: usize, rec: Option<usize>) {
         debug_assert!(to <= self.len);
-        let sbase = worker * b.scratch_stride;
-        let rd = |off: usize, len: usize| -> &[f64] {
-            debug_assert!(off + len <= b.total);
-            unsafe { slice(b.vals, off, len) }
+        let mut at = At {
+            b,
+            sbase: worker * b.scratch_stride,
+            rec,
+            start: from,
+            len: 0,
         };
-        let wr = |off: usize, len: usize| -> &mut [f64] {
-            debug_assert!(off + len <= b.total);
-            unsafe { slice_mut(b.vals, off, len) }
-        };
-        let srd = |slot: usize, l: usize| -> &[f64] {
-            unsafe { slice(b.scratch, sbase + slot * BLOCK, l) }
-        };
-        let swr = |slot: usize, l: usize| -> &mut [f64] {
-            unsafe { slice_mut(b.scratch, sbase + slot * BLOCK, l) }
-        };
-        let blk = |l: Loc, start: usize, bl: usize| -> &[f64] {
-            match l {
-                Loc::Mem(o) => rd(o + start, bl),
-                Loc::Scratch(s) => srd(s, bl),
-            }
-        };
-        let sum_out = |out: usize, part: usize, len: usize| -> &mut [f64] {
-            match rec {
-                Some(r) => unsafe { slice_mut(b.partials, r + part, len) },
-                None => wr(out, len),
-            }
-        };
-        let mut start = from;
-        while start < to {
-            let bl = self.block.min(to - start);
+        while at.start < to {
+            at.len = self.block.min(to - at.start);
             for st in self.steps {
-                match st {
-                    GStep::Gather {
-                        src,
-                        src_len,
-                        map,
-                        slot,
-                        once,
-                    } => {
-                        if !*once || start == from {
-                            map.gather(rd(*src, *src_len), start, swr(*slot, bl))
-                        }
-                    }
-                    GStep::Elem { op, args, out } => {
-                        let mut v = [View::One(0.0), View::One(0.0), View::One(0.0)];
-                        for (k, a) in args.iter().enumerate() {
-                            v[k] = match *a {
-                                GArg::One(o) => View::One(rd(o, 1)[0]),
-                                GArg::Block(l) => View::Slice(blk(l, start, bl)),
-                            };
-                        }
-                        let o = match *out {
-                            Loc::Mem(o) => wr(o + start, bl),
-                            Loc::Scratch(s) => swr(s, bl),
-                        };
-                        elementwise(*op, &v[..args.len()], o);
-                    }
-                    GStep::SumAll { src, out, part } => {
-                        let o = sum_out(*out, *part, 1);
-                        let mut acc = o[0];
-                        for &x in blk(*src, start, bl) {
-                            acc += x;
-                        }
-                        o[0] = acc;
-                    }
-                    GStep::SumTo {
-                        src,
-                        out,
-                        out_len,
-                        map,
-                        part,
-                    } => {
-                        map.scatter_add(blk(*src, start, bl), start, sum_out(*out, *part, *out_len))
-                    }
+                // SAFETY: as `blocks`: the block lies inside the group's
+                // elements, and this piece alone writes them.
+                unsafe { at.step(st, from) };
+            }
+            at.start += at.len;
+        }
+    }
+}
+
+/// Where one block of a group's run reads and writes: the value buffer,
+/// its worker's scratch slots, and where its sums go.
+struct At {
+    b: Bufs,
+    /// The worker's first scratch element.
+    sbase: usize,
+    /// The record of partial sums, or None for sums into the value buffer.
+    rec: Option<usize>,
+    /// The block's first element and its length.
+    start: usize,
+    len: usize,
+}
+
+impl At {
+    /// One step of the group on this block.
+    ///
+    /// SAFETY: the step's offsets lie inside the buffers (the tape's
+    /// compiler made them so) and no other piece writes this block.
+    unsafe fn step(&self, st: &GStep, from: usize) {
+        let bl = self.len;
+        match st {
+            GStep::Gather {
+                src,
+                src_len,
+                map,
+                slot,
+                once,
+            } => {
+                if !*once || self.start == from {
+                    map.gather(self.rd(*src, *src_len), self.start, self.swr(*slot))
                 }
             }
-            start += bl;
+            GStep::Elem { op, args, out } => {
+                let mut v = [View::One(0.0), View::One(0.0), View::One(0.0)];
+                for (k, a) in args.iter().enumerate() {
+                    v[k] = match *a {
+                        GArg::One(o) => View::One(self.rd(o, 1)[0]),
+                        GArg::Block(l) => View::Slice(self.blk(l)),
+                    };
+                }
+                let o = match *out {
+                    Loc::Mem(o) => self.wr(o + self.start, bl),
+                    Loc::Scratch(s) => self.swr(s),
+                };
+                elementwise(*op, &v[..args.len()], o);
+            }
+            GStep::SumAll { src, out, part } => {
+                let o = self.sum_out(*out, *part, 1);
+                let mut acc = o[0];
+                for &x in self.blk(*src) {
+                    acc += x;
+                }
+                o[0] = acc;
+            }
+            GStep::SumTo {
+                src,
+                out,
+                out_len,
+                map,
+                part,
+            } => map.scatter_add(
+                self.blk(*src),
+                self.start,
+                self.sum_out(*out, *part, *out_len),
+            ),
+        }
+    }
+
+    fn rd<'a>(&self, off: usize, len: usize) -> &'a [f64] {
+        debug_assert!(off + len <= self.b.total);
+        unsafe { slice(self.b.vals, off, len) }
+    }
+
+    #[allow(clippy::mut_from_ref)]
+    fn wr<'a>(&self, off: usize, len: usize) -> &'a mut [f64] {
+        debug_assert!(off + len <= self.b.total);
+        unsafe { slice_mut(self.b.vals, off, len) }
+    }
+
+    /// The block's part of a scratch slot.
+    #[allow(clippy::mut_from_ref)]
+    fn swr<'a>(&self, slot: usize) -> &'a mut [f64] {
+        unsafe { slice_mut(self.b.scratch, self.sbase + slot * BLOCK, self.len) }
+    }
+
+    /// The block of a value, in the value buffer or in a scratch slot.
+    fn blk<'a>(&self, l: Loc) -> &'a [f64] {
+        match l {
+            Loc::Mem(o) => self.rd(o + self.start, self.len),
+            Loc::Scratch(s) => unsafe { slice(self.b.scratch, self.sbase + s * BLOCK, self.len) },
+        }
+    }
+
+    /// Where a sum accumulates: its record of partial sums, or its value.
+    #[allow(clippy::mut_from_ref)]
+    fn sum_out<'a>(&self, out: usize, part: usize, len: usize) -> &'a mut [f64] {
+        match self.rec {
+            Some(r) => unsafe { slice_mut(self.b.partials, r + part, len) },
+            None => self.wr(out, len),
         }
     }
 }

@@ -283,14 +283,29 @@ fn quoted_list(allowed: &[&str]) -> String {
     quoted.join(", ")
 }
 
+/// The message of an error, and the labels its codes are worded with.
+struct Wording {
+    message: String,
+}
+
+impl Wording {
+    fn error(&self, code: Code) -> Diag {
+        Diag::error(code, self.message.clone())
+    }
+    fn e402(&self, span: Span, label: String) -> Diag {
+        self.error(Code::E0402).at(span, label)
+    }
+    fn e206(&self, span: Span, label: &str) -> Diag {
+        self.error(Code::E0206).at(span, label)
+    }
+}
+
 impl IntoDiagnostic for LowerError {
     fn into_diagnostic(self) -> Diag {
         use LowerError as L;
-        let message = self.to_string();
-        let e402 =
-            |span: Span, label: String| Diag::error(Code::E0402, message.clone()).at(span, label);
-        let e206 =
-            |span: Span, label: &str| Diag::error(Code::E0206, message.clone()).at(span, label);
+        let w = Wording {
+            message: self.to_string(),
+        };
         match self {
             L::Name(e) => e.into_diagnostic(),
             L::Memory {
@@ -298,6 +313,26 @@ impl IntoDiagnostic for LowerError {
                 span,
                 what,
             } => refused.diag(span, &what),
+            // every variant is worded by one of the groups: the fallback
+            // (the message alone) is never reached
+            other => other
+                .shapes(&w)
+                .or_else(|e| e.values(&w))
+                .or_else(|e| e.tables(&w))
+                .or_else(|e| e.constructors(&w))
+                .or_else(|e| e.losses(&w))
+                .unwrap_or_else(|_| w.error(Code::E0402)),
+        }
+    }
+}
+
+/// The labels and help of each group of mistakes, one function a group;
+/// each hands back an error that is not its own.
+impl LowerError {
+    /// E0402: shapes that do not fit, axes, indices, sizes.
+    fn shapes(self, w: &Wording) -> Result<Diag, Self> {
+        use LowerError as L;
+        Ok(match self {
             L::ShapeMismatch {
                 span, op, operands, ..
             } => {
@@ -305,97 +340,79 @@ impl IntoDiagnostic for LowerError {
                     Some(op) => format!("in this `{op}`"),
                     None => "in this operation".into(),
                 };
-                let mut d = e402(span, label);
+                let mut d = w.e402(span, label);
                 for (s, shape) in operands {
                     d = d.at(s, format!("shape {}", shape_str(&shape)));
                 }
                 d
             }
-            L::TooManyAxes { span, .. } => e402(span, "too many axes".into()).note(format!(
+            L::TooManyAxes { span, .. } => w.e402(span, "too many axes".into()).note(format!(
                 "help: a tensor has at most {MAX_RANK} axes, as in NumPy"
             )),
-            L::TooLarge { span, .. } => e402(span, "too large".into())
+            L::TooLarge { span, .. } => w
+                .e402(span, "too large".into())
                 .note("help: tensors are limited in size so that a typo cannot exhaust memory"),
-            L::NotConstant { span, .. } => {
-                Diag::error(Code::E0207, message).at(span, "depends on a parameter")
-            }
-            L::NotSingle { shape, span, .. } | L::ShapeNotList { shape, span } => e206(
-                span,
-                &format!("this has shape {}", shape_str(&shape)),
-            ),
-            L::ExpectedNumber { span } => e206(span, "not a scalar"),
-            L::NotWhole { value, span, .. } => e206(span, &format!("this is {}", fmt_num(value))),
-            L::NegativeDim { dim, span } => e206(span, &format!("has {dim}")),
-            L::NotATable { span, .. } => e206(span, "not a table")
-                .note("help: read a table with `let d = csv(\"file.csv\");`, then `d.x`"),
-            L::NoColumn {
-                span,
-                columns,
-                suggestion,
-                ..
-            } => {
-                let d = Diag::error(Code::E0404, message)
-                    .at(span, "no such column")
-                    .note(format!("the columns are {}", columns.join(", ")));
-                match suggestion {
-                    Some(s) => d.note(format!("help: did you mean `{s}`?")),
-                    None => d,
-                }
-            }
-            L::ColumnShape { span, .. } => e402(span, "this column".into()),
-            L::Unsupported { span } | L::NotSupportedYet { span, .. } => {
-                Diag::error(Code::E0205, message).at(span, "here")
-            }
             L::ArrayShapes {
                 first,
                 first_span,
                 other,
                 span,
-            } => e402(span, format!("shape {}", shape_str(&other)))
+            } => w
+                .e402(span, format!("shape {}", shape_str(&other)))
                 .at(first_span, format!("shape {}", shape_str(&first))),
-            L::TooManyIndices { span, .. } => e402(span, "too many indices".into()),
-            L::IndexOutOfRange { shape, span, .. } => e402(span, "out of range".into())
+            L::TooManyIndices { span, .. } => w.e402(span, "too many indices".into()),
+            L::IndexOutOfRange { shape, span, .. } => w
+                .e402(span, "out of range".into())
                 .note(format!("the value has shape {}", shape_str(&shape))),
             L::MatMul { span, dot, .. } => {
-                e402(span, if dot { "in this dot" } else { "in this `@`" }.into())
+                w.e402(span, if dot { "in this dot" } else { "in this `@`" }.into())
             }
             L::NoSuchAxis { shape, span, .. } => {
                 let r = shape.len() as i64;
-                e402(span, "no such axis".into())
-                    .note(format!("help: axes run from {} to {}", -r, r - 1))
+                w.e402(span, "no such axis".into()).note(format!(
+                    "help: axes run from {} to {}",
+                    -r,
+                    r - 1
+                ))
             }
-            L::EmptyReduction { span, .. } => e402(span, "no elements".into()),
-            L::MaskAsNumber { span } => e206(span, "this is a mask")
-                .note("help: use `where(cond, a, b)` to turn a mask into numbers"),
-            L::StringAsNumber { span } => e206(span, "string"),
-            L::NotAMask { span } => e206(span, "not a comparison")
-                .note("help: compare with `<`, `<=`, `>`, `>=`, `==` or `!=`"),
-            L::TupleValue { span } => e206(span, "tuple")
-                .note("help: tuples such as (0.9, 0.999) are only for optimizer options"),
-            L::MinMaxAxis { name, span } => Diag::error(Code::E0203, message)
-                .at(span, "axis given here")
-                .note(format!(
-                    "help: `{name}(x, axis=K)` reduces one value along an axis"
-                )),
-            L::GradNotScalar { span, .. } => e402(span, "not a scalar".into())
+            L::EmptyReduction { span, .. } => w.e402(span, "no elements".into()),
+            L::GradNotScalar { span, .. } => w
+                .e402(span, "not a scalar".into())
                 .note("help: reduce it first, e.g. with sum(...)"),
             L::OutOfRange { span, at_start, .. } => {
-                let d = e402(span, "out of range".into());
+                let d = w.e402(span, "out of range".into());
                 if at_start {
                     d.note("help: torch refuses this value; start the minimization where it is allowed")
                 } else {
                     d
                 }
             }
-            L::LinspaceCount { count, span } => e402(span, format!("{count}")),
-            L::ArangeBounds { span } => e402(span, "here".into()),
-            L::RandintRange { span, .. } => e402(span, "empty range".into()),
-            L::ReshapeTwoHoles { span } => e402(span, "two -1".into()),
-            L::ReshapeBadDim { span, .. } => e402(span, "here".into()),
-            L::ReshapeNoFit { span, .. } => e402(span, "sizes do not fit".into()),
-            L::CsvNotString { span } => e206(span, "not a string"),
-            L::Csv { span, .. } => Diag::error(Code::E0404, message).at(span, "this file"),
-            L::NotBool { span, .. } => e206(span, "not a boolean"),
+            other => return Err(other),
+        })
+    }
+
+    /// E0206 and kin: a value of the wrong kind where a number, a constant or a choice is needed.
+    fn values(self, w: &Wording) -> Result<Diag, Self> {
+        use LowerError as L;
+        Ok(match self {
+            L::NotConstant { span, .. } => w.error(Code::E0207).at(span, "depends on a parameter"),
+            L::NotSingle { shape, span, .. } | L::ShapeNotList { shape, span } => {
+                w.e206(span, &format!("this has shape {}", shape_str(&shape)))
+            }
+            L::ExpectedNumber { span } => w.e206(span, "not a scalar"),
+            L::NotWhole { value, span, .. } => w.e206(span, &format!("this is {}", fmt_num(value))),
+            L::NegativeDim { dim, span } => w.e206(span, &format!("has {dim}")),
+            L::MaskAsNumber { span } => w
+                .e206(span, "this is a mask")
+                .note("help: use `where(cond, a, b)` to turn a mask into numbers"),
+            L::StringAsNumber { span } => w.e206(span, "string"),
+            L::NotAMask { span } => w
+                .e206(span, "not a comparison")
+                .note("help: compare with `<`, `<=`, `>`, `>=`, `==` or `!=`"),
+            L::TupleValue { span } => w
+                .e206(span, "tuple")
+                .note("help: tuples such as (0.9, 0.999) are only for optimizer options"),
+            L::NotBool { span, .. } => w.e206(span, "not a boolean"),
             L::UnknownChoice {
                 func,
                 option,
@@ -404,22 +421,84 @@ impl IntoDiagnostic for LowerError {
                 ..
             } => {
                 let list = quoted_list(&allowed);
-                e206(span, &format!("not one of {list}"))
+                w.e206(span, &format!("not one of {list}"))
                     .note(format!("help: {func}'s {option} is one of {list}"))
             }
-            L::ChoiceNotString { allowed, span, .. } => e206(span, "not a string")
+            L::ChoiceNotString { allowed, span, .. } => w
+                .e206(span, "not a string")
                 .note(format!("help: one of {}", quoted_list(&allowed))),
-            L::CeluAlphaZero { span } => e402(span, "zero".into()),
-            L::HardtanhOrder { span, .. } => e402(span, "min_val > max_val".into()),
-            L::ClassNotWhole { classes, span, .. } => e402(span, "not a class index".into())
+            L::MinMaxAxis { name, span } => {
+                w.error(Code::E0203)
+                    .at(span, "axis given here")
+                    .note(format!(
+                        "help: `{name}(x, axis=K)` reduces one value along an axis"
+                    ))
+            }
+            other => return Err(other),
+        })
+    }
+
+    /// Csv tables and their columns, and what is not supported.
+    fn tables(self, w: &Wording) -> Result<Diag, Self> {
+        use LowerError as L;
+        Ok(match self {
+            L::NotATable { span, .. } => w
+                .e206(span, "not a table")
+                .note("help: read a table with `let d = csv(\"file.csv\");`, then `d.x`"),
+            L::NoColumn {
+                span,
+                columns,
+                suggestion,
+                ..
+            } => {
+                let d = w
+                    .error(Code::E0404)
+                    .at(span, "no such column")
+                    .note(format!("the columns are {}", columns.join(", ")));
+                match suggestion {
+                    Some(s) => d.note(format!("help: did you mean `{s}`?")),
+                    None => d,
+                }
+            }
+            L::ColumnShape { span, .. } => w.e402(span, "this column".into()),
+            L::CsvNotString { span } => w.e206(span, "not a string"),
+            L::Csv { span, .. } => w.error(Code::E0404).at(span, "this file"),
+            L::Unsupported { span } | L::NotSupportedYet { span, .. } => {
+                w.error(Code::E0205).at(span, "here")
+            }
+            other => return Err(other),
+        })
+    }
+
+    /// The arguments of the tensor constructors and activations.
+    fn constructors(self, w: &Wording) -> Result<Diag, Self> {
+        use LowerError as L;
+        Ok(match self {
+            L::LinspaceCount { count, span } => w.e402(span, format!("{count}")),
+            L::ArangeBounds { span } => w.e402(span, "here".into()),
+            L::RandintRange { span, .. } => w.e402(span, "empty range".into()),
+            L::ReshapeTwoHoles { span } => w.e402(span, "two -1".into()),
+            L::ReshapeBadDim { span, .. } => w.e402(span, "here".into()),
+            L::ReshapeNoFit { span, .. } => w.e402(span, "sizes do not fit".into()),
+            L::CeluAlphaZero { span } => w.e402(span, "zero".into()),
+            L::HardtanhOrder { span, .. } => w.e402(span, "min_val > max_val".into()),
+            other => return Err(other),
+        })
+    }
+
+    /// The losses' inputs, targets, weights and options.
+    fn losses(self, w: &Wording) -> Result<Diag, Self> {
+        use LowerError as L;
+        Ok(match self {
+            L::ClassNotWhole { classes, span, .. } => w.e402(span, "not a class index".into())
                 .note(format!(
                     "help: class indices are 0, 1, ..., {}",
                     classes.max(1) - 1
                 )),
-            L::ClassOutOfRange { classes, span, .. } => e402(span, "out of range".into()).note(
+            L::ClassOutOfRange { classes, span, .. } => w.e402(span, "out of range".into()).note(
                 format!("help: class indices run from 0 to {}", classes as i64 - 1),
             ),
-            L::OneHotClasses { span, .. } => e402(span, "here".into()),
+            L::OneHotClasses { span, .. } => w.e402(span, "here".into()),
             L::DoesNotFit {
                 what,
                 shape,
@@ -432,24 +511,24 @@ impl IntoDiagnostic for LowerError {
                 } else {
                     "broadcast with the input's shape"
                 };
-                e402(span, format!("shape {}", shape_str(&shape))).note(format!(
+                w.e402(span, format!("shape {}", shape_str(&shape))).note(format!(
                     "help: the {what} must {how} {}",
                     shape_str(&input)
                 ))
             }
             L::LossOption { span, .. } | L::LabelSmoothing { span, .. } => {
-                e402(span, "out of range".into())
+                w.e402(span, "out of range".into())
             }
-            L::VarShape { span, .. } => e402(span, "var is of incorrect size".into()).note(
+            L::VarShape { span, .. } => w.e402(span, "var is of incorrect size".into()).note(
                 "help: var is shaped like the input, like the input without its last axis, or with a last axis of 1",
             ),
-            L::ClassAxisScalar { span, .. } => e402(span, "a scalar".into())
+            L::ClassAxisScalar { span, .. } => w.e402(span, "a scalar".into())
                 .note("help: the input is [C] or [N, C] (or [N, C, d1, ...]) with C classes"),
             L::ClassWeight {
                 shape,
                 classes,
                 span,
-            } => e402(span, format!("shape {}", shape_str(&shape))).note(format!(
+            } => w.e402(span, format!("shape {}", shape_str(&shape))).note(format!(
                 "help: weight holds one number per class: shape [{classes}]"
             )),
             L::ClassTarget {
@@ -464,12 +543,14 @@ impl IntoDiagnostic for LowerError {
                 } else {
                     String::new()
                 };
-                e402(span, format!("shape {}", shape_str(&target))).note(format!(
+                w.e402(span, format!("shape {}", shape_str(&target))).note(format!(
                     "help: the target holds class indices of shape {}{probs}",
                     shape_str(&indices)
                 ))
             }
-        }
+
+            other => return Err(other),
+        })
     }
 }
 

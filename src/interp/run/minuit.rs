@@ -99,9 +99,14 @@ impl CallRecord {
     /// `with_points`.
     pub fn new(n: usize, with_points: bool) -> CallRecord {
         let width = if with_points { n } else { 0 };
+        // room for a small fit's calls (MIGRAD + HESSE on 2 parameters
+        // make about 30), so the record does not grow call by call
+        let calls = if n <= 16 { 64 } else { 0 };
         CallRecord {
             width,
             limit: RECORD_NUMBERS / (width + 1),
+            losses: Vec::with_capacity(calls),
+            points: Vec::with_capacity(calls * width),
             ..Default::default()
         }
     }

@@ -28,17 +28,23 @@ fn nchars(s: &str) -> usize {
 /// Appends `n` copies of the one-character string `c` (a space or `─`),
 /// a slice of a ready-made run at a time.
 fn push_n(out: &mut String, c: &str, n: usize) {
-    const SPACES: &str = "                                ";
-    const RULE: &str = "────────────────────────────────";
-    let run = match c {
-        " " => SPACES,
-        "─" => RULE,
-        _ => {
-            (0..n).for_each(|_| out.push_str(c));
-            return;
-        }
-    };
-    let (w, per) = (c.len(), run.len() / c.len());
+    match c {
+        " " => push_run(out, SPACES, 1, n),
+        "─" => push_run(out, RULE, 3, n),
+        _ => (0..n).for_each(|_| out.push_str(c)),
+    }
+}
+
+/// Runs of spaces and of `─` (3 bytes each) for `push_n`.
+const SPACES: &str =
+    "                                                                                ";
+const RULE: &str =
+    "────────────────────────────────────────────────────────────────────────────────";
+
+/// Appends `n` characters of `run`, a run of one character of `w` bytes.
+#[inline]
+fn push_run(out: &mut String, run: &str, w: usize, n: usize) {
+    let per = run.len() / w;
     let mut left = n;
     while left > 0 {
         let k = left.min(per);
@@ -387,6 +393,10 @@ pub fn matrix_table(names: &[String], m: &Matrix) -> String {
     collect(|out| write_matrix_table(out, names, m))
 }
 
+/// The largest matrix (rows) whose cells' text is kept between the two
+/// passes of `write_matrix_table`.
+const SMALL_MATRIX: usize = 16;
+
 /// Appends `matrix_table` and a newline to `out`. Two passes over the
 /// numbers (widths, then rows), so a large matrix is never held as one
 /// string per cell, and `out` grows once, by exactly the table's size.
@@ -398,12 +408,21 @@ pub fn write_matrix_table(out: &mut String, names: &[String], m: &Matrix) {
     let first_row_width = names.iter().map(|s| nchars(s)).max().unwrap_or(0);
     let mut cell = String::new();
     let mut scratch = Vec::new();
+    // a small matrix keeps its cells' text from the first pass (ends[k]
+    // ends cell k in `texts`); a large one formats each cell twice rather
+    // than holding a string per cell
+    let keep = n <= SMALL_MATRIX;
+    let (mut texts, mut ends) = (String::new(), Vec::new());
     let mut row_width = first_row_width;
     for i in 0..n {
         for j in 0..n {
             cell.clear();
             write_matrix_cell(&mut cell, m, i, j, &mut scratch);
             row_width = row_width.max(nchars(&cell));
+            if keep {
+                texts.push_str(&cell);
+                ends.push(texts.len());
+            }
         }
     }
     let w = [first_row_width as i32 + 2, ((row_width + 1) * n + 1) as i32];
@@ -435,10 +454,16 @@ pub fn write_matrix_table(out: &mut String, names: &[String], m: &Matrix) {
     for (i, name) in names.iter().enumerate() {
         row_start(out, name);
         for j in 0..n {
-            cell.clear();
-            write_matrix_cell(&mut cell, m, i, j, &mut scratch);
+            let text = if keep {
+                let k = i * n + j;
+                &texts[if k == 0 { 0 } else { ends[k - 1] }..ends[k]]
+            } else {
+                cell.clear();
+                write_matrix_cell(&mut cell, m, i, j, &mut scratch);
+                &cell
+            };
             out.push(' ');
-            push_rjust(out, &cell, row_width);
+            push_rjust(out, text, row_width);
         }
         out.push_str(" │\n");
     }

@@ -128,9 +128,16 @@ pub struct Check {
 }
 
 impl Graph {
-    /// An empty graph.
+    /// An empty graph, with room for a small statement's nodes (so that
+    /// lowering one does not grow the vectors and the table node by node).
     pub fn new() -> Graph {
-        Graph::default()
+        const ROOM: usize = 32;
+        Graph {
+            nodes: Vec::with_capacity(ROOM),
+            varying: Vec::with_capacity(ROOM),
+            memo: hashbrown::HashTable::with_capacity(ROOM),
+            ..Graph::default()
+        }
     }
 
     /// The number of nodes.

@@ -489,6 +489,10 @@ pub fn eval_node(
 impl Session {
     /// Evaluates an expression at the current parameter values.
     pub fn eval(&self, e: &Expr) -> Result<Tensor, LowerError> {
+        // A number (`x = 0;`) needs no graph.
+        if let ExprKind::Num(v) = e.kind {
+            return Ok(Tensor::scalar(v));
+        }
         let mut g = Graph::new();
         let n = Lowerer::new(self, &mut g).num(e)?;
         eval_node(self, &g, n, &[], &e.span)
@@ -496,6 +500,9 @@ impl Session {
 
     /// Evaluates an expression that must not depend on any parameter.
     pub fn const_value(&self, e: &Expr, what: &str) -> Result<Tensor, LowerError> {
+        if let ExprKind::Num(v) = e.kind {
+            return Ok(Tensor::scalar(v));
+        }
         let mut g = Graph::new();
         let n = Lowerer::new(self, &mut g).num(e)?;
         if g.varying[n as usize] {
@@ -624,7 +631,9 @@ mod tests {
             let e = crate::syntax::parse_expr(src).expect("parses");
             r.session.eval(&e).expect("evaluates")
         };
-        // small constants (returned as they are) and a varying value
+        // a number, small constants (returned as they are), a varying value
+        assert_eq!(eval("2.5").data, vec![2.5]);
+        assert!(eval("2.5").shape.is_empty());
         assert_eq!(eval("-0").data[0].to_bits(), (-0.0f64).to_bits());
         let t = eval("[1, 2] * 3");
         assert_eq!((t.shape, t.data), (vec![2], vec![3.0, 6.0]));

@@ -28,13 +28,17 @@ use std::hash::{Hash, Hasher};
 /// Index of a node in its graph.
 pub type NodeId = u32;
 
+/// A node's arguments.
+pub type Args = smallvec::SmallVec<[NodeId; 3]>;
+
 /// One node: an op, its arguments (earlier nodes) and its result's shape.
 #[derive(Clone, Debug)]
 pub struct Node {
     /// What the node computes.
     pub op: Op,
-    /// Its arguments, all made before it.
-    pub args: Vec<NodeId>,
+    /// Its arguments, all made before it (up to three inline: a node with
+    /// few arguments allocates nothing for them).
+    pub args: Args,
     /// The shape of its value, known when the node is made.
     pub shape: Shape,
 }
@@ -171,17 +175,18 @@ impl Graph {
         self.memo
             .find(key_hash(op, args), |&id| {
                 let n = &nodes[id as usize];
-                n.op == op && n.args == args
+                n.op == op && n.args[..] == *args
             })
             .copied()
     }
 
     /// Appends a node the graph does not have yet (callers look first).
-    fn push(&mut self, op: Op, args: Vec<NodeId>, shape: Shape) -> NodeId {
+    fn push(&mut self, op: Op, args: &[NodeId], shape: Shape) -> NodeId {
         let varying = matches!(op, Op::Param(_) | Op::Input(_))
             || args.iter().any(|&a| self.varying[a as usize]);
         let id = self.nodes.len() as NodeId;
-        let hash = key_hash(op, &args);
+        let hash = key_hash(op, args);
+        let args = Args::from_slice(args);
         self.nodes.push(Node { op, args, shape });
         self.varying.push(varying);
         let nodes = &self.nodes;
@@ -199,7 +204,7 @@ impl Graph {
         }
         let ci = self.consts.len() as u32;
         self.consts.push(Tensor::scalar(v));
-        let id = self.push(Op::Const(ci), Vec::new(), Vec::new());
+        let id = self.push(Op::Const(ci), &[], Vec::new());
         self.scalar_consts.insert(v.to_bits(), id);
         id
     }
@@ -212,7 +217,7 @@ impl Graph {
         let ci = self.consts.len() as u32;
         let shape = t.shape.clone();
         self.consts.push(t);
-        self.push(Op::Const(ci), Vec::new(), shape)
+        self.push(Op::Const(ci), &[], shape)
     }
 
     /// The value of a constant node, if it is one.
@@ -234,7 +239,7 @@ impl Graph {
         if let Some(id) = self.find(Op::Param(slot), &[]) {
             return id;
         }
-        self.push(Op::Param(slot), Vec::new(), shape)
+        self.push(Op::Param(slot), &[], shape)
     }
 
     /// A data input slot of `shape`: its value is set on the tape batch by
@@ -243,7 +248,7 @@ impl Graph {
         if let Some(id) = self.find(Op::Input(slot), &[]) {
             return id;
         }
-        self.push(Op::Input(slot), Vec::new(), shape)
+        self.push(Op::Input(slot), &[], shape)
     }
 
     /// Makes (or finds) the node `op(args)`, folding constants.
@@ -261,7 +266,7 @@ impl Graph {
         if let Some(v) = self.fold(op, args) {
             return Ok(self.scalar(v));
         }
-        Ok(self.push(op, args.to_vec(), shape))
+        Ok(self.push(op, args, shape))
     }
 
     /// Builds a node whose shape the caller has already checked.

@@ -542,17 +542,38 @@ mod fma {
         ldc: usize,
         first: bool,
     ) {
+        // the tile of c is read or written once the sums are done: ask for
+        // its lines now (a row of 8 doubles spans at most two lines)
+        for r in 0..MR {
+            let o = unsafe { c.add(r * ldc) } as *const i8;
+            _mm_prefetch::<_MM_HINT_T0>(o);
+            _mm_prefetch::<_MM_HINT_T0>(o.wrapping_add(8 * NR - 1));
+        }
         let mut acc = [[_mm256_setzero_pd(); 2]; MR];
         let (mut a, mut b) = (a, b);
-        for _ in 0..kc {
+        // one step of k: the same fused multiply-adds in the same order
+        // with or without the unrolling below
+        let mut step = |a: *const f64, b: *const f64| unsafe {
+            let b0 = _mm256_loadu_pd(b);
+            let b1 = _mm256_loadu_pd(b.add(4));
+            for (r, row) in acc.iter_mut().enumerate() {
+                let av = _mm256_broadcast_sd(&*a.add(r));
+                row[0] = _mm256_fmadd_pd(av, b0, row[0]);
+                row[1] = _mm256_fmadd_pd(av, b1, row[1]);
+            }
+        };
+        for _ in 0..kc / 4 {
+            for u in 0..4 {
+                unsafe { step(a.add(u * MR), b.add(u * NR)) };
+            }
             unsafe {
-                let b0 = _mm256_loadu_pd(b);
-                let b1 = _mm256_loadu_pd(b.add(4));
-                for (r, row) in acc.iter_mut().enumerate() {
-                    let av = _mm256_broadcast_sd(&*a.add(r));
-                    row[0] = _mm256_fmadd_pd(av, b0, row[0]);
-                    row[1] = _mm256_fmadd_pd(av, b1, row[1]);
-                }
+                a = a.add(4 * MR);
+                b = b.add(4 * NR);
+            }
+        }
+        for _ in 0..kc % 4 {
+            step(a, b);
+            unsafe {
                 a = a.add(MR);
                 b = b.add(NR);
             }

@@ -9,19 +9,29 @@
 //!
 //! The scalar functions (`exp`, `tanh`, `sigmoid`, `log`) run the same
 //! operations on one element, so a value is the same bits whether a fused
-//! block or a single-element instruction computes it. No fused
-//! multiply-add is used (Rust never contracts `a * b + c`), so the AVX2 and
-//! the plain builds agree to the bit as well.
+//! block or a single-element instruction computes it. exp, tanh and sigmoid
+//! use fused multiply-adds where the CPU has AVX2 and FMA: the scalar
+//! functions and the blocks choose by the same run-time check, and the
+//! split form (a multiply, then an add: Rust never contracts `a * b + c`)
+//! runs elsewhere, in the AVX2 and the plain builds alike. So on one
+//! machine every path agrees to the bit; across machines with and without
+//! FMA the last bit may differ (both forms are held to the same accuracy).
+//! log uses no fused multiply-add.
 //!
-//! Accuracy (the tests below hold it): exp and log within 1 ulp of glibc's;
-//! tanh and sigmoid within 2 ulp of glibc's tanh and of 1 / (1 + glibc
-//! exp(-x)) (glibc's tanh is itself a 2-ulp function; the sigmoid's
-//! division adds a rounding to exp's ulp).
-//! - exp: fdlibm's method (e_exp.c): x = k ln2 + r with |r| <= ln2 / 2,
-//!   a Remez rational approximation of exp(r), then 2^k; < 1 ulp.
-//! - tanh: the odd Taylor series up to x^39 where |x| < 0.55 (its tail is
-//!   below 2^-60 there), 1 - 2 / (exp(2|x|) + 1) above (the result is then
-//!   >= 1/2, so the subtraction loses nothing).
+//! Accuracy (the tests below hold it, for the fused and the split form):
+//! exp and log within 1 ulp of glibc's; tanh and sigmoid within 2 ulp of
+//! glibc's tanh and of 1 / (1 + glibc exp(-x)) (glibc's tanh is itself a
+//! 2-ulp function; the sigmoid's division adds a rounding to exp's ulp).
+//! In a vector loop a division costs about as much as a dozen multiply-adds
+//! and the chain of dependent operations bounds how many elements are in
+//! flight, so exp has no division and tanh one.
+//! - exp: fdlibm's reduction (e_exp.c): x = k ln2 + r with |r| <= ln2 / 2,
+//!   then exp(r) = 1 + r + r² Q(r), Q a degree-9 Chebyshev fit evaluated by
+//!   Estrin's scheme, then 2^k; < 1 ulp.
+//! - tanh: x + x s P(s) / Q(s) (s = x², a (2, 3) rational fit) where
+//!   |x| < 0.55, 1 - 2 / (exp(2|x|) + 1) above (the result is then >= 1/2,
+//!   so the subtraction loses nothing); both as base + num / den, one chosen
+//!   before the one division.
 //! - sigmoid: 1 / (1 + exp(-x)), torch's definition.
 //! - log: fdlibm's method (e_log.c): x = 2^k (1 + f) with 1 + f in
 //!   [sqrt(2)/2, sqrt(2)), log(1 + f) = f - f²/2 + s (f²/2 + R(s²)) with
@@ -191,7 +201,11 @@ fn tanh_from<M: Mad>(x: f64, e: f64) -> f64 {
     let a = x.abs();
     let s = a * a;
     let p = M::mad(s, M::mad(s, TANH_P[2], TANH_P[1]), TANH_P[0]);
-    let q = M::mad(s * s, M::mad(s, TANH_Q[2], TANH_Q[1]), M::mad(s, TANH_Q[0], 1.0));
+    let q = M::mad(
+        s * s,
+        M::mad(s, TANH_Q[2], TANH_Q[1]),
+        M::mad(s, TANH_Q[0], 1.0),
+    );
     let small = a < TANH_SMALL;
     let base = if small { a } else { 1.0 };
     let num = if small { a * s * p } else { -2.0 };
@@ -638,8 +652,14 @@ mod tests {
         if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY (each): the CPU has AVX2 (checked just above).
             pairs.extend([
-                (|x: &[f64], o: &mut [f64]| unsafe { exp_avx2(x, o) }, exp_one::<Split> as _),
-                (|x: &[f64], o: &mut [f64]| unsafe { tanh_avx2(x, o) }, tanh_one::<Split>),
+                (
+                    |x: &[f64], o: &mut [f64]| unsafe { exp_avx2(x, o) },
+                    exp_one::<Split> as _,
+                ),
+                (
+                    |x: &[f64], o: &mut [f64]| unsafe { tanh_avx2(x, o) },
+                    tanh_one::<Split>,
+                ),
                 (
                     |x: &[f64], o: &mut [f64]| unsafe { sigmoid_avx2(x, o) },
                     sigmoid_one::<Split>,

@@ -35,11 +35,16 @@ fn row_dots_plain(a: &[f64], x: &[f64], y: &mut [f64]) {
     let mut quads = y.chunks_exact_mut(4);
     let mut rows = a.chunks_exact(4 * k);
     for (yq, aq) in (&mut quads).zip(&mut rows) {
+        let (a0, rest) = aq.split_at(k);
+        let (a1, rest) = rest.split_at(k);
+        let (a2, a3) = rest.split_at(k);
         let mut acc = [0.0f64; 4];
-        for (p, &xp) in x.iter().enumerate() {
-            for (r, s) in acc.iter_mut().enumerate() {
-                *s += aq[r * k + p] * xp;
-            }
+        for p in 0..k {
+            let xp = x[p];
+            acc[0] += a0[p] * xp;
+            acc[1] += a1[p] * xp;
+            acc[2] += a2[p] * xp;
+            acc[3] += a3[p] * xp;
         }
         yq.copy_from_slice(&acc);
     }

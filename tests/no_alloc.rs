@@ -156,3 +156,48 @@ fn a_parallel_tape_allocates_nothing_per_step() {
     allocations(&template.replace("STEPS", "2"));
     same_for(template, 20, 220);
 }
+
+/// A general matmul ([256, 64] @ [64, 64] forward, its two adjoints
+/// backward) runs through the packed kernel, whose buffers the tape owns:
+/// no step allocates, with any optimizer, on two threads.
+#[test]
+fn a_general_matmul_allocates_nothing_per_step() {
+    let _turn = turn();
+    for opt in [
+        "adam(lr=0.001)",
+        "sgd(lr=0.01, momentum=0.9)",
+        "rmsprop(lr=0.001)",
+        "lbfgs(history_size=3, max_iter=2)",
+    ] {
+        let template = format!(
+            "let xs = reshape(linspace(-2, 2, 256), [256, 1]);\n\
+             let ys = sin(2 * xs);\n\
+             param w1[64, 1] = reshape(sin(linspace(0, 9, 64)), [64, 1]);\n\
+             param b1[64] = cos(linspace(0, 4, 64));\n\
+             param w2[64, 64] = reshape(0.1 * sin(linspace(0, 700, 4096)), [64, 64]);\n\
+             param b2[64] = 0.01 * cos(linspace(0, 3, 64));\n\
+             param w3[1, 64] = reshape(0.1 * sin(linspace(1, 8, 64)), [1, 64]);\n\
+             let h = tanh(tanh(xs @ transpose(w1) + b1) @ transpose(w2) + b2);\n\
+             minimize mean((h @ transpose(w3) - ys)^2) with {opt} for STEPS steps;\n"
+        );
+        allocations(&template.replace("STEPS", "2"));
+        same_for(&template, 20, 220);
+    }
+}
+
+/// A general matmul large enough to be split into pieces on two threads
+/// ([1024, 128] @ [128, 128]; the backward product has k = 1024, four KC
+/// blocks) allocates nothing per step either.
+#[test]
+fn a_parallel_general_matmul_allocates_nothing_per_step() {
+    let _turn = turn();
+    let template = "let xs = reshape(linspace(-2, 2, 1024), [1024, 1]);\n\
+         let ys = sin(2 * xs);\n\
+         param w1[128, 1] = reshape(sin(linspace(0, 9, 128)), [128, 1]);\n\
+         param w2[128, 128] = reshape(0.1 * sin(linspace(0, 900, 16384)), [128, 128]);\n\
+         param w3[1, 128] = reshape(0.1 * sin(linspace(1, 8, 128)), [1, 128]);\n\
+         let h = tanh(tanh(xs @ transpose(w1)) @ transpose(w2));\n\
+         minimize mean((h @ transpose(w3) - ys)^2) with adam(lr=0.001) for STEPS steps;\n";
+    allocations(&template.replace("STEPS", "2"));
+    same_for(template, 5, 45);
+}

@@ -62,3 +62,23 @@ fn a_wide_tanh_network_is_the_same_on_any_number_of_threads() {
          print loss, b1, w3;\n",
     );
 }
+
+/// Odd sizes (not multiples of the kernel's 6 × 8 tile, k of 1000 points
+/// in the backward product: four KC blocks, the last partial) through the
+/// packed general matmul.
+#[test]
+fn a_general_matmul_of_odd_sizes_is_the_same_on_any_number_of_threads() {
+    same_bits(
+        "let xs = reshape(linspace(-3, 3, 1000), [1000, 1]);\n\
+         let ys = cos(xs);\n\
+         param w1[70, 1] = reshape(sin(linspace(0, 10, 70)), [70, 1]);\n\
+         param b1[70] = cos(linspace(0, 5, 70));\n\
+         param w2[45, 70] = reshape(0.1 * sin(linspace(0, 900, 3150)), [45, 70]);\n\
+         param w3[3, 45] = reshape(0.1 * sin(linspace(1, 7, 135)), [3, 45]);\n\
+         let h = tanh(tanh(xs @ transpose(w1) + b1) @ transpose(w2));\n\
+         let out = h @ transpose(w3);\n\
+         let loss = mean((out[:, 0] + out[:, 1] * out[:, 2] - ys)^2);\n\
+         minimize loss with adam(lr=0.001) for 3 steps;\n\
+         print loss, w3;\n",
+    );
+}

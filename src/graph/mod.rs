@@ -22,18 +22,23 @@ pub use eval::Tape;
 pub use ops::{Axis, Op, Red, UnFn};
 
 use crate::tensor::{broadcast, max_elements, numel, shape_str, Shape, Tensor, MAX_RANK};
-use std::collections::HashMap;
+use rustc_hash::{FxHashMap, FxHasher};
+use std::hash::{Hash, Hasher};
 
 /// Index of a node in its graph.
 pub type NodeId = u32;
+
+/// A node's arguments.
+pub type Args = smallvec::SmallVec<[NodeId; 3]>;
 
 /// One node: an op, its arguments (earlier nodes) and its result's shape.
 #[derive(Clone, Debug)]
 pub struct Node {
     /// What the node computes.
     pub op: Op,
-    /// Its arguments, all made before it.
-    pub args: Vec<NodeId>,
+    /// Its arguments, all made before it (up to three inline: a node with
+    /// few arguments allocates nothing for them).
+    pub args: Args,
     /// The shape of its value, known when the node is made.
     pub shape: Shape,
 }
@@ -69,6 +74,15 @@ pub fn index_shape(shape: &[usize], ix: &[Ix]) -> Shape {
     out
 }
 
+/// The hash-consing key's hash: FxHash, since the keys are small integers
+/// made by the program, not by an adversary (SipHash was 40% of lowering).
+fn key_hash(op: Op, args: &[NodeId]) -> u64 {
+    let mut h = FxHasher::default();
+    op.hash(&mut h);
+    args.hash(&mut h);
+    h.finish()
+}
+
 /// Why a node could not be made (a shape mismatch, for now).
 #[derive(Clone, Debug, PartialEq)]
 pub struct ShapeError(pub String);
@@ -85,14 +99,17 @@ pub struct Graph {
     pub nodes: Vec<Node>,
     /// Values of `Op::Const(i)` nodes.
     pub consts: Vec<Tensor>,
-    memo: HashMap<(Op, Vec<NodeId>), NodeId>,
-    scalar_consts: HashMap<u64, NodeId>,
+    /// Hash-consing: every node's id, hashed by its op and arguments and
+    /// compared against the node itself, so a lookup builds no key and no
+    /// key is stored beside the node.
+    memo: hashbrown::HashTable<NodeId>,
+    scalar_consts: FxHashMap<u64, NodeId>,
     /// For each node: does it depend on any `Param` or `Input` node (is it
     /// not known until the tape runs)?
     pub varying: Vec<bool>,
     /// Extra data of shape ops (see `Aux`).
     pub aux: Vec<Aux>,
-    aux_ids: HashMap<Aux, u32>,
+    aux_ids: FxHashMap<Aux, u32>,
     /// Ranges that varying values must lie in when a minimization starts
     /// (torch checks them when it runs: erfinv's argument, a probability).
     pub checks: Vec<Check>,
@@ -115,9 +132,16 @@ pub struct Check {
 }
 
 impl Graph {
-    /// An empty graph.
+    /// An empty graph, with room for a small statement's nodes (so that
+    /// lowering one does not grow the vectors and the table node by node).
     pub fn new() -> Graph {
-        Graph::default()
+        const ROOM: usize = 32;
+        Graph {
+            nodes: Vec::with_capacity(ROOM),
+            varying: Vec::with_capacity(ROOM),
+            memo: hashbrown::HashTable::with_capacity(ROOM),
+            ..Graph::default()
+        }
     }
 
     /// The number of nodes.
@@ -145,17 +169,31 @@ impl Graph {
         &self.nodes[n as usize].args
     }
 
-    fn push(&mut self, op: Op, args: Vec<NodeId>, shape: Shape) -> NodeId {
+    /// The node `op(args)` if the graph has it.
+    fn find(&self, op: Op, args: &[NodeId]) -> Option<NodeId> {
+        let nodes = &self.nodes;
+        self.memo
+            .find(key_hash(op, args), |&id| {
+                let n = &nodes[id as usize];
+                n.op == op && n.args[..] == *args
+            })
+            .copied()
+    }
+
+    /// Appends a node the graph does not have yet (callers look first).
+    fn push(&mut self, op: Op, args: &[NodeId], shape: Shape) -> NodeId {
         let varying = matches!(op, Op::Param(_) | Op::Input(_))
             || args.iter().any(|&a| self.varying[a as usize]);
         let id = self.nodes.len() as NodeId;
-        self.nodes.push(Node {
-            op,
-            args: args.clone(),
-            shape,
-        });
+        let hash = key_hash(op, args);
+        let args = Args::from_slice(args);
+        self.nodes.push(Node { op, args, shape });
         self.varying.push(varying);
-        self.memo.insert((op, args), id);
+        let nodes = &self.nodes;
+        self.memo.insert_unique(hash, id, |&i| {
+            let n = &nodes[i as usize];
+            key_hash(n.op, &n.args)
+        });
         id
     }
 
@@ -166,7 +204,7 @@ impl Graph {
         }
         let ci = self.consts.len() as u32;
         self.consts.push(Tensor::scalar(v));
-        let id = self.push(Op::Const(ci), Vec::new(), Vec::new());
+        let id = self.push(Op::Const(ci), &[], Vec::new());
         self.scalar_consts.insert(v.to_bits(), id);
         id
     }
@@ -179,7 +217,7 @@ impl Graph {
         let ci = self.consts.len() as u32;
         let shape = t.shape.clone();
         self.consts.push(t);
-        self.push(Op::Const(ci), Vec::new(), shape)
+        self.push(Op::Const(ci), &[], shape)
     }
 
     /// The value of a constant node, if it is one.
@@ -198,19 +236,19 @@ impl Graph {
 
     /// A parameter slot: its value is read from the evaluator's inputs.
     pub fn param(&mut self, slot: u32, shape: Shape) -> NodeId {
-        if let Some(&id) = self.memo.get(&(Op::Param(slot), Vec::new())) {
+        if let Some(id) = self.find(Op::Param(slot), &[]) {
             return id;
         }
-        self.push(Op::Param(slot), Vec::new(), shape)
+        self.push(Op::Param(slot), &[], shape)
     }
 
     /// A data input slot of `shape`: its value is set on the tape batch by
     /// batch (`Tape::set_input`), numbered apart from the parameters.
     pub fn input(&mut self, slot: u32, shape: Shape) -> NodeId {
-        if let Some(&id) = self.memo.get(&(Op::Input(slot), Vec::new())) {
+        if let Some(id) = self.find(Op::Input(slot), &[]) {
             return id;
         }
-        self.push(Op::Input(slot), Vec::new(), shape)
+        self.push(Op::Input(slot), &[], shape)
     }
 
     /// Makes (or finds) the node `op(args)`, folding constants.
@@ -221,14 +259,14 @@ impl Graph {
         } else {
             op
         };
-        if let Some(&id) = self.memo.get(&(op, args.to_vec())) {
+        if let Some(id) = self.find(op, args) {
             return Ok(id);
         }
         let shape = self.infer_shape(op, args)?;
         if let Some(v) = self.fold(op, args) {
             return Ok(self.scalar(v));
         }
-        Ok(self.push(op, args.to_vec(), shape))
+        Ok(self.push(op, args, shape))
     }
 
     /// Builds a node whose shape the caller has already checked.
@@ -575,6 +613,33 @@ impl Graph {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_same_op_of_the_same_arguments_is_one_node() {
+        let mut g = Graph::new();
+        let x = g.param(0, vec![]);
+        let y = g.param(1, vec![]);
+        assert_eq!(g.param(0, vec![]), x);
+        let a = g.node(Op::Add, &[x, y]).unwrap();
+        assert_eq!(g.node(Op::Add, &[x, y]).unwrap(), a);
+        // Another order or op is another node.
+        let b = g.node(Op::Add, &[y, x]).unwrap();
+        let c = g.node(Op::Sub, &[x, y]).unwrap();
+        assert!(a != b && a != c && b != c);
+        // Still found after the table has grown many times.
+        let mut chain = vec![x];
+        for _ in 0..2000 {
+            let last = *chain.last().unwrap();
+            chain.push(g.node(Op::Mul, &[last, y]).unwrap());
+        }
+        let n = g.len();
+        for w in chain.windows(2) {
+            assert_eq!(g.node(Op::Mul, &[w[0], y]).unwrap(), w[1]);
+        }
+        assert_eq!(g.len(), n);
+        // An input slot is not the parameter slot of the same number.
+        assert_ne!(g.input(0, vec![]), x);
+    }
 
     /// sum((w - x)^2) for a parameter w [1] and a data input x [3], with
     /// the gradient, in one tape.

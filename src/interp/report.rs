@@ -303,14 +303,29 @@ pub fn opt_text(v: &OptValue) -> String {
 
 /// `adam(lr=0.3, betas=(0.99, 0.999), ...)`.
 pub fn optimizer_text(name: &str, options: &[(&str, OptValue)]) -> String {
-    format!(
-        "{name}({})",
-        options
-            .iter()
-            .map(|(k, v)| format!("{k}={}", opt_text(v)))
-            .collect::<Vec<_>>()
-            .join(", ")
-    )
+    let mut s = String::with_capacity(16 + 16 * options.len());
+    write_optimizer_text(&mut s, name, options.iter().map(|(k, v)| (*k, v)));
+    s
+}
+
+/// Appends `optimizer_text` of these options to `out` (a statement's head
+/// line is written in place, in front of its report).
+pub fn write_optimizer_text<'a>(
+    out: &mut String,
+    name: &str,
+    options: impl Iterator<Item = (&'a str, &'a OptValue)>,
+) {
+    out.push_str(name);
+    out.push('(');
+    for (i, (k, v)) in options.enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        out.push_str(k);
+        out.push('=');
+        out.push_str(&opt_text(v));
+    }
+    out.push(')');
 }
 
 #[cfg(test)]

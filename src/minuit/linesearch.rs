@@ -79,6 +79,7 @@ pub fn line_search(
         niter: 1,
         fvmin: f0,
         xvmin: 0.0,
+        trial: x.clone(),
     };
     // every early end keeps the best point so far
     let _ = s.search();
@@ -122,6 +123,8 @@ struct LineSearch<'s, 'c> {
     niter: usize,
     fvmin: f64,
     xvmin: f64,
+    /// The point of the last trial (one vector for the whole search).
+    trial: Vector,
 }
 
 impl LineSearch<'_, '_> {
@@ -141,7 +144,10 @@ impl LineSearch<'_, '_> {
     }
 
     fn value_at(&mut self, slam: f64) -> f64 {
-        self.ctx.value(&(self.x + self.step * slam))
+        for ((t, &x), &s) in self.trial.iter_mut().zip(self.x).zip(self.step) {
+            *t = x + s * slam;
+        }
+        self.ctx.value(&self.trial)
     }
 
     /// `(slam, f)` becomes the best point when it is lower.

@@ -49,15 +49,22 @@ pub fn davidon_update(
     if delgam == 0.0 || gvg <= 0.0 || !delgam.is_finite() || !gvg.is_finite() {
         return None;
     }
-    let mut upd = dx * dx.transpose() / delgam - &vg * vg.transpose() / gvg;
-    if delgam > gvg {
-        let flnu = dx / delgam - &vg / gvg;
-        upd += &flnu * flnu.transpose() * gvg;
-    }
+    // dx dx^T / delgam - vg vg^T / gvg (+ gvg flnu flnu^T when delgam > gvg,
+    // flnu = dx / delgam - vg / gvg), element by element into one matrix
+    let rank_two = delgam > gvg;
+    let flnu = |i: usize| dx[i] / delgam - vg[i] / gvg;
+    let mut upd = Matrix::from_fn(dx.len(), dx.len(), |i, j| {
+        let u = dx[i] * dx[j] / delgam - vg[i] * vg[j] / gvg;
+        if rank_two {
+            u + flnu(i) * flnu(j) * gvg
+        } else {
+            u
+        }
+    });
     let sum_upd = sum_abs_lower(&upd);
-    let v1 = v0 + upd;
-    let dcov = 0.5 * (dcovar0 + sum_upd / sum_abs_lower(&v1));
-    Some((v1, dcov))
+    upd += v0;
+    let dcov = 0.5 * (dcovar0 + sum_upd / sum_abs_lower(&upd));
+    Some((upd, dcov))
 }
 
 /// The gradient at a new point: numerical (from the previous one) or exact.
@@ -131,7 +138,8 @@ fn variable_metric_step(
     exact: bool,
     prec: &Precision,
 ) -> Step {
-    let mut step = -(&s0.v * &s0.grad.g);
+    let mut step = &s0.v * &s0.grad.g;
+    step.neg_mut();
     if s0.grad.g.dot(&s0.grad.g) <= 0.0 {
         return Step::Stuck(s0);
     }
@@ -155,7 +163,8 @@ fn variable_metric_step(
         // no improvement: keep the current state
         return Step::Stuck(s0);
     }
-    let x1 = &s0.x + &step * a;
+    let mut x1 = step * a;
+    x1 += &s0.x;
     let g1 = compute_gradient(ctx, &x1, fa, &s0.grad, strat, exact);
     let mut e = edm(&g1.g, &s0.v);
     if e.is_nan() {

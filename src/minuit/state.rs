@@ -28,6 +28,10 @@ pub struct Ctx<'a> {
     /// per MnFcn, i.e. per MIGRAD run).
     pub base: usize,
     ext: Vec<f64>,
+    /// The external gradient and Hessian of the last call, kept so that a
+    /// call allocates only its result.
+    gbuf: Vec<f64>,
+    hbuf: Vec<f64>,
 }
 
 impl<'a> Ctx<'a> {
@@ -43,6 +47,8 @@ impl<'a> Ctx<'a> {
             saw_nan: false,
             base: 0,
             ext: vec![0.0; n],
+            gbuf: Vec::new(),
+            hbuf: Vec::new(),
         }
     }
 
@@ -73,15 +79,11 @@ impl<'a> Ctx<'a> {
     pub fn gradient(&mut self, x: &Vector) -> Vector {
         self.trafo.to_external(x.as_slice(), &mut self.ext);
         self.ngrad += 1;
-        let mut g = vec![0.0; self.ext.len()];
-        self.fcn.gradient(&self.ext, &mut g);
-        let free = self.trafo.free_indices().to_vec();
-        Vector::from_iterator(
-            free.len(),
-            free.iter()
-                .enumerate()
-                .map(|(i, &e)| g[e] * self.trafo.dint2ext(i, x[i])),
-        )
+        self.gbuf.clear();
+        self.gbuf.resize(self.ext.len(), 0.0);
+        self.fcn.gradient(&self.ext, &mut self.gbuf);
+        let (free, g) = (self.trafo.free_indices(), &self.gbuf);
+        Vector::from_fn(free.len(), |i, _| g[free[i]] * self.trafo.dint2ext(i, x[i]))
     }
 
     /// Exact Hessian in internal coordinates, if the Fcn gives one (counts
@@ -90,19 +92,22 @@ impl<'a> Ctx<'a> {
     pub fn hessian(&mut self, x: &Vector, gint: &Vector) -> Option<Matrix> {
         self.trafo.to_external(x.as_slice(), &mut self.ext);
         let m = self.ext.len();
-        let mut h = vec![0.0; m * m];
+        self.hbuf.clear();
+        self.hbuf.resize(m * m, 0.0);
         self.ngrad += 1;
-        if !self.fcn.hessian(&self.ext, &mut h) {
+        if !self.fcn.hessian(&self.ext, &mut self.hbuf) {
             return None;
         }
-        let free = self.trafo.free_indices().to_vec();
+        let (t, h) = (&self.trafo, &self.hbuf);
+        let free = t.free_indices();
         let n = free.len();
-        let d: Vec<f64> = (0..n).map(|i| self.trafo.dint2ext(i, x[i])).collect();
-        let mut out = Matrix::from_fn(n, n, |i, j| d[i] * h[free[i] * m + free[j]] * d[j]);
+        let d = |i: usize| t.dint2ext(i, x[i]);
+        let mut out = Matrix::from_fn(n, n, |i, j| d(i) * h[free[i] * m + free[j]] * d(j));
         for i in 0..n {
-            if self.trafo.has_limits(i) && d[i] != 0.0 {
-                let gext = gint[i] / d[i];
-                out[(i, i)] += gext * self.trafo.d2int2ext(i, x[i]);
+            let di = d(i);
+            if t.has_limits(i) && di != 0.0 {
+                let gext = gint[i] / di;
+                out[(i, i)] += gext * t.d2int2ext(i, x[i]);
             }
         }
         if out.iter().any(|v| !v.is_finite()) {
@@ -251,8 +256,20 @@ impl State {
 }
 
 /// EDM = 0.5 g^T V g (VariableMetricEDMEstimator).
+///
+/// Summed in place, as the row vector g^T V times g (no temporaries: MIGRAD
+/// computes it at every step).
 pub fn edm(g: &Vector, v: &Matrix) -> f64 {
-    0.5 * (g.transpose() * v * g)[(0, 0)]
+    let n = g.len();
+    let mut q = 0.0;
+    for j in 0..n {
+        let mut gv = 0.0;
+        for i in 0..n {
+            gv += g[i] * v[(i, j)];
+        }
+        q += gv * g[j];
+    }
+    0.5 * q
 }
 
 /// Inverts a symmetric matrix; None when singular or not finite (Minuit2's

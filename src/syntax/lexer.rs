@@ -5,6 +5,7 @@
 
 use logos::Logos;
 use std::fmt;
+use std::mem::{discriminant, Discriminant};
 use std::ops::Range;
 
 /// A byte range of the source text.
@@ -404,7 +405,8 @@ pub type Spanned = (usize, Tok, usize);
 /// Lexes the whole source. Errors do not stop lexing: every bad token is
 /// reported, and the tokens around it still reach the parser.
 pub fn lex(src: &str) -> (Vec<Spanned>, Vec<LexError>) {
-    let mut toks = Vec::new();
+    // About one token per four bytes of source, so the vector rarely grows.
+    let mut toks = Vec::with_capacity(src.len() / 4 + 4);
     let mut errors = Vec::new();
     let mut depth = 0usize;
     let mut lexer = Tok::lexer(src);
@@ -447,11 +449,7 @@ pub fn lex(src: &str) -> (Vec<Spanned>, Vec<LexError>) {
 fn training_words(toks: &mut [Spanned]) {
     let (mut in_min, mut after_for, mut after_epochs, mut depth) = (false, false, false, 0usize);
     for i in 0..toks.len() {
-        let prev = if i > 0 {
-            Some(toks[i - 1].1.clone())
-        } else {
-            None
-        };
+        let prev = if i > 0 { Some(&toks[i - 1].1) } else { None };
         let next_is_name = matches!(toks.get(i + 1).map(|t| &t.1), Some(Tok::Ident(_)));
         match &toks[i].1 {
             Tok::Minimize | Tok::Maximize if depth == 0 => {
@@ -467,8 +465,8 @@ fn training_words(toks: &mut [Spanned]) {
                     "per" if matches!(toks.get(i + 1).map(|t| &t.1), Some(Tok::Ident(w)) if w == "step") => {
                         Some(Tok::Per)
                     }
-                    "step" if prev == Some(Tok::Per) => Some(Tok::Step),
-                    "epochs" if after_for && prev != Some(Tok::For) => Some(Tok::Epochs),
+                    "step" if prev == Some(&Tok::Per) => Some(Tok::Step),
+                    "epochs" if after_for && prev != Some(&Tok::For) => Some(Tok::Epochs),
                     "batch" | "shuffle" | "drop_last" | "watch"
                         if after_epochs
                             && !matches!(
@@ -549,8 +547,10 @@ fn ends_expr(t: &Tok) -> bool {
 /// profile`, `step` in a `param` declaration, and `NAME =` options inside
 /// those statements and `minos`.
 fn minuit_words(toks: &mut [Spanned]) {
-    // the first token of the current statement (after any rewriting)
-    let mut first: Option<Tok> = None;
+    // the kind of the first token of the current statement (after any
+    // rewriting; its kind only, so a name is not copied)
+    let mut first: Option<Discriminant<Tok>> = None;
+    let is_first = |first: Option<Discriminant<Tok>>, t: &Tok| first == Some(discriminant(t));
     // inside `plot mncontour ...` or `plot profile ...`
     let mut minuit_plot = false;
     for i in 0..toks.len() {
@@ -558,7 +558,7 @@ fn minuit_words(toks: &mut [Spanned]) {
         let next_is_name = matches!(toks.get(i + 1).map(|t| &t.1), Some(Tok::Ident(_)));
         let next_is_assign = matches!(toks.get(i + 1).map(|t| &t.1), Some(Tok::Assign));
         let mut plot_kind = false;
-        if i > 0 && toks[i - 1].1 == Tok::Plot && first == Some(Tok::Plot) {
+        if i > 0 && toks[i - 1].1 == Tok::Plot && is_first(first, &Tok::Plot) {
             if let Tok::Ident(n) = &toks[i].1 {
                 if next_is_name && (n == "mncontour" || n == "profile") {
                     toks[i].1 = if n == "mncontour" {
@@ -583,17 +583,17 @@ fn minuit_words(toks: &mut [Spanned]) {
                     toks[i].1 = Tok::Profile;
                 }
             }
-            first = Some(toks[i].1.clone());
+            first = Some(discriminant(&toks[i].1));
             continue;
         }
-        let takes_opts = matches!(
-            first,
-            Some(Tok::Minos) | Some(Tok::ContourStmt) | Some(Tok::Profile)
-        ) || minuit_plot;
+        let takes_opts = [Tok::Minos, Tok::ContourStmt, Tok::Profile]
+            .iter()
+            .any(|t| is_first(first, t))
+            || minuit_plot;
         match &toks[i].1 {
             Tok::Ident(n) if takes_opts && next_is_assign => toks[i].1 = Tok::OptName(n.clone()),
             Tok::Ident(n)
-                if n == "step" && first == Some(Tok::Param) && ends_expr(&toks[i - 1].1) =>
+                if n == "step" && is_first(first, &Tok::Param) && ends_expr(&toks[i - 1].1) =>
             {
                 toks[i].1 = Tok::Step
             }
@@ -622,19 +622,21 @@ mod tests {
         }
     }
 
+    /// The tokens of `TRAINING_WORDS`, in its order.
+    const TRAINING_TOKENS: [Tok; 8] = [
+        Tok::Schedule,
+        Tok::Per,
+        Tok::Step,
+        Tok::Epochs,
+        Tok::Batch,
+        Tok::Shuffle,
+        Tok::DropLast,
+        Tok::Watch,
+    ];
+
     #[test]
     fn the_training_words_are_the_training_tokens() {
-        let toks = [
-            Tok::Schedule,
-            Tok::Per,
-            Tok::Step,
-            Tok::Epochs,
-            Tok::Batch,
-            Tok::Shuffle,
-            Tok::DropLast,
-            Tok::Watch,
-        ];
-        let words: Vec<&str> = toks.iter().filter_map(Tok::keyword).collect();
+        let words: Vec<&str> = TRAINING_TOKENS.iter().filter_map(Tok::keyword).collect();
         assert_eq!(words, TRAINING_WORDS);
         // Outside a minimize statement each is a name.
         for w in TRAINING_WORDS {
@@ -720,16 +722,7 @@ mod tests {
     #[test]
     fn training_words_only_where_they_mean_something() {
         let k = kinds("minimize f with adam schedule step_lr(step_size=2) per step for 3 epochs batch 4 over xs, batch shuffle drop_last watch v;");
-        for w in [
-            Tok::Schedule,
-            Tok::Per,
-            Tok::Step,
-            Tok::Epochs,
-            Tok::Batch,
-            Tok::Shuffle,
-            Tok::DropLast,
-            Tok::Watch,
-        ] {
+        for w in TRAINING_TOKENS {
             assert!(k.contains(&w), "{w:?} in {k:?}");
         }
         // `over xs, batch`: a data name called batch stays a name

@@ -31,6 +31,12 @@ pub fn mk(kind: ExprKind, l: usize, r: usize) -> Result<Expr, Error> {
     Ok(e)
 }
 
+/// The values of a list the grammar built of boxes (it boxes large nodes
+/// so that the values it moves stay small; see grammar/loss.lalrpop).
+pub fn unbox<T>(v: Vec<Box<T>>) -> Vec<T> {
+    v.into_iter().map(|b| *b).collect()
+}
+
 /// Parses a whole script. All lexer and syntax errors are returned together.
 pub fn parse(src: &str) -> Result<Program, Vec<Diag>> {
     parse_from(src, 0)
@@ -39,23 +45,22 @@ pub fn parse(src: &str) -> Result<Program, Vec<Diag>> {
 /// Parses `src[base..]` with spans into the whole of `src` (the REPL keeps
 /// one growing source, so a diagnostic can point back at an earlier input).
 pub fn parse_from(src: &str, base: usize) -> Result<Program, Vec<Diag>> {
-    let (mut tokens, mut lex_errors) = lex(&src[base..]);
-    for t in &mut tokens {
-        t.0 += base;
-        t.2 += base;
-    }
-    for e in &mut lex_errors {
-        e.span = e.span.start + base..e.span.end + base;
-    }
+    let (tokens, lex_errors) = lex_from(src, base);
     let mut diags: Vec<Diag> = lex_errors.iter().map(lex_diag).collect();
     // A script cut off by a nesting error is not worth parsing further.
     if lex_errors.iter().any(|e| e.kind == LexErrorKind::TooDeep) {
         return Err(diags);
     }
     let mut recovered: Vec<ErrorRecovery<usize, Tok, LexError>> = Vec::new();
-    let toks = tokens.clone();
     let result = grammar::ProgramParser::new()
         .parse(&mut recovered, tokens.into_iter().map(Ok::<_, LexError>));
+    let result = match result {
+        Ok(p) if diags.is_empty() && recovered.is_empty() => return Ok(p),
+        r => r,
+    };
+    // The error hints look at the tokens around the error: lexing again
+    // (only when there is an error) spares the parser a copy of them.
+    let toks = lex_from(src, base).0;
     // A bad token is already reported; the parser's complaint about the gap
     // it leaves on the same line would only repeat it.
     let index = LineIndex::new(src);
@@ -83,6 +88,21 @@ pub fn parse_from(src: &str, base: usize) -> Result<Program, Vec<Diag>> {
     }
 }
 
+/// Lexes `src[base..]` with spans into the whole of `src`.
+fn lex_from(src: &str, base: usize) -> (Vec<Spanned>, Vec<LexError>) {
+    let (mut tokens, mut lex_errors) = lex(&src[base..]);
+    if base > 0 {
+        for t in &mut tokens {
+            t.0 += base;
+            t.2 += base;
+        }
+        for e in &mut lex_errors {
+            e.span = e.span.start + base..e.span.end + base;
+        }
+    }
+    (tokens, lex_errors)
+}
+
 /// Parses one expression (used by the REPL and tests).
 pub fn parse_expr(src: &str) -> Result<Expr, Vec<Diag>> {
     let (tokens, lex_errors) = lex(src);
@@ -90,10 +110,9 @@ pub fn parse_expr(src: &str) -> Result<Expr, Vec<Diag>> {
         return Err(lex_errors.iter().map(lex_diag).collect());
     }
     let mut recovered = Vec::new();
-    let toks = tokens.clone();
     grammar::ExprParser::new()
         .parse(&mut recovered, tokens.into_iter().map(Ok::<_, LexError>))
-        .map_err(|e| vec![parse_diag(e, src, &toks)])
+        .map_err(|e| vec![parse_diag(e, src, &lex(src).0)])
 }
 
 /// Whether `src` is an unfinished statement that more input could complete
@@ -357,6 +376,48 @@ mod tests {
             let d = first_error(src);
             assert!(d.notes.iter().any(|n| n.contains(hint)), "{src}: {d:?}");
         }
+    }
+
+    /// The grammar's values (its symbol enum is as large as the largest of
+    /// them, and every shift and reduce moves one): boxed where large, so
+    /// none is much larger than an `Expr` (before: a whole 656-byte `Stmt`).
+    #[test]
+    fn the_values_the_parser_moves_are_small() {
+        use crate::syntax::ast::*;
+        use std::mem::size_of;
+        assert!(size_of::<Expr>() <= 88, "Expr: {}", size_of::<Expr>());
+        let moved = [
+            size_of::<Expr>(),
+            size_of::<Option<Expr>>(),
+            size_of::<Tok>(),
+            size_of::<(Tok, Tok)>(),
+            size_of::<ErrorRecovery<usize, Tok, LexError>>(),
+            size_of::<Ident>(),
+            size_of::<OptimizerSpec>(),
+            size_of::<ScheduleSpec>(),
+            size_of::<ParamInit>(),
+            size_of::<Result<Expr, Box<EpochSpec>>>(),
+            size_of::<(Box<StmtKind>, Span)>(),
+            size_of::<Program>(),
+        ];
+        let largest = moved.iter().copied().max().unwrap_or(0);
+        assert!(largest <= 112, "{moved:?}");
+        // What is boxed instead is large: the statement itself most of all.
+        assert!(size_of::<Stmt>() > 400 && size_of::<Arg>() > 112);
+    }
+
+    #[test]
+    fn unbox_keeps_the_order() {
+        assert_eq!(unbox(vec![Box::new(1), Box::new(2)]), vec![1, 2]);
+    }
+
+    #[test]
+    fn an_error_after_a_base_points_into_the_whole_source() {
+        let src = "print 1;\nprint 2 +;";
+        let d = parse_from(src, 9).unwrap_err().remove(0);
+        assert_eq!(d.line_col(src).0, 2);
+        assert!(parse_from(src, 0).is_err());
+        assert!(parse_from("print 1;\nprint 2;", 9).is_ok());
     }
 
     #[test]

@@ -1,8 +1,10 @@
-//! The kernels the tape runs: matmul (through `matrixmultiply`), reductions
+//! The kernels the tape runs: matmul (through `gemm`, or a gemv), reductions
 //! along an axis, products of the other elements, and the elementwise ops
 //! over a block, each argument either a slice or one broadcast element.
 
-use super::parallel::{for_each, Shared};
+use super::gemm::{gemm, Operand, Workspace};
+use super::parallel::{for_each, threads, Shared};
+use super::{Instr, Kind};
 use crate::graph::ops::{self, Cmp, Op, Red, UnFn};
 use crate::tensor::vmath;
 
@@ -20,7 +22,8 @@ pub fn matmul(a: &[f64], b: &[f64], c: &mut [f64], m: usize, k: usize, n: usize)
     );
 }
 
-/// c = a @ b, a [m, k] and b [k, n] with (row, column) strides, c row-major.
+/// c = a @ b, a [m, k] and b [k, n] with (row, column) strides, c row-major,
+/// by the tape's kernels with packing buffers made for this one product.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn matmul_strided(
     a: &[f64],
@@ -32,57 +35,60 @@ pub(super) fn matmul_strided(
     k: usize,
     n: usize,
 ) {
-    if m == 0 || n == 0 {
-        return;
-    }
-    if k == 0 {
-        c.fill(0.0);
-        return;
-    }
     assert!(a.len() >= m * k && b.len() >= k * n && c.len() >= m * n);
+    let mut ws = Workspace::for_shapes([(m, k, n)], threads());
     // SAFETY: `a` holds the [m, k] operand with the given strides (both
     // layouts span exactly m*k elements), likewise `b`; `c` holds m*n
-    // elements row-major and does not alias `a` or `b`.
+    // elements row-major and does not alias `a` or `b`; `ws` is made for
+    // this product.
     unsafe {
-        matrixmultiply::dgemm(
+        matmul_tape(
+            &mut ws,
+            a.as_ptr(),
+            (ast.0, ast.1),
+            b.as_ptr(),
+            (bst.0, bst.1),
+            c.as_mut_ptr(),
             m,
             k,
             n,
-            1.0,
-            a.as_ptr(),
-            ast.0,
-            ast.1,
-            b.as_ptr(),
-            bst.0,
-            bst.1,
-            0.0,
-            c.as_mut_ptr(),
-            n as isize,
-            1,
-        );
+        )
     }
 }
 
-/// Rows of the result per piece of a split matmul, at least.
-const MM_ROWS: usize = 128;
-/// Pieces of a split matmul, at most: matrixmultiply allocates its packing
-/// buffers on every call, so few calls (and enough for 8 cores).
-const MM_PIECES: usize = 8;
 /// Rows per piece of a split matrix-vector product.
 const MV_ROWS: usize = 1024;
 /// The least work (multiply-adds) worth splitting across threads.
 const PAR_WORK: usize = 1 << 17;
 
+/// Whether `matmul_tape` runs an [m, k] @ [k, n] product through `gemm`
+/// (and so needs room for it in the workspace).
+fn is_general(m: usize, k: usize, n: usize) -> bool {
+    m > 1 && n > 1 && k > 0
+}
+
+/// The packing buffers for the general products among `instrs`, for
+/// `Tape::forward` (made once, when the tape is compiled).
+pub(super) fn gemm_workspace(instrs: &[Instr]) -> Workspace {
+    let shapes = instrs.iter().filter_map(|ins| match ins.kind {
+        Kind::MatMul { m, k, n, .. } if is_general(m, k, n) => Some((m, k, n)),
+        _ => None,
+    });
+    Workspace::for_shapes(shapes, threads())
+}
+
 /// c = a @ b as `matmul_strided`, for the tape: a matrix-vector product
 /// (n == 1, or m == 1) by `gemv` rather than packing a whole matrix (an
-/// outer product, k == 1, is compiled as an elementwise `Mul`), and
-/// large products split into fixed pieces of rows that may run on several
+/// outer product, k == 1, is compiled as an elementwise `Mul`), others by
+/// the packed `gemm` in `ws`, in fixed pieces that may run on several
 /// threads (each element of c is computed the same way in any piece).
 ///
 /// SAFETY: as `matmul_strided`: `a`, `b` hold the operands with the given
-/// strides and c (m * n elements, row-major) overlaps neither.
+/// strides and c (m * n elements, row-major) overlaps neither; `ws` was
+/// made for shapes including this one (`gemm_workspace`).
 #[allow(clippy::too_many_arguments)]
 pub(super) unsafe fn matmul_tape(
+    ws: &mut Workspace,
     a: *const f64,
     ast: (isize, isize),
     b: *const f64,
@@ -106,35 +112,20 @@ pub(super) unsafe fn matmul_tape(
         // c[j] = sum_p a[p] b[p, j]: b's transpose times a
         return unsafe { gemv(b, bst.1, bst.0, a, ast.1, c, n, k) };
     }
-    let (pa, pb, pc) = (Shared(a as *mut f64), Shared(b as *mut f64), Shared(c));
-    let pieces = if m * k * n >= PAR_WORK {
-        m.div_ceil(MM_ROWS).min(MM_PIECES)
-    } else {
-        1
-    };
-    let rows = m.div_ceil(pieces);
-    for_each(pieces, &|p, _| {
-        let (r0, r1) = (p * rows, ((p + 1) * rows).min(m));
-        // SAFETY: rows r0..r1 of a and of c; pieces write disjoint rows.
-        unsafe {
-            matrixmultiply::dgemm(
-                r1 - r0,
-                k,
-                n,
-                1.0,
-                pa.ptr().offset(r0 as isize * ast.0),
-                ast.0,
-                ast.1,
-                pb.ptr(),
-                bst.0,
-                bst.1,
-                0.0,
-                pc.ptr().add(r0 * n),
-                n as isize,
-                1,
-            )
-        }
-    });
+    debug_assert!(is_general(m, k, n));
+    let (a, b) = (
+        Operand {
+            p: a,
+            rs: ast.0,
+            cs: ast.1,
+        },
+        Operand {
+            p: b,
+            rs: bst.0,
+            cs: bst.1,
+        },
+    );
+    unsafe { gemm(ws, a, b, c, m, k, n) }
 }
 
 /// y[i] = sum_p m[i, p] x[p] for i < rows, p < k (m's element (i, p) at

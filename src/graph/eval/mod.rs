@@ -54,6 +54,7 @@ macro_rules! with_avx2 {
 }
 
 mod compile;
+mod gemm;
 mod group;
 mod kernels;
 mod mv;
@@ -222,6 +223,8 @@ pub struct Tape {
     slot_len: usize,
     /// The pieces' partial sums of split groups.
     partials: Vec<f64>,
+    /// The packing buffers of the general matmuls (`gemm`).
+    gemm: gemm::Workspace,
     /// (slot, offset, len) of every parameter node the outputs read.
     params: Vec<(u32, usize, usize)>,
     /// (slot, offset, len) of every data input node the outputs read.
@@ -307,7 +310,7 @@ impl Tape {
             // reader, and scratch slots are distinct within a group. The
             // scratch and partial buffers are sized for every worker and
             // piece.
-            unsafe { ins.run(mem, bufs) };
+            unsafe { ins.run(mem, bufs, &mut self.gemm) };
         }
     }
 
@@ -355,7 +358,7 @@ impl Instr {
     ///
     /// SAFETY: `mem` and `bufs` are the buffers of the tape it belongs to
     /// (see `Tape::forward`).
-    unsafe fn run(&self, mem: Mem, bufs: Bufs) {
+    unsafe fn run(&self, mem: Mem, bufs: Bufs, ws: &mut gemm::Workspace) {
         match &self.kind {
             &Kind::Scalar { op, args, n } => {
                 let a = args.map(|off| unsafe { *mem.p.add(off) });
@@ -379,7 +382,7 @@ impl Instr {
                 };
                 unsafe { group.run(bufs) };
             }
-            Kind::MatMul { .. } => unsafe { self.matmul(mem) },
+            Kind::MatMul { .. } => unsafe { self.matmul(mem, ws) },
             _ => unsafe { self.run_on_arrays(mem) },
         }
     }
@@ -433,7 +436,7 @@ impl Instr {
     /// Evaluates a `Kind::MatMul`: its `batch` products one by one.
     ///
     /// SAFETY: as for `run`.
-    unsafe fn matmul(&self, mem: Mem) {
+    unsafe fn matmul(&self, mem: Mem, ws: &mut gemm::Workspace) {
         let &Kind::MatMul {
             a,
             a_len,
@@ -457,6 +460,7 @@ impl Instr {
             // (asserted), its result in `pc`, which overlaps neither.
             unsafe {
                 matmul_tape(
+                    ws,
                     pa[bi * ast.2..].as_ptr(),
                     (ast.0, ast.1),
                     pb[bi * bst.2..].as_ptr(),

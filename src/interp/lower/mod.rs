@@ -450,6 +450,10 @@ pub fn check_ranges(s: &Session, g: &Graph) -> Result<(), LowerError> {
     Ok(())
 }
 
+/// The most elements a constant may have for `eval_node` to return it
+/// without compiling a tape.
+const SMALL_CONST: usize = 4096;
+
 /// Evaluates a lowered node once at the session's current parameter values;
 /// a tape too big for the memory budget is E0409 at `span`.
 pub fn eval_node(
@@ -459,6 +463,11 @@ pub fn eval_node(
     extra: &[(u32, f64)],
     span: &Span,
 ) -> Result<Tensor, LowerError> {
+    // A small constant (`x = 0;`, a folded `2 * 3`) is its value: no tape
+    // to compile. Large ones still go through the tape's memory check.
+    if let Some(t) = g.const_value(n).filter(|t| t.data.len() <= SMALL_CONST) {
+        return Ok(t.clone());
+    }
     let mut tape = crate::graph::Tape::try_new(g, &[n]).map_err(|refused| LowerError::Memory {
         refused,
         span: span.clone(),
@@ -480,6 +489,10 @@ pub fn eval_node(
 impl Session {
     /// Evaluates an expression at the current parameter values.
     pub fn eval(&self, e: &Expr) -> Result<Tensor, LowerError> {
+        // A number (`x = 0;`) needs no graph.
+        if let ExprKind::Num(v) = e.kind {
+            return Ok(Tensor::scalar(v));
+        }
         let mut g = Graph::new();
         let n = Lowerer::new(self, &mut g).num(e)?;
         eval_node(self, &g, n, &[], &e.span)
@@ -487,6 +500,9 @@ impl Session {
 
     /// Evaluates an expression that must not depend on any parameter.
     pub fn const_value(&self, e: &Expr, what: &str) -> Result<Tensor, LowerError> {
+        if let ExprKind::Num(v) = e.kind {
+            return Ok(Tensor::scalar(v));
+        }
         let mut g = Graph::new();
         let n = Lowerer::new(self, &mut g).num(e)?;
         if g.varying[n as usize] {
@@ -606,6 +622,26 @@ mod tests {
             panic!("{e:?}")
         };
         assert_eq!((value, at_start, at.as_str()), (2.0, false, "[0.5, 2]"));
+    }
+
+    #[test]
+    fn constants_evaluate_to_their_values_with_or_without_a_tape() {
+        let r = run("param x = 2;");
+        let eval = |src: &str| {
+            let e = crate::syntax::parse_expr(src).expect("parses");
+            r.session.eval(&e).expect("evaluates")
+        };
+        // a number, small constants (returned as they are), a varying value
+        assert_eq!(eval("2.5").data, vec![2.5]);
+        assert!(eval("2.5").shape.is_empty());
+        assert_eq!(eval("-0").data[0].to_bits(), (-0.0f64).to_bits());
+        let t = eval("[1, 2] * 3");
+        assert_eq!((t.shape, t.data), (vec![2], vec![3.0, 6.0]));
+        assert_eq!(eval("x * 3").data, vec![6.0]);
+        // a constant above the limit goes through the tape
+        let t = eval("ones([5000]) * 2");
+        assert_eq!(t.shape, vec![super::SMALL_CONST + 904]);
+        assert!(t.data.iter().all(|&v| v == 2.0));
     }
 
     #[test]

@@ -5,13 +5,13 @@
 //! `profile`) are in `uncertainty.rs`.
 
 use super::stopped::{minuit_stopped, MinuitStop, StoppedFit};
-use super::tape_cache::Purpose;
+use super::tape_cache::{Lease, Purpose, TapeCache};
 use super::{opt_diag, params_record, Objective, RunError};
 use crate::diagnostics::{Diag, Span};
 use crate::graph::{autodiff, Graph, NodeId, Tape};
 use crate::interp::report::{
-    optimizer_text, path_point_cost, ErrorsRecord, MinimizeRecord, MinimizerFields, MinuitFields,
-    PathPoint,
+    path_point_cost, write_optimizer_text, ErrorsRecord, MinimizeRecord, MinimizerFields,
+    MinuitFields, PathPoint,
 };
 use crate::interp::{Display, RunPath, Session};
 use crate::minuit::options::Algorithm;
@@ -99,9 +99,14 @@ impl CallRecord {
     /// `with_points`.
     pub fn new(n: usize, with_points: bool) -> CallRecord {
         let width = if with_points { n } else { 0 };
+        // room for a small fit's calls (MIGRAD + HESSE on 2 parameters
+        // make about 30), so the record does not grow call by call
+        let calls = if n <= 16 { 64 } else { 0 };
         CallRecord {
             width,
             limit: RECORD_NUMBERS / (width + 1),
+            losses: Vec::with_capacity(calls),
+            points: Vec::with_capacity(calls * width),
             ..Default::default()
         }
     }
@@ -165,6 +170,8 @@ pub struct GraphFcn {
     stopped_at: Option<usize>,
     /// The lowest `sign * value` seen since `arm`, and where.
     best: Option<(f64, Vec<f64>)>,
+    /// The tape cache's entry that lent the tapes, if it keeps them.
+    lease: Option<Lease>,
 }
 
 impl GraphFcn {
@@ -184,6 +191,14 @@ impl GraphFcn {
     /// The value calls made before Ctrl-C stopped this statement, if it did.
     pub fn interrupted(&self) -> Option<usize> {
         self.stopped_at
+    }
+
+    /// Hands the tapes back to the cache that lent them (a finished fit
+    /// replaced by the next one).
+    pub fn give_back(self, cache: &mut TapeCache) {
+        if let Some(lease) = self.lease {
+            cache.give_back(lease, vec![Some(self.f), Some(self.fg), self.h]);
+        }
     }
 
     /// The best finite point seen since `arm` (external coordinates) with
@@ -502,13 +517,13 @@ fn make_fcn(
         .map(|&i| s.params[i].value.shape.clone())
         .collect();
     let out = obj.out;
-    let mut tapes = s
+    let (tapes, lease) = s
         .tapes
-        .get_or_make(Purpose::Minuit, &mut obj.g, out, &involved, |g| {
+        .lend(Purpose::Minuit, &mut obj.g, out, &involved, |g| {
             minuit_tapes(g, out, &involved, &shapes)
         })
-        .map_err(|r| r.diag(m.objective.span.clone(), "this objective"))?
-        .into_iter();
+        .map_err(|r| r.diag(m.objective.span.clone(), "this objective"))?;
+    let mut tapes = tapes.into_iter();
     let (Some(Some(mut f)), Some(Some(mut fg)), Some(mut h)) =
         (tapes.next(), tapes.next(), tapes.next())
     else {
@@ -540,6 +555,7 @@ fn make_fcn(
         grads: 0,
         stopped_at: None,
         best: None,
+        lease,
     })
 }
 
@@ -554,39 +570,44 @@ fn finish(
     line: usize,
 ) {
     let aname = run.algorithm.name;
-    let text = format!(
-        "{} with {}\n",
-        if m.maximize { "maximize" } else { "minimize" },
-        optimizer_text(aname, options)
-    );
-    // the report of a large fit is big: only built when shown, and dropped once shown
-    let report = (!s.opts.json).then(|| run.report());
-    say_report(s, text, report.as_ref());
-    drop(report);
+    if !s.opts.json {
+        // the head line and the report in one string, sized for a small fit
+        let mut text = String::with_capacity(8192);
+        text.push_str(if m.maximize { "maximize" } else { "minimize" });
+        text.push_str(" with ");
+        write_optimizer_text(&mut text, aname, options.iter().map(|(k, v)| (*k, v)));
+        text.push('\n');
+        // the report of a large fit is big: only built when shown, and dropped once shown
+        let report = run.report();
+        say_report(s, text, Some(&report));
+    }
     let json = fit_record(s, m, options, &run, line);
     s.records.push(json);
-    let explicit: Vec<(&str, OptValue)> = options
+    let mut title = String::with_capacity(32);
+    let explicit = options
         .iter()
         .filter(|(k, _)| args.iter().any(|a| a.name == *k))
-        .cloned()
-        .collect();
+        .map(|(k, v)| (*k, v));
+    write_optimizer_text(&mut title, aname, explicit);
     let (specs, record) = (&run.specs, &mut run.fcn.record);
     let fnames: Vec<usize> = (0..specs.len()).filter(|&k| !specs[k].fixed).collect();
-    let points = record
-        .calls()
-        .filter(|(_, x)| !x.is_empty())
-        .flat_map(|(_, x)| fnames.iter().map(move |&k| x[k]))
-        .collect();
+    let mut points = Vec::with_capacity(record.points.len());
+    for (_, x) in record.calls().filter(|(_, x)| !x.is_empty()) {
+        points.extend(fnames.iter().map(|&k| x[k]));
+    }
     // the losses move to the path (not copied: half a million for a large numeric fit)
     s.last_path = Some(RunPath {
-        title: optimizer_text(aname, &explicit),
+        title,
         names: fnames.iter().map(|&k| specs[k].name.clone()).collect(),
         losses: std::mem::take(&mut record.losses),
         points,
         ..Default::default()
     });
     record.clear();
-    s.last_minuit = Some(run);
+    // the fit this one replaces gives its tapes back for the next fit
+    if let Some(old) = s.last_minuit.replace(run) {
+        old.fcn.give_back(&mut s.tapes);
+    }
 }
 
 /// The fit's JSON record; with `--trace` its calls, cut to a quarter of

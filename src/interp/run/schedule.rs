@@ -149,13 +149,8 @@ pub enum ScheduleError {
     #[error("the schedule's expression depends on a parameter")]
     LambdaParameter { span: Span },
     /// A combination the schedule module refuses, in its words.
-    #[error("{message}")]
-    Invalid {
-        message: String,
-        span: Span,
-        label: String,
-        help: String,
-    },
+    #[error(transparent)]
+    Invalid(#[from] schedule::Invalid),
     /// `schedule ...` on a Minuit algorithm.
     #[error("a learning-rate schedule does not apply to {algorithm}")]
     Minuit { algorithm: &'static str, span: Span },
@@ -174,17 +169,7 @@ impl ScheduleError {
                 name,
                 span,
             },
-            SchedError::Invalid {
-                message,
-                span,
-                label,
-                help,
-            } => ScheduleError::Invalid {
-                message,
-                span,
-                label,
-                help,
-            },
+            SchedError::Invalid(e) => e.into(),
         }
     }
 }
@@ -211,9 +196,9 @@ impl IntoDiagnostic for ScheduleError {
             ScheduleError::LambdaParameter { span } => err()
                 .at(span, "depends on a parameter")
                 .note("help: a schedule is a function of `epoch`, the scheduler's count, only"),
-            ScheduleError::Invalid {
+            ScheduleError::Invalid(schedule::Invalid {
                 span, label, help, ..
-            } => err().at(span, label).note(format!("help: {help}")),
+            }) => err().at(span, label).note(format!("help: {help}")),
             ScheduleError::Minuit { span, .. } => err()
                 .at(span, "Minuit has no learning rate")
                 .note("help: schedules are for the torch optimizers, e.g. `with sgd(lr=0.1)`"),
@@ -255,6 +240,21 @@ mod tests {
         });
         let d = ScheduleError::from_sched(e, &(0..20)).into_diagnostic();
         assert_eq!((d.code, d.labels[0].0.clone()), (Code::E0301, 5..12));
+    }
+
+    #[test]
+    fn a_refused_combination_keeps_the_schedule_modules_words() {
+        let e = SchedError::Invalid(schedule::Invalid {
+            message: "cycle_momentum needs a momentum".into(),
+            span: 4..9,
+            label: "this optimizer has none".into(),
+            help: "use cycle_momentum=false".into(),
+        });
+        let d = ScheduleError::from_sched(e, &(0..20)).into_diagnostic();
+        assert_eq!(d.code, Code::E0306);
+        assert_eq!(d.message, "cycle_momentum needs a momentum");
+        assert_eq!(d.labels[0].0, 4..9);
+        assert_eq!(d.notes, ["help: use cycle_momentum=false"]);
     }
 
     #[test]

@@ -15,6 +15,16 @@
 //! graph goes into a tape, so a hit is exactly what compiling would give
 //! (the caller sets the parameter values afterwards either way).
 //!
+//! A Minuit fit keeps its tapes for `hesse`, `minos`, ... until the next
+//! fit replaces it, so a fit borrows its tapes (`lend`) instead of copying
+//! them: an entry keeps its compiled tapes and one spare set that a
+//! finished fit gave back (`give_back`); a lookup takes the spare when
+//! there is one and copies the kept tapes only when there is not. A
+//! script repeating one fit alternates between two sets, copying none.
+//! A tape given back holds the values of its last evaluation, which the
+//! next user overwrites: every evaluation sets the parameters and writes
+//! every value it reads after them.
+//!
 //! Only small tapes are kept (`MAX_VALUES` values each): a large objective
 //! spends its time in its steps, not in compiling, and keeping its buffers
 //! would double its memory. At most `MAX_ENTRIES` entries, least recently
@@ -123,11 +133,30 @@ impl Key {
     }
 }
 
+/// Compiled tapes, for a set of purpose.
+type Tapes = Vec<Option<Tape>>;
+
+/// One kept objective: its key, its tapes, the spare set a user gave back,
+/// and the number that `give_back` finds it by.
+#[derive(Debug)]
+struct Entry {
+    key: Key,
+    tapes: Tapes,
+    spare: Option<Tapes>,
+    id: u64,
+}
+
+/// Which entry lent a set of tapes (`TapeCache::lend`), for `give_back`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Lease(u64);
+
 /// The cache: a session keeps one.
 #[derive(Debug, Default)]
 pub struct TapeCache {
     /// Least recently used first.
-    entries: Vec<(Key, Vec<Option<Tape>>)>,
+    entries: Vec<Entry>,
+    /// The next entry's id.
+    next_id: u64,
     hits: usize,
     /// Time spent differentiating and compiling minimizations' tapes.
     compiling: Duration,
@@ -144,18 +173,33 @@ impl TapeCache {
         g: &mut Graph,
         out: NodeId,
         params: &[usize],
-        make: impl FnOnce(&mut Graph) -> Result<Vec<Option<Tape>>, E>,
-    ) -> Result<Vec<Option<Tape>>, E> {
+        make: impl FnOnce(&mut Graph) -> Result<Tapes, E>,
+    ) -> Result<Tapes, E> {
+        self.lend(purpose, g, out, params, make).map(|(t, _)| t)
+    }
+
+    /// `get_or_make`, with the lease to hand the tapes back by when their
+    /// user is done (`give_back`): a spare set given back earlier is taken
+    /// instead of a copy. No lease for tapes that are not kept.
+    pub(super) fn lend<E>(
+        &mut self,
+        purpose: Purpose,
+        g: &mut Graph,
+        out: NodeId,
+        params: &[usize],
+        make: impl FnOnce(&mut Graph) -> Result<Tapes, E>,
+    ) -> Result<(Tapes, Option<Lease>), E> {
         if let Some(i) = self
             .entries
             .iter()
-            .rposition(|(k, _)| k.matches(purpose, g, out, params))
+            .rposition(|e| e.key.matches(purpose, g, out, params))
         {
-            let e = self.entries.remove(i);
-            let tapes = e.1.clone();
+            let mut e = self.entries.remove(i);
+            let tapes = e.spare.take().unwrap_or_else(|| e.tapes.clone());
+            let lease = Lease(e.id);
             self.entries.push(e);
             self.hits += 1;
-            return Ok(tapes);
+            return Ok((tapes, Some(lease)));
         }
         let key = Key::of(purpose, g, out, params);
         let t = Instant::now();
@@ -169,13 +213,31 @@ impl TapeCache {
                 v + s
             })
             .sum();
-        if size <= MAX_VALUES {
-            if self.entries.len() == MAX_ENTRIES {
-                self.entries.remove(0);
-            }
-            self.entries.push((key, tapes.clone()));
+        if size > MAX_VALUES {
+            return Ok((tapes, None));
         }
-        Ok(tapes)
+        if self.entries.len() == MAX_ENTRIES {
+            self.entries.remove(0);
+        }
+        let id = self.next_id;
+        self.next_id += 1;
+        self.entries.push(Entry {
+            key,
+            tapes: tapes.clone(),
+            spare: None,
+            id,
+        });
+        Ok((tapes, Some(Lease(id))))
+    }
+
+    /// Takes back tapes lent under `lease` as their entry's spare set (they
+    /// are dropped when the entry is gone or already has one).
+    pub(crate) fn give_back(&mut self, lease: Lease, tapes: Tapes) {
+        if let Some(e) = self.entries.iter_mut().find(|e| e.id == lease.0) {
+            if e.spare.is_none() {
+                e.spare = Some(tapes);
+            }
+        }
     }
 
     /// How many lookups found their tapes (for tests).
@@ -266,6 +328,10 @@ mod tests {
         let head = "param x = 0; param y = 0;\n";
         let once = run(&format!("{head}{fit}{steps}"));
         let twice = run(&format!("{head}{fit}{steps}{fit}{steps}"));
+        // the third fit runs on the tapes the first gave back
+        let thrice = run(&format!("{head}{fit}{fit}{fit}"));
+        let fit_once = run(&format!("{head}{fit}"));
+        assert_eq!(thrice.out, fit_once.out.repeat(3));
         // the second fit and the second run (its step tape and its final
         // loss's tape) compiled nothing
         assert_eq!(once.session.tapes.hits(), 0);
@@ -275,6 +341,53 @@ mod tests {
         let other = steps.replace("(x - 1)^2", "(x - 2)^2");
         let r = run(&format!("{head}{steps}{other}"));
         assert_eq!(r.session.tapes.hits(), 0);
+    }
+
+    #[test]
+    fn lent_tapes_given_back_are_lent_again_not_copied() {
+        let mut c = TapeCache::default();
+        let (mut g, out) = objective(2.0);
+        let (t, lease) = c
+            .lend(Purpose::Value, &mut g, out, &[], |g| make(g, out))
+            .unwrap();
+        let lease = lease.unwrap();
+        // the user evaluates at x = 5 and gives the tapes back
+        let mut t = t;
+        let tape = t[0].as_mut().unwrap();
+        tape.set_param(0, &[5.0]);
+        tape.forward();
+        c.give_back(lease, t);
+        assert!(c.entries[0].spare.is_some());
+        // the next lookup takes that set (it still holds (5 - 2)^2)...
+        let (mut g2, out2) = objective(2.0);
+        let (mut t2, lease2) = c
+            .lend(Purpose::Value, &mut g2, out2, &[], |g| make(g, out2))
+            .unwrap();
+        assert_eq!(lease2, Some(lease));
+        assert!(c.entries[0].spare.is_none());
+        assert_eq!(t2[0].as_ref().unwrap().output(0), &[9.0]);
+        // ...and evaluates it as a fresh copy would
+        let fresh = c.entries[0].tapes[0].clone();
+        for tape in [t2[0].as_mut(), fresh.clone().as_mut()]
+            .into_iter()
+            .flatten()
+        {
+            tape.set_param(0, &[-1.0]);
+            tape.forward();
+            assert_eq!(tape.output(0), &[9.0]);
+        }
+        // while lent, a lookup gets a copy; a second set given back, or one
+        // for an entry gone, is dropped
+        let (mut g3, out3) = objective(2.0);
+        let (t3, _) = c
+            .lend(Purpose::Value, &mut g3, out3, &[], |g| make(g, out3))
+            .unwrap();
+        c.give_back(lease, t2);
+        c.give_back(lease, t3);
+        assert_eq!(c.hits(), 2);
+        c.clear();
+        c.give_back(lease, vec![fresh]);
+        assert!(c.entries.is_empty());
     }
 
     #[test]

@@ -6,7 +6,9 @@
 //! The report is deterministic: iminuit's "time = ... sec" field is always
 //! left empty.
 
-use super::pdg::{format_g, pdg_format, write_matrix_cell};
+#[cfg(test)]
+use super::pdg::pdg_format;
+use super::pdg::{pdg_format_into, write_g, write_matrix_cell};
 use super::ParamRow;
 use crate::minuit::{FunctionMinimum, Matrix, MinosError};
 
@@ -26,17 +28,23 @@ fn nchars(s: &str) -> usize {
 /// Appends `n` copies of the one-character string `c` (a space or `─`),
 /// a slice of a ready-made run at a time.
 fn push_n(out: &mut String, c: &str, n: usize) {
-    const SPACES: &str = "                                ";
-    const RULE: &str = "────────────────────────────────";
-    let run = match c {
-        " " => SPACES,
-        "─" => RULE,
-        _ => {
-            (0..n).for_each(|_| out.push_str(c));
-            return;
-        }
-    };
-    let (w, per) = (c.len(), run.len() / c.len());
+    match c {
+        " " => push_run(out, SPACES, 1, n),
+        "─" => push_run(out, RULE, 3, n),
+        _ => (0..n).for_each(|_| out.push_str(c)),
+    }
+}
+
+/// Runs of spaces and of `─` (3 bytes each) for `push_n`.
+const SPACES: &str =
+    "                                                                                ";
+const RULE: &str =
+    "────────────────────────────────────────────────────────────────────────────────";
+
+/// Appends `n` characters of `run`, a run of one character of `w` bytes.
+#[inline]
+fn push_run(out: &mut String, run: &str, w: usize, n: usize) {
+    let per = run.len() / w;
     let mut left = n;
     while left > 0 {
         let k = left.min(per);
@@ -113,37 +121,57 @@ fn collect(f: impl FnOnce(&mut String)) -> String {
 /// call-limit and two covariance flags. The text box and the notebook's
 /// HTML table both show these.
 pub fn fmin_fields(m: &FunctionMinimum, algorithm: &str) -> [String; 11] {
-    let mut s_ncall = format!("Nfcn = {}", m.nfcn);
-    if m.ngrad > 0 {
-        s_ncall.push_str(&format!(", Ngrad = {}", m.ngrad));
+    std::array::from_fn(|k| {
+        let mut s = String::new();
+        write_fmin_field(&mut s, k, m, algorithm);
+        s
+    })
+}
+
+/// Appends field `k` of `fmin_fields` to `out` (written in place: the
+/// box is drawn for every fit, so its fields are not `format!`ed).
+fn write_fmin_field(out: &mut String, k: usize, m: &FunctionMinimum, algorithm: &str) {
+    use std::fmt::Write;
+    let flag = |yes: bool, a: &'static str, b: &'static str| if yes { a } else { b };
+    match k {
+        0 => out.push_str(algorithm),
+        1 => {
+            out.push_str("FCN = ");
+            write_g(out, m.fval, 4);
+        }
+        2 => {
+            let _ = write!(out, "Nfcn = {}", m.nfcn);
+            if m.ngrad > 0 {
+                let _ = write!(out, ", Ngrad = {}", m.ngrad);
+            }
+        }
+        3 => {
+            out.push_str("EDM = ");
+            write_g(out, m.edm, 3);
+            out.push_str(" (Goal: ");
+            write_g(out, m.edm_goal, 3);
+            out.push(')');
+        }
+        4 => {}
+        5 => {
+            out.push_str(flag(m.valid, "Valid", "INVALID"));
+            out.push_str(" Minimum");
+        }
+        6 => {
+            out.push_str(flag(m.above_max_edm, "ABOVE", "Below"));
+            out.push_str(" EDM threshold (goal x 10)");
+        }
+        7 => {
+            out.push_str(flag(m.at_limit, "SOME", "No"));
+            out.push_str(" parameters at limit");
+        }
+        8 => {
+            out.push_str(flag(m.call_limit, "ABOVE", "Below"));
+            out.push_str(" call limit");
+        }
+        9 => out.push_str(covariance_flags(m).0),
+        _ => out.push_str(covariance_flags(m).1),
     }
-    let (cov1, cov2) = covariance_flags(m);
-    [
-        algorithm.to_string(),
-        format!("FCN = {}", format_g(m.fval, 4)),
-        s_ncall,
-        format!(
-            "EDM = {} (Goal: {})",
-            format_g(m.edm, 3),
-            format_g(m.edm_goal, 3)
-        ),
-        String::new(),
-        format!("{} Minimum", if m.valid { "Valid" } else { "INVALID" }),
-        format!(
-            "{} EDM threshold (goal x 10)",
-            if m.above_max_edm { "ABOVE" } else { "Below" }
-        ),
-        format!(
-            "{} parameters at limit",
-            if m.at_limit { "SOME" } else { "No" }
-        ),
-        format!(
-            "{} call limit",
-            if m.call_limit { "ABOVE" } else { "Below" }
-        ),
-        cov1.to_string(),
-        cov2.to_string(),
-    ]
 }
 
 /// The last two fields of the function-minimum box: HESSE's state and the
@@ -186,22 +214,40 @@ pub fn fmin_block(m: &FunctionMinimum, algorithm: &str) -> String {
 
 /// Appends `fmin_block` and a newline to `out`.
 pub fn write_fmin_block(out: &mut String, m: &FunctionMinimum, algorithm: &str) {
-    let ff = fmin_fields(m, algorithm);
     let w1 = [73];
     let wl = [-34, 38];
     let wc = [34, 38];
+    let mut cells = [String::with_capacity(48), String::with_capacity(48)];
     push_line(out, &w1, ['┌', '┐', '┐']);
-    push_row(out, &w1, &[format!("{}   ", ff[0])]);
+    write_fmin_field(&mut cells[0], 0, m, algorithm);
+    cells[0].push_str("   ");
+    push_row(out, &w1, &cells[..1]);
     push_line(out, &wl, ['├', '┬', '┤']);
-    push_row(out, &wl, &ff[1..3]);
-    push_row(out, &wl, &ff[3..5]);
-    push_line(out, &wc, ['├', '┼', '┤']);
-    push_row(out, &wc, &ff[5..7]);
-    push_line(out, &wc, ['├', '┼', '┤']);
-    push_row(out, &wc, &ff[7..9]);
-    push_line(out, &wc, ['├', '┼', '┤']);
-    push_row(out, &wc, &ff[9..11]);
+    for k in [1, 3] {
+        fmin_row(out, &wl, &mut cells, k, m, algorithm);
+    }
+    for k in [5, 7, 9] {
+        push_line(out, &wc, ['├', '┼', '┤']);
+        fmin_row(out, &wc, &mut cells, k, m, algorithm);
+    }
     push_line(out, &wc, ['└', '┴', '┘']);
+}
+
+/// A row of the function-minimum box: fields `k` and `k + 1`, drawn in
+/// `cells` (reused from row to row).
+fn fmin_row(
+    out: &mut String,
+    widths: &[i32],
+    cells: &mut [String; 2],
+    k: usize,
+    m: &FunctionMinimum,
+    algorithm: &str,
+) {
+    for (c, cell) in cells.iter_mut().enumerate() {
+        cell.clear();
+        write_fmin_field(cell, k + c, m, algorithm);
+    }
+    push_row(out, widths, &cells[..]);
 }
 
 /// The parameter table: index, Name, Value, Hesse Err, Minos Err-,
@@ -237,18 +283,20 @@ pub fn write_param_table(out: &mut String, rows: &[ParamRow]) {
     );
     push_line(out, &ws, ['├', '┼', '┤']);
     let mut cells: [String; 9] = Default::default();
+    let mut scratch = Vec::new();
     for (i, r) in rows.iter().enumerate() {
         for c in cells.iter_mut() {
             c.clear();
         }
-        write_param_row(&mut cells, i, r);
+        write_param_row(&mut cells, i, r, &mut scratch);
         push_row(out, &ws, &cells);
     }
     push_line(out, &ws, ['└', '┴', '┘']);
 }
 
-/// The nine cells of parameter row `i` (into cleared strings).
-fn write_param_row(cells: &mut [String; 9], i: usize, r: &ParamRow) {
+/// The nine cells of parameter row `i` (into cleared strings); `scratch`
+/// holds the rounded numbers' strings from row to row.
+fn write_param_row(cells: &mut [String; 9], i: usize, r: &ParamRow, scratch: &mut Vec<String>) {
     use std::fmt::Write;
     let _ = write!(cells[0], "{i}");
     cells[1].push_str(&r.name);
@@ -258,23 +306,22 @@ fn write_param_row(cells: &mut [String; 9], i: usize, r: &ParamRow) {
         (None, Some((lo, up))) => &[lo, up],
         (None, None) => &[],
     };
-    let s = pdg_format(Some(r.value), errors);
+    let k = pdg_format_into(Some(r.value), errors, scratch);
     // the numbers go to Value, then the error columns present
-    let mut cols: Vec<usize> = vec![2];
-    if r.error.is_some() {
-        cols.push(3);
-    }
-    if r.minos.is_some() {
-        cols.extend([4, 5]);
-    }
-    for (k, text) in cols.into_iter().zip(s) {
-        cells[k] = text;
+    let cols: &[usize] = match (r.error.is_some(), r.minos.is_some()) {
+        (true, true) => &[2, 3, 4, 5],
+        (true, false) => &[2, 3],
+        (false, true) => &[2, 4, 5],
+        (false, false) => &[2],
+    };
+    for (&c, text) in cols.iter().zip(&scratch[..k]) {
+        cells[c].push_str(text);
     }
     if let Some(v) = r.lower {
-        cells[6] = format_g(v, 6);
+        write_g(&mut cells[6], v, 6);
     }
     if let Some(v) = r.upper {
-        cells[7] = format_g(v, 6);
+        write_g(&mut cells[7], v, 6);
     }
     if r.fixed {
         cells[8].push_str("yes");
@@ -319,7 +366,10 @@ pub fn write_minos_table(out: &mut String, rows: &[(String, MinosError)]) {
     };
     let py_bool = |b: bool| if b { "True" } else { "False" }.to_string();
     row("Error", &|m| {
-        let mut s = pdg_format(None, &[m.lower, m.upper]).into_iter();
+        let mut s = Vec::new();
+        let k = pdg_format_into(None, &[m.lower, m.upper], &mut s);
+        s.truncate(k);
+        let mut s = s.into_iter();
         [s.next().unwrap_or_default(), s.next().unwrap_or_default()]
     });
     row("Valid", &|m| {
@@ -343,6 +393,10 @@ pub fn matrix_table(names: &[String], m: &Matrix) -> String {
     collect(|out| write_matrix_table(out, names, m))
 }
 
+/// The largest matrix (rows) whose cells' text is kept between the two
+/// passes of `write_matrix_table`.
+const SMALL_MATRIX: usize = 16;
+
 /// Appends `matrix_table` and a newline to `out`. Two passes over the
 /// numbers (widths, then rows), so a large matrix is never held as one
 /// string per cell, and `out` grows once, by exactly the table's size.
@@ -353,12 +407,22 @@ pub fn write_matrix_table(out: &mut String, names: &[String], m: &Matrix) {
         .collect();
     let first_row_width = names.iter().map(|s| nchars(s)).max().unwrap_or(0);
     let mut cell = String::new();
+    let mut scratch = Vec::new();
+    // a small matrix keeps its cells' text from the first pass (ends[k]
+    // ends cell k in `texts`); a large one formats each cell twice rather
+    // than holding a string per cell
+    let keep = n <= SMALL_MATRIX;
+    let (mut texts, mut ends) = (String::new(), Vec::new());
     let mut row_width = first_row_width;
     for i in 0..n {
         for j in 0..n {
             cell.clear();
-            write_matrix_cell(&mut cell, m, i, j);
+            write_matrix_cell(&mut cell, m, i, j, &mut scratch);
             row_width = row_width.max(nchars(&cell));
+            if keep {
+                texts.push_str(&cell);
+                ends.push(texts.len());
+            }
         }
     }
     let w = [first_row_width as i32 + 2, ((row_width + 1) * n + 1) as i32];
@@ -390,10 +454,16 @@ pub fn write_matrix_table(out: &mut String, names: &[String], m: &Matrix) {
     for (i, name) in names.iter().enumerate() {
         row_start(out, name);
         for j in 0..n {
-            cell.clear();
-            write_matrix_cell(&mut cell, m, i, j);
+            let text = if keep {
+                let k = i * n + j;
+                &texts[if k == 0 { 0 } else { ends[k - 1] }..ends[k]]
+            } else {
+                cell.clear();
+                write_matrix_cell(&mut cell, m, i, j, &mut scratch);
+                &cell
+            };
             out.push(' ');
-            push_rjust(out, &cell, row_width);
+            push_rjust(out, text, row_width);
         }
         out.push_str(" │\n");
     }

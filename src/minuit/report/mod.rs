@@ -131,6 +131,12 @@ impl FitReport {
     /// written in place, so the report costs one string, not one per box,
     /// line or cell (a 1000-parameter covariance is 7 MB of text).
     pub fn write_text(&self, out: &mut String) {
+        // room for the boxes above the matrix (which sizes itself), so the
+        // string does not grow line by line: the minimum's box is about
+        // 1.9 kB (its rules are 3-byte characters), the parameter table's
+        // rules 0.3 kB each and its rows about 0.12 kB
+        let minos = 800 * (!self.merrors.is_empty()) as usize;
+        out.reserve(2048 + 1024 + 128 * (self.params.len() + 1) + minos);
         if let Some(f) = &self.fmin {
             write_fmin_block(out, &f.min, &f.algorithm);
         }

@@ -74,24 +74,51 @@ fn scaled_int(ax: f64, k: i32) -> Option<u64> {
 
 /// Appends `r * 10^-decimals` in fixed notation with `decimals` digits
 /// after the point, `-` first when `neg` (as Rust's and Python's `%.nf`
-/// print a negative number, also one that rounds to zero).
+/// print a negative number, also one that rounds to zero). The digits are
+/// written by hand: `write!` of an integer costs more than the rest of a
+/// report cell.
 fn push_fixed(out: &mut String, neg: bool, r: u64, decimals: usize) {
-    use std::fmt::Write;
+    // u64 has at most 20 digits; below 1e13 here, so 0.000ddd fits too
+    let mut digits = [b'0'; 20];
+    let mut len = 0;
+    let mut v = r;
+    loop {
+        digits[19 - len] = b'0' + (v % 10) as u8;
+        len += 1;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    let digits = &digits[20 - len..];
     if neg {
         out.push('-');
     }
-    let at = out.len();
-    let _ = write!(out, "{r}");
+    let push = |out: &mut String, d: &[u8]| {
+        // ASCII digits only
+        out.push_str(std::str::from_utf8(d).unwrap_or(""));
+    };
     if decimals == 0 {
-        return;
-    }
-    let len = out.len() - at;
-    if len <= decimals {
-        // 0.000ddd
-        let zeros = decimals - len;
-        out.insert_str(at, &"0.000000000000000000000000"[..2 + zeros]);
+        push(out, digits);
+    } else if len <= decimals {
+        out.push_str("0.");
+        push_n_zeros(out, decimals - len);
+        push(out, digits);
     } else {
-        out.insert(out.len() - decimals, '.');
+        push(out, &digits[..len - decimals]);
+        out.push('.');
+        push(out, &digits[len - decimals..]);
+    }
+}
+
+/// Appends `n` zeros.
+fn push_n_zeros(out: &mut String, n: usize) {
+    const ZEROS: &str = "00000000000000000000000000000000";
+    let mut left = n;
+    while left > 0 {
+        let k = left.min(ZEROS.len());
+        out.push_str(&ZEROS[..k]);
+        left -= k;
     }
 }
 
@@ -112,13 +139,6 @@ fn write_f(out: &mut String, x: f64, n: i32) {
             }
         }
     }
-}
-
-/// Python's `"%.{n}f" % x`.
-fn fmt_f(x: f64, n: i32) -> String {
-    let mut s = String::new();
-    write_f(&mut s, x, n);
-    s
 }
 
 /// Python's `round(x, n)` for a float and `n >= 0`: correctly rounded,
@@ -296,8 +316,9 @@ fn pow10(k: i32) -> f64 {
 }
 
 /// iminuit's `pdg_format._round` with no leader and no external exponent:
-/// the formatted numbers and the shared exponent.
-fn pdg_round(values: &[f64]) -> (Vec<String>, i32) {
+/// the formatted numbers, written into `out[i]` (cleared strings, one per
+/// value), and the shared exponent.
+fn pdg_round(values: &[f64], out: &mut [String]) -> i32 {
     // the smallest non-zero finite error leads
     let mut leader: Option<usize> = None;
     let mut lerror = f64::INFINITY;
@@ -315,9 +336,15 @@ fn pdg_round(values: &[f64]) -> (Vec<String>, i32) {
         if v0_ok {
             let n_exp = v0.abs().log10().floor() as i32;
             let scale = pow10(-n_exp);
-            return (values.iter().map(|v| fmt_f(v * scale, 4)).collect(), n_exp);
+            for (s, v) in out.iter_mut().zip(values) {
+                write_f(s, v * scale, 4);
+            }
+            return n_exp;
         }
-        return (values.iter().map(|&v| py_str(v)).collect(), 0);
+        for (s, &v) in out.iter_mut().zip(values) {
+            s.push_str(&py_str(v));
+        }
+        return 0;
     };
 
     let n_exp = lerror.log10().floor() as i32 + 1;
@@ -349,30 +376,24 @@ fn pdg_round(values: &[f64]) -> (Vec<String>, i32) {
     }
     let shift = n_exp - n_exp_extern;
     let factor = pow10(shift);
-    let strings = values
-        .iter()
-        .enumerate()
-        .map(|(i, &x)| {
-            let y = if i != leader {
-                py_round(x * scale, n_digits as usize)
-            } else {
-                digits.copysign(values[leader])
-            };
-            fmt_f(y * factor, n_digits - shift)
-        })
-        .collect();
-    (strings, n_exp - shift)
+    for (i, (s, &x)) in out.iter_mut().zip(values).enumerate() {
+        let y = if i != leader {
+            py_round(x * scale, n_digits as usize)
+        } else {
+            digits.copysign(values[leader])
+        };
+        write_f(s, y * factor, n_digits - shift);
+    }
+    n_exp - shift
 }
 
 /// iminuit's `pdg_format._strip`: drop the trailing zeros (and then the
 /// dot) that all numbers with a dot share; turn a leading "-0" into "0".
-fn pdg_strip(mut items: Vec<String>) -> Vec<String> {
-    let mask: Vec<usize> = (0..items.len())
-        .filter(|&i| items[i].contains('.'))
-        .collect();
-    if mask.is_empty() || items.is_empty() {
-        return items;
-    }
+fn pdg_strip(items: &mut [String]) {
+    let dotted = |s: &String| s.contains('.');
+    let Some(first) = items.iter().find(|s| dotted(s)) else {
+        return;
+    };
     let char_from_end = |s: &str, i: usize| -> Option<u8> {
         let b = s.as_bytes();
         if i < b.len() {
@@ -381,32 +402,30 @@ fn pdg_strip(mut items: Vec<String>) -> Vec<String> {
             None
         }
     };
-    let first_len = items[mask[0]].len();
-    let mut i = 0;
-    while i < first_len
-        && mask
+    let first_len = first.len();
+    let all_at = |items: &[String], i: usize, c: u8| {
+        items
             .iter()
-            .all(|&k| char_from_end(&items[k], i) == Some(b'0'))
-    {
+            .filter(|s| dotted(s))
+            .all(|s| char_from_end(s, i) == Some(c))
+    };
+    let mut i = 0;
+    while i < first_len && all_at(items, i, b'0') {
         i += 1;
     }
-    if i > 0
-        && mask
-            .iter()
-            .all(|&k| char_from_end(&items[k], i) == Some(b'.'))
-    {
+    if i > 0 && all_at(items, i, b'.') {
         i += 1;
     }
     if i > 0 {
-        for &k in &mask {
-            let len = items[k].len();
-            items[k].truncate(len.saturating_sub(i));
+        for s in items.iter_mut().filter(|s| s.contains('.')) {
+            let len = s.len();
+            s.truncate(len.saturating_sub(i));
         }
     }
     if items[0] == "-0" {
-        items[0] = "0".to_string();
+        items[0].clear();
+        items[0].push('0');
     }
-    items
 }
 
 /// iminuit's text-report `pdg_format(value, *errors)`: the value (when
@@ -418,29 +437,60 @@ fn pdg_strip(mut items: Vec<String>) -> Vec<String> {
 /// pdg_format(Some(1.2567e4), &[0.1234e4]) == ["12.6e3", "1.2e3"]
 /// ```
 pub fn pdg_format(value: Option<f64>, errors: &[f64]) -> Vec<String> {
-    let mut vals = Vec::with_capacity(errors.len() + 1);
-    vals.push(value.unwrap_or(0.0));
-    vals.extend_from_slice(errors);
-    let (mut strings, nexp) = pdg_round(&vals);
-    if value.is_none() {
-        strings.remove(0);
+    let mut out = Vec::new();
+    let n = pdg_format_into(value, errors, &mut out);
+    out.truncate(n);
+    out
+}
+
+/// `pdg_format` into the strings of `out` (reused: a report formats many
+/// numbers, and its strings are allocated once): the numbers are
+/// `out[..k]` for the returned `k`.
+pub(crate) fn pdg_format_into(value: Option<f64>, errors: &[f64], out: &mut Vec<String>) -> usize {
+    let n = errors.len() + 1;
+    if out.len() < n {
+        out.resize_with(n, String::new);
     }
-    // as iminuit does: without a value, the first error takes the value's
-    // place in the stripping and in the "-0" rule below
-    let mut strings = pdg_strip(strings);
+    out.iter_mut().for_each(String::clear);
+    let v0 = value.unwrap_or(0.0);
+    let nexp = match errors {
+        [] => pdg_round(&[v0], out),
+        [a] => pdg_round(&[v0, *a], out),
+        [a, b] => pdg_round(&[v0, *a, *b], out),
+        [a, b, c] => pdg_round(&[v0, *a, *b, *c], out),
+        _ => {
+            let vals: Vec<f64> = std::iter::once(v0).chain(errors.iter().copied()).collect();
+            pdg_round(&vals, out)
+        }
+    };
+    let strings = if value.is_none() {
+        // as iminuit does: without a value, the first error takes the
+        // value's place in the stripping and in the "-0" rule below
+        out[..n].rotate_left(1);
+        &mut out[..n - 1]
+    } else {
+        &mut out[..n]
+    };
+    if strings.is_empty() {
+        return 0;
+    }
+    pdg_strip(strings);
     if nexp != 0 {
+        use std::fmt::Write;
         for (i, s) in strings.iter_mut().enumerate() {
             if s.ends_with('f') || s.ends_with('n') {
                 continue;
             }
             if i == 0 && is_signed_zero_decimal(s) {
-                *s = if s.starts_with('-') { "-0" } else { "0" }.to_string();
+                let neg = s.starts_with('-');
+                s.clear();
+                s.push_str(if neg { "-0" } else { "0" });
                 continue;
             }
-            s.push_str(&format!("e{}", nexp));
+            let _ = write!(s, "e{nexp}");
         }
     }
-    strings
+    strings.len()
 }
 
 /// Whether `s` matches the regex `-?0\.0+$`.
@@ -468,16 +518,24 @@ pub fn matrix_format(m: &Matrix) -> Vec<String> {
 /// One number of `matrix_format`: element (i, j).
 pub fn matrix_cell(m: &Matrix, i: usize, j: usize) -> String {
     let mut s = String::new();
-    write_matrix_cell(&mut s, m, i, j);
+    write_matrix_cell(&mut s, m, i, j, &mut Vec::new());
     s
 }
 
-/// Appends `matrix_cell(m, i, j)` to `out`.
-pub(crate) fn write_matrix_cell(out: &mut String, m: &Matrix, i: usize, j: usize) {
+/// Appends `matrix_cell(m, i, j)` to `out`; `scratch` holds the strings
+/// of an off-diagonal element's rounding (kept from cell to cell).
+pub(crate) fn write_matrix_cell(
+    out: &mut String,
+    m: &Matrix,
+    i: usize,
+    j: usize,
+    scratch: &mut Vec<String>,
+) {
     if i == j {
         write_g(out, m[(i, i)], 3)
     } else {
-        out.push_str(&pdg_format(Some(m[(i, j)]), &[m[(i, i)], m[(j, j)]])[0])
+        pdg_format_into(Some(m[(i, j)]), &[m[(i, i)], m[(j, j)]], scratch);
+        out.push_str(&scratch[0])
     }
 }
 

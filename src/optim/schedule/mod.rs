@@ -132,13 +132,20 @@ pub enum SchedError {
     #[error("unknown schedule `{name}`")]
     Unknown { name: String, span: Span },
     /// A combination that makes no sense, with what is allowed.
-    #[error("{message}")]
-    Invalid {
-        message: String,
-        span: Span,
-        label: String,
-        help: String,
-    },
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
+}
+
+/// A combination of schedule options that makes no sense: the message, the
+/// label at `span` and what is allowed (the interpreter's diagnostic shows
+/// these words as they are).
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("{message}")]
+pub struct Invalid {
+    pub message: String,
+    pub span: Span,
+    pub label: String,
+    pub help: String,
 }
 
 impl SchedError {
@@ -148,12 +155,12 @@ impl SchedError {
         label: impl Into<String>,
         help: impl Into<String>,
     ) -> Self {
-        SchedError::Invalid {
+        SchedError::Invalid(Invalid {
             message: message.into(),
             span: span.clone(),
             label: label.into(),
             help: help.into(),
-        }
+        })
     }
 }
 

@@ -80,7 +80,9 @@ impl<'a> Emitter<'a> {
             .collect();
         let stride = self.max_slots * self.slot_len;
         let workers = if self.split { threads() } else { 1 };
+        let gemm = super::super::kernels::gemm_workspace(&self.instrs);
         Tape {
+            gemm,
             instrs: self.instrs,
             vals: self.layout.vals,
             scratch: vec![0.0; stride * workers],

@@ -6,8 +6,9 @@
 //! afterwards, so the result does not depend on the thread count.
 
 use super::kernels::{elementwise, View};
+use super::mv::{col_dots, row_dots};
 use super::parallel::{for_each, Shared};
-use super::{GArg, GStep, Loc, BLOCK};
+use super::{GArg, GStep, Loc};
 
 /// A sum a group computes: its place in the value buffer, its length, its
 /// starting value, and its place in a piece's record of partial sums.
@@ -27,6 +28,8 @@ pub(super) struct Bufs {
     pub(super) scratch: Shared,
     /// Scratch elements per worker.
     pub(super) scratch_stride: usize,
+    /// Elements per scratch slot.
+    pub(super) slot_len: usize,
     pub(super) partials: Shared,
 }
 
@@ -169,6 +172,28 @@ impl At {
                 self.start,
                 self.sum_out(*out, *part, *out_len),
             ),
+            &GStep::Mv {
+                src,
+                vec,
+                cols,
+                out,
+                trans,
+                part,
+            } => unsafe { self.mv(src, vec, cols, out, trans, part) },
+        }
+    }
+
+    /// A matrix-vector product over the block's rows (see `GStep::Mv`).
+    ///
+    /// SAFETY: as `step`; the block starts and ends at row boundaries.
+    unsafe fn mv(&self, src: Loc, vec: usize, cols: usize, out: usize, trans: bool, part: usize) {
+        debug_assert!(self.start.is_multiple_of(cols) && self.len.is_multiple_of(cols));
+        let (row, rows) = (self.start / cols, self.len / cols);
+        let a = self.blk(src);
+        if trans {
+            col_dots(a, self.rd(vec + row, rows), self.sum_out(out, part, cols));
+        } else {
+            row_dots(a, self.rd(vec, cols), self.wr(out + row, rows));
         }
     }
 
@@ -186,14 +211,22 @@ impl At {
     /// The block's part of a scratch slot.
     #[allow(clippy::mut_from_ref)]
     fn swr<'a>(&self, slot: usize) -> &'a mut [f64] {
-        unsafe { slice_mut(self.b.scratch, self.sbase + slot * BLOCK, self.len) }
+        unsafe {
+            slice_mut(
+                self.b.scratch,
+                self.sbase + slot * self.b.slot_len,
+                self.len,
+            )
+        }
     }
 
     /// The block of a value, in the value buffer or in a scratch slot.
     fn blk<'a>(&self, l: Loc) -> &'a [f64] {
         match l {
             Loc::Mem(o) => self.rd(o + self.start, self.len),
-            Loc::Scratch(s) => unsafe { slice(self.b.scratch, self.sbase + s * BLOCK, self.len) },
+            Loc::Scratch(s) => unsafe {
+                slice(self.b.scratch, self.sbase + s * self.b.slot_len, self.len)
+            },
         }
     }
 

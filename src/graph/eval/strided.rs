@@ -114,6 +114,17 @@ impl Strided {
     #[inline(always)]
     fn gather_body(&self, src: &[f64], start: usize, out: &mut [f64]) {
         if let Some((r0, e1, s0, s1)) = self.rows(start, out.len()) {
+            if s1 == 0 && e1 <= 16 {
+                // a column broadcast over short rows
+                let col = &src[self.base + r0 * s0..];
+                for (r, row) in out.chunks_exact_mut(e1).enumerate() {
+                    let v = col[r * s0];
+                    for o in row {
+                        *o = v;
+                    }
+                }
+                return;
+            }
             for (r, row) in out.chunks_exact_mut(e1).enumerate() {
                 let base = self.base + (r0 + r) * s0;
                 match s1 {
@@ -157,6 +168,11 @@ impl Strided {
     #[inline(always)]
     fn scatter_add_body(&self, x: &[f64], start: usize, out: &mut [f64]) {
         if let Some((r0, e1, s0, s1)) = self.rows(start, x.len()) {
+            if s0 == 0 && s1 == 1 && e1 <= 16 {
+                // every row into the same short row (`SumTo` of [n, k] to
+                // [k]): its sums in registers across the rows
+                return sum_rows(x, &mut out[self.base..self.base + e1]);
+            }
             for (r, row) in x.chunks_exact(e1).enumerate() {
                 let base = self.base + (r0 + r) * s0;
                 match s1 {
@@ -204,6 +220,21 @@ impl Strided {
             }
         });
     }
+}
+
+/// out[j] += x[r * out.len() + j] for the rows r in order, out no longer
+/// than 16 elements.
+#[inline(always)]
+fn sum_rows(x: &[f64], out: &mut [f64]) {
+    let k = out.len();
+    let mut acc = [0.0f64; 16];
+    acc[..k].copy_from_slice(out);
+    for row in x.chunks_exact(k) {
+        for (a, &v) in acc.iter_mut().zip(row) {
+            *a += v;
+        }
+    }
+    out.copy_from_slice(&acc[..k]);
 }
 
 /// Row-major strides of a shape.
@@ -258,4 +289,34 @@ pub(super) fn index_strided(src: &[usize], ix: &[Ix]) -> Strided {
         }
     }
     Strided::new(base, &out, &st)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_column_broadcast_over_short_rows_is_gathered_row_by_row() {
+        let col: Vec<f64> = (0..30).map(|i| i as f64 * 1.5).collect();
+        let map = broadcast_strided(&[30, 1], &[30, 10]);
+        let mut out = vec![0.0; 120];
+        map.gather(&col, 50, &mut out);
+        for (j, &v) in out.iter().enumerate() {
+            assert_eq!(v, col[(50 + j) / 10]);
+        }
+    }
+
+    #[test]
+    fn sums_of_rows_into_one_short_row_add_the_rows_in_order() {
+        let x: Vec<f64> = (0..70).map(|i| ((i * 13 % 7) as f64 - 3.0) / 9.0).collect();
+        let mut map = broadcast_strided(&[10], &[7, 10]);
+        map.base = 0;
+        let mut out: Vec<f64> = (0..10).map(|j| j as f64).collect();
+        let mut want = out.clone();
+        for (i, &v) in x.iter().enumerate() {
+            want[i % 10] += v;
+        }
+        map.scatter_add(&x, 0, &mut out);
+        assert_eq!(out, want);
+    }
 }

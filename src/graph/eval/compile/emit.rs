@@ -5,7 +5,7 @@
 
 use super::layout::Layout;
 use super::schedule::Unit;
-use super::{elem_op, Nodes};
+use super::Nodes;
 use crate::graph::eval::group::Sink;
 use crate::graph::eval::parallel::threads;
 use crate::graph::eval::strided::{broadcast_strided, index_strided, permute_strided, Strided};
@@ -29,6 +29,9 @@ pub(super) struct Emitter<'a> {
     instrs: Vec<Instr>,
     /// The most scratch slots any group uses.
     max_slots: usize,
+    /// Elements per scratch slot: `BLOCK`, or a longer block a group
+    /// needs for whole rows of its matrices.
+    slot_len: usize,
     /// Length of the buffer of the split groups' partial sums.
     partials: usize,
     /// Whether a group is split into pieces (then each worker thread gets
@@ -43,6 +46,7 @@ impl<'a> Emitter<'a> {
             layout,
             instrs: Vec::new(),
             max_slots: 0,
+            slot_len: BLOCK,
             partials: 0,
             split: false,
         }
@@ -74,7 +78,7 @@ impl<'a> Emitter<'a> {
             .iter()
             .map(|&o| (self.off(o as usize), g.numel(o)))
             .collect();
-        let stride = self.max_slots * BLOCK;
+        let stride = self.max_slots * self.slot_len;
         let workers = if self.split { threads() } else { 1 };
         let gemm = super::super::kernels::gemm_workspace(&self.instrs);
         Tape {
@@ -83,12 +87,13 @@ impl<'a> Emitter<'a> {
             vals: self.layout.vals,
             scratch: vec![0.0; stride * workers],
             scratch_stride: stride,
+            slot_len: self.slot_len,
             partials: vec![0.0; self.partials],
             params: self.layout.params,
             inputs: self.layout.inputs,
             outputs: outputs_loc,
             output_shapes: outputs.iter().map(|&o| g.shape(o).to_vec()).collect(),
-            live_nodes: self.nodes.live.iter().filter(|&&l| l).count(),
+            live_nodes: self.nodes.live[..g.len()].iter().filter(|&&l| l).count(),
         }
     }
 
@@ -99,6 +104,8 @@ impl<'a> Emitter<'a> {
         for &n in members {
             if self.nodes.is_sink(n) {
                 b.sink(n);
+            } else if let Some((cols, trans)) = self.nodes.mv(n) {
+                b.mv(n, cols, trans);
             } else {
                 b.elem(n);
             }
@@ -106,6 +113,7 @@ impl<'a> Emitter<'a> {
         let (nslots, record, block) = (b.nslots, b.record, b.choose_block());
         let (steps, sinks) = b.finish();
         self.max_slots = self.max_slots.max(nslots);
+        self.slot_len = self.slot_len.max(block);
         let chunk = self.chunk(len, block, &sinks, record);
         Instr {
             out: 0,
@@ -146,10 +154,10 @@ impl<'a> Emitter<'a> {
 
     /// What node `i` does as an instruction of its own.
     fn kind(&self, i: usize) -> Kind {
-        let (g, nodes) = (self.nodes.g, self.nodes);
+        let nodes = self.nodes;
         let a0 = nodes.args[i][0];
         let (src, src_len, shape0) = (self.off(a0), nodes.len(a0), nodes.shape(a0));
-        match elem_op(g, i).unwrap_or(g.nodes[i].op) {
+        match nodes.elem(i).unwrap_or(nodes.node(i).op) {
             op if op.is_elementwise() => self.scalar(op, i),
             op @ (Op::SumTo(_) | Op::IndexAdj(_)) => Kind::Scatter {
                 src,
@@ -227,7 +235,7 @@ impl<'a> Emitter<'a> {
     /// read transposed taking swapped strides.
     fn matmul(&self, i: usize) -> Kind {
         let (g, nodes) = (self.nodes.g, self.nodes);
-        let node = &g.nodes[i];
+        let node = nodes.node(i);
         let (sa, sb) = (&node.shape, g.shape(node.args[1]));
         let r = sa.len();
         let (m, n) = (sa[r - 2], sa[r - 1]);
@@ -276,6 +284,9 @@ struct GroupBuilder<'a> {
     sinks: Vec<Sink>,
     /// Partial sums per piece so far.
     record: usize,
+    /// The column counts of the matrices of its matrix-vector products:
+    /// a block holds whole rows of each.
+    rows: Vec<usize>,
 }
 
 impl<'a> GroupBuilder<'a> {
@@ -291,6 +302,7 @@ impl<'a> GroupBuilder<'a> {
             body: Vec::new(),
             sinks: Vec::new(),
             record: 0,
+            rows: Vec::new(),
         }
     }
 
@@ -316,7 +328,7 @@ impl<'a> GroupBuilder<'a> {
         let (src, out, len) = (self.loc(a), self.layout.off(n), nodes.len(n));
         let part = self.record;
         self.record += len;
-        if let Op::SumTo(_) = nodes.g.nodes[n].op {
+        if let Op::SumTo(_) = nodes.node(n).op {
             self.sinks.push(Sink {
                 out,
                 len,
@@ -345,6 +357,40 @@ impl<'a> GroupBuilder<'a> {
         }
     }
 
+    /// Matrix-vector product `n` of a matrix of `cols` columns (of the
+    /// group's length) and a vector (stored): the product's rows written
+    /// as the blocks go by, or (`trans`) the transpose's product summed
+    /// over the blocks with its part of a piece's record.
+    fn mv(&mut self, n: usize, cols: usize, trans: bool) {
+        let nodes = self.nodes;
+        let (a, v) = (nodes.args[n][0], nodes.args[n][1]);
+        let (src, vec, out, len) = (
+            self.loc(a),
+            self.layout.off(v),
+            self.layout.off(n),
+            nodes.len(n),
+        );
+        let part = self.record;
+        if trans {
+            self.record += len;
+            self.sinks.push(Sink {
+                out,
+                len,
+                init: 0.0,
+                part,
+            });
+        }
+        self.rows.push(cols);
+        self.body.push(GStep::Mv {
+            src,
+            vec,
+            cols,
+            out,
+            trans,
+            part,
+        });
+    }
+
     /// Elementwise member `n`: its result goes to a scratch slot when
     /// only the group reads it, else to its place in the buffer.
     fn elem(&mut self, n: usize) {
@@ -357,7 +403,7 @@ impl<'a> GroupBuilder<'a> {
         } else {
             Loc::Mem(self.layout.off(n))
         };
-        let op = elem_op(nodes.g, n).expect("elementwise group member");
+        let op = nodes.elem(n).expect("elementwise group member");
         self.body.push(GStep::Elem { op, args, out });
     }
 
@@ -397,7 +443,7 @@ impl<'a> GroupBuilder<'a> {
             GStep::Gather { map, .. } => map.period(),
             _ => None,
         });
-        let block = block_len(periods);
+        let block = block_len(&self.rows, periods);
         for st in &mut self.gathers {
             if let GStep::Gather { map, once, .. } = st {
                 *once = map.period().is_some_and(|p| block.is_multiple_of(p));
@@ -414,18 +460,25 @@ impl<'a> GroupBuilder<'a> {
     }
 }
 
-/// A block length that is a multiple of the given periods of broadcast
-/// arguments (so that those are gathered once), as far as their least
-/// common multiple stays within half a `BLOCK`.
-fn block_len(periods: impl IntoIterator<Item = usize>) -> usize {
-    let mut lcm = 1usize;
+/// A block length that is a multiple of every row length in `rows` (the
+/// matrices of matrix-vector products: always, even when their least
+/// common multiple exceeds a `BLOCK`, then the block is that multiple) and
+/// of the given periods of broadcast arguments (so that those are gathered
+/// once) as far as the least common multiple stays within half a `BLOCK`.
+fn block_len(rows: &[usize], periods: impl IntoIterator<Item = usize>) -> usize {
+    let lcm_of = |a: usize, b: usize| a / gcd(a, b) * b;
+    let mut lcm = rows.iter().fold(1usize, |l, &r| lcm_of(l, r));
     for p in periods {
-        let l = lcm / gcd(lcm, p) * p;
+        let l = lcm_of(lcm, p);
         if l <= BLOCK / 2 {
             lcm = l;
         }
     }
-    BLOCK / lcm * lcm
+    if lcm > BLOCK {
+        lcm
+    } else {
+        BLOCK / lcm * lcm
+    }
 }
 
 fn gcd(a: usize, b: usize) -> usize {
@@ -442,14 +495,24 @@ mod tests {
 
     #[test]
     fn block_length_is_a_multiple_of_the_periods_that_fit() {
-        assert_eq!(block_len([]), BLOCK);
-        assert_eq!(block_len([3]), 510);
-        assert_eq!(block_len([3, 4, 6]), 504);
+        assert_eq!(block_len(&[], []), BLOCK);
+        assert_eq!(block_len(&[], [3]), 510);
+        assert_eq!(block_len(&[], [3, 4, 6]), 504);
         // 2 and 200 have a common multiple of 200: two of them per block
-        assert_eq!(block_len([2, 200]), 400);
+        assert_eq!(block_len(&[], [2, 200]), 400);
         // a period over half a block is left out, the others kept
-        assert_eq!(block_len([300, 5]), 510);
-        assert_eq!(block_len([16, 48]), 480);
+        assert_eq!(block_len(&[], [300, 5]), 510);
+        assert_eq!(block_len(&[], [16, 48]), 480);
+    }
+
+    #[test]
+    fn block_length_holds_whole_rows_of_the_products_matrices() {
+        assert_eq!(block_len(&[10], [10]), 510);
+        assert_eq!(block_len(&[64, 64], []), 512);
+        // a period that does not fit with the rows is left out
+        assert_eq!(block_len(&[200], [3]), 400);
+        // rows whose common multiple exceeds a block: a longer block
+        assert_eq!(block_len(&[200, 256], []), 6400);
     }
 
     #[test]

@@ -78,7 +78,7 @@ fn roots(nodes: &Nodes, free_order: &[usize]) -> Vec<usize> {
 }
 
 /// The unit computing each node (`usize::MAX`: none, a free node).
-fn unit_of(units: &[Unit], nn: usize) -> Vec<usize> {
+pub(super) fn unit_of(units: &[Unit], nn: usize) -> Vec<usize> {
     let mut unit_of = vec![usize::MAX; nn];
     for (t, u) in units.iter().enumerate() {
         for &n in &u.nodes {
@@ -94,7 +94,7 @@ fn internal(nodes: &Nodes, sched: &Schedule, unit_of: &[usize]) -> Vec<bool> {
     let mut internal = vec![false; nodes.count()];
     for (t, u) in sched.units.iter().enumerate().filter(|(_, u)| u.group) {
         for &n in &u.nodes {
-            internal[n] = !nodes.is_sink(n)
+            internal[n] = !nodes.closes(n)
                 && !nodes.is_output[n]
                 && sched.users[n].iter().all(|&c| unit_of[c] == t);
         }
@@ -198,7 +198,7 @@ impl<'a> Places<'a> {
         };
         for &i in free_order {
             let len = self.nodes.len(i);
-            match self.nodes.g.nodes[i].op {
+            match self.nodes.node(i).op {
                 Op::Const(c) => leaves.consts.push((self.place(i), c as usize)),
                 Op::Param(slot) => leaves.params.push((slot, self.place(i), len)),
                 Op::Input(slot) => leaves.inputs.push((slot, self.place(i), len)),

@@ -4,12 +4,15 @@
 //!    each one is;
 //! 2. `schedule`: the order that puts same-sized elementwise ops into
 //!    fused groups;
-//! 3. `layout`: the value buffer's layout (places reused once dead,
+//! 3. `remat`: values a later group reads again are recomputed there
+//!    instead of stored, where a simple rule says that is cheap;
+//! 4. `layout`: the value buffer's layout (places reused once dead,
 //!    group-internal values in scratch slots);
-//! 4. `emit`: the instructions that come out, and the tape around them.
+//! 5. `emit`: the instructions that come out, and the tape around them.
 
 mod emit;
 mod layout;
+mod remat;
 mod schedule;
 
 use self::emit::Emitter;
@@ -17,7 +20,7 @@ use self::layout::Layout;
 use self::schedule::Schedule;
 use super::{Tape, BLOCK};
 use crate::graph::ops::{Axis, Op, Red};
-use crate::graph::{Graph, NodeId};
+use crate::graph::{Graph, Node, NodeId};
 use crate::tensor::numel;
 
 impl Tape {
@@ -31,8 +34,9 @@ impl Tape {
     /// buffer does not fit the memory budget (src/budget.rs), naming the
     /// largest value's shape.
     pub fn try_new(g: &Graph, outputs: &[NodeId]) -> Result<Tape, crate::budget::Refused> {
-        let nodes = Nodes::new(g, outputs);
-        let schedule = Schedule::new(&nodes);
+        let mut nodes = Nodes::new(g, outputs);
+        let mut schedule = Schedule::new(&nodes);
+        remat::rematerialize(&mut nodes, &mut schedule);
         let layout = Layout::new(&nodes, &schedule, outputs)?;
         Ok(Emitter::new(&nodes, layout).run(&schedule.units, outputs))
     }
@@ -51,6 +55,9 @@ struct Nodes<'g> {
     /// Whether the outputs need the node.
     live: Vec<bool>,
     is_output: Vec<bool>,
+    /// The graph node each node computes: itself, or for a copy made to
+    /// recompute a value in a later group (`remat`), the original.
+    origin: Vec<usize>,
 }
 
 impl<'g> Nodes<'g> {
@@ -69,7 +76,30 @@ impl<'g> Nodes<'g> {
             trans,
             live,
             is_output,
+            origin: (0..nn).collect(),
         }
+    }
+
+    /// The graph node node `i` computes.
+    fn node(&self, i: usize) -> &'g Node {
+        &self.g.nodes[self.origin[i]]
+    }
+
+    /// The elementwise op node `i` is evaluated as (see `elem_op`).
+    fn elem(&self, i: usize) -> Option<Op> {
+        elem_op(self.g, self.origin[i])
+    }
+
+    /// A copy of node `i` reading `args` (a recomputation of its value);
+    /// returns the copy's index.
+    fn copy_of(&mut self, i: usize, args: Vec<usize>) -> usize {
+        let c = self.args.len();
+        self.args.push(args);
+        self.trans.push(self.trans[i]);
+        self.live.push(true);
+        self.is_output.push(false);
+        self.origin.push(self.origin[i]);
+        c
     }
 
     /// Number of nodes of the graph (live or not).
@@ -78,7 +108,7 @@ impl<'g> Nodes<'g> {
     }
 
     fn shape(&self, i: usize) -> &'g [usize] {
-        &self.g.nodes[i].shape
+        &self.node(i).shape
     }
 
     /// Element count of node `i`.
@@ -89,20 +119,17 @@ impl<'g> Nodes<'g> {
     /// A reshape, or a permute that moves no element: shares its
     /// argument's storage.
     fn is_alias(&self, i: usize) -> bool {
-        let g = self.g;
-        match g.nodes[i].op {
+        let (g, node) = (self.g, self.node(i));
+        match node.op {
             Op::Reshape(_) => true,
-            Op::Permute(p) => keeps_layout(g.shape(g.nodes[i].args[0]), g.aux_shape(p)),
+            Op::Permute(p) => keeps_layout(g.shape(node.args[0]), g.aux_shape(p)),
             _ => false,
         }
     }
 
     /// A constant, parameter or data input: stored for the tape's life.
     fn is_leaf(&self, i: usize) -> bool {
-        matches!(
-            self.g.nodes[i].op,
-            Op::Const(_) | Op::Param(_) | Op::Input(_)
-        )
+        matches!(self.node(i).op, Op::Const(_) | Op::Param(_) | Op::Input(_))
     }
 
     /// A node that needs no instruction (a leaf or an alias).
@@ -114,17 +141,46 @@ impl<'g> Nodes<'g> {
     /// as its blocks go by.
     fn is_sink(&self, i: usize) -> bool {
         matches!(
-            self.g.nodes[i].op,
+            self.node(i).op,
             Op::SumTo(_) | Op::Reduce(Red::Sum, Axis::All)
         ) && self.len(self.args[i][0]) > 1
     }
 
+    /// A matrix-vector product that a fused group computes from the
+    /// blocks of its matrix (a value over the group's elements): the
+    /// matrix's column count, and whether the product is of its
+    /// transpose. The result is a column ([m, 1], no batch), the matrix
+    /// has at least two rows and two columns, and no more columns than
+    /// half a `BLOCK` (a block holds whole rows).
+    fn mv(&self, i: usize) -> Option<(usize, bool)> {
+        let node = self.node(i);
+        if node.op != Op::MatMul || self.elem(i).is_some() {
+            return None;
+        }
+        let r = node.shape.len();
+        if node.shape[r - 1] != 1 || numel(&node.shape[..r - 2]) != 1 {
+            return None;
+        }
+        // the matrix as stored: [m, k] (A x), or [k, m] (its transpose)
+        let a = self.shape(self.args[i][0]);
+        let (rows, cols) = (a[a.len() - 2], a[a.len() - 1]);
+        let fits = rows >= 2 && (2..=BLOCK / 2).contains(&cols);
+        fits.then_some((cols, self.trans[i][0]))
+    }
+
+    /// A sum or matrix-vector product whose readers wait until its group
+    /// has closed (its result is not of the group's length).
+    fn closes(&self, i: usize) -> bool {
+        self.is_sink(i) || self.mv(i).is_some()
+    }
+
     /// The group a node can join: the element count of the elementwise
-    /// op (or of the summed value), `None` for a node no group takes.
+    /// op (or of the summed value, or of a matrix-vector product's
+    /// matrix), `None` for a node no group takes.
     fn key(&self, i: usize) -> Option<usize> {
-        if self.is_sink(i) {
+        if self.is_sink(i) || self.mv(i).is_some() {
             Some(self.len(self.args[i][0]))
-        } else if elem_op(self.g, i).is_some() && !self.is_free(i) && self.len(i) != 1 {
+        } else if self.elem(i).is_some() && !self.is_free(i) && self.len(i) != 1 {
             Some(self.len(i))
         } else {
             None
@@ -305,7 +361,7 @@ mod tests {
         let gr = grad(&mut g, f, &[a, b, u, v]);
         assert_eq!(
             compiled(&g, &[f, gr[0], gr[1], gr[2], gr[3]]),
-            [16, 25141, 2560, 0, 28]
+            [13, 13441, 3072, 80, 28]
         );
     }
 

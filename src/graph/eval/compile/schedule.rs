@@ -99,7 +99,7 @@ impl Schedule {
                 }
             };
             ready.take(n);
-            if open.is_some() && nodes.is_sink(n) {
+            if open.is_some() && nodes.closes(n) {
                 deferred.push(n);
             } else {
                 ready.release(n);

@@ -177,14 +177,24 @@ pub(super) unsafe fn gemm(
     k: usize,
     n: usize,
 ) {
+    if unsafe { !trivial(c, m, k, n) } {
+        unsafe { gemm_with(Kernel::best(), ws, a, b, c, m, k, n) }
+    }
+}
+
+/// Does the products with nothing to multiply: an empty c (nothing to
+/// write), or k == 0 (c is all zeros, an empty sum). Whether it did.
+///
+/// SAFETY: `c` holds m * n elements.
+pub(super) unsafe fn trivial(c: *mut f64, m: usize, k: usize, n: usize) -> bool {
     if m == 0 || n == 0 {
-        return;
+        return true;
     }
     if k == 0 {
         unsafe { std::slice::from_raw_parts_mut(c, m * n) }.fill(0.0);
-        return;
+        return true;
     }
-    unsafe { gemm_with(Kernel::best(), ws, a, b, c, m, k, n) }
+    false
 }
 
 /// `gemm` with a given micro-kernel.

@@ -370,3 +370,19 @@ fn speed_on_the_wide_mlp_products() {
         }
     }
 }
+
+#[test]
+fn products_with_nothing_to_multiply_are_done_without_the_kernel() {
+    // k == 0: an empty sum, so c is all zeros
+    let mut c = vec![f64::NAN; 6];
+    assert!(unsafe { trivial(c.as_mut_ptr(), 2, 0, 3) });
+    assert_eq!(c, vec![0.0; 6]);
+    // an empty c: nothing is written
+    let mut c = vec![f64::NAN; 1];
+    assert!(unsafe { trivial(c.as_mut_ptr(), 0, 4, 3) });
+    assert!(unsafe { trivial(c.as_mut_ptr(), 3, 4, 0) });
+    assert!(c[0].is_nan());
+    // anything else is the kernel's
+    assert!(!unsafe { trivial(c.as_mut_ptr(), 1, 1, 1) });
+    assert!(c[0].is_nan());
+}
